@@ -1,0 +1,183 @@
+package store
+
+import "time"
+
+// Realm is a tenant: its own clients, users, roles, keys and sessions.
+type Realm struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName,omitempty"`
+	Enabled     bool   `json:"enabled"`
+	// Version increases with every update; caches key on it.
+	Version uint64 `json:"version"`
+
+	// Lifetimes in seconds.
+	AccessTokenLifespan   int `json:"accessTokenLifespan"`
+	SSOSessionIdleTimeout int `json:"ssoSessionIdleTimeout"`
+	SSOSessionMaxLifespan int `json:"ssoSessionMaxLifespan"`
+
+	// DefaultSignatureAlgorithm is RS256, ES256 or EdDSA.
+	DefaultSignatureAlgorithm string `json:"defaultSignatureAlgorithm"`
+
+	// Keycloak's refresh-token fields, kept for the admin representation.
+	RevokeRefreshToken   bool `json:"revokeRefreshToken"`
+	RefreshTokenMaxReuse int  `json:"refreshTokenMaxReuse"`
+	// RefreshTokenReuseGraceSeconds: a rotated-out refresh token presented
+	// again within this many seconds is honoured instead of revoking the
+	// family (0 = strict).
+	RefreshTokenReuseGraceSeconds int `json:"refreshTokenReuseGraceSeconds"`
+
+	// NotBefore (unix seconds): tokens issued earlier are stale.
+	NotBefore int64 `json:"notBefore"`
+
+	BruteForce BruteForcePolicy `json:"bruteForce"`
+
+	Attributes map[string]string `json:"attributes,omitempty"`
+	CreatedAt  time.Time         `json:"createdAt"`
+}
+
+// BruteForcePolicy mirrors Keycloak's realm brute-force settings.
+type BruteForcePolicy struct {
+	Protected                    bool `json:"bruteForceProtected"`
+	PermanentLockout             bool `json:"permanentLockout"`
+	FailureFactor                int  `json:"failureFactor"`
+	WaitIncrementSeconds         int  `json:"waitIncrementSeconds"`
+	MaxFailureWaitSeconds        int  `json:"maxFailureWaitSeconds"`
+	MaxDeltaTimeSeconds          int  `json:"maxDeltaTimeSeconds"`
+	QuickLoginCheckMilliSeconds  int  `json:"quickLoginCheckMilliSeconds"`
+	MinimumQuickLoginWaitSeconds int  `json:"minimumQuickLoginWaitSeconds"`
+}
+
+// Client is an OAuth2 client of a realm.
+type Client struct {
+	ID          string `json:"id"` // UUID, immutable
+	ClientID    string `json:"clientId"`
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+
+	Enabled                   bool `json:"enabled"`
+	PublicClient              bool `json:"publicClient"`
+	BearerOnly                bool `json:"bearerOnly"`
+	ConsentRequired           bool `json:"consentRequired"`
+	StandardFlowEnabled       bool `json:"standardFlowEnabled"`
+	DirectAccessGrantsEnabled bool `json:"directAccessGrantsEnabled"`
+	ServiceAccountsEnabled    bool `json:"serviceAccountsEnabled"`
+
+	RedirectURIs []string          `json:"redirectUris,omitempty"`
+	WebOrigins   []string          `json:"webOrigins,omitempty"`
+	Attributes   map[string]string `json:"attributes,omitempty"`
+
+	// Secret is the current secret; Rotated, when set, is the previous one,
+	// still accepted until its ExpiresAt.
+	Secret  *Secret `json:"secret,omitempty"`
+	Rotated *Secret `json:"rotated,omitempty"`
+
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Secret is a client secret at rest: the value AES-GCM-sealed under the
+// master key (admins may read it back) and an HMAC-SHA256 digest for the
+// constant-time fast path on every token request.
+type Secret struct {
+	Sealed    []byte    `json:"sealed"`
+	Digest    []byte    `json:"digest"`
+	CreatedAt time.Time `json:"createdAt"`
+	// ExpiresAt zero means no expiry.
+	ExpiresAt time.Time `json:"expiresAt,omitempty"`
+}
+
+// User is a person or a client's service account.
+type User struct {
+	ID            string              `json:"id"` // UUID, the token's sub
+	Username      string              `json:"username"`
+	Email         string              `json:"email,omitempty"`
+	EmailVerified bool                `json:"emailVerified"`
+	FirstName     string              `json:"firstName,omitempty"`
+	LastName      string              `json:"lastName,omitempty"`
+	Enabled       bool                `json:"enabled"`
+	Attributes    map[string][]string `json:"attributes,omitempty"`
+	// RoleIDs are the directly mapped realm and client roles.
+	RoleIDs         []string     `json:"roleIds,omitempty"`
+	Credentials     []Credential `json:"credentials,omitempty"`
+	RequiredActions []string     `json:"requiredActions,omitempty"`
+	// ServiceAccountClientID is the UUID of the client whose service account
+	// this user is; empty for people.
+	ServiceAccountClientID string    `json:"serviceAccountClientId,omitempty"`
+	NotBefore              int64     `json:"notBefore,omitempty"`
+	CreatedAt              time.Time `json:"createdAt"`
+}
+
+// Credential is a stored password hash in Keycloak's terms.
+type Credential struct {
+	ID         string            `json:"id"`
+	Type       string            `json:"type"` // "password"
+	UserLabel  string            `json:"userLabel,omitempty"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	Algorithm  string            `json:"algorithm"` // argon2, pbkdf2-sha256, pbkdf2-sha512, bcrypt
+	Iterations int               `json:"iterations"`
+	Salt       []byte            `json:"salt,omitempty"`
+	Hash       []byte            `json:"hash"`
+	Params     map[string]string `json:"params,omitempty"`
+	Temporary  bool              `json:"temporary,omitempty"`
+}
+
+// Role is a realm role (ClientID "") or a client role.
+type Role struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// ClientID is the owning client's UUID for client roles.
+	ClientID string `json:"clientId,omitempty"`
+	// Composites are IDs of roles this role implies.
+	Composites []string            `json:"composites,omitempty"`
+	Attributes map[string][]string `json:"attributes,omitempty"`
+}
+
+// SigningKey is a realm's token-signing key pair.
+type SigningKey struct {
+	KID       string `json:"kid"`
+	Algorithm string `json:"alg"` // RS256, ES256, EdDSA
+	// Status: "active" signs and verifies; "passive" only verifies;
+	// "disabled" does neither.
+	Status string `json:"status"`
+	// SealedPrivate is the private JWK (JSON) sealed under the master key.
+	SealedPrivate []byte `json:"sealedPrivate"`
+	// PublicJWK is the public JWK (JSON), published at the JWKS endpoint.
+	PublicJWK []byte    `json:"publicJwk"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Key statuses.
+const (
+	KeyActive   = "active"
+	KeyPassive  = "passive"
+	KeyDisabled = "disabled"
+)
+
+// Session is a user (or service-account) session: the family of refresh
+// tokens that descend from one login. Its ID is the token's sid claim.
+type Session struct {
+	ID          string    `json:"id"`
+	ClientID    string    `json:"clientId"` // client UUID
+	UserID      string    `json:"userId"`
+	Scope       string    `json:"scope"`
+	AuthTime    time.Time `json:"authTime"`
+	LastRefresh time.Time `json:"lastRefresh"`
+	// ExpiresAt is the hard end (SSO max lifespan).
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// RefreshToken is one refresh token of a session, stored by the SHA-256 of
+// the opaque value handed to the client; the value itself is never stored.
+type RefreshToken struct {
+	Hash      string    `json:"hash"` // hex SHA-256 of the opaque token
+	SessionID string    `json:"sessionId"`
+	ClientID  string    `json:"clientId"` // client UUID
+	UserID    string    `json:"userId"`
+	Scope     string    `json:"scope"`
+	IssuedAt  time.Time `json:"issuedAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	// UsedAt is set when the token is rotated out; zero while it is current.
+	UsedAt   time.Time `json:"usedAt,omitempty"`
+	UseCount int       `json:"useCount,omitempty"`
+}

@@ -1,0 +1,179 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors every backend returns (possibly wrapped) so callers can branch with
+// errors.Is.
+var (
+	// ErrNotFound: the addressed record does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrAlreadyExists: a unique key (realm name, clientId, username, email,
+	// role name) is taken. Backends return a *ConflictError wrapping it.
+	ErrAlreadyExists = errors.New("store: already exists")
+	// ErrTokenReused: a refresh token that was already rotated out was
+	// presented again outside the grace policy. The whole session (token
+	// family) has been deleted durably before this error is returned.
+	ErrTokenReused = errors.New("store: refresh token reused")
+	// ErrTokenExpired: the refresh token or its session is past its expiry.
+	ErrTokenExpired = errors.New("store: refresh token expired")
+	// ErrUnavailable: the store cannot accept writes (read-only file system,
+	// disk full, closed). Reads may still work.
+	ErrUnavailable = errors.New("store: unavailable for writes")
+)
+
+// ConflictError names the unique field that is already taken.
+type ConflictError struct {
+	Kind  string // "realm", "client", "user", "role"
+	Field string // "name", "clientId", "username", "email"
+	Value string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("store: %s with %s %q already exists", e.Kind, e.Field, e.Value)
+}
+
+func (e *ConflictError) Unwrap() error { return ErrAlreadyExists }
+
+// Store is the persistence contract. All methods are safe for concurrent use.
+// Get methods return copies; mutating a returned record changes nothing until
+// it is written back through an Update method.
+//
+// Update methods take a mutation function that runs inside the write
+// transaction on a copy of the current record; returning an error aborts the
+// write and is returned unchanged. The function may run more than once (batched
+// commits retry) so it must be idempotent and must not do slow work such as
+// hashing or signing: compute such values before calling Update.
+type Store interface {
+	// Realms. Names are unique (case-sensitive, as in Keycloak).
+	CreateRealm(ctx context.Context, r Realm) error
+	GetRealm(ctx context.Context, name string) (Realm, error)
+	GetRealmByID(ctx context.Context, id string) (Realm, error)
+	ListRealms(ctx context.Context) ([]Realm, error) // ordered by name
+	// UpdateRealm may rename the realm (fn changes Name); the new name must be
+	// free. The store increments Version on every successful update.
+	UpdateRealm(ctx context.Context, id string, fn func(*Realm) error) (Realm, error)
+	// DeleteRealm removes the realm and everything in it in one transaction.
+	DeleteRealm(ctx context.Context, id string) error
+
+	// Clients. ClientID is unique per realm (case-sensitive).
+	CreateClient(ctx context.Context, realmID string, c Client) error
+	GetClient(ctx context.Context, realmID, id string) (Client, error)
+	GetClientByClientID(ctx context.Context, realmID, clientID string) (Client, error)
+	ListClients(ctx context.Context, realmID string, q ClientQuery) ([]Client, error) // ordered by ClientID
+	UpdateClient(ctx context.Context, realmID, id string, fn func(*Client) error) (Client, error)
+	// DeleteClient also deletes the client's roles, its sessions and refresh
+	// tokens, and its service-account user.
+	DeleteClient(ctx context.Context, realmID, id string) error
+
+	// Users. Username and non-empty email are unique per realm,
+	// case-insensitively.
+	CreateUser(ctx context.Context, realmID string, u User) error
+	GetUser(ctx context.Context, realmID, id string) (User, error)
+	GetUserByUsername(ctx context.Context, realmID, username string) (User, error)
+	GetUserByEmail(ctx context.Context, realmID, email string) (User, error)
+	ListUsers(ctx context.Context, realmID string, q UserQuery) ([]User, error) // ordered by lower-cased username
+	CountUsers(ctx context.Context, realmID string, q UserQuery) (int, error)   // ignores First/Max
+	UpdateUser(ctx context.Context, realmID, id string, fn func(*User) error) (User, error)
+	// DeleteUser also deletes the user's sessions and refresh tokens.
+	DeleteUser(ctx context.Context, realmID, id string) error
+
+	// Roles. (ClientID, Name) is unique per realm; ClientID "" = realm role.
+	CreateRole(ctx context.Context, realmID string, r Role) error
+	GetRole(ctx context.Context, realmID, id string) (Role, error)
+	GetRoleByName(ctx context.Context, realmID, clientID, name string) (Role, error)
+	ListRoles(ctx context.Context, realmID, clientID string, q Page) ([]Role, error) // ordered by Name
+	UpdateRole(ctx context.Context, realmID, id string, fn func(*Role) error) (Role, error)
+	DeleteRole(ctx context.Context, realmID, id string) error
+
+	// Signing keys of a realm.
+	CreateKey(ctx context.Context, realmID string, k SigningKey) error
+	ListKeys(ctx context.Context, realmID string) ([]SigningKey, error) // ordered by CreatedAt
+	UpdateKey(ctx context.Context, realmID, kid string, fn func(*SigningKey) error) (SigningKey, error)
+
+	// Sessions and refresh tokens.
+	//
+	// CreateSession durably stores a new session together with its first
+	// refresh token; when it returns nil both are fsync'd.
+	CreateSession(ctx context.Context, realmID string, s Session, first RefreshToken) error
+	GetSession(ctx context.Context, realmID, id string) (Session, error)
+	GetRefreshToken(ctx context.Context, realmID, hash string) (RefreshToken, error)
+	// RotateRefreshToken atomically retires the token with hash oldHash and
+	// stores next (same SessionID) in one durable commit, also setting the
+	// session's LastRefresh to now. It returns the old token record.
+	//
+	//   - unknown token or session: ErrNotFound
+	//   - token or session expired at now: ErrTokenExpired (nothing written)
+	//   - token already rotated out: if now-UsedAt <= p.Grace and UseCount <=
+	//     p.MaxReuse, the reuse is allowed (UseCount++ and next is stored);
+	//     otherwise the whole session and all its tokens are deleted durably
+	//     and ErrTokenReused is returned.
+	RotateRefreshToken(ctx context.Context, realmID, oldHash string, next RefreshToken, p RotationPolicy, now time.Time) (RefreshToken, error)
+	// DeleteSession ends a session: the session and all its refresh tokens.
+	DeleteSession(ctx context.Context, realmID, id string) error
+	// ListSessions returns the sessions of a user or of a client (either filter
+	// may be empty, not both).
+	ListSessions(ctx context.Context, realmID string, q SessionQuery) ([]Session, error)
+
+	// Revoked access-token IDs (RFC 7009 on a JWT access token).
+	RevokeAccessToken(ctx context.Context, realmID, jti string, exp time.Time) error
+	IsAccessTokenRevoked(ctx context.Context, realmID, jti string) (bool, error)
+
+	// DeleteExpired removes at most limit expired refresh tokens, sessions and
+	// revoked-jti rows whose expiry is before now, returning how many went.
+	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
+
+	Close() error
+}
+
+// Page selects a window of an ordered list. Max <= 0 means the backend's
+// default of 100.
+type Page struct {
+	First int
+	Max   int
+}
+
+// DefaultMax is the page size used when Page.Max <= 0.
+const DefaultMax = 100
+
+// ClientQuery filters ListClients.
+type ClientQuery struct {
+	Page
+	// ClientID matches exactly unless Search is set, then it is a
+	// case-insensitive substring.
+	ClientID string
+	Search   bool
+}
+
+// UserQuery filters ListUsers and CountUsers. Empty fields do not filter.
+type UserQuery struct {
+	Page
+	// Search is a case-insensitive substring of username, email, first or last
+	// name.
+	Search   string
+	Username string
+	Email    string
+	// Exact makes Username and Email match whole values (case-insensitive)
+	// instead of substrings.
+	Exact   bool
+	Enabled *bool
+	// ServiceAccounts includes service-account users; Keycloak hides them
+	// from user searches.
+	ServiceAccounts bool
+}
+
+// SessionQuery filters ListSessions.
+type SessionQuery struct {
+	UserID   string
+	ClientID string
+}
+
+// RotationPolicy is the refresh-token reuse policy of a realm.
+type RotationPolicy struct {
+	Grace    time.Duration
+	MaxReuse int
+}
