@@ -32,6 +32,10 @@ type Realm struct {
 
 	BruteForce BruteForcePolicy `json:"bruteForce"`
 
+	// DefaultRoleID is the composite role (default-roles-<realm>) every new
+	// user is given.
+	DefaultRoleID string `json:"defaultRoleId,omitempty"`
+
 	Attributes map[string]string `json:"attributes,omitempty"`
 	CreatedAt  time.Time         `json:"createdAt"`
 }

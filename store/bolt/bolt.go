@@ -1,0 +1,264 @@
+package bolt
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"syscall"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// Options tunes the store. The zero value is sensible.
+type Options struct {
+	// MaxBatchDelay is how long a batched write waits for others to share
+	// its commit (default 1 ms; bbolt's own 10 ms default halves throughput
+	// at low concurrency).
+	MaxBatchDelay time.Duration
+	// MaxBatchSize caps a shared commit (default 64).
+	MaxBatchSize int
+	// Timeout bounds the wait for the file lock (default 1 s).
+	Timeout time.Duration
+}
+
+// Store is the bbolt store.Store.
+type Store struct {
+	db   *bbolt.DB
+	path string
+}
+
+var _ store.Store = (*Store)(nil)
+
+var (
+	bRealms       = []byte("realms")
+	bRealmsByName = []byte("realms_by_name")
+	bExp          = []byte("exp")
+)
+
+// Sub-buckets of every realm bucket.
+var (
+	bClients       = []byte("clients")
+	bClientsByCID  = []byte("clients_by_clientid")
+	bUsers         = []byte("users")
+	bUsersByName   = []byte("users_by_name")
+	bUsersByEmail  = []byte("users_by_email")
+	bUsersBySA     = []byte("users_by_sa_client")
+	bRoles         = []byte("roles")
+	bRolesByName   = []byte("roles_by_name")
+	bKeys          = []byte("keys")
+	bSessions      = []byte("sessions")
+	bSessByUser    = []byte("sessions_by_user")
+	bSessByClient  = []byte("sessions_by_client")
+	bRT            = []byte("rt")
+	bRTBySession   = []byte("rt_by_session")
+	bRevokedJTI    = []byte("revoked_jti")
+	realmSubBucket = [][]byte{bClients, bClientsByCID, bUsers, bUsersByName, bUsersByEmail, bUsersBySA,
+		bRoles, bRolesByName, bKeys, bSessions, bSessByUser, bSessByClient, bRT, bRTBySession, bRevokedJTI}
+)
+
+// Open opens (creating if needed) the store file at path.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = time.Second
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:        opts.Timeout,
+		FreelistType:   bbolt.FreelistMapType,
+		NoFreelistSync: true,
+		// The mmap grows on demand; a small start keeps idle RSS low.
+		InitialMmapSize: 8 << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.MaxBatchDelay = opts.MaxBatchDelay
+	if db.MaxBatchDelay <= 0 {
+		db.MaxBatchDelay = time.Millisecond
+	}
+	db.MaxBatchSize = opts.MaxBatchSize
+	if db.MaxBatchSize <= 0 {
+		db.MaxBatchSize = 64
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bRealms, bRealmsByName, bExp} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, writeErr(err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is the store file.
+func (s *Store) Path() string { return s.path }
+
+// Backup writes a consistent copy of the whole store to w while it stays
+// online (one read transaction).
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// writeErr marks errors that mean "cannot write now" with
+// store.ErrUnavailable so callers answer 503 rather than 500.
+func writeErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
+		errors.Is(err, syscall.EIO) || errors.Is(err, bbolt.ErrDatabaseNotOpen) || errors.Is(err, bbolt.ErrDatabaseReadOnly) {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	return err
+}
+
+func (s *Store) update(fn func(tx *bbolt.Tx) error) error { return writeErr(s.db.Update(fn)) }
+func (s *Store) batch(fn func(tx *bbolt.Tx) error) error  { return writeErr(s.db.Batch(fn)) }
+
+// realmBucket returns realm id's bucket or store.ErrNotFound.
+func realmBucket(tx *bbolt.Tx, id string) (*bbolt.Bucket, error) {
+	b := tx.Bucket([]byte("realm/" + id))
+	if b == nil {
+		return nil, store.ErrNotFound
+	}
+	return b, nil
+}
+
+// sub returns a sub-bucket of a realm bucket (always present).
+func sub(rb *bbolt.Bucket, name []byte) *bbolt.Bucket { return rb.Bucket(name) }
+
+func getJSON(b *bbolt.Bucket, key string, v any) error {
+	raw := b.Get([]byte(key))
+	if raw == nil {
+		return store.ErrNotFound
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("corrupt row %q: %w", key, err)
+	}
+	return nil
+}
+
+func putJSON(b *bbolt.Bucket, key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), raw)
+}
+
+// idx joins index key parts with NUL, which no name may contain.
+func idx(parts ...string) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	out := make([]byte, 0, n)
+	for i, p := range parts {
+		if i > 0 {
+			out = append(out, 0)
+		}
+		out = append(out, p...)
+	}
+	return out
+}
+
+// Expiry index kinds.
+const (
+	kindRefresh = 'r'
+	kindSession = 's'
+	kindJTI     = 'j'
+)
+
+// expKey orders by time first: be64(unix nanos) | realmID | 0 | kind | key.
+func expKey(t time.Time, realmID string, kind byte, key string) []byte {
+	out := make([]byte, 8, 8+len(realmID)+2+len(key))
+	binary.BigEndian.PutUint64(out, uint64(t.UnixNano()))
+	out = append(out, realmID...)
+	out = append(out, 0, kind)
+	return append(out, key...)
+}
+
+func parseExpKey(k []byte) (t time.Time, realmID string, kind byte, key string, ok bool) {
+	if len(k) < 10 {
+		return
+	}
+	t = time.Unix(0, int64(binary.BigEndian.Uint64(k[:8])))
+	rest := k[8:]
+	for i, c := range rest {
+		if c == 0 && i+1 < len(rest) {
+			return t, string(rest[:i]), rest[i+1], string(rest[i+2:]), true
+		}
+	}
+	return
+}
+
+func ctxErr(ctx context.Context) error {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Err()
+}
+
+// prefixKeys collects the keys with a prefix (collected first: bbolt
+// cursors must not be used across deletes).
+func prefixKeys(b *bbolt.Bucket, prefix []byte) [][]byte {
+	var out [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+		out = append(out, append([]byte(nil), k...))
+	}
+	return out
+}
+
+func hasPrefix(k, p []byte) bool {
+	return len(k) >= len(p) && string(k[:len(p)]) == string(p)
+}
+
+// page applies store.Page to a running count: skip reports the item is
+// before the window, full that the window is complete.
+type pager struct {
+	first, max, seen, taken int
+}
+
+func newPager(p store.Page) *pager {
+	m := p.Max
+	if m <= 0 {
+		m = store.DefaultMax
+	}
+	f := p.First
+	if f < 0 {
+		f = 0
+	}
+	return &pager{first: f, max: m}
+}
+
+// take reports whether the next matching item belongs to the page.
+func (p *pager) take() bool {
+	p.seen++
+	if p.seen <= p.first {
+		return false
+	}
+	p.taken++
+	return true
+}
+
+func (p *pager) full() bool { return p.taken >= p.max }

@@ -1,0 +1,183 @@
+package bolt
+
+import (
+	"context"
+	"strings"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+func (s *Store) CreateClient(ctx context.Context, realmID string, c store.Client) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.update(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		clients, byCID := sub(rb, bClients), sub(rb, bClientsByCID)
+		if byCID.Get([]byte(c.ClientID)) != nil {
+			return &store.ConflictError{Kind: "client", Field: "clientId", Value: c.ClientID}
+		}
+		if clients.Get([]byte(c.ID)) != nil {
+			return &store.ConflictError{Kind: "client", Field: "id", Value: c.ID}
+		}
+		if err := byCID.Put([]byte(c.ClientID), []byte(c.ID)); err != nil {
+			return err
+		}
+		return putJSON(clients, c.ID, c)
+	})
+}
+
+func (s *Store) GetClient(_ context.Context, realmID, id string) (store.Client, error) {
+	var c store.Client
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		return getJSON(sub(rb, bClients), id, &c)
+	})
+	return c, err
+}
+
+func (s *Store) GetClientByClientID(_ context.Context, realmID, clientID string) (store.Client, error) {
+	var c store.Client
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		id := sub(rb, bClientsByCID).Get([]byte(clientID))
+		if id == nil {
+			return store.ErrNotFound
+		}
+		return getJSON(sub(rb, bClients), string(id), &c)
+	})
+	return c, err
+}
+
+func (s *Store) ListClients(_ context.Context, realmID string, q store.ClientQuery) ([]store.Client, error) {
+	var out []store.Client
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		clients := sub(rb, bClients)
+		pg := newPager(q.Page)
+		needle := strings.ToLower(q.ClientID)
+		c := sub(rb, bClientsByCID).Cursor()
+		for k, id := c.First(); k != nil && !pg.full(); k, id = c.Next() {
+			switch {
+			case q.ClientID == "":
+			case q.Search:
+				if !strings.Contains(strings.ToLower(string(k)), needle) {
+					continue
+				}
+			default:
+				if string(k) != q.ClientID {
+					continue
+				}
+			}
+			if !pg.take() {
+				continue
+			}
+			var cl store.Client
+			if err := getJSON(clients, string(id), &cl); err != nil {
+				return err
+			}
+			out = append(out, cl)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) UpdateClient(ctx context.Context, realmID, id string, fn func(*store.Client) error) (store.Client, error) {
+	if err := ctxErr(ctx); err != nil {
+		return store.Client{}, err
+	}
+	var out store.Client
+	err := s.update(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		clients, byCID := sub(rb, bClients), sub(rb, bClientsByCID)
+		var c store.Client
+		if err := getJSON(clients, id, &c); err != nil {
+			return err
+		}
+		old := c.ClientID
+		if err := fn(&c); err != nil {
+			return err
+		}
+		c.ID = id
+		if c.ClientID != old {
+			if byCID.Get([]byte(c.ClientID)) != nil {
+				return &store.ConflictError{Kind: "client", Field: "clientId", Value: c.ClientID}
+			}
+			if err := byCID.Delete([]byte(old)); err != nil {
+				return err
+			}
+			if err := byCID.Put([]byte(c.ClientID), []byte(id)); err != nil {
+				return err
+			}
+		}
+		out = c
+		return putJSON(clients, id, c)
+	})
+	return out, err
+}
+
+func (s *Store) DeleteClient(ctx context.Context, realmID, id string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.update(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		clients := sub(rb, bClients)
+		var c store.Client
+		if err := getJSON(clients, id, &c); err != nil {
+			return err
+		}
+		if err := clients.Delete([]byte(id)); err != nil {
+			return err
+		}
+		if err := sub(rb, bClientsByCID).Delete([]byte(c.ClientID)); err != nil {
+			return err
+		}
+		// Its roles.
+		roles, byName := sub(rb, bRoles), sub(rb, bRolesByName)
+		for _, k := range prefixKeys(byName, idx(id, "")) {
+			if rid := byName.Get(k); rid != nil {
+				if err := roles.Delete(rid); err != nil {
+					return err
+				}
+			}
+			if err := byName.Delete(k); err != nil {
+				return err
+			}
+		}
+		// Its sessions and refresh tokens.
+		for _, k := range prefixKeys(sub(rb, bSessByClient), idx(id, "")) {
+			if err := deleteSessionTx(tx, rb, realmID, string(k[len(id)+1:])); err != nil {
+				return err
+			}
+		}
+		// Its service-account user.
+		if uid := sub(rb, bUsersBySA).Get([]byte(id)); uid != nil {
+			if err := deleteUserTx(tx, rb, realmID, string(uid)); err != nil && err != store.ErrNotFound {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,72 @@
+package bolt
+
+import (
+	"context"
+	"sort"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+func (s *Store) CreateKey(ctx context.Context, realmID string, k store.SigningKey) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.update(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		keys := sub(rb, bKeys)
+		if keys.Get([]byte(k.KID)) != nil {
+			return &store.ConflictError{Kind: "key", Field: "kid", Value: k.KID}
+		}
+		return putJSON(keys, k.KID, k)
+	})
+}
+
+func (s *Store) ListKeys(_ context.Context, realmID string) ([]store.SigningKey, error) {
+	var out []store.SigningKey
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		return sub(rb, bKeys).ForEach(func(k, _ []byte) error {
+			var key store.SigningKey
+			if err := getJSON(sub(rb, bKeys), string(k), &key); err != nil {
+				return err
+			}
+			out = append(out, key)
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, err
+}
+
+func (s *Store) UpdateKey(ctx context.Context, realmID, kid string, fn func(*store.SigningKey) error) (store.SigningKey, error) {
+	if err := ctxErr(ctx); err != nil {
+		return store.SigningKey{}, err
+	}
+	var out store.SigningKey
+	err := s.update(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		keys := sub(rb, bKeys)
+		var k store.SigningKey
+		if err := getJSON(keys, kid, &k); err != nil {
+			return err
+		}
+		if err := fn(&k); err != nil {
+			return err
+		}
+		k.KID = kid
+		out = k
+		return putJSON(keys, kid, k)
+	})
+	return out, err
+}

@@ -1,0 +1,262 @@
+package bolt
+
+import (
+	"context"
+	"strings"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+func lower(s string) string { return strings.ToLower(s) }
+
+// indexUser adds u's username, email and service-account entries, failing
+// with a ConflictError when one is taken by another user.
+func indexUser(rb *bbolt.Bucket, u store.User) error {
+	byName, byEmail := sub(rb, bUsersByName), sub(rb, bUsersByEmail)
+	if id := byName.Get([]byte(lower(u.Username))); id != nil && string(id) != u.ID {
+		return &store.ConflictError{Kind: "user", Field: "username", Value: u.Username}
+	}
+	if u.Email != "" {
+		if id := byEmail.Get([]byte(lower(u.Email))); id != nil && string(id) != u.ID {
+			return &store.ConflictError{Kind: "user", Field: "email", Value: u.Email}
+		}
+		if err := byEmail.Put([]byte(lower(u.Email)), []byte(u.ID)); err != nil {
+			return err
+		}
+	}
+	if u.ServiceAccountClientID != "" {
+		if err := sub(rb, bUsersBySA).Put([]byte(u.ServiceAccountClientID), []byte(u.ID)); err != nil {
+			return err
+		}
+	}
+	return byName.Put([]byte(lower(u.Username)), []byte(u.ID))
+}
+
+func unindexUser(rb *bbolt.Bucket, u store.User) error {
+	if err := sub(rb, bUsersByName).Delete([]byte(lower(u.Username))); err != nil {
+		return err
+	}
+	if u.Email != "" {
+		byEmail := sub(rb, bUsersByEmail)
+		if id := byEmail.Get([]byte(lower(u.Email))); string(id) == u.ID {
+			if err := byEmail.Delete([]byte(lower(u.Email))); err != nil {
+				return err
+			}
+		}
+	}
+	if u.ServiceAccountClientID != "" {
+		bySA := sub(rb, bUsersBySA)
+		if id := bySA.Get([]byte(u.ServiceAccountClientID)); string(id) == u.ID {
+			return bySA.Delete([]byte(u.ServiceAccountClientID))
+		}
+	}
+	return nil
+}
+
+func (s *Store) CreateUser(ctx context.Context, realmID string, u store.User) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.update(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		users := sub(rb, bUsers)
+		if users.Get([]byte(u.ID)) != nil {
+			return &store.ConflictError{Kind: "user", Field: "id", Value: u.ID}
+		}
+		if sub(rb, bUsersByName).Get([]byte(lower(u.Username))) != nil {
+			return &store.ConflictError{Kind: "user", Field: "username", Value: u.Username}
+		}
+		if err := indexUser(rb, u); err != nil {
+			return err
+		}
+		return putJSON(users, u.ID, u)
+	})
+}
+
+func (s *Store) getUserBy(realmID string, index []byte, key string) (store.User, error) {
+	var u store.User
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		id := key
+		if index != nil {
+			raw := sub(rb, index).Get([]byte(lower(key)))
+			if raw == nil {
+				return store.ErrNotFound
+			}
+			id = string(raw)
+		}
+		return getJSON(sub(rb, bUsers), id, &u)
+	})
+	return u, err
+}
+
+func (s *Store) GetUser(_ context.Context, realmID, id string) (store.User, error) {
+	return s.getUserBy(realmID, nil, id)
+}
+
+func (s *Store) GetUserByUsername(_ context.Context, realmID, username string) (store.User, error) {
+	return s.getUserBy(realmID, bUsersByName, username)
+}
+
+func (s *Store) GetUserByEmail(_ context.Context, realmID, email string) (store.User, error) {
+	if email == "" {
+		return store.User{}, store.ErrNotFound
+	}
+	return s.getUserBy(realmID, bUsersByEmail, email)
+}
+
+func userMatches(u store.User, q store.UserQuery) bool {
+	if u.ServiceAccountClientID != "" && !q.ServiceAccounts {
+		return false
+	}
+	if q.Enabled != nil && u.Enabled != *q.Enabled {
+		return false
+	}
+	match := func(field, want string) bool {
+		if want == "" {
+			return true
+		}
+		if q.Exact {
+			return strings.EqualFold(field, want)
+		}
+		return strings.Contains(lower(field), lower(want))
+	}
+	if !match(u.Username, q.Username) || !match(u.Email, q.Email) {
+		return false
+	}
+	if q.Search != "" {
+		n := lower(q.Search)
+		if !strings.Contains(lower(u.Username), n) && !strings.Contains(lower(u.Email), n) &&
+			!strings.Contains(lower(u.FirstName), n) && !strings.Contains(lower(u.LastName), n) {
+			return false
+		}
+	}
+	return true
+}
+
+// scanUsers calls fn for every user matching q in username order until fn
+// returns false.
+func (s *Store) scanUsers(realmID string, q store.UserQuery, fn func(store.User) bool) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		users := sub(rb, bUsers)
+		if q.Exact && q.Username != "" {
+			// An exact username is one index lookup, not a scan.
+			id := sub(rb, bUsersByName).Get([]byte(lower(q.Username)))
+			if id == nil {
+				return nil
+			}
+			var u store.User
+			if err := getJSON(users, string(id), &u); err != nil {
+				return err
+			}
+			if userMatches(u, q) {
+				fn(u)
+			}
+			return nil
+		}
+		c := sub(rb, bUsersByName).Cursor()
+		for k, id := c.First(); k != nil; k, id = c.Next() {
+			var u store.User
+			if err := getJSON(users, string(id), &u); err != nil {
+				return err
+			}
+			if userMatches(u, q) && !fn(u) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) ListUsers(_ context.Context, realmID string, q store.UserQuery) ([]store.User, error) {
+	var out []store.User
+	pg := newPager(q.Page)
+	err := s.scanUsers(realmID, q, func(u store.User) bool {
+		if pg.take() {
+			out = append(out, u)
+		}
+		return !pg.full()
+	})
+	return out, err
+}
+
+func (s *Store) CountUsers(_ context.Context, realmID string, q store.UserQuery) (int, error) {
+	n := 0
+	err := s.scanUsers(realmID, q, func(store.User) bool { n++; return true })
+	return n, err
+}
+
+func (s *Store) UpdateUser(ctx context.Context, realmID, id string, fn func(*store.User) error) (store.User, error) {
+	if err := ctxErr(ctx); err != nil {
+		return store.User{}, err
+	}
+	var out store.User
+	err := s.update(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		users := sub(rb, bUsers)
+		var u store.User
+		if err := getJSON(users, id, &u); err != nil {
+			return err
+		}
+		old := u
+		if err := fn(&u); err != nil {
+			return err
+		}
+		u.ID = id
+		if err := unindexUser(rb, old); err != nil {
+			return err
+		}
+		if err := indexUser(rb, u); err != nil {
+			return err
+		}
+		out = u
+		return putJSON(users, id, u)
+	})
+	return out, err
+}
+
+func (s *Store) DeleteUser(ctx context.Context, realmID, id string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.update(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		return deleteUserTx(tx, rb, realmID, id)
+	})
+}
+
+// deleteUserTx removes a user, its index entries and its sessions.
+func deleteUserTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, id string) error {
+	users := sub(rb, bUsers)
+	var u store.User
+	if err := getJSON(users, id, &u); err != nil {
+		return err
+	}
+	if err := unindexUser(rb, u); err != nil {
+		return err
+	}
+	for _, k := range prefixKeys(sub(rb, bSessByUser), idx(id, "")) {
+		if err := deleteSessionTx(tx, rb, realmID, string(k[len(id)+1:])); err != nil {
+			return err
+		}
+	}
+	return users.Delete([]byte(id))
+}
