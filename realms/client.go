@@ -1,0 +1,260 @@
+package realms
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// Client attributes Gatehouse interprets (Keycloak's names).
+const (
+	AttrAccessTokenLifespan = "access.token.lifespan"
+	AttrSecretRotationGrace = "client.secret.rotation.grace.seconds"
+	AttrCCUseRefreshToken   = "client_credentials.use_refresh_token"
+	AttrUseRefreshTokens    = "use.refresh.tokens"
+)
+
+// ServiceAccountPrefix starts the username of every client's service account.
+const ServiceAccountPrefix = "service-account-"
+
+// secretAAD binds a sealed secret to its client so a sealed value copied
+// onto another client does not open.
+func secretAAD(realmID, clientUUID string) []byte {
+	return []byte("client-secret:" + realmID + ":" + clientUUID)
+}
+
+// ValidateClient checks a client's fields.
+func ValidateClient(c *store.Client) error {
+	if err := printableName("clientId", c.ClientID, 255); err != nil {
+		return err
+	}
+	if strings.HasPrefix(c.ClientID, " ") || strings.HasSuffix(c.ClientID, " ") {
+		return invalid("clientId", "clientId must not start or end with a space")
+	}
+	if v, ok := c.Attributes[AttrAccessTokenLifespan]; ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 10*365*24*3600 {
+			return invalid("attributes."+AttrAccessTokenLifespan, "must be a number of seconds")
+		}
+	}
+	if v, ok := c.Attributes[AttrSecretRotationGrace]; ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return invalid("attributes."+AttrSecretRotationGrace, "must be a non-negative number of seconds")
+		}
+	}
+	if c.PublicClient && c.BearerOnly {
+		return invalid("publicClient", "a client cannot be both public and bearer-only")
+	}
+	if c.PublicClient && c.ServiceAccountsEnabled {
+		return invalid("serviceAccountsEnabled", "public clients cannot have service accounts")
+	}
+	return nil
+}
+
+// NewClient is what CreateClient needs: the client fields and, optionally, a
+// secret chosen by the caller (empty: one is generated for confidential
+// clients).
+type NewClient struct {
+	Client store.Client
+	Secret string
+}
+
+// CreateClient validates and stores a client, generating an ID and (for
+// confidential clients without one) a secret, and creating its
+// service-account user when service accounts are enabled. It returns the
+// stored client and the clear secret ("" for public clients).
+func (s *Service) CreateClient(ctx context.Context, realmName string, nc NewClient) (store.Client, string, error) {
+	realmID, err := s.realmID(ctx, realmName)
+	if err != nil {
+		return store.Client{}, "", err
+	}
+	c := nc.Client
+	if c.ID == "" {
+		c.ID = NewID()
+	}
+	if err := ValidateClient(&c); err != nil {
+		return store.Client{}, "", err
+	}
+	now := s.now().UTC()
+	c.CreatedAt = now
+	c.Secret, c.Rotated = nil, nil
+	secret := ""
+	if !c.PublicClient {
+		secret = nc.Secret
+		if secret == "" {
+			if secret, err = GenerateSecret(); err != nil {
+				return store.Client{}, "", err
+			}
+		}
+		sec, err := s.sealer.NewSecret(secret, now, secretAAD(realmID, c.ID))
+		if err != nil {
+			return store.Client{}, "", err
+		}
+		c.Secret = &sec
+	}
+	if err := s.store.CreateClient(ctx, realmID, c); err != nil {
+		return store.Client{}, "", err
+	}
+	if c.ServiceAccountsEnabled {
+		if err := s.ensureServiceAccount(ctx, realmID, c); err != nil {
+			_ = s.store.DeleteClient(context.WithoutCancel(ctx), realmID, c.ID)
+			return store.Client{}, "", err
+		}
+	}
+	return c, secret, nil
+}
+
+// ensureServiceAccount creates the client's service-account user if missing.
+func (s *Service) ensureServiceAccount(ctx context.Context, realmID string, c store.Client) error {
+	if _, err := s.ServiceAccount(ctx, realmID, c); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	r, err := s.store.GetRealmByID(ctx, realmID)
+	if err != nil {
+		return err
+	}
+	u := store.User{
+		ID: NewID(), Username: strings.ToLower(ServiceAccountPrefix + c.ClientID), Enabled: true,
+		ServiceAccountClientID: c.ID, CreatedAt: s.now().UTC(),
+	}
+	if r.DefaultRoleID != "" {
+		u.RoleIDs = []string{r.DefaultRoleID}
+	}
+	return s.store.CreateUser(ctx, realmID, u)
+}
+
+// ServiceAccount returns the service-account user of client c.
+func (s *Service) ServiceAccount(ctx context.Context, realmID string, c store.Client) (store.User, error) {
+	u, err := s.store.GetUserByUsername(ctx, realmID, ServiceAccountPrefix+c.ClientID)
+	if err != nil {
+		return store.User{}, err
+	}
+	if u.ServiceAccountClientID != c.ID {
+		// A person happens to hold that username; it is not the account.
+		return store.User{}, store.ErrNotFound
+	}
+	return u, nil
+}
+
+// UpdateClient applies fn, re-validates, and creates the service-account user
+// when service accounts were just enabled.
+func (s *Service) UpdateClient(ctx context.Context, realmName, id string, fn func(*store.Client) error) (store.Client, error) {
+	realmID, err := s.realmID(ctx, realmName)
+	if err != nil {
+		return store.Client{}, err
+	}
+	c, err := s.store.UpdateClient(ctx, realmID, id, func(c *store.Client) error {
+		if err := fn(c); err != nil {
+			return err
+		}
+		return ValidateClient(c)
+	})
+	if err != nil {
+		return store.Client{}, err
+	}
+	if c.ServiceAccountsEnabled {
+		if err := s.ensureServiceAccount(ctx, realmID, c); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// DeleteClient removes a client with its roles, sessions and service account.
+func (s *Service) DeleteClient(ctx context.Context, realmName, id string) error {
+	realmID, err := s.realmID(ctx, realmName)
+	if err != nil {
+		return err
+	}
+	return s.store.DeleteClient(ctx, realmID, id)
+}
+
+// AuthenticateClient checks a client's credentials at a protocol endpoint.
+// Public clients authenticate by client_id alone; confidential ones need the
+// current secret or a rotated one that has not expired. Bearer-only and
+// flag checks are the caller's (they produce different wire errors).
+func (s *Service) AuthenticateClient(ctx context.Context, realmID, clientID, secret string) (store.Client, error) {
+	c, err := s.store.GetClientByClientID(ctx, realmID, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Client{}, ErrClientNotFound
+	}
+	if err != nil {
+		return store.Client{}, err
+	}
+	if !c.Enabled {
+		return store.Client{}, ErrClientNotFound
+	}
+	if c.PublicClient {
+		return c, nil
+	}
+	now := s.now()
+	// Both compares always run so the answer takes the same time whichever
+	// secret (if any) matched.
+	cur := s.sealer.SecretMatches(c.Secret, secret, now)
+	old := s.sealer.SecretMatches(c.Rotated, secret, now)
+	if secret == "" || !(cur || old) {
+		return c, ErrClientSecret
+	}
+	return c, nil
+}
+
+// ClientSecret reveals a confidential client's current secret.
+func (s *Service) ClientSecret(ctx context.Context, realmName, id string) (string, error) {
+	realmID, err := s.realmID(ctx, realmName)
+	if err != nil {
+		return "", err
+	}
+	c, err := s.store.GetClient(ctx, realmID, id)
+	if err != nil {
+		return "", err
+	}
+	if c.Secret == nil {
+		return "", nil
+	}
+	return s.sealer.RevealSecret(c.Secret, secretAAD(realmID, c.ID))
+}
+
+// RegenerateSecret replaces a confidential client's secret. Without a
+// rotation grace the old secret stops working the moment this returns; with
+// attribute client.secret.rotation.grace.seconds = N it moves to the rotated
+// slot and keeps working for N seconds.
+func (s *Service) RegenerateSecret(ctx context.Context, realmName, id string) (string, error) {
+	realmID, err := s.realmID(ctx, realmName)
+	if err != nil {
+		return "", err
+	}
+	secret, err := GenerateSecret()
+	if err != nil {
+		return "", err
+	}
+	now := s.now().UTC()
+	sealed, err := s.sealer.NewSecret(secret, now, secretAAD(realmID, id))
+	if err != nil {
+		return "", err
+	}
+	_, err = s.store.UpdateClient(ctx, realmID, id, func(c *store.Client) error {
+		if c.PublicClient {
+			return invalid("publicClient", "public clients have no secret")
+		}
+		c.Rotated = nil
+		if grace, _ := strconv.Atoi(c.Attributes[AttrSecretRotationGrace]); grace > 0 && c.Secret != nil {
+			old := *c.Secret
+			old.ExpiresAt = now.Add(time.Duration(grace) * time.Second)
+			c.Rotated = &old
+		}
+		sec := sealed
+		c.Secret = &sec
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return secret, nil
+}

@@ -1,0 +1,9 @@
+// Package realms owns Gatehouse's domain rules: what a valid realm, client,
+// user or role is; how client secrets are generated, sealed and checked; how
+// passwords are hashed and verified; how a user's effective roles are
+// resolved; and which keys sign a realm's tokens.
+//
+// It speaks no HTTP and knows nothing of OAuth2 wire formats. The Service
+// type is the one entry point the protocol layer (package oidc), the admin
+// API and the command-line tools use; it writes through a store.Store.
+package realms

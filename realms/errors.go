@@ -1,0 +1,47 @@
+package realms
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Authentication outcomes. The protocol layer maps them to wire errors; they
+// are deliberately coarse so that nothing below the HTTP edge decides what a
+// caller may learn.
+var (
+	// ErrClientNotFound: no such client, or it is disabled.
+	ErrClientNotFound = errors.New("realms: client not found or disabled")
+	// ErrClientSecret: the secret is missing, wrong or expired.
+	ErrClientSecret = errors.New("realms: invalid client secret")
+	// ErrUserNotFound: no such user, or a service-account user, which can
+	// never log in with a password.
+	ErrUserNotFound = errors.New("realms: user not found")
+	// ErrBadPassword: the user exists but the password does not match (or the
+	// user has no password).
+	ErrBadPassword = errors.New("realms: invalid password")
+	// ErrUserDisabled: the password matched but the account is disabled.
+	ErrUserDisabled = errors.New("realms: user disabled")
+	// ErrUserNotSetUp: the password matched but a required action (such as
+	// replacing a temporary password) is pending.
+	ErrUserNotSetUp = errors.New("realms: account not fully set up")
+	// ErrRealmNotFound: no realm by that name.
+	ErrRealmNotFound = errors.New("realms: realm not found")
+)
+
+// ValidationError says which field of a representation is invalid. The admin
+// API turns it into 400 {"errorMessage": ...}.
+type ValidationError struct {
+	Field   string
+	Message string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return fmt.Sprintf("%s: %s", e.Field, e.Message)
+}
+
+func invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,251 @@
+package realms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// Keycloak's realm defaults (RealmManager.setupRealmDefaults).
+const (
+	DefaultAccessTokenLifespan   = 300
+	DefaultSSOSessionIdleTimeout = 1800
+	DefaultSSOSessionMaxLifespan = 36000
+	DefaultSignatureAlgorithm    = "RS256"
+)
+
+// The client every realm carries whose roles grant scoped admin rights.
+const RealmManagementClientID = "realm-management"
+
+// RealmManagementRoles are the roles of the realm-management client.
+// realm-admin is a composite of all the others.
+var RealmManagementRoles = []string{
+	"manage-realm", "view-realm",
+	"manage-clients", "view-clients", "query-clients", "create-client",
+	"manage-users", "view-users", "query-users", "query-groups",
+	"manage-events", "view-events",
+}
+
+// Master realm roles.
+const (
+	MasterRealm     = "master"
+	AdminRole       = "admin"
+	CreateRealmRole = "create-realm"
+	OfflineAccess   = "offline_access"
+)
+
+// ApplyRealmDefaults fills zero settings with Keycloak's defaults.
+func ApplyRealmDefaults(r *store.Realm) {
+	if r.AccessTokenLifespan <= 0 {
+		r.AccessTokenLifespan = DefaultAccessTokenLifespan
+	}
+	if r.SSOSessionIdleTimeout <= 0 {
+		r.SSOSessionIdleTimeout = DefaultSSOSessionIdleTimeout
+	}
+	if r.SSOSessionMaxLifespan <= 0 {
+		r.SSOSessionMaxLifespan = DefaultSSOSessionMaxLifespan
+	}
+	if r.DefaultSignatureAlgorithm == "" {
+		r.DefaultSignatureAlgorithm = DefaultSignatureAlgorithm
+	}
+	bf := &r.BruteForce
+	if bf.FailureFactor <= 0 {
+		bf.FailureFactor = 30
+	}
+	if bf.WaitIncrementSeconds <= 0 {
+		bf.WaitIncrementSeconds = 60
+	}
+	if bf.MaxFailureWaitSeconds <= 0 {
+		bf.MaxFailureWaitSeconds = 900
+	}
+	if bf.MaxDeltaTimeSeconds <= 0 {
+		bf.MaxDeltaTimeSeconds = 43200
+	}
+	if bf.QuickLoginCheckMilliSeconds <= 0 {
+		bf.QuickLoginCheckMilliSeconds = 1000
+	}
+	if bf.MinimumQuickLoginWaitSeconds <= 0 {
+		bf.MinimumQuickLoginWaitSeconds = 60
+	}
+}
+
+// ValidateRealm checks a realm's settings.
+func ValidateRealm(r *store.Realm) error {
+	if err := validateRealmName(r.Name); err != nil {
+		return err
+	}
+	if !SupportedAlgorithm(r.DefaultSignatureAlgorithm) {
+		return invalid("defaultSignatureAlgorithm", "unsupported signature algorithm %q (use RS256, ES256 or EdDSA)", r.DefaultSignatureAlgorithm)
+	}
+	for field, v := range map[string]int{
+		"accessTokenLifespan":   r.AccessTokenLifespan,
+		"ssoSessionIdleTimeout": r.SSOSessionIdleTimeout,
+		"ssoSessionMaxLifespan": r.SSOSessionMaxLifespan,
+	} {
+		if v <= 0 || v > 10*365*24*3600 {
+			return invalid(field, "%s must be between 1 and %d seconds", field, 10*365*24*3600)
+		}
+	}
+	if r.RefreshTokenReuseGraceSeconds < 0 || r.RefreshTokenReuseGraceSeconds > 300 {
+		return invalid("refreshTokenReuseGraceSeconds", "must be between 0 and 300")
+	}
+	if r.RefreshTokenMaxReuse < 0 {
+		return invalid("refreshTokenMaxReuse", "must not be negative")
+	}
+	return nil
+}
+
+// CreateRealm creates a realm with Keycloak's defaults for unset settings, an
+// active signing key for its algorithm, the realm-management client with its
+// roles, the offline_access role and the default-roles-<realm> composite.
+func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, error) {
+	ApplyRealmDefaults(&r)
+	if err := ValidateRealm(&r); err != nil {
+		return store.Realm{}, err
+	}
+	now := s.now().UTC()
+	r.ID = NewID()
+	r.CreatedAt = now
+	r.Version = 1
+
+	// Slow work (key generation) happens before any write.
+	key, err := GenerateSigningKey(r.DefaultSignatureAlgorithm, s.sealer, now)
+	if err != nil {
+		return store.Realm{}, err
+	}
+	offline := store.Role{ID: NewID(), Name: OfflineAccess, Description: "${role_offline-access}"}
+	uma := store.Role{ID: NewID(), Name: "uma_authorization", Description: "${role_uma_authorization}"}
+	def := store.Role{ID: NewID(), Name: "default-roles-" + r.Name, Description: "${role_default-roles}",
+		Composites: []string{offline.ID, uma.ID}}
+	r.DefaultRoleID = def.ID
+
+	if err := s.store.CreateRealm(ctx, r); err != nil {
+		return store.Realm{}, err
+	}
+	// If any later step fails the realm is removed again, so a failed create
+	// leaves nothing half-made behind.
+	fail := func(err error) (store.Realm, error) {
+		_ = s.store.DeleteRealm(context.WithoutCancel(ctx), r.ID)
+		s.invalidate(r.Name)
+		return store.Realm{}, err
+	}
+	if err := s.store.CreateKey(ctx, r.ID, key); err != nil {
+		return fail(err)
+	}
+	for _, role := range []store.Role{offline, uma, def} {
+		if err := s.store.CreateRole(ctx, r.ID, role); err != nil {
+			return fail(err)
+		}
+	}
+	if r.Name == MasterRealm {
+		for _, name := range []string{AdminRole, CreateRealmRole} {
+			if err := s.store.CreateRole(ctx, r.ID, store.Role{ID: NewID(), Name: name, Description: "${role_" + name + "}"}); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	rm := store.Client{
+		ID: NewID(), ClientID: RealmManagementClientID, Name: "${client_realm-management}",
+		Enabled: true, BearerOnly: true, CreatedAt: now,
+	}
+	if err := s.store.CreateClient(ctx, r.ID, rm); err != nil {
+		return fail(err)
+	}
+	var ids []string
+	for _, name := range RealmManagementRoles {
+		role := store.Role{ID: NewID(), Name: name, ClientID: rm.ID, Description: "${role_" + name + "}"}
+		if err := s.store.CreateRole(ctx, r.ID, role); err != nil {
+			return fail(err)
+		}
+		ids = append(ids, role.ID)
+	}
+	if err := s.store.CreateRole(ctx, r.ID, store.Role{ID: NewID(), Name: "realm-admin", ClientID: rm.ID,
+		Description: "${role_realm-admin}", Composites: ids}); err != nil {
+		return fail(err)
+	}
+	s.invalidate(r.Name)
+	return r, nil
+}
+
+// UpdateRealm applies fn to the realm named name, re-validates it and
+// re-keys the realm when its signature algorithm changed.
+func (s *Service) UpdateRealm(ctx context.Context, name string, fn func(*store.Realm) error) (store.Realm, error) {
+	st, err := s.Realm(ctx, name)
+	if err != nil {
+		return store.Realm{}, err
+	}
+	var newKey *store.SigningKey
+	updated, err := s.store.UpdateRealm(ctx, st.Realm.ID, func(r *store.Realm) error {
+		if err := fn(r); err != nil {
+			return err
+		}
+		ApplyRealmDefaults(r)
+		return ValidateRealm(r)
+	})
+	if err != nil {
+		return store.Realm{}, notFoundAs(err, ErrRealmNotFound)
+	}
+	defer s.invalidate(name, updated.Name)
+	if updated.DefaultSignatureAlgorithm != st.Realm.DefaultSignatureAlgorithm {
+		k, err := GenerateSigningKey(updated.DefaultSignatureAlgorithm, s.sealer, s.now().UTC())
+		if err != nil {
+			return updated, err
+		}
+		newKey = &k
+		if err := s.rotateKeyTo(ctx, updated.ID, *newKey); err != nil {
+			return updated, err
+		}
+	}
+	return updated, nil
+}
+
+// DeleteRealm removes a realm and everything in it.
+func (s *Service) DeleteRealm(ctx context.Context, name string) error {
+	r, err := s.store.GetRealm(ctx, name)
+	if err != nil {
+		return notFoundAs(err, ErrRealmNotFound)
+	}
+	defer s.invalidate(name)
+	return notFoundAs(s.store.DeleteRealm(ctx, r.ID), ErrRealmNotFound)
+}
+
+// RotateKey generates a new active key with the realm's algorithm; earlier
+// keys become passive (they still verify tokens they signed).
+func (s *Service) RotateKey(ctx context.Context, name string) (store.SigningKey, error) {
+	st, err := s.Realm(ctx, name)
+	if err != nil {
+		return store.SigningKey{}, err
+	}
+	k, err := GenerateSigningKey(st.Realm.DefaultSignatureAlgorithm, s.sealer, s.now().UTC())
+	if err != nil {
+		return store.SigningKey{}, err
+	}
+	defer s.invalidate(name)
+	return k, s.rotateKeyTo(ctx, st.Realm.ID, k)
+}
+
+func (s *Service) rotateKeyTo(ctx context.Context, realmID string, k store.SigningKey) error {
+	// Create before demoting: a crash in between leaves two active keys (the
+	// key ring signs with the newest), never none.
+	keys, err := s.store.ListKeys(ctx, realmID)
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateKey(ctx, realmID, k); err != nil {
+		return err
+	}
+	for _, old := range keys {
+		if old.Status != store.KeyActive {
+			continue
+		}
+		if _, err := s.store.UpdateKey(ctx, realmID, old.KID, func(o *store.SigningKey) error {
+			o.Status = store.KeyPassive
+			return nil
+		}); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("demote key %s: %w", old.KID, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,232 @@
+package realms
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/hkdf"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// MasterKeyFile is the master key's file name inside the data directory.
+const MasterKeyFile = "master.key"
+
+const sealVersion = 1
+
+// Sealer protects data at rest under the master key: AES-256-GCM for values
+// that must be read back (client secrets, private keys) and HMAC-SHA256 for
+// the digest every token request compares against. Both keys are derived from
+// the master key, so one file (or GATEHOUSE_MASTER_KEY) is all there is to
+// keep safe.
+type Sealer struct {
+	aead   cipher.AEAD
+	pepper []byte
+}
+
+// NewSealer derives the sealing and digest keys from a 32-byte master key.
+func NewSealer(masterKey []byte) (*Sealer, error) {
+	if len(masterKey) != 32 {
+		return nil, fmt.Errorf("master key must be 32 bytes, got %d", len(masterKey))
+	}
+	derive := func(info string) ([]byte, error) {
+		k := make([]byte, 32)
+		if _, err := io.ReadFull(hkdf.New(sha256.New, masterKey, nil, []byte(info)), k); err != nil {
+			return nil, err
+		}
+		return k, nil
+	}
+	sealKey, err := derive("gatehouse seal v1")
+	if err != nil {
+		return nil, err
+	}
+	pepper, err := derive("gatehouse secret digest v1")
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(sealKey)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Sealer{aead: aead, pepper: pepper}, nil
+}
+
+// Seal encrypts plaintext bound to aad: version || nonce || ciphertext.
+func (s *Sealer) Seal(plaintext, aad []byte) ([]byte, error) {
+	out := make([]byte, 1+s.aead.NonceSize(), 1+s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
+	out[0] = sealVersion
+	if _, err := rand.Read(out[1:]); err != nil {
+		return nil, err
+	}
+	return s.aead.Seal(out, out[1:], plaintext, aad), nil
+}
+
+// ErrUnseal means a sealed value could not be opened: wrong master key,
+// tampering, or a value sealed for something else.
+var ErrUnseal = errors.New("cannot open sealed value (wrong master key or corrupted data)")
+
+// Open decrypts a value made by Seal with the same aad.
+func (s *Sealer) Open(sealed, aad []byte) ([]byte, error) {
+	n := s.aead.NonceSize()
+	if len(sealed) < 1+n+s.aead.Overhead() || sealed[0] != sealVersion {
+		return nil, ErrUnseal
+	}
+	out, err := s.aead.Open(nil, sealed[1:1+n], sealed[1+n:], aad)
+	if err != nil {
+		return nil, ErrUnseal
+	}
+	return out, nil
+}
+
+func (s *Sealer) digest(secret string) []byte {
+	m := hmac.New(sha256.New, s.pepper)
+	m.Write([]byte(secret))
+	return m.Sum(nil)
+}
+
+// GenerateSecret returns 32 random bytes, base64url without padding. URL-safe
+// matters: clients form-url-decode Basic credentials, turning '+' into ' '.
+func GenerateSecret() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// NewSecret seals a client secret and computes its digest.
+func (s *Sealer) NewSecret(value string, now time.Time, aad []byte) (store.Secret, error) {
+	sealed, err := s.Seal([]byte(value), aad)
+	if err != nil {
+		return store.Secret{}, err
+	}
+	return store.Secret{Sealed: sealed, Digest: s.digest(value), CreatedAt: now}, nil
+}
+
+// SecretMatches reports in constant time whether presented is the secret and
+// it has not expired. Secrets are 256-bit random values, so one HMAC is
+// enough: stretching would only add latency.
+func (s *Sealer) SecretMatches(sec *store.Secret, presented string, now time.Time) bool {
+	if sec == nil || (!sec.ExpiresAt.IsZero() && !sec.ExpiresAt.After(now)) {
+		return false
+	}
+	return subtle.ConstantTimeCompare(s.digest(presented), sec.Digest) == 1
+}
+
+// RevealSecret opens a sealed client secret.
+func (s *Sealer) RevealSecret(sec *store.Secret, aad []byte) (string, error) {
+	if sec == nil {
+		return "", nil
+	}
+	b, err := s.Open(sec.Sealed, aad)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// LoadOrCreateMasterKey returns the master key: from fromEnv when set
+// (base64, base64url or 64 hex digits), else from <dataDir>/master.key,
+// creating that file with a new random key (mode 0600) on first use.
+func LoadOrCreateMasterKey(dataDir, fromEnv string) ([]byte, error) {
+	if fromEnv != "" {
+		k, err := decodeKey(fromEnv)
+		if err != nil {
+			return nil, fmt.Errorf("GATEHOUSE_MASTER_KEY: %w", err)
+		}
+		return k, nil
+	}
+	path := filepath.Join(dataDir, MasterKeyFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		k, err := decodeKey(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return k, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read master key: %w", err)
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("create master key: %w", err)
+	}
+	return k, nil
+}
+
+func decodeKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if len(s) == 64 {
+		if k, err := hex.DecodeString(s); err == nil {
+			return k, nil
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(s); err == nil {
+			if len(k) != 32 {
+				return nil, fmt.Errorf("key must be 32 bytes, got %d", len(k))
+			}
+			return k, nil
+		}
+	}
+	return nil, errors.New("key must be 32 bytes in base64 or 64 hex digits")
+}
+
+// writeFileAtomic writes via a synced temporary file and a rename, then
+// syncs the directory, so a crash leaves either no file or the whole file.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	// Link instead of rename: a concurrent first start must not replace a
+	// key another process already created.
+	if err := os.Link(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

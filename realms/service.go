@@ -1,0 +1,131 @@
+package realms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// Service applies the domain rules on top of a store.Store. It is safe for
+// concurrent use. All writes to realms and keys go through it so that its
+// realm cache can be invalidated in-process (the store's file lock means a
+// single process owns the data).
+type Service struct {
+	store  store.Store
+	sealer *Sealer
+	now    func() time.Time
+
+	mu     sync.RWMutex
+	byName map[string]*RealmState
+	// gen counts invalidations; a load that raced with one is not cached.
+	gen uint64
+	// listeners are told the name of every realm that changed.
+	listeners []func(name string)
+}
+
+// RealmState is an immutable snapshot of a realm and its key ring. A new
+// snapshot replaces it whenever the realm or its keys change.
+type RealmState struct {
+	Realm store.Realm
+	Keys  *KeyRing
+}
+
+// NewService returns a Service writing through st and sealing secrets and keys
+// with sealer. now may be nil (time.Now).
+func NewService(st store.Store, sealer *Sealer, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: st, sealer: sealer, now: now, byName: map[string]*RealmState{}}
+}
+
+// Store returns the underlying store for read paths that need no rules.
+func (s *Service) Store() store.Store { return s.store }
+
+// Sealer returns the sealer that protects secrets and keys.
+func (s *Service) Sealer() *Sealer { return s.sealer }
+
+// Now returns the service clock.
+func (s *Service) Now() time.Time { return s.now() }
+
+// OnRealmChange registers fn to be called (synchronously) after a realm is
+// updated, deleted or re-keyed. Protocol caches use it to drop stale state.
+func (s *Service) OnRealmChange(fn func(name string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listeners = append(s.listeners, fn)
+}
+
+// Realm returns the current snapshot of the realm named name, loading it once
+// and then serving it from memory until it changes.
+func (s *Service) Realm(ctx context.Context, name string) (*RealmState, error) {
+	s.mu.RLock()
+	st, ok := s.byName[name]
+	gen := s.gen
+	s.mu.RUnlock()
+	if ok {
+		return st, nil
+	}
+	r, err := s.store.GetRealm(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrRealmNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	keys, err := s.loadKeyRing(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	st = &RealmState{Realm: r, Keys: keys}
+	s.mu.Lock()
+	// A writer that invalidated after our read makes our copy possibly stale:
+	// serve it to this caller but do not cache it.
+	if s.gen == gen {
+		s.byName[name] = st
+	}
+	s.mu.Unlock()
+	return st, nil
+}
+
+// invalidate drops cached state for the named realms and notifies listeners.
+func (s *Service) invalidate(names ...string) {
+	s.mu.Lock()
+	s.gen++
+	for _, n := range names {
+		delete(s.byName, n)
+	}
+	ls := append([]func(string){}, s.listeners...)
+	s.mu.Unlock()
+	for _, n := range names {
+		for _, fn := range ls {
+			fn(n)
+		}
+	}
+}
+
+func (s *Service) realmID(ctx context.Context, name string) (string, error) {
+	st, err := s.Realm(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	return st.Realm.ID, nil
+}
+
+func notFoundAs(err, as error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return as
+	}
+	return err
+}
+
+func wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}

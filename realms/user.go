@@ -1,0 +1,258 @@
+package realms
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// RequiredActionUpdatePassword is Keycloak's action for a temporary password.
+const RequiredActionUpdatePassword = "UPDATE_PASSWORD"
+
+// NewUser is what CreateUser needs; Password, when set, becomes the user's
+// password credential (hashed here, never stored in clear).
+type NewUser struct {
+	User      store.User
+	Password  string
+	Temporary bool
+}
+
+// ValidateUser checks a user's fields and normalizes username and email to
+// lower case, as Keycloak does.
+func ValidateUser(u *store.User) error {
+	u.Username = strings.ToLower(strings.TrimSpace(u.Username))
+	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	if err := printableName("username", u.Username, 255); err != nil {
+		return err
+	}
+	if err := validateEmail(u.Email); err != nil {
+		return err
+	}
+	for _, f := range []struct{ name, v string }{{"firstName", u.FirstName}, {"lastName", u.LastName}} {
+		if len(f.v) > 255 {
+			return invalid(f.name, "%s must be at most 255 bytes", f.name)
+		}
+	}
+	return nil
+}
+
+// CreateUser validates and stores a user with the realm's default roles and,
+// if given, a hashed password.
+func (s *Service) CreateUser(ctx context.Context, realmName string, nu NewUser) (store.User, error) {
+	st, err := s.Realm(ctx, realmName)
+	if err != nil {
+		return store.User{}, err
+	}
+	u := nu.User
+	if u.ID == "" {
+		u.ID = NewID()
+	}
+	if err := ValidateUser(&u); err != nil {
+		return store.User{}, err
+	}
+	if strings.HasPrefix(u.Username, ServiceAccountPrefix) && u.ServiceAccountClientID == "" {
+		return store.User{}, invalid("username", "usernames starting with %q are reserved for service accounts", ServiceAccountPrefix)
+	}
+	u.CreatedAt = s.now().UTC()
+	if st.Realm.DefaultRoleID != "" && !contains(u.RoleIDs, st.Realm.DefaultRoleID) {
+		u.RoleIDs = append(u.RoleIDs, st.Realm.DefaultRoleID)
+	}
+	if nu.Password != "" {
+		cred, err := s.newPasswordCredential(nu.Password, nu.Temporary)
+		if err != nil {
+			return store.User{}, err
+		}
+		u.Credentials = []store.Credential{cred}
+		if nu.Temporary {
+			u.RequiredActions = appendOnce(u.RequiredActions, RequiredActionUpdatePassword)
+		}
+	}
+	if err := s.store.CreateUser(ctx, st.Realm.ID, u); err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+func (s *Service) newPasswordCredential(password string, temporary bool) (store.Credential, error) {
+	if password == "" {
+		return store.Credential{}, invalid("password", "password must not be empty")
+	}
+	if len(password) > 4096 {
+		return store.Credential{}, invalid("password", "password must be at most 4096 bytes")
+	}
+	cred, err := HashPassword(password, s.now().UTC())
+	if err != nil {
+		return store.Credential{}, err
+	}
+	cred.Temporary = temporary
+	return cred, nil
+}
+
+// SetPassword replaces the user's password. A temporary password adds the
+// UPDATE_PASSWORD required action (so the password grant refuses it until it
+// is changed), a permanent one clears it.
+func (s *Service) SetPassword(ctx context.Context, realmName, userID, password string, temporary bool) error {
+	realmID, err := s.realmID(ctx, realmName)
+	if err != nil {
+		return err
+	}
+	// Hash outside the store transaction.
+	cred, err := s.newPasswordCredential(password, temporary)
+	if err != nil {
+		return err
+	}
+	_, err = s.store.UpdateUser(ctx, realmID, userID, func(u *store.User) error {
+		if u.ServiceAccountClientID != "" {
+			return invalid("type", "service accounts have no password")
+		}
+		u.Credentials = replacePassword(u.Credentials, cred)
+		u.RequiredActions = removeString(u.RequiredActions, RequiredActionUpdatePassword)
+		if temporary {
+			u.RequiredActions = append(u.RequiredActions, RequiredActionUpdatePassword)
+		}
+		return nil
+	})
+	return err
+}
+
+// AuthenticateUser checks a username (or email) and password for the direct
+// grant. Every path costs one password hash so response time does not tell
+// whether a user exists. Errors: ErrUserNotFound, ErrBadPassword,
+// ErrUserDisabled (only after the password matched), ErrUserNotSetUp.
+func (s *Service) AuthenticateUser(ctx context.Context, realmID, username, password string) (store.User, error) {
+	u, err := s.findLoginUser(ctx, realmID, username)
+	if err != nil {
+		DummyVerify(password)
+		return store.User{}, err
+	}
+	i := passwordIndex(u.Credentials)
+	if i < 0 {
+		DummyVerify(password)
+		return store.User{}, ErrBadPassword
+	}
+	cred := u.Credentials[i]
+	ok, rehash, err := VerifyPassword(cred, password)
+	if err != nil {
+		return store.User{}, err
+	}
+	if !ok {
+		return store.User{}, ErrBadPassword
+	}
+	if !u.Enabled {
+		return store.User{}, ErrUserDisabled
+	}
+	if cred.Temporary || len(u.RequiredActions) > 0 {
+		return store.User{}, ErrUserNotSetUp
+	}
+	if rehash {
+		s.rehash(ctx, realmID, u.ID, cred.ID, password)
+	}
+	return u, nil
+}
+
+func (s *Service) findLoginUser(ctx context.Context, realmID, username string) (store.User, error) {
+	username = strings.TrimSpace(username)
+	u, err := s.store.GetUserByUsername(ctx, realmID, username)
+	if errors.Is(err, store.ErrNotFound) && strings.Contains(username, "@") {
+		// Keycloak's loginWithEmailAllowed default.
+		u, err = s.store.GetUserByEmail(ctx, realmID, username)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, ErrUserNotFound
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	if u.ServiceAccountClientID != "" {
+		return store.User{}, ErrUserNotFound
+	}
+	return u, nil
+}
+
+// rehash upgrades an imported or outdated hash to the current argon2id
+// parameters after a successful login. Failure only costs the upgrade.
+func (s *Service) rehash(ctx context.Context, realmID, userID, credID, password string) {
+	cred, err := HashPassword(password, s.now().UTC())
+	if err != nil {
+		return
+	}
+	_, _ = s.store.UpdateUser(ctx, realmID, userID, func(u *store.User) error {
+		i := passwordIndex(u.Credentials)
+		if i < 0 || u.Credentials[i].ID != credID {
+			return nil // changed meanwhile; keep the newer one
+		}
+		cred.ID, cred.UserLabel, cred.CreatedAt = credID, u.Credentials[i].UserLabel, u.Credentials[i].CreatedAt
+		u.Credentials[i] = cred
+		return nil
+	})
+}
+
+func passwordIndex(creds []store.Credential) int {
+	for i, c := range creds {
+		if c.Type == "password" {
+			return i
+		}
+	}
+	return -1
+}
+
+func replacePassword(creds []store.Credential, c store.Credential) []store.Credential {
+	out := creds[:0:0]
+	for _, old := range creds {
+		if old.Type != "password" {
+			out = append(out, old)
+		}
+	}
+	return append(out, c)
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func appendOnce(xs []string, x string) []string {
+	if contains(xs, x) {
+		return xs
+	}
+	return append(xs, x)
+}
+
+func removeString(xs []string, x string) []string {
+	out := xs[:0:0]
+	for _, v := range xs {
+		if v != x {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// DeleteUser removes a user and ends all its sessions.
+func (s *Service) DeleteUser(ctx context.Context, realmName, id string) error {
+	realmID, err := s.realmID(ctx, realmName)
+	if err != nil {
+		return err
+	}
+	return s.store.DeleteUser(ctx, realmID, id)
+}
+
+// UpdateUser applies fn and re-validates.
+func (s *Service) UpdateUser(ctx context.Context, realmName, id string, fn func(*store.User) error) (store.User, error) {
+	realmID, err := s.realmID(ctx, realmName)
+	if err != nil {
+		return store.User{}, err
+	}
+	return s.store.UpdateUser(ctx, realmID, id, func(u *store.User) error {
+		if err := fn(u); err != nil {
+			return err
+		}
+		return ValidateUser(u)
+	})
+}
