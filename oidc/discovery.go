@@ -1,0 +1,69 @@
+package oidc
+
+import (
+	"crypto/x509"
+	"encoding/base64"
+	"net/http"
+
+	"github.com/gatehouse/gatehouse/realms"
+)
+
+// discovery is /realms/{r}/.well-known/openid-configuration, listing only
+// what Gatehouse actually serves.
+func (s *Server) discovery(w http.ResponseWriter, r *http.Request, rp *realmProvider) {
+	iss := s.issuer(r, rp.realm.Name)
+	p := iss + "/protocol/openid-connect"
+	authMethods := []string{"client_secret_basic", "client_secret_post"}
+	grants := make([]string, 0, len(supportedGrantTypes))
+	for _, g := range []string{grantPassword, grantClientCredentials, grantRefreshToken} {
+		if supportedGrantTypes[g] {
+			grants = append(grants, g)
+		}
+	}
+	algs := []string{"RS256", "ES256", "EdDSA"}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                                           iss,
+		"token_endpoint":                                   p + "/token",
+		"introspection_endpoint":                           p + "/token/introspect",
+		"userinfo_endpoint":                                p + "/userinfo",
+		"end_session_endpoint":                             p + "/logout",
+		"jwks_uri":                                         p + "/certs",
+		"revocation_endpoint":                              p + "/revoke",
+		"grant_types_supported":                            grants,
+		"response_types_supported":                         []string{},
+		"subject_types_supported":                          []string{"public"},
+		"id_token_signing_alg_values_supported":            algs,
+		"userinfo_signing_alg_values_supported":            algs,
+		"token_endpoint_auth_methods_supported":            authMethods,
+		"token_endpoint_auth_signing_alg_values_supported": algs,
+		"introspection_endpoint_auth_methods_supported":    authMethods,
+		"revocation_endpoint_auth_methods_supported":       authMethods,
+		"claims_supported":                                 []string{"aud", "sub", "iss", "auth_time", "name", "given_name", "family_name", "preferred_username", "email", "email_verified", "acr", "azp", "sid"},
+		"claim_types_supported":                            []string{"normal"},
+		"scopes_supported":                                 realms.SupportedScopes(),
+		"backchannel_logout_supported":                     false,
+		"tls_client_certificate_bound_access_tokens":       false,
+		"request_parameter_supported":                      false,
+		"request_uri_parameter_supported":                  false,
+	})
+}
+
+// certs is the realm's JWKS: every key that still verifies tokens.
+func (s *Server) certs(w http.ResponseWriter, _ *http.Request, rp *realmProvider) {
+	writeJSON(w, http.StatusOK, rp.state.Keys.JWKS)
+}
+
+// realmInfo is GET /realms/{r} (Keycloak's PublishedRealmRepresentation).
+func (s *Server) realmInfo(w http.ResponseWriter, r *http.Request, rp *realmProvider) {
+	iss := s.issuer(r, rp.realm.Name)
+	out := map[string]any{
+		"realm":             rp.realm.Name,
+		"token-service":     iss + "/protocol/openid-connect",
+		"account-service":   iss + "/account",
+		"tokens-not-before": rp.realm.NotBefore,
+	}
+	if der, err := x509.MarshalPKIXPublicKey(rp.state.Keys.Signing.Public().Key); err == nil {
+		out["public_key"] = base64.StdEncoding.EncodeToString(der)
+	}
+	writeJSON(w, http.StatusOK, out)
+}

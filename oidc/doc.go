@@ -1,0 +1,9 @@
+// Package oidc owns the OpenID Connect / OAuth 2.0 protocol surface of
+// Gatehouse at Keycloak's URLs: the token endpoint (one fosite provider per
+// realm, with a handler per grant), discovery, JWKS, userinfo, introspection,
+// revocation, logout and the realm's public info.
+//
+// Handlers stay thin: they parse and check the wire request, call into
+// package realms for the rules and the store for state, and write responses
+// in Keycloak's JSON shapes with its error codes and descriptions.
+package oidc

@@ -1,0 +1,68 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/ory/fosite"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// Grant type names.
+const (
+	grantPassword          = "password"
+	grantClientCredentials = "client_credentials"
+	grantRefreshToken      = "refresh_token"
+)
+
+// grantHandler is the part every grant handler shares: it handles exactly
+// one grant type and always needs an authenticated client.
+type grantHandler struct {
+	grantType string
+	rp        *realmProvider
+}
+
+func (h grantHandler) CanSkipClientAuth(context.Context, fosite.AccessRequester) bool { return false }
+
+func (h grantHandler) CanHandleTokenEndpointRequest(_ context.Context, ar fosite.AccessRequester) bool {
+	return ar.GetGrantTypes().ExactOne(h.grantType)
+}
+
+// requestSession returns the request's session for a request this handler
+// owns, or fosite.ErrUnknownRequest so fosite moves on to the next handler.
+func (h grantHandler) requestSession(ar fosite.AccessRequester) (*session, error) {
+	if !ar.GetGrantTypes().ExactOne(h.grantType) {
+		return nil, fosite.ErrUnknownRequest
+	}
+	s, ok := sessionOf(ar)
+	if !ok {
+		return nil, errServerError
+	}
+	return s, nil
+}
+
+// grantScopes applies the realm's scope rules to the request's scope
+// parameter and records the result with fosite.
+func grantScopes(ar fosite.AccessRequester, s *session) error {
+	granted, bad := realms.GrantScopes(ar.GetRequestForm().Get("scope"))
+	if len(bad) > 0 {
+		return errInvalidScope(strings.Join(bad, " "))
+	}
+	s.grant.scopes = granted
+	for _, sc := range granted {
+		ar.GrantScope(sc)
+	}
+	return nil
+}
+
+// storeErr maps a store failure during a grant to the wire: a store that
+// cannot write answers 503 so clients retry; anything else is a 500.
+func storeErr(err error) error {
+	if errors.Is(err, store.ErrUnavailable) {
+		return errUnavailable.WithWrap(err)
+	}
+	return errServerError.WithWrap(err)
+}

@@ -1,0 +1,124 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// refreshGrant rotates a refresh token: the presented token is retired and a
+// new one stored in one durable commit; presenting a retired token again
+// ends the whole session (unless the realm allows a short reuse grace). The
+// user is read afresh, so disabled users are refused and role changes show up
+// in the new access token.
+type refreshGrant struct{ grantHandler }
+
+// maxOpaqueTokenBytes bounds refresh tokens we look up; ours are 43 bytes.
+const maxOpaqueTokenBytes = 512
+
+func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.AccessRequester) error {
+	s, err := h.requestSession(ar)
+	if err != nil {
+		return err
+	}
+	raw := ar.GetRequestForm().Get("refresh_token")
+	if raw == "" {
+		return errNoRefreshToken
+	}
+	if len(raw) > maxOpaqueTokenBytes {
+		return errInvalidRefreshToken
+	}
+	st := h.rp.svc.Store()
+	realmID := h.rp.realm.ID
+	rt, err := st.GetRefreshToken(ctx, realmID, hashToken(raw))
+	if errors.Is(err, store.ErrNotFound) {
+		return errInvalidRefreshToken
+	}
+	if err != nil {
+		return errServerError.WithWrap(err)
+	}
+	if rt.ClientID != s.grant.client.ID {
+		return errRefreshWrongClient
+	}
+	now := h.rp.now()
+	if !rt.ExpiresAt.After(now) {
+		return errRefreshNotActive
+	}
+	sess, err := st.GetSession(ctx, realmID, rt.SessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errSessionNotActive
+	}
+	if err != nil {
+		return errServerError.WithWrap(err)
+	}
+	if !sess.ExpiresAt.After(now) {
+		return errSessionNotActive
+	}
+	if nb := h.rp.realm.NotBefore; nb > 0 && rt.IssuedAt.Unix() < nb {
+		return errStaleToken
+	}
+	u, err := st.GetUser(ctx, realmID, rt.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errSessionNotActive
+	}
+	if err != nil {
+		return errServerError.WithWrap(err)
+	}
+	if !u.Enabled {
+		return errUserDisabledLater
+	}
+	if u.NotBefore > 0 && rt.IssuedAt.Unix() < u.NotBefore {
+		return errStaleToken
+	}
+	scopes, bad := realms.NarrowScopes(strings.Fields(rt.Scope), ar.GetRequestForm().Get("scope"))
+	if len(bad) > 0 {
+		return errInvalidScope(strings.Join(bad, " "))
+	}
+	for _, sc := range scopes {
+		ar.GrantScope(sc)
+	}
+	s.grant.user = u
+	s.grant.scopes = scopes
+	s.grant.session = &sess
+	s.grant.refreshRecord = rt // the presented token until rotation
+	s.grant.jtiPrefix = "onrtrt:"
+	return nil
+}
+
+func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fosite.AccessRequester, resp fosite.AccessResponder) error {
+	s, err := h.requestSession(ar)
+	if err != nil {
+		return err
+	}
+	now := h.rp.now()
+	oldHash := s.grant.refreshRecord.Hash
+	if err := h.rp.minter.nextRefresh(&s.grant, now); err != nil {
+		return errServerError.WithWrap(err)
+	}
+	policy := store.RotationPolicy{Grace: time.Duration(h.rp.realm.RefreshTokenReuseGraceSeconds) * time.Second}
+	if policy.Grace > 0 {
+		policy.MaxReuse = max(h.rp.realm.RefreshTokenMaxReuse, 1)
+	}
+	_, err = h.rp.svc.Store().RotateRefreshToken(ctx, h.rp.realm.ID, oldHash, s.grant.refreshRecord, policy, now)
+	switch {
+	case errors.Is(err, store.ErrTokenReused):
+		return errRefreshReused
+	case errors.Is(err, store.ErrTokenExpired):
+		return errRefreshNotActive
+	case errors.Is(err, store.ErrNotFound):
+		// The session ended (logout, reuse elsewhere) since the request step.
+		return errSessionNotActive
+	case err != nil:
+		return storeErr(err)
+	}
+	if err := h.rp.minter.mint(ctx, &s.grant, resp, now, true); err != nil {
+		return errServerError.WithWrap(err)
+	}
+	return nil
+}

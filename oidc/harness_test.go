@@ -1,0 +1,191 @@
+package oidc_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/oidc"
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/store/bolt"
+)
+
+// env is a running Gatehouse (real router, real bbolt store) with one realm
+// "demo" holding a confidential client, a public client and a user.
+type env struct {
+	t      *testing.T
+	svc    *realms.Service
+	store  store.Store
+	srv    *httptest.Server
+	base   string // server URL including the relative path
+	realm  string
+	secret string // of client "app"
+	app    store.Client
+	alice  store.User
+}
+
+const alicePassword = "alice-Secret-1"
+
+type envOption func(*envConfig)
+
+type envConfig struct {
+	relativePath string
+	alg          string
+	realm        store.Realm
+}
+
+func withRelativePath(p string) envOption { return func(c *envConfig) { c.relativePath = p } }
+func withAlgorithm(a string) envOption    { return func(c *envConfig) { c.alg = a } }
+func withRealm(fn func(*store.Realm)) envOption {
+	return func(c *envConfig) { fn(&c.realm) }
+}
+
+func newEnv(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	cfg := envConfig{realm: store.Realm{Name: "demo", Enabled: true}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.alg != "" {
+		cfg.realm.DefaultSignatureAlgorithm = cfg.alg
+	}
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "gatehouse.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sealer, err := realms.NewSealer(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := realms.NewService(st, sealer, nil)
+	ctx := context.Background()
+	if _, err := svc.CreateRealm(ctx, cfg.realm); err != nil {
+		t.Fatal(err)
+	}
+	app, secret, err := svc.CreateClient(ctx, "demo", realms.NewClient{Client: store.Client{
+		ClientID: "app", Enabled: true, DirectAccessGrantsEnabled: true, ServiceAccountsEnabled: true,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.CreateClient(ctx, "demo", realms.NewClient{Client: store.Client{
+		ClientID: "cli", Enabled: true, PublicClient: true, DirectAccessGrantsEnabled: true,
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	alice, err := svc.CreateUser(ctx, "demo", realms.NewUser{User: store.User{
+		Username: "alice", Email: "alice@example.com", FirstName: "Alice", LastName: "Liddell",
+		Enabled: true, EmailVerified: true,
+	}, Password: alicePassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(oidc.NewServer(oidc.Config{Service: svc, RelativePath: cfg.relativePath}))
+	t.Cleanup(srv.Close)
+	return &env{t: t, svc: svc, store: st, srv: srv, base: srv.URL + cfg.relativePath, realm: "demo",
+		secret: secret, app: app, alice: alice}
+}
+
+func (e *env) issuer() string   { return e.base + "/realms/" + e.realm }
+func (e *env) endpoint(p string) string {
+	return e.issuer() + "/protocol/openid-connect/" + p
+}
+
+// response is a decoded JSON answer.
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+func (r response) str(k string) string {
+	s, _ := r.body[k].(string)
+	return s
+}
+
+// post sends a form with optional Basic credentials ("" user = none).
+func (e *env) post(path string, form url.Values, user, pass string) response {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.endpoint(path), strings.NewReader(form.Encode()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if user != "" {
+		req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(pass))
+	}
+	return e.do(req)
+}
+
+func (e *env) do(req *http.Request) response {
+	e.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	out := response{status: resp.StatusCode, header: resp.Header, raw: string(b)}
+	if len(b) > 0 {
+		_ = json.Unmarshal(b, &out.body)
+	}
+	return out
+}
+
+// passwordLogin runs the password grant for alice through client app.
+func (e *env) passwordLogin(extra url.Values) response {
+	e.t.Helper()
+	f := url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {alicePassword}}
+	for k, v := range extra {
+		f[k] = v
+	}
+	r := e.post("token", f, "app", e.secret)
+	if r.status != 200 {
+		e.t.Fatalf("password grant: %d %s", r.status, r.raw)
+	}
+	return r
+}
+
+// claims decodes a JWT's payload without verifying it.
+func claims(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func header(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(strings.Split(jwt, ".")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+var _ = time.Second

@@ -1,0 +1,115 @@
+package oidc
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Keycloak's introspection caller errors.
+var (
+	errIntrospectAuth      = oauthErr(401, "invalid_request", "Authentication failed.")
+	errIntrospectPublic    = oauthErr(403, "invalid_request", "Client not allowed.")
+	errIntrospectNoToken   = oauthErr(400, "invalid_request", "Token not provided.")
+	errUnsupportedHintType = oauthErr(400, "unsupported_token_type", "Unsupported token type")
+)
+
+var inactive = map[string]bool{"active": false}
+
+// introspect is RFC 7662 at P/token/introspect: any confidential client of
+// the realm may ask; anything that is not a currently valid token of this
+// realm is {"active":false}.
+func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmProvider) {
+	f, ferr := parseForm(w, r)
+	if ferr != nil {
+		writeOAuthError(w, ferr)
+		return
+	}
+	ctx := r.Context()
+	c, cerr := s.authenticateClient(ctx, rp, r, f)
+	if cerr != nil {
+		if cerr.CodeField >= 500 {
+			writeOAuthError(w, cerr)
+		} else {
+			writeOAuthError(w, errIntrospectAuth)
+		}
+		return
+	}
+	if c.PublicClient || c.BearerOnly {
+		writeOAuthError(w, errIntrospectPublic)
+		return
+	}
+	if f.dup != "" {
+		writeOAuthError(w, errDuplicatedParameter)
+		return
+	}
+	token := f.get("token")
+	if token == "" {
+		writeOAuthError(w, errIntrospectNoToken)
+		return
+	}
+	hint := f.get("token_type_hint")
+	if hint != "" && hint != "access_token" && hint != "refresh_token" {
+		writeOAuthError(w, errUnsupportedHintType)
+		return
+	}
+	// Our access tokens are JWTs and refresh tokens opaque, so the shape
+	// decides which lookup applies whatever the hint says.
+	if looksLikeJWT(token) {
+		at, err := rp.validateAccessToken(ctx, token)
+		if err != nil {
+			s.inactiveOrError(w, rp, err)
+			return
+		}
+		out := at.raw
+		out["active"] = true
+		out["client_id"] = at.claims.Azp
+		out["username"] = at.user.Username
+		out["token_type"] = "Bearer"
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	rt, sess, err := rp.activeRefreshToken(ctx, token)
+	if err != nil {
+		s.inactiveOrError(w, rp, err)
+		return
+	}
+	out := map[string]any{
+		"active": true, "token_type": "Refresh", "typ": "Refresh",
+		"exp": rt.ExpiresAt.Unix(), "iat": rt.IssuedAt.Unix(), "sid": sess.ID, "sub": rt.UserID,
+		"scope": rt.Scope, "iss": s.issuer(r, rp.realm.Name),
+	}
+	if rc, err := rp.svc.Store().GetClient(ctx, rp.realm.ID, rt.ClientID); err == nil {
+		out["client_id"], out["azp"] = rc.ClientID, rc.ClientID
+	}
+	if u, err := rp.svc.Store().GetUser(ctx, rp.realm.ID, rt.UserID); err == nil {
+		if !u.Enabled {
+			writeJSON(w, http.StatusOK, inactive)
+			return
+		}
+		out["username"] = u.Username
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// inactiveOrError answers {"active":false} for invalid tokens and 500 for
+// store failures (which must not be mistaken for a revoked token).
+func (s *Server) inactiveOrError(w http.ResponseWriter, rp *realmProvider, err error) {
+	if errors.Is(err, errInactive) {
+		writeJSON(w, http.StatusOK, inactive)
+		return
+	}
+	s.log.Error("introspection", "realm", rp.realm.Name, "err", err)
+	writeOAuthError(w, errServerError)
+}
+
+// looksLikeJWT tells a compact JWS (three dot-separated parts) from our
+// opaque refresh tokens, which contain no dots.
+func looksLikeJWT(t string) bool {
+	n := 0
+	for i := 0; i < len(t); i++ {
+		if t[i] == '.' {
+			n++
+		}
+	}
+	return n == 2
+}

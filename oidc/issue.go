@@ -1,0 +1,214 @@
+package oidc
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"hash"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// Keycloak's offline session defaults: 30 days idle; Gatehouse bounds the
+// otherwise unlimited offline session at one year.
+const (
+	offlineIdle   = 30 * 24 * time.Hour
+	offlineMaxAge = 365 * 24 * time.Hour
+)
+
+// grant is what a grant handler established, handed to the minter.
+type grant struct {
+	issuer  string
+	client  store.Client
+	user    store.User
+	scopes  []string
+	session *store.Session // nil when no refresh token is issued
+	// refresh is the new opaque refresh token (with its record) when one is
+	// issued.
+	refresh       string
+	refreshRecord store.RefreshToken
+	// jtiPrefix mimics Keycloak 26's jti kinds (onrtro:, onrtrt:, trrtcc:).
+	jtiPrefix string
+}
+
+func (g *grant) scope() string { return strings.Join(g.scopes, " ") }
+
+func (g *grant) has(scope string) bool {
+	for _, s := range g.scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// minter turns a grant into signed tokens for one realm.
+type minter struct {
+	svc    *realms.Service
+	realm  store.Realm
+	signer *Signer
+}
+
+func (m *minter) accessLifespan(c store.Client) time.Duration {
+	if v, err := strconv.Atoi(c.Attributes[realms.AttrAccessTokenLifespan]); err == nil && v > 0 {
+		return time.Duration(v) * time.Second
+	}
+	return time.Duration(m.realm.AccessTokenLifespan) * time.Second
+}
+
+// newSession starts a session (token family) for g at now with its first
+// refresh token; the caller stores both with one durable commit.
+func (m *minter) newSession(g *grant, now time.Time) error {
+	maxAge := time.Duration(m.realm.SSOSessionMaxLifespan) * time.Second
+	if g.has(realms.OfflineAccess) {
+		maxAge = offlineMaxAge
+	}
+	g.session = &store.Session{
+		ID: realms.NewID(), ClientID: g.client.ID, UserID: g.user.ID, Scope: g.scope(),
+		AuthTime: now, LastRefresh: now, ExpiresAt: now.Add(maxAge),
+	}
+	return m.nextRefresh(g, now)
+}
+
+// nextRefresh mints the session's next refresh token into g.
+func (m *minter) nextRefresh(g *grant, now time.Time) error {
+	tok, h, err := newOpaqueToken()
+	if err != nil {
+		return err
+	}
+	idle := time.Duration(m.realm.SSOSessionIdleTimeout) * time.Second
+	if g.has(realms.OfflineAccess) {
+		idle = offlineIdle
+	}
+	exp := now.Add(idle)
+	if exp.After(g.session.ExpiresAt) {
+		exp = g.session.ExpiresAt
+	}
+	g.refresh = tok
+	g.refreshRecord = store.RefreshToken{
+		Hash: h, SessionID: g.session.ID, ClientID: g.client.ID, UserID: g.user.ID,
+		Scope: g.scope(), IssuedAt: now, ExpiresAt: exp,
+	}
+	return nil
+}
+
+// newOpaqueToken returns a random 256-bit token and the hex SHA-256 under
+// which it is stored.
+func newOpaqueToken() (token, hash string, err error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", "", err
+	}
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, hashToken(token), nil
+}
+
+func hashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// mint signs the access token (and ID token when openid was granted and the
+// grant is a user login) and fills the fosite response in Keycloak's shape.
+func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder, now time.Time, withIDToken bool) error {
+	roles, err := m.svc.ResolveRoles(ctx, m.realm.ID, g.user)
+	if err != nil {
+		return err
+	}
+	exp := now.Add(m.accessLifespan(g.client))
+	if g.session != nil && exp.After(g.session.ExpiresAt) {
+		exp = g.session.ExpiresAt
+	}
+	saOf := g.user.ServiceAccountClientID
+	p := userProfile(g.user, saOf)
+	realmAccess, resourceAccess, aud := rolesClaims(roles, g.client.ClientID)
+	ac := accessClaims{
+		Exp: exp.Unix(), Iat: now.Unix(), Jti: g.jtiPrefix + realms.NewID(), Iss: g.issuer,
+		Aud: aud, Sub: g.user.ID, Typ: "Bearer", Azp: g.client.ClientID, Acr: "1",
+		RealmAccess: realmAccess, ResourceAccess: resourceAccess, Scope: g.scope(),
+		EmailVerified: p.emailVerified, Name: p.name, PreferredUsername: p.preferredUsername,
+		GivenName: p.givenName, FamilyName: p.familyName, Email: p.email,
+	}
+	if g.session != nil {
+		ac.Sid = g.session.ID
+	}
+	if saOf != "" {
+		ac.ClientID = g.client.ClientID
+	}
+	payload, err := json.Marshal(&ac)
+	if err != nil {
+		return err
+	}
+	at, err := m.signer.SignJSON(payload, "JWT")
+	if err != nil {
+		return err
+	}
+	resp.SetAccessToken(at)
+	resp.SetTokenType("Bearer")
+	resp.SetExpiresIn(exp.Sub(now))
+	refreshIn := int64(0)
+	if g.refresh != "" {
+		resp.SetExtra("refresh_token", g.refresh)
+		if !g.has(realms.OfflineAccess) {
+			// Keycloak reports 0 for offline tokens.
+			refreshIn = int64(g.refreshRecord.ExpiresAt.Sub(now).Seconds())
+		}
+	}
+	resp.SetExtra("refresh_expires_in", refreshIn)
+	resp.SetExtra("not-before-policy", m.realm.NotBefore)
+	if g.session != nil {
+		resp.SetExtra("session_state", g.session.ID)
+	}
+	resp.SetExtra("scope", g.scope())
+	if withIDToken && g.has("openid") {
+		idt, err := m.idToken(g, p, at, exp, now)
+		if err != nil {
+			return err
+		}
+		resp.SetExtra("id_token", idt)
+	}
+	return nil
+}
+
+func (m *minter) idToken(g *grant, p profile, accessToken string, exp, now time.Time) (string, error) {
+	ic := idClaims{
+		Exp: exp.Unix(), Iat: now.Unix(), Jti: realms.NewID(), Iss: g.issuer, Aud: g.client.ClientID,
+		Sub: g.user.ID, Typ: "ID", Azp: g.client.ClientID, Acr: "1",
+		AtHash:        atHash(accessToken, m.signer.keys.Signing.Algorithm),
+		EmailVerified: p.emailVerified, Name: p.name, PreferredUsername: p.preferredUsername,
+		GivenName: p.givenName, FamilyName: p.familyName, Email: p.email,
+	}
+	if g.session != nil {
+		ic.Sid = g.session.ID
+		ic.AuthTime = g.session.AuthTime.Unix()
+	}
+	payload, err := json.Marshal(&ic)
+	if err != nil {
+		return "", err
+	}
+	return m.signer.SignJSON(payload, "JWT")
+}
+
+// atHash is OIDC Core §3.1.3.6: the left half of the hash the signing
+// algorithm uses, base64url. Ed25519 signs with SHA-512.
+func atHash(token, alg string) string {
+	var h hash.Hash
+	if alg == "EdDSA" {
+		h = sha512.New()
+	} else {
+		h = sha256.New()
+	}
+	h.Write([]byte(token))
+	sum := h.Sum(nil)
+	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+}

@@ -1,0 +1,100 @@
+package oidc
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// realmProvider is one realm's fosite provider with the handlers, signer and
+// settings bound to that realm. It is immutable: when the realm or its keys
+// change, a new one is built (about 2 µs), so no request ever sees handlers
+// of another realm or a half-updated configuration.
+type realmProvider struct {
+	state  *realms.RealmState
+	realm  store.Realm
+	svc    *realms.Service
+	now    func() time.Time
+	signer *Signer
+	minter *minter
+	oauth2 *fosite.Fosite
+}
+
+func newRealmProvider(svc *realms.Service, st *realms.RealmState) *realmProvider {
+	rp := &realmProvider{state: st, realm: st.Realm, svc: svc, now: svc.Now, signer: NewSigner(st.Keys)}
+	rp.minter = &minter{svc: svc, realm: st.Realm, signer: rp.signer}
+
+	// A fresh Config per realm: fosite de-duplicates handlers by Go type, so
+	// sharing one would silently bind every realm to the first realm's
+	// handlers. Strategies fosite would otherwise set lazily (racing on first
+	// use) are set here.
+	cfg := &fosite.Config{
+		ScopeStrategy:                fosite.ExactScopeStrategy,
+		AudienceMatchingStrategy:     fosite.ExactAudienceMatchingStrategy,
+		ClientAuthenticationStrategy: preAuthenticated,
+		AccessTokenLifespan:          time.Duration(st.Realm.AccessTokenLifespan) * time.Second,
+		RefreshTokenScopes:           []string{},
+		SendDebugMessagesToClients:   false,
+	}
+	cfg.TokenEndpointHandlers = fosite.TokenEndpointHandlers{
+		passwordGrant{grantHandler{grantPassword, rp}},
+		clientCredentialsGrant{grantHandler{grantClientCredentials, rp}},
+		refreshGrant{grantHandler{grantRefreshToken, rp}},
+	}
+	rp.oauth2 = &fosite.Fosite{Config: cfg}
+	return rp
+}
+
+// supportedGrantTypes are the grant types the token endpoint accepts; others
+// get unsupported_grant_type before client authentication, as in Keycloak.
+var supportedGrantTypes = map[string]bool{
+	grantPassword: true, grantClientCredentials: true, grantRefreshToken: true,
+}
+
+// providers caches one realmProvider per realm, rebuilt whenever the
+// realm service hands out a new realm snapshot.
+type providers struct {
+	svc *realms.Service
+	mu  sync.RWMutex
+	m   map[string]*realmProvider
+}
+
+func newProviders(svc *realms.Service) *providers {
+	p := &providers{svc: svc, m: map[string]*realmProvider{}}
+	svc.OnRealmChange(func(name string) {
+		p.mu.Lock()
+		delete(p.m, name)
+		p.mu.Unlock()
+	})
+	return p
+}
+
+// get returns the provider of st's realm.
+func (p *providers) get(st *realms.RealmState) *realmProvider {
+	name := st.Realm.Name
+	p.mu.RLock()
+	rp := p.m[name]
+	p.mu.RUnlock()
+	if rp != nil && rp.state == st {
+		return rp
+	}
+	rp = newRealmProvider(p.svc, st)
+	p.mu.Lock()
+	p.m[name] = rp
+	p.mu.Unlock()
+	return rp
+}
+
+// realm resolves a realm by name into its current provider.
+func (p *providers) realm(ctx context.Context, name string) (*realmProvider, error) {
+	st, err := p.svc.Realm(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return p.get(st), nil
+}

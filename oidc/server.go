@@ -1,0 +1,202 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gatehouse/gatehouse/realms"
+)
+
+// Config configures the HTTP surface.
+type Config struct {
+	Service *realms.Service
+	// Hostname is the public base URL (scheme://host[:port]); empty derives
+	// it from each request.
+	Hostname string
+	// RelativePath prefixes every route ("/auth" for old Keycloak URLs).
+	RelativePath string
+	// Logger receives one line per request; nil discards.
+	Logger *slog.Logger
+	// TLS tells request-derived issuers to use https.
+	TLS bool
+}
+
+// Server is Gatehouse's HTTP handler: health, the per-realm protocol
+// endpoints, and whatever else (admin API) is mounted on Router.
+type Server struct {
+	cfg       Config
+	svc       *realms.Service
+	providers *providers
+	root      *mux.Router
+	// Router is where routes are mounted, below RelativePath.
+	Router *mux.Router
+	log    *slog.Logger
+}
+
+// NewServer builds the router.
+func NewServer(cfg Config) *Server {
+	cfg.RelativePath = strings.TrimRight(cfg.RelativePath, "/")
+	if cfg.RelativePath != "" && !strings.HasPrefix(cfg.RelativePath, "/") {
+		cfg.RelativePath = "/" + cfg.RelativePath
+	}
+	cfg.Hostname = strings.TrimRight(cfg.Hostname, "/")
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, svc: cfg.Service, providers: newProviders(cfg.Service), log: log}
+	s.root = mux.NewRouter()
+	s.root.NotFoundHandler = http.HandlerFunc(notFound)
+	s.root.MethodNotAllowedHandler = http.HandlerFunc(methodNotAllowed)
+	for _, p := range []string{"/health/ready", "/health/live", "/health"} {
+		s.root.HandleFunc(p, health).Methods(http.MethodGet, http.MethodHead)
+	}
+	s.Router = s.root
+	if cfg.RelativePath != "" {
+		s.Router = s.root.PathPrefix(cfg.RelativePath).Subrouter()
+		s.Router.NotFoundHandler = s.root.NotFoundHandler
+		s.Router.MethodNotAllowedHandler = s.root.MethodNotAllowedHandler
+		for _, p := range []string{"/health/ready", "/health/live"} {
+			s.Router.HandleFunc(p, health).Methods(http.MethodGet, http.MethodHead)
+		}
+	}
+	s.routes()
+	return s
+}
+
+// ServeHTTP logs and guards every request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	info := &requestInfo{}
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
+			if !rec.wrote {
+				writeOAuthError(rec, errServerError)
+			}
+		}
+		// Only the path is logged: query strings may carry tokens.
+		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"realm", info.realm, "client", info.client, "duration", time.Since(start))
+	}()
+	s.root.ServeHTTP(rec, r)
+}
+
+type requestInfoKey struct{}
+
+// requestInfo collects what handlers learn for the access log.
+type requestInfo struct{ realm, client string }
+
+func infoOf(ctx context.Context) *requestInfo {
+	if i, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
+		return i
+	}
+	return &requestInfo{}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func health(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "UP", "checks": []any{}})
+}
+
+func notFound(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusNotFound, map[string]string{"error": "Unable to find matching target resource method"})
+}
+
+func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "RESTEASY003650: No resource method found", "error_description": "Method not allowed"})
+}
+
+// baseURL is the public base of this server as the client addressed it,
+// including the relative path.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.Hostname != "" {
+		return s.cfg.Hostname + s.cfg.RelativePath
+	}
+	scheme := "http"
+	if s.cfg.TLS || r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + s.cfg.RelativePath
+}
+
+// issuer is the realm's issuer URL (Keycloak's https://host/realms/{r}).
+func (s *Server) issuer(r *http.Request, realm string) string {
+	return s.baseURL(r) + "/realms/" + realm
+}
+
+var (
+	errRealmNotFound = map[string]string{"error": "Realm does not exist", "error_description": "Realm does not exist"}
+	errInternal      = map[string]string{"error": "server_error", "error_description": "Internal server error"}
+)
+
+// realmHandler resolves {realm} into its provider before calling h; unknown
+// realms get 404 and disabled ones 403, as in Keycloak.
+func (s *Server) realmHandler(h func(http.ResponseWriter, *http.Request, *realmProvider)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := mux.Vars(r)["realm"]
+		if !realms.ValidRealmName(name) {
+			writeJSON(w, http.StatusNotFound, errRealmNotFound)
+			return
+		}
+		rp, err := s.providers.realm(r.Context(), name)
+		if errors.Is(err, realms.ErrRealmNotFound) {
+			writeJSON(w, http.StatusNotFound, errRealmNotFound)
+			return
+		}
+		if err != nil {
+			s.log.Error("load realm", "realm", name, "err", err)
+			writeJSON(w, http.StatusInternalServerError, errInternal)
+			return
+		}
+		infoOf(r.Context()).realm = name
+		if !rp.realm.Enabled {
+			writeOAuthError(w, errRealmDisabled)
+			return
+		}
+		h(w, r, rp)
+	}
+}
+
+func (s *Server) routes() {
+	const p = "/realms/{realm}/protocol/openid-connect"
+	r := s.Router
+	r.HandleFunc("/realms/{realm}", s.realmHandler(s.realmInfo)).Methods(http.MethodGet)
+	r.HandleFunc("/realms/{realm}/.well-known/openid-configuration", s.realmHandler(s.discovery)).Methods(http.MethodGet)
+	r.HandleFunc(p+"/certs", s.realmHandler(s.certs)).Methods(http.MethodGet)
+	r.HandleFunc(p+"/token", s.realmHandler(s.token))
+	r.HandleFunc(p+"/token/introspect", s.realmHandler(s.introspect))
+	r.HandleFunc(p+"/userinfo", s.realmHandler(s.userinfo)).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc(p+"/revoke", s.realmHandler(s.revoke))
+	r.HandleFunc(p+"/logout", s.realmHandler(s.logout))
+}

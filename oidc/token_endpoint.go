@@ -1,0 +1,72 @@
+package oidc
+
+import (
+	"net/http"
+
+	"github.com/ory/fosite"
+)
+
+// token is POST P/token. The HTTP edge does what must happen in Keycloak's
+// order and with its wording (form parsing, grant type, client
+// authentication, duplicate parameters); the realm's fosite provider then
+// runs the grant handler.
+func (s *Server) token(w http.ResponseWriter, r *http.Request, rp *realmProvider) {
+	f, ferr := parseForm(w, r)
+	if ferr != nil {
+		writeOAuthError(w, ferr)
+		return
+	}
+	gt := f.get("grant_type")
+	if gt == "" {
+		writeOAuthError(w, errMissingGrantType)
+		return
+	}
+	if !supportedGrantTypes[gt] {
+		writeOAuthError(w, errUnsupportedGrantType)
+		return
+	}
+	ctx := r.Context()
+	c, cerr := s.authenticateClient(ctx, rp, r, f)
+	if cerr != nil {
+		writeOAuthError(w, cerr)
+		return
+	}
+	if f.dup != "" {
+		writeOAuthError(w, errDuplicatedParameter)
+		return
+	}
+	if c.BearerOnly {
+		writeOAuthError(w, errBearerOnly)
+		return
+	}
+	ctx = withAuthenticatedClient(ctx, c)
+	sess := newSession(s.issuer(r, rp.realm.Name), c)
+	ar, err := rp.oauth2.NewAccessRequest(ctx, r, sess)
+	if err != nil {
+		s.writeGrantError(w, rp, err)
+		return
+	}
+	resp, err := rp.oauth2.NewAccessResponse(ctx, ar)
+	if err != nil {
+		s.writeGrantError(w, rp, err)
+		return
+	}
+	rp.oauth2.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// writeGrantError writes a grant handler's error. Our handlers return
+// Keycloak-worded errors; anything else from fosite is passed through in its
+// RFC 6749 shape, and server errors are logged with their cause (never sent).
+func (s *Server) writeGrantError(w http.ResponseWriter, rp *realmProvider, err error) {
+	e := fosite.ErrorToRFC6749Error(err)
+	if e.CodeField >= 500 {
+		s.log.Error("token endpoint", "realm", rp.realm.Name, "err", err, "cause", e.Cause())
+		if e.ErrorField == errUnavailable.ErrorField {
+			writeOAuthError(w, errUnavailable)
+			return
+		}
+		writeOAuthError(w, errServerError)
+		return
+	}
+	writeOAuthError(w, &fosite.RFC6749Error{ErrorField: e.ErrorField, DescriptionField: e.GetDescription(), CodeField: e.CodeField})
+}

@@ -1,0 +1,118 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// errInactive is every reason a token is not (or no longer) valid. Callers
+// never learn which: introspection answers {"active":false} and userinfo
+// 401 alike.
+var errInactive = errors.New("token is not active")
+
+// activeAccessToken is a verified, currently valid access token of a realm.
+type activeAccessToken struct {
+	claims accessClaims
+	// raw keeps every claim for introspection, which echoes them.
+	raw    map[string]any
+	user   store.User
+	client store.Client
+}
+
+// validateAccessToken verifies an access token issued by this realm: our
+// signature (by kid, allow-listed algorithms), typ Bearer, issued for this
+// realm, not expired, not revoked, issued after the realm's and user's
+// not-before, its session still alive, and its user and client still present
+// and enabled.
+func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) (*activeAccessToken, error) {
+	payload, _, err := rp.signer.Verify(token)
+	if err != nil {
+		return nil, errInactive
+	}
+	var t activeAccessToken
+	if err := json.Unmarshal(payload, &t.claims); err != nil {
+		return nil, errInactive
+	}
+	if err := json.Unmarshal(payload, &t.raw); err != nil {
+		return nil, errInactive
+	}
+	c := &t.claims
+	now := rp.now()
+	if c.Typ != "Bearer" || !strings.HasSuffix(c.Iss, "/realms/"+rp.realm.Name) || c.Sub == "" || c.Jti == "" {
+		return nil, errInactive
+	}
+	if !time.Unix(c.Exp, 0).After(now) || c.Iat < rp.realm.NotBefore {
+		return nil, errInactive
+	}
+	st := rp.svc.Store()
+	if revoked, err := st.IsAccessTokenRevoked(ctx, rp.realm.ID, c.Jti); err != nil {
+		return nil, err
+	} else if revoked {
+		return nil, errInactive
+	}
+	if c.Sid != "" {
+		sess, err := st.GetSession(ctx, rp.realm.ID, c.Sid)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errInactive
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !sess.ExpiresAt.After(now) {
+			return nil, errInactive
+		}
+	}
+	if t.user, err = st.GetUser(ctx, rp.realm.ID, c.Sub); errors.Is(err, store.ErrNotFound) {
+		return nil, errInactive
+	} else if err != nil {
+		return nil, err
+	}
+	if !t.user.Enabled || (t.user.NotBefore > 0 && c.Iat < t.user.NotBefore) {
+		return nil, errInactive
+	}
+	if t.client, err = st.GetClientByClientID(ctx, rp.realm.ID, c.Azp); errors.Is(err, store.ErrNotFound) {
+		return nil, errInactive
+	} else if err != nil {
+		return nil, err
+	}
+	if !t.client.Enabled {
+		return nil, errInactive
+	}
+	return &t, nil
+}
+
+// refreshTokenState looks up an opaque refresh token and reports whether it
+// is still current (not rotated out, not expired, session alive).
+func (rp *realmProvider) activeRefreshToken(ctx context.Context, token string) (store.RefreshToken, store.Session, error) {
+	if token == "" || len(token) > maxOpaqueTokenBytes {
+		return store.RefreshToken{}, store.Session{}, errInactive
+	}
+	st := rp.svc.Store()
+	rt, err := st.GetRefreshToken(ctx, rp.realm.ID, hashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.RefreshToken{}, store.Session{}, errInactive
+	}
+	if err != nil {
+		return store.RefreshToken{}, store.Session{}, err
+	}
+	now := rp.now()
+	if !rt.UsedAt.IsZero() || !rt.ExpiresAt.After(now) {
+		return rt, store.Session{}, errInactive
+	}
+	sess, err := st.GetSession(ctx, rp.realm.ID, rt.SessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return rt, store.Session{}, errInactive
+	}
+	if err != nil {
+		return rt, store.Session{}, err
+	}
+	if !sess.ExpiresAt.After(now) {
+		return rt, sess, errInactive
+	}
+	return rt, sess, nil
+}
