@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/oidc"
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store/bolt"
+)
+
+// serveConfig is everything `gatehouse serve` can be told; each flag can also
+// come from GATEHOUSE_<NAME> (dashes as underscores).
+type serveConfig struct {
+	Addr             string
+	Data             string
+	HTTPRelativePath string
+	Hostname         string
+	TLSCert          string
+	TLSKey           string
+	LogFormat        string
+	LogLevel         string
+	AdminUser        string
+	AdminPassword    string
+	MasterKey        string
+	JanitorInterval  time.Duration
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&c.Data, "data", "./data", "data directory (bbolt store and master key)")
+	fs.StringVar(&c.HTTPRelativePath, "http-relative-path", "", "serve everything under this path, e.g. /auth")
+	fs.StringVar(&c.Hostname, "hostname", "", "public base URL, e.g. https://id.example.com (default: derived from each request)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); serves HTTPS with --tls-key")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.DurationVar(&c.JanitorInterval, "janitor-interval", time.Minute, "how often expired tokens and sessions are deleted")
+	// Secrets come from the environment only, never the command line (which
+	// other local users can read).
+	c.AdminUser = os.Getenv("GATEHOUSE_ADMIN_USER")
+	c.AdminPassword = os.Getenv("GATEHOUSE_ADMIN_PASSWORD")
+	c.MasterKey = os.Getenv("GATEHOUSE_MASTER_KEY")
+	if err := applyEnv(fs); err != nil {
+		return c, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return c, errors.New("serve: --tls-cert and --tls-key must be given together")
+	}
+	if c.HTTPRelativePath != "" && !strings.HasPrefix(c.HTTPRelativePath, "/") {
+		return c, errors.New("serve: --http-relative-path must start with /")
+	}
+	return c, nil
+}
+
+// applyEnv sets every flag that has a GATEHOUSE_<NAME> variable; command-line
+// flags parsed afterwards win.
+func applyEnv(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "GATEHOUSE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s: %w", name, e)
+			}
+		}
+	})
+	return err
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: use text or json", format)
+}
+
+// app is an opened data directory with its services.
+type app struct {
+	store *bolt.Store
+	svc   *realms.Service
+}
+
+// openApp opens (creating on first use) the data directory: master key, store
+// and the realm service.
+func openApp(dataDir, masterKeyEnv string) (*app, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	key, err := realms.LoadOrCreateMasterKey(dataDir, masterKeyEnv)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := realms.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := bolt.Open(filepath.Join(dataDir, "gatehouse.db"), bolt.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return &app{store: st, svc: realms.NewService(st, sealer, nil)}, nil
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseServeFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	a, err := openApp(cfg.Data, cfg.MasterKey)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := a.store.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
+	boot, err := a.svc.Bootstrap(ctx, cfg.AdminUser, cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if boot.Created {
+		log.Info("created realm master with client admin-cli and admin user", "user", boot.Username)
+	}
+	if boot.GeneratedPassword != "" {
+		// Printed once, to the terminal, not the log stream.
+		fmt.Fprintf(stdout, "\nGenerated password for admin user %q (shown once; set GATEHOUSE_ADMIN_PASSWORD to choose one):\n\n    %s\n\n",
+			boot.Username, boot.GeneratedPassword)
+	}
+
+	srv := oidc.NewServer(oidc.Config{
+		Service: a.svc, Hostname: cfg.Hostname, RelativePath: cfg.HTTPRelativePath,
+		Logger: log, TLS: cfg.TLSCert != "",
+	})
+	hs := newHTTPServer(srv)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("tls: %w", err)
+		}
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, hs.TLSConfig)
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	log.Info("gatehouse listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String()+cfg.HTTPRelativePath,
+		"data", cfg.Data, "startup", time.Since(start))
+
+	janitorCtx, stopJanitor := context.WithCancel(ctx)
+	defer stopJanitor()
+	go runJanitor(janitorCtx, a, cfg.JanitorInterval, log)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		log.Error("shutdown", "err", err)
+	}
+	stopJanitor()
+	return nil
+}
+
+// newHTTPServer sets the timeouts that defeat slow-header and slow-body
+// clients and bounds header size.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
+}
+
+// runJanitor deletes expired refresh tokens, sessions and revoked-jti rows
+// in bounded batches so the file stays bounded under steady refresh load.
+func runJanitor(ctx context.Context, a *app, every time.Duration, log *slog.Logger) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for {
+			n, err := a.store.DeleteExpired(ctx, time.Now(), 1000)
+			if err != nil {
+				log.Warn("janitor", "err", err)
+				break
+			}
+			if n > 0 {
+				log.Debug("janitor deleted expired rows", "count", n)
+			}
+			if n < 1000 {
+				break
+			}
+		}
+	}
+}
