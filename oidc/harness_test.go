@@ -96,7 +96,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		secret: secret, app: app, alice: alice}
 }
 
-func (e *env) issuer() string   { return e.base + "/realms/" + e.realm }
+func (e *env) issuer() string { return e.base + "/realms/" + e.realm }
 func (e *env) endpoint(p string) string {
 	return e.issuer() + "/protocol/openid-connect/" + p
 }

@@ -200,3 +200,10 @@ func (s *Server) routes() {
 	r.HandleFunc(p+"/revoke", s.realmHandler(s.revoke))
 	r.HandleFunc(p+"/logout", s.realmHandler(s.logout))
 }
+
+// SetLogFields records the realm and client of a request for the access log
+// (for handlers mounted outside this package).
+func SetLogFields(ctx context.Context, realm, client string) {
+	i := infoOf(ctx)
+	i.realm, i.client = realm, client
+}

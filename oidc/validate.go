@@ -2,11 +2,13 @@ package oidc
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -115,4 +117,68 @@ func (rp *realmProvider) activeRefreshToken(ctx context.Context, token string) (
 		return rt, sess, errInactive
 	}
 	return rt, sess, nil
+}
+
+// AccessToken is a verified, currently valid access token of one of this
+// server's realms, for callers outside the protocol layer (the admin API).
+type AccessToken struct {
+	Realm  store.Realm
+	User   store.User
+	Client store.Client
+	Scope  string
+}
+
+// ErrInvalidToken is returned by VerifyAccessToken for every token that is
+// not a currently valid access token of an enabled realm here.
+var ErrInvalidToken = errInactive
+
+// VerifyAccessToken verifies a bearer token issued by any enabled realm of
+// this server. The realm is named by the token's iss, but only that realm's
+// keys can make the token valid, so a forged iss gains nothing.
+func (s *Server) VerifyAccessToken(ctx context.Context, token string) (*AccessToken, error) {
+	name, ok := issuerRealm(token)
+	if !ok || !realms.ValidRealmName(name) {
+		return nil, errInactive
+	}
+	rp, err := s.providers.realm(ctx, name)
+	if errors.Is(err, realms.ErrRealmNotFound) {
+		return nil, errInactive
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !rp.realm.Enabled {
+		return nil, errInactive
+	}
+	at, err := rp.validateAccessToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return &AccessToken{Realm: rp.realm, User: at.user, Client: at.client, Scope: at.claims.Scope}, nil
+}
+
+// issuerRealm reads the realm name from an unverified token's iss.
+func issuerRealm(token string) (string, bool) {
+	if len(token) > maxTokenBytes {
+		return "", false
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		Iss string `json:"iss"`
+	}
+	if json.Unmarshal(payload, &c) != nil {
+		return "", false
+	}
+	i := strings.LastIndex(c.Iss, "/realms/")
+	if i < 0 {
+		return "", false
+	}
+	return c.Iss[i+len("/realms/"):], true
 }

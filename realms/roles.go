@@ -133,3 +133,26 @@ func (s *Service) ResolveRoles(ctx context.Context, realmID string, u store.User
 	}
 	return out, nil
 }
+
+// UpdateRole applies fn to a role and validates its name.
+func (s *Service) UpdateRole(ctx context.Context, realmName, id string, fn func(*store.Role) error) (store.Role, error) {
+	realmID, err := s.realmID(ctx, realmName)
+	if err != nil {
+		return store.Role{}, err
+	}
+	return s.store.UpdateRole(ctx, realmID, id, func(r *store.Role) error {
+		if err := fn(r); err != nil {
+			return err
+		}
+		return printableName("name", r.Name, 255)
+	})
+}
+
+// DeleteRole removes a role; mappings that name it are ignored from then on.
+func (s *Service) DeleteRole(ctx context.Context, realmName, id string) error {
+	realmID, err := s.realmID(ctx, realmName)
+	if err != nil {
+		return err
+	}
+	return s.store.DeleteRole(ctx, realmID, id)
+}

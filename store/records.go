@@ -185,3 +185,21 @@ type RefreshToken struct {
 	UsedAt   time.Time `json:"usedAt,omitempty"`
 	UseCount int       `json:"useCount,omitempty"`
 }
+
+// AdminEvent is one entry of a realm's admin audit log (Keycloak's
+// AdminEventRepresentation).
+type AdminEvent struct {
+	ID            string    `json:"id"`
+	Time          time.Time `json:"time"`
+	OperationType string    `json:"operationType"` // CREATE, UPDATE, DELETE, ACTION
+	ResourceType  string    `json:"resourceType"`  // REALM, CLIENT, USER, REALM_ROLE, ...
+	ResourcePath  string    `json:"resourcePath"`
+	// Representation is the JSON written, with secrets and passwords removed.
+	Representation string `json:"representation,omitempty"`
+	// Who: the caller's realm, client, user and address.
+	AuthRealmID string `json:"authRealmId"`
+	AuthClient  string `json:"authClientId"`
+	AuthUserID  string `json:"authUserId"`
+	AuthUser    string `json:"authUsername"`
+	IPAddress   string `json:"ipAddress"`
+}

@@ -123,6 +123,11 @@ type Store interface {
 	RevokeAccessToken(ctx context.Context, realmID, jti string, exp time.Time) error
 	IsAccessTokenRevoked(ctx context.Context, realmID, jti string) (bool, error)
 
+	// Admin events: the audit log of a realm, kept until the realm is deleted.
+	AppendAdminEvent(ctx context.Context, realmID string, e AdminEvent) error
+	// ListAdminEvents returns a realm's events newest first.
+	ListAdminEvents(ctx context.Context, realmID string, q Page) ([]AdminEvent, error)
+
 	// DeleteExpired removes at most limit expired refresh tokens, sessions and
 	// revoked-jti rows whose expiry is before now, returning how many went.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/admin"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store/bolt"
@@ -166,6 +167,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Service: a.svc, Hostname: cfg.Hostname, RelativePath: cfg.HTTPRelativePath,
 		Logger: log, TLS: cfg.TLSCert != "",
 	})
+	admin.Mount(srv, a.svc, log)
 	hs := newHTTPServer(srv)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -59,7 +59,7 @@ var (
 	bRTBySession   = []byte("rt_by_session")
 	bRevokedJTI    = []byte("revoked_jti")
 	realmSubBucket = [][]byte{bClients, bClientsByCID, bUsers, bUsersByName, bUsersByEmail, bUsersBySA,
-		bRoles, bRolesByName, bKeys, bSessions, bSessByUser, bSessByClient, bRT, bRTBySession, bRevokedJTI}
+		bRoles, bRolesByName, bKeys, bSessions, bSessByUser, bSessByClient, bRT, bRTBySession, bRevokedJTI, bAdminEvents}
 )
 
 // Open opens (creating if needed) the store file at path.

@@ -1,0 +1,444 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// clientRep is Keycloak's ClientRepresentation (the fields Gatehouse
+// supports; the rest are accepted and ignored).
+type clientRep struct {
+	ID                        *string           `json:"id,omitempty"`
+	ClientID                  *string           `json:"clientId,omitempty"`
+	Name                      *string           `json:"name,omitempty"`
+	Description               *string           `json:"description,omitempty"`
+	Enabled                   *bool             `json:"enabled,omitempty"`
+	PublicClient              *bool             `json:"publicClient,omitempty"`
+	BearerOnly                *bool             `json:"bearerOnly,omitempty"`
+	ConsentRequired           *bool             `json:"consentRequired,omitempty"`
+	Secret                    *string           `json:"secret,omitempty"`
+	ServiceAccountsEnabled    *bool             `json:"serviceAccountsEnabled,omitempty"`
+	DirectAccessGrantsEnabled *bool             `json:"directAccessGrantsEnabled,omitempty"`
+	StandardFlowEnabled       *bool             `json:"standardFlowEnabled,omitempty"`
+	ImplicitFlowEnabled       *bool             `json:"implicitFlowEnabled,omitempty"`
+	RedirectURIs              []string          `json:"redirectUris,omitempty"`
+	WebOrigins                []string          `json:"webOrigins,omitempty"`
+	Attributes                map[string]string `json:"attributes,omitempty"`
+	Protocol                  string            `json:"protocol,omitempty"`
+	ClientAuthenticatorType   string            `json:"clientAuthenticatorType,omitempty"`
+	FullScopeAllowed          *bool             `json:"fullScopeAllowed,omitempty"`
+	NotBefore                 *int64            `json:"notBefore,omitempty"`
+}
+
+// Attributes Keycloak derives from the secret records.
+const (
+	attrSecretCreation   = "client.secret.creation.time"
+	attrSecretExpiration = "client.secret.expiration.time"
+	attrRotated          = "client.secret.rotated"
+	attrRotatedCreation  = "client.secret.rotated.creation.time"
+	attrRotatedExpires   = "client.secret.rotated.expiration.time"
+)
+
+var derivedAttrs = []string{attrSecretCreation, attrSecretExpiration, attrRotated, attrRotatedCreation, attrRotatedExpires}
+
+func secs(unixMillis int64) string { return strconv.FormatInt(unixMillis/1000, 10) }
+
+// toClientRep renders a client; secret is the revealed current secret
+// (empty to omit it), rotated the revealed rotated one.
+func toClientRep(c store.Client, secret, rotated string) clientRep {
+	attrs := map[string]string{}
+	for k, v := range c.Attributes {
+		attrs[k] = v
+	}
+	if c.Secret != nil {
+		attrs[attrSecretCreation] = secs(millis(c.Secret.CreatedAt))
+		if !c.Secret.ExpiresAt.IsZero() {
+			attrs[attrSecretExpiration] = secs(millis(c.Secret.ExpiresAt))
+		}
+	}
+	if c.Rotated != nil && rotated != "" {
+		attrs[attrRotated] = rotated
+		attrs[attrRotatedCreation] = secs(millis(c.Rotated.CreatedAt))
+		attrs[attrRotatedExpires] = secs(millis(c.Rotated.ExpiresAt))
+	}
+	rep := clientRep{
+		ID: ptr(c.ID), ClientID: ptr(c.ClientID), Name: ptr(c.Name), Description: ptr(c.Description),
+		Enabled: ptr(c.Enabled), PublicClient: ptr(c.PublicClient), BearerOnly: ptr(c.BearerOnly),
+		ConsentRequired: ptr(c.ConsentRequired), ServiceAccountsEnabled: ptr(c.ServiceAccountsEnabled),
+		DirectAccessGrantsEnabled: ptr(c.DirectAccessGrantsEnabled), StandardFlowEnabled: ptr(c.StandardFlowEnabled),
+		ImplicitFlowEnabled: ptr(false), RedirectURIs: nonNil(c.RedirectURIs), WebOrigins: nonNil(c.WebOrigins),
+		Attributes: attrs, Protocol: "openid-connect", ClientAuthenticatorType: "client-secret",
+		FullScopeAllowed: ptr(true), NotBefore: ptr(int64(0)),
+	}
+	if secret != "" {
+		rep.Secret = ptr(secret)
+	}
+	return rep
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// apply copies the present fields onto c; derived secret attributes in the
+// input are ignored (the secret endpoints own them).
+func (rep clientRep) apply(c *store.Client) {
+	setS := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setB := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setS(&c.ClientID, rep.ClientID)
+	setS(&c.Name, rep.Name)
+	setS(&c.Description, rep.Description)
+	setB(&c.Enabled, rep.Enabled)
+	setB(&c.PublicClient, rep.PublicClient)
+	setB(&c.BearerOnly, rep.BearerOnly)
+	setB(&c.ConsentRequired, rep.ConsentRequired)
+	setB(&c.ServiceAccountsEnabled, rep.ServiceAccountsEnabled)
+	setB(&c.DirectAccessGrantsEnabled, rep.DirectAccessGrantsEnabled)
+	setB(&c.StandardFlowEnabled, rep.StandardFlowEnabled)
+	if rep.RedirectURIs != nil {
+		c.RedirectURIs = rep.RedirectURIs
+	}
+	if rep.WebOrigins != nil {
+		c.WebOrigins = rep.WebOrigins
+	}
+	if rep.Attributes != nil {
+		attrs := map[string]string{}
+		for k, v := range rep.Attributes {
+			attrs[k] = v
+		}
+		for _, k := range derivedAttrs {
+			delete(attrs, k)
+		}
+		c.Attributes = attrs
+	}
+}
+
+// redacted drops the secret from a representation bound for the audit log.
+func (rep clientRep) redacted() clientRep {
+	rep.Secret = nil
+	if rep.Attributes != nil {
+		attrs := map[string]string{}
+		for k, v := range rep.Attributes {
+			if k != attrRotated {
+				attrs[k] = v
+			}
+		}
+		rep.Attributes = attrs
+	}
+	return rep
+}
+
+func (a *API) loadClient(r *http.Request, rl store.Realm) (store.Client, error) {
+	c, err := a.svc.Store().GetClient(r.Context(), rl.ID, mux.Vars(r)["id"])
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Client{}, notFound("client")
+	}
+	return c, err
+}
+
+// reveal opens a client's secrets for an admin allowed to view them.
+func (a *API) reveal(r *http.Request, rl store.Realm, c store.Client) (secret, rotated string, err error) {
+	if secret, err = a.svc.ClientSecret(r.Context(), rl.Name, c.ID); err != nil {
+		return "", "", err
+	}
+	if c.Rotated != nil {
+		rotated, err = a.svc.RotatedClientSecret(r.Context(), rl.Name, c.ID)
+	}
+	return secret, rotated, err
+}
+
+func (a *API) listClients(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, queryClients)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	p, err := page(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	clients, err := a.svc.Store().ListClients(r.Context(), rl.ID, store.ClientQuery{
+		Page: p, ClientID: q.Get("clientId"), Search: q.Get("search") == "true"})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	// query-clients lists clients; only view-clients shows their secrets.
+	view := callerOf(r).can(rl, viewClients)
+	out := []clientRep{}
+	for _, c := range clients {
+		secret := ""
+		if view {
+			if secret, err = a.svc.ClientSecret(r.Context(), rl.Name, c.ID); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+		}
+		out = append(out, toClientRep(c, secret, ""))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) createClient(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, createClient)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var rep clientRep
+	if err := decode(r, &rep); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if rep.ClientID == nil || *rep.ClientID == "" {
+		a.writeError(w, r, badRequest("clientId is required"))
+		return
+	}
+	// Keycloak's defaults for a client created through the REST API.
+	c := store.Client{Enabled: true, StandardFlowEnabled: true}
+	if rep.ID != nil {
+		c.ID = *rep.ID
+	}
+	rep.apply(&c)
+	secret := ""
+	if rep.Secret != nil {
+		secret = *rep.Secret
+	}
+	nc, _, err := a.svc.CreateClient(r.Context(), rl.Name, realms.NewClient{Client: c, Secret: secret})
+	var ce *store.ConflictError
+	if errors.As(err, &ce) && ce.Field == "clientId" {
+		a.writeError(w, r, conflict("Client "+c.ClientID+" already exists"))
+		return
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.audit(r, rl.ID, "CREATE", "CLIENT", "clients/"+nc.ID, toClientRep(nc, "", "").redacted())
+	created(w, r, nc.ID)
+}
+
+func (a *API) getClient(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, viewClients)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	c, err := a.loadClient(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	secret, rotated, err := a.reveal(r, rl, c)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toClientRep(c, secret, rotated))
+}
+
+func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, manageClient)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	c, err := a.loadClient(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var rep clientRep
+	if err := decode(r, &rep); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if rep.ID != nil && *rep.ID != c.ID {
+		a.writeError(w, r, badRequest("id cannot be changed"))
+		return
+	}
+	if c.ClientID == realms.RealmManagementClientID && rep.ClientID != nil && *rep.ClientID != c.ClientID {
+		a.writeError(w, r, badRequest("The realm-management client cannot be renamed"))
+		return
+	}
+	updated, err := a.svc.UpdateClient(r.Context(), rl.Name, c.ID, func(x *store.Client) error {
+		rep.apply(x)
+		return nil
+	})
+	var ce *store.ConflictError
+	if errors.As(err, &ce) {
+		a.writeError(w, r, conflict("Client "+ce.Value+" already exists"))
+		return
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if rep.Secret != nil && *rep.Secret != "" && !updated.PublicClient {
+		if err := a.svc.SetClientSecret(r.Context(), rl.Name, c.ID, *rep.Secret); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+	}
+	a.audit(r, rl.ID, "UPDATE", "CLIENT", "clients/"+c.ID, toClientRep(updated, "", "").redacted())
+	noContent(w)
+}
+
+func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, manageClient)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	c, err := a.loadClient(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if c.ClientID == realms.RealmManagementClientID {
+		a.writeError(w, r, badRequest("The realm-management client cannot be deleted"))
+		return
+	}
+	if err := a.svc.DeleteClient(r.Context(), rl.Name, c.ID); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.audit(r, rl.ID, "DELETE", "CLIENT", "clients/"+c.ID, nil)
+	noContent(w)
+}
+
+type credentialRep struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
+}
+
+func (a *API) getClientSecret(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, viewClients)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	c, err := a.loadClient(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	secret, err := a.svc.ClientSecret(r.Context(), rl.Name, c.ID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, credentialRep{Type: "secret", Value: secret})
+}
+
+func (a *API) regenerateClientSecret(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, manageClient)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	c, err := a.loadClient(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if c.PublicClient {
+		a.writeError(w, r, badRequest("Public clients have no secret"))
+		return
+	}
+	secret, err := a.svc.RegenerateSecret(r.Context(), rl.Name, c.ID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.audit(r, rl.ID, "ACTION", "CLIENT", "clients/"+c.ID+"/client-secret", nil)
+	writeJSON(w, http.StatusOK, credentialRep{Type: "secret", Value: secret})
+}
+
+func (a *API) getRotatedSecret(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, viewClients)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	c, err := a.loadClient(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if c.Rotated == nil || !c.Rotated.ExpiresAt.After(a.svc.Now()) {
+		a.writeError(w, r, notFound("rotated secret"))
+		return
+	}
+	rotated, err := a.svc.RotatedClientSecret(r.Context(), rl.Name, c.ID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, credentialRep{Type: "secret", Value: rotated})
+}
+
+func (a *API) deleteRotatedSecret(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, manageClient)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	c, err := a.loadClient(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := a.svc.InvalidateRotatedSecret(r.Context(), rl.Name, c.ID); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.audit(r, rl.ID, "DELETE", "CLIENT", "clients/"+c.ID+"/client-secret/rotated", nil)
+	noContent(w)
+}
+
+func (a *API) serviceAccountUser(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, viewClients)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	c, err := a.loadClient(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if !c.ServiceAccountsEnabled {
+		a.writeError(w, r, badRequest("Service account not enabled for the client '%s'", c.ClientID))
+		return
+	}
+	u, err := a.svc.ServiceAccount(r.Context(), rl.ID, c)
+	if errors.Is(err, store.ErrNotFound) {
+		a.writeError(w, r, notFound("user"))
+		return
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toUserRep(u))
+}

@@ -1,0 +1,11 @@
+// Package admin owns Gatehouse's Keycloak-compatible admin REST API under
+// /admin/realms: realms, clients and their secrets, users, roles and role
+// mappings, and each realm's admin audit log.
+//
+// Callers authenticate with a Bearer access token of any realm on this
+// server. A master-realm user or service account holding realm role admin
+// manages every realm; inside a realm, roles of its realm-management client
+// grant scoped rights, as in Keycloak. Handlers decode Keycloak
+// representations, call package realms for the rules, and answer with
+// Keycloak's status codes and {"errorMessage": ...} bodies.
+package admin

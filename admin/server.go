@@ -1,0 +1,354 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gatehouse/gatehouse/oidc"
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// API is the admin REST API.
+type API struct {
+	svc    *realms.Service
+	tokens *oidc.Server
+	log    *slog.Logger
+}
+
+// Mount registers the admin routes on srv's router.
+func Mount(srv *oidc.Server, svc *realms.Service, log *slog.Logger) *API {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &API{svc: svc, tokens: srv, log: log}
+	a.routes(srv.Router.PathPrefix("/admin").Subrouter())
+	return a
+}
+
+// maxBody bounds admin request bodies.
+const maxBody = 1 << 20
+
+// apiError is an admin API failure with its HTTP status.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &apiError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+func notFound(what string) error { return &apiError{http.StatusNotFound, "Could not find " + what} }
+
+func conflict(msg string) error { return &apiError{http.StatusConflict, msg} }
+
+var (
+	errUnauthorized = &apiError{http.StatusUnauthorized, "HTTP 401 Unauthorized"}
+	errForbidden    = &apiError{http.StatusForbidden, "HTTP 403 Forbidden"}
+)
+
+// writeError writes Keycloak's admin error shapes: {"errorMessage"} for 400
+// and 409, {"error"} for 401/403/404 (both keys carry the message so either
+// client convention finds it).
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	var ve *realms.ValidationError
+	var ce *store.ConflictError
+	switch {
+	case errors.As(err, &ae):
+	case errors.As(err, &ve):
+		ae = &apiError{http.StatusBadRequest, ve.Error()}
+	case errors.As(err, &ce):
+		ae = &apiError{http.StatusConflict, conflictMessage(ce)}
+	case errors.Is(err, realms.ErrRealmNotFound):
+		ae = notFound("realm").(*apiError)
+	case errors.Is(err, store.ErrNotFound):
+		ae = &apiError{http.StatusNotFound, "Could not find resource"}
+	case errors.Is(err, store.ErrUnavailable):
+		a.log.Error("admin: store unavailable for writes", "path", r.URL.Path, "err", err)
+		ae = &apiError{http.StatusServiceUnavailable, "The server cannot store changes right now"}
+	default:
+		a.log.Error("admin", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = &apiError{http.StatusInternalServerError, "unknown_error"}
+	}
+	body := map[string]string{"errorMessage": ae.msg}
+	if ae.status == http.StatusUnauthorized || ae.status == http.StatusForbidden || ae.status == http.StatusNotFound {
+		body["error"] = ae.msg
+	}
+	writeJSON(w, ae.status, body)
+}
+
+func conflictMessage(ce *store.ConflictError) string {
+	switch {
+	case ce.Kind == "user" && ce.Field == "email":
+		return "User exists with same email"
+	case ce.Kind == "user":
+		return "User exists with same username"
+	case ce.Kind == "client":
+		return "Client " + ce.Value + " already exists"
+	case ce.Kind == "realm":
+		return "Conflict detected. See logs for details"
+	case ce.Kind == "role":
+		return "Role with name " + ce.Value + " already exists"
+	}
+	return ce.Error()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decode reads a JSON body into v. Unknown fields are ignored, as Keycloak
+// does; a wrong type names the field.
+func decode(r *http.Request, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return badRequest("unable to read request body")
+	}
+	if len(body) > maxBody {
+		return &apiError{http.StatusRequestEntityTooLarge, "Request body too large"}
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return badRequest("request body is required")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return badRequest("invalid value for field %s: expected %s", te.Field, te.Type)
+		}
+		return badRequest("invalid JSON: %v", err)
+	}
+	return nil
+}
+
+// caller is the authenticated admin of a request.
+type caller struct {
+	token *oidc.AccessToken
+	// masterAdmin: master-realm role admin, which manages every realm.
+	masterAdmin bool
+	createRealm bool
+	// rights are the realm-management client roles in the caller's own
+	// realm.
+	rights map[string]bool
+	ip     string
+}
+
+// Rights (realm-management client roles) and what they imply.
+const (
+	viewRealm    = "view-realm"
+	manageRealm  = "manage-realm"
+	viewClients  = "view-clients"
+	manageClient = "manage-clients"
+	createClient = "create-client"
+	queryClients = "query-clients"
+	viewUsers    = "view-users"
+	manageUsers  = "manage-users"
+	queryUsers   = "query-users"
+	viewEvents   = "view-events"
+	manageEvents = "manage-events"
+)
+
+// implied lists, for each right, the roles that also grant it.
+var implied = map[string][]string{
+	viewRealm:    {viewRealm, manageRealm},
+	manageRealm:  {manageRealm},
+	viewClients:  {viewClients, manageClient},
+	manageClient: {manageClient},
+	createClient: {createClient, manageClient},
+	queryClients: {queryClients, viewClients, manageClient},
+	viewUsers:    {viewUsers, manageUsers},
+	manageUsers:  {manageUsers},
+	queryUsers:   {queryUsers, viewUsers, manageUsers},
+	viewEvents:   {viewEvents, manageEvents},
+	manageEvents: {manageEvents},
+}
+
+// can reports whether the caller holds right in realm target.
+func (c *caller) can(target store.Realm, right string) bool {
+	if c.masterAdmin {
+		return true
+	}
+	if c.token.Realm.ID != target.ID {
+		return false
+	}
+	if c.rights["realm-admin"] {
+		return true
+	}
+	for _, r := range implied[right] {
+		if c.rights[r] {
+			return true
+		}
+	}
+	return false
+}
+
+type callerKey struct{}
+
+func callerOf(r *http.Request) *caller { return r.Context().Value(callerKey{}).(*caller) }
+
+// authenticate verifies the Bearer token and resolves the caller's roles
+// afresh, so a role removed a second ago no longer grants anything.
+func (a *API) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		scheme, tok, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="admin"`)
+			a.writeError(w, r, errUnauthorized)
+			return
+		}
+		at, err := a.tokens.VerifyAccessToken(r.Context(), strings.TrimSpace(tok))
+		if errors.Is(err, oidc.ErrInvalidToken) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="admin", error="invalid_token"`)
+			a.writeError(w, r, errUnauthorized)
+			return
+		}
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		roles, err := a.svc.ResolveRoles(r.Context(), at.Realm.ID, at.User)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		c := &caller{token: at, rights: map[string]bool{}, ip: clientIP(r)}
+		for _, name := range roles.Client[realms.RealmManagementClientID] {
+			c.rights[name] = true
+		}
+		if at.Realm.Name == realms.MasterRealm {
+			for _, name := range roles.Realm {
+				switch name {
+				case realms.AdminRole:
+					c.masterAdmin, c.createRealm = true, true
+				case realms.CreateRealmRole:
+					c.createRealm = true
+				}
+			}
+		}
+		oidcInfo(r, at)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	})
+}
+
+// oidcInfo feeds the access log with the admin's realm and client.
+func oidcInfo(r *http.Request, at *oidc.AccessToken) {
+	oidc.SetLogFields(r.Context(), at.Realm.Name, at.Client.ClientID)
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// targetRealm loads {realm} and checks the caller's right in it. A caller
+// with no right at all in the realm learns nothing about whether it exists
+// (403 either way), except a master admin who gets 404.
+func (a *API) targetRealm(r *http.Request, right string) (store.Realm, error) {
+	c := callerOf(r)
+	name := mux.Vars(r)["realm"]
+	st, err := a.svc.Realm(r.Context(), name)
+	if errors.Is(err, realms.ErrRealmNotFound) {
+		if c.masterAdmin {
+			return store.Realm{}, notFound("realm")
+		}
+		return store.Realm{}, errForbidden
+	}
+	if err != nil {
+		return store.Realm{}, err
+	}
+	if !c.can(st.Realm, right) {
+		return store.Realm{}, errForbidden
+	}
+	return st.Realm, nil
+}
+
+// page reads first/max query parameters (Keycloak's defaults: 0 and 100).
+func page(r *http.Request) (store.Page, error) {
+	var p store.Page
+	q := r.URL.Query()
+	for _, f := range []struct {
+		name string
+		dst  *int
+	}{{"first", &p.First}, {"max", &p.Max}} {
+		if v := q.Get(f.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return p, badRequest("query parameter %s must be a non-negative integer", f.name)
+			}
+			*f.dst = n
+		}
+	}
+	if p.Max == 0 {
+		p.Max = store.DefaultMax
+	}
+	if p.Max > 1000 {
+		p.Max = 1000
+	}
+	return p, nil
+}
+
+// audit records an admin change in the realm's log. Representation must be
+// free of secrets (callers pass redacted values).
+func (a *API) audit(r *http.Request, realmID, op, resourceType, path string, rep any) {
+	c := callerOf(r)
+	e := store.AdminEvent{
+		ID: realms.NewID(), Time: a.svc.Now().UTC(), OperationType: op, ResourceType: resourceType,
+		ResourcePath: path, AuthRealmID: c.token.Realm.ID, AuthClient: c.token.Client.ClientID,
+		AuthUserID: c.token.User.ID, AuthUser: c.token.User.Username, IPAddress: c.ip,
+	}
+	if rep != nil {
+		if b, err := json.Marshal(rep); err == nil {
+			e.Representation = string(b)
+		}
+	}
+	// The change is already committed; a failed audit write is logged
+	// loudly rather than turning a success into an error.
+	if err := a.svc.Store().AppendAdminEvent(context.WithoutCancel(r.Context()), realmID, e); err != nil {
+		a.log.Error("admin: audit log write failed", "realm", realmID, "op", op, "path", path, "err", err)
+	}
+}
+
+// created answers 201 with Location, as Keycloak does.
+func created(w http.ResponseWriter, r *http.Request, id string) {
+	loc := requestURL(r) + "/" + id
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusCreated)
+}
+
+func requestURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + strings.TrimRight(r.URL.Path, "/")
+}
+
+func noContent(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) }
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}

@@ -1,0 +1,382 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// userRep is Keycloak's UserRepresentation.
+type userRep struct {
+	ID                         *string             `json:"id,omitempty"`
+	Username                   *string             `json:"username,omitempty"`
+	Email                      *string             `json:"email,omitempty"`
+	EmailVerified              *bool               `json:"emailVerified,omitempty"`
+	FirstName                  *string             `json:"firstName,omitempty"`
+	LastName                   *string             `json:"lastName,omitempty"`
+	Enabled                    *bool               `json:"enabled,omitempty"`
+	CreatedTimestamp           *int64              `json:"createdTimestamp,omitempty"`
+	Attributes                 map[string][]string `json:"attributes,omitempty"`
+	RequiredActions            []string            `json:"requiredActions,omitempty"`
+	ServiceAccountClientID     *string             `json:"serviceAccountClientId,omitempty"`
+	Totp                       *bool               `json:"totp,omitempty"`
+	DisableableCredentialTypes []string            `json:"disableableCredentialTypes,omitempty"`
+	NotBefore                  *int64              `json:"notBefore,omitempty"`
+	// Input only.
+	Credentials []passwordRep `json:"credentials,omitempty"`
+}
+
+// passwordRep is Keycloak's CredentialRepresentation as sent to
+// reset-password or embedded in a new user.
+type passwordRep struct {
+	Type      string `json:"type"`
+	Value     string `json:"value"`
+	Temporary bool   `json:"temporary"`
+}
+
+func toUserRep(u store.User) userRep {
+	rep := userRep{
+		ID: ptr(u.ID), Username: ptr(u.Username), EmailVerified: ptr(u.EmailVerified),
+		Enabled: ptr(u.Enabled), CreatedTimestamp: ptr(millis(u.CreatedAt)), Totp: ptr(false),
+		DisableableCredentialTypes: []string{}, RequiredActions: nonNil(u.RequiredActions),
+		NotBefore: ptr(u.NotBefore),
+	}
+	if u.Email != "" {
+		rep.Email = ptr(u.Email)
+	}
+	if u.FirstName != "" {
+		rep.FirstName = ptr(u.FirstName)
+	}
+	if u.LastName != "" {
+		rep.LastName = ptr(u.LastName)
+	}
+	if len(u.Attributes) > 0 {
+		rep.Attributes = u.Attributes
+	}
+	return rep
+}
+
+func (rep userRep) apply(u *store.User) {
+	setS := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setS(&u.Username, rep.Username)
+	setS(&u.Email, rep.Email)
+	setS(&u.FirstName, rep.FirstName)
+	setS(&u.LastName, rep.LastName)
+	if rep.EmailVerified != nil {
+		u.EmailVerified = *rep.EmailVerified
+	}
+	if rep.Enabled != nil {
+		u.Enabled = *rep.Enabled
+	}
+	if rep.Attributes != nil {
+		u.Attributes = rep.Attributes
+	}
+	if rep.RequiredActions != nil {
+		u.RequiredActions = rep.RequiredActions
+	}
+}
+
+func (a *API) loadUser(r *http.Request, rl store.Realm) (store.User, error) {
+	u, err := a.svc.Store().GetUser(r.Context(), rl.ID, mux.Vars(r)["id"])
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, notFound("user")
+	}
+	return u, err
+}
+
+func userQuery(r *http.Request) (store.UserQuery, error) {
+	p, err := page(r)
+	if err != nil {
+		return store.UserQuery{}, err
+	}
+	q := r.URL.Query()
+	uq := store.UserQuery{Page: p, Search: strings.Trim(q.Get("search"), "*"), Username: q.Get("username"),
+		Email: q.Get("email"), Exact: q.Get("exact") == "true"}
+	if v := q.Get("enabled"); v != "" {
+		b := v == "true"
+		if !b && v != "false" {
+			return uq, badRequest("query parameter enabled must be true or false")
+		}
+		uq.Enabled = &b
+	}
+	return uq, nil
+}
+
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, queryUsers)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	q, err := userQuery(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	users, err := a.svc.Store().ListUsers(r.Context(), rl.ID, q)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := []userRep{}
+	for _, u := range users {
+		out = append(out, toUserRep(u))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) countUsers(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, queryUsers)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	q, err := userQuery(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	n, err := a.svc.Store().CountUsers(r.Context(), rl.ID, q)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, n)
+}
+
+// passwordOf returns the password of an embedded credentials list.
+func passwordOf(creds []passwordRep) (*passwordRep, error) {
+	for i := range creds {
+		c := &creds[i]
+		if c.Type != "" && c.Type != "password" {
+			return nil, badRequest("unsupported credential type %q", c.Type)
+		}
+		return c, nil
+	}
+	return nil, nil
+}
+
+func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, manageUsers)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var rep userRep
+	if err := decode(r, &rep); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if rep.Username == nil || strings.TrimSpace(*rep.Username) == "" {
+		a.writeError(w, r, badRequest("User name is missing"))
+		return
+	}
+	pw, err := passwordOf(rep.Credentials)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var u store.User // Keycloak creates users disabled unless told otherwise
+	rep.apply(&u)
+	nu := realms.NewUser{User: u}
+	if pw != nil {
+		nu.Password, nu.Temporary = pw.Value, pw.Temporary
+	}
+	created_, err := a.svc.CreateUser(r.Context(), rl.Name, nu)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.audit(r, rl.ID, "CREATE", "USER", "users/"+created_.ID, toUserRep(created_))
+	created(w, r, created_.ID)
+}
+
+func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, viewUsers)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	u, err := a.loadUser(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toUserRep(u))
+}
+
+func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, manageUsers)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	u, err := a.loadUser(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var rep userRep
+	if err := decode(r, &rep); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if u.ServiceAccountClientID != "" && rep.Username != nil && !strings.EqualFold(*rep.Username, u.Username) {
+		a.writeError(w, r, badRequest("Service account usernames cannot be changed"))
+		return
+	}
+	pw, err := passwordOf(rep.Credentials)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	updated, err := a.svc.UpdateUser(r.Context(), rl.Name, u.ID, func(x *store.User) error {
+		rep.apply(x)
+		return nil
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if pw != nil {
+		if err := a.svc.SetPassword(r.Context(), rl.Name, u.ID, pw.Value, pw.Temporary); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+	}
+	a.audit(r, rl.ID, "UPDATE", "USER", "users/"+u.ID, toUserRep(updated))
+	noContent(w)
+}
+
+func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, manageUsers)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	u, err := a.loadUser(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if u.ServiceAccountClientID != "" {
+		a.writeError(w, r, badRequest("Service account users are deleted with their client"))
+		return
+	}
+	if err := a.svc.DeleteUser(r.Context(), rl.Name, u.ID); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.audit(r, rl.ID, "DELETE", "USER", "users/"+u.ID, nil)
+	noContent(w)
+}
+
+func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, manageUsers)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	u, err := a.loadUser(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var pw passwordRep
+	if err := decode(r, &pw); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if pw.Type != "" && pw.Type != "password" {
+		a.writeError(w, r, badRequest("unsupported credential type %q", pw.Type))
+		return
+	}
+	if pw.Value == "" {
+		a.writeError(w, r, badRequest("Password cannot be empty"))
+		return
+	}
+	if err := a.svc.SetPassword(r.Context(), rl.Name, u.ID, pw.Value, pw.Temporary); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.audit(r, rl.ID, "ACTION", "USER", "users/"+u.ID+"/reset-password", nil)
+	noContent(w)
+}
+
+// credentials lists a user's credentials without their secrets.
+func (a *API) credentials(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, viewUsers)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	u, err := a.loadUser(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	type credRep struct {
+		ID             string `json:"id"`
+		Type           string `json:"type"`
+		UserLabel      string `json:"userLabel,omitempty"`
+		CreatedDate    int64  `json:"createdDate"`
+		CredentialData string `json:"credentialData"`
+	}
+	out := []credRep{}
+	for _, c := range u.Credentials {
+		_, data, err := realms.ExportKeycloakCredential(c)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		out = append(out, credRep{ID: c.ID, Type: c.Type, UserLabel: c.UserLabel, CreatedDate: millis(c.CreatedAt), CredentialData: data})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) deleteCredential(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, manageUsers)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	u, err := a.loadUser(r, rl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	cid := mux.Vars(r)["cid"]
+	found := false
+	_, err = a.svc.UpdateUser(r.Context(), rl.Name, u.ID, func(x *store.User) error {
+		found = false
+		kept := x.Credentials[:0:0]
+		for _, c := range x.Credentials {
+			if c.ID == cid {
+				found = true
+				continue
+			}
+			kept = append(kept, c)
+		}
+		x.Credentials = kept
+		return nil
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if !found {
+		a.writeError(w, r, notFound("credential"))
+		return
+	}
+	a.audit(r, rl.ID, "DELETE", "USER", "users/"+u.ID+"/credentials/"+cid, nil)
+	noContent(w)
+}

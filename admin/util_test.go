@@ -1,0 +1,9 @@
+package admin_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+)
+
+func decodeSeg(s string) ([]byte, error)  { return base64.RawURLEncoding.DecodeString(s) }
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -1,0 +1,71 @@
+package bolt
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+var bAdminEvents = []byte("admin_events")
+
+// eventKey orders events by time: be64(unix nanos) | id.
+func eventKey(e store.AdminEvent) []byte {
+	k := make([]byte, 8, 8+len(e.ID))
+	binary.BigEndian.PutUint64(k, uint64(e.Time.UnixNano()))
+	return append(k, e.ID...)
+}
+
+func (s *Store) AppendAdminEvent(ctx context.Context, realmID string, e store.AdminEvent) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.batch(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		// Realms created before the audit log existed lack the bucket.
+		b, err := rb.CreateBucketIfNotExists(bAdminEvents)
+		if err != nil {
+			return err
+		}
+		raw, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		return b.Put(eventKey(e), raw)
+	})
+}
+
+func (s *Store) ListAdminEvents(_ context.Context, realmID string, q store.Page) ([]store.AdminEvent, error) {
+	var out []store.AdminEvent
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		b := rb.Bucket(bAdminEvents)
+		if b == nil {
+			return nil
+		}
+		pg := newPager(q)
+		c := b.Cursor()
+		for k, v := c.Last(); k != nil && !pg.full(); k, v = c.Prev() {
+			if !pg.take() {
+				continue
+			}
+			var e store.AdminEvent
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("corrupt admin event: %w", err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
