@@ -14,26 +14,26 @@ import (
 // clientRep is Keycloak's ClientRepresentation (the fields Gatehouse
 // supports; the rest are accepted and ignored).
 type clientRep struct {
-	ID                        *string           `json:"id,omitempty"`
-	ClientID                  *string           `json:"clientId,omitempty"`
-	Name                      *string           `json:"name,omitempty"`
-	Description               *string           `json:"description,omitempty"`
-	Enabled                   *bool             `json:"enabled,omitempty"`
-	PublicClient              *bool             `json:"publicClient,omitempty"`
-	BearerOnly                *bool             `json:"bearerOnly,omitempty"`
-	ConsentRequired           *bool             `json:"consentRequired,omitempty"`
-	Secret                    *string           `json:"secret,omitempty"`
-	ServiceAccountsEnabled    *bool             `json:"serviceAccountsEnabled,omitempty"`
-	DirectAccessGrantsEnabled *bool             `json:"directAccessGrantsEnabled,omitempty"`
-	StandardFlowEnabled       *bool             `json:"standardFlowEnabled,omitempty"`
-	ImplicitFlowEnabled       *bool             `json:"implicitFlowEnabled,omitempty"`
-	RedirectURIs              []string          `json:"redirectUris,omitempty"`
-	WebOrigins                []string          `json:"webOrigins,omitempty"`
-	Attributes                map[string]string `json:"attributes,omitempty"`
-	Protocol                  string            `json:"protocol,omitempty"`
-	ClientAuthenticatorType   string            `json:"clientAuthenticatorType,omitempty"`
-	FullScopeAllowed          *bool             `json:"fullScopeAllowed,omitempty"`
-	NotBefore                 *int64            `json:"notBefore,omitempty"`
+	ID                        *string   `json:"id,omitempty"`
+	ClientID                  *string   `json:"clientId,omitempty"`
+	Name                      *string   `json:"name,omitempty"`
+	Description               *string   `json:"description,omitempty"`
+	Enabled                   *bool     `json:"enabled,omitempty"`
+	PublicClient              *bool     `json:"publicClient,omitempty"`
+	BearerOnly                *bool     `json:"bearerOnly,omitempty"`
+	ConsentRequired           *bool     `json:"consentRequired,omitempty"`
+	Secret                    *string   `json:"secret,omitempty"`
+	ServiceAccountsEnabled    *bool     `json:"serviceAccountsEnabled,omitempty"`
+	DirectAccessGrantsEnabled *bool     `json:"directAccessGrantsEnabled,omitempty"`
+	StandardFlowEnabled       *bool     `json:"standardFlowEnabled,omitempty"`
+	ImplicitFlowEnabled       *bool     `json:"implicitFlowEnabled,omitempty"`
+	RedirectURIs              []string  `json:"redirectUris,omitempty"`
+	WebOrigins                []string  `json:"webOrigins,omitempty"`
+	Attributes                stringMap `json:"attributes,omitempty"`
+	Protocol                  string    `json:"protocol,omitempty"`
+	ClientAuthenticatorType   string    `json:"clientAuthenticatorType,omitempty"`
+	FullScopeAllowed          *bool     `json:"fullScopeAllowed,omitempty"`
+	NotBefore                 *int64    `json:"notBefore,omitempty"`
 }
 
 // Attributes Keycloak derives from the secret records.

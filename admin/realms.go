@@ -12,27 +12,27 @@ import (
 // supports. Pointers tell "absent" from zero so PUT updates only what is
 // sent, as Keycloak does.
 type realmRep struct {
-	ID                            *string           `json:"id,omitempty"`
-	Realm                         *string           `json:"realm,omitempty"`
-	DisplayName                   *string           `json:"displayName,omitempty"`
-	Enabled                       *bool             `json:"enabled,omitempty"`
-	AccessTokenLifespan           *int              `json:"accessTokenLifespan,omitempty"`
-	SSOSessionIdleTimeout         *int              `json:"ssoSessionIdleTimeout,omitempty"`
-	SSOSessionMaxLifespan         *int              `json:"ssoSessionMaxLifespan,omitempty"`
-	DefaultSignatureAlgorithm     *string           `json:"defaultSignatureAlgorithm,omitempty"`
-	RevokeRefreshToken            *bool             `json:"revokeRefreshToken,omitempty"`
-	RefreshTokenMaxReuse          *int              `json:"refreshTokenMaxReuse,omitempty"`
-	RefreshTokenReuseGraceSeconds *int              `json:"refreshTokenReuseGraceSeconds,omitempty"`
-	NotBefore                     *int64            `json:"notBefore,omitempty"`
-	BruteForceProtected           *bool             `json:"bruteForceProtected,omitempty"`
-	PermanentLockout              *bool             `json:"permanentLockout,omitempty"`
-	FailureFactor                 *int              `json:"failureFactor,omitempty"`
-	WaitIncrementSeconds          *int              `json:"waitIncrementSeconds,omitempty"`
-	MaxFailureWaitSeconds         *int              `json:"maxFailureWaitSeconds,omitempty"`
-	MaxDeltaTimeSeconds           *int              `json:"maxDeltaTimeSeconds,omitempty"`
-	QuickLoginCheckMilliSeconds   *int              `json:"quickLoginCheckMilliSeconds,omitempty"`
-	MinimumQuickLoginWaitSeconds  *int              `json:"minimumQuickLoginWaitSeconds,omitempty"`
-	Attributes                    map[string]string `json:"attributes,omitempty"`
+	ID                            *string   `json:"id,omitempty"`
+	Realm                         *string   `json:"realm,omitempty"`
+	DisplayName                   *string   `json:"displayName,omitempty"`
+	Enabled                       *bool     `json:"enabled,omitempty"`
+	AccessTokenLifespan           *int      `json:"accessTokenLifespan,omitempty"`
+	SSOSessionIdleTimeout         *int      `json:"ssoSessionIdleTimeout,omitempty"`
+	SSOSessionMaxLifespan         *int      `json:"ssoSessionMaxLifespan,omitempty"`
+	DefaultSignatureAlgorithm     *string   `json:"defaultSignatureAlgorithm,omitempty"`
+	RevokeRefreshToken            *bool     `json:"revokeRefreshToken,omitempty"`
+	RefreshTokenMaxReuse          *int      `json:"refreshTokenMaxReuse,omitempty"`
+	RefreshTokenReuseGraceSeconds *int      `json:"refreshTokenReuseGraceSeconds,omitempty"`
+	NotBefore                     *int64    `json:"notBefore,omitempty"`
+	BruteForceProtected           *bool     `json:"bruteForceProtected,omitempty"`
+	PermanentLockout              *bool     `json:"permanentLockout,omitempty"`
+	FailureFactor                 *int      `json:"failureFactor,omitempty"`
+	WaitIncrementSeconds          *int      `json:"waitIncrementSeconds,omitempty"`
+	MaxFailureWaitSeconds         *int      `json:"maxFailureWaitSeconds,omitempty"`
+	MaxDeltaTimeSeconds           *int      `json:"maxDeltaTimeSeconds,omitempty"`
+	QuickLoginCheckMilliSeconds   *int      `json:"quickLoginCheckMilliSeconds,omitempty"`
+	MinimumQuickLoginWaitSeconds  *int      `json:"minimumQuickLoginWaitSeconds,omitempty"`
+	Attributes                    stringMap `json:"attributes,omitempty"`
 }
 
 func ptr[T any](v T) *T { return &v }

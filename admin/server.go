@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -352,3 +353,35 @@ func millis(t time.Time) int64 {
 	}
 	return t.UnixMilli()
 }
+
+// stringMap is a string-valued JSON object that also accepts numbers and
+// booleans: scripts (and kcadm's -s) often send attribute values unquoted.
+type stringMap map[string]string
+
+func (m *stringMap) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return &json.UnmarshalTypeError{Value: "non-object", Type: reflectStringMap}
+	}
+	out := make(stringMap, len(raw))
+	for k, v := range raw {
+		switch t := v.(type) {
+		case string:
+			out[k] = t
+		case json.Number:
+			out[k] = t.String()
+		case bool:
+			out[k] = strconv.FormatBool(t)
+		case nil:
+			out[k] = ""
+		default:
+			return &json.UnmarshalTypeError{Value: "object or array", Type: reflectStringMap, Field: k}
+		}
+	}
+	*m = out
+	return nil
+}
+
+var reflectStringMap = reflect.TypeOf(map[string]string{})

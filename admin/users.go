@@ -101,6 +101,9 @@ func userQuery(r *http.Request) (store.UserQuery, error) {
 	q := r.URL.Query()
 	uq := store.UserQuery{Page: p, Search: strings.Trim(q.Get("search"), "*"), Username: q.Get("username"),
 		Email: q.Get("email"), Exact: q.Get("exact") == "true"}
+	// Searches hide service accounts, as Keycloak's do; an exact username
+	// lookup finds them (kcadm add-roles --uusername service-account-x).
+	uq.ServiceAccounts = uq.Exact && uq.Username != ""
 	if v := q.Get("enabled"); v != "" {
 		b := v == "true"
 		if !b && v != "false" {

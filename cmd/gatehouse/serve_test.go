@@ -248,7 +248,7 @@ func TestServeFlagErrors(t *testing.T) {
 		{"bogus"},
 	} {
 		var out, errb bytes.Buffer
-		if code := run(context.Background(), args, &out, &errb); code == 0 {
+		if code := run(context.Background(), args, strings.NewReader(""), &out, &errb); code == 0 {
 			t.Errorf("%v: exit 0", args)
 		} else if errb.Len() == 0 {
 			t.Errorf("%v: no message", args)

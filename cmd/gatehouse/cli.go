@@ -1,0 +1,423 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+)
+
+// multiFlag collects a repeatable flag (-s, -q, --rolename).
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments, as kcadm.sh allows (`get clients -r demo`).
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// adminClient calls the admin REST API with the stored credentials.
+type adminClient struct {
+	cfg  *cliConfig
+	path string
+}
+
+func newAdminClient(cfgFlag string) (*adminClient, error) {
+	path, err := configPath(cfgFlag)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	return &adminClient{cfg: cfg, path: path}, nil
+}
+
+// apiError is a non-2xx answer; its message is the server's.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%s [%d]", e.msg, e.status) }
+
+// do sends method to the admin path and returns the body and headers.
+func (a *adminClient) do(ctx context.Context, method, path string, query url.Values, body any) ([]byte, http.Header, error) {
+	tok, err := a.cfg.freshToken(ctx, a.path)
+	if err != nil {
+		return nil, nil, err
+	}
+	u := a.cfg.Server + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := httpClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if err != nil {
+		return nil, nil, err
+	}
+	if res.StatusCode >= 300 {
+		var m map[string]any
+		msg := strings.TrimSpace(string(out))
+		if json.Unmarshal(out, &m) == nil {
+			for _, k := range []string{"errorMessage", "error_description", "error"} {
+				if s, ok := m[k].(string); ok && s != "" {
+					msg = s
+					break
+				}
+			}
+		}
+		if msg == "" {
+			msg = res.Status
+		}
+		return nil, nil, &apiError{status: res.StatusCode, msg: msg}
+	}
+	return out, res.Header, nil
+}
+
+// adminPath maps a kcadm relative path to the REST path: "realms" and
+// "realms/x..." are absolute, anything else lives under the target realm.
+func adminPath(rel, realm string) (string, error) {
+	rel = strings.Trim(rel, "/")
+	if rel == "" {
+		return "", errors.New("a resource path is required, e.g. clients or users/ID")
+	}
+	if rel == "realms" || strings.HasPrefix(rel, "realms/") {
+		return "/admin/" + rel, nil
+	}
+	if realm == "" {
+		return "", errors.New("-r REALM is required")
+	}
+	return "/admin/realms/" + url.PathEscape(realm) + "/" + rel, nil
+}
+
+// setValue applies one kcadm `-s key=value` to obj. Keys may nest with dots
+// (quoted parts keep their dots: attributes."access.token.lifespan"); values
+// that parse as JSON are used as such, the rest as strings.
+func setValue(obj map[string]any, assignment string) error {
+	k, v, ok := strings.Cut(assignment, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("-s %q: expected key=value", assignment)
+	}
+	var val any
+	if err := json.Unmarshal([]byte(v), &val); err != nil {
+		val = v
+	}
+	keys, err := splitKey(k)
+	if err != nil {
+		return err
+	}
+	cur := obj
+	for _, key := range keys[:len(keys)-1] {
+		next, ok := cur[key].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			cur[key] = next
+		}
+		cur = next
+	}
+	cur[keys[len(keys)-1]] = val
+	return nil
+}
+
+func splitKey(k string) ([]string, error) {
+	var parts []string
+	var b strings.Builder
+	quoted := false
+	for _, r := range k {
+		switch {
+		case r == '"':
+			quoted = !quoted
+		case r == '.' && !quoted:
+			parts = append(parts, b.String())
+			b.Reset()
+		default:
+			b.WriteRune(r)
+		}
+	}
+	if quoted {
+		return nil, fmt.Errorf("unbalanced quotes in key %q", k)
+	}
+	parts = append(parts, b.String())
+	for _, p := range parts {
+		if p == "" {
+			return nil, fmt.Errorf("empty part in key %q", k)
+		}
+	}
+	return parts, nil
+}
+
+// readBody builds a request body from -f (file or - for stdin) and -s.
+func readBody(file string, sets []string, stdin io.Reader) (map[string]any, error) {
+	obj := map[string]any{}
+	if file != "" {
+		var b []byte
+		var err error
+		if file == "-" {
+			b, err = io.ReadAll(stdin)
+		} else {
+			b, err = os.ReadFile(file)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(b, &obj); err != nil {
+			return nil, fmt.Errorf("%s: not a JSON object: %w", file, err)
+		}
+	}
+	for _, s := range sets {
+		if err := setValue(obj, s); err != nil {
+			return nil, err
+		}
+	}
+	return obj, nil
+}
+
+// crud implements create, get, update and delete.
+func crud(ctx context.Context, verb string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet(verb, stderr)
+	realm := fs.String("r", "", "target realm (default: the realm logged in to)")
+	fs.StringVar(realm, "target-realm", "", "target realm")
+	var sets, queries multiFlag
+	fs.Var(&sets, "s", "set attribute key=value (repeatable)")
+	fs.Var(&queries, "q", "query parameter key=value (repeatable)")
+	file := fs.String("f", "", "JSON body file, or - for stdin")
+	printID := fs.Bool("i", false, "print only the new resource's id")
+	fields := fs.String("fields", "", "comma-separated fields to print")
+	format := fs.String("format", "json", "output format: json or csv")
+	offset := fs.Int("offset", -1, "first result (get)")
+	limit := fs.Int("limit", -1, "maximum results (get)")
+	cfgFlag := fs.String("config", "", "config file")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("usage: gatehouse %s PATH -r REALM [flags]", verb)
+	}
+	a, err := newAdminClient(*cfgFlag)
+	if err != nil {
+		return err
+	}
+	if *realm == "" {
+		*realm = a.cfg.Realm
+	}
+	path, err := adminPath(pos[0], *realm)
+	if err != nil {
+		return err
+	}
+	switch verb {
+	case "create":
+		body, err := readBody(*file, sets, stdin)
+		if err != nil {
+			return err
+		}
+		out, hdr, err := a.do(ctx, http.MethodPost, path, nil, body)
+		if err != nil {
+			return err
+		}
+		if loc := hdr.Get("Location"); loc != "" {
+			id := loc[strings.LastIndex(loc, "/")+1:]
+			if *printID {
+				fmt.Fprintln(stdout, id)
+			} else {
+				fmt.Fprintf(stderr, "Created new %s with id '%s'\n", resourceName(pos[0]), id)
+			}
+			return nil
+		}
+		if len(out) > 0 {
+			return printJSON(stdout, out, *fields, *format)
+		}
+		return nil
+	case "get":
+		q := url.Values{}
+		for _, kv := range queries {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return fmt.Errorf("-q %q: expected key=value", kv)
+			}
+			q.Add(k, v)
+		}
+		if *offset >= 0 {
+			q.Set("first", fmt.Sprint(*offset))
+		}
+		if *limit >= 0 {
+			q.Set("max", fmt.Sprint(*limit))
+		}
+		out, _, err := a.do(ctx, http.MethodGet, path, q, nil)
+		if err != nil {
+			return err
+		}
+		return printJSON(stdout, out, *fields, *format)
+	case "update":
+		var body map[string]any
+		if *file != "" {
+			if body, err = readBody(*file, sets, stdin); err != nil {
+				return err
+			}
+		} else {
+			// As kcadm: read the resource, apply -s, write it back.
+			cur, _, err := a.do(ctx, http.MethodGet, path, nil, nil)
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(cur, &body); err != nil {
+				return fmt.Errorf("%s is not an object; use -f", pos[0])
+			}
+			for _, s := range sets {
+				if err := setValue(body, s); err != nil {
+					return err
+				}
+			}
+		}
+		_, _, err := a.do(ctx, http.MethodPut, path, nil, body)
+		return err
+	case "delete":
+		_, _, err := a.do(ctx, http.MethodDelete, path, nil, nil)
+		return err
+	}
+	return fmt.Errorf("unknown verb %q", verb)
+}
+
+func resourceName(rel string) string {
+	parts := strings.Split(strings.Trim(rel, "/"), "/")
+	name := parts[len(parts)-1]
+	return strings.TrimSuffix(name, "s")
+}
+
+// printJSON pretty-prints a response, optionally keeping only some fields
+// (of an object or of each object in an array) or as CSV.
+func printJSON(w io.Writer, raw []byte, fields, format string) error {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		_, err := w.Write(raw)
+		return err
+	}
+	var keep []string
+	if fields != "" {
+		keep = strings.Split(fields, ",")
+		v = selectFields(v, keep)
+	}
+	switch format {
+	case "json":
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	case "csv":
+		rows, ok := v.([]any)
+		if !ok {
+			rows = []any{v}
+		}
+		cw := csv.NewWriter(w)
+		for _, row := range rows {
+			obj, ok := row.(map[string]any)
+			if !ok {
+				if err := cw.Write([]string{scalar(row)}); err != nil {
+					return err
+				}
+				continue
+			}
+			cols := keep
+			if cols == nil {
+				for k := range obj {
+					cols = append(cols, k)
+				}
+				sort.Strings(cols)
+			}
+			rec := make([]string, len(cols))
+			for i, c := range cols {
+				rec[i] = scalar(obj[c])
+			}
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	return fmt.Errorf("--format %q: use json or csv", format)
+}
+
+func selectFields(v any, keep []string) any {
+	switch t := v.(type) {
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = selectFields(e, keep)
+		}
+		return out
+	case map[string]any:
+		out := map[string]any{}
+		for _, k := range keep {
+			if val, ok := t[k]; ok {
+				out[k] = val
+			}
+		}
+		return out
+	}
+	return v
+}
+
+func scalar(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}

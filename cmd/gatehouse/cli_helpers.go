@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+)
+
+// lookupID finds the id of the single resource a query selects.
+func (a *adminClient) lookupID(ctx context.Context, realm, collection string, q url.Values, what string) (string, error) {
+	path, err := adminPath(collection, realm)
+	if err != nil {
+		return "", err
+	}
+	out, _, err := a.do(ctx, http.MethodGet, path, q, nil)
+	if err != nil {
+		return "", err
+	}
+	var list []struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(out, &list); err != nil {
+		return "", err
+	}
+	if len(list) != 1 {
+		return "", fmt.Errorf("%s not found", what)
+	}
+	return list[0].ID, nil
+}
+
+func (a *adminClient) userID(ctx context.Context, realm, id, username string) (string, error) {
+	if id != "" {
+		return id, nil
+	}
+	if username == "" {
+		return "", errors.New("--uusername or --uid is required")
+	}
+	return a.lookupID(ctx, realm, "users", url.Values{"username": {username}, "exact": {"true"}}, "user "+username)
+}
+
+func (a *adminClient) clientUUID(ctx context.Context, realm, id, clientID string) (string, error) {
+	if id != "" || clientID == "" {
+		return id, nil
+	}
+	return a.lookupID(ctx, realm, "clients", url.Values{"clientId": {clientID}}, "client "+clientID)
+}
+
+// setPassword is `gatehouse set-password -r R --username U --new-password P [--temporary]`.
+func setPassword(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("set-password", stderr)
+	realm := fs.String("r", "", "realm")
+	username := fs.String("username", "", "username")
+	uid := fs.String("userid", "", "user id")
+	pw := fs.String("new-password", "", "the new password")
+	temporary := fs.Bool("temporary", false, "the user must change it at next login")
+	cfgFlag := fs.String("config", "", "config file")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if *pw == "" {
+		return errors.New("--new-password is required")
+	}
+	a, err := newAdminClient(*cfgFlag)
+	if err != nil {
+		return err
+	}
+	if *realm == "" {
+		*realm = a.cfg.Realm
+	}
+	id, err := a.userID(ctx, *realm, *uid, *username)
+	if err != nil {
+		return err
+	}
+	path, _ := adminPath("users/"+id+"/reset-password", *realm)
+	_, _, err = a.do(ctx, http.MethodPut, path, nil, map[string]any{"type": "password", "value": *pw, "temporary": *temporary})
+	return err
+}
+
+// roles implements add-roles, remove-roles and get-roles.
+func roles(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet(verb, stderr)
+	realm := fs.String("r", "", "realm")
+	uusername := fs.String("uusername", "", "username of the user")
+	uid := fs.String("uid", "", "id of the user")
+	cclientid := fs.String("cclientid", "", "clientId of the client whose roles are meant (default: realm roles)")
+	cid := fs.String("cid", "", "id of that client")
+	var names multiFlag
+	fs.Var(&names, "rolename", "role name (repeatable)")
+	cfgFlag := fs.String("config", "", "config file")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	a, err := newAdminClient(*cfgFlag)
+	if err != nil {
+		return err
+	}
+	if *realm == "" {
+		*realm = a.cfg.Realm
+	}
+	client, err := a.clientUUID(ctx, *realm, *cid, *cclientid)
+	if err != nil {
+		return err
+	}
+	if verb == "get-roles" && *uusername == "" && *uid == "" {
+		// The roles that exist: realm roles, or the client's.
+		rel := "roles"
+		if client != "" {
+			rel = "clients/" + client + "/roles"
+		}
+		path, _ := adminPath(rel, *realm)
+		out, _, err := a.do(ctx, http.MethodGet, path, nil, nil)
+		if err != nil {
+			return err
+		}
+		return printJSON(stdout, out, "", "json")
+	}
+	user, err := a.userID(ctx, *realm, *uid, *uusername)
+	if err != nil {
+		return err
+	}
+	rel := "users/" + user + "/role-mappings/realm"
+	if client != "" {
+		rel = "users/" + user + "/role-mappings/clients/" + client
+	}
+	path, _ := adminPath(rel, *realm)
+	if verb == "get-roles" {
+		out, _, err := a.do(ctx, http.MethodGet, path, nil, nil)
+		if err != nil {
+			return err
+		}
+		return printJSON(stdout, out, "", "json")
+	}
+	if len(names) == 0 {
+		return errors.New("--rolename is required")
+	}
+	body := make([]map[string]string, len(names))
+	for i, n := range names {
+		body[i] = map[string]string{"name": n}
+	}
+	method := http.MethodPost
+	if verb == "remove-roles" {
+		method = http.MethodDelete
+	}
+	_, _, err = a.do(ctx, method, path, nil, body)
+	return err
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cli runs the built binary with its own config file.
+type cli struct {
+	t      *testing.T
+	config string
+}
+
+func (c cli) run(stdin string, args ...string) (stdout, stderr string, code int) {
+	c.t.Helper()
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = append(cmd.Environ(), "GATEHOUSE_CONFIG="+c.config)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code = 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// ok runs a command that must succeed and returns its trimmed stdout.
+func (c cli) ok(args ...string) string {
+	c.t.Helper()
+	out, errs, code := c.run("", args...)
+	if code != 0 {
+		c.t.Fatalf("gatehouse %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return strings.TrimSpace(out)
+}
+
+// The README's kcadm-style script, run from a shell's point of view: log in,
+// create a realm and a confidential client, read and regenerate its secret,
+// grant it manage-clients, and let the client administer clients itself.
+func TestCLIAdministersConfidentialClients(t *testing.T) {
+	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
+	defer p.stop(t)
+	c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
+
+	// Password read from stdin when not given.
+	if out, errs, code := c.run("cli-Admin-1\n", "config", "credentials", "--server", p.base, "--realm", "master", "--user", "admin"); code != 0 {
+		t.Fatalf("login: %s %s", out, errs)
+	}
+	c.ok("create", "realms", "-s", "realm=demo", "-s", "enabled=true")
+	id := c.ok("create", "clients", "-r", "demo", "-s", "clientId=app", "-s", "serviceAccountsEnabled=true",
+		"-s", `attributes."access.token.lifespan"=600`, "-i")
+	if len(id) != 36 {
+		t.Fatalf("-i printed %q", id)
+	}
+	secret := c.ok("get", "clients/"+id+"/client-secret", "-r", "demo", "--fields", "value", "--format", "csv")
+	if len(secret) < 40 {
+		t.Fatalf("secret %q", secret)
+	}
+	newSecret := c.ok("create", "clients/"+id+"/client-secret", "-r", "demo", "--fields", "value", "--format", "csv")
+	if newSecret == secret || len(newSecret) < 40 {
+		t.Fatalf("regenerated %q (old %q)", newSecret, secret)
+	}
+	attrs := c.ok("get", "clients/"+id, "-r", "demo", "--fields", "attributes")
+	if !strings.Contains(attrs, `"access.token.lifespan": "600"`) {
+		t.Errorf("nested -s attribute: %s", attrs)
+	}
+	c.ok("add-roles", "-r", "demo", "--uusername", "service-account-app", "--cclientid", "realm-management", "--rolename", "manage-clients")
+	if roles := c.ok("get-roles", "-r", "demo", "--uusername", "service-account-app", "--cclientid", "realm-management"); !strings.Contains(roles, "manage-clients") {
+		t.Errorf("get-roles: %s", roles)
+	}
+
+	// The client logs in with its own credentials and manages clients.
+	bot := cli{t: t, config: filepath.Join(t.TempDir(), "bot.json")}
+	if _, errs, code := bot.run("", "config", "credentials", "--server", p.base, "--realm", "demo", "--client", "app", "--secret", newSecret); code != 0 {
+		t.Fatalf("client login: %s", errs)
+	}
+	other := bot.ok("create", "clients", "-s", "clientId=made-by-app", "-i")
+	bot.ok("update", "clients/"+other, "-s", "enabled=false")
+	if got := bot.ok("get", "clients", "-q", "clientId=made-by-app", "--fields", "clientId,enabled", "--format", "csv"); got != "made-by-app,false" {
+		t.Errorf("csv: %q", got)
+	}
+	bot.ok("delete", "clients/"+other)
+	// It may not touch users: the server's message, non-zero exit.
+	_, errs, code := bot.run("", "get", "users")
+	if code == 0 || !strings.Contains(errs, "403") {
+		t.Errorf("forbidden call: exit %d, %q", code, errs)
+	}
+
+	// Users and passwords.
+	c.ok("create", "users", "-r", "demo", "-s", "username=alice", "-s", "enabled=true")
+	c.ok("set-password", "-r", "demo", "--username", "alice", "--new-password", "alice-Pass-1")
+	if got := c.ok("get", "users", "-r", "demo", "-q", "username=alice", "--fields", "username,enabled", "--format", "csv"); got != "alice,true" {
+		t.Errorf("users csv: %q", got)
+	}
+	_, errs, code = c.run("", "create", "users", "-r", "demo", "-s", "username=alice")
+	if code == 0 || !strings.Contains(errs, "User exists with same username") {
+		t.Errorf("conflict: exit %d %q", code, errs)
+	}
+	_, errs, code = c.run("", "get", "clients/nope", "-r", "demo")
+	if code == 0 || !strings.Contains(errs, "Could not find client") {
+		t.Errorf("not found: exit %d %q", code, errs)
+	}
+}
+
+func TestCLILoginErrors(t *testing.T) {
+	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
+	defer p.stop(t)
+	c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
+	_, errs, code := c.run("", "config", "credentials", "--server", p.base, "--user", "admin", "--password", "wrong")
+	if code == 0 || !strings.Contains(errs, "Invalid user credentials") {
+		t.Errorf("bad password: exit %d %q", code, errs)
+	}
+	_, errs, code = c.run("", "get", "realms")
+	if code == 0 || !strings.Contains(errs, "config credentials") {
+		t.Errorf("no login: exit %d %q", code, errs)
+	}
+}
