@@ -90,6 +90,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 			"realm", info.realm, "client", info.client, "duration", time.Since(start))
 	}()
+	// JAX-RS (Keycloak) matches paths with or without a trailing slash, and
+	// client libraries rely on it (the admin client POSTs to /admin/realms/).
+	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+		r.URL.Path = strings.TrimRight(p, "/")
+		if r.URL.RawPath != "" {
+			r.URL.RawPath = strings.TrimRight(r.URL.RawPath, "/")
+		}
+	}
 	s.root.ServeHTTP(rec, r)
 }
 

@@ -1,0 +1,61 @@
+// Keycloak's own admin client library, used unchanged against Gatehouse.
+// Usage: GATEHOUSE_URL=http://127.0.0.1:8080 ADMIN_PASSWORD=... node flow.mjs
+// Exits non-zero on the first step that fails; prints "FLOW OK" at the end.
+import KcAdminClient from "@keycloak/keycloak-admin-client";
+import assert from "node:assert/strict";
+
+const baseUrl = process.env.GATEHOUSE_URL;
+const kc = new KcAdminClient({ baseUrl, realmName: "master" });
+await kc.auth({ grantType: "password", clientId: "admin-cli", username: "admin", password: process.env.ADMIN_PASSWORD });
+
+const realm = "kcadmin-" + Date.now();
+await kc.realms.create({ realm, enabled: true });
+const found = await kc.realms.findOne({ realm });
+assert.equal(found.realm, realm);
+kc.setConfig({ realmName: realm });
+
+const { id: clientUUID } = await kc.clients.create({
+  clientId: "app", publicClient: false, serviceAccountsEnabled: true, directAccessGrantsEnabled: true,
+});
+const first = await kc.clients.getClientSecret({ id: clientUUID });
+assert.equal(first.type, "secret");
+const regenerated = await kc.clients.generateNewClientSecret({ id: clientUUID });
+assert.notEqual(regenerated.value, first.value);
+const [listed] = await kc.clients.find({ clientId: "app" });
+assert.equal(listed.id, clientUUID);
+
+const { id: userId } = await kc.users.create({
+  username: "alice", enabled: true, email: "alice@example.com",
+  credentials: [{ type: "password", value: "first-Pass1", temporary: false }],
+});
+await kc.users.resetPassword({ id: userId, credential: { type: "password", value: "second-Pass2", temporary: false } });
+await kc.roles.create({ name: "reader" });
+const role = await kc.roles.findOneByName({ name: "reader" });
+await kc.users.addRealmRoleMappings({ id: userId, roles: [{ id: role.id, name: role.name }] });
+const mapped = await kc.users.listRealmRoleMappings({ id: userId });
+assert.ok(mapped.some((r) => r.name === "reader"));
+
+// The role appears in alice's next token, obtained with the regenerated secret.
+const res = await fetch(`${baseUrl}/realms/${realm}/protocol/openid-connect/token`, {
+  method: "POST",
+  headers: {
+    "Content-Type": "application/x-www-form-urlencoded",
+    Authorization: "Basic " + Buffer.from(`app:${regenerated.value}`).toString("base64"),
+  },
+  body: new URLSearchParams({ grant_type: "password", username: "alice", password: "second-Pass2" }),
+});
+assert.equal(res.status, 200, await res.clone().text());
+const { access_token } = await res.json();
+const claims = JSON.parse(Buffer.from(access_token.split(".")[1], "base64url").toString());
+assert.ok(claims.realm_access.roles.includes("reader"), JSON.stringify(claims));
+
+// The old secret no longer works.
+const old = await fetch(`${baseUrl}/realms/${realm}/protocol/openid-connect/token`, {
+  method: "POST",
+  headers: { "Content-Type": "application/x-www-form-urlencoded" },
+  body: new URLSearchParams({ grant_type: "client_credentials", client_id: "app", client_secret: first.value }),
+});
+assert.equal(old.status, 401);
+
+await kc.realms.del({ realm });
+console.log("FLOW OK");
