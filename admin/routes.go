@@ -18,6 +18,16 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("", a.updateRealm).Methods(put)
 	rr.HandleFunc("", a.deleteRealm).Methods(del)
 	rr.HandleFunc("/admin-events", a.adminEvents).Methods(get)
+	rr.HandleFunc("/identity-provider/instances", a.listIDPs).Methods(get)
+	rr.HandleFunc("/identity-provider/instances", a.createIDP).Methods(post)
+	rr.HandleFunc("/identity-provider/instances/{alias}", a.getIDP).Methods(get)
+	rr.HandleFunc("/identity-provider/instances/{alias}", a.updateIDP).Methods(put)
+	rr.HandleFunc("/identity-provider/instances/{alias}", a.deleteIDP).Methods(del)
+
+	r.HandleFunc("/gateway/topologies", a.listTopologies).Methods(get)
+	r.HandleFunc("/gateway/topologies/{name}", a.getTopology).Methods(get)
+	r.HandleFunc("/gateway/topologies/{name}", a.putTopology).Methods(put)
+	r.HandleFunc("/gateway/topologies/{name}", a.deleteTopology).Methods(del)
 
 	rr.HandleFunc("/clients", a.listClients).Methods(get)
 	rr.HandleFunc("/clients", a.createClient).Methods(post)

@@ -14,12 +14,6 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request, rp *realmProv
 	iss := s.issuer(r, rp.realm.Name)
 	p := iss + "/protocol/openid-connect"
 	authMethods := []string{"client_secret_basic", "client_secret_post"}
-	grants := make([]string, 0, len(supportedGrantTypes))
-	for _, g := range []string{grantPassword, grantClientCredentials, grantRefreshToken} {
-		if supportedGrantTypes[g] {
-			grants = append(grants, g)
-		}
-	}
 	algs := []string{"RS256", "ES256", "EdDSA"}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                           iss,
@@ -29,7 +23,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request, rp *realmProv
 		"end_session_endpoint":                             p + "/logout",
 		"jwks_uri":                                         p + "/certs",
 		"revocation_endpoint":                              p + "/revoke",
-		"grant_types_supported":                            grants,
+		"grant_types_supported":                            grantTypesSupported,
 		"response_types_supported":                         []string{},
 		"subject_types_supported":                          []string{"public"},
 		"id_token_signing_alg_values_supported":            algs,

@@ -54,6 +54,22 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmPro
 	}
 	// Our access tokens are JWTs and refresh tokens opaque, so the shape
 	// decides which lookup applies whatever the hint says.
+	if m, ok := unverifiedClaims(token); ok && m["knox.id"] != nil {
+		kt, err := rp.validateKnoxToken(ctx, token)
+		if err != nil {
+			s.inactiveOrError(w, rp, err)
+			return
+		}
+		out := kt.claims
+		out["active"] = true
+		out["username"] = claimString(kt.claims, "sub")
+		out["token_type"] = "Bearer"
+		if !kt.exp.IsZero() {
+			out["exp"] = kt.exp.Unix() // a renewed managed token outlives its JWT exp
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
 	if looksLikeJWT(token) {
 		at, err := rp.validateAccessToken(ctx, token)
 		if err != nil {

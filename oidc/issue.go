@@ -39,6 +39,13 @@ type grant struct {
 	refreshRecord store.RefreshToken
 	// jtiPrefix mimics Keycloak 26's jti kinds (onrtro:, onrtrt:, trrtcc:).
 	jtiPrefix string
+	// audience, when set, replaces the role-derived aud (token exchange).
+	audience []string
+	// notAfter, when set, caps every token's expiry (token exchange: never
+	// outlive the subject token).
+	notAfter time.Time
+	// sid links a token to an existing session it does not refresh.
+	sid string
 }
 
 func (g *grant) scope() string { return strings.Join(g.scopes, " ") }
@@ -129,6 +136,9 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	if g.session != nil && exp.After(g.session.ExpiresAt) {
 		exp = g.session.ExpiresAt
 	}
+	if !g.notAfter.IsZero() && exp.After(g.notAfter) {
+		exp = g.notAfter
+	}
 	saOf := g.user.ServiceAccountClientID
 	p := userProfile(g.user, saOf)
 	realmAccess, resourceAccess, aud := rolesClaims(roles, g.client.ClientID)
@@ -139,6 +149,10 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 		EmailVerified: p.emailVerified, Name: p.name, PreferredUsername: p.preferredUsername,
 		GivenName: p.givenName, FamilyName: p.familyName, Email: p.email,
 	}
+	if g.audience != nil {
+		ac.Aud = audience(g.audience)
+	}
+	ac.Sid = g.sid
 	if g.session != nil {
 		ac.Sid = g.session.ID
 	}

@@ -45,6 +45,7 @@ func newRealmProvider(svc *realms.Service, st *realms.RealmState) *realmProvider
 		passwordGrant{grantHandler{grantPassword, rp}},
 		clientCredentialsGrant{grantHandler{grantClientCredentials, rp}},
 		refreshGrant{grantHandler{grantRefreshToken, rp}},
+		tokenExchangeGrant{grantHandler{grantTokenExchange, rp}},
 	}
 	rp.oauth2 = &fosite.Fosite{Config: cfg}
 	return rp
@@ -53,8 +54,11 @@ func newRealmProvider(svc *realms.Service, st *realms.RealmState) *realmProvider
 // supportedGrantTypes are the grant types the token endpoint accepts; others
 // get unsupported_grant_type before client authentication, as in Keycloak.
 var supportedGrantTypes = map[string]bool{
-	grantPassword: true, grantClientCredentials: true, grantRefreshToken: true,
+	grantPassword: true, grantClientCredentials: true, grantRefreshToken: true, grantTokenExchange: true,
 }
+
+// grantTypesSupported is the discovery list, in a stable order.
+var grantTypesSupported = []string{grantPassword, grantClientCredentials, grantRefreshToken, grantTokenExchange}
 
 // providers caches one realmProvider per realm, rebuilt whenever the
 // realm service hands out a new realm snapshot.

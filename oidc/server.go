@@ -37,6 +37,7 @@ type Server struct {
 	// Router is where routes are mounted, below RelativePath.
 	Router *mux.Router
 	log    *slog.Logger
+	jwks   *jwksCache
 }
 
 // NewServer builds the router.
@@ -50,7 +51,7 @@ func NewServer(cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, svc: cfg.Service, providers: newProviders(cfg.Service), log: log}
+	s := &Server{cfg: cfg, svc: cfg.Service, providers: newProviders(cfg.Service), log: log, jwks: newJWKSCache()}
 	s.root = mux.NewRouter()
 	s.root.NotFoundHandler = http.HandlerFunc(notFound)
 	s.root.MethodNotAllowedHandler = http.HandlerFunc(methodNotAllowed)
@@ -207,6 +208,7 @@ func (s *Server) routes() {
 	r.HandleFunc(p+"/userinfo", s.realmHandler(s.userinfo)).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc(p+"/revoke", s.realmHandler(s.revoke))
 	r.HandleFunc(p+"/logout", s.realmHandler(s.logout))
+	s.knoxRoutes()
 }
 
 // SetLogFields records the realm and client of a request for the access log

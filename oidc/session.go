@@ -17,6 +17,11 @@ import (
 type session struct {
 	expires map[fosite.TokenType]time.Time
 	grant   grant
+	// exchange carries what only the token-exchange grant needs.
+	exchange struct {
+		verify  subjectVerifier
+		refresh bool
+	}
 }
 
 var _ fosite.Session = (*session)(nil)

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/ory/fosite"
@@ -41,6 +42,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rp *realmProvider
 	}
 	ctx = withAuthenticatedClient(ctx, c)
 	sess := newSession(s.issuer(r, rp.realm.Name), c)
+	sess.exchange.verify = func(ctx context.Context, token, subjectIssuer string) (*trustedToken, error) {
+		return s.verifyTrusted(ctx, r, rp, token, subjectIssuer)
+	}
 	ar, err := rp.oauth2.NewAccessRequest(ctx, r, sess)
 	if err != nil {
 		s.writeGrantError(w, rp, err)

@@ -203,3 +203,62 @@ type AdminEvent struct {
 	AuthUser    string `json:"authUsername"`
 	IPAddress   string `json:"ipAddress"`
 }
+
+// IdentityProvider is a trusted token issuer of a realm (Keycloak's
+// IdentityProviderRepresentation, OIDC only).
+type IdentityProvider struct {
+	Alias       string            `json:"alias"`
+	DisplayName string            `json:"displayName,omitempty"`
+	ProviderID  string            `json:"providerId"`
+	Enabled     bool              `json:"enabled"`
+	Config      map[string]string `json:"config,omitempty"`
+}
+
+// Topology binds a gateway URL name (/gateway/{name}/knoxtoken/...) to a
+// realm and an authentication method, with Knox's KNOXTOKEN settings.
+type Topology struct {
+	Name string `json:"name"`
+	// Realm is the realm's name.
+	Realm          string            `json:"realm"`
+	Authentication string            `json:"authentication"` // basic | bearer
+	TTL            string            `json:"ttl"`            // ISO-8601 duration
+	Audiences      []string          `json:"audiences"`
+	TargetURL      string            `json:"targetUrl"`
+	EndpointCert   string            `json:"endpointPublicCert,omitempty"`
+	ClientData     map[string]string `json:"clientData"`
+	Managed        bool              `json:"managed"`
+	Renewers       []string          `json:"renewers"`
+	MaxLifetime    string            `json:"maxLifetime"`
+	RenewInterval  string            `json:"renewInterval"`
+	LimitPerUser   int               `json:"limitPerUser"`
+	LimitAction    string            `json:"limitAction"` // RETURN_ERROR | REMOVE_OLDEST
+}
+
+// KnoxToken is the server-side state of a managed Knox token.
+type KnoxToken struct {
+	ID        string    `json:"id"` // token_id, the knox.id claim
+	Username  string    `json:"username"`
+	CreatedBy string    `json:"createdBy"`
+	Topology  string    `json:"topology"`
+	IssuedAt  time.Time `json:"issuedAt"`
+	// ExpiresAt zero = never.
+	ExpiresAt   time.Time         `json:"expiresAt"`
+	MaxLifetime time.Time         `json:"maxLifetime"`
+	Enabled     bool              `json:"enabled"`
+	Comment     string            `json:"comment,omitempty"`
+	Metadata    map[string]string `json:"metadata,omitempty"`
+	// PasscodeDigest is the HMAC of the passcode; the passcode itself is
+	// shown once.
+	PasscodeDigest []byte    `json:"passcodeDigest,omitempty"`
+	LastUsedAt     time.Time `json:"lastUsedAt,omitempty"`
+}
+
+// KnoxTokenLimit bounds the tokens one user may hold (Knox's per-user
+// limit). Max <= 0 means no limit.
+type KnoxTokenLimit struct {
+	Max int
+	// RemoveOldest evicts the user's oldest token instead of refusing.
+	RemoveOldest bool
+	// Now: tokens expired by then do not count.
+	Now time.Time
+}

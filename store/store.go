@@ -128,6 +128,33 @@ type Store interface {
 	// ListAdminEvents returns a realm's events newest first.
 	ListAdminEvents(ctx context.Context, realmID string, q Page) ([]AdminEvent, error)
 
+	// Identity providers (trusted issuers) of a realm, by alias.
+	CreateIdentityProvider(ctx context.Context, realmID string, p IdentityProvider) error
+	GetIdentityProvider(ctx context.Context, realmID, alias string) (IdentityProvider, error)
+	ListIdentityProviders(ctx context.Context, realmID string) ([]IdentityProvider, error) // ordered by alias
+	UpdateIdentityProvider(ctx context.Context, realmID, alias string, fn func(*IdentityProvider) error) (IdentityProvider, error)
+	DeleteIdentityProvider(ctx context.Context, realmID, alias string) error
+
+	// Gateway topologies (global, by name). PutTopology creates or replaces.
+	PutTopology(ctx context.Context, t Topology) error
+	GetTopology(ctx context.Context, name string) (Topology, error)
+	ListTopologies(ctx context.Context) ([]Topology, error) // ordered by name
+	DeleteTopology(ctx context.Context, name string) error
+
+	// Managed Knox tokens of a realm. CreateKnoxToken enforces the per-user
+	// limit atomically: over it, ErrLimitExceeded, or with RemoveOldest the
+	// user's oldest token is deleted in the same commit.
+	CreateKnoxToken(ctx context.Context, realmID string, t KnoxToken, limit KnoxTokenLimit) error
+	GetKnoxToken(ctx context.Context, realmID, id string) (KnoxToken, error)
+	UpdateKnoxToken(ctx context.Context, realmID, id string, fn func(*KnoxToken) error) (KnoxToken, error)
+	DeleteKnoxToken(ctx context.Context, realmID, id string) error
+	// ListKnoxTokens returns the tokens of a user (Username) or created by
+	// someone (CreatedBy), or all of the realm's when both are empty, oldest
+	// first.
+	ListKnoxTokens(ctx context.Context, realmID string, q KnoxTokenQuery) ([]KnoxToken, error)
+	// DeleteExpiredKnoxTokens removes tokens expired before the cutoff.
+	DeleteExpiredKnoxTokens(ctx context.Context, before time.Time, limit int) (int, error)
+
 	// DeleteExpired removes at most limit expired refresh tokens, sessions and
 	// revoked-jti rows whose expiry is before now, returning how many went.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
@@ -176,6 +203,15 @@ type SessionQuery struct {
 	UserID   string
 	ClientID string
 }
+
+// KnoxTokenQuery filters ListKnoxTokens.
+type KnoxTokenQuery struct {
+	Username  string
+	CreatedBy string
+}
+
+// ErrLimitExceeded: the per-user token limit is reached.
+var ErrLimitExceeded = errors.New("store: per-user token limit exceeded")
 
 // RotationPolicy is the refresh-token reuse policy of a realm.
 type RotationPolicy struct {

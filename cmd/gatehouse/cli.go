@@ -125,14 +125,15 @@ func (a *adminClient) do(ctx context.Context, method, path string, query url.Val
 	return out, res.Header, nil
 }
 
-// adminPath maps a kcadm relative path to the REST path: "realms" and
-// "realms/x..." are absolute, anything else lives under the target realm.
+// adminPath maps a kcadm relative path to the REST path: "realms",
+// "realms/x..." and "gateway/..." are absolute, anything else lives under the
+// target realm.
 func adminPath(rel, realm string) (string, error) {
 	rel = strings.Trim(rel, "/")
 	if rel == "" {
 		return "", errors.New("a resource path is required, e.g. clients or users/ID")
 	}
-	if rel == "realms" || strings.HasPrefix(rel, "realms/") {
+	if rel == "realms" || strings.HasPrefix(rel, "realms/") || strings.HasPrefix(rel, "gateway/") {
 		return "/admin/" + rel, nil
 	}
 	if realm == "" {
@@ -308,11 +309,17 @@ func crud(ctx context.Context, verb string, args []string, stdin io.Reader, stdo
 		} else {
 			// As kcadm: read the resource, apply -s, write it back.
 			cur, _, err := a.do(ctx, http.MethodGet, path, nil, nil)
-			if err != nil {
+			var ae *apiError
+			switch {
+			case errors.As(err, &ae) && ae.status == http.StatusNotFound && strings.HasPrefix(strings.Trim(pos[0], "/"), "gateway/"):
+				// Topologies are created by PUT: start from nothing.
+				body = map[string]any{}
+			case err != nil:
 				return err
-			}
-			if err := json.Unmarshal(cur, &body); err != nil {
-				return fmt.Errorf("%s is not an object; use -f", pos[0])
+			default:
+				if err := json.Unmarshal(cur, &body); err != nil {
+					return fmt.Errorf("%s is not an object; use -f", pos[0])
+				}
 			}
 			for _, s := range sets {
 				if err := setValue(body, s); err != nil {

@@ -86,7 +86,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.MaxBatchSize = 64
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bRealms, bRealmsByName, bExp} {
+		for _, b := range [][]byte{bRealms, bRealmsByName, bExp, bTopologies, bKnoxExp} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -1,0 +1,282 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// idpRep is Keycloak's IdentityProviderRepresentation (OIDC only).
+type idpRep struct {
+	Alias       string    `json:"alias"`
+	DisplayName string    `json:"displayName,omitempty"`
+	ProviderID  string    `json:"providerId"`
+	Enabled     *bool     `json:"enabled,omitempty"`
+	Config      stringMap `json:"config"`
+}
+
+func toIDPRep(p store.IdentityProvider) idpRep {
+	return idpRep{Alias: p.Alias, DisplayName: p.DisplayName, ProviderID: p.ProviderID, Enabled: ptr(p.Enabled), Config: p.Config}
+}
+
+func (rep idpRep) record() store.IdentityProvider {
+	p := store.IdentityProvider{Alias: rep.Alias, DisplayName: rep.DisplayName, ProviderID: rep.ProviderID, Enabled: true, Config: rep.Config}
+	if rep.Enabled != nil {
+		p.Enabled = *rep.Enabled
+	}
+	return p
+}
+
+func (a *API) listIDPs(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, viewRealm)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	ps, err := a.svc.Store().ListIdentityProviders(r.Context(), rl.ID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := []idpRep{}
+	for _, p := range ps {
+		out = append(out, toIDPRep(p))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) createIDP(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, manageRealm)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var rep idpRep
+	if err := decode(r, &rep); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	p := rep.record()
+	if err := realms.ValidateIdentityProvider(&p); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	err = a.svc.Store().CreateIdentityProvider(r.Context(), rl.ID, p)
+	var ce *store.ConflictError
+	if errors.As(err, &ce) {
+		a.writeError(w, r, conflict("Identity Provider "+p.Alias+" already exists"))
+		return
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.audit(r, rl.ID, "CREATE", "IDENTITY_PROVIDER", "identity-provider/instances/"+p.Alias, toIDPRep(p))
+	created(w, r, p.Alias)
+}
+
+func (a *API) getIDP(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, viewRealm)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	p, err := a.svc.Store().GetIdentityProvider(r.Context(), rl.ID, mux.Vars(r)["alias"])
+	if errors.Is(err, store.ErrNotFound) {
+		err = notFound("identity provider")
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toIDPRep(p))
+}
+
+func (a *API) updateIDP(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, manageRealm)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	alias := mux.Vars(r)["alias"]
+	var rep idpRep
+	if err := decode(r, &rep); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if rep.Alias != "" && rep.Alias != alias {
+		a.writeError(w, r, badRequest("alias cannot be changed"))
+		return
+	}
+	updated, err := a.svc.Store().UpdateIdentityProvider(r.Context(), rl.ID, alias, func(p *store.IdentityProvider) error {
+		if rep.DisplayName != "" {
+			p.DisplayName = rep.DisplayName
+		}
+		if rep.ProviderID != "" {
+			p.ProviderID = rep.ProviderID
+		}
+		if rep.Enabled != nil {
+			p.Enabled = *rep.Enabled
+		}
+		if rep.Config != nil {
+			p.Config = rep.Config
+		}
+		return realms.ValidateIdentityProvider(p)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		err = notFound("identity provider")
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.audit(r, rl.ID, "UPDATE", "IDENTITY_PROVIDER", "identity-provider/instances/"+alias, toIDPRep(updated))
+	noContent(w)
+}
+
+func (a *API) deleteIDP(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.targetRealm(r, manageRealm)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	alias := mux.Vars(r)["alias"]
+	err = a.svc.Store().DeleteIdentityProvider(r.Context(), rl.ID, alias)
+	if errors.Is(err, store.ErrNotFound) {
+		err = notFound("identity provider")
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.audit(r, rl.ID, "DELETE", "IDENTITY_PROVIDER", "identity-provider/instances/"+alias, nil)
+	noContent(w)
+}
+
+// topologyRep is a gateway topology as the admin API shows it.
+type topologyRep struct {
+	Name           string    `json:"name,omitempty"`
+	Realm          string    `json:"realm"`
+	Authentication string    `json:"authentication"`
+	TTL            string    `json:"ttl,omitempty"`
+	Audiences      []string  `json:"audiences"`
+	TargetURL      string    `json:"targetUrl"`
+	EndpointCert   string    `json:"endpointPublicCert,omitempty"`
+	ClientData     stringMap `json:"clientData"`
+	Managed        bool      `json:"managed"`
+	Renewers       []string  `json:"renewers"`
+	MaxLifetime    string    `json:"maxLifetime,omitempty"`
+	RenewInterval  string    `json:"renewInterval,omitempty"`
+	LimitPerUser   *int      `json:"limitPerUser,omitempty"`
+	LimitAction    string    `json:"limitAction,omitempty"`
+}
+
+func toTopologyRep(t store.Topology) topologyRep {
+	return topologyRep{Name: t.Name, Realm: t.Realm, Authentication: t.Authentication, TTL: t.TTL, Audiences: t.Audiences,
+		TargetURL: t.TargetURL, EndpointCert: t.EndpointCert, ClientData: t.ClientData, Managed: t.Managed, Renewers: t.Renewers,
+		MaxLifetime: t.MaxLifetime, RenewInterval: t.RenewInterval, LimitPerUser: ptr(t.LimitPerUser), LimitAction: t.LimitAction}
+}
+
+// canSeeTopology: master admins, and those who may view the bound realm.
+func (a *API) canSeeTopology(r *http.Request, t store.Topology) bool {
+	c := callerOf(r)
+	if c.masterAdmin {
+		return true
+	}
+	st, err := a.svc.Realm(r.Context(), t.Realm)
+	return err == nil && c.can(st.Realm, viewRealm)
+}
+
+func (a *API) listTopologies(w http.ResponseWriter, r *http.Request) {
+	ts, err := a.svc.Store().ListTopologies(r.Context())
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := []topologyRep{}
+	for _, t := range ts {
+		if a.canSeeTopology(r, t) {
+			out = append(out, toTopologyRep(t))
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) getTopology(w http.ResponseWriter, r *http.Request) {
+	t, err := a.svc.Store().GetTopology(r.Context(), mux.Vars(r)["name"])
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.canSeeTopology(r, t)) {
+		err = notFound("topology")
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toTopologyRep(t))
+}
+
+// putTopology creates or replaces a topology: gateway URLs are global, so
+// only master admins define them.
+func (a *API) putTopology(w http.ResponseWriter, r *http.Request) {
+	c := callerOf(r)
+	if !c.masterAdmin {
+		a.writeError(w, r, errForbidden)
+		return
+	}
+	var rep topologyRep
+	if err := decode(r, &rep); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	name := mux.Vars(r)["name"]
+	if rep.Name != "" && rep.Name != name {
+		a.writeError(w, r, badRequest("name must match the URL"))
+		return
+	}
+	t := store.Topology{Name: name, Realm: rep.Realm, Authentication: rep.Authentication, TTL: rep.TTL, Audiences: rep.Audiences,
+		TargetURL: rep.TargetURL, EndpointCert: rep.EndpointCert, ClientData: rep.ClientData, Managed: rep.Managed,
+		Renewers: rep.Renewers, MaxLifetime: rep.MaxLifetime, RenewInterval: rep.RenewInterval, LimitAction: rep.LimitAction,
+		LimitPerUser: realms.DefaultKnoxLimitPerUser}
+	if rep.LimitPerUser != nil {
+		t.LimitPerUser = *rep.LimitPerUser
+	}
+	realms.ApplyTopologyDefaults(&t)
+	if err := a.svc.ValidateTopology(r.Context(), &t); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	_, existed := a.svc.Store().GetTopology(r.Context(), name)
+	if err := a.svc.Store().PutTopology(r.Context(), t); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.audit(r, c.token.Realm.ID, "UPDATE", "GATEWAY_TOPOLOGY", "gateway/topologies/"+name, toTopologyRep(t))
+	if existed != nil {
+		w.Header().Set("Location", requestURL(r))
+		writeJSON(w, http.StatusCreated, toTopologyRep(t))
+		return
+	}
+	writeJSON(w, http.StatusOK, toTopologyRep(t))
+}
+
+func (a *API) deleteTopology(w http.ResponseWriter, r *http.Request) {
+	c := callerOf(r)
+	if !c.masterAdmin {
+		a.writeError(w, r, errForbidden)
+		return
+	}
+	name := mux.Vars(r)["name"]
+	err := a.svc.Store().DeleteTopology(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		err = notFound("topology")
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.audit(r, c.token.Realm.ID, "DELETE", "GATEWAY_TOPOLOGY", "gateway/topologies/"+name, nil)
+	noContent(w)
+}

@@ -1,0 +1,207 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/ory/fosite"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// RFC 8693 names.
+const (
+	grantTokenExchange    = "urn:ietf:params:oauth:grant-type:token-exchange"
+	tokenTypeAccessToken  = "urn:ietf:params:oauth:token-type:access_token"
+	tokenTypeRefreshToken = "urn:ietf:params:oauth:token-type:refresh_token"
+	tokenTypeJWT          = "urn:ietf:params:oauth:token-type:jwt"
+
+	// Client attributes (Keycloak 26.2 standard token exchange).
+	attrTokenExchange        = "standard.token.exchange.enabled"
+	attrExchangeRefreshToken = "standard.token.exchange.enableRefreshRequestedTokenType"
+)
+
+var (
+	errExchangePublic       = oauthErr(400, "unauthorized_client", "Public client is not allowed to exchange token")
+	errExchangeNotEnabled   = oauthErr(400, "unauthorized_client", "Standard token exchange is not enabled for the requested client")
+	errMissingSubjectToken  = oauthErr(400, "invalid_request", "Parameter 'subject_token' required")
+	errBadSubjectTokenType  = oauthErr(400, "invalid_request", "Parameter 'subject_token_type' must be urn:ietf:params:oauth:token-type:access_token or urn:ietf:params:oauth:token-type:jwt")
+	errBadRequestedType     = oauthErr(400, "invalid_request", "requested_token_type unsupported")
+	errInvalidSubjectToken  = oauthErr(400, "invalid_token", "Invalid token")
+	errUnknownSubjectIssuer = oauthErr(400, "invalid_request", "Invalid subject_issuer")
+	errNotInAudience        = oauthErr(403, "access_denied", "Client is not within the token audience")
+	errExchangeNoUser       = oauthErr(400, "invalid_grant", "No user found for the subject token")
+	errExchangeUserDisabled = oauthErr(400, "invalid_grant", "User disabled")
+)
+
+func errAudienceNotAvailable(aud string) *fosite.RFC6749Error {
+	return oauthErr(400, "invalid_target", "Requested audience not available: "+aud)
+}
+
+// subjectVerifier verifies an RFC 8693 subject token for the realm; the HTTP
+// edge supplies it because trust decisions need the request (issuer URLs).
+type subjectVerifier func(ctx context.Context, token, subjectIssuer string) (*trustedToken, error)
+
+// tokenExchangeGrant is RFC 8693 with Keycloak 26.2's standard-exchange
+// rules: a confidential client with standard.token.exchange.enabled swaps a
+// token of its own realm (it must be the token's azp or in its aud) or of a
+// trusted identity provider (mapped to the realm user of the same name) for
+// a token of its own. Scopes never widen, audiences must be reachable and the
+// result never outlives the subject token.
+type tokenExchangeGrant struct{ grantHandler }
+
+func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.AccessRequester) error {
+	s, err := h.requestSession(ar)
+	if err != nil {
+		return err
+	}
+	c := s.grant.client
+	if c.PublicClient {
+		return errExchangePublic
+	}
+	if c.Attributes[attrTokenExchange] != "true" {
+		return errExchangeNotEnabled
+	}
+	form := ar.GetRequestForm()
+	subject := form.Get("subject_token")
+	if subject == "" {
+		return errMissingSubjectToken
+	}
+	if tt := form.Get("subject_token_type"); tt != tokenTypeAccessToken && tt != tokenTypeJWT {
+		return errBadSubjectTokenType
+	}
+	switch form.Get("requested_token_type") {
+	case "", tokenTypeAccessToken:
+	case tokenTypeRefreshToken:
+		if c.Attributes[attrExchangeRefreshToken] != "true" {
+			return errBadRequestedType
+		}
+		s.exchange.refresh = true
+	default:
+		return errBadRequestedType
+	}
+	if form.Has("actor_token") || form.Has("requested_subject") {
+		return oauthErr(400, "invalid_request", "Delegation and impersonation are not supported")
+	}
+	issuer := form.Get("subject_issuer")
+	if issuer != "" {
+		if _, err := h.rp.svc.Store().GetIdentityProvider(ctx, h.rp.realm.ID, issuer); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return errUnknownSubjectIssuer
+			}
+			return errServerError.WithWrap(err)
+		}
+	}
+	if s.exchange.verify == nil {
+		return errServerError
+	}
+	t, err := s.exchange.verify(ctx, subject, issuer)
+	if errors.Is(err, errInactive) {
+		return errInvalidSubjectToken
+	}
+	if err != nil {
+		return errServerError.WithWrap(err)
+	}
+	own := t.idp == nil
+	if own && t.azp != c.ClientID && !slices.Contains(t.aud, c.ClientID) {
+		return errNotInAudience
+	}
+	// The user the new token speaks for.
+	u := t.user
+	if u == nil {
+		found, err := h.rp.svc.Store().GetUserByUsername(ctx, h.rp.realm.ID, t.username)
+		if errors.Is(err, store.ErrNotFound) {
+			return errExchangeNoUser
+		}
+		if err != nil {
+			return errServerError.WithWrap(err)
+		}
+		u = &found
+	}
+	if !u.Enabled {
+		return errExchangeUserDisabled
+	}
+	if u.ServiceAccountClientID != "" && !own {
+		return errExchangeNoUser
+	}
+	// Scopes: never wider than the subject token's (or the defaults for an
+	// external token without a scope claim).
+	subjectScopes := strings.Fields(t.scope)
+	if len(subjectScopes) == 0 {
+		subjectScopes, _ = realms.GrantScopes("")
+	}
+	scopes, bad := realms.NarrowScopes(subjectScopes, form.Get("scope"))
+	if len(bad) > 0 {
+		return errInvalidScope(strings.Join(bad, " "))
+	}
+	// Audiences: each must be an enabled client of the realm and, for the
+	// realm's own tokens, already within the subject token's reach.
+	var auds []string
+	for _, a := range form["audience"] {
+		if a == "" || slices.Contains(auds, a) {
+			continue
+		}
+		cl, err := h.rp.svc.Store().GetClientByClientID(ctx, h.rp.realm.ID, a)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !cl.Enabled) {
+			return errAudienceNotAvailable(a)
+		}
+		if err != nil {
+			return errServerError.WithWrap(err)
+		}
+		if own && a != c.ClientID && !slices.Contains(t.aud, a) {
+			return errAudienceNotAvailable(a)
+		}
+		auds = append(auds, a)
+	}
+	for _, sc := range scopes {
+		ar.GrantScope(sc)
+	}
+	for _, a := range auds {
+		ar.GrantAudience(a)
+	}
+	s.grant.user = *u
+	s.grant.scopes = scopes
+	s.grant.audience = auds
+	s.grant.notAfter = t.exp
+	if own {
+		s.grant.sid = t.sid
+	}
+	s.grant.jtiPrefix = "ntrtte:"
+	return nil
+}
+
+func (h tokenExchangeGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fosite.AccessRequester, resp fosite.AccessResponder) error {
+	s, err := h.requestSession(ar)
+	if err != nil {
+		return err
+	}
+	now := h.rp.now()
+	if !s.grant.notAfter.After(now) {
+		return errInvalidSubjectToken
+	}
+	issued := tokenTypeAccessToken
+	if s.exchange.refresh {
+		if err := h.rp.minter.newSession(&s.grant, now); err != nil {
+			return errServerError.WithWrap(err)
+		}
+		// The new session cannot outlive the subject token either.
+		if s.grant.session.ExpiresAt.After(s.grant.notAfter) {
+			s.grant.session.ExpiresAt = s.grant.notAfter
+			if s.grant.refreshRecord.ExpiresAt.After(s.grant.notAfter) {
+				s.grant.refreshRecord.ExpiresAt = s.grant.notAfter
+			}
+		}
+		if err := h.rp.svc.Store().CreateSession(ctx, h.rp.realm.ID, *s.grant.session, s.grant.refreshRecord); err != nil {
+			return storeErr(err)
+		}
+		issued = tokenTypeRefreshToken
+	}
+	if err := h.rp.minter.mint(ctx, &s.grant, resp, now, false); err != nil {
+		return errServerError.WithWrap(err)
+	}
+	resp.SetExtra("issued_token_type", issued)
+	return nil
+}

@@ -1,0 +1,124 @@
+package realms
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/url"
+	"regexp"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// Knox's KNOXTOKEN defaults (knox.md §2–3).
+const (
+	DefaultKnoxTTL           = "PT30S"
+	DefaultKnoxMaxLifetime   = "P7D"
+	DefaultKnoxRenewInterval = "P1D"
+	DefaultKnoxLimitPerUser  = 10
+	LimitReturnError         = "RETURN_ERROR"
+	LimitRemoveOldest        = "REMOVE_OLDEST"
+	AuthBasic                = "basic"
+	AuthBearer               = "bearer"
+)
+
+var aliasRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+
+// ApplyTopologyDefaults fills unset Knox settings.
+func ApplyTopologyDefaults(t *store.Topology) {
+	if t.TTL == "" {
+		t.TTL = DefaultKnoxTTL
+	}
+	if t.MaxLifetime == "" {
+		t.MaxLifetime = DefaultKnoxMaxLifetime
+	}
+	if t.RenewInterval == "" {
+		t.RenewInterval = DefaultKnoxRenewInterval
+	}
+	if t.LimitAction == "" {
+		t.LimitAction = LimitReturnError
+	}
+	if t.Audiences == nil {
+		t.Audiences = []string{}
+	}
+	if t.Renewers == nil {
+		t.Renewers = []string{}
+	}
+	if t.ClientData == nil {
+		t.ClientData = map[string]string{}
+	}
+}
+
+// ValidateTopology checks a topology; the realm must exist.
+func (s *Service) ValidateTopology(ctx context.Context, t *store.Topology) error {
+	if !aliasRE.MatchString(t.Name) {
+		return invalid("name", "topology names may contain only letters, digits, '.', '_' and '-'")
+	}
+	if _, err := s.Realm(ctx, t.Realm); err != nil {
+		return invalid("realm", "realm %q does not exist", t.Realm)
+	}
+	if t.Authentication != AuthBasic && t.Authentication != AuthBearer {
+		return invalid("authentication", "must be basic or bearer")
+	}
+	for field, v := range map[string]string{"ttl": t.TTL, "maxLifetime": t.MaxLifetime, "renewInterval": t.RenewInterval} {
+		if _, err := ParseISODuration(v); err != nil {
+			return invalid(field, "%v", err)
+		}
+	}
+	if t.LimitAction != LimitReturnError && t.LimitAction != LimitRemoveOldest {
+		return invalid("limitAction", "must be RETURN_ERROR or REMOVE_OLDEST")
+	}
+	if t.LimitPerUser < -1 {
+		return invalid("limitPerUser", "must be -1 (no limit) or more")
+	}
+	if t.TargetURL != "" {
+		if u, err := url.Parse(t.TargetURL); err != nil || u.Scheme == "" || u.Host == "" {
+			return invalid("targetUrl", "must be an absolute URL")
+		}
+	}
+	return nil
+}
+
+// ValidateIdentityProvider checks an OIDC identity provider. Gatehouse only
+// trusts issuers whose signatures it verifies, so validateSignature=false is
+// refused rather than silently ignored.
+func ValidateIdentityProvider(p *store.IdentityProvider) error {
+	if !aliasRE.MatchString(p.Alias) {
+		return invalid("alias", "alias may contain only letters, digits, '.', '_' and '-'")
+	}
+	if p.ProviderID == "" {
+		p.ProviderID = "oidc"
+	}
+	if p.ProviderID != "oidc" && p.ProviderID != "keycloak-oidc" {
+		return invalid("providerId", "only oidc identity providers are supported")
+	}
+	if p.Config == nil {
+		p.Config = map[string]string{}
+	}
+	iss := p.Config["issuer"]
+	if u, err := url.Parse(iss); iss == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return invalid("config.issuer", "issuer must be an absolute http(s) URL")
+	}
+	if j := p.Config["jwksUrl"]; j != "" {
+		if u, err := url.Parse(j); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return invalid("config.jwksUrl", "jwksUrl must be an absolute http(s) URL")
+		}
+	}
+	if p.Config["validateSignature"] == "false" {
+		return invalid("config.validateSignature", "tokens of an identity provider must be signature-checked")
+	}
+	if p.Config["useJwksUrl"] == "" {
+		p.Config["useJwksUrl"] = "true"
+	}
+	p.Config["validateSignature"] = "true"
+	return nil
+}
+
+// Digest is the keyed HMAC-SHA256 of a value (passcodes), under the pepper
+// derived from the master key.
+func (s *Sealer) Digest(v string) []byte { return s.digest(v) }
+
+// DigestMatches compares a value with a stored digest in constant time.
+func (s *Sealer) DigestMatches(digest []byte, v string) bool {
+	return len(digest) > 0 && subtle.ConstantTimeCompare(s.digest(v), digest) == 1
+}
+

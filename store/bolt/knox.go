@@ -1,0 +1,440 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+var (
+	bIDPs        = []byte("idps")
+	bKnox        = []byte("knox")
+	bKnoxByUser  = []byte("knox_by_user")
+	bKnoxByMaker = []byte("knox_by_creator")
+	bTopologies  = []byte("topologies")
+	bKnoxExp     = []byte("knox_exp")
+)
+
+// subOrCreate returns a realm sub-bucket, creating it on write paths for
+// realms made before the bucket existed.
+func subOrCreate(rb *bbolt.Bucket, name []byte) (*bbolt.Bucket, error) {
+	return rb.CreateBucketIfNotExists(name)
+}
+
+// --- identity providers
+
+func (s *Store) CreateIdentityProvider(ctx context.Context, realmID string, p store.IdentityProvider) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.update(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		b, err := subOrCreate(rb, bIDPs)
+		if err != nil {
+			return err
+		}
+		if b.Get([]byte(p.Alias)) != nil {
+			return &store.ConflictError{Kind: "identity-provider", Field: "alias", Value: p.Alias}
+		}
+		return putJSON(b, p.Alias, p)
+	})
+}
+
+func (s *Store) GetIdentityProvider(_ context.Context, realmID, alias string) (store.IdentityProvider, error) {
+	var p store.IdentityProvider
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		b := rb.Bucket(bIDPs)
+		if b == nil {
+			return store.ErrNotFound
+		}
+		return getJSON(b, alias, &p)
+	})
+	return p, err
+}
+
+func (s *Store) ListIdentityProviders(_ context.Context, realmID string) ([]store.IdentityProvider, error) {
+	var out []store.IdentityProvider
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		b := rb.Bucket(bIDPs)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var p store.IdentityProvider
+			if err := json.Unmarshal(v, &p); err != nil {
+				return fmt.Errorf("corrupt identity provider %q: %w", k, err)
+			}
+			out = append(out, p)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func (s *Store) UpdateIdentityProvider(ctx context.Context, realmID, alias string, fn func(*store.IdentityProvider) error) (store.IdentityProvider, error) {
+	if err := ctxErr(ctx); err != nil {
+		return store.IdentityProvider{}, err
+	}
+	var out store.IdentityProvider
+	err := s.update(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		b := rb.Bucket(bIDPs)
+		if b == nil {
+			return store.ErrNotFound
+		}
+		var p store.IdentityProvider
+		if err := getJSON(b, alias, &p); err != nil {
+			return err
+		}
+		if err := fn(&p); err != nil {
+			return err
+		}
+		p.Alias = alias
+		out = p
+		return putJSON(b, alias, p)
+	})
+	return out, err
+}
+
+func (s *Store) DeleteIdentityProvider(ctx context.Context, realmID, alias string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.update(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		b := rb.Bucket(bIDPs)
+		if b == nil || b.Get([]byte(alias)) == nil {
+			return store.ErrNotFound
+		}
+		return b.Delete([]byte(alias))
+	})
+}
+
+// --- topologies
+
+func (s *Store) PutTopology(ctx context.Context, t store.Topology) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.update(func(tx *bbolt.Tx) error { return putJSON(tx.Bucket(bTopologies), t.Name, t) })
+}
+
+func (s *Store) GetTopology(_ context.Context, name string) (store.Topology, error) {
+	var t store.Topology
+	err := s.db.View(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bTopologies), name, &t) })
+	return t, err
+}
+
+func (s *Store) ListTopologies(context.Context) ([]store.Topology, error) {
+	var out []store.Topology
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bTopologies).ForEach(func(k, v []byte) error {
+			var t store.Topology
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("corrupt topology %q: %w", k, err)
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func (s *Store) DeleteTopology(ctx context.Context, name string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bTopologies)
+		if b.Get([]byte(name)) == nil {
+			return store.ErrNotFound
+		}
+		return b.Delete([]byte(name))
+	})
+}
+
+// --- managed Knox tokens
+
+func knoxExpKey(t store.KnoxToken, realmID string) []byte {
+	if t.ExpiresAt.IsZero() {
+		return nil
+	}
+	return expKey(t.ExpiresAt, realmID, 'k', t.ID)
+}
+
+func putKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID string, t store.KnoxToken) error {
+	b, err := subOrCreate(rb, bKnox)
+	if err != nil {
+		return err
+	}
+	byUser, err := subOrCreate(rb, bKnoxByUser)
+	if err != nil {
+		return err
+	}
+	byMaker, err := subOrCreate(rb, bKnoxByMaker)
+	if err != nil {
+		return err
+	}
+	if err := byUser.Put(idx(t.Username, t.ID), nil); err != nil {
+		return err
+	}
+	if err := byMaker.Put(idx(t.CreatedBy, t.ID), nil); err != nil {
+		return err
+	}
+	if k := knoxExpKey(t, realmID); k != nil {
+		if err := tx.Bucket(bKnoxExp).Put(k, nil); err != nil {
+			return err
+		}
+	}
+	return putJSON(b, t.ID, t)
+}
+
+func deleteKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, id string) error {
+	b := rb.Bucket(bKnox)
+	if b == nil {
+		return store.ErrNotFound
+	}
+	var t store.KnoxToken
+	if err := getJSON(b, id, &t); err != nil {
+		return err
+	}
+	if err := rb.Bucket(bKnoxByUser).Delete(idx(t.Username, id)); err != nil {
+		return err
+	}
+	if err := rb.Bucket(bKnoxByMaker).Delete(idx(t.CreatedBy, id)); err != nil {
+		return err
+	}
+	if k := knoxExpKey(t, realmID); k != nil {
+		if err := tx.Bucket(bKnoxExp).Delete(k); err != nil {
+			return err
+		}
+	}
+	return b.Delete([]byte(id))
+}
+
+func knoxOf(rb *bbolt.Bucket, index []byte, owner string) ([]store.KnoxToken, error) {
+	ib, b := rb.Bucket(index), rb.Bucket(bKnox)
+	if ib == nil || b == nil {
+		return nil, nil
+	}
+	var out []store.KnoxToken
+	for _, k := range prefixKeys(ib, idx(owner, "")) {
+		var t store.KnoxToken
+		if err := getJSON(b, string(k[len(owner)+1:]), &t); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].IssuedAt.Before(out[j].IssuedAt) })
+	return out, nil
+}
+
+func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.KnoxToken, limit store.KnoxTokenLimit) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.batch(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		if limit.Max > 0 {
+			mine, err := knoxOf(rb, bKnoxByUser, t.Username)
+			if err != nil {
+				return err
+			}
+			var live []store.KnoxToken
+			for _, m := range mine {
+				if m.ExpiresAt.IsZero() || m.ExpiresAt.After(limit.Now) {
+					live = append(live, m)
+				}
+			}
+			for len(live) >= limit.Max {
+				if !limit.RemoveOldest {
+					return store.ErrLimitExceeded
+				}
+				if err := deleteKnoxTx(tx, rb, realmID, live[0].ID); err != nil {
+					return err
+				}
+				live = live[1:]
+			}
+		}
+		if b := rb.Bucket(bKnox); b != nil && b.Get([]byte(t.ID)) != nil {
+			return &store.ConflictError{Kind: "knox-token", Field: "id", Value: t.ID}
+		}
+		return putKnoxTx(tx, rb, realmID, t)
+	})
+}
+
+func (s *Store) GetKnoxToken(_ context.Context, realmID, id string) (store.KnoxToken, error) {
+	var t store.KnoxToken
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		b := rb.Bucket(bKnox)
+		if b == nil {
+			return store.ErrNotFound
+		}
+		return getJSON(b, id, &t)
+	})
+	return t, err
+}
+
+func (s *Store) UpdateKnoxToken(ctx context.Context, realmID, id string, fn func(*store.KnoxToken) error) (store.KnoxToken, error) {
+	if err := ctxErr(ctx); err != nil {
+		return store.KnoxToken{}, err
+	}
+	var out store.KnoxToken
+	err := s.batch(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		b := rb.Bucket(bKnox)
+		if b == nil {
+			return store.ErrNotFound
+		}
+		var t store.KnoxToken
+		if err := getJSON(b, id, &t); err != nil {
+			return err
+		}
+		if err := deleteKnoxTx(tx, rb, realmID, id); err != nil {
+			return err
+		}
+		if err := fn(&t); err != nil {
+			return err
+		}
+		t.ID = id
+		out = t
+		return putKnoxTx(tx, rb, realmID, t)
+	})
+	return out, err
+}
+
+func (s *Store) DeleteKnoxToken(ctx context.Context, realmID, id string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.batch(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		return deleteKnoxTx(tx, rb, realmID, id)
+	})
+}
+
+func (s *Store) ListKnoxTokens(_ context.Context, realmID string, q store.KnoxTokenQuery) ([]store.KnoxToken, error) {
+	var out []store.KnoxToken
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case q.Username != "":
+			out, err = knoxOf(rb, bKnoxByUser, q.Username)
+			if err == nil && q.CreatedBy != "" {
+				kept := out[:0]
+				for _, t := range out {
+					if t.CreatedBy == q.CreatedBy {
+						kept = append(kept, t)
+					}
+				}
+				out = kept
+			}
+			return err
+		case q.CreatedBy != "":
+			out, err = knoxOf(rb, bKnoxByMaker, q.CreatedBy)
+			return err
+		}
+		b := rb.Bucket(bKnox)
+		if b == nil {
+			return nil
+		}
+		err = b.ForEach(func(k, v []byte) error {
+			var t store.KnoxToken
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("corrupt knox token %q: %w", k, err)
+			}
+			out = append(out, t)
+			return nil
+		})
+		sort.SliceStable(out, func(i, j int) bool { return out[i].IssuedAt.Before(out[j].IssuedAt) })
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) DeleteExpiredKnoxTokens(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := ctxErr(ctx); err != nil {
+		return 0, err
+	}
+	if limit <= 0 {
+		limit = 1000
+	}
+	var keys [][]byte
+	if err := s.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bKnoxExp).Cursor()
+		for k, _ := c.First(); k != nil && len(keys) < limit; k, _ = c.Next() {
+			if t, _, _, _, ok := parseExpKey(k); ok && !t.Before(before) {
+				break
+			}
+			keys = append(keys, append([]byte(nil), k...))
+		}
+		return nil
+	}); err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	n := 0
+	err := s.update(func(tx *bbolt.Tx) error {
+		n = 0
+		idxB := tx.Bucket(bKnoxExp)
+		for _, k := range keys {
+			if idxB.Get(k) == nil {
+				continue
+			}
+			_, realmID, _, id, ok := parseExpKey(k)
+			if rb, err := realmBucket(tx, realmID); ok && err == nil {
+				if err := deleteKnoxTx(tx, rb, realmID, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+			}
+			if err := idxB.Delete(k); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
