@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -121,4 +123,32 @@ func TestCLILoginErrors(t *testing.T) {
 	if code == 0 || !strings.Contains(errs, "config credentials") {
 		t.Errorf("no login: exit %d %q", code, errs)
 	}
+}
+
+// Topologies from the CLI, then the authtkn flow as curl runs it.
+func TestCLITopologyAndKnoxFlow(t *testing.T) {
+	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
+	defer p.stop(t)
+	c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
+	c.ok("config", "credentials", "--server", p.base, "--realm", "master", "--user", "admin", "--password", "cli-Admin-1")
+	c.ok("create", "realms", "-s", "realm=demo", "-s", "enabled=true")
+	c.ok("create", "users", "-r", "demo", "-s", "username=alice", "-s", "enabled=true")
+	c.ok("set-password", "-r", "demo", "--username", "alice", "--new-password", "alice-Pass-1")
+	c.ok("update", "gateway/topologies/authtkn", "-s", "realm=demo", "-s", "authentication=basic", "-s", "ttl=PT1H", "-s", "managed=true")
+	if got := c.ok("get", "gateway/topologies/authtkn", "--fields", "ttl,managed,limitPerUser", "--format", "csv"); got != "PT1H,true,10" {
+		t.Errorf("topology: %q", got)
+	}
+	req, _ := http.NewRequest(http.MethodGet, p.base+"/gateway/authtkn/knoxtoken/api/v1/token", nil)
+	req.SetBasicAuth("alice", "alice-Pass-1")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	if res.StatusCode != 200 || body["access_token"] == nil || body["managed"] != "true" {
+		t.Fatalf("knox token: %d %v", res.StatusCode, body)
+	}
+	c.ok("delete", "gateway/topologies/authtkn")
 }

@@ -223,6 +223,9 @@ func newHTTPServer(h http.Handler) *http.Server {
 	}
 }
 
+// knoxEvictionGrace is Knox's gateway.knox.token.eviction.grace.period.
+const knoxEvictionGrace = 24 * time.Hour
+
 // runJanitor deletes expired refresh tokens, sessions and revoked-jti rows
 // in bounded batches so the file stays bounded under steady refresh load.
 func runJanitor(ctx context.Context, a *app, every time.Duration, log *slog.Logger) {
@@ -236,6 +239,11 @@ func runJanitor(ctx context.Context, a *app, every time.Duration, log *slog.Logg
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		// Expired managed Knox tokens stay listable for a day, as Knox's
+		// eviction grace period.
+		if _, err := a.store.DeleteExpiredKnoxTokens(ctx, time.Now().Add(-knoxEvictionGrace), 1000); err != nil {
+			log.Warn("janitor: knox tokens", "err", err)
 		}
 		for {
 			n, err := a.store.DeleteExpired(ctx, time.Now(), 1000)

@@ -37,6 +37,9 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DeleteExpired", testDeleteExpired},
 		{"AdminEventsNewestFirst", testAdminEvents},
 		{"ReturnedRecordsAreCopies", testCopies},
+		{"IdentityProvidersCRUD", testIDPs},
+		{"TopologiesCRUD", testTopologies},
+		{"KnoxTokensLimitAndExpiry", testKnoxTokens},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -632,4 +635,82 @@ func testCopies(t *testing.T, s store.Store) {
 	if again.Attributes["k"] != "v" || again.RedirectURIs[0] != "a" {
 		t.Fatal("mutating a returned record changed the store")
 	}
+}
+
+func testIDPs(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "demo")
+	p := store.IdentityProvider{Alias: "cp", ProviderID: "oidc", Enabled: true, Config: map[string]string{"issuer": "https://cp"}}
+	must(t, s.CreateIdentityProvider(ctx, r.ID, p))
+	wantConflict(t, s.CreateIdentityProvider(ctx, r.ID, p), "identity-provider", "alias")
+	must(t, s.CreateIdentityProvider(ctx, r.ID, store.IdentityProvider{Alias: "b", ProviderID: "oidc"}))
+	list, err := s.ListIdentityProviders(ctx, r.ID)
+	must(t, err)
+	if len(list) != 2 || list[0].Alias != "b" || list[1].Alias != "cp" {
+		t.Fatalf("list = %v", list)
+	}
+	up, err := s.UpdateIdentityProvider(ctx, r.ID, "cp", func(x *store.IdentityProvider) error { x.Enabled = false; return nil })
+	must(t, err)
+	if up.Enabled {
+		t.Fatal("update lost")
+	}
+	must(t, s.DeleteIdentityProvider(ctx, r.ID, "cp"))
+	wantErr(t, errOf(s.GetIdentityProvider(ctx, r.ID, "cp")), store.ErrNotFound)
+	wantErr(t, s.DeleteIdentityProvider(ctx, r.ID, "cp"), store.ErrNotFound)
+}
+
+func testTopologies(t *testing.T, s store.Store) {
+	must(t, s.PutTopology(ctx, store.Topology{Name: "b", Realm: "demo", Authentication: "basic"}))
+	must(t, s.PutTopology(ctx, store.Topology{Name: "a", Realm: "demo", Authentication: "bearer"}))
+	must(t, s.PutTopology(ctx, store.Topology{Name: "b", Realm: "demo", Authentication: "bearer"})) // replace
+	list, err := s.ListTopologies(ctx)
+	must(t, err)
+	if len(list) != 2 || list[0].Name != "a" || list[1].Authentication != "bearer" {
+		t.Fatalf("list = %v", list)
+	}
+	must(t, s.DeleteTopology(ctx, "a"))
+	wantErr(t, errOf(s.GetTopology(ctx, "a")), store.ErrNotFound)
+	wantErr(t, s.DeleteTopology(ctx, "a"), store.ErrNotFound)
+}
+
+func testKnoxTokens(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "demo")
+	now := time.Now().UTC()
+	tok := func(id, user string, issued time.Duration, life time.Duration) store.KnoxToken {
+		return store.KnoxToken{ID: id, Username: user, CreatedBy: user, IssuedAt: now.Add(issued), ExpiresAt: now.Add(life), Enabled: true}
+	}
+	limit := store.KnoxTokenLimit{Max: 2, Now: now}
+	must(t, s.CreateKnoxToken(ctx, r.ID, tok("t1", "alice", 0, time.Hour), limit))
+	must(t, s.CreateKnoxToken(ctx, r.ID, tok("t2", "alice", time.Second, time.Hour), limit))
+	must(t, s.CreateKnoxToken(ctx, r.ID, tok("b1", "bob", 0, time.Hour), limit))
+	wantErr(t, s.CreateKnoxToken(ctx, r.ID, tok("t3", "alice", 2*time.Second, time.Hour), limit), store.ErrLimitExceeded)
+	limit.RemoveOldest = true
+	must(t, s.CreateKnoxToken(ctx, r.ID, tok("t3", "alice", 2*time.Second, time.Hour), limit))
+	wantErr(t, errOf(s.GetKnoxToken(ctx, r.ID, "t1")), store.ErrNotFound)
+	mine, err := s.ListKnoxTokens(ctx, r.ID, store.KnoxTokenQuery{Username: "alice"})
+	must(t, err)
+	if len(mine) != 2 || mine[0].ID != "t2" || mine[1].ID != "t3" {
+		t.Fatalf("alice's tokens = %v", mine)
+	}
+	if all, _ := s.ListKnoxTokens(ctx, r.ID, store.KnoxTokenQuery{}); len(all) != 3 {
+		t.Fatalf("all = %v", all)
+	}
+	// Expired tokens do not count toward the limit.
+	limit = store.KnoxTokenLimit{Max: 1, Now: now.Add(2 * time.Hour)}
+	must(t, s.CreateKnoxToken(ctx, r.ID, tok("b2", "bob", time.Second, 3*time.Hour), limit))
+
+	up, err := s.UpdateKnoxToken(ctx, r.ID, "t2", func(k *store.KnoxToken) error { k.Enabled = false; k.ExpiresAt = now.Add(5 * time.Hour); return nil })
+	must(t, err)
+	if up.Enabled {
+		t.Fatal("update lost")
+	}
+	n, err := s.DeleteExpiredKnoxTokens(ctx, now.Add(90*time.Minute), 100)
+	must(t, err)
+	if n != 2 { // t3 and b1 (t2 was renewed, b2 lives longer)
+		t.Fatalf("DeleteExpiredKnoxTokens = %d", n)
+	}
+	if _, err := s.GetKnoxToken(ctx, r.ID, "t2"); err != nil {
+		t.Fatal("renewed token evicted at its old expiry")
+	}
+	must(t, s.DeleteKnoxToken(ctx, r.ID, "t2"))
+	wantErr(t, s.DeleteKnoxToken(ctx, r.ID, "t2"), store.ErrNotFound)
 }
