@@ -121,4 +121,3 @@ func (s *Sealer) Digest(v string) []byte { return s.digest(v) }
 func (s *Sealer) DigestMatches(digest []byte, v string) bool {
 	return len(digest) > 0 && subtle.ConstantTimeCompare(s.digest(v), digest) == 1
 }
-
