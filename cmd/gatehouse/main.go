@@ -27,6 +27,7 @@ Commands:
   set-password          set a user's password
   add-roles|remove-roles|get-roles
                         manage a user's role mappings
+  backup --out FILE     consistent online copy of the running server's store
   version               print the version
 `
 
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = configCredentials(ctx, args[2:], stdin, stdout, stderr)
 	case "create", "get", "update", "delete":
 		err = crud(ctx, args[0], args[1:], stdin, stdout, stderr)
+	case "backup":
+		err = backup(ctx, args[1:], stdout, stderr)
 	case "set-password":
 		err = setPassword(ctx, args[1:], stdout, stderr)
 	case "add-roles", "remove-roles", "get-roles":

@@ -262,3 +262,14 @@ func (p *pager) take() bool {
 }
 
 func (p *pager) full() bool { return p.taken >= p.max }
+
+// Check verifies the file's page structure (bbolt's consistency check), for
+// backups and restores.
+func (s *Store) Check() error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	})
+}
