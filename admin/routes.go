@@ -19,6 +19,8 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("", a.updateRealm).Methods(put)
 	rr.HandleFunc("", a.deleteRealm).Methods(del)
 	rr.HandleFunc("/admin-events", a.adminEvents).Methods(get)
+	rr.HandleFunc("/attack-detection/brute-force/users/{id}", a.bruteForceStatus).Methods(get)
+	rr.HandleFunc("/attack-detection/brute-force/users/{id}", a.clearBruteForce).Methods(del)
 	rr.HandleFunc("/identity-provider/instances", a.listIDPs).Methods(get)
 	rr.HandleFunc("/identity-provider/instances", a.createIDP).Methods(post)
 	rr.HandleFunc("/identity-provider/instances/{alias}", a.getIDP).Methods(get)

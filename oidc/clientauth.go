@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 
 	"github.com/ory/fosite"
@@ -29,7 +30,7 @@ func (s *Server) authenticateClient(ctx context.Context, rp *realmProvider, r *h
 		return store.Client{}, errMissingClientID
 	}
 	infoOf(ctx).client = id
-	c, err := rp.svc.AuthenticateClient(ctx, rp.realm.ID, id, secret)
+	c, err := rp.svc.AuthenticateClient(ctx, rp.realm, id, secret, remoteIP(r))
 	switch {
 	case errors.Is(err, realms.ErrClientNotFound):
 		return store.Client{}, errInvalidClient
@@ -40,4 +41,13 @@ func (s *Server) authenticateClient(ctx context.Context, rp *realmProvider, r *h
 		return store.Client{}, errServerError
 	}
 	return c, nil
+}
+
+// remoteIP is the caller's address, recorded with login failures.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

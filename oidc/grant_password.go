@@ -31,7 +31,7 @@ func (h passwordGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite
 	if username == "" {
 		return errMissingUsername
 	}
-	u, err := h.rp.svc.AuthenticateUser(ctx, h.rp.realm.ID, username, form.Get("password"))
+	u, err := h.rp.svc.AuthenticateUser(ctx, h.rp.realm, username, form.Get("password"), s.ip)
 	switch {
 	case errors.Is(err, realms.ErrUserNotFound):
 		return errUnknownUser

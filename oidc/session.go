@@ -17,6 +17,8 @@ import (
 type session struct {
 	expires map[fosite.TokenType]time.Time
 	grant   grant
+	// ip is the caller's address, for brute-force records.
+	ip string
 	// exchange carries what only the token-exchange grant needs.
 	exchange struct {
 		verify  subjectVerifier

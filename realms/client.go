@@ -180,8 +180,12 @@ func (s *Service) DeleteClient(ctx context.Context, realmName, id string) error 
 // Public clients authenticate by client_id alone; confidential ones need the
 // current secret or a rotated one that has not expired. Bearer-only and
 // flag checks are the caller's (they produce different wire errors).
-func (s *Service) AuthenticateClient(ctx context.Context, realmID, clientID, secret string) (store.Client, error) {
-	c, err := s.store.GetClientByClientID(ctx, realmID, clientID)
+//
+// With brute-force protection on, the realm's policy also counts wrong
+// secrets per client: a locked client is refused as if the secret were
+// wrong.
+func (s *Service) AuthenticateClient(ctx context.Context, r store.Realm, clientID, secret, ip string) (store.Client, error) {
+	c, err := s.store.GetClientByClientID(ctx, r.ID, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Client{}, ErrClientNotFound
 	}
@@ -195,13 +199,23 @@ func (s *Service) AuthenticateClient(ctx context.Context, realmID, clientID, sec
 		return c, nil
 	}
 	now := s.now()
+	key := ClientFailureKey(c.ID)
+	if locked, err := s.locked(ctx, r, key, now); err != nil {
+		return store.Client{}, err
+	} else if locked {
+		return c, ErrClientSecret
+	}
 	// Both compares always run so the answer takes the same time whichever
 	// secret (if any) matched.
 	cur := s.sealer.SecretMatches(c.Secret, secret, now)
 	old := s.sealer.SecretMatches(c.Rotated, secret, now)
 	if secret == "" || !(cur || old) {
+		if err := s.recordFailure(ctx, r, key, ip, now); err != nil {
+			return store.Client{}, err
+		}
 		return c, ErrClientSecret
 	}
+	s.recordSuccess(ctx, r, key)
 	return c, nil
 }
 

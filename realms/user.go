@@ -118,14 +118,25 @@ func (s *Service) SetPassword(ctx context.Context, realmName, userID, password s
 }
 
 // AuthenticateUser checks a username (or email) and password for the direct
-// grant. Every path costs one password hash so response time does not tell
-// whether a user exists. Errors: ErrUserNotFound, ErrBadPassword,
-// ErrUserDisabled (only after the password matched), ErrUserNotSetUp.
-func (s *Service) AuthenticateUser(ctx context.Context, realmID, username, password string) (store.User, error) {
+// grant and Knox Basic auth. Every path costs one password hash so response
+// time does not tell whether a user exists. Errors: ErrUserNotFound (also for
+// a user locked by brute-force detection, as Keycloak answers),
+// ErrBadPassword, ErrUserDisabled (only after the password matched),
+// ErrUserNotSetUp. ip is recorded with failures.
+func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username, password, ip string) (store.User, error) {
+	realmID := r.ID
 	u, err := s.findLoginUser(ctx, realmID, username)
 	if err != nil {
 		DummyVerify(password)
 		return store.User{}, err
+	}
+	now := s.now()
+	key := UserFailureKey(u.ID)
+	if locked, err := s.locked(ctx, r, key, now); err != nil {
+		return store.User{}, err
+	} else if locked {
+		DummyVerify(password)
+		return store.User{}, ErrUserNotFound
 	}
 	i := passwordIndex(u.Credentials)
 	if i < 0 {
@@ -138,8 +149,12 @@ func (s *Service) AuthenticateUser(ctx context.Context, realmID, username, passw
 		return store.User{}, err
 	}
 	if !ok {
+		if err := s.recordFailure(ctx, r, key, ip, now); err != nil {
+			return store.User{}, err
+		}
 		return store.User{}, ErrBadPassword
 	}
+	s.recordSuccess(ctx, r, key)
 	if !u.Enabled {
 		return store.User{}, ErrUserDisabled
 	}

@@ -262,3 +262,16 @@ type KnoxTokenLimit struct {
 	// Now: tokens expired by then do not count.
 	Now time.Time
 }
+
+// LoginFailure is brute-force state for one user or client of a realm
+// (Keycloak's UserLoginFailure). Key is "user:<id>" or "client:<id>".
+type LoginFailure struct {
+	Key         string    `json:"key"`
+	NumFailures int       `json:"numFailures"`
+	LastFailure time.Time `json:"lastFailure"`
+	LastIP      string    `json:"lastIp,omitempty"`
+	// NotBefore: no login is accepted before it.
+	NotBefore time.Time `json:"notBefore,omitempty"`
+	// Permanent: locked until an admin clears it.
+	Permanent bool `json:"permanent,omitempty"`
+}

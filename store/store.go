@@ -155,6 +155,12 @@ type Store interface {
 	// DeleteExpiredKnoxTokens removes tokens expired before the cutoff.
 	DeleteExpiredKnoxTokens(ctx context.Context, before time.Time, limit int) (int, error)
 
+	// Brute-force state. UpdateLoginFailure creates the record when missing
+	// (fn sees a zero record with Key set).
+	GetLoginFailure(ctx context.Context, realmID, key string) (LoginFailure, error)
+	UpdateLoginFailure(ctx context.Context, realmID, key string, fn func(*LoginFailure) error) (LoginFailure, error)
+	DeleteLoginFailure(ctx context.Context, realmID, key string) error
+
 	// DeleteExpired removes at most limit expired refresh tokens, sessions and
 	// revoked-jti rows whose expiry is before now, returning how many went.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)

@@ -40,6 +40,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"IdentityProvidersCRUD", testIDPs},
 		{"TopologiesCRUD", testTopologies},
 		{"KnoxTokensLimitAndExpiry", testKnoxTokens},
+		{"LoginFailures", testLoginFailures},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -713,4 +714,30 @@ func testKnoxTokens(t *testing.T, s store.Store) {
 	}
 	must(t, s.DeleteKnoxToken(ctx, r.ID, "t2"))
 	wantErr(t, s.DeleteKnoxToken(ctx, r.ID, "t2"), store.ErrNotFound)
+}
+
+func testLoginFailures(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "demo")
+	wantErr(t, errOf(s.GetLoginFailure(ctx, r.ID, "user:1")), store.ErrNotFound)
+	for i := 1; i <= 3; i++ {
+		f, err := s.UpdateLoginFailure(ctx, r.ID, "user:1", func(f *store.LoginFailure) error { f.NumFailures++; return nil })
+		must(t, err)
+		if f.NumFailures != i || f.Key != "user:1" {
+			t.Fatalf("after %d: %+v", i, f)
+		}
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = s.UpdateLoginFailure(ctx, r.ID, "user:1", func(f *store.LoginFailure) error { f.NumFailures++; return nil })
+		}()
+	}
+	wg.Wait()
+	if f, _ := s.GetLoginFailure(ctx, r.ID, "user:1"); f.NumFailures != 11 {
+		t.Fatalf("concurrent increments lost: %d", f.NumFailures)
+	}
+	must(t, s.DeleteLoginFailure(ctx, r.ID, "user:1"))
+	wantErr(t, s.DeleteLoginFailure(ctx, r.ID, "user:1"), store.ErrNotFound)
 }

@@ -1,0 +1,74 @@
+package bolt
+
+import (
+	"context"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+var bFailures = []byte("login_failures")
+
+func (s *Store) GetLoginFailure(_ context.Context, realmID, key string) (store.LoginFailure, error) {
+	var f store.LoginFailure
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		b := rb.Bucket(bFailures)
+		if b == nil {
+			return store.ErrNotFound
+		}
+		return getJSON(b, key, &f)
+	})
+	return f, err
+}
+
+func (s *Store) UpdateLoginFailure(ctx context.Context, realmID, key string, fn func(*store.LoginFailure) error) (store.LoginFailure, error) {
+	if err := ctxErr(ctx); err != nil {
+		return store.LoginFailure{}, err
+	}
+	var out store.LoginFailure
+	err := s.batch(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		b, err := subOrCreate(rb, bFailures)
+		if err != nil {
+			return err
+		}
+		f := store.LoginFailure{Key: key}
+		if raw := b.Get([]byte(key)); raw != nil {
+			if err := getJSON(b, key, &f); err != nil {
+				return err
+			}
+		}
+		if err := fn(&f); err != nil {
+			return err
+		}
+		f.Key = key
+		out = f
+		return putJSON(b, key, f)
+	})
+	return out, err
+}
+
+func (s *Store) DeleteLoginFailure(ctx context.Context, realmID, key string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.batch(func(tx *bbolt.Tx) error {
+		rb, err := realmBucket(tx, realmID)
+		if err != nil {
+			return err
+		}
+		b := rb.Bucket(bFailures)
+		if b == nil || b.Get([]byte(key)) == nil {
+			return store.ErrNotFound
+		}
+		return b.Delete([]byte(key))
+	})
+}
