@@ -4,7 +4,12 @@ BIN     := bin/gatehouse
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test vet fmt-check clean
+.PHONY: build run test vet fmt-check fuzz clean
+
+# Fuzz targets (package:Target); `make fuzz` runs each for FUZZTIME, `make
+# test` for a few seconds each.
+FUZZ_TARGETS := ./oidc:FuzzParseForm ./oidc:FuzzBasicAuth ./oidc:FuzzForeignJWT ./admin:FuzzAdminJSON ./realms:FuzzParseISODuration
+FUZZTIME ?= 60s
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
@@ -21,6 +26,14 @@ fmt-check:
 
 test: fmt-check vet
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 clean:
 	rm -rf bin
