@@ -22,6 +22,7 @@ import (
 // `gatehouse serve`: realm master, admin-cli and user admin.
 type env struct {
 	t     *testing.T
+	store *bolt.Store
 	svc   *realms.Service
 	srv   *httptest.Server
 	admin string // master admin's access token
@@ -46,9 +47,14 @@ func newEnv(t *testing.T) *env {
 	}
 	srv := oidc.NewServer(oidc.Config{Service: svc})
 	admin.Mount(srv, svc, nil)
-	hs := httptest.NewServer(srv)
+	// The production http.Server settings (timeouts, header limit).
+	hs := httptest.NewUnstartedServer(srv)
+	prod := oidc.NewHTTPServer(srv)
+	hs.Config.ReadHeaderTimeout, hs.Config.ReadTimeout = prod.ReadHeaderTimeout, prod.ReadTimeout
+	hs.Config.WriteTimeout, hs.Config.IdleTimeout, hs.Config.MaxHeaderBytes = prod.WriteTimeout, prod.IdleTimeout, prod.MaxHeaderBytes
+	hs.Start()
 	t.Cleanup(hs.Close)
-	e := &env{t: t, svc: svc, srv: hs}
+	e := &env{t: t, store: st, svc: svc, srv: hs}
 	e.admin = e.passwordToken("master", "admin-cli", "", "admin", adminPassword)
 	return e
 }

@@ -50,6 +50,9 @@ func (rp *realmProvider) validateKnoxToken(ctx context.Context, token string) (*
 		return nil, err
 	}
 	now := rp.now()
+	if nbf, ok := claimTime(m, "nbf"); ok && nbf.After(now.Add(clockSkew)) {
+		return nil, errInactive
+	}
 	t := &knoxToken{claims: m, id: id}
 	if claimString(m, "managed.token") == "true" {
 		rec, err := rp.svc.Store().GetKnoxToken(ctx, rp.realm.ID, id)

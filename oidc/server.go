@@ -217,3 +217,18 @@ func SetLogFields(ctx context.Context, realm, client string) {
 	i := infoOf(ctx)
 	i.realm, i.client = realm, client
 }
+
+// NewHTTPServer wraps h in an http.Server with the timeouts and limits that
+// defeat slow-header and slow-body clients: a request has 5 s to send its
+// headers and 15 s for its body, headers are capped at 32 KiB (431 beyond),
+// and idle keep-alive connections close after two minutes.
+func NewHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
+}

@@ -51,6 +51,10 @@ func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) 
 	if !time.Unix(c.Exp, 0).After(now) || c.Iat < rp.realm.NotBefore {
 		return nil, errInactive
 	}
+	// Gatehouse never emits nbf, but a token that carries one is honoured.
+	if nbf, ok := claimTime(t.raw, "nbf"); ok && nbf.After(now.Add(clockSkew)) {
+		return nil, errInactive
+	}
 	st := rp.svc.Store()
 	if revoked, err := st.IsAccessTokenRevoked(ctx, rp.realm.ID, c.Jti); err != nil {
 		return nil, err

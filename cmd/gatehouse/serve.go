@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,7 +167,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger: log, TLS: cfg.TLSCert != "",
 	})
 	admin.Mount(srv, a.svc, log)
-	hs := newHTTPServer(srv)
+	hs := oidc.NewHTTPServer(srv)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -208,19 +207,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	stopJanitor()
 	return nil
-}
-
-// newHTTPServer sets the timeouts that defeat slow-header and slow-body
-// clients and bounds header size.
-func newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-	}
 }
 
 // knoxEvictionGrace is Knox's gateway.knox.token.eviction.grace.period.

@@ -1,0 +1,136 @@
+package admin_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// Realm isolation matrix: for every endpoint, a credential or token of realm
+// A is rejected in realm B, even though both realms have a client "app"
+// and a user "alice" with the same names.
+func TestRealmIsolationMatrix(t *testing.T) {
+	e := newEnv(t)
+	secrets := map[string]string{}
+	for _, r := range []string{"a", "b"} {
+		e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": r, "enabled": true})
+		_, secrets[r] = e.createClient(r, e.admin, map[string]any{"clientId": "app", "serviceAccountsEnabled": true,
+			"directAccessGrantsEnabled": true, "attributes": map[string]string{"standard.token.exchange.enabled": "true"}})
+		e.must(201, "POST", "/admin/realms/"+r+"/users", e.admin, map[string]any{"username": "alice", "enabled": true,
+			"credentials": []map[string]any{{"value": "pw-of-" + r}}})
+	}
+	id, _ := e.createClient("a", e.admin, map[string]any{"clientId": "a-admin", "serviceAccountsEnabled": true})
+	e.grantRealmManagement("a", id, "realm-admin")
+	e.must(201, "PUT", "/admin/gateway/topologies/b-basic", e.admin, map[string]any{"realm": "b", "authentication": "basic"})
+	e.must(201, "PUT", "/admin/gateway/topologies/b-bearer", e.admin, map[string]any{"realm": "b", "authentication": "bearer"})
+
+	_, login := e.tokenRequest("a", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"pw-of-a"}}, "app", secrets["a"])
+	at, rt := login["access_token"].(string), login["refresh_token"].(string)
+	var aAdminSecret map[string]string
+	e.must(200, "GET", "/admin/realms/a/clients/"+id+"/client-secret", e.admin, nil).json(t, &aAdminSecret)
+	_, m := e.serviceToken("a", "a-admin", aAdminSecret["value"])
+	aAdmin := m["access_token"].(string)
+
+	form := func(path string, f url.Values, user, pass string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/b/protocol/openid-connect/"+path, strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		return do(t, req)
+	}
+	get := func(path, bearer, user, pass string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		return do(t, req)
+	}
+	cells := []struct {
+		name  string
+		check func() bool
+	}{
+		{"token: A's client secret", func() bool {
+			s, _ := form("token", url.Values{"grant_type": {"client_credentials"}}, "app", secrets["a"])
+			return s == 401
+		}},
+		{"token: A's user password", func() bool {
+			s, _ := form("token", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"pw-of-a"}}, "app", secrets["b"])
+			return s == 401
+		}},
+		{"token: A's refresh token", func() bool {
+			s, m := form("token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, "app", secrets["b"])
+			return s == 400 && m["error"] == "invalid_grant"
+		}},
+		{"introspect: A's access token", func() bool {
+			s, m := form("token/introspect", url.Values{"token": {at}}, "app", secrets["b"])
+			return s == 200 && m["active"] == false
+		}},
+		{"introspect: A's refresh token", func() bool {
+			s, m := form("token/introspect", url.Values{"token": {rt}}, "app", secrets["b"])
+			return s == 200 && m["active"] == false
+		}},
+		{"introspect: A's client as caller", func() bool {
+			s, _ := form("token/introspect", url.Values{"token": {at}}, "app", secrets["a"])
+			return s == 401
+		}},
+		{"revoke: A's refresh token", func() bool {
+			s, m := form("revoke", url.Values{"token": {rt}}, "app", secrets["b"])
+			return s == 200 && m["error"] == "invalid_token"
+		}},
+		{"userinfo: A's access token", func() bool {
+			s, _ := get("/realms/b/protocol/openid-connect/userinfo", at, "", "")
+			return s == 401
+		}},
+		{"logout: A's refresh token", func() bool {
+			s, _ := form("logout", url.Values{"refresh_token": {rt}}, "app", secrets["b"])
+			return s == 400
+		}},
+		{"exchange: A's token as subject", func() bool {
+			s, m := form("token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {at},
+				"subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}}, "app", secrets["b"])
+			return s == 400 && m["error"] == "invalid_token"
+		}},
+		{"admin: A's realm-admin on B", func() bool {
+			s, _ := get("/admin/realms/b/clients", aAdmin, "", "")
+			return s == 403
+		}},
+		{"admin: A's realm-admin creating in B", func() bool {
+			return e.call("POST", "/admin/realms/b/clients", aAdmin, map[string]any{"clientId": "x"}).status == 403
+		}},
+		{"knox basic: A's user password", func() bool {
+			s, _ := get("/gateway/b-basic/knoxtoken/api/v1/token", "", "alice", "pw-of-a")
+			return s == 401
+		}},
+		{"knox bearer: A's access token", func() bool {
+			s, _ := get("/gateway/b-bearer/knoxtoken/api/v1/token", at, "", "")
+			return s == 401
+		}},
+	}
+	for _, c := range cells {
+		if !c.check() {
+			t.Errorf("isolation cell failed: %s", c.name)
+		}
+	}
+	// And A's refresh token still works in A: nothing above touched it.
+	if s, _ := e.tokenRequest("a", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, "app", secrets["a"]); s != 200 {
+		t.Errorf("A's refresh token was affected by calls to B: %d", s)
+	}
+	t.Logf("%d isolation cells", len(cells))
+}
+
+func do(t *testing.T, req *http.Request) (int, map[string]any) {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	_ = jsonDecode(res, &m)
+	return res.StatusCode, m
+}
