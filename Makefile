@@ -4,7 +4,7 @@ BIN     := bin/gatehouse
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test vet fmt-check fuzz clean
+.PHONY: build run test vet fmt-check fuzz soak clean
 
 # Fuzz targets (package:Target); `make fuzz` runs each for FUZZTIME, `make
 # test` for a few seconds each.
@@ -34,6 +34,12 @@ fuzz:
 		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
 		$(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
+
+# Long reliability runs: many SIGKILL cycles under load (CRASH_CYCLES), then
+# the fuzz targets for FUZZTIME each.
+CRASH_CYCLES ?= 25
+soak:
+	GATEHOUSE_CRASH_CYCLES=$(CRASH_CYCLES) $(GO) test -race -count=1 -run 'TestCrashSafety' -v ./cmd/gatehouse
 
 clean:
 	rm -rf bin

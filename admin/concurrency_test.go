@@ -1,0 +1,128 @@
+package admin_test
+
+import (
+	"math/rand/v2"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+)
+
+// No token request ever succeeds with a secret older than the last
+// acknowledged regeneration, while regenerations and token requests race.
+func TestSecretRegenerationRace(t *testing.T) {
+	e := newEnv(t)
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true})
+	id, first := e.createClient("demo", e.admin, map[string]any{"clientId": "app", "serviceAccountsEnabled": true})
+
+	type gen struct {
+		secret     string
+		replacedAt time.Time // zero while current
+	}
+	var mu sync.Mutex
+	gens := []*gen{{secret: first}}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var violations, successes int
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				mu.Lock()
+				g := gens[rand.IntN(len(gens))]
+				mu.Unlock()
+				start := time.Now()
+				s, _ := e.serviceToken("demo", "app", g.secret)
+				mu.Lock()
+				if s == 200 {
+					successes++
+					if !g.replacedAt.IsZero() && start.After(g.replacedAt) {
+						violations++
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for range 15 {
+		var regen map[string]string
+		e.must(200, "POST", "/admin/realms/demo/clients/"+id+"/client-secret", e.admin, nil).json(t, &regen)
+		now := time.Now()
+		mu.Lock()
+		gens[len(gens)-1].replacedAt = now
+		gens = append(gens, &gen{secret: regen["value"]})
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if violations > 0 {
+		t.Fatalf("%d token requests succeeded with a secret replaced before they started", violations)
+	}
+	if successes == 0 {
+		t.Fatal("no request succeeded at all: the test proves nothing")
+	}
+}
+
+// After a realm deletion is acknowledged, no token is issued for it.
+func TestRealmDeletionUnderLoad(t *testing.T) {
+	e := newEnv(t)
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "doomed", "enabled": true})
+	_, secret := e.createClient("doomed", e.admin, map[string]any{"clientId": "app", "serviceAccountsEnabled": true, "directAccessGrantsEnabled": true})
+	e.must(201, "POST", "/admin/realms/doomed/users", e.admin, map[string]any{"username": "alice", "enabled": true,
+		"credentials": []map[string]any{{"value": "pw-Alice-1"}}})
+	var mu sync.Mutex
+	var deletedAt time.Time
+	var late, early int
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				start := time.Now()
+				var s int
+				if i%2 == 0 {
+					s, _ = e.serviceToken("doomed", "app", secret)
+				} else {
+					s, _ = e.tokenRequest("doomed", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"pw-Alice-1"}}, "app", secret)
+				}
+				mu.Lock()
+				if s == 200 {
+					if !deletedAt.IsZero() && start.After(deletedAt) {
+						late++
+					} else {
+						early++
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	e.must(204, "DELETE", "/admin/realms/doomed", e.admin, nil)
+	mu.Lock()
+	deletedAt = time.Now()
+	mu.Unlock()
+	time.Sleep(100 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if late > 0 {
+		t.Fatalf("%d tokens issued for a realm after its deletion was acknowledged", late)
+	}
+	if early == 0 {
+		t.Fatal("no token before the deletion: the test proves nothing")
+	}
+}
