@@ -36,6 +36,10 @@ func (s *Server) authenticateClient(ctx context.Context, rp *realmProvider, r *h
 		return store.Client{}, errInvalidClient
 	case errors.Is(err, realms.ErrClientSecret):
 		return store.Client{}, errInvalidClientSecret
+	case errors.Is(err, store.ErrUnavailable):
+		// Brute-force bookkeeping could not be written.
+		s.log.Error("authenticate client: store unavailable for writes", "realm", rp.realm.Name, "err", err)
+		return store.Client{}, errUnavailable
 	case err != nil:
 		s.log.Error("authenticate client", "realm", rp.realm.Name, "err", err)
 		return store.Client{}, errServerError

@@ -42,7 +42,7 @@ func (h passwordGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite
 	case errors.Is(err, realms.ErrUserNotSetUp):
 		return errAccountNotSetUp
 	case err != nil:
-		return errServerError.WithWrap(err)
+		return storeErr(err)
 	}
 	s.grant.user = u
 	s.grant.jtiPrefix = "onrtro:"

@@ -149,6 +149,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			log.Error("close store", "err", err)
 		}
 	}()
+	if a.store.ReadOnly() {
+		log.Warn("data directory is read-only: serving reads and token verification; every write answers 503", "data", cfg.Data)
+	}
 	boot, err := a.svc.Bootstrap(ctx, cfg.AdminUser, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)

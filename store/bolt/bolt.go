@@ -29,9 +29,13 @@ type Options struct {
 
 // Store is the bbolt store.Store.
 type Store struct {
-	db   *bbolt.DB
-	path string
+	db       *bbolt.DB
+	path     string
+	readOnly bool
 }
+
+// ReadOnly reports whether the file could only be opened for reading.
+func (s *Store) ReadOnly() bool { return s.readOnly }
 
 var _ store.Store = (*Store)(nil)
 
@@ -67,13 +71,23 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = time.Second
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+	bopts := &bbolt.Options{
 		Timeout:        opts.Timeout,
 		FreelistType:   bbolt.FreelistMapType,
 		NoFreelistSync: true,
 		// The mmap grows on demand; a small start keeps idle RSS low.
 		InitialMmapSize: 8 << 20,
-	})
+	}
+	db, err := bbolt.Open(path, 0o600, bopts)
+	if err != nil && (errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EACCES)) {
+		// A read-only data directory still serves every read and token
+		// verification; writes answer store.ErrUnavailable.
+		ro := *bopts
+		ro.ReadOnly = true
+		if rdb, rerr := bbolt.Open(path, 0o600, &ro); rerr == nil {
+			return &Store{db: rdb, path: path, readOnly: true}, nil
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
