@@ -1,0 +1,70 @@
+package realms
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/store/bolt"
+)
+
+func benchService(b *testing.B) (*Service, store.Realm, string) {
+	b.Helper()
+	st, err := bolt.Open(filepath.Join(b.TempDir(), "g.db"), bolt.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	sealer, _ := NewSealer(make([]byte, 32))
+	svc := NewService(st, sealer, nil)
+	ctx := context.Background()
+	r, err := svc.CreateRealm(ctx, store.Realm{Name: "bench", Enabled: true, DefaultSignatureAlgorithm: "ES256"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, secret, err := svc.CreateClient(ctx, "bench", NewClient{Client: store.Client{ClientID: "app", Enabled: true, ServiceAccountsEnabled: true}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return svc, r, secret
+}
+
+// Client authentication is one indexed read and one HMAC: no stretching.
+func BenchmarkAuthenticateClient(b *testing.B) {
+	svc, r, secret := benchService(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := svc.AuthenticateClient(ctx, r, "app", secret, "127.0.0.1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Role resolution of a service account (default roles and composites).
+func BenchmarkResolveRoles(b *testing.B) {
+	svc, r, _ := benchService(b)
+	ctx := context.Background()
+	c, _ := svc.Store().GetClientByClientID(ctx, r.ID, "app")
+	u, err := svc.ServiceAccount(ctx, r.ID, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := svc.ResolveRoles(ctx, r.ID, u); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The one password hash every password login pays.
+func BenchmarkHashPassword(b *testing.B) {
+	for b.Loop() {
+		if _, err := HashPassword("bench-password", time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
