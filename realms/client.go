@@ -73,6 +73,8 @@ func (s *Service) CreateClient(ctx context.Context, realmName string, nc NewClie
 	if err != nil {
 		return store.Client{}, "", err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	c := nc.Client
 	if c.ID == "" {
 		c.ID = NewID()
@@ -111,7 +113,7 @@ func (s *Service) CreateClient(ctx context.Context, realmName string, nc NewClie
 
 // ensureServiceAccount creates the client's service-account user if missing.
 func (s *Service) ensureServiceAccount(ctx context.Context, realmID string, c store.Client) error {
-	if _, err := s.ServiceAccount(ctx, realmID, c); err == nil {
+	if _, err := s.loadServiceAccount(ctx, realmID, c); err == nil {
 		return nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -127,11 +129,18 @@ func (s *Service) ensureServiceAccount(ctx context.Context, realmID string, c st
 	if r.DefaultRoleID != "" {
 		u.RoleIDs = []string{r.DefaultRoleID}
 	}
+	defer s.changed(realmID)
 	return s.store.CreateUser(ctx, realmID, u)
 }
 
 // ServiceAccount returns the service-account user of client c.
 func (s *Service) ServiceAccount(ctx context.Context, realmID string, c store.Client) (store.User, error) {
+	return getCached(s, &s.serviceAccounts, realmID, c.ID, func() (store.User, error) {
+		return s.loadServiceAccount(ctx, realmID, c)
+	})
+}
+
+func (s *Service) loadServiceAccount(ctx context.Context, realmID string, c store.Client) (store.User, error) {
 	u, err := s.store.GetUserByUsername(ctx, realmID, ServiceAccountPrefix+c.ClientID)
 	if err != nil {
 		return store.User{}, err
@@ -150,6 +159,8 @@ func (s *Service) UpdateClient(ctx context.Context, realmName, id string, fn fun
 	if err != nil {
 		return store.Client{}, err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	c, err := s.store.UpdateClient(ctx, realmID, id, func(c *store.Client) error {
 		if err := fn(c); err != nil {
 			return err
@@ -173,6 +184,8 @@ func (s *Service) DeleteClient(ctx context.Context, realmName, id string) error 
 	if err != nil {
 		return err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	return s.store.DeleteClient(ctx, realmID, id)
 }
 
@@ -185,7 +198,9 @@ func (s *Service) DeleteClient(ctx context.Context, realmName, id string) error 
 // secrets per client: a locked client is refused as if the secret were
 // wrong.
 func (s *Service) AuthenticateClient(ctx context.Context, r store.Realm, clientID, secret, ip string) (store.Client, error) {
-	c, err := s.store.GetClientByClientID(ctx, r.ID, clientID)
+	c, err := getCached(s, &s.clients, r.ID, clientID, func() (store.Client, error) {
+		return s.store.GetClientByClientID(ctx, r.ID, clientID)
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Client{}, ErrClientNotFound
 	}
@@ -244,6 +259,8 @@ func (s *Service) RegenerateSecret(ctx context.Context, realmName, id string) (s
 	if err != nil {
 		return "", err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	secret, err := GenerateSecret()
 	if err != nil {
 		return "", err
@@ -294,6 +311,8 @@ func (s *Service) SetClientSecret(ctx context.Context, realmName, id, secret str
 	if err != nil {
 		return err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	if len(secret) > 4096 {
 		return invalid("secret", "secret must be at most 4096 bytes")
 	}
@@ -323,6 +342,8 @@ func (s *Service) InvalidateRotatedSecret(ctx context.Context, realmName, id str
 	if err != nil {
 		return err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	_, err = s.store.UpdateClient(ctx, realmID, id, func(c *store.Client) error {
 		c.Rotated = nil
 		return nil

@@ -14,6 +14,8 @@ func (s *Service) CreateRole(ctx context.Context, realmName string, r store.Role
 	if err != nil {
 		return store.Role{}, err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	if err := printableName("name", r.Name, 255); err != nil {
 		return store.Role{}, err
 	}
@@ -34,6 +36,8 @@ func (s *Service) GrantRoles(ctx context.Context, realmName, userID string, role
 	if err != nil {
 		return err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	for _, id := range roleIDs {
 		if _, err := s.store.GetRole(ctx, realmID, id); err != nil {
 			return err
@@ -54,6 +58,8 @@ func (s *Service) RevokeRoles(ctx context.Context, realmName, userID string, rol
 	if err != nil {
 		return err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	_, err = s.store.UpdateUser(ctx, realmID, userID, func(u *store.User) error {
 		for _, id := range roleIDs {
 			u.RoleIDs = removeString(u.RoleIDs, id)
@@ -76,7 +82,19 @@ const maxRoleDepth = 32
 
 // ResolveRoles expands the user's role mappings (composites included) into
 // sorted role names. Mappings to roles that no longer exist are ignored.
+//
+// Service accounts' roles are cached until the next write to the realm's
+// clients, users or roles (their population is bounded by the clients).
 func (s *Service) ResolveRoles(ctx context.Context, realmID string, u store.User) (EffectiveRoles, error) {
+	if u.ServiceAccountClientID != "" {
+		return getCached(s, &s.saRoles, realmID, u.ID, func() (EffectiveRoles, error) {
+			return s.resolveRoles(ctx, realmID, u)
+		})
+	}
+	return s.resolveRoles(ctx, realmID, u)
+}
+
+func (s *Service) resolveRoles(ctx context.Context, realmID string, u store.User) (EffectiveRoles, error) {
 	seen := map[string]bool{}
 	var roles []store.Role
 	var walk func(ids []string, depth int) error
@@ -140,6 +158,8 @@ func (s *Service) UpdateRole(ctx context.Context, realmName, id string, fn func(
 	if err != nil {
 		return store.Role{}, err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	return s.store.UpdateRole(ctx, realmID, id, func(r *store.Role) error {
 		if err := fn(r); err != nil {
 			return err
@@ -154,5 +174,7 @@ func (s *Service) DeleteRole(ctx context.Context, realmName, id string) error {
 	if err != nil {
 		return err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	return s.store.DeleteRole(ctx, realmID, id)
 }

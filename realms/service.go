@@ -25,6 +25,12 @@ type Service struct {
 	gen uint64
 	// listeners are told the name of every realm that changed.
 	listeners []func(name string)
+
+	gens generations
+	// Hot-path caches, dropped by generation (see generation.go).
+	clients         genCache[store.Client]
+	serviceAccounts genCache[store.User]
+	saRoles         genCache[EffectiveRoles]
 }
 
 // RealmState is an immutable snapshot of a realm and its key ring. A new

@@ -69,6 +69,7 @@ func (s *Service) CreateUser(ctx context.Context, realmName string, nu NewUser) 
 			u.RequiredActions = appendOnce(u.RequiredActions, RequiredActionUpdatePassword)
 		}
 	}
+	defer s.changed(st.Realm.ID)
 	if err := s.store.CreateUser(ctx, st.Realm.ID, u); err != nil {
 		return store.User{}, err
 	}
@@ -98,6 +99,8 @@ func (s *Service) SetPassword(ctx context.Context, realmName, userID, password s
 	if err != nil {
 		return err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	// Hash outside the store transaction.
 	cred, err := s.newPasswordCredential(password, temporary)
 	if err != nil {
@@ -193,6 +196,7 @@ func (s *Service) rehash(ctx context.Context, realmID, userID, credID, password 
 	if err != nil {
 		return
 	}
+	defer s.changed(realmID)
 	_, _ = s.store.UpdateUser(ctx, realmID, userID, func(u *store.User) error {
 		i := passwordIndex(u.Credentials)
 		if i < 0 || u.Credentials[i].ID != credID {
@@ -255,6 +259,8 @@ func (s *Service) DeleteUser(ctx context.Context, realmName, id string) error {
 	if err != nil {
 		return err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	return s.store.DeleteUser(ctx, realmID, id)
 }
 
@@ -264,6 +270,8 @@ func (s *Service) UpdateUser(ctx context.Context, realmName, id string, fn func(
 	if err != nil {
 		return store.User{}, err
 	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
 	return s.store.UpdateUser(ctx, realmID, id, func(u *store.User) error {
 		if err := fn(u); err != nil {
 			return err
