@@ -4,7 +4,7 @@ BIN     := bin/gatehouse
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test vet fmt-check fuzz soak clean
+.PHONY: build run test vet fmt-check fuzz soak bench clean
 
 # Fuzz targets (package:Target); `make fuzz` runs each for FUZZTIME, `make
 # test` for a few seconds each.
@@ -26,6 +26,7 @@ fmt-check:
 
 test: fmt-check vet
 	$(GO) test -race -count=1 ./...
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./... > /dev/null
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 fuzz:
@@ -40,6 +41,15 @@ fuzz:
 CRASH_CYCLES ?= 25
 soak:
 	GATEHOUSE_CRASH_CYCLES=$(CRASH_CYCLES) $(GO) test -race -count=1 -run 'TestCrashSafety' -v ./cmd/gatehouse
+
+# Standard performance matrix: micro-benchmarks of the hot paths, then the
+# load generator against a fresh server per signature algorithm (each
+# workload at concurrency 1, 8, 32 and 128). Record results in BENCHMARKS.md.
+BENCH_DURATION ?= 5s
+bench: build
+	$(GO) build -o bin/gatehouse-bench ./cmd/gatehouse-bench
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./oidc ./realms ./store/bolt
+	./bin/gatehouse-bench -d $(BENCH_DURATION) -c 1,8,32,128 -markdown
 
 clean:
 	rm -rf bin
