@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -27,6 +28,12 @@ type Service struct {
 	listeners []func(name string)
 
 	gens generations
+	// hashSlots bounds concurrent password hashes to the CPUs that can run
+	// them: each argon2id hash holds 7 MiB, so 128 concurrent logins would
+	// otherwise need almost a gigabyte, and beyond the CPU count extra
+	// hashes only queue in the scheduler anyway. Waiting is back-pressure,
+	// not failure.
+	hashSlots chan struct{}
 	// Hot-path caches, dropped by generation (see generation.go).
 	clients         genCache[store.Client]
 	serviceAccounts genCache[store.User]
@@ -46,7 +53,8 @@ func NewService(st store.Store, sealer *Sealer, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, sealer: sealer, now: now, byName: map[string]*RealmState{}}
+	return &Service{store: st, sealer: sealer, now: now, byName: map[string]*RealmState{},
+		hashSlots: make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}
 }
 
 // Store returns the underlying store for read paths that need no rules.
@@ -127,6 +135,13 @@ func notFoundAs(err, as error) error {
 		return as
 	}
 	return err
+}
+
+// hashing runs fn holding one of the password-hash slots.
+func (s *Service) hashing(fn func()) {
+	s.hashSlots <- struct{}{}
+	defer func() { <-s.hashSlots }()
+	fn()
 }
 
 func wrapf(err error, format string, args ...any) error {

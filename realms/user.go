@@ -83,7 +83,9 @@ func (s *Service) newPasswordCredential(password string, temporary bool) (store.
 	if len(password) > 4096 {
 		return store.Credential{}, invalid("password", "password must be at most 4096 bytes")
 	}
-	cred, err := HashPassword(password, s.now().UTC())
+	var cred store.Credential
+	var err error
+	s.hashing(func() { cred, err = HashPassword(password, s.now().UTC()) })
 	if err != nil {
 		return store.Credential{}, err
 	}
@@ -130,7 +132,7 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 	realmID := r.ID
 	u, err := s.findLoginUser(ctx, realmID, username)
 	if err != nil {
-		DummyVerify(password)
+		s.hashing(func() { DummyVerify(password) })
 		return store.User{}, err
 	}
 	now := s.now()
@@ -138,16 +140,17 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 	if locked, err := s.locked(ctx, r, key, now); err != nil {
 		return store.User{}, err
 	} else if locked {
-		DummyVerify(password)
+		s.hashing(func() { DummyVerify(password) })
 		return store.User{}, ErrUserNotFound
 	}
 	i := passwordIndex(u.Credentials)
 	if i < 0 {
-		DummyVerify(password)
+		s.hashing(func() { DummyVerify(password) })
 		return store.User{}, ErrBadPassword
 	}
 	cred := u.Credentials[i]
-	ok, rehash, err := VerifyPassword(cred, password)
+	var ok, rehash bool
+	s.hashing(func() { ok, rehash, err = VerifyPassword(cred, password) })
 	if err != nil {
 		return store.User{}, err
 	}
@@ -192,7 +195,9 @@ func (s *Service) findLoginUser(ctx context.Context, realmID, username string) (
 // rehash upgrades an imported or outdated hash to the current argon2id
 // parameters after a successful login. Failure only costs the upgrade.
 func (s *Service) rehash(ctx context.Context, realmID, userID, credID, password string) {
-	cred, err := HashPassword(password, s.now().UTC())
+	var cred store.Credential
+	var err error
+	s.hashing(func() { cred, err = HashPassword(password, s.now().UTC()) })
 	if err != nil {
 		return
 	}
