@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -85,6 +86,12 @@ func Open(path string, opts Options) (*Store, error) {
 		ro := *bopts
 		ro.ReadOnly = true
 		if rdb, rerr := bbolt.Open(path, 0o600, &ro); rerr == nil {
+			// Nothing can create missing top-level buckets now, and every
+			// read path assumes they exist.
+			if err := rdb.View(checkTopLevel); err != nil {
+				rdb.Close()
+				return nil, fmt.Errorf("open %s read-only: %w", path, err)
+			}
 			return &Store{db: rdb, path: path, readOnly: true}, nil
 		}
 	}
@@ -100,7 +107,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.MaxBatchSize = 64
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bRealms, bRealmsByName, bExp, bTopologies, bKnoxExp} {
+		for _, b := range topLevel {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -112,6 +119,21 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, writeErr(err)
 	}
 	return &Store{db: db, path: path}, nil
+}
+
+// topLevel are the buckets Open creates; reads assume they exist.
+var topLevel = [][]byte{bRealms, bRealmsByName, bExp, bTopologies, bKnoxExp}
+
+// checkTopLevel fails when a top-level bucket is missing: a file that is not
+// a Gatehouse store, or one written by an older version that cannot be
+// upgraded because it is read-only.
+func checkTopLevel(tx *bbolt.Tx) error {
+	for _, b := range topLevel {
+		if tx.Bucket(b) == nil {
+			return fmt.Errorf("bucket %q missing: not a Gatehouse store, or one from an older version that must be opened read-write once", b)
+		}
+	}
+	return nil
 }
 
 // Close closes the file.
@@ -139,7 +161,7 @@ func writeErr(err error) error {
 		return nil
 	}
 	if errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
-		errors.Is(err, syscall.EIO) || errors.Is(err, bbolt.ErrDatabaseNotOpen) || errors.Is(err, bbolt.ErrDatabaseReadOnly) {
+		errors.Is(err, syscall.EIO) || errors.Is(err, bolterrors.ErrDatabaseNotOpen) || errors.Is(err, bolterrors.ErrDatabaseReadOnly) {
 		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
 	return err

@@ -3,24 +3,39 @@ package bolt_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/bolt"
 	"github.com/gatehouse/gatehouse/store/storetest"
 )
 
+const lockTimeout = 100 * time.Millisecond
+
 func open(t testing.TB, path string) *bolt.Store {
 	t.Helper()
-	s, err := bolt.Open(path, bolt.Options{Timeout: 100 * time.Millisecond})
+	s, err := bolt.Open(path, bolt.Options{Timeout: lockTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func newStore(t testing.TB) *bolt.Store {
+	t.Helper()
+	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 
@@ -32,91 +47,451 @@ func TestConformance(t *testing.T) {
 
 var ctx = context.Background()
 
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// seed creates realm r1 with client c1 (clientId "app") and user u1.
 func seed(t testing.TB, s store.Store) store.Realm {
 	t.Helper()
 	r := store.Realm{ID: "r1", Name: "demo", Enabled: true}
-	if err := s.CreateRealm(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateClient(ctx, r.ID, store.Client{ID: "c1", ClientID: "app"}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.CreateRealm(ctx, r))
+	must(t, s.CreateClient(ctx, r.ID, store.Client{ID: "c1", ClientID: "app"}))
+	must(t, s.CreateUser(ctx, r.ID, store.User{ID: "u1", Username: "alice"}))
 	return r
 }
 
+// session starts a session sid in realm r1 ending at exp, with first token
+// sid+"-0".
+func session(t testing.TB, s store.Store, sid string, exp time.Time) store.RefreshToken {
+	t.Helper()
+	sess := store.Session{ID: sid, ClientID: "c1", UserID: "u1", ExpiresAt: exp}
+	rt := store.RefreshToken{Hash: sid + "-0", SessionID: sid, ClientID: "c1", UserID: "u1", ExpiresAt: exp}
+	must(t, s.CreateSession(ctx, "r1", sess, rt))
+	return rt
+}
+
+// Every kind of write, batched ones included, is on disk when it returns:
+// it survives Close and reopen, and an online Backup is a store that opens
+// with the same data.
 func TestSurvivesReopenAndBackup(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "gatehouse.db")
 	s := open(t, path)
 	seed(t, s)
+	now := time.Now()
+	rt0 := session(t, s, "s1", now.Add(time.Hour))
+	rt1 := store.RefreshToken{Hash: "s1-1", SessionID: "s1", ExpiresAt: now.Add(time.Hour)}
+	if _, err := s.RotateRefreshToken(ctx, "r1", rt0.Hash, rt1, store.RotationPolicy{}, now); err != nil {
+		t.Fatal(err)
+	}
+	must(t, s.RevokeAccessToken(ctx, "r1", "jti-1", now.Add(time.Hour)))
+	session(t, s, "s2", now.Add(time.Hour))
+	must(t, s.DeleteSession(ctx, "r1", "s2"))
+
 	var buf bytes.Buffer
-	if _, err := s.Backup(&buf); err != nil {
-		t.Fatal(err)
+	n, err := s.Backup(&buf)
+	must(t, err)
+	if n != int64(buf.Len()) {
+		t.Errorf("Backup reported %d bytes, wrote %d", n, buf.Len())
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
+	if s.Path() != path {
+		t.Errorf("Path() = %q, want %q", s.Path(), path)
 	}
-	for name, p := range map[string]string{"reopened": path, "backup": filepath.Join(dir, "backup.db")} {
-		if name == "backup" {
-			if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
-				t.Fatal(err)
+	must(t, s.Close())
+	backup := filepath.Join(dir, "backup.db")
+	must(t, os.WriteFile(backup, buf.Bytes(), 0o600))
+
+	for name, p := range map[string]string{"reopened": path, "backup": backup} {
+		t.Run(name, func(t *testing.T) {
+			s := open(t, p)
+			defer s.Close()
+			must(t, s.Check())
+			if c, err := s.GetClientByClientID(ctx, "r1", "app"); err != nil || c.ID != "c1" {
+				t.Errorf("client: %+v %v", c, err)
 			}
-		}
-		s := open(t, p)
-		if c, err := s.GetClientByClientID(ctx, "r1", "app"); err != nil || c.ID != "c1" {
-			t.Errorf("%s: %v %v", name, c, err)
-		}
-		s.Close()
+			if u, err := s.GetUserByUsername(ctx, "r1", "ALICE"); err != nil || u.ID != "u1" {
+				t.Errorf("user: %+v %v", u, err)
+			}
+			if old, err := s.GetRefreshToken(ctx, "r1", rt0.Hash); err != nil || old.UsedAt.IsZero() {
+				t.Errorf("rotated-out token: %+v %v", old, err)
+			}
+			if _, err := s.GetRefreshToken(ctx, "r1", rt1.Hash); err != nil {
+				t.Errorf("current token: %v", err)
+			}
+			if ok, err := s.IsAccessTokenRevoked(ctx, "r1", "jti-1"); err != nil || !ok {
+				t.Errorf("revocation: %v %v", ok, err)
+			}
+			if _, err := s.GetSession(ctx, "r1", "s2"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("deleted session: %v", err)
+			}
+		})
 	}
 }
 
+// bbolt holds an exclusive flock: a second Open of the same file fails with
+// bbolt's timeout error after Options.Timeout instead of hanging.
 func TestSecondOpenTimesOut(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
 	s := open(t, path)
 	defer s.Close()
 	start := time.Now()
-	if _, err := bolt.Open(path, bolt.Options{Timeout: 100 * time.Millisecond}); err == nil {
+	s2, err := bolt.Open(path, bolt.Options{Timeout: lockTimeout})
+	elapsed := time.Since(start)
+	if err == nil {
+		s2.Close()
 		t.Fatal("second open of a locked file succeeded")
 	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("second open took %v", d)
+	if !errors.Is(err, bolterrors.ErrTimeout) {
+		t.Errorf("second open: %v, want bbolt's timeout error", err)
+	}
+	// bbolt gives up one retry interval before the timeout; allow some
+	// scheduling slack on a loaded machine.
+	if elapsed > lockTimeout+500*time.Millisecond {
+		t.Errorf("second open took %v with a %v timeout", elapsed, lockTimeout)
+	}
+	// The first store is unaffected.
+	must(t, s.CreateRealm(ctx, store.Realm{ID: "r", Name: "r"}))
+}
+
+func TestOpenRejectsNonBoltFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	must(t, os.WriteFile(path, bytes.Repeat([]byte("not a bolt file "), 1024), 0o600))
+	if s, err := bolt.Open(path, bolt.Options{Timeout: lockTimeout}); err == nil {
+		s.Close()
+		t.Fatal("Open accepted a file that is not a bbolt database")
 	}
 }
 
-func TestDeleteExpiredAfterRealmDeletion(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+// A row that does not decode is an error for its readers, not a panic and
+// not ErrNotFound (which would let a caller re-create over it).
+func TestCorruptRowIsAnError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	s := open(t, path)
+	seed(t, s)
+	must(t, s.CreateRole(ctx, "r1", store.Role{ID: "role1", Name: "reader"}))
+	must(t, s.CreateKey(ctx, "r1", store.SigningKey{KID: "k1", Status: store.KeyActive}))
+	session(t, s, "s1", time.Now().Add(time.Hour))
+	must(t, s.Close())
+
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
+	must(t, err)
+	garbage := []byte("{not json")
+	must(t, db.Update(func(tx *bbolt.Tx) error {
+		rb := tx.Bucket([]byte("realm/r1"))
+		for bucket, key := range map[string]string{
+			"clients": "c1", "users": "u1", "roles": "role1", "keys": "k1", "sessions": "s1", "rt": "s1-0",
+		} {
+			if err := rb.Bucket([]byte(bucket)).Put([]byte(key), garbage); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket([]byte("realms")).Put([]byte("r1"), garbage)
+	}))
+	must(t, db.Close())
+
+	s = open(t, path)
 	defer s.Close()
+	now := time.Now()
+	next := store.RefreshToken{Hash: "s1-1", ExpiresAt: now.Add(time.Hour)}
+	for name, err := range map[string]error{
+		"GetRealm":            errOf(s.GetRealm(ctx, "demo")),
+		"GetRealmByID":        errOf(s.GetRealmByID(ctx, "r1")),
+		"ListRealms":          errOf(s.ListRealms(ctx)),
+		"UpdateRealm":         errOf(s.UpdateRealm(ctx, "r1", func(*store.Realm) error { return nil })),
+		"DeleteRealm":         s.DeleteRealm(ctx, "r1"),
+		"GetClient":           errOf(s.GetClient(ctx, "r1", "c1")),
+		"GetClientByClientID": errOf(s.GetClientByClientID(ctx, "r1", "app")),
+		"ListClients":         errOf(s.ListClients(ctx, "r1", store.ClientQuery{})),
+		"UpdateClient":        errOf(s.UpdateClient(ctx, "r1", "c1", func(*store.Client) error { return nil })),
+		"DeleteClient":        s.DeleteClient(ctx, "r1", "c1"),
+		"GetUserByUsername":   errOf(s.GetUserByUsername(ctx, "r1", "alice")),
+		"ListUsers":           errOf(s.ListUsers(ctx, "r1", store.UserQuery{})),
+		"ListUsers exact":     errOf(s.ListUsers(ctx, "r1", store.UserQuery{Username: "alice", Exact: true})),
+		"CountUsers":          errOf(s.CountUsers(ctx, "r1", store.UserQuery{})),
+		"UpdateUser":          errOf(s.UpdateUser(ctx, "r1", "u1", func(*store.User) error { return nil })),
+		"DeleteUser":          s.DeleteUser(ctx, "r1", "u1"),
+		"GetRole":             errOf(s.GetRole(ctx, "r1", "role1")),
+		"GetRoleByName":       errOf(s.GetRoleByName(ctx, "r1", "", "reader")),
+		"ListRoles":           errOf(s.ListRoles(ctx, "r1", "", store.Page{})),
+		"DeleteRole":          s.DeleteRole(ctx, "r1", "role1"),
+		"ListKeys":            errOf(s.ListKeys(ctx, "r1")),
+		"UpdateKey":           errOf(s.UpdateKey(ctx, "r1", "k1", func(*store.SigningKey) error { return nil })),
+		"GetSession":          errOf(s.GetSession(ctx, "r1", "s1")),
+		"GetRefreshToken":     errOf(s.GetRefreshToken(ctx, "r1", "s1-0")),
+		"RotateRefreshToken":  errOf(s.RotateRefreshToken(ctx, "r1", "s1-0", next, store.RotationPolicy{}, now)),
+		"DeleteSession":       s.DeleteSession(ctx, "r1", "s1"),
+		"ListSessions":        errOf(s.ListSessions(ctx, "r1", store.SessionQuery{UserID: "u1"})),
+	} {
+		if err == nil || errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s on a corrupt row: %v, want a decoding error", name, err)
+		}
+	}
+}
+
+func errOf[T any](_ T, err error) error { return err }
+
+// smallFS mounts a tmpfs (root only; skips elsewhere) that the test can make
+// read-only.
+func smallFS(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a tmpfs")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	return dir
+}
+
+// On a read-only file system Open falls back to a read-only store: reads
+// work, every write wraps ErrUnavailable, and a file without Gatehouse's
+// buckets is refused at Open rather than panicking on the first read.
+func TestReadOnlyFileSystem(t *testing.T) {
+	fs := smallFS(t)
+	path := filepath.Join(fs, "gatehouse.db")
+	s := open(t, path)
+	seed(t, s)
+	rt := session(t, s, "s1", time.Now().Add(time.Hour))
+	must(t, s.Close())
+	foreign := filepath.Join(fs, "foreign.db")
+	db, err := bbolt.Open(foreign, 0o600, nil)
+	must(t, err)
+	must(t, db.Close())
+	if out, err := exec.Command("mount", "-o", "remount,ro", fs).CombinedOutput(); err != nil {
+		t.Skipf("cannot remount read-only: %v %s", err, out)
+	}
+
+	s = open(t, path)
+	defer s.Close()
+	if !s.ReadOnly() {
+		t.Fatal("ReadOnly() = false on a read-only file system")
+	}
+	if c, err := s.GetClientByClientID(ctx, "r1", "app"); err != nil || c.ID != "c1" {
+		t.Errorf("read on a read-only store: %+v %v", c, err)
+	}
+	now := time.Now()
+	for name, err := range map[string]error{
+		"CreateRealm":        s.CreateRealm(ctx, store.Realm{ID: "x", Name: "x"}),
+		"UpdateUser":         errOf(s.UpdateUser(ctx, "r1", "u1", func(*store.User) error { return nil })),
+		"CreateSession":      s.CreateSession(ctx, "r1", store.Session{ID: "s2"}, store.RefreshToken{Hash: "h2"}),
+		"RotateRefreshToken": errOf(s.RotateRefreshToken(ctx, "r1", rt.Hash, store.RefreshToken{Hash: "h3"}, store.RotationPolicy{}, now)),
+		"RevokeAccessToken":  s.RevokeAccessToken(ctx, "r1", "jti", now.Add(time.Hour)),
+	} {
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s on a read-only store: %v, want ErrUnavailable", name, err)
+		}
+	}
+	if s, err := bolt.Open(foreign, bolt.Options{Timeout: lockTimeout}); err == nil {
+		s.Close()
+		t.Error("read-only Open accepted a bbolt file without Gatehouse's buckets")
+	}
+}
+
+// Re-using a realm ID would hand the new realm the old one's data.
+func TestCreateRealmDuplicateID(t *testing.T) {
+	s := newStore(t)
+	seed(t, s)
+	err := s.CreateRealm(ctx, store.Realm{ID: "r1", Name: "other"})
+	var ce *store.ConflictError
+	if !errors.As(err, &ce) || ce.Kind != "realm" || ce.Field != "id" || !errors.Is(err, store.ErrAlreadyExists) {
+		t.Fatalf("duplicate realm ID: %v", err)
+	}
+	if _, err := s.GetRealm(ctx, "other"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the rejected realm's name was indexed: %v", err)
+	}
+	if r, err := s.GetRealmByID(ctx, "r1"); err != nil || r.Name != "demo" {
+		t.Errorf("the first realm changed: %+v %v", r, err)
+	}
+}
+
+// Session IDs and token hashes are never overwritten: that would orphan
+// index rows, and re-storing a rotated-out token would reset its UsedAt and
+// defeat reuse detection.
+func TestSessionAndTokenIDsAreNotOverwritten(t *testing.T) {
+	s := newStore(t)
+	seed(t, s)
+	now := time.Now()
+	exp := now.Add(time.Hour)
+	rt0 := session(t, s, "s1", exp)
+	wantConflict := func(what string, err error, field string) {
+		t.Helper()
+		var ce *store.ConflictError
+		if !errors.As(err, &ce) || ce.Field != field {
+			t.Errorf("%s: %v, want a conflict on %s", what, err, field)
+		}
+	}
+	wantConflict("same session ID", s.CreateSession(ctx, "r1",
+		store.Session{ID: "s1", ClientID: "c1", UserID: "other", ExpiresAt: now.Add(time.Minute)},
+		store.RefreshToken{Hash: "fresh", ExpiresAt: exp}), "id")
+	wantConflict("same first token", s.CreateSession(ctx, "r1",
+		store.Session{ID: "s2", ClientID: "c1", UserID: "u1", ExpiresAt: exp},
+		store.RefreshToken{Hash: rt0.Hash, ExpiresAt: exp}), "hash")
+	if _, err := s.GetRefreshToken(ctx, "r1", "fresh"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a rejected session's token was stored: %v", err)
+	}
+	if got, _ := s.ListSessions(ctx, "r1", store.SessionQuery{UserID: "other"}); len(got) != 0 {
+		t.Errorf("a rejected session was indexed: %v", got)
+	}
+	if got, _ := s.GetSession(ctx, "r1", "s2"); got.ID != "" {
+		t.Errorf("a rejected session was stored: %+v", got)
+	}
+
+	// Rotating to the token's own hash is refused and writes nothing: the
+	// token is still current and rotates normally afterwards.
+	_, err := s.RotateRefreshToken(ctx, "r1", rt0.Hash, store.RefreshToken{Hash: rt0.Hash, ExpiresAt: exp}, store.RotationPolicy{}, now)
+	wantConflict("rotate to itself", err, "hash")
+	if got, _ := s.GetRefreshToken(ctx, "r1", rt0.Hash); !got.UsedAt.IsZero() {
+		t.Errorf("refused rotation marked the token used: %+v", got)
+	}
+	if _, err := s.RotateRefreshToken(ctx, "r1", rt0.Hash, store.RefreshToken{Hash: "s1-1", ExpiresAt: exp}, store.RotationPolicy{}, now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A jti revoked twice keeps its later expiry, and the expiry index holds one
+// row per jti.
+func TestRevokeKeepsLaterExpiry(t *testing.T) {
+	now := time.Now()
+	for name, exps := range map[string][]time.Duration{
+		"later second":   {time.Minute, time.Hour},
+		"earlier second": {time.Hour, time.Minute},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newStore(t)
+			seed(t, s)
+			for _, d := range exps {
+				must(t, s.RevokeAccessToken(ctx, "r1", "jti", now.Add(d)))
+			}
+			n, err := s.DeleteExpired(ctx, now.Add(10*time.Minute), 100)
+			must(t, err)
+			if ok, _ := s.IsAccessTokenRevoked(ctx, "r1", "jti"); !ok || n != 0 {
+				t.Fatalf("revocation forgotten at its earlier expiry (deleted %d)", n)
+			}
+			n, err = s.DeleteExpired(ctx, now.Add(2*time.Hour), 100)
+			must(t, err)
+			if ok, _ := s.IsAccessTokenRevoked(ctx, "r1", "jti"); ok || n != 1 {
+				t.Fatalf("after the later expiry: revoked %v, deleted %d rows, want false and 1", ok, n)
+			}
+		})
+	}
+}
+
+// DeleteRealm leaves the realm's rows in the global expiry index to the
+// janitor, which drops them without error.
+func TestDeleteExpiredAfterRealmDeletion(t *testing.T) {
+	s := newStore(t)
 	r := seed(t, s)
-	sess := store.Session{ID: "s1", ClientID: "c1", UserID: "u1", ExpiresAt: time.Now().Add(time.Minute)}
-	if err := s.CreateSession(ctx, r.ID, sess, store.RefreshToken{Hash: "h1", ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DeleteRealm(ctx, r.ID); err != nil {
-		t.Fatal(err)
-	}
+	session(t, s, "s1", time.Now().Add(time.Minute))
+	must(t, s.DeleteRealm(ctx, r.ID))
 	n, err := s.DeleteExpired(ctx, time.Now().Add(time.Hour), 100)
 	if err != nil || n != 2 {
 		t.Fatalf("DeleteExpired = %d, %v (want the 2 orphaned index rows)", n, err)
 	}
-}
-
-func TestClosedStoreIsUnavailable(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
-	s.Close()
-	err := s.CreateRealm(ctx, store.Realm{ID: "x", Name: "x"})
-	if err == nil || !isUnavailable(err) {
-		t.Fatalf("write to a closed store: %v", err)
+	if n, err := s.DeleteExpired(ctx, time.Now().Add(time.Hour), 100); err != nil || n != 0 {
+		t.Fatalf("second DeleteExpired = %d, %v", n, err)
 	}
 }
 
-func isUnavailable(err error) bool { return err != nil && errorsIs(err, store.ErrUnavailable) }
+// Writes to a closed store, batched or not, wrap store.ErrUnavailable.
+func TestClosedStoreIsUnavailable(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	seed(t, s)
+	rt := session(t, s, "s1", time.Now().Add(time.Hour))
+	must(t, s.Close())
+	now := time.Now()
+	for name, err := range map[string]error{
+		"CreateRealm":        s.CreateRealm(ctx, store.Realm{ID: "x", Name: "x"}),
+		"UpdateClient":       errOf(s.UpdateClient(ctx, "r1", "c1", func(*store.Client) error { return nil })),
+		"CreateSession":      s.CreateSession(ctx, "r1", store.Session{ID: "s2"}, store.RefreshToken{Hash: "h2"}),
+		"RotateRefreshToken": errOf(s.RotateRefreshToken(ctx, "r1", rt.Hash, store.RefreshToken{Hash: "h3"}, store.RotationPolicy{}, now)),
+		"DeleteSession":      s.DeleteSession(ctx, "r1", "s1"),
+		"RevokeAccessToken":  s.RevokeAccessToken(ctx, "r1", "jti", now.Add(time.Hour)),
+	} {
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s on a closed store: %v, want ErrUnavailable", name, err)
+		}
+	}
+}
 
+// Batched commits share one transaction: a call that fails (expired or
+// unknown token) must get its own error and must not fail, undo or double
+// apply the rotations batched with it.
+func TestBatchedRotationsAreIsolated(t *testing.T) {
+	s := newStore(t)
+	seed(t, s)
+	now := time.Now()
+	expired := session(t, s, "expired", now.Add(time.Millisecond))
+	later := now.Add(time.Second)
+
+	const chains, steps = 8, 15
+	var wg sync.WaitGroup
+	heads := make([]store.RefreshToken, chains)
+	for i := range chains {
+		heads[i] = session(t, s, fmt.Sprint("s", i), now.Add(time.Hour))
+		wg.Go(func() {
+			cur := heads[i]
+			for j := 1; j <= steps; j++ {
+				next := store.RefreshToken{Hash: fmt.Sprintf("s%d-%d", i, j), SessionID: cur.SessionID, ExpiresAt: now.Add(time.Hour)}
+				old, err := s.RotateRefreshToken(ctx, "r1", cur.Hash, next, store.RotationPolicy{}, later)
+				if err != nil {
+					t.Errorf("chain %d step %d: %v", i, j, err)
+					return
+				}
+				if old.Hash != cur.Hash || old.UseCount != 1 || old.SessionID != cur.SessionID {
+					t.Errorf("chain %d step %d returned %+v", i, j, old)
+				}
+				cur = next
+			}
+			heads[i] = cur
+		})
+	}
+	for range 4 {
+		wg.Go(func() {
+			for range steps {
+				_, err := s.RotateRefreshToken(ctx, "r1", expired.Hash, store.RefreshToken{Hash: "never"}, store.RotationPolicy{}, later)
+				if !errors.Is(err, store.ErrTokenExpired) {
+					t.Errorf("expired token: %v", err)
+				}
+				_, err = s.RotateRefreshToken(ctx, "r1", "unknown", store.RefreshToken{Hash: "never"}, store.RotationPolicy{}, later)
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("unknown token: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i, head := range heads {
+		if got, err := s.GetRefreshToken(ctx, "r1", head.Hash); err != nil || !got.UsedAt.IsZero() {
+			t.Errorf("chain %d head: %+v %v", i, got, err)
+		}
+		if sess, err := s.GetSession(ctx, "r1", head.SessionID); err != nil || !sess.LastRefresh.Equal(later) {
+			t.Errorf("chain %d session: %+v %v", i, sess, err)
+		}
+	}
+	if got, _ := s.GetRefreshToken(ctx, "r1", expired.Hash); !got.UsedAt.IsZero() {
+		t.Errorf("the expired token was marked used: %+v", got)
+	}
+	if _, err := s.GetRefreshToken(ctx, "r1", "never"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refused rotation stored its token: %v", err)
+	}
+	must(t, s.Check())
+}
+
+// BenchmarkRotateRefreshToken measures the refresh hot path: each goroutine
+// rotates its own chain, so batching, not contention, decides throughput.
 func BenchmarkRotateRefreshToken(b *testing.B) {
-	s := open(b, filepath.Join(b.TempDir(), "gatehouse.db"))
-	defer s.Close()
+	s := newStore(b)
 	r := seed(b, s)
 	var n atomic.Int64
+	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
+		// Not session(): b.Fatal must not run off the benchmark goroutine.
 		prefix := fmt.Sprintf("g%d-", n.Add(1))
 		sess := store.Session{ID: prefix + "s", ClientID: "c1", UserID: "u1", ExpiresAt: time.Now().Add(time.Hour)}
 		cur := store.RefreshToken{Hash: prefix + "0", SessionID: sess.ID, ExpiresAt: sess.ExpiresAt}
@@ -127,7 +502,7 @@ func BenchmarkRotateRefreshToken(b *testing.B) {
 		i := 0
 		for pb.Next() {
 			i++
-			next := store.RefreshToken{Hash: fmt.Sprintf("%s%d", prefix, i), SessionID: sess.ID, ExpiresAt: sess.ExpiresAt}
+			next := store.RefreshToken{Hash: fmt.Sprintf("%s%d", prefix, i), ExpiresAt: cur.ExpiresAt}
 			if _, err := s.RotateRefreshToken(ctx, r.ID, cur.Hash, next, store.RotationPolicy{}, time.Now()); err != nil {
 				b.Error(err)
 				return
@@ -138,8 +513,7 @@ func BenchmarkRotateRefreshToken(b *testing.B) {
 }
 
 func BenchmarkGetClientByClientID(b *testing.B) {
-	s := open(b, filepath.Join(b.TempDir(), "gatehouse.db"))
-	defer s.Close()
+	s := newStore(b)
 	r := seed(b, s)
 	b.ReportAllocs()
 	for b.Loop() {

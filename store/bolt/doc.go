@@ -9,4 +9,13 @@
 //
 // Hot-path writes (session creation, refresh rotation, revocation) go through
 // db.Batch so concurrent requests share one fsync'd commit.
+//
+// DeleteRealm leaves the realm's rows in the global expiry index; the janitor
+// (DeleteExpired) drops rows whose realm bucket is gone, which keeps realm
+// deletion independent of the number of tokens in other realms.
+//
+// Writes that cannot happen now (closed store, read-only file system, full
+// disk) wrap store.ErrUnavailable. Open falls back to a read-only store when
+// the file cannot be opened for writing. A row that does not decode is an
+// error for its reader, never a panic.
 package bolt

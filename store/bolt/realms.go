@@ -2,9 +2,11 @@ package bolt
 
 import (
 	"context"
+	"errors"
 	"sort"
 
 	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -19,6 +21,10 @@ func (s *Store) CreateRealm(ctx context.Context, r store.Realm) error {
 			return &store.ConflictError{Kind: "realm", Field: "name", Value: r.Name}
 		}
 		rb, err := tx.CreateBucket([]byte("realm/" + r.ID))
+		if errors.Is(err, bolterrors.ErrBucketExists) || tx.Bucket(bRealms).Get([]byte(r.ID)) != nil {
+			// Reusing an ID would hand the new realm the old one's data.
+			return &store.ConflictError{Kind: "realm", Field: "id", Value: r.ID}
+		}
 		if err != nil {
 			return err
 		}
@@ -114,7 +120,7 @@ func (s *Store) DeleteRealm(ctx context.Context, id string) error {
 		if err := getJSON(realms, id, &r); err != nil {
 			return err
 		}
-		if err := tx.DeleteBucket([]byte("realm/" + id)); err != nil && err != bbolt.ErrBucketNotFound {
+		if err := tx.DeleteBucket([]byte("realm/" + id)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 			return err
 		}
 		if err := tx.Bucket(bRealmsByName).Delete([]byte(r.Name)); err != nil {

@@ -76,6 +76,14 @@ func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Se
 		if err != nil {
 			return err
 		}
+		// Overwriting a session or token would orphan its index rows (and
+		// an old expiry row would end the new session early).
+		if sub(rb, bSessions).Get([]byte(sess.ID)) != nil {
+			return &store.ConflictError{Kind: "session", Field: "id", Value: sess.ID}
+		}
+		if sub(rb, bRT).Get([]byte(first.Hash)) != nil {
+			return &store.ConflictError{Kind: "refresh-token", Field: "hash", Value: first.Hash}
+		}
 		if err := putJSON(sub(rb, bSessions), sess.ID, sess); err != nil {
 			return err
 		}
@@ -151,6 +159,11 @@ func (s *Store) RotateRefreshToken(ctx context.Context, realmID, oldHash string,
 			reused = true
 			return deleteSessionTx(tx, rb, realmID, rt.SessionID)
 		}
+		if sub(rb, bRT).Get([]byte(next.Hash)) != nil {
+			// Overwriting a stored token (the old one included) would
+			// reset its UsedAt and defeat reuse detection.
+			return &store.ConflictError{Kind: "refresh-token", Field: "hash", Value: next.Hash}
+		}
 		if err := putJSON(sub(rb, bRT), rt.Hash, rt); err != nil {
 			return err
 		}
@@ -225,9 +238,22 @@ func (s *Store) RevokeAccessToken(ctx context.Context, realmID, jti string, exp 
 		if err != nil {
 			return err
 		}
+		revoked := sub(rb, bRevokedJTI)
+		// A jti has one expiry row: keep the later expiry, so a second
+		// revocation with an earlier exp cannot make the janitor forget the
+		// first too soon.
+		if prev := revoked.Get([]byte(jti)); len(prev) == 8 {
+			prevExp := time.Unix(0, int64(binary.BigEndian.Uint64(prev)))
+			if !exp.After(prevExp) {
+				return nil
+			}
+			if err := tx.Bucket(bExp).Delete(expKey(prevExp, realmID, kindJTI, jti)); err != nil {
+				return err
+			}
+		}
 		var v [8]byte
 		binary.BigEndian.PutUint64(v[:], uint64(exp.UnixNano()))
-		if err := sub(rb, bRevokedJTI).Put([]byte(jti), v[:]); err != nil {
+		if err := revoked.Put([]byte(jti), v[:]); err != nil {
 			return err
 		}
 		return tx.Bucket(bExp).Put(expKey(exp, realmID, kindJTI, jti), nil)

@@ -151,9 +151,14 @@ func (s *Store) scanUsers(realmID string, q store.UserQuery, fn func(store.User)
 			return err
 		}
 		users := sub(rb, bUsers)
-		if q.Exact && q.Username != "" {
-			// An exact username is one index lookup, not a scan.
-			id := sub(rb, bUsersByName).Get([]byte(lower(q.Username)))
+		if q.Exact && (q.Username != "" || q.Email != "") {
+			// An exact username or email is one index lookup, not a scan;
+			// userMatches still applies every other filter.
+			index, key := bUsersByName, q.Username
+			if key == "" {
+				index, key = bUsersByEmail, q.Email
+			}
+			id := sub(rb, index).Get([]byte(lower(key)))
 			if id == nil {
 				return nil
 			}
