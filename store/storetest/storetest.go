@@ -22,6 +22,8 @@ import (
 // with time.Time.Equal (go-cmp uses the Equal method), so a backend may
 // round-trip them through JSON or a database column of millisecond or finer
 // precision, in any time zone. Empty and nil maps and slices are equal.
+// "Ordered by" a name means Go's bytewise string order ("Zeta" before
+// "alpha") except where the interface says lower-cased (users).
 func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -832,7 +834,8 @@ func testKeys(t *testing.T, s store.Store) {
 	for _, k := range []struct {
 		kid string
 		at  time.Duration
-	}{{"k3", 3 * time.Second}, {"k1", time.Second}, {"k4", 4 * time.Second}, {"k2", 2 * time.Second}} {
+	}{{"k3", 2 * time.Second}, {"k1", 4 * time.Second}, {"k4", time.Second}, {"k2", 3 * time.Second}} {
+		// Creation order differs from both kid order and CreatedAt order.
 		must(t, s.CreateKey(ctx, r.ID, store.SigningKey{KID: k.kid, Algorithm: "RS256", Status: store.KeyActive, CreatedAt: base.Add(k.at)}))
 	}
 	must(t, s.CreateKey(ctx, other.ID, store.SigningKey{KID: "k0", Status: store.KeyActive, CreatedAt: base}))
@@ -845,15 +848,15 @@ func testKeys(t *testing.T, s store.Store) {
 		}
 		return fmt.Sprint(out)
 	}
-	if got := kids(); got != "[k1:active k2:active k3:active k4:active]" {
+	if got := kids(); got != "[k4:active k3:active k2:active k1:active]" {
 		t.Fatalf("keys = %s", got)
 	}
 	up, err := s.UpdateKey(ctx, r.ID, "k3", func(k *store.SigningKey) error { k.Status = store.KeyPassive; return nil })
 	must(t, err)
-	if up.Status != store.KeyPassive || up.KID != "k3" || !up.CreatedAt.Equal(base.Add(3*time.Second)) {
+	if up.Status != store.KeyPassive || up.KID != "k3" || !up.CreatedAt.Equal(base.Add(2*time.Second)) {
 		t.Fatal(up)
 	}
-	if got := kids(); got != "[k1:active k2:active k3:passive k4:active]" {
+	if got := kids(); got != "[k4:active k3:passive k2:active k1:active]" {
 		t.Fatalf("keys after update = %s", got)
 	}
 	wantConflict(t, s.CreateKey(ctx, r.ID, store.SigningKey{KID: "k1"}), "key", "kid")
