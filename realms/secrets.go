@@ -78,19 +78,25 @@ func (s *Sealer) Seal(plaintext, aad []byte) ([]byte, error) {
 	return s.aead.Seal(out, out[1:], plaintext, aad), nil
 }
 
-// ErrUnseal means a sealed value could not be opened: wrong master key,
-// tampering, or a value sealed for something else.
-var ErrUnseal = errors.New("cannot open sealed value (wrong master key or corrupted data)")
+// ErrUnseal is wrapped by every Open failure: wrong master key, tampering,
+// truncation, or a value sealed for something else (another aad).
+var ErrUnseal = errors.New("cannot open sealed value")
 
-// Open decrypts a value made by Seal with the same aad.
+// Open decrypts a value made by Seal with the same aad. It never panics on
+// malformed input.
 func (s *Sealer) Open(sealed, aad []byte) ([]byte, error) {
 	n := s.aead.NonceSize()
-	if len(sealed) < 1+n+s.aead.Overhead() || sealed[0] != sealVersion {
-		return nil, ErrUnseal
+	if len(sealed) < 1+n+s.aead.Overhead() {
+		return nil, fmt.Errorf("%w: %d bytes is too short", ErrUnseal, len(sealed))
+	}
+	if sealed[0] != sealVersion {
+		return nil, fmt.Errorf("%w: unknown format version %d", ErrUnseal, sealed[0])
 	}
 	out, err := s.aead.Open(nil, sealed[1:1+n], sealed[1+n:], aad)
 	if err != nil {
-		return nil, ErrUnseal
+		// GCM cannot tell these apart, and should not: any of them means
+		// the value is not what was sealed here.
+		return nil, fmt.Errorf("%w: authentication failed (wrong master key, altered data, or sealed for something else)", ErrUnseal)
 	}
 	return out, nil
 }
@@ -130,7 +136,8 @@ func (s *Sealer) SecretMatches(sec *store.Secret, presented string, now time.Tim
 	return subtle.ConstantTimeCompare(s.digest(presented), sec.Digest) == 1
 }
 
-// RevealSecret opens a sealed client secret.
+// RevealSecret opens a sealed client secret with the aad it was sealed
+// with. A nil secret (a client that has none) reveals as "" without error.
 func (s *Sealer) RevealSecret(sec *store.Secret, aad []byte) (string, error) {
 	if sec == nil {
 		return "", nil
@@ -143,8 +150,11 @@ func (s *Sealer) RevealSecret(sec *store.Secret, aad []byte) (string, error) {
 }
 
 // LoadOrCreateMasterKey returns the master key: from fromEnv when set
-// (base64, base64url or 64 hex digits), else from <dataDir>/master.key,
-// creating that file with a new random key (mode 0600) on first use.
+// (base64 or base64url, padded or not, or 64 hex digits), else from
+// <dataDir>/master.key, creating that file with a new random key (base64,
+// mode 0600) on first use. dataDir must exist. An existing key file is used
+// whatever its permissions: tightening them is the operator's business, and
+// refusing to start would only take the service down.
 func LoadOrCreateMasterKey(dataDir, fromEnv string) ([]byte, error) {
 	if fromEnv != "" {
 		k, err := decodeKey(fromEnv)
@@ -154,23 +164,37 @@ func LoadOrCreateMasterKey(dataDir, fromEnv string) ([]byte, error) {
 		return k, nil
 	}
 	path := filepath.Join(dataDir, MasterKeyFile)
-	b, err := os.ReadFile(path)
-	if err == nil {
-		k, err := decodeKey(string(b))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return k, nil
-	}
+	k, err := readMasterKey(path)
 	if !errors.Is(err, os.ErrNotExist) {
+		return k, err // the key, or a file that is there but unusable
+	}
+	// A corrupt file is an error above, never replaced: data sealed under
+	// the old key would be lost for good.
+	k = make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("generate master key: %w", err)
+	}
+	err = writeFileAtomic(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600)
+	if errors.Is(err, os.ErrExist) {
+		// Another process started at the same moment and won: use its key,
+		// or the two would seal data under different keys. (Read once, not
+		// retry: a dangling symlink would make ErrExist come back forever.)
+		return readMasterKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create master key: %w", err)
+	}
+	return k, nil
+}
+
+func readMasterKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
 		return nil, fmt.Errorf("read master key: %w", err)
 	}
-	k := make([]byte, 32)
-	if _, err := rand.Read(k); err != nil {
-		return nil, err
-	}
-	if err := writeFileAtomic(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("create master key: %w", err)
+	k, err := decodeKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return k, nil
 }
@@ -219,9 +243,15 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	// Link instead of rename: a concurrent first start must not replace a
-	// key another process already created.
-	if err := os.Link(tmp, path); err != nil {
+	// key another process already created (Link fails with ErrExist).
+	// Some filesystems (SMB shares, FAT) have no hard links; there rename
+	// keeps the write atomic and only the concurrent-start guard is lost.
+	if err := os.Link(tmp, path); errors.Is(err, os.ErrExist) {
 		return err
+	} else if err != nil {
+		if err := os.Rename(tmp, path); err != nil {
+			return err
+		}
 	}
 	d, err := os.Open(dir)
 	if err != nil {

@@ -151,6 +151,11 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 	cred := u.Credentials[i]
 	var ok, rehash bool
 	s.hashing(func() { ok, rehash, err = VerifyPassword(cred, password) })
+	if errors.Is(err, ErrInvalidCredential) {
+		// A stored hash that cannot be checked (corrupt, or an import with
+		// parameters beyond the work bounds) cannot log anyone in.
+		return store.User{}, ErrBadPassword
+	}
 	if err != nil {
 		return store.User{}, err
 	}
