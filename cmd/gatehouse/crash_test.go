@@ -23,11 +23,19 @@ import (
 // crash.
 type crashWorld struct {
 	mu      sync.Mutex
-	clients map[string]string // clientId -> secret (acknowledged creates)
-	chains  []*chain
-	knox    []string // access tokens of acknowledged managed Knox tokens
-	secrets []string // everything that must never reach a log
-	acked   int
+	clients map[string]string // clientId -> secret (acknowledged creates and regenerations)
+	ids     map[string]string // clientId -> client UUID
+	users   []string          // acknowledged user creates
+	// retired are secrets replaced by an acknowledged regeneration: they
+	// must never work again.
+	retired map[string]string
+	// regenerating: a regeneration was sent and not answered; the server
+	// may have committed it, so the client's current secret is unknown.
+	regenerating map[string]bool
+	chains       []*chain
+	knox         []string // access tokens of acknowledged managed Knox tokens
+	secrets      []string // everything that must never reach a log
+	acked        int
 	// app is client "app"'s secret, fixed before any load starts.
 	app string
 }
@@ -96,7 +104,7 @@ func TestCrashSafety(t *testing.T) {
 	}
 	data := t.TempDir()
 	env := []string{"GATEHOUSE_ADMIN_PASSWORD=crash-Admin-1", "GATEHOUSE_LOG_FORMAT=json", "GATEHOUSE_LOG_LEVEL=debug"}
-	w := &crashWorld{clients: map[string]string{}}
+	w := &crashWorld{clients: map[string]string{}, ids: map[string]string{}, retired: map[string]string{}, regenerating: map[string]bool{}}
 	w.remember("crash-Admin-1", "alice-Pass-1")
 	var logs []string
 
@@ -210,18 +218,65 @@ func (w *crashWorld) load(g gh, admin string, worker, cycle int, stop <-chan str
 		default:
 		}
 		switch worker {
-		case 0: // admin writes
-			id := fmt.Sprintf("c%d-%d", cycle, n)
-			secret := fmt.Sprintf("secret-%d-%d-%d", cycle, n, rand.IntN(1e9))
-			w.remember(secret)
-			s, _, err := g.json("POST", "/admin/realms/crash/clients", admin, map[string]any{"clientId": id, "secret": secret, "serviceAccountsEnabled": true})
-			if err != nil {
-				return
-			}
-			if s == 201 {
+		case 0: // admin writes: clients, secret regenerations, users
+			switch n % 3 {
+			case 0:
+				id := fmt.Sprintf("c%d-%d", cycle, n)
+				secret := fmt.Sprintf("secret-%d-%d-%d", cycle, n, rand.IntN(1e9))
+				w.remember(secret)
+				req, _ := http.NewRequest(http.MethodPost, g.base+"/admin/realms/crash/clients",
+					strings.NewReader(fmt.Sprintf(`{"clientId":%q,"secret":%q,"serviceAccountsEnabled":true}`, id, secret)))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+admin)
+				res, err := g.hc.Do(req)
+				if err != nil {
+					return
+				}
+				res.Body.Close()
+				if res.StatusCode == 201 {
+					loc := res.Header.Get("Location")
+					w.mu.Lock()
+					w.clients[id], w.ids[id], w.acked = secret, loc[strings.LastIndex(loc, "/")+1:], w.acked+1
+					w.mu.Unlock()
+				}
+			case 1:
 				w.mu.Lock()
-				w.clients[id], w.acked = secret, w.acked+1
+				var id, uuid string
+				for cid, u := range w.ids {
+					id, uuid = cid, u
+					break
+				}
 				w.mu.Unlock()
+				if id == "" {
+					continue
+				}
+				w.mu.Lock()
+				w.regenerating[id] = true
+				w.mu.Unlock()
+				s, m, err := g.json("POST", "/admin/realms/crash/clients/"+uuid+"/client-secret", admin, nil)
+				if err != nil {
+					return
+				}
+				if s == 200 {
+					w.mu.Lock()
+					delete(w.regenerating, id)
+					w.retired[id] = w.clients[id]
+					w.clients[id] = m["value"].(string)
+					w.secrets = append(w.secrets, w.clients[id])
+					w.acked++
+					w.mu.Unlock()
+				}
+			case 2:
+				name := fmt.Sprintf("u%d-%d", cycle, n)
+				s, _, err := g.json("POST", "/admin/realms/crash/users", admin, map[string]any{"username": name, "enabled": true})
+				if err != nil {
+					return
+				}
+				if s == 201 {
+					w.mu.Lock()
+					w.users, w.acked = append(w.users, name), w.acked+1
+					w.mu.Unlock()
+				}
 			}
 		case 1, 2: // password logins and refresh chains
 			if mine == nil || n%5 == 0 {
@@ -279,10 +334,41 @@ func (w *crashWorld) verify(t *testing.T, g gh, cycle int) {
 	t.Helper()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for id := range w.regenerating {
+		// Unknown outcome: stop tracking this client's secret.
+		delete(w.clients, id)
+		delete(w.ids, id)
+		delete(w.regenerating, id)
+	}
 	for id, secret := range w.clients {
 		s, m, err := g.form(crashRealm+"token", url.Values{"grant_type": {"client_credentials"}}, id, secret)
 		if err != nil || s != 200 {
 			t.Errorf("cycle %d: acknowledged client %s lost: %d %v %v", cycle, id, s, m, err)
+		}
+	}
+	for id, old := range w.retired {
+		if old == w.clients[id] {
+			continue
+		}
+		if s, _, err := g.form(crashRealm+"token", url.Values{"grant_type": {"client_credentials"}}, id, old); err != nil || s != 401 {
+			t.Errorf("cycle %d: secret replaced by an acknowledged regeneration still works for %s: %d %v", cycle, id, s, err)
+		}
+	}
+	if len(w.users) > 0 {
+		admin := adminToken(t, g)
+		for _, name := range w.users {
+			req, _ := http.NewRequest(http.MethodGet, g.base+"/admin/realms/crash/users?exact=true&username="+url.QueryEscape(name), nil)
+			req.Header.Set("Authorization", "Bearer "+admin)
+			res, err := g.hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var list []map[string]any
+			_ = json.NewDecoder(res.Body).Decode(&list)
+			res.Body.Close()
+			if len(list) != 1 {
+				t.Errorf("cycle %d: acknowledged user %s lost", cycle, name)
+			}
 		}
 	}
 	for _, c := range w.chains {
