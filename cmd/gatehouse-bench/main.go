@@ -57,7 +57,14 @@ func main() {
 	flag.StringVar(&c.secret, "secret", "", "its secret (with --url)")
 	flag.StringVar(&c.user, "user", "bench-user", "user for password/refresh/knox (with --url)")
 	flag.StringVar(&c.password, "password", "", "its password (with --url)")
+	startupRealms := flag.Int("startup", 0, "instead of the load matrix: seed this many realms, restart, and time the first served token")
 	flag.Parse()
+	if *startupRealms > 0 {
+		if err := startupBench(c.bin, *startupRealms); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	c.grants = strings.Split(grants, ",")
 	c.algs = strings.Split(algs, ",")
 	for _, s := range strings.Split(conc, ",") {
