@@ -9,14 +9,8 @@ import (
 // bruteForceStatus is GET …/attack-detection/brute-force/users/{id}, in
 // Keycloak's shape.
 func (a *API) bruteForceStatus(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, viewUsers)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	u, err := a.loadUser(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, u, ok := a.targetUser(w, r, viewUsers)
+	if !ok {
 		return
 	}
 	f, locked, err := a.svc.LoginFailure(r.Context(), rl.Name, realms.UserFailureKey(u.ID))
@@ -35,14 +29,8 @@ func (a *API) bruteForceStatus(w http.ResponseWriter, r *http.Request) {
 
 // clearBruteForce is DELETE …/attack-detection/brute-force/users/{id}.
 func (a *API) clearBruteForce(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, manageUsers)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	u, err := a.loadUser(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, u, ok := a.targetUser(w, r, manageUsers)
+	if !ok {
 		return
 	}
 	if err := a.svc.ClearLoginFailure(r.Context(), rl.Name, realms.UserFailureKey(u.ID)); err != nil {

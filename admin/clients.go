@@ -238,14 +238,8 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getClient(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, viewClients)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	c, err := a.loadClient(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, c, ok := a.targetClient(w, r, viewClients)
+	if !ok {
 		return
 	}
 	secret, rotated, err := a.reveal(r, rl, c)
@@ -257,14 +251,8 @@ func (a *API) getClient(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, manageClient)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	c, err := a.loadClient(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, c, ok := a.targetClient(w, r, manageClient)
+	if !ok {
 		return
 	}
 	var rep clientRep
@@ -304,14 +292,8 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, manageClient)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	c, err := a.loadClient(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, c, ok := a.targetClient(w, r, manageClient)
+	if !ok {
 		return
 	}
 	if c.ClientID == realms.RealmManagementClientID {
@@ -332,14 +314,8 @@ type credentialRep struct {
 }
 
 func (a *API) getClientSecret(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, viewClients)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	c, err := a.loadClient(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, c, ok := a.targetClient(w, r, viewClients)
+	if !ok {
 		return
 	}
 	secret, err := a.svc.ClientSecret(r.Context(), rl.Name, c.ID)
@@ -351,14 +327,8 @@ func (a *API) getClientSecret(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) regenerateClientSecret(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, manageClient)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	c, err := a.loadClient(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, c, ok := a.targetClient(w, r, manageClient)
+	if !ok {
 		return
 	}
 	if c.PublicClient {
@@ -375,14 +345,8 @@ func (a *API) regenerateClientSecret(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getRotatedSecret(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, viewClients)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	c, err := a.loadClient(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, c, ok := a.targetClient(w, r, viewClients)
+	if !ok {
 		return
 	}
 	if c.Rotated == nil || !c.Rotated.ExpiresAt.After(a.svc.Now()) {
@@ -398,14 +362,8 @@ func (a *API) getRotatedSecret(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deleteRotatedSecret(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, manageClient)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	c, err := a.loadClient(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, c, ok := a.targetClient(w, r, manageClient)
+	if !ok {
 		return
 	}
 	if err := a.svc.InvalidateRotatedSecret(r.Context(), rl.Name, c.ID); err != nil {
@@ -417,14 +375,8 @@ func (a *API) deleteRotatedSecret(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) serviceAccountUser(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, viewClients)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	c, err := a.loadClient(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, c, ok := a.targetClient(w, r, viewClients)
+	if !ok {
 		return
 	}
 	if !c.ServiceAccountsEnabled {

@@ -385,3 +385,30 @@ func (m *stringMap) UnmarshalJSON(b []byte) error {
 }
 
 var reflectStringMap = reflect.TypeOf(map[string]string{})
+
+// targetClient resolves {realm} with right and the client {id} in it,
+// writing the error itself when either fails.
+func (a *API) targetClient(w http.ResponseWriter, r *http.Request, right string) (store.Realm, store.Client, bool) {
+	rl, err := a.targetRealm(r, right)
+	if err == nil {
+		var c store.Client
+		if c, err = a.loadClient(r, rl); err == nil {
+			return rl, c, true
+		}
+	}
+	a.writeError(w, r, err)
+	return store.Realm{}, store.Client{}, false
+}
+
+// targetUser is targetClient for the user {id}.
+func (a *API) targetUser(w http.ResponseWriter, r *http.Request, right string) (store.Realm, store.User, bool) {
+	rl, err := a.targetRealm(r, right)
+	if err == nil {
+		var u store.User
+		if u, err = a.loadUser(r, rl); err == nil {
+			return rl, u, true
+		}
+	}
+	a.writeError(w, r, err)
+	return store.Realm{}, store.User{}, false
+}

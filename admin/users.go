@@ -204,28 +204,16 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, viewUsers)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	u, err := a.loadUser(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	_, u, ok := a.targetUser(w, r, viewUsers)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, toUserRep(u))
 }
 
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, manageUsers)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	u, err := a.loadUser(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, u, ok := a.targetUser(w, r, manageUsers)
+	if !ok {
 		return
 	}
 	var rep userRep
@@ -261,14 +249,8 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, manageUsers)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	u, err := a.loadUser(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, u, ok := a.targetUser(w, r, manageUsers)
+	if !ok {
 		return
 	}
 	if u.ServiceAccountClientID != "" {
@@ -284,14 +266,8 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, manageUsers)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	u, err := a.loadUser(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, u, ok := a.targetUser(w, r, manageUsers)
+	if !ok {
 		return
 	}
 	var pw passwordRep
@@ -317,14 +293,8 @@ func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) {
 
 // credentials lists a user's credentials without their secrets.
 func (a *API) credentials(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, viewUsers)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	u, err := a.loadUser(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	_, u, ok := a.targetUser(w, r, viewUsers)
+	if !ok {
 		return
 	}
 	type credRep struct {
@@ -347,19 +317,13 @@ func (a *API) credentials(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deleteCredential(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, manageUsers)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	u, err := a.loadUser(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
+	rl, u, ok := a.targetUser(w, r, manageUsers)
+	if !ok {
 		return
 	}
 	cid := mux.Vars(r)["cid"]
 	found := false
-	_, err = a.svc.UpdateUser(r.Context(), rl.Name, u.ID, func(x *store.User) error {
+	_, err := a.svc.UpdateUser(r.Context(), rl.Name, u.ID, func(x *store.User) error {
 		found = false
 		kept := x.Credentials[:0:0]
 		for _, c := range x.Credentials {

@@ -55,3 +55,34 @@ func remoteIP(r *http.Request) string {
 	}
 	return host
 }
+
+// clientForm is the common front of introspection, revocation and logout:
+// parse the form, authenticate the client and refuse duplicated parameters,
+// writing the error itself. mapAuth, when set, rewords client-authentication
+// failures (introspection answers them in its own terms).
+func (s *Server) clientForm(w http.ResponseWriter, r *http.Request, rp *realmProvider, mapAuth func(*fosite.RFC6749Error) *fosite.RFC6749Error) (form, store.Client, bool) {
+	f, ferr := parseForm(w, r)
+	if ferr != nil {
+		writeOAuthError(w, ferr)
+		return form{}, store.Client{}, false
+	}
+	c, cerr := s.authenticateClient(r.Context(), rp, r, f)
+	if cerr != nil {
+		if mapAuth != nil {
+			cerr = mapAuth(cerr)
+		}
+		writeOAuthError(w, cerr)
+		return form{}, store.Client{}, false
+	}
+	if f.dup != "" {
+		writeOAuthError(w, errDuplicatedParameter)
+		return form{}, store.Client{}, false
+	}
+	return f, c, true
+}
+
+// badHint reports an RFC 7009/7662 token_type_hint we do not know.
+func badHint(f form) bool {
+	h := f.get("token_type_hint")
+	return h != "" && h != "access_token" && h != "refresh_token"
+}

@@ -3,6 +3,8 @@ package oidc
 import (
 	"errors"
 	"net/http"
+
+	"github.com/ory/fosite"
 )
 
 // Keycloak's introspection caller errors.
@@ -19,27 +21,18 @@ var inactive = map[string]bool{"active": false}
 // the realm may ask; anything that is not a currently valid token of this
 // realm is {"active":false}.
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmProvider) {
-	f, ferr := parseForm(w, r)
-	if ferr != nil {
-		writeOAuthError(w, ferr)
+	f, c, ok := s.clientForm(w, r, rp, func(e *fosite.RFC6749Error) *fosite.RFC6749Error {
+		if e.CodeField >= 500 {
+			return e
+		}
+		return errIntrospectAuth
+	})
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	c, cerr := s.authenticateClient(ctx, rp, r, f)
-	if cerr != nil {
-		if cerr.CodeField >= 500 {
-			writeOAuthError(w, cerr)
-		} else {
-			writeOAuthError(w, errIntrospectAuth)
-		}
-		return
-	}
 	if c.PublicClient || c.BearerOnly {
 		writeOAuthError(w, errIntrospectPublic)
-		return
-	}
-	if f.dup != "" {
-		writeOAuthError(w, errDuplicatedParameter)
 		return
 	}
 	token := f.get("token")
@@ -47,8 +40,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmPro
 		writeOAuthError(w, errIntrospectNoToken)
 		return
 	}
-	hint := f.get("token_type_hint")
-	if hint != "" && hint != "access_token" && hint != "refresh_token" {
+	if badHint(f) {
 		writeOAuthError(w, errUnsupportedHintType)
 		return
 	}

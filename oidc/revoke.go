@@ -18,28 +18,17 @@ var (
 // until it expires. Unknown or invalid tokens are answered 200, as RFC 7009
 // requires, with Keycloak's invalid_token body.
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rp *realmProvider) {
-	f, ferr := parseForm(w, r)
-	if ferr != nil {
-		writeOAuthError(w, ferr)
+	f, c, ok := s.clientForm(w, r, rp, nil)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	c, cerr := s.authenticateClient(ctx, rp, r, f)
-	if cerr != nil {
-		writeOAuthError(w, cerr)
-		return
-	}
-	if f.dup != "" {
-		writeOAuthError(w, errDuplicatedParameter)
-		return
-	}
 	token := f.get("token")
 	if token == "" {
 		writeOAuthError(w, errRevokeNoToken)
 		return
 	}
-	hint := f.get("token_type_hint")
-	if hint != "" && hint != "access_token" && hint != "refresh_token" {
+	if badHint(f) {
 		writeOAuthError(w, errUnsupportedHintType)
 		return
 	}
@@ -93,21 +82,11 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rp *realmProvide
 // logout is P/logout. The back-channel form (POST with client
 // authentication and refresh_token) ends that session and answers 204.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, rp *realmProvider) {
-	f, ferr := parseForm(w, r)
-	if ferr != nil {
-		writeOAuthError(w, ferr)
+	f, c, ok := s.clientForm(w, r, rp, nil)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	c, cerr := s.authenticateClient(ctx, rp, r, f)
-	if cerr != nil {
-		writeOAuthError(w, cerr)
-		return
-	}
-	if f.dup != "" {
-		writeOAuthError(w, errDuplicatedParameter)
-		return
-	}
 	token := f.get("refresh_token")
 	if token == "" {
 		writeOAuthError(w, errNoRefreshToken)
