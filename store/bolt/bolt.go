@@ -170,6 +170,29 @@ func writeErr(err error) error {
 func (s *Store) update(fn func(tx *bbolt.Tx) error) error { return writeErr(s.db.Update(fn)) }
 func (s *Store) batch(fn func(tx *bbolt.Tx) error) error  { return writeErr(s.db.Batch(fn)) }
 
+// viewRealm, updateRealm and batchRealm run fn in a read, write or batched
+// write transaction with realm realmID's bucket; an unknown realm is
+// store.ErrNotFound. batchRealm's fn may run more than once (db.Batch).
+func (s *Store) viewRealm(realmID string, fn func(*bbolt.Tx, *bbolt.Bucket) error) error {
+	return s.db.View(func(tx *bbolt.Tx) error { return withRealm(tx, realmID, fn) })
+}
+
+func (s *Store) updateRealm(realmID string, fn func(*bbolt.Tx, *bbolt.Bucket) error) error {
+	return s.update(func(tx *bbolt.Tx) error { return withRealm(tx, realmID, fn) })
+}
+
+func (s *Store) batchRealm(realmID string, fn func(*bbolt.Tx, *bbolt.Bucket) error) error {
+	return s.batch(func(tx *bbolt.Tx) error { return withRealm(tx, realmID, fn) })
+}
+
+func withRealm(tx *bbolt.Tx, realmID string, fn func(*bbolt.Tx, *bbolt.Bucket) error) error {
+	rb, err := realmBucket(tx, realmID)
+	if err != nil {
+		return err
+	}
+	return fn(tx, rb)
+}
+
 // realmBucket returns realm id's bucket or store.ErrNotFound.
 func realmBucket(tx *bbolt.Tx, id string) (*bbolt.Bucket, error) {
 	b := tx.Bucket([]byte("realm/" + id))

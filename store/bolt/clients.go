@@ -13,11 +13,7 @@ func (s *Store) CreateClient(ctx context.Context, realmID string, c store.Client
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		clients, byCID := sub(rb, bClients), sub(rb, bClientsByCID)
 		if byCID.Get([]byte(c.ClientID)) != nil {
 			return &store.ConflictError{Kind: "client", Field: "clientId", Value: c.ClientID}
@@ -34,11 +30,7 @@ func (s *Store) CreateClient(ctx context.Context, realmID string, c store.Client
 
 func (s *Store) GetClient(_ context.Context, realmID, id string) (store.Client, error) {
 	var c store.Client
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		return getJSON(sub(rb, bClients), id, &c)
 	})
 	return c, err
@@ -46,11 +38,7 @@ func (s *Store) GetClient(_ context.Context, realmID, id string) (store.Client, 
 
 func (s *Store) GetClientByClientID(_ context.Context, realmID, clientID string) (store.Client, error) {
 	var c store.Client
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		id := sub(rb, bClientsByCID).Get([]byte(clientID))
 		if id == nil {
 			return store.ErrNotFound
@@ -62,11 +50,7 @@ func (s *Store) GetClientByClientID(_ context.Context, realmID, clientID string)
 
 func (s *Store) ListClients(_ context.Context, realmID string, q store.ClientQuery) ([]store.Client, error) {
 	var out []store.Client
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		clients := sub(rb, bClients)
 		pg := newPager(q.Page)
 		needle := strings.ToLower(q.ClientID)
@@ -102,11 +86,7 @@ func (s *Store) UpdateClient(ctx context.Context, realmID, id string, fn func(*s
 		return store.Client{}, err
 	}
 	var out store.Client
-	err := s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		clients, byCID := sub(rb, bClients), sub(rb, bClientsByCID)
 		var c store.Client
 		if err := getJSON(clients, id, &c); err != nil {
@@ -138,11 +118,7 @@ func (s *Store) DeleteClient(ctx context.Context, realmID, id string) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		clients := sub(rb, bClients)
 		var c store.Client
 		if err := getJSON(clients, id, &c); err != nil {

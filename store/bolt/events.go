@@ -24,11 +24,7 @@ func (s *Store) AppendAdminEvent(ctx context.Context, realmID string, e store.Ad
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.batch(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		// Realms created before the audit log existed lack the bucket.
 		b, err := rb.CreateBucketIfNotExists(bAdminEvents)
 		if err != nil {
@@ -44,11 +40,7 @@ func (s *Store) AppendAdminEvent(ctx context.Context, realmID string, e store.Ad
 
 func (s *Store) ListAdminEvents(_ context.Context, realmID string, q store.Page) ([]store.AdminEvent, error) {
 	var out []store.AdminEvent
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		b := rb.Bucket(bAdminEvents)
 		if b == nil {
 			return nil

@@ -12,11 +12,7 @@ var bFailures = []byte("login_failures")
 
 func (s *Store) GetLoginFailure(_ context.Context, realmID, key string) (store.LoginFailure, error) {
 	var f store.LoginFailure
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		b := rb.Bucket(bFailures)
 		if b == nil {
 			return store.ErrNotFound
@@ -31,11 +27,7 @@ func (s *Store) UpdateLoginFailure(ctx context.Context, realmID, key string, fn 
 		return store.LoginFailure{}, err
 	}
 	var out store.LoginFailure
-	err := s.batch(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		b, err := subOrCreate(rb, bFailures)
 		if err != nil {
 			return err
@@ -60,11 +52,7 @@ func (s *Store) DeleteLoginFailure(ctx context.Context, realmID, key string) err
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.batch(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		b := rb.Bucket(bFailures)
 		if b == nil || b.Get([]byte(key)) == nil {
 			return store.ErrNotFound

@@ -2,6 +2,8 @@ package bolt
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sort"
 
 	bbolt "go.etcd.io/bbolt"
@@ -13,11 +15,7 @@ func (s *Store) CreateKey(ctx context.Context, realmID string, k store.SigningKe
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		keys := sub(rb, bKeys)
 		if keys.Get([]byte(k.KID)) != nil {
 			return &store.ConflictError{Kind: "key", Field: "kid", Value: k.KID}
@@ -28,15 +26,11 @@ func (s *Store) CreateKey(ctx context.Context, realmID string, k store.SigningKe
 
 func (s *Store) ListKeys(_ context.Context, realmID string) ([]store.SigningKey, error) {
 	var out []store.SigningKey
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
-		return sub(rb, bKeys).ForEach(func(k, _ []byte) error {
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		return sub(rb, bKeys).ForEach(func(k, v []byte) error {
 			var key store.SigningKey
-			if err := getJSON(sub(rb, bKeys), string(k), &key); err != nil {
-				return err
+			if err := json.Unmarshal(v, &key); err != nil {
+				return fmt.Errorf("corrupt row %q: %w", k, err)
 			}
 			out = append(out, key)
 			return nil
@@ -51,11 +45,7 @@ func (s *Store) UpdateKey(ctx context.Context, realmID, kid string, fn func(*sto
 		return store.SigningKey{}, err
 	}
 	var out store.SigningKey
-	err := s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		keys := sub(rb, bKeys)
 		var k store.SigningKey
 		if err := getJSON(keys, kid, &k); err != nil {

@@ -34,11 +34,7 @@ func (s *Store) CreateIdentityProvider(ctx context.Context, realmID string, p st
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		b, err := subOrCreate(rb, bIDPs)
 		if err != nil {
 			return err
@@ -52,11 +48,7 @@ func (s *Store) CreateIdentityProvider(ctx context.Context, realmID string, p st
 
 func (s *Store) GetIdentityProvider(_ context.Context, realmID, alias string) (store.IdentityProvider, error) {
 	var p store.IdentityProvider
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		b := rb.Bucket(bIDPs)
 		if b == nil {
 			return store.ErrNotFound
@@ -68,11 +60,7 @@ func (s *Store) GetIdentityProvider(_ context.Context, realmID, alias string) (s
 
 func (s *Store) ListIdentityProviders(_ context.Context, realmID string) ([]store.IdentityProvider, error) {
 	var out []store.IdentityProvider
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		b := rb.Bucket(bIDPs)
 		if b == nil {
 			return nil
@@ -94,11 +82,7 @@ func (s *Store) UpdateIdentityProvider(ctx context.Context, realmID, alias strin
 		return store.IdentityProvider{}, err
 	}
 	var out store.IdentityProvider
-	err := s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		b := rb.Bucket(bIDPs)
 		if b == nil {
 			return store.ErrNotFound
@@ -121,11 +105,7 @@ func (s *Store) DeleteIdentityProvider(ctx context.Context, realmID, alias strin
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		b := rb.Bucket(bIDPs)
 		if b == nil || b.Get([]byte(alias)) == nil {
 			return store.ErrNotFound
@@ -260,11 +240,7 @@ func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.Kno
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.batch(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		if limit.Max > 0 {
 			mine, err := knoxOf(rb, bKnoxByUser, t.Username)
 			if err != nil {
@@ -295,11 +271,7 @@ func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.Kno
 
 func (s *Store) GetKnoxToken(_ context.Context, realmID, id string) (store.KnoxToken, error) {
 	var t store.KnoxToken
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		b := rb.Bucket(bKnox)
 		if b == nil {
 			return store.ErrNotFound
@@ -314,11 +286,7 @@ func (s *Store) UpdateKnoxToken(ctx context.Context, realmID, id string, fn func
 		return store.KnoxToken{}, err
 	}
 	var out store.KnoxToken
-	err := s.batch(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		b := rb.Bucket(bKnox)
 		if b == nil {
 			return store.ErrNotFound
@@ -344,22 +312,15 @@ func (s *Store) DeleteKnoxToken(ctx context.Context, realmID, id string) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.batch(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		return deleteKnoxTx(tx, rb, realmID, id)
 	})
 }
 
 func (s *Store) ListKnoxTokens(_ context.Context, realmID string, q store.KnoxTokenQuery) ([]store.KnoxToken, error) {
 	var out []store.KnoxToken
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(_ *bbolt.Tx, rb *bbolt.Bucket) error {
+		var err error
 		switch {
 		case q.Username != "":
 			out, err = knoxOf(rb, bKnoxByUser, q.Username)

@@ -14,11 +14,7 @@ func (s *Store) CreateRole(ctx context.Context, realmID string, r store.Role) er
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		roles, byName := sub(rb, bRoles), sub(rb, bRolesByName)
 		if byName.Get(roleKey(r)) != nil {
 			return &store.ConflictError{Kind: "role", Field: "name", Value: r.Name}
@@ -35,11 +31,7 @@ func (s *Store) CreateRole(ctx context.Context, realmID string, r store.Role) er
 
 func (s *Store) GetRole(_ context.Context, realmID, id string) (store.Role, error) {
 	var r store.Role
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		return getJSON(sub(rb, bRoles), id, &r)
 	})
 	return r, err
@@ -47,11 +39,7 @@ func (s *Store) GetRole(_ context.Context, realmID, id string) (store.Role, erro
 
 func (s *Store) GetRoleByName(_ context.Context, realmID, clientID, name string) (store.Role, error) {
 	var r store.Role
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		id := sub(rb, bRolesByName).Get(idx(clientID, name))
 		if id == nil {
 			return store.ErrNotFound
@@ -63,11 +51,7 @@ func (s *Store) GetRoleByName(_ context.Context, realmID, clientID, name string)
 
 func (s *Store) ListRoles(_ context.Context, realmID, clientID string, q store.Page) ([]store.Role, error) {
 	var out []store.Role
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		roles := sub(rb, bRoles)
 		prefix := idx(clientID, "")
 		pg := newPager(q)
@@ -92,11 +76,7 @@ func (s *Store) UpdateRole(ctx context.Context, realmID, id string, fn func(*sto
 		return store.Role{}, err
 	}
 	var out store.Role
-	err := s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		roles, byName := sub(rb, bRoles), sub(rb, bRolesByName)
 		var r store.Role
 		if err := getJSON(roles, id, &r); err != nil {
@@ -128,11 +108,7 @@ func (s *Store) DeleteRole(ctx context.Context, realmID, id string) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		roles := sub(rb, bRoles)
 		var r store.Role
 		if err := getJSON(roles, id, &r); err != nil {

@@ -71,11 +71,7 @@ func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Se
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.batch(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		// Overwriting a session or token would orphan its index rows (and
 		// an old expiry row would end the new session early).
 		if sub(rb, bSessions).Get([]byte(sess.ID)) != nil {
@@ -103,11 +99,7 @@ func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Se
 
 func (s *Store) GetSession(_ context.Context, realmID, id string) (store.Session, error) {
 	var sess store.Session
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		return getJSON(sub(rb, bSessions), id, &sess)
 	})
 	return sess, err
@@ -115,11 +107,7 @@ func (s *Store) GetSession(_ context.Context, realmID, id string) (store.Session
 
 func (s *Store) GetRefreshToken(_ context.Context, realmID, hash string) (store.RefreshToken, error) {
 	var rt store.RefreshToken
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		return getJSON(sub(rb, bRT), hash, &rt)
 	})
 	return rt, err
@@ -188,11 +176,7 @@ func (s *Store) DeleteSession(ctx context.Context, realmID, id string) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.batch(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		if sub(rb, bSessions).Get([]byte(id)) == nil {
 			return store.ErrNotFound
 		}
@@ -202,11 +186,7 @@ func (s *Store) DeleteSession(ctx context.Context, realmID, id string) error {
 
 func (s *Store) ListSessions(_ context.Context, realmID string, q store.SessionQuery) ([]store.Session, error) {
 	var out []store.Session
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		index, owner := sub(rb, bSessByUser), q.UserID
 		if owner == "" {
 			index, owner = sub(rb, bSessByClient), q.ClientID
@@ -233,11 +213,7 @@ func (s *Store) RevokeAccessToken(ctx context.Context, realmID, jti string, exp 
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.batch(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		revoked := sub(rb, bRevokedJTI)
 		// A jti has one expiry row: keep the later expiry, so a second
 		// revocation with an earlier exp cannot make the janitor forget the
@@ -262,11 +238,7 @@ func (s *Store) RevokeAccessToken(ctx context.Context, realmID, jti string, exp 
 
 func (s *Store) IsAccessTokenRevoked(_ context.Context, realmID, jti string) (bool, error) {
 	var revoked bool
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		revoked = sub(rb, bRevokedJTI).Get([]byte(jti)) != nil
 		return nil
 	})

@@ -59,11 +59,7 @@ func (s *Store) CreateUser(ctx context.Context, realmID string, u store.User) er
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		users := sub(rb, bUsers)
 		if users.Get([]byte(u.ID)) != nil {
 			return &store.ConflictError{Kind: "user", Field: "id", Value: u.ID}
@@ -80,11 +76,7 @@ func (s *Store) CreateUser(ctx context.Context, realmID string, u store.User) er
 
 func (s *Store) getUserBy(realmID string, index []byte, key string) (store.User, error) {
 	var u store.User
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		id := key
 		if index != nil {
 			raw := sub(rb, index).Get([]byte(lower(key)))
@@ -145,11 +137,7 @@ func userMatches(u store.User, q store.UserQuery) bool {
 // scanUsers calls fn for every user matching q in username order until fn
 // returns false.
 func (s *Store) scanUsers(realmID string, q store.UserQuery, fn func(store.User) bool) error {
-	return s.db.View(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		users := sub(rb, bUsers)
 		if q.Exact && (q.Username != "" || q.Email != "") {
 			// An exact username or email is one index lookup, not a scan;
@@ -208,11 +196,7 @@ func (s *Store) UpdateUser(ctx context.Context, realmID, id string, fn func(*sto
 		return store.User{}, err
 	}
 	var out store.User
-	err := s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	err := s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		users := sub(rb, bUsers)
 		var u store.User
 		if err := getJSON(users, id, &u); err != nil {
@@ -239,11 +223,7 @@ func (s *Store) DeleteUser(ctx context.Context, realmID, id string) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.update(func(tx *bbolt.Tx) error {
-		rb, err := realmBucket(tx, realmID)
-		if err != nil {
-			return err
-		}
+	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		return deleteUserTx(tx, rb, realmID, id)
 	})
 }
