@@ -20,19 +20,21 @@ import (
 func UserFailureKey(userID string) string       { return "user:" + userID }
 func ClientFailureKey(clientUUID string) string { return "client:" + clientUUID }
 
-// locked reports whether logins for key are refused at now.
-func (s *Service) locked(ctx context.Context, r store.Realm, key string, now time.Time) (bool, error) {
+// failureState reports whether logins for key are refused at now, and
+// whether a failure record exists (so a success knows whether it has
+// anything to clear without reading the record again).
+func (s *Service) failureState(ctx context.Context, r store.Realm, key string, now time.Time) (locked, recorded bool, err error) {
 	if !r.BruteForce.Protected {
-		return false, nil
+		return false, false, nil
 	}
 	f, err := s.store.GetLoginFailure(ctx, r.ID, key)
 	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+		return false, false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	return f.Permanent || now.Before(f.NotBefore), nil
+	return f.Permanent || now.Before(f.NotBefore), true, nil
 }
 
 // recordFailure counts a failed login and sets the wait it earns.
@@ -70,14 +72,10 @@ func (s *Service) recordFailure(ctx context.Context, r store.Realm, key, ip stri
 	return err
 }
 
-// recordSuccess clears the failure count after a successful login.
-func (s *Service) recordSuccess(ctx context.Context, r store.Realm, key string) {
-	if !r.BruteForce.Protected {
-		return
-	}
-	// Read first: most logins have no record, and a read costs no commit.
-	// A failed delete only leaves a stale count behind.
-	if _, err := s.store.GetLoginFailure(ctx, r.ID, key); err == nil {
+// recordSuccess clears the failure count after a successful login, when
+// failureState found one. A failed delete only leaves a stale count behind.
+func (s *Service) recordSuccess(ctx context.Context, r store.Realm, key string, recorded bool) {
+	if recorded {
 		_ = s.store.DeleteLoginFailure(ctx, r.ID, key)
 	}
 }

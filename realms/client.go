@@ -215,9 +215,11 @@ func (s *Service) AuthenticateClient(ctx context.Context, r store.Realm, clientI
 	}
 	now := s.now()
 	key := ClientFailureKey(c.ID)
-	if locked, err := s.locked(ctx, r, key, now); err != nil {
+	locked, recorded, err := s.failureState(ctx, r, key, now)
+	if err != nil {
 		return store.Client{}, err
-	} else if locked {
+	}
+	if locked {
 		return c, ErrClientSecret
 	}
 	// Both compares always run so the answer takes the same time whichever
@@ -230,7 +232,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, r store.Realm, clientI
 		}
 		return c, ErrClientSecret
 	}
-	s.recordSuccess(ctx, r, key)
+	s.recordSuccess(ctx, r, key, recorded)
 	return c, nil
 }
 

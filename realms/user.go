@@ -137,9 +137,11 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 	}
 	now := s.now()
 	key := UserFailureKey(u.ID)
-	if locked, err := s.locked(ctx, r, key, now); err != nil {
+	locked, recorded, err := s.failureState(ctx, r, key, now)
+	if err != nil {
 		return store.User{}, err
-	} else if locked {
+	}
+	if locked {
 		s.hashing(func() { DummyVerify(password) })
 		return store.User{}, ErrUserNotFound
 	}
@@ -165,7 +167,7 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 		}
 		return store.User{}, ErrBadPassword
 	}
-	s.recordSuccess(ctx, r, key)
+	s.recordSuccess(ctx, r, key, recorded)
 	if !u.Enabled {
 		return store.User{}, ErrUserDisabled
 	}
