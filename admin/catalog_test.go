@@ -16,9 +16,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-
-	"github.com/gatehouse/gatehouse/realms"
-	"github.com/gatehouse/gatehouse/store"
 )
 
 // catalogRow is one entry of testdata/badinput/catalog.json.
@@ -181,6 +178,4 @@ func TestBadInputCatalog(t *testing.T) {
 			}
 		})
 	}
-	_ = realms.ValidRealmName
-	_ = store.DefaultMax
 }

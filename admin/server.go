@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -230,7 +229,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			a.writeError(w, r, err)
 			return
 		}
-		c := &caller{token: at, rights: map[string]bool{}, ip: clientIP(r)}
+		c := &caller{token: at, rights: map[string]bool{}, ip: oidc.RemoteIP(r)}
 		for _, name := range roles.Client[realms.RealmManagementClientID] {
 			c.rights[name] = true
 		}
@@ -252,14 +251,6 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 // oidcInfo feeds the access log with the admin's realm and client.
 func oidcInfo(r *http.Request, at *oidc.AccessToken) {
 	oidc.SetLogFields(r.Context(), at.Realm.Name, at.Client.ClientID)
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // targetRealm loads {realm} and checks the caller's right in it. A caller

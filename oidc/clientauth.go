@@ -30,7 +30,7 @@ func (s *Server) authenticateClient(ctx context.Context, rp *realmProvider, r *h
 		return store.Client{}, errMissingClientID
 	}
 	infoOf(ctx).client = id
-	c, err := rp.svc.AuthenticateClient(ctx, rp.realm, id, secret, remoteIP(r))
+	c, err := rp.svc.AuthenticateClient(ctx, rp.realm, id, secret, RemoteIP(r))
 	switch {
 	case errors.Is(err, realms.ErrClientNotFound):
 		return store.Client{}, errInvalidClient
@@ -47,8 +47,8 @@ func (s *Server) authenticateClient(ctx context.Context, rp *realmProvider, r *h
 	return c, nil
 }
 
-// remoteIP is the caller's address, recorded with login failures.
-func remoteIP(r *http.Request) string {
+// RemoteIP is the caller's address, recorded with login failures.
+func RemoteIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

@@ -220,7 +220,7 @@ func (s *Server) authenticateGateway(r *http.Request, g *gateway) error {
 		}
 		return s.setPrincipal(ctx, g, t.username)
 	}
-	u, err := g.rp.svc.AuthenticateUser(ctx, g.rp.realm, user, pass, remoteIP(r))
+	u, err := g.rp.svc.AuthenticateUser(ctx, g.rp.realm, user, pass, RemoteIP(r))
 	switch {
 	case errors.Is(err, realms.ErrUserNotFound), errors.Is(err, realms.ErrBadPassword),
 		errors.Is(err, realms.ErrUserDisabled), errors.Is(err, realms.ErrUserNotSetUp):

@@ -42,7 +42,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rp *realmProvider
 	}
 	ctx = withAuthenticatedClient(ctx, c)
 	sess := newSession(s.issuer(r, rp.realm.Name), c)
-	sess.ip = remoteIP(r)
+	sess.ip = RemoteIP(r)
 	sess.exchange.verify = func(ctx context.Context, token, subjectIssuer string) (*trustedToken, error) {
 		return s.verifyTrusted(ctx, r, rp, token, subjectIssuer)
 	}

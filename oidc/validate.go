@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -163,26 +162,14 @@ func (s *Server) VerifyAccessToken(ctx context.Context, token string) (*AccessTo
 
 // issuerRealm reads the realm name from an unverified token's iss.
 func issuerRealm(token string) (string, bool) {
-	if len(token) > maxTokenBytes {
+	m, ok := unverifiedClaims(token)
+	if !ok {
 		return "", false
 	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return "", false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return "", false
-	}
-	var c struct {
-		Iss string `json:"iss"`
-	}
-	if json.Unmarshal(payload, &c) != nil {
-		return "", false
-	}
-	i := strings.LastIndex(c.Iss, "/realms/")
+	iss := claimString(m, "iss")
+	i := strings.LastIndex(iss, "/realms/")
 	if i < 0 {
 		return "", false
 	}
-	return c.Iss[i+len("/realms/"):], true
+	return iss[i+len("/realms/"):], true
 }

@@ -176,7 +176,6 @@ func (s *Service) UpdateRealm(ctx context.Context, name string, fn func(*store.R
 	if err != nil {
 		return store.Realm{}, err
 	}
-	var newKey *store.SigningKey
 	updated, err := s.store.UpdateRealm(ctx, st.Realm.ID, func(r *store.Realm) error {
 		if err := fn(r); err != nil {
 			return err
@@ -193,8 +192,7 @@ func (s *Service) UpdateRealm(ctx context.Context, name string, fn func(*store.R
 		if err != nil {
 			return updated, err
 		}
-		newKey = &k
-		if err := s.rotateKeyTo(ctx, updated.ID, *newKey); err != nil {
+		if err := s.rotateKeyTo(ctx, updated.ID, k); err != nil {
 			return updated, err
 		}
 	}
