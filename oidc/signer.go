@@ -130,14 +130,14 @@ func (s *Signer) Validate(ctx context.Context, token string) (string, error) {
 // go-jose v4 (algorithm allow-list, kid lookup) before fosite's parser sees
 // the token.
 func (s *Signer) Decode(_ context.Context, token string) (*fositejwt.Token, error) {
-	if _, kid, err := s.Verify(token); err != nil {
+	_, kid, err := s.Verify(token)
+	if err != nil {
 		return nil, err
-	} else {
-		key, _ := s.keys.Verifier(kid)
-		return fositejwt.ParseWithClaims(token, fositejwt.MapClaims{}, func(*fositejwt.Token) (any, error) {
-			return key.Key, nil
-		})
 	}
+	key, _ := s.keys.Verifier(kid)
+	return fositejwt.ParseWithClaims(token, fositejwt.MapClaims{}, func(*fositejwt.Token) (any, error) {
+		return key.Key, nil
+	})
 }
 
 // GetSignature implements fosite's jwt.Signer.
