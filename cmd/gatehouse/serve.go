@@ -35,6 +35,7 @@ type serveConfig struct {
 	AdminPassword    string
 	MasterKey        string
 	JanitorInterval  time.Duration
+	DebugAddr        string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -50,6 +51,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&c.JanitorInterval, "janitor-interval", time.Minute, "how often expired tokens and sessions are deleted")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this separate address, e.g. 127.0.0.1:6060 (off by default; never expose it)")
 	// Secrets come from the environment only, never the command line (which
 	// other local users can read).
 	c.AdminUser = os.Getenv("GATEHOUSE_ADMIN_USER")
@@ -190,6 +192,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String()+cfg.HTTPRelativePath,
 		"data", cfg.Data, "startup", time.Since(start))
+
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopDebug()
+	}
 
 	janitorCtx, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
