@@ -35,7 +35,7 @@ type cacheEntry[T any] struct {
 }
 
 // genCache caches per-realm values until the realm's write generation moves.
-// It only holds bounded populations (clients and their service accounts),
+// It only holds bounded populations (clients, their service accounts, roles),
 // never per-user data that could grow with millions of users.
 type genCache[T any] struct{ m sync.Map }
 

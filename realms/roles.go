@@ -107,7 +107,11 @@ func (s *Service) resolveRoles(ctx context.Context, realmID string, u store.User
 				continue
 			}
 			seen[id] = true
-			r, err := s.store.GetRole(ctx, realmID, id)
+			// Roles are a bounded population per realm (like clients), so
+			// caching them spares every user token one store read per role.
+			r, err := getCached(s, &s.roles, realmID, id, func() (store.Role, error) {
+				return s.store.GetRole(ctx, realmID, id)
+			})
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
@@ -133,7 +137,9 @@ func (s *Service) resolveRoles(ctx context.Context, realmID string, u store.User
 		}
 		cid, ok := clientIDs[r.ClientID]
 		if !ok {
-			c, err := s.store.GetClient(ctx, realmID, r.ClientID)
+			c, err := getCached(s, &s.clientsByID, realmID, r.ClientID, func() (store.Client, error) {
+				return s.store.GetClient(ctx, realmID, r.ClientID)
+			})
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}

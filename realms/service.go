@@ -38,6 +38,8 @@ type Service struct {
 	clients         genCache[store.Client]
 	serviceAccounts genCache[store.User]
 	saRoles         genCache[EffectiveRoles]
+	roles           genCache[store.Role]
+	clientsByID     genCache[store.Client]
 }
 
 // RealmState is an immutable snapshot of a realm and its key ring. A new
