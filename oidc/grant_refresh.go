@@ -19,7 +19,7 @@ import (
 // in the new access token.
 type refreshGrant struct{ grantHandler }
 
-// maxOpaqueTokenBytes bounds refresh tokens we look up; ours are 43 bytes.
+// maxOpaqueTokenBytes bounds refresh tokens we look up; ours are 54 bytes.
 const maxOpaqueTokenBytes = 512
 
 func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.AccessRequester) error {

@@ -2,6 +2,10 @@ package oidc_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"net/url"
 	"slices"
 	"sync"
@@ -166,5 +170,43 @@ func TestRefreshRereadsUser(t *testing.T) {
 	}
 	if r3 := refresh(r.str("refresh_token")); r3.status != 400 || r3.str("error") != "invalid_grant" {
 		t.Errorf("deleted user: %d %s", r3.status, r3.raw)
+	}
+}
+
+// Refresh tokens issued before their keys gained a time-ordered prefix (32
+// random bytes, stored under the bare hex SHA-256) keep working after an
+// upgrade, and the token they rotate to is of the new kind.
+func TestRefreshLegacyTokenStillRotates(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var secret [32]byte
+	if _, err := rand.Read(secret[:]); err != nil {
+		t.Fatal(err)
+	}
+	legacy := base64.RawURLEncoding.EncodeToString(secret[:])
+	sum := sha256.Sum256([]byte(legacy))
+	now := time.Now()
+	sess := store.Session{ID: "legacy-session", ClientID: e.app.ID, UserID: e.alice.ID,
+		AuthTime: now, LastRefresh: now, ExpiresAt: now.Add(time.Hour)}
+	rt := store.RefreshToken{Hash: hex.EncodeToString(sum[:]), SessionID: sess.ID, ClientID: e.app.ID,
+		UserID: e.alice.ID, IssuedAt: now, ExpiresAt: now.Add(30 * time.Minute)}
+	realm, err := e.svc.Realm(ctx, e.realm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateSession(ctx, realm.Realm.ID, sess, rt); err != nil {
+		t.Fatal(err)
+	}
+	r := e.post("token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {legacy}}, "app", e.secret)
+	if r.status != 200 {
+		t.Fatalf("legacy refresh token: %d %s", r.status, r.raw)
+	}
+	next := r.str("refresh_token")
+	if len(next) != 54 {
+		t.Fatalf("rotated token %q: want the 54-character time-ordered kind", next)
+	}
+	r = e.post("token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {next}}, "app", e.secret)
+	if r.status != 200 {
+		t.Fatalf("rotated token: %d %s", r.status, r.raw)
 	}
 }

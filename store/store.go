@@ -113,7 +113,9 @@ type Store interface {
 	//     otherwise the whole session and all its tokens are deleted durably
 	//     and ErrTokenReused is returned.
 	RotateRefreshToken(ctx context.Context, realmID, oldHash string, next RefreshToken, p RotationPolicy, now time.Time) (RefreshToken, error)
-	// DeleteSession ends a session: the session and all its refresh tokens.
+	// DeleteSession ends a session: the session and all its refresh tokens
+	// (GetRefreshToken and RotateRefreshToken answer ErrNotFound for them at
+	// once; a backend may remove their rows later, when they expire).
 	DeleteSession(ctx context.Context, realmID, id string) error
 	// ListSessions returns the sessions of a user or of a client (either filter
 	// may be empty, not both).

@@ -398,6 +398,29 @@ func TestDeleteExpiredAfterRealmDeletion(t *testing.T) {
 	}
 }
 
+// Ending a session kills its refresh tokens at once; their rows, which no
+// index ties to the session any more, go when they expire.
+func TestEndedSessionTokensExpireWithTheJanitor(t *testing.T) {
+	s := newStore(t)
+	seed(t, s)
+	exp := time.Now().Add(time.Minute)
+	rt := session(t, s, "s1", exp)
+	next := store.RefreshToken{Hash: "s1-1", ClientID: "c1", UserID: "u1", ExpiresAt: exp}
+	must(t, errOf(s.RotateRefreshToken(ctx, "r1", rt.Hash, next, store.RotationPolicy{}, time.Now())))
+	must(t, s.DeleteSession(ctx, "r1", "s1"))
+	for _, h := range []string{rt.Hash, next.Hash} {
+		if _, err := s.GetRefreshToken(ctx, "r1", h); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("token %s of an ended session: %v, want ErrNotFound", h, err)
+		}
+	}
+	if n, err := s.DeleteExpired(ctx, exp.Add(time.Second), 100); err != nil || n != 2 {
+		t.Fatalf("DeleteExpired = %d, %v (want the 2 token rows)", n, err)
+	}
+	if n, err := s.DeleteExpired(ctx, exp.Add(time.Second), 100); err != nil || n != 0 {
+		t.Fatalf("second DeleteExpired = %d, %v", n, err)
+	}
+}
+
 // Writes to a closed store, batched or not, wrap store.ErrUnavailable.
 func TestClosedStoreIsUnavailable(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
