@@ -57,12 +57,23 @@ func errInvalidScope(scope string) *fosite.RFC6749Error {
 // writeJSON writes v as JSON with no-store caching, as every protocol answer
 // carries tokens or token metadata.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(`{"error":"server_error","error_description":"unencodable response"}`)
+		status = http.StatusInternalServerError
+	}
+	writeJSONBytes(w, status, append(b, '\n'))
+}
+
+// writeJSONBytes writes an already encoded JSON body with the headers every
+// protocol response carries.
+func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Content-Type"] = []string{"application/json"}
+	h["Cache-Control"] = []string{"no-store"}
+	h["Pragma"] = []string{"no-cache"}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(body)
 }
 
 // writeOAuthError writes {"error","error_description"}.

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -68,12 +69,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmPro
 			s.inactiveOrError(w, rp, err)
 			return
 		}
-		out := at.raw
-		out["active"] = true
-		out["client_id"] = at.claims.Azp
-		out["username"] = at.user.Username
-		out["token_type"] = "Bearer"
-		writeJSON(w, http.StatusOK, out)
+		writeIntrospection(w, at)
 		return
 	}
 	rt, sess, err := rp.activeRefreshToken(ctx, token)
@@ -120,4 +116,25 @@ func looksLikeJWT(t string) bool {
 		}
 	}
 	return n == 2
+}
+
+// writeIntrospection answers for an active access token: its claims (the
+// cached rendering) with active, client_id, username and token_type.
+func writeIntrospection(w http.ResponseWriter, at *activeAccessToken) {
+	b := make([]byte, 0, 96+len(at.introspection))
+	b = append(b, `{"active":true,"client_id":`...)
+	b = appendJSONString(b, at.claims.Azp)
+	b = append(b, `,"token_type":"Bearer","username":`...)
+	b = appendJSONString(b, at.user.Username)
+	if len(at.introspection) > 0 {
+		b = append(b, ',')
+		b = append(b, at.introspection...)
+	}
+	b = append(b, "}\n"...)
+	writeJSONBytes(w, http.StatusOK, b)
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
 }

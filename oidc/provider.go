@@ -23,10 +23,12 @@ type realmProvider struct {
 	signer *Signer
 	minter *minter
 	oauth2 *fosite.Fosite
+	// verified is shared by every realm's providers (see tokencache.go).
+	verified *verifiedTokens
 }
 
-func newRealmProvider(svc *realms.Service, st *realms.RealmState) *realmProvider {
-	rp := &realmProvider{state: st, realm: st.Realm, svc: svc, now: svc.Now, signer: NewSigner(st.Keys)}
+func newRealmProvider(svc *realms.Service, st *realms.RealmState, verified *verifiedTokens) *realmProvider {
+	rp := &realmProvider{state: st, realm: st.Realm, svc: svc, now: svc.Now, signer: NewSigner(st.Keys), verified: verified}
 	rp.minter = &minter{svc: svc, realm: st.Realm, signer: rp.signer}
 
 	// A fresh Config per realm: fosite de-duplicates handlers by Go type, so
@@ -63,13 +65,14 @@ var grantTypesSupported = []string{grantPassword, grantClientCredentials, grantR
 // providers caches one realmProvider per realm, rebuilt whenever the
 // realm service hands out a new realm snapshot.
 type providers struct {
-	svc *realms.Service
-	mu  sync.RWMutex
-	m   map[string]*realmProvider
+	svc      *realms.Service
+	mu       sync.RWMutex
+	m        map[string]*realmProvider
+	verified *verifiedTokens
 }
 
 func newProviders(svc *realms.Service) *providers {
-	p := &providers{svc: svc, m: map[string]*realmProvider{}}
+	p := &providers{svc: svc, m: map[string]*realmProvider{}, verified: newVerifiedTokens(defaultVerifiedTokens)}
 	svc.OnRealmChange(func(name string) {
 		p.mu.Lock()
 		delete(p.m, name)
@@ -87,7 +90,7 @@ func (p *providers) get(st *realms.RealmState) *realmProvider {
 	if rp != nil && rp.state == st {
 		return rp
 	}
-	rp = newRealmProvider(p.svc, st)
+	rp = newRealmProvider(p.svc, st, p.verified)
 	p.mu.Lock()
 	p.m[name] = rp
 	p.mu.Unlock()

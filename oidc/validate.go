@@ -19,10 +19,12 @@ var errInactive = errors.New("token is not active")
 // activeAccessToken is a verified, currently valid access token of a realm.
 type activeAccessToken struct {
 	claims accessClaims
-	// raw keeps every claim for introspection, which echoes them.
-	raw    map[string]any
-	user   store.User
-	client store.Client
+	// raw keeps every claim (read-only: it is shared by the cache).
+	raw map[string]any
+	// introspection is raw rendered for RFC 7662 (see verifiedAccess).
+	introspection []byte
+	user          store.User
+	client        store.Client
 }
 
 // validateAccessToken verifies an access token issued by this realm: our
@@ -30,28 +32,26 @@ type activeAccessToken struct {
 // realm, not expired, not revoked, issued after the realm's and user's
 // not-before, its session still alive, and its user and client still present
 // and enabled.
+//
+// What the signed token itself says is verified once and cached (see
+// tokencache.go); the state that can change under it (revocation, session,
+// user, client) is checked on every call, the user and client through the
+// realm's write generation.
 func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) (*activeAccessToken, error) {
-	payload, _, err := rp.signer.Verify(token)
-	if err != nil {
-		return nil, errInactive
+	v := rp.verified.get(token)
+	if v == nil || v.rp != rp {
+		var err error
+		if v, err = rp.verifyAccessToken(token); err != nil {
+			return nil, err
+		}
 	}
-	var t activeAccessToken
-	if err := json.Unmarshal(payload, &t.claims); err != nil {
-		return nil, errInactive
-	}
-	if err := json.Unmarshal(payload, &t.raw); err != nil {
-		return nil, errInactive
-	}
-	c := &t.claims
+	c := &v.claims
 	now := rp.now()
-	if c.Typ != "Bearer" || !strings.HasSuffix(c.Iss, "/realms/"+rp.realm.Name) || c.Sub == "" || c.Jti == "" {
-		return nil, errInactive
-	}
 	if !time.Unix(c.Exp, 0).After(now) || c.Iat < rp.realm.NotBefore {
 		return nil, errInactive
 	}
 	// Gatehouse never emits nbf, but a token that carries one is honoured.
-	if nbf, ok := claimTime(t.raw, "nbf"); ok && nbf.After(now.Add(clockSkew)) {
+	if !v.nbf.IsZero() && v.nbf.After(now.Add(clockSkew)) {
 		return nil, errInactive
 	}
 	st := rp.svc.Store()
@@ -72,23 +72,56 @@ func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) 
 			return nil, errInactive
 		}
 	}
-	if t.user, err = st.GetUser(ctx, rp.realm.ID, c.Sub); errors.Is(err, store.ErrNotFound) {
-		return nil, errInactive
-	} else if err != nil {
-		return nil, err
+	if gen := rp.svc.DataGeneration(rp.realm.ID); !v.hasState || v.gen != gen {
+		// Read the generation first: a write racing with these reads
+		// only costs another read next time, never a stale entry.
+		fresh := *v
+		fresh.hasState, fresh.gen = true, gen
+		var err error
+		if fresh.user, err = st.GetUser(ctx, rp.realm.ID, c.Sub); errors.Is(err, store.ErrNotFound) {
+			return nil, errInactive
+		} else if err != nil {
+			return nil, err
+		}
+		if fresh.client, err = st.GetClientByClientID(ctx, rp.realm.ID, c.Azp); errors.Is(err, store.ErrNotFound) {
+			return nil, errInactive
+		} else if err != nil {
+			return nil, err
+		}
+		v = &fresh
+		rp.verified.put(token, v, now)
 	}
-	if !t.user.Enabled || (t.user.NotBefore > 0 && c.Iat < t.user.NotBefore) {
+	if !v.user.Enabled || (v.user.NotBefore > 0 && c.Iat < v.user.NotBefore) || !v.client.Enabled {
 		return nil, errInactive
 	}
-	if t.client, err = st.GetClientByClientID(ctx, rp.realm.ID, c.Azp); errors.Is(err, store.ErrNotFound) {
+	return &activeAccessToken{claims: v.claims, raw: v.raw, introspection: v.introspection, user: v.user, client: v.client}, nil
+}
+
+// verifyAccessToken checks what cannot change during a token's life: its
+// signature by one of this realm snapshot's keys and its fixed claims.
+func (rp *realmProvider) verifyAccessToken(token string) (*verifiedAccess, error) {
+	payload, _, err := rp.signer.Verify(token)
+	if err != nil {
 		return nil, errInactive
-	} else if err != nil {
-		return nil, err
 	}
-	if !t.client.Enabled {
+	v := &verifiedAccess{rp: rp}
+	if err := json.Unmarshal(payload, &v.claims); err != nil {
 		return nil, errInactive
 	}
-	return &t, nil
+	if err := json.Unmarshal(payload, &v.raw); err != nil {
+		return nil, errInactive
+	}
+	c := &v.claims
+	if c.Typ != "Bearer" || !strings.HasSuffix(c.Iss, "/realms/"+rp.realm.Name) || c.Sub == "" || c.Jti == "" {
+		return nil, errInactive
+	}
+	if nbf, ok := claimTime(v.raw, "nbf"); ok {
+		v.nbf = nbf
+	}
+	if v.introspection, err = introspectionMembers(v.raw); err != nil {
+		return nil, errInactive
+	}
+	return v, nil
 }
 
 // refreshTokenState looks up an opaque refresh token and reports whether it

@@ -1,0 +1,99 @@
+package oidc
+
+import (
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// verifiedAccess is what verifying an access token's signature and decoding
+// its payload established; none of it can change until the token expires.
+// Entries are immutable: a refresh of the user and client state replaces the
+// entry, so readers never race with writers.
+type verifiedAccess struct {
+	// rp is the realm snapshot (keys included) that verified the token: a
+	// realm or key change builds a new provider, and its lookups miss.
+	rp     *realmProvider
+	claims accessClaims
+	raw    map[string]any // every claim; read-only
+	nbf    time.Time      // zero when the token has no nbf
+	// introspection is the RFC 7662 body's claim members, rendered once:
+	// the raw claims less the four introspection sets per request.
+	introspection []byte
+
+	// user and client as of realm write generation gen (valid when
+	// hasState), so an unchanged realm needs no user or client read.
+	hasState bool
+	gen      uint64
+	user     store.User
+	client   store.Client
+}
+
+// verifiedTokens caches verified access tokens by their compact form until
+// they expire, server-wide and bounded, so introspection, userinfo and
+// bearer-authenticated admin calls pay the signature check and the JSON
+// decoding once per token rather than once per request (pprof: 61% of an
+// ES256 introspection). Revocation, session, user and client state is still
+// checked on every request.
+type verifiedTokens struct {
+	mu  sync.RWMutex
+	m   map[string]*verifiedAccess
+	max int
+}
+
+// defaultVerifiedTokens bounds the cache: a few KiB per token, so at most
+// a few tens of MiB however many distinct tokens arrive.
+const defaultVerifiedTokens = 8192
+
+func newVerifiedTokens(max int) *verifiedTokens {
+	return &verifiedTokens{m: map[string]*verifiedAccess{}, max: max}
+}
+
+func (c *verifiedTokens) get(token string) *verifiedAccess {
+	c.mu.RLock()
+	e := c.m[token]
+	c.mu.RUnlock()
+	return e
+}
+
+// put stores e; when full it first drops expired entries and then, if
+// still full, an arbitrary half (Go's map order is random), which bounds
+// memory without bookkeeping on the read path.
+func (c *verifiedTokens) put(token string, e *verifiedAccess, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[token]; !ok && len(c.m) >= c.max {
+		for k, v := range c.m {
+			if v.claims.Exp <= now.Unix() {
+				delete(c.m, k)
+			}
+		}
+		for k := range c.m {
+			if len(c.m) < c.max/2 {
+				break
+			}
+			delete(c.m, k)
+		}
+	}
+	c.m[token] = e
+}
+
+// introspectionMembers renders raw's members other than the ones
+// introspection sets itself, as JSON object members without the braces.
+func introspectionMembers(raw map[string]any) ([]byte, error) {
+	rest := make(map[string]any, len(raw))
+	for k, v := range raw {
+		switch k {
+		case "active", "client_id", "username", "token_type":
+		default:
+			rest[k] = v
+		}
+	}
+	b, err := json.Marshal(rest)
+	if err != nil {
+		return nil, err
+	}
+	return b[1 : len(b)-1], nil
+}
