@@ -1,6 +1,9 @@
 package realms
 
 import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -221,5 +224,35 @@ func TestOpenSigningKeyChecksPublishedKey(t *testing.T) {
 	// A wrong master key is reported as an unseal failure.
 	if _, err := OpenSigningKey(k, newTestSealer(t, 6)); !errors.Is(err, ErrUnseal) {
 		t.Errorf("wrong master key: %v", err)
+	}
+}
+
+// An RSA key opened from the store signs as cheaply as a freshly generated
+// one: without crypto/rsa's cached precomputation every signature would
+// rebuild and re-validate the key, several times the allocations.
+func TestOpenedRSAKeySignsWithoutRebuildingTheKey(t *testing.T) {
+	s := newTestSealer(t, 1)
+	k, err := GenerateSigningKey("RS256", s, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, err := OpenSigningKey(k, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte("payload"))
+	allocs := func(key *rsa.PrivateKey) float64 {
+		return testing.AllocsPerRun(5, func() {
+			if _, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest[:]); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if got, want := allocs(opened.Key.(*rsa.PrivateKey)), allocs(fresh); got > want+2 {
+		t.Fatalf("signing with the opened key: %.0f allocations, a generated key needs %.0f", got, want)
 	}
 }
