@@ -72,7 +72,7 @@ type providers struct {
 }
 
 func newProviders(svc *realms.Service) *providers {
-	p := &providers{svc: svc, m: map[string]*realmProvider{}, verified: newVerifiedTokens(defaultVerifiedTokens)}
+	p := &providers{svc: svc, m: map[string]*realmProvider{}, verified: newVerifiedTokens(defaultVerifiedTokens, svc.Now)}
 	svc.OnRealmChange(func(name string) {
 		p.mu.Lock()
 		delete(p.m, name)

@@ -2,9 +2,9 @@ package oidc
 
 import (
 	"encoding/json"
-	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/bounded"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -37,47 +37,14 @@ type verifiedAccess struct {
 // decoding once per token rather than once per request (pprof: 61% of an
 // ES256 introspection). Revocation, session, user and client state is still
 // checked on every request.
-type verifiedTokens struct {
-	mu  sync.RWMutex
-	m   map[string]*verifiedAccess
-	max int
-}
+type verifiedTokens = bounded.Map[string, *verifiedAccess]
 
 // defaultVerifiedTokens bounds the cache: a few KiB per token, so at most
 // a few tens of MiB however many distinct tokens arrive.
 const defaultVerifiedTokens = 8192
 
-func newVerifiedTokens(max int) *verifiedTokens {
-	return &verifiedTokens{m: map[string]*verifiedAccess{}, max: max}
-}
-
-func (c *verifiedTokens) get(token string) *verifiedAccess {
-	c.mu.RLock()
-	e := c.m[token]
-	c.mu.RUnlock()
-	return e
-}
-
-// put stores e; when full it first drops expired entries and then, if
-// still full, an arbitrary half (Go's map order is random), which bounds
-// memory without bookkeeping on the read path.
-func (c *verifiedTokens) put(token string, e *verifiedAccess, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.m[token]; !ok && len(c.m) >= c.max {
-		for k, v := range c.m {
-			if v.claims.Exp <= now.Unix() {
-				delete(c.m, k)
-			}
-		}
-		for k := range c.m {
-			if len(c.m) < c.max/2 {
-				break
-			}
-			delete(c.m, k)
-		}
-	}
-	c.m[token] = e
+func newVerifiedTokens(limit int, now func() time.Time) *verifiedTokens {
+	return bounded.New[string](limit, func(v *verifiedAccess) bool { return v.claims.Exp <= now().Unix() })
 }
 
 // introspectionMembers renders raw's members other than the ones

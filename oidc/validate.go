@@ -38,8 +38,8 @@ type activeAccessToken struct {
 // user, client) is checked on every call, the user and client through the
 // realm's write generation.
 func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) (*activeAccessToken, error) {
-	v := rp.verified.get(token)
-	if v == nil || v.rp != rp {
+	v, ok := rp.verified.Get(token)
+	if !ok || v.rp != rp {
 		var err error
 		if v, err = rp.verifyAccessToken(token); err != nil {
 			return nil, err
@@ -89,7 +89,7 @@ func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) 
 			return nil, err
 		}
 		v = &fresh
-		rp.verified.put(token, v, now)
+		rp.verified.Put(token, v)
 	}
 	if !v.user.Enabled || (v.user.NotBefore > 0 && c.Iat < v.user.NotBefore) || !v.client.Enabled {
 		return nil, errInactive
