@@ -63,7 +63,7 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	if nb := h.rp.realm.NotBefore; nb > 0 && rt.IssuedAt.Unix() < nb {
 		return errStaleToken
 	}
-	u, err := st.GetUser(ctx, realmID, rt.UserID)
+	u, err := h.rp.svc.TokenUser(ctx, realmID, rt.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		return errSessionNotActive
 	}

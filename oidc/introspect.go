@@ -85,7 +85,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmPro
 	if rc, err := rp.svc.Store().GetClient(ctx, rp.realm.ID, rt.ClientID); err == nil {
 		out["client_id"], out["azp"] = rc.ClientID, rc.ClientID
 	}
-	if u, err := rp.svc.Store().GetUser(ctx, rp.realm.ID, rt.UserID); err == nil {
+	if u, err := rp.svc.TokenUser(ctx, rp.realm.ID, rt.UserID); err == nil {
 		if !u.Enabled {
 			writeJSON(w, http.StatusOK, inactive)
 			return

@@ -78,7 +78,7 @@ func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) 
 		fresh := *v
 		fresh.hasState, fresh.gen = true, gen
 		var err error
-		if fresh.user, err = st.GetUser(ctx, rp.realm.ID, c.Sub); errors.Is(err, store.ErrNotFound) {
+		if fresh.user, err = rp.svc.TokenUser(ctx, rp.realm.ID, c.Sub); errors.Is(err, store.ErrNotFound) {
 			return nil, errInactive
 		} else if err != nil {
 			return nil, err

@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/store/bolt"
 )
 
-func benchService(b *testing.B) (*Service, store.Realm, string) {
+func benchService(b testing.TB) (*Service, store.Realm, string) {
 	b.Helper()
 	st, err := bolt.Open(filepath.Join(b.TempDir(), "g.db"), bolt.Options{})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/bounded"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -40,6 +41,9 @@ type Service struct {
 	saRoles         genCache[EffectiveRoles]
 	roles           genCache[store.Role]
 	clientsByID     genCache[store.Client]
+	// users is bounded: unlike clients and roles, a realm may hold
+	// millions of them.
+	users *bounded.Map[string, cachedUser]
 }
 
 // RealmState is an immutable snapshot of a realm and its key ring. A new
@@ -55,8 +59,10 @@ func NewService(st store.Store, sealer *Sealer, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, sealer: sealer, now: now, byName: map[string]*RealmState{},
+	s := &Service{store: st, sealer: sealer, now: now, byName: map[string]*RealmState{},
 		hashSlots: make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}
+	s.users = bounded.New[string](userCacheSize, func(u cachedUser) bool { return u.gen != s.DataGeneration(u.realmID) })
+	return s
 }
 
 // Store returns the underlying store for read paths that need no rules.
