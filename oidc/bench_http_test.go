@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -29,4 +30,38 @@ func BenchmarkTokenEndpointClientCredentials(b *testing.B) {
 			}
 		})
 	}
+}
+
+// The refresh grant under concurrent rotations (32 chains sharing batched
+// commits, as the load generator's c=32), minus the network: a signature,
+// the token and session reads and a share of one durable commit.
+func BenchmarkTokenEndpointRefresh(b *testing.B) {
+	e := newEnv(&testing.T{}, withAlgorithm("ES256"))
+	h := e.srv.Config.Handler
+	post := func(form url.Values) (*httptest.ResponseRecorder, map[string]any) {
+		req := httptest.NewRequest(http.MethodPost, "/realms/demo/protocol/openid-connect/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("app", e.secret)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var m map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &m)
+		return rec, m
+	}
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		rec, m := post(url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {alicePassword}})
+		if rec.Code != 200 {
+			b.Errorf("login: %d %s", rec.Code, rec.Body)
+			return
+		}
+		for pb.Next() {
+			rt, _ := m["refresh_token"].(string)
+			if rec, m = post(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}); rec.Code != 200 {
+				b.Errorf("refresh: %d %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
 }
