@@ -118,6 +118,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, writeErr(err)
 	}
+	releaseMapping(db, path)
 	return &Store{db: db, path: path}, nil
 }
 
