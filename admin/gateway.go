@@ -60,12 +60,7 @@ func (a *API) createIDP(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	p := rep.record()
-	if err := realms.ValidateIdentityProvider(&p); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	err = a.svc.Store().CreateIdentityProvider(r.Context(), rl.ID, p)
+	p, err := a.svc.CreateIdentityProvider(r.Context(), rl.Name, rep.record())
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
 		a.writeError(w, r, conflict("Identity Provider "+p.Alias+" already exists"))
@@ -112,7 +107,7 @@ func (a *API) updateIDP(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, badRequest("alias cannot be changed"))
 		return
 	}
-	updated, err := a.svc.Store().UpdateIdentityProvider(r.Context(), rl.ID, alias, func(p *store.IdentityProvider) error {
+	updated, err := a.svc.UpdateIdentityProvider(r.Context(), rl.Name, alias, func(p *store.IdentityProvider) error {
 		if rep.DisplayName != "" {
 			p.DisplayName = rep.DisplayName
 		}
@@ -125,7 +120,7 @@ func (a *API) updateIDP(w http.ResponseWriter, r *http.Request) {
 		if rep.Config != nil {
 			p.Config = rep.Config
 		}
-		return realms.ValidateIdentityProvider(p)
+		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		err = notFound("identity provider")
@@ -145,7 +140,7 @@ func (a *API) deleteIDP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	alias := mux.Vars(r)["alias"]
-	err = a.svc.Store().DeleteIdentityProvider(r.Context(), rl.ID, alias)
+	err = a.svc.DeleteIdentityProvider(r.Context(), rl.Name, alias)
 	if errors.Is(err, store.ErrNotFound) {
 		err = notFound("identity provider")
 	}

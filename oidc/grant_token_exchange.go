@@ -88,7 +88,7 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 	}
 	issuer := form.Get("subject_issuer")
 	if issuer != "" {
-		if _, err := h.rp.svc.Store().GetIdentityProvider(ctx, h.rp.realm.ID, issuer); err != nil {
+		if _, err := h.rp.svc.IdentityProvider(ctx, h.rp.realm.ID, issuer); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return errUnknownSubjectIssuer
 			}

@@ -41,14 +41,7 @@ func (e *env) putTopology(t store.Topology) {
 
 func (e *env) addIDP(realm string, p store.IdentityProvider) {
 	e.t.Helper()
-	if err := realms.ValidateIdentityProvider(&p); err != nil {
-		e.t.Fatal(err)
-	}
-	st, err := e.svc.Realm(context.Background(), realm)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if err := e.store.CreateIdentityProvider(context.Background(), st.Realm.ID, p); err != nil {
+	if _, err := e.svc.CreateIdentityProvider(context.Background(), realm, p); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -382,6 +375,30 @@ func TestKnoxBearerTopology(t *testing.T) {
 	}
 	if r := e.knox(http.MethodPost, e.gateway("cdptkn", "token"), "", "", cpToken, ""); r.status != 401 {
 		t.Errorf("token of an ended control-plane session still exchanged: %d", r.status)
+	}
+	// The trusted-issuer list is cached, yet follows every change at once.
+	carol := ext.token(t, "carol", time.Minute)
+	for _, step := range []struct {
+		name   string
+		change func() error
+		want   int
+	}{
+		{"disabled", func() error {
+			_, err := e.svc.UpdateIdentityProvider(ctx, "demo", "ext", func(p *store.IdentityProvider) error { p.Enabled = false; return nil })
+			return err
+		}, 401},
+		{"enabled again", func() error {
+			_, err := e.svc.UpdateIdentityProvider(ctx, "demo", "ext", func(p *store.IdentityProvider) error { p.Enabled = true; return nil })
+			return err
+		}, 200},
+		{"deleted", func() error { return e.svc.DeleteIdentityProvider(ctx, "demo", "ext") }, 401},
+	} {
+		if err := step.change(); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.knox(http.MethodGet, e.gateway("cdptkn", "token"), "", "", carol, ""); r.status != step.want {
+			t.Errorf("external issuer %s: %d, want %d", step.name, r.status, step.want)
+		}
 	}
 }
 

@@ -111,7 +111,7 @@ func (s *Server) verifyTrusted(ctx context.Context, r *http.Request, rp *realmPr
 	if subjectIssuer == "" && strings.HasSuffix(iss, "/realms/"+rp.realm.Name) {
 		return s.verifyLocal(ctx, rp, token)
 	}
-	idps, err := rp.svc.Store().ListIdentityProviders(ctx, rp.realm.ID)
+	idps, err := rp.svc.IdentityProviders(ctx, rp.realm.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// generations counts, per realm ID, the service's writes to clients, users
-// and roles. Protocol caches (a client's record, a service account and its
+// generations counts, per realm ID, the service's writes to clients, users,
+// roles and identity providers. Protocol caches (a client's record, a service account and its
 // resolved roles) remember the generation they were filled at and are
 // dropped when it moves, so a change made through the service is visible to
 // the very next request. Writes must therefore go through the Service.

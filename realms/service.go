@@ -41,6 +41,7 @@ type Service struct {
 	saRoles         genCache[EffectiveRoles]
 	roles           genCache[store.Role]
 	clientsByID     genCache[store.Client]
+	idps            genCache[[]store.IdentityProvider]
 	// users is bounded: unlike clients and roles, a realm may hold
 	// millions of them.
 	users *bounded.Map[string, cachedUser]
