@@ -217,6 +217,28 @@ func getJSON(b *bbolt.Bucket, key string, v any) error {
 	return nil
 }
 
+// Some sub-buckets (identity providers, Knox tokens, login failures) are
+// created on first write, so realms from older versions may lack them: a
+// missing sub-bucket reads as a missing row.
+
+// getIn decodes row key of rb's sub-bucket name into v, or ErrNotFound.
+func getIn(rb *bbolt.Bucket, name []byte, key string, v any) error {
+	b := rb.Bucket(name)
+	if b == nil {
+		return store.ErrNotFound
+	}
+	return getJSON(b, key, v)
+}
+
+// deleteIn deletes row key of rb's sub-bucket name, or ErrNotFound.
+func deleteIn(rb *bbolt.Bucket, name []byte, key string) error {
+	b := rb.Bucket(name)
+	if b == nil || b.Get([]byte(key)) == nil {
+		return store.ErrNotFound
+	}
+	return b.Delete([]byte(key))
+}
+
 func putJSON(b *bbolt.Bucket, key string, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {

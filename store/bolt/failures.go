@@ -13,11 +13,7 @@ var bFailures = []byte("login_failures")
 func (s *Store) GetLoginFailure(_ context.Context, realmID, key string) (store.LoginFailure, error) {
 	var f store.LoginFailure
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b := rb.Bucket(bFailures)
-		if b == nil {
-			return store.ErrNotFound
-		}
-		return getJSON(b, key, &f)
+		return getIn(rb, bFailures, key, &f)
 	})
 	return f, err
 }
@@ -53,10 +49,6 @@ func (s *Store) DeleteLoginFailure(ctx context.Context, realmID, key string) err
 		return err
 	}
 	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b := rb.Bucket(bFailures)
-		if b == nil || b.Get([]byte(key)) == nil {
-			return store.ErrNotFound
-		}
-		return b.Delete([]byte(key))
+		return deleteIn(rb, bFailures, key)
 	})
 }

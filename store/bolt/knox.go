@@ -49,11 +49,7 @@ func (s *Store) CreateIdentityProvider(ctx context.Context, realmID string, p st
 func (s *Store) GetIdentityProvider(_ context.Context, realmID, alias string) (store.IdentityProvider, error) {
 	var p store.IdentityProvider
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b := rb.Bucket(bIDPs)
-		if b == nil {
-			return store.ErrNotFound
-		}
-		return getJSON(b, alias, &p)
+		return getIn(rb, bIDPs, alias, &p)
 	})
 	return p, err
 }
@@ -106,11 +102,7 @@ func (s *Store) DeleteIdentityProvider(ctx context.Context, realmID, alias strin
 		return err
 	}
 	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b := rb.Bucket(bIDPs)
-		if b == nil || b.Get([]byte(alias)) == nil {
-			return store.ErrNotFound
-		}
-		return b.Delete([]byte(alias))
+		return deleteIn(rb, bIDPs, alias)
 	})
 }
 
@@ -272,11 +264,7 @@ func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.Kno
 func (s *Store) GetKnoxToken(_ context.Context, realmID, id string) (store.KnoxToken, error) {
 	var t store.KnoxToken
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b := rb.Bucket(bKnox)
-		if b == nil {
-			return store.ErrNotFound
-		}
-		return getJSON(b, id, &t)
+		return getIn(rb, bKnox, id, &t)
 	})
 	return t, err
 }
