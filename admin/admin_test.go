@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"encoding/base64"
 	"net/url"
 	"slices"
 	"strings"
@@ -217,7 +218,7 @@ func payload(t *testing.T, jwt string) string {
 	if len(parts) != 3 {
 		t.Fatalf("not a JWT")
 	}
-	b, err := decodeSeg(parts[1])
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -131,6 +132,6 @@ func do(t *testing.T, req *http.Request) (int, map[string]any) {
 	}
 	defer res.Body.Close()
 	var m map[string]any
-	_ = jsonDecode(res, &m)
+	_ = json.NewDecoder(res.Body).Decode(&m)
 	return res.StatusCode, m
 }
