@@ -44,12 +44,13 @@ soak:
 
 # Standard performance matrix: micro-benchmarks of the hot paths, then the
 # load generator against a fresh server per signature algorithm (each
-# workload at concurrency 1, 8, 32 and 128). Record results in BENCHMARKS.md.
+# workload at concurrency 1, 8, 32, 128 and 256). Record results in
+# BENCHMARKS.md.
 BENCH_DURATION ?= 5s
 bench: build
 	$(GO) build -o bin/gatehouse-bench ./cmd/gatehouse-bench
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./oidc ./realms ./store/bolt
-	./bin/gatehouse-bench -d $(BENCH_DURATION) -c 1,8,32,128 -markdown
+	./bin/gatehouse-bench -d $(BENCH_DURATION) -c 1,8,32,128,256 -markdown
 
 clean:
 	rm -rf bin
