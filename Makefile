@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 
 # Fuzz targets (package:Target); `make fuzz` runs each for FUZZTIME, `make
 # test` for a few seconds each.
-FUZZ_TARGETS := ./oidc:FuzzParseForm ./oidc:FuzzBasicAuth ./oidc:FuzzForeignJWT ./admin:FuzzAdminJSON ./realms:FuzzParseISODuration
+FUZZ_TARGETS := ./oidc:FuzzParseForm ./oidc:FuzzBasicAuth ./oidc:FuzzForeignJWT ./admin:FuzzAdminJSON ./realms:FuzzParseISODuration ./store/bolt:FuzzHotRows
 FUZZTIME ?= 60s
 
 build:

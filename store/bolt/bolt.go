@@ -206,12 +206,31 @@ func realmBucket(tx *bbolt.Tx, id string) (*bbolt.Bucket, error) {
 // sub returns a sub-bucket of a realm bucket (always present).
 func sub(rb *bbolt.Bucket, name []byte) *bbolt.Bucket { return rb.Bucket(name) }
 
-func getJSON(b *bbolt.Bucket, key string, v any) error {
+// getRow decodes row key of b into v: JSON, or the binary form of the hot
+// rows (codec.go).
+func getRow(b *bbolt.Bucket, key string, v any) error {
 	raw := b.Get([]byte(key))
 	if raw == nil {
 		return store.ErrNotFound
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
+	var err error
+	switch x := v.(type) {
+	case *store.Session:
+		if len(raw) > 0 && raw[0] == tagSession {
+			err = parseSession(raw, x)
+			break
+		}
+		err = json.Unmarshal(raw, v)
+	case *store.RefreshToken:
+		if len(raw) > 0 && raw[0] == tagRefreshToken {
+			err = parseRefreshToken(raw, x)
+			break
+		}
+		err = json.Unmarshal(raw, v)
+	default:
+		err = json.Unmarshal(raw, v)
+	}
+	if err != nil {
 		return fmt.Errorf("corrupt row %q: %w", key, err)
 	}
 	return nil
@@ -227,7 +246,7 @@ func getIn(rb *bbolt.Bucket, name []byte, key string, v any) error {
 	if b == nil {
 		return store.ErrNotFound
 	}
-	return getJSON(b, key, v)
+	return getRow(b, key, v)
 }
 
 // deleteIn deletes row key of rb's sub-bucket name, or ErrNotFound.
@@ -239,10 +258,20 @@ func deleteIn(rb *bbolt.Bucket, name []byte, key string) error {
 	return b.Delete([]byte(key))
 }
 
-func putJSON(b *bbolt.Bucket, key string, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
+// putRow stores v under key: sessions and refresh tokens in their binary
+// form (codec.go), everything else as JSON.
+func putRow(b *bbolt.Bucket, key string, v any) error {
+	var raw []byte
+	switch x := v.(type) {
+	case store.Session:
+		raw = appendSession(make([]byte, 0, 192), x)
+	case store.RefreshToken:
+		raw = appendRefreshToken(make([]byte, 0, 256), x)
+	default:
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return err
+		}
 	}
 	return b.Put([]byte(key), raw)
 }

@@ -24,14 +24,14 @@ func (s *Store) CreateClient(ctx context.Context, realmID string, c store.Client
 		if err := byCID.Put([]byte(c.ClientID), []byte(c.ID)); err != nil {
 			return err
 		}
-		return putJSON(clients, c.ID, c)
+		return putRow(clients, c.ID, c)
 	})
 }
 
 func (s *Store) GetClient(_ context.Context, realmID, id string) (store.Client, error) {
 	var c store.Client
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		return getJSON(sub(rb, bClients), id, &c)
+		return getRow(sub(rb, bClients), id, &c)
 	})
 	return c, err
 }
@@ -43,7 +43,7 @@ func (s *Store) GetClientByClientID(_ context.Context, realmID, clientID string)
 		if id == nil {
 			return store.ErrNotFound
 		}
-		return getJSON(sub(rb, bClients), string(id), &c)
+		return getRow(sub(rb, bClients), string(id), &c)
 	})
 	return c, err
 }
@@ -71,7 +71,7 @@ func (s *Store) ListClients(_ context.Context, realmID string, q store.ClientQue
 				continue
 			}
 			var cl store.Client
-			if err := getJSON(clients, string(id), &cl); err != nil {
+			if err := getRow(clients, string(id), &cl); err != nil {
 				return err
 			}
 			out = append(out, cl)
@@ -89,7 +89,7 @@ func (s *Store) UpdateClient(ctx context.Context, realmID, id string, fn func(*s
 	err := s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		clients, byCID := sub(rb, bClients), sub(rb, bClientsByCID)
 		var c store.Client
-		if err := getJSON(clients, id, &c); err != nil {
+		if err := getRow(clients, id, &c); err != nil {
 			return err
 		}
 		old := c.ClientID
@@ -109,7 +109,7 @@ func (s *Store) UpdateClient(ctx context.Context, realmID, id string, fn func(*s
 			}
 		}
 		out = c
-		return putJSON(clients, id, c)
+		return putRow(clients, id, c)
 	})
 	return out, err
 }
@@ -121,7 +121,7 @@ func (s *Store) DeleteClient(ctx context.Context, realmID, id string) error {
 	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		clients := sub(rb, bClients)
 		var c store.Client
-		if err := getJSON(clients, id, &c); err != nil {
+		if err := getRow(clients, id, &c); err != nil {
 			return err
 		}
 		if err := clients.Delete([]byte(id)); err != nil {

@@ -30,7 +30,7 @@ func (s *Store) UpdateLoginFailure(ctx context.Context, realmID, key string, fn 
 		}
 		f := store.LoginFailure{Key: key}
 		if raw := b.Get([]byte(key)); raw != nil {
-			if err := getJSON(b, key, &f); err != nil {
+			if err := getRow(b, key, &f); err != nil {
 				return err
 			}
 		}
@@ -39,7 +39,7 @@ func (s *Store) UpdateLoginFailure(ctx context.Context, realmID, key string, fn 
 		}
 		f.Key = key
 		out = f
-		return putJSON(b, key, f)
+		return putRow(b, key, f)
 	})
 	return out, err
 }

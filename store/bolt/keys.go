@@ -20,7 +20,7 @@ func (s *Store) CreateKey(ctx context.Context, realmID string, k store.SigningKe
 		if keys.Get([]byte(k.KID)) != nil {
 			return &store.ConflictError{Kind: "key", Field: "kid", Value: k.KID}
 		}
-		return putJSON(keys, k.KID, k)
+		return putRow(keys, k.KID, k)
 	})
 }
 
@@ -48,7 +48,7 @@ func (s *Store) UpdateKey(ctx context.Context, realmID, kid string, fn func(*sto
 	err := s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		keys := sub(rb, bKeys)
 		var k store.SigningKey
-		if err := getJSON(keys, kid, &k); err != nil {
+		if err := getRow(keys, kid, &k); err != nil {
 			return err
 		}
 		if err := fn(&k); err != nil {
@@ -56,7 +56,7 @@ func (s *Store) UpdateKey(ctx context.Context, realmID, kid string, fn func(*sto
 		}
 		k.KID = kid
 		out = k
-		return putJSON(keys, kid, k)
+		return putRow(keys, kid, k)
 	})
 	return out, err
 }

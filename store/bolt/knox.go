@@ -42,7 +42,7 @@ func (s *Store) CreateIdentityProvider(ctx context.Context, realmID string, p st
 		if b.Get([]byte(p.Alias)) != nil {
 			return &store.ConflictError{Kind: "identity-provider", Field: "alias", Value: p.Alias}
 		}
-		return putJSON(b, p.Alias, p)
+		return putRow(b, p.Alias, p)
 	})
 }
 
@@ -84,7 +84,7 @@ func (s *Store) UpdateIdentityProvider(ctx context.Context, realmID, alias strin
 			return store.ErrNotFound
 		}
 		var p store.IdentityProvider
-		if err := getJSON(b, alias, &p); err != nil {
+		if err := getRow(b, alias, &p); err != nil {
 			return err
 		}
 		if err := fn(&p); err != nil {
@@ -92,7 +92,7 @@ func (s *Store) UpdateIdentityProvider(ctx context.Context, realmID, alias strin
 		}
 		p.Alias = alias
 		out = p
-		return putJSON(b, alias, p)
+		return putRow(b, alias, p)
 	})
 	return out, err
 }
@@ -112,12 +112,12 @@ func (s *Store) PutTopology(ctx context.Context, t store.Topology) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.update(func(tx *bbolt.Tx) error { return putJSON(tx.Bucket(bTopologies), t.Name, t) })
+	return s.update(func(tx *bbolt.Tx) error { return putRow(tx.Bucket(bTopologies), t.Name, t) })
 }
 
 func (s *Store) GetTopology(_ context.Context, name string) (store.Topology, error) {
 	var t store.Topology
-	err := s.db.View(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bTopologies), name, &t) })
+	err := s.db.View(func(tx *bbolt.Tx) error { return getRow(tx.Bucket(bTopologies), name, &t) })
 	return t, err
 }
 
@@ -182,7 +182,7 @@ func putKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID string, t store.KnoxToken
 			return err
 		}
 	}
-	return putJSON(b, t.ID, t)
+	return putRow(b, t.ID, t)
 }
 
 func deleteKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, id string) error {
@@ -191,7 +191,7 @@ func deleteKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, id string) error {
 		return store.ErrNotFound
 	}
 	var t store.KnoxToken
-	if err := getJSON(b, id, &t); err != nil {
+	if err := getRow(b, id, &t); err != nil {
 		return err
 	}
 	if err := rb.Bucket(bKnoxByUser).Delete(idx(t.Username, id)); err != nil {
@@ -216,7 +216,7 @@ func knoxOf(rb *bbolt.Bucket, index []byte, owner string) ([]store.KnoxToken, er
 	var out []store.KnoxToken
 	for _, k := range prefixKeys(ib, idx(owner, "")) {
 		var t store.KnoxToken
-		if err := getJSON(b, string(k[len(owner)+1:]), &t); err != nil {
+		if err := getRow(b, string(k[len(owner)+1:]), &t); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
@@ -280,7 +280,7 @@ func (s *Store) UpdateKnoxToken(ctx context.Context, realmID, id string, fn func
 			return store.ErrNotFound
 		}
 		var t store.KnoxToken
-		if err := getJSON(b, id, &t); err != nil {
+		if err := getRow(b, id, &t); err != nil {
 			return err
 		}
 		if err := deleteKnoxTx(tx, rb, realmID, id); err != nil {

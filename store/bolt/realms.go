@@ -36,7 +36,7 @@ func (s *Store) CreateRealm(ctx context.Context, r store.Realm) error {
 		if err := byName.Put([]byte(r.Name), []byte(r.ID)); err != nil {
 			return err
 		}
-		return putJSON(tx.Bucket(bRealms), r.ID, r)
+		return putRow(tx.Bucket(bRealms), r.ID, r)
 	})
 }
 
@@ -47,14 +47,14 @@ func (s *Store) GetRealm(_ context.Context, name string) (store.Realm, error) {
 		if id == nil {
 			return store.ErrNotFound
 		}
-		return getJSON(tx.Bucket(bRealms), string(id), &r)
+		return getRow(tx.Bucket(bRealms), string(id), &r)
 	})
 	return r, err
 }
 
 func (s *Store) GetRealmByID(_ context.Context, id string) (store.Realm, error) {
 	var r store.Realm
-	err := s.db.View(func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bRealms), id, &r) })
+	err := s.db.View(func(tx *bbolt.Tx) error { return getRow(tx.Bucket(bRealms), id, &r) })
 	return r, err
 }
 
@@ -64,7 +64,7 @@ func (s *Store) ListRealms(context.Context) ([]store.Realm, error) {
 		realms := tx.Bucket(bRealms)
 		return tx.Bucket(bRealmsByName).ForEach(func(_, id []byte) error {
 			var r store.Realm
-			if err := getJSON(realms, string(id), &r); err != nil {
+			if err := getRow(realms, string(id), &r); err != nil {
 				return err
 			}
 			out = append(out, r)
@@ -83,7 +83,7 @@ func (s *Store) UpdateRealm(ctx context.Context, id string, fn func(*store.Realm
 	err := s.update(func(tx *bbolt.Tx) error {
 		realms := tx.Bucket(bRealms)
 		var r store.Realm
-		if err := getJSON(realms, id, &r); err != nil {
+		if err := getRow(realms, id, &r); err != nil {
 			return err
 		}
 		oldName := r.Name
@@ -105,7 +105,7 @@ func (s *Store) UpdateRealm(ctx context.Context, id string, fn func(*store.Realm
 			}
 		}
 		out = r
-		return putJSON(realms, id, r)
+		return putRow(realms, id, r)
 	})
 	return out, err
 }
@@ -117,7 +117,7 @@ func (s *Store) DeleteRealm(ctx context.Context, id string) error {
 	return s.update(func(tx *bbolt.Tx) error {
 		realms := tx.Bucket(bRealms)
 		var r store.Realm
-		if err := getJSON(realms, id, &r); err != nil {
+		if err := getRow(realms, id, &r); err != nil {
 			return err
 		}
 		if err := tx.DeleteBucket([]byte("realm/" + id)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {

@@ -25,14 +25,14 @@ func (s *Store) CreateRole(ctx context.Context, realmID string, r store.Role) er
 		if err := byName.Put(roleKey(r), []byte(r.ID)); err != nil {
 			return err
 		}
-		return putJSON(roles, r.ID, r)
+		return putRow(roles, r.ID, r)
 	})
 }
 
 func (s *Store) GetRole(_ context.Context, realmID, id string) (store.Role, error) {
 	var r store.Role
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		return getJSON(sub(rb, bRoles), id, &r)
+		return getRow(sub(rb, bRoles), id, &r)
 	})
 	return r, err
 }
@@ -44,7 +44,7 @@ func (s *Store) GetRoleByName(_ context.Context, realmID, clientID, name string)
 		if id == nil {
 			return store.ErrNotFound
 		}
-		return getJSON(sub(rb, bRoles), string(id), &r)
+		return getRow(sub(rb, bRoles), string(id), &r)
 	})
 	return r, err
 }
@@ -61,7 +61,7 @@ func (s *Store) ListRoles(_ context.Context, realmID, clientID string, q store.P
 				continue
 			}
 			var r store.Role
-			if err := getJSON(roles, string(id), &r); err != nil {
+			if err := getRow(roles, string(id), &r); err != nil {
 				return err
 			}
 			out = append(out, r)
@@ -79,7 +79,7 @@ func (s *Store) UpdateRole(ctx context.Context, realmID, id string, fn func(*sto
 	err := s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		roles, byName := sub(rb, bRoles), sub(rb, bRolesByName)
 		var r store.Role
-		if err := getJSON(roles, id, &r); err != nil {
+		if err := getRow(roles, id, &r); err != nil {
 			return err
 		}
 		old := roleKey(r)
@@ -99,7 +99,7 @@ func (s *Store) UpdateRole(ctx context.Context, realmID, id string, fn func(*sto
 			}
 		}
 		out = r
-		return putJSON(roles, id, r)
+		return putRow(roles, id, r)
 	})
 	return out, err
 }
@@ -111,7 +111,7 @@ func (s *Store) DeleteRole(ctx context.Context, realmID, id string) error {
 	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		roles := sub(rb, bRoles)
 		var r store.Role
-		if err := getJSON(roles, id, &r); err != nil {
+		if err := getRow(roles, id, &r); err != nil {
 			return err
 		}
 		if err := sub(rb, bRolesByName).Delete(roleKey(r)); err != nil {

@@ -20,7 +20,7 @@ import (
 // one session row (pprof: node reads, splits and page writes of about five
 // random leaves per rotation were most of a refresh's store CPU).
 func putRefreshTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID string, rt store.RefreshToken) error {
-	if err := putJSON(sub(rb, bRT), rt.Hash, rt); err != nil {
+	if err := putRow(sub(rb, bRT), rt.Hash, rt); err != nil {
 		return err
 	}
 	return tx.Bucket(bExp).Put(expKey(rt.ExpiresAt, realmID, kindRefresh, rt.Hash), nil)
@@ -28,7 +28,7 @@ func putRefreshTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID string, rt store.Refre
 
 func deleteRefreshTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, hash string) error {
 	var rt store.RefreshToken
-	if err := getJSON(sub(rb, bRT), hash, &rt); err != nil {
+	if err := getRow(sub(rb, bRT), hash, &rt); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -52,7 +52,7 @@ func deleteRefreshTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, hash string) error
 func deleteSessionTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, sid string) error {
 	sessions := sub(rb, bSessions)
 	var sess store.Session
-	err := getJSON(sessions, sid, &sess)
+	err := getRow(sessions, sid, &sess)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -91,7 +91,7 @@ func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Se
 		if sub(rb, bRT).Get([]byte(first.Hash)) != nil {
 			return &store.ConflictError{Kind: "refresh-token", Field: "hash", Value: first.Hash}
 		}
-		if err := putJSON(sub(rb, bSessions), sess.ID, sess); err != nil {
+		if err := putRow(sub(rb, bSessions), sess.ID, sess); err != nil {
 			return err
 		}
 		if err := sub(rb, bSessByUser).Put(idx(sess.UserID, sess.ID), nil); err != nil {
@@ -111,7 +111,7 @@ func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Se
 func (s *Store) GetSession(_ context.Context, realmID, id string) (store.Session, error) {
 	var sess store.Session
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		return getJSON(sub(rb, bSessions), id, &sess)
+		return getRow(sub(rb, bSessions), id, &sess)
 	})
 	return sess, err
 }
@@ -119,7 +119,7 @@ func (s *Store) GetSession(_ context.Context, realmID, id string) (store.Session
 func (s *Store) GetRefreshToken(_ context.Context, realmID, hash string) (store.RefreshToken, error) {
 	var rt store.RefreshToken
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		if err := getJSON(sub(rb, bRT), hash, &rt); err != nil {
+		if err := getRow(sub(rb, bRT), hash, &rt); err != nil {
 			return err
 		}
 		// A token outlives its session's row only until the janitor
@@ -146,11 +146,11 @@ func (s *Store) RotateRefreshToken(ctx context.Context, realmID, oldHash string,
 			return err
 		}
 		var rt store.RefreshToken
-		if err := getJSON(sub(rb, bRT), oldHash, &rt); err != nil {
+		if err := getRow(sub(rb, bRT), oldHash, &rt); err != nil {
 			return err
 		}
 		var sess store.Session
-		if err := getJSON(sub(rb, bSessions), rt.SessionID, &sess); err != nil {
+		if err := getRow(sub(rb, bSessions), rt.SessionID, &sess); err != nil {
 			return err
 		}
 		if !rt.ExpiresAt.After(now) || !sess.ExpiresAt.After(now) {
@@ -171,7 +171,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, realmID, oldHash string,
 			// reset its UsedAt and defeat reuse detection.
 			return &store.ConflictError{Kind: "refresh-token", Field: "hash", Value: next.Hash}
 		}
-		if err := putJSON(sub(rb, bRT), rt.Hash, rt); err != nil {
+		if err := putRow(sub(rb, bRT), rt.Hash, rt); err != nil {
 			return err
 		}
 		next.SessionID = rt.SessionID
@@ -180,7 +180,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, realmID, oldHash string,
 		}
 		sess.LastRefresh = now
 		old = rt
-		return putJSON(sub(rb, bSessions), sess.ID, sess)
+		return putRow(sub(rb, bSessions), sess.ID, sess)
 	})
 	if err != nil {
 		return store.RefreshToken{}, err
@@ -215,7 +215,7 @@ func (s *Store) ListSessions(_ context.Context, realmID string, q store.SessionQ
 		}
 		for _, k := range prefixKeys(index, idx(owner, "")) {
 			var sess store.Session
-			if err := getJSON(sub(rb, bSessions), string(k[len(owner)+1:]), &sess); err != nil {
+			if err := getRow(sub(rb, bSessions), string(k[len(owner)+1:]), &sess); err != nil {
 				return err
 			}
 			if q.ClientID != "" && sess.ClientID != q.ClientID {

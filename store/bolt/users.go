@@ -70,7 +70,7 @@ func (s *Store) CreateUser(ctx context.Context, realmID string, u store.User) er
 		if err := indexUser(rb, u); err != nil {
 			return err
 		}
-		return putJSON(users, u.ID, u)
+		return putRow(users, u.ID, u)
 	})
 }
 
@@ -85,7 +85,7 @@ func (s *Store) getUserBy(realmID string, index []byte, key string) (store.User,
 			}
 			id = string(raw)
 		}
-		return getJSON(sub(rb, bUsers), id, &u)
+		return getRow(sub(rb, bUsers), id, &u)
 	})
 	return u, err
 }
@@ -151,7 +151,7 @@ func (s *Store) scanUsers(realmID string, q store.UserQuery, fn func(store.User)
 				return nil
 			}
 			var u store.User
-			if err := getJSON(users, string(id), &u); err != nil {
+			if err := getRow(users, string(id), &u); err != nil {
 				return err
 			}
 			if userMatches(u, q) {
@@ -162,7 +162,7 @@ func (s *Store) scanUsers(realmID string, q store.UserQuery, fn func(store.User)
 		c := sub(rb, bUsersByName).Cursor()
 		for k, id := c.First(); k != nil; k, id = c.Next() {
 			var u store.User
-			if err := getJSON(users, string(id), &u); err != nil {
+			if err := getRow(users, string(id), &u); err != nil {
 				return err
 			}
 			if userMatches(u, q) && !fn(u) {
@@ -199,7 +199,7 @@ func (s *Store) UpdateUser(ctx context.Context, realmID, id string, fn func(*sto
 	err := s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		users := sub(rb, bUsers)
 		var u store.User
-		if err := getJSON(users, id, &u); err != nil {
+		if err := getRow(users, id, &u); err != nil {
 			return err
 		}
 		old := u
@@ -214,7 +214,7 @@ func (s *Store) UpdateUser(ctx context.Context, realmID, id string, fn func(*sto
 			return err
 		}
 		out = u
-		return putJSON(users, id, u)
+		return putRow(users, id, u)
 	})
 	return out, err
 }
@@ -232,7 +232,7 @@ func (s *Store) DeleteUser(ctx context.Context, realmID, id string) error {
 func deleteUserTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, id string) error {
 	users := sub(rb, bUsers)
 	var u store.User
-	if err := getJSON(users, id, &u); err != nil {
+	if err := getRow(users, id, &u); err != nil {
 		return err
 	}
 	if err := unindexUser(rb, u); err != nil {

@@ -1,0 +1,156 @@
+package bolt
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/gatehouse/gatehouse/internal/seeds"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+var (
+	codecNow      = time.Date(2026, 11, 23, 6, 40, 1, 123456789, time.UTC)
+	codecSessions = []store.Session{
+		{},
+		{ID: "s1", ClientID: "c1", UserID: "u1", Scope: "openid profile", AuthTime: codecNow, LastRefresh: codecNow.Add(time.Minute), ExpiresAt: codecNow.Add(10 * time.Hour)},
+		{ID: "ünïcødé-☃", Scope: string(make([]byte, 300)), AuthTime: time.Unix(0, 1).UTC()},
+	}
+	codecTokens = []store.RefreshToken{
+		{},
+		{Hash: "0195a1b2c3d4e5f6" + "ab", SessionID: "s1", ClientID: "c1", UserID: "u1", Scope: "email", IssuedAt: codecNow,
+			ExpiresAt: codecNow.Add(30 * time.Minute), UsedAt: codecNow.Add(time.Second), UseCount: 3},
+		{Hash: "h", IssuedAt: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), UseCount: 1 << 40},
+	}
+)
+
+// Both hot rows survive the binary form exactly as they survive JSON, zero
+// times included, and every truncation of an encoding is an error.
+func TestHotRowsRoundTrip(t *testing.T) {
+	for _, s := range codecSessions {
+		raw := appendSession(nil, s)
+		var got store.Session
+		if err := parseSession(raw, &got); err != nil {
+			t.Fatalf("%+v: %v", s, err)
+		}
+		if diff := cmp.Diff(viaJSON(t, s), got); diff != "" {
+			t.Errorf("session (-JSON round trip +binary):\n%s", diff)
+		}
+		for n := range len(raw) {
+			if parseSession(raw[:n], &got) == nil {
+				t.Fatalf("session truncated to %d of %d bytes parsed", n, len(raw))
+			}
+		}
+		if parseSession(append(raw, 0), &got) == nil {
+			t.Fatal("session with a trailing byte parsed")
+		}
+	}
+	for _, rt := range codecTokens {
+		raw := appendRefreshToken(nil, rt)
+		var got store.RefreshToken
+		if err := parseRefreshToken(raw, &got); err != nil {
+			t.Fatalf("%+v: %v", rt, err)
+		}
+		if diff := cmp.Diff(viaJSON(t, rt), got); diff != "" {
+			t.Errorf("refresh token (-JSON round trip +binary):\n%s", diff)
+		}
+		for n := range len(raw) {
+			if parseRefreshToken(raw[:n], &got) == nil {
+				t.Fatalf("token truncated to %d of %d bytes parsed", n, len(raw))
+			}
+		}
+	}
+	var s store.Session
+	if parseSession(appendRefreshToken(nil, codecTokens[1]), &s) == nil {
+		t.Fatal("a refresh token row parsed as a session")
+	}
+}
+
+func viaJSON[T any](t *testing.T, v T) T {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out T
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Rows written as JSON by earlier versions still read, and rewriting them
+// stores the binary form.
+func TestHotRowsWrittenAsJSONStillRead(t *testing.T) {
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "rows.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("rows"))
+		if err != nil {
+			return err
+		}
+		for key, v := range map[string]any{"session": codecSessions[1], "token": codecTokens[1]} {
+			raw, _ := json.Marshal(v)
+			if err := b.Put([]byte(key), raw); err != nil {
+				return err
+			}
+		}
+		var s store.Session
+		var rt store.RefreshToken
+		if err := getRow(b, "session", &s); err != nil {
+			return err
+		}
+		if err := getRow(b, "token", &rt); err != nil {
+			return err
+		}
+		if diff := cmp.Diff(viaJSON(t, codecSessions[1]), s); diff != "" {
+			t.Errorf("JSON session row:\n%s", diff)
+		}
+		if diff := cmp.Diff(viaJSON(t, codecTokens[1]), rt); diff != "" {
+			t.Errorf("JSON token row:\n%s", diff)
+		}
+		if err := putRow(b, "token", rt); err != nil {
+			return err
+		}
+		if raw := b.Get([]byte("token")); raw[0] != tagRefreshToken {
+			t.Errorf("rewritten row starts with %q, want the binary tag", raw[0])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// No input makes the parsers panic, and whatever parses encodes back to
+// something that parses to the same row.
+func FuzzHotRows(f *testing.F) {
+	seeds.Load(f, "rows")
+	for _, s := range codecSessions {
+		f.Add(string(appendSession(nil, s)))
+	}
+	for _, rt := range codecTokens {
+		f.Add(string(appendRefreshToken(nil, rt)))
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		var s, s2 store.Session
+		if parseSession([]byte(in), &s) == nil {
+			if err := parseSession(appendSession(nil, s), &s2); err != nil || !cmp.Equal(s, s2) {
+				t.Fatalf("session %+v re-encoded to %+v, %v", s, s2, err)
+			}
+		}
+		var rt, rt2 store.RefreshToken
+		if parseRefreshToken([]byte(in), &rt) == nil {
+			if err := parseRefreshToken(appendRefreshToken(nil, rt), &rt2); err != nil || !cmp.Equal(rt, rt2) {
+				t.Fatalf("token %+v re-encoded to %+v, %v", rt, rt2, err)
+			}
+		}
+	})
+}
