@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gatehouse/gatehouse/internal/bounded"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -61,14 +62,38 @@ func getCached[T any](s *Service, c *genCache[T], realmID, key string, load func
 	return v, nil
 }
 
-// userCacheSize bounds the users cached for token grants: a few hundred
-// bytes each without credentials.
-const userCacheSize = 16384
+// perUserCacheSize bounds each per-user cache (users for token grants, their
+// resolved roles): a few hundred bytes an entry.
+const perUserCacheSize = 16384
 
-type cachedUser struct {
+// boundedEntry is a per-user value filled at a realm write generation.
+type boundedEntry[T any] struct {
 	realmID string
 	gen     uint64
-	u       store.User
+	v       T
+}
+
+// perUserCache holds per-user values, whose population may be millions, in
+// a bounded map; entries of an older generation go first when it is full.
+type perUserCache[T any] = bounded.Map[string, boundedEntry[T]]
+
+func newPerUserCache[T any](s *Service) *perUserCache[T] {
+	return bounded.New[string](perUserCacheSize, func(e boundedEntry[T]) bool { return e.gen != s.DataGeneration(e.realmID) })
+}
+
+// getBounded is getCached for a perUserCache.
+func getBounded[T any](s *Service, c *perUserCache[T], realmID, key string, load func() (T, error)) (T, error) {
+	gen := s.DataGeneration(realmID)
+	k := realmID + "\x00" + key
+	if e, ok := c.Get(k); ok && e.gen == gen {
+		return e.v, nil
+	}
+	v, err := load()
+	if err != nil {
+		return v, err
+	}
+	c.Put(k, boundedEntry[T]{realmID: realmID, gen: gen, v: v})
+	return v, nil
 }
 
 // TokenUser returns a user as token grants need it (refresh, introspection):
@@ -76,16 +101,9 @@ type cachedUser struct {
 // a bounded cache until the realm's next write to its clients, users or
 // roles (pprof: decoding the user record was 5% of a refresh).
 func (s *Service) TokenUser(ctx context.Context, realmID, id string) (store.User, error) {
-	gen := s.DataGeneration(realmID)
-	k := realmID + "\x00" + id
-	if e, ok := s.users.Get(k); ok && e.gen == gen {
-		return e.u, nil
-	}
-	u, err := s.store.GetUser(ctx, realmID, id)
-	if err != nil {
+	return getBounded(s, s.users, realmID, id, func() (store.User, error) {
+		u, err := s.store.GetUser(ctx, realmID, id)
+		u.Credentials = nil
 		return u, err
-	}
-	u.Credentials = nil
-	s.users.Put(k, cachedUser{realmID: realmID, gen: gen, u: u})
-	return u, nil
+	})
 }

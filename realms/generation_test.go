@@ -3,6 +3,7 @@ package realms
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -35,4 +36,63 @@ func TestTokenUserFollowsServiceWrites(t *testing.T) {
 	if _, err := svc.TokenUser(ctx, r.ID, u.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("after deleting: %v, want ErrNotFound", err)
 	}
+}
+
+// Resolved roles are cached per user, yet only served for the mappings they
+// were resolved from, and a role change through the service shows at once.
+func TestResolveRolesFollowsMappings(t *testing.T) {
+	svc, r, _ := benchService(t)
+	ctx := context.Background()
+	reader, err := svc.CreateRole(ctx, r.Name, store.Role{Name: "reader"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writer, err := svc.CreateRole(ctx, r.Name, store.Role{Name: "writer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := svc.CreateUser(ctx, r.Name, NewUser{User: store.User{Username: "bob", Enabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(want ...string) {
+		t.Helper()
+		u, err := svc.TokenUser(ctx, r.ID, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // fill, then hit the cache
+			got, err := svc.ResolveRoles(ctx, r.ID, u)
+			if err != nil || !slices.Equal(ours(got.Realm), want) {
+				t.Fatalf("roles = %v, %v; want %v", got.Realm, err, want)
+			}
+		}
+	}
+	must()
+	if err := svc.GrantRoles(ctx, r.Name, u.ID, reader.ID); err != nil {
+		t.Fatal(err)
+	}
+	must("reader")
+	// A user value with other mappings (as read before or after a change)
+	// never gets the cached answer for the current ones.
+	other := u
+	other.RoleIDs = []string{writer.ID}
+	if got, err := svc.ResolveRoles(ctx, r.ID, other); err != nil || !slices.Equal(ours(got.Realm), []string{"writer"}) {
+		t.Fatalf("roles for other mappings = %v, %v", got.Realm, err)
+	}
+	if _, err := svc.UpdateRole(ctx, r.Name, reader.ID, func(x *store.Role) error { x.Name = "viewer"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	must("viewer")
+}
+
+// ours drops the default roles every user has.
+func ours(roles []string) []string {
+	var out []string
+	for _, r := range roles {
+		if r == "reader" || r == "writer" || r == "viewer" {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package realms
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -83,15 +84,35 @@ const maxRoleDepth = 32
 // ResolveRoles expands the user's role mappings (composites included) into
 // sorted role names. Mappings to roles that no longer exist are ignored.
 //
-// Service accounts' roles are cached until the next write to the realm's
-// clients, users or roles (their population is bounded by the clients).
+// The result is cached until the next write to the realm's clients, users
+// or roles: service accounts' without bound (their population is bounded by
+// the clients), other users' in a bounded cache. An entry remembers the
+// mappings it was resolved from and is only served for those, so a user
+// record read just before a change of its mappings cannot leave its result
+// behind for the new ones. The result is shared: callers must not modify it.
 func (s *Service) ResolveRoles(ctx context.Context, realmID string, u store.User) (EffectiveRoles, error) {
-	if u.ServiceAccountClientID != "" {
-		return getCached(s, &s.saRoles, realmID, u.ID, func() (EffectiveRoles, error) {
-			return s.resolveRoles(ctx, realmID, u)
-		})
+	load := func() (resolvedRoles, error) {
+		r, err := s.resolveRoles(ctx, realmID, u)
+		return resolvedRoles{from: u.RoleIDs, roles: r}, err
 	}
-	return s.resolveRoles(ctx, realmID, u)
+	var r resolvedRoles
+	var err error
+	if u.ServiceAccountClientID != "" {
+		r, err = getCached(s, &s.saRoles, realmID, u.ID, load)
+	} else {
+		r, err = getBounded(s, s.userRoles, realmID, u.ID, load)
+	}
+	if err == nil && !slices.Equal(r.from, u.RoleIDs) {
+		// Cached for other mappings (an older or newer read of the user).
+		r, err = load()
+	}
+	return r.roles, err
+}
+
+// resolvedRoles is a cached resolution with the mappings it came from.
+type resolvedRoles struct {
+	from  []string
+	roles EffectiveRoles
 }
 
 func (s *Service) resolveRoles(ctx context.Context, realmID string, u store.User) (EffectiveRoles, error) {

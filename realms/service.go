@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/bounded"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -38,13 +37,14 @@ type Service struct {
 	// Hot-path caches, dropped by generation (see generation.go).
 	clients         genCache[store.Client]
 	serviceAccounts genCache[store.User]
-	saRoles         genCache[EffectiveRoles]
+	saRoles         genCache[resolvedRoles]
 	roles           genCache[store.Role]
 	clientsByID     genCache[store.Client]
 	idps            genCache[[]store.IdentityProvider]
-	// users is bounded: unlike clients and roles, a realm may hold
-	// millions of them.
-	users *bounded.Map[string, cachedUser]
+	// Per-user caches are bounded: unlike clients and roles, a realm may
+	// hold millions of users.
+	users     *perUserCache[store.User]
+	userRoles *perUserCache[resolvedRoles]
 }
 
 // RealmState is an immutable snapshot of a realm and its key ring. A new
@@ -62,7 +62,7 @@ func NewService(st store.Store, sealer *Sealer, now func() time.Time) *Service {
 	}
 	s := &Service{store: st, sealer: sealer, now: now, byName: map[string]*RealmState{},
 		hashSlots: make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}
-	s.users = bounded.New[string](userCacheSize, func(u cachedUser) bool { return u.gen != s.DataGeneration(u.realmID) })
+	s.users, s.userRoles = newPerUserCache[store.User](s), newPerUserCache[resolvedRoles](s)
 	return s
 }
 
