@@ -90,24 +90,14 @@ func (r *rowReader) tag(want byte) {
 	r.b = r.b[1:]
 }
 
-func (r *rowReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errBadRow
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func (r *rowReader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
+func (r *rowReader) varint() int64   { return readVarint(r, binary.Varint) }
 
-func (r *rowReader) varint() int64 {
+func readVarint[T uint64 | int64](r *rowReader, decode func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(r.b)
+	v, n := decode(r.b)
 	if n <= 0 {
 		r.err = errBadRow
 		return 0

@@ -29,44 +29,38 @@ var (
 )
 
 // Both hot rows survive the binary form exactly as they survive JSON, zero
-// times included, and every truncation of an encoding is an error.
+// times included; every truncation of an encoding, a trailing byte and the
+// other row's tag are errors.
 func TestHotRowsRoundTrip(t *testing.T) {
 	for _, s := range codecSessions {
-		raw := appendSession(nil, s)
-		var got store.Session
-		if err := parseSession(raw, &got); err != nil {
-			t.Fatalf("%+v: %v", s, err)
-		}
-		if diff := cmp.Diff(viaJSON(t, s), got); diff != "" {
-			t.Errorf("session (-JSON round trip +binary):\n%s", diff)
-		}
-		for n := range len(raw) {
-			if parseSession(raw[:n], &got) == nil {
-				t.Fatalf("session truncated to %d of %d bytes parsed", n, len(raw))
-			}
-		}
-		if parseSession(append(raw, 0), &got) == nil {
-			t.Fatal("session with a trailing byte parsed")
-		}
+		roundTrip(t, s, appendSession, parseSession)
 	}
 	for _, rt := range codecTokens {
-		raw := appendRefreshToken(nil, rt)
-		var got store.RefreshToken
-		if err := parseRefreshToken(raw, &got); err != nil {
-			t.Fatalf("%+v: %v", rt, err)
-		}
-		if diff := cmp.Diff(viaJSON(t, rt), got); diff != "" {
-			t.Errorf("refresh token (-JSON round trip +binary):\n%s", diff)
-		}
-		for n := range len(raw) {
-			if parseRefreshToken(raw[:n], &got) == nil {
-				t.Fatalf("token truncated to %d of %d bytes parsed", n, len(raw))
-			}
-		}
+		roundTrip(t, rt, appendRefreshToken, parseRefreshToken)
 	}
 	var s store.Session
 	if parseSession(appendRefreshToken(nil, codecTokens[1]), &s) == nil {
 		t.Fatal("a refresh token row parsed as a session")
+	}
+}
+
+func roundTrip[T any](t *testing.T, v T, appendRow func([]byte, T) []byte, parse func([]byte, *T) error) {
+	t.Helper()
+	raw := appendRow(nil, v)
+	var got T
+	if err := parse(raw, &got); err != nil {
+		t.Fatalf("%+v: %v", v, err)
+	}
+	if diff := cmp.Diff(viaJSON(t, v), got); diff != "" {
+		t.Errorf("%T (-JSON round trip +binary):\n%s", v, diff)
+	}
+	for n := range len(raw) {
+		if parse(raw[:n], &got) == nil {
+			t.Fatalf("%T truncated to %d of %d bytes parsed", v, n, len(raw))
+		}
+	}
+	if parse(append(raw, 0), &got) == nil {
+		t.Fatalf("%T with a trailing byte parsed", v)
 	}
 }
 
