@@ -4,7 +4,7 @@ BIN     := bin/gatehouse
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test vet fmt-check fuzz soak bench clean
+.PHONY: build run test vet fmt-check fuzz soak bench bench-scale clean
 
 # Fuzz targets (package:Target); `make fuzz` runs each for FUZZTIME, `make
 # test` for a few seconds each.
@@ -51,6 +51,14 @@ bench: build
 	$(GO) build -o bin/gatehouse-bench ./cmd/gatehouse-bench
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./oidc ./realms ./store/bolt
 	./bin/gatehouse-bench -d $(BENCH_DURATION) -c 1,8,32,128,256 -markdown
+
+# Scale benchmark (issue 5): 10,000 realms and one realm with 1,000,000 users
+# (about 1 GB of temporary disk, several minutes), then the janitor bound.
+SCALE_REALMS ?= 10000
+SCALE_USERS  ?= 1000000
+bench-scale: build
+	$(GO) build -o bin/gatehouse-bench ./cmd/gatehouse-bench
+	./bin/gatehouse-bench -scale -scale-realms $(SCALE_REALMS) -scale-users $(SCALE_USERS) -d $(BENCH_DURATION)
 
 clean:
 	rm -rf bin

@@ -105,7 +105,7 @@ func (w *worker) step(grant string) error {
 		_, err := w.post(w.tokenPath(), url.Values{"grant_type": {"client_credentials"}}, w.t.client, w.t.secret)
 		return err
 	case "password":
-		_, err := w.post(w.tokenPath(), url.Values{"grant_type": {"password"}, "username": {w.t.user}, "password": {w.t.password}}, w.t.client, w.t.secret)
+		_, err := w.post(w.tokenPath(), url.Values{"grant_type": {"password"}, "username": {w.t.loginUser()}, "password": {w.t.password}}, w.t.client, w.t.secret)
 		return err
 	case "refresh_token":
 		m, err := w.post(w.tokenPath(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {w.refresh}}, w.t.client, w.t.secret)

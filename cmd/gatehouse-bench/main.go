@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -58,9 +59,21 @@ func main() {
 	flag.StringVar(&c.user, "user", "bench-user", "user for password/refresh/knox (with --url)")
 	flag.StringVar(&c.password, "password", "", "its password (with --url)")
 	startupRealms := flag.Int("startup", 0, "instead of the load matrix: seed this many realms, restart, and time the first served token")
+	scale := flag.Bool("scale", false, "instead of the load matrix: the scale benchmark (many realms, one realm with many users, janitor bound)")
+	scaleRealms := flag.Int("scale-realms", 10_000, "realms for -scale")
+	scaleUsers := flag.Int("scale-users", 1_000_000, "users of the big realm for -scale")
 	flag.Parse()
 	if *startupRealms > 0 {
 		if err := startupBench(c.bin, *startupRealms); err != nil {
+			fatal(err)
+		}
+		return
+	}
+	if *scale {
+		if *scaleRealms < 1 || *scaleUsers < 1 {
+			fatal(errors.New("-scale-realms and -scale-users must be at least 1"))
+		}
+		if err := scaleBench(c, *scaleRealms, *scaleUsers); err != nil {
 			fatal(err)
 		}
 		return
@@ -89,6 +102,18 @@ type target struct {
 	base, realm, client, secret, user, password, topology string
 	proc                                                  *exec.Cmd
 	alg                                                   string
+	// userFormat, when set, makes each password login pick a random user
+	// fmt.Sprintf(userFormat, 0…users-1) instead of user (the scale bench).
+	userFormat string
+	users      int
+}
+
+// loginUser is the username of the next password login.
+func (t *target) loginUser() string {
+	if t.userFormat == "" {
+		return t.user
+	}
+	return fmt.Sprintf(t.userFormat, mrand.IntN(t.users))
 }
 
 func run(c config) error {
