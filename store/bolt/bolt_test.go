@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -544,38 +543,5 @@ func BenchmarkGetClientByClientID(b *testing.B) {
 		if _, err := s.GetClientByClientID(ctx, r.ID, "app"); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// A bulk-loaded user is found by ID, username and email exactly like one
-// created with CreateUser, and a batch with a conflict writes nothing.
-func TestCreateUsersMatchesCreateUser(t *testing.T) {
-	s := newStore(t)
-	r := seed(t, s) // alice, via CreateUser
-	batch := []store.User{
-		{ID: "u2", Username: "Bob", Email: "Bob@Example.com", Enabled: true},
-		{ID: "u3", Username: "carol", Email: "carol@example.com"},
-	}
-	must(t, s.CreateUsers(ctx, r.ID, batch))
-	for _, u := range batch {
-		byID, err := s.GetUser(ctx, r.ID, u.ID)
-		must(t, err)
-		byName, err := s.GetUserByUsername(ctx, r.ID, strings.ToLower(u.Username))
-		must(t, err)
-		byEmail, err := s.GetUserByEmail(ctx, r.ID, strings.ToUpper(u.Email))
-		must(t, err)
-		for _, got := range []store.User{byID, byName, byEmail} {
-			if got.ID != u.ID || got.Username != u.Username || got.Email != u.Email || got.Enabled != u.Enabled {
-				t.Fatalf("bulk-loaded %s read back as %+v", u.ID, got)
-			}
-		}
-	}
-	var ce *store.ConflictError
-	err := s.CreateUsers(ctx, r.ID, []store.User{{ID: "u4", Username: "dave"}, {ID: "u5", Username: "ALICE"}})
-	if !errors.As(err, &ce) || ce.Field != "username" {
-		t.Fatalf("batch with a taken username: %v", err)
-	}
-	if _, err := s.GetUser(ctx, r.ID, "u4"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("the rest of a refused batch was written: %v", err)
 	}
 }
