@@ -144,7 +144,7 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 		if a == "" || slices.Contains(auds, a) {
 			continue
 		}
-		cl, err := h.rp.svc.Store().GetClientByClientID(ctx, h.rp.realm.ID, a)
+		cl, err := h.rp.svc.ClientByClientID(ctx, h.rp.realm.ID, a)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && !cl.Enabled) {
 			return errAudienceNotAvailable(a)
 		}

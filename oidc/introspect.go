@@ -82,7 +82,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmPro
 		"exp": rt.ExpiresAt.Unix(), "iat": rt.IssuedAt.Unix(), "sid": sess.ID, "sub": rt.UserID,
 		"scope": rt.Scope, "iss": s.issuer(r, rp.realm.Name),
 	}
-	if rc, err := rp.svc.Store().GetClient(ctx, rp.realm.ID, rt.ClientID); err == nil {
+	if rc, err := rp.svc.Client(ctx, rp.realm.ID, rt.ClientID); err == nil {
 		out["client_id"], out["azp"] = rc.ClientID, rc.ClientID
 	}
 	if u, err := rp.svc.TokenUser(ctx, rp.realm.ID, rt.UserID); err == nil {

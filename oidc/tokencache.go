@@ -5,13 +5,13 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/bounded"
-	"github.com/gatehouse/gatehouse/store"
 )
 
 // verifiedAccess is what verifying an access token's signature and decoding
-// its payload established; none of it can change until the token expires.
-// Entries are immutable: a refresh of the user and client state replaces the
-// entry, so readers never race with writers.
+// its payload established; none of it can change until the token expires,
+// so entries are immutable. The state that can change (revocation, session,
+// user, client) is not kept here: validateAccessToken reads it each time,
+// the user and client through the realm service's generation caches.
 type verifiedAccess struct {
 	// rp is the realm snapshot (keys included) that verified the token: a
 	// realm or key change builds a new provider, and its lookups miss.
@@ -22,13 +22,6 @@ type verifiedAccess struct {
 	// introspection is the RFC 7662 body's claim members, rendered once:
 	// the raw claims less the four introspection sets per request.
 	introspection []byte
-
-	// user and client as of realm write generation gen (valid when
-	// hasState), so an unchanged realm needs no user or client read.
-	hasState bool
-	gen      uint64
-	user     store.User
-	client   store.Client
 }
 
 // verifiedTokens caches verified access tokens by their compact form until

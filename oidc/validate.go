@@ -36,7 +36,7 @@ type activeAccessToken struct {
 // What the signed token itself says is verified once and cached (see
 // tokencache.go); the state that can change under it (revocation, session,
 // user, client) is checked on every call, the user and client through the
-// realm's write generation.
+// realm service's generation caches.
 func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) (*activeAccessToken, error) {
 	v, ok := rp.verified.Get(token)
 	if !ok || v.rp != rp {
@@ -44,6 +44,7 @@ func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) 
 		if v, err = rp.verifyAccessToken(token); err != nil {
 			return nil, err
 		}
+		rp.verified.Put(token, v)
 	}
 	c := &v.claims
 	now := rp.now()
@@ -72,29 +73,22 @@ func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) 
 			return nil, errInactive
 		}
 	}
-	if gen := rp.svc.DataGeneration(rp.realm.ID); !v.hasState || v.gen != gen {
-		// Read the generation first: a write racing with these reads
-		// only costs another read next time, never a stale entry.
-		fresh := *v
-		fresh.hasState, fresh.gen = true, gen
-		var err error
-		if fresh.user, err = rp.svc.TokenUser(ctx, rp.realm.ID, c.Sub); errors.Is(err, store.ErrNotFound) {
-			return nil, errInactive
-		} else if err != nil {
-			return nil, err
-		}
-		if fresh.client, err = st.GetClientByClientID(ctx, rp.realm.ID, c.Azp); errors.Is(err, store.ErrNotFound) {
-			return nil, errInactive
-		} else if err != nil {
-			return nil, err
-		}
-		v = &fresh
-		rp.verified.Put(token, v)
+	u, err := rp.svc.TokenUser(ctx, rp.realm.ID, c.Sub)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errInactive
+	} else if err != nil {
+		return nil, err
 	}
-	if !v.user.Enabled || (v.user.NotBefore > 0 && c.Iat < v.user.NotBefore) || !v.client.Enabled {
+	cl, err := rp.svc.ClientByClientID(ctx, rp.realm.ID, c.Azp)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errInactive
+	} else if err != nil {
+		return nil, err
+	}
+	if !u.Enabled || (u.NotBefore > 0 && c.Iat < u.NotBefore) || !cl.Enabled {
 		return nil, errInactive
 	}
-	return &activeAccessToken{claims: v.claims, raw: v.raw, introspection: v.introspection, user: v.user, client: v.client}, nil
+	return &activeAccessToken{claims: v.claims, raw: v.raw, introspection: v.introspection, user: u, client: cl}, nil
 }
 
 // verifyAccessToken checks what cannot change during a token's life: its

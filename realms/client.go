@@ -189,6 +189,22 @@ func (s *Service) DeleteClient(ctx context.Context, realmName, id string) error 
 	return s.store.DeleteClient(ctx, realmID, id)
 }
 
+// ClientByClientID and Client read a client by clientId or by ID from
+// caches kept until the realm's next write through the service (clients
+// are a bounded population per realm). Protocol paths use them; writes go
+// through the store inside the service.
+func (s *Service) ClientByClientID(ctx context.Context, realmID, clientID string) (store.Client, error) {
+	return getCached(s, &s.clients, realmID, clientID, func() (store.Client, error) {
+		return s.store.GetClientByClientID(ctx, realmID, clientID)
+	})
+}
+
+func (s *Service) Client(ctx context.Context, realmID, id string) (store.Client, error) {
+	return getCached(s, &s.clientsByID, realmID, id, func() (store.Client, error) {
+		return s.store.GetClient(ctx, realmID, id)
+	})
+}
+
 // AuthenticateClient checks a client's credentials at a protocol endpoint.
 // Public clients authenticate by client_id alone; confidential ones need the
 // current secret or a rotated one that has not expired. Bearer-only and
@@ -198,9 +214,7 @@ func (s *Service) DeleteClient(ctx context.Context, realmName, id string) error 
 // secrets per client: a locked client is refused as if the secret were
 // wrong.
 func (s *Service) AuthenticateClient(ctx context.Context, r store.Realm, clientID, secret, ip string) (store.Client, error) {
-	c, err := getCached(s, &s.clients, r.ID, clientID, func() (store.Client, error) {
-		return s.store.GetClientByClientID(ctx, r.ID, clientID)
-	})
+	c, err := s.ClientByClientID(ctx, r.ID, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Client{}, ErrClientNotFound
 	}

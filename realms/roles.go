@@ -158,9 +158,7 @@ func (s *Service) resolveRoles(ctx context.Context, realmID string, u store.User
 		}
 		cid, ok := clientIDs[r.ClientID]
 		if !ok {
-			c, err := getCached(s, &s.clientsByID, realmID, r.ClientID, func() (store.Client, error) {
-				return s.store.GetClient(ctx, realmID, r.ClientID)
-			})
+			c, err := s.Client(ctx, realmID, r.ClientID)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
