@@ -214,20 +214,9 @@ func getRow(b *bbolt.Bucket, key string, v any) error {
 		return store.ErrNotFound
 	}
 	var err error
-	switch x := v.(type) {
-	case *store.Session:
-		if len(raw) > 0 && raw[0] == tagSession {
-			err = parseSession(raw, x)
-			break
-		}
-		err = json.Unmarshal(raw, v)
-	case *store.RefreshToken:
-		if len(raw) > 0 && raw[0] == tagRefreshToken {
-			err = parseRefreshToken(raw, x)
-			break
-		}
-		err = json.Unmarshal(raw, v)
-	default:
+	if len(raw) > 0 && raw[0] != '{' {
+		err = parseBinaryRow(raw, v)
+	} else {
 		err = json.Unmarshal(raw, v)
 	}
 	if err != nil {

@@ -25,6 +25,18 @@ const (
 
 var errBadRow = errors.New("malformed binary row")
 
+// parseBinaryRow decodes a row that is not JSON into v; each parser checks
+// the row's tag, so a row of the wrong kind (or garbage) is errBadRow.
+func parseBinaryRow(raw []byte, v any) error {
+	switch x := v.(type) {
+	case *store.Session:
+		return parseSession(raw, x)
+	case *store.RefreshToken:
+		return parseRefreshToken(raw, x)
+	}
+	return errBadRow
+}
+
 func appendSession(b []byte, s store.Session) []byte {
 	b = append(b, tagSession)
 	b = appendString(b, s.ID)
