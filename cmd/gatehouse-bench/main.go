@@ -162,44 +162,18 @@ func startServer(c config, alg string) (*target, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	addr, err := freeAddr()
+	srv, err := startAt(c.bin, filepath.Join(dir, "data"))
 	if err != nil {
+		os.RemoveAll(dir)
 		return nil, nil, err
 	}
-	adminPW := "bench-Admin-1"
-	cmd := exec.Command(c.bin, "serve", "--addr", addr, "--data", filepath.Join(dir, "data"), "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_PASSWORD="+adminPW)
-	cmd.Stderr = os.Stderr
-	started := time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, nil, fmt.Errorf("start %s (run make build first): %w", c.bin, err)
-	}
 	stop := func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
+		srv.stop()
 		os.RemoveAll(dir)
 	}
-	base := "http://" + addr
-	for {
-		if res, err := http.Get(base + "/health/ready"); err == nil {
-			res.Body.Close()
-			break
-		}
-		if time.Since(started) > 15*time.Second {
-			stop()
-			return nil, nil, errors.New("server did not become ready")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t := &target{base: base, realm: "bench-" + strings.ToLower(alg), client: "bench", user: "bench-user",
-		password: "bench-User-1", topology: "bench", proc: cmd, alg: alg}
-	if err := seed(t, adminPW, alg); err != nil {
+	t := &target{base: srv.base, realm: "bench-" + strings.ToLower(alg), client: "bench", user: "bench-user",
+		password: "bench-User-1", topology: "bench", proc: srv.cmd, alg: alg}
+	if err := seed(t, benchAdminPassword, alg); err != nil {
 		stop()
 		return nil, nil, err
 	}

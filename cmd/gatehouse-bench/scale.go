@@ -463,6 +463,10 @@ func janitorRounds(c config, data, interval string, rounds int) ([]janitorRound,
 	return out, nil
 }
 
+// benchAdminPassword is the bootstrap admin password of every server the
+// load generator starts.
+const benchAdminPassword = "bench-Admin-1"
+
 // server is a gatehouse binary serving a data directory.
 type server struct {
 	cmd  *exec.Cmd
@@ -477,7 +481,7 @@ func startAt(bin, data string, args ...string) (*server, error) {
 		return nil, err
 	}
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", data, "--log-level", "warn"}, args...)...)
-	cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_PASSWORD=bench-Admin-1")
+	cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_PASSWORD="+benchAdminPassword)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s (run make build first): %w", bin, err)

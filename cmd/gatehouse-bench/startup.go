@@ -29,7 +29,7 @@ func startupBench(bin string, n int) error {
 			return nil, "", time.Time{}, err
 		}
 		cmd := exec.Command(bin, "serve", "--addr", addr, "--data", data, "--log-level", "warn")
-		cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_PASSWORD=bench-Admin-1")
+		cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_PASSWORD="+benchAdminPassword)
 		cmd.Stderr = os.Stderr
 		t0 := time.Now()
 		return cmd, "http://" + addr, t0, cmd.Start()
@@ -46,7 +46,7 @@ func startupBench(bin string, n int) error {
 	hc := &http.Client{Timeout: 30 * time.Second}
 	tok := func() string {
 		res, err := hc.PostForm(base+"/realms/master/protocol/openid-connect/token", url.Values{"grant_type": {"password"},
-			"client_id": {"admin-cli"}, "username": {"admin"}, "password": {"bench-Admin-1"}})
+			"client_id": {"admin-cli"}, "username": {"admin"}, "password": {benchAdminPassword}})
 		if err != nil {
 			return ""
 		}
@@ -114,7 +114,7 @@ func startupBench(bin string, n int) error {
 	first := time.Since(t0)
 	time.Sleep(2 * time.Second)
 	pid := cmd.Process.Pid
-	fmt.Printf("| startup with %d realms | process start to first client_credentials token: %v | idle RSS after it: %.1f MB (heap and stacks %.1f MB, mapped store file %.1f MB) | store file: %.1f MB | seeding took %v |\n",
+	fmt.Printf("| startup with %d realms | process start to first client_credentials token: %v | idle RSS after it: %.1f MB (heap and stacks %.1f MB, mapped binary and store pages %.1f MB) | store file: %.1f MB | seeding took %v |\n",
 		n, first.Round(time.Millisecond), float64(procStatus(pid, "VmRSS"))/1024, float64(procStatus(pid, "RssAnon"))/1024,
 		float64(procStatus(pid, "RssFile"))/1024, float64(st.Size())/(1<<20), seeded.Round(time.Second))
 	return nil
