@@ -10,10 +10,11 @@ import (
 )
 
 // generations counts, per realm ID, the service's writes to clients, users,
-// roles and identity providers. Protocol caches (a client's record, a service account and its
-// resolved roles) remember the generation they were filled at and are
-// dropped when it moves, so a change made through the service is visible to
-// the very next request. Writes must therefore go through the Service.
+// roles and identity providers. Protocol caches (clients, service accounts,
+// roles, identity providers, token users and resolved roles) remember the
+// generation they were filled at and are dropped when it moves, so a change
+// made through the service is visible to the very next request. Writes must
+// therefore go through the Service.
 type generations struct {
 	m sync.Map // realm ID -> *atomic.Uint64
 }
@@ -39,11 +40,12 @@ type cacheEntry[T any] struct {
 }
 
 // genCache caches per-realm values until the realm's write generation moves.
-// It only holds bounded populations (clients, their service accounts, roles),
-// never per-user data that could grow with millions of users.
+// It only holds bounded populations (clients, their service accounts, roles,
+// identity providers), never per-user data that could grow with millions of
+// users: that goes in a perUserCache.
 type genCache[T any] struct{ m sync.Map }
 
-// get returns the cached value for key, or loads and caches it. The
+// getCached returns the cached value for key, or loads and caches it. The
 // generation is read before loading, so a write racing with the load only
 // costs a reload on the next call, never a stale hit.
 func getCached[T any](s *Service, c *genCache[T], realmID, key string, load func() (T, error)) (T, error) {
