@@ -19,9 +19,9 @@ import (
 // master key and running `gatehouse serve --data <data>`.
 func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("backup", stderr)
-	out := fs.String("out", "", "file to write the backup to")
-	cfgFlag := fs.String("config", "", "config file")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	out := fs.String("out", "", "`file` to write the backup to, or - for stdout")
+	cfgFlag := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" {

@@ -22,29 +22,6 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-// parseInterspersed parses flags that may come before or after the
-// positional arguments, as kcadm.sh allows (`get clients -r demo`).
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
 // adminClient calls the admin REST API with the stored credentials.
 type adminClient struct {
 	cfg  *cliConfig
@@ -227,22 +204,21 @@ func readBody(file string, sets []string, stdin io.Reader) (map[string]any, erro
 // crud implements create, get, update and delete.
 func crud(ctx context.Context, verb string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet(verb, stderr)
-	realm := fs.String("r", "", "target realm (default: the realm logged in to)")
-	fs.StringVar(realm, "target-realm", "", "target realm")
+	realm := realmFlag(fs)
 	var sets, queries multiFlag
-	fs.Var(&sets, "s", "set attribute key=value (repeatable)")
-	fs.Var(&queries, "q", "query parameter key=value (repeatable)")
-	file := fs.String("f", "", "JSON body file, or - for stdin")
+	fs.Var(&sets, "s", "set attribute `key=value` (repeatable)")
+	fs.Var(&queries, "q", "query parameter `key=value` (repeatable)")
+	file := fs.String("f", "", "JSON body `file`, or - for stdin")
 	printID := fs.Bool("i", false, "print only the new resource's id")
 	fields := fs.String("fields", "", "comma-separated fields to print")
 	format := fs.String("format", "json", "output format: json or csv")
-	offset := fs.Int("offset", -1, "first result (get)")
-	limit := fs.Int("limit", -1, "maximum results (get)")
-	cfgFlag := fs.String("config", "", "config file")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	offset := fs.Int("offset", 0, "index of the first result (get)")
+	limit := fs.Int("limit", 0, "maximum number of results (get)")
+	cfgFlag := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	pos := fs.Args()
 	if len(pos) != 1 {
 		return fmt.Errorf("usage: gatehouse %s PATH -r REALM [flags]", verb)
 	}
@@ -289,12 +265,14 @@ func crud(ctx context.Context, verb string, args []string, stdin io.Reader, stdo
 			}
 			q.Add(k, v)
 		}
-		if *offset >= 0 {
-			q.Set("first", fmt.Sprint(*offset))
-		}
-		if *limit >= 0 {
-			q.Set("max", fmt.Sprint(*limit))
-		}
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "offset":
+				q.Set("first", fmt.Sprint(*offset))
+			case "limit":
+				q.Set("max", fmt.Sprint(*limit))
+			}
+		})
 		out, _, err := a.do(ctx, http.MethodGet, path, q, nil)
 		if err != nil {
 			return err
@@ -334,6 +312,13 @@ func crud(ctx context.Context, verb string, args []string, stdin io.Reader, stdo
 		return err
 	}
 	return fmt.Errorf("unknown verb %q", verb)
+}
+
+// realmFlag is kcadm's -r / --target-realm.
+func realmFlag(fs *flagSet) *string {
+	realm := fs.String("r", "", "target `realm` (default: the realm logged in to)")
+	fs.StringVar(realm, "target-realm", "", "target realm")
+	return realm
 }
 
 func resourceName(rel string) string {

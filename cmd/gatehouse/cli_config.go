@@ -28,14 +28,11 @@ type cliConfig struct {
 	RefreshExpiresAt time.Time `json:"refreshExpiresAt,omitempty"`
 }
 
-// configPath is --config, else GATEHOUSE_CONFIG, else
+// configPath is --config (or GATEHOUSE_CONFIG, see configFlag), else
 // ~/.config/gatehouse/config.json.
 func configPath(flagValue string) (string, error) {
 	if flagValue != "" {
 		return flagValue, nil
-	}
-	if v := os.Getenv("GATEHOUSE_CONFIG"); v != "" {
-		return v, nil
 	}
 	dir, err := os.UserConfigDir()
 	if err != nil {
@@ -157,15 +154,18 @@ var httpClient = &http.Client{Timeout: 30 * time.Second}
 // configCredentials is `gatehouse config credentials`.
 func configCredentials(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("config credentials", stderr)
-	server := fs.String("server", "", "server URL, e.g. http://127.0.0.1:8080 (include /auth if served there)")
-	realm := fs.String("realm", "master", "realm to log in to")
-	user := fs.String("user", "", "username (password grant through --client, default admin-cli)")
-	password := fs.String("password", "", "password (prompted when omitted)")
-	client := fs.String("client", "", "client id (with --secret: client_credentials)")
-	secret := fs.String("secret", "", "client secret")
-	cfgFlag := fs.String("config", "", "config file (default ~/.config/gatehouse/config.json)")
+	server := fs.String("server", "", "server `URL`, e.g. http://127.0.0.1:8080 (with the path of --http-relative-path, e.g. /auth, if the server uses one)")
+	realm := fs.String("realm", "master", "`realm` to log in to")
+	user := fs.String("user", "", "user `name` (password grant through --client, default admin-cli)")
+	password := fs.String("password", "", "the user's `password` (prompted without echo when omitted)")
+	client := fs.String("client", "", "client `id` (with --secret: client_credentials)")
+	secret := fs.String("secret", "", "client `secret`")
+	cfgFlag := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{command: "config credentials", err: fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
 	if *server == "" {
 		return errors.New("--server is required")
