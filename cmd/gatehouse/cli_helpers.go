@@ -64,7 +64,7 @@ func setPassword(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *pw == "" {
 		return errors.New("--new-password is required")
 	}
-	a, err := newAdminClient(*cfgFlag)
+	a, err := newAdminClient(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func roles(ctx context.Context, verb string, args []string, stdout, stderr io.Wr
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a, err := newAdminClient(*cfgFlag)
+	a, err := newAdminClient(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}
