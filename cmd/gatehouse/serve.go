@@ -169,7 +169,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Service: a.svc, Hostname: cfg.Hostname, RelativePath: cfg.HTTPRelativePath,
 		Logger: log, TLS: cfg.TLSCert != "",
 	})
-	admin.Mount(srv, a.svc, log)
+	admin.Mount(srv, a.svc, log).SetVersion(version)
 	hs := oidc.NewHTTPServer(srv)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
