@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,7 +24,7 @@ func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if *out == "" {
-		return &usageError{command: "backup", err: errors.New("--out FILE is required")}
+		return usagef("--out FILE is required")
 	}
 	a, err := newAdminClient(ctx, *cfgFlag)
 	if err != nil {

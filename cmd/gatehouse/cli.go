@@ -172,7 +172,13 @@ func (a *adminClient) send(req *http.Request, hc *http.Client) (*http.Response, 
 	if res.StatusCode >= 300 {
 		defer res.Body.Close()
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-		return nil, withPathHint(req.Context(), responseError(res.StatusCode, b), a.cfg.Server, a.cfg.Realm,
+		ae := responseError(res.StatusCode, b)
+		if ae.status == http.StatusUnauthorized {
+			// The token was valid by its expiry: revoked, or the server's
+			// keys or user changed.
+			ae.hint = "log in again with `gatehouse config credentials`"
+		}
+		return nil, withPathHint(req.Context(), ae, a.cfg.Server, a.cfg.Realm,
 			"this server has no "+req.Method+" "+req.URL.Path)
 	}
 	return res, nil
@@ -296,7 +302,7 @@ func crud(ctx context.Context, verb string, args []string, stdin io.Reader, stdo
 	}
 	pos := fs.Args()
 	if len(pos) != 1 {
-		return fmt.Errorf("usage: gatehouse %s PATH -r REALM [flags]", verb)
+		return usagef("exactly one PATH expected, got %q", pos)
 	}
 	a, err := newAdminClient(ctx, *cfgFlag)
 	if err != nil {

@@ -202,13 +202,13 @@ func configCredentials(ctx context.Context, args []string, stdin io.Reader, stdo
 		return err
 	}
 	if fs.NArg() > 0 {
-		return &usageError{command: "config credentials", err: fmt.Errorf("unexpected arguments %q", fs.Args())}
+		return usagef("unexpected arguments %q", fs.Args())
 	}
 	if *server == "" {
-		return errors.New("--server is required")
+		return usagef("--server is required")
 	}
 	if *user == "" && (*client == "" || *secret == "") {
-		return errors.New("give --user (and --password) or --client and --secret")
+		return usagef("give --user (and --password) or --client and --secret")
 	}
 	path, err := configPath(*cfgFlag)
 	if err != nil {

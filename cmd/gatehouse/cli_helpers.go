@@ -62,7 +62,7 @@ func setPassword(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if *pw == "" {
-		return errors.New("--new-password is required")
+		return usagef("--new-password is required")
 	}
 	a, err := newAdminClient(ctx, *cfgFlag)
 	if err != nil {
@@ -135,7 +135,7 @@ func roles(ctx context.Context, verb string, args []string, stdout, stderr io.Wr
 		return printJSON(stdout, out, "", "json")
 	}
 	if len(names) == 0 {
-		return errors.New("--rolename is required")
+		return usagef("--rolename is required")
 	}
 	body := make([]map[string]string, len(names))
 	for i, n := range names {

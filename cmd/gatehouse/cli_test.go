@@ -343,6 +343,15 @@ func TestCLIErrorMessages(t *testing.T) {
 	if code != 1 || errs != "gatehouse: Conflict detected. See logs for details [409]\n" {
 		t.Errorf("conflict: exit %d %q", code, errs)
 	}
+	// A stored token the server no longer accepts says to log in again.
+	revoked := c.readConfig()
+	revoked.AccessToken = "not-a-token"
+	c.writeConfig(revoked)
+	_, errs, code = c.run("", "get", "realms/master")
+	if code != 1 || errs != "gatehouse: HTTP 401 Unauthorized [401] (log in again with `gatehouse config credentials`)\n" {
+		t.Errorf("rejected token: exit %d %q", code, errs)
+	}
+	c.ok(login(root.base, "master")...)
 	// serverinfo is not under the realm; it reports the binary's version.
 	var info struct {
 		SystemInfo struct {

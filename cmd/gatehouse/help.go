@@ -41,10 +41,12 @@ func (h *helpRequest) Is(target error) bool {
 	return target == flag.ErrHelp
 }
 
-// usageError is a command line that does not parse; it exits 2.
-type usageError struct {
-	command string
-	err     error
+// usageError is a command line that does not parse or lacks something; run
+// prints it with a pointer to help and exits 2.
+type usageError struct{ err error }
+
+func usagef(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
 }
 
 func (u *usageError) Error() string { return u.err.Error() }
@@ -65,7 +67,7 @@ func (fs *flagSet) Parse(args []string) error {
 			return &helpRequest{fs: fs}
 		}
 		if err != nil {
-			return &usageError{command: fs.Name(), err: err}
+			return &usageError{err: err}
 		}
 		rest := fs.FlagSet.Args()
 		if len(rest) == 0 {

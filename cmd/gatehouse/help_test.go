@@ -178,6 +178,10 @@ func TestCLIUsageErrors(t *testing.T) {
 	}{
 		{[]string{"get", "clients", "--bogus"}, "gatehouse get: flag provided but not defined: -bogus\nRun `gatehouse help get` for usage.\n"},
 		{[]string{"serve", "--addr"}, "gatehouse serve: flag needs an argument: -addr\nRun `gatehouse help serve` for usage.\n"},
+		{[]string{"backup"}, "gatehouse backup: --out FILE is required\nRun `gatehouse help backup` for usage.\n"},
+		{[]string{"get", "-r", "demo"}, "gatehouse get: exactly one PATH expected, got []\nRun `gatehouse help get` for usage.\n"},
+		{[]string{"set-password", "--username", "alice"}, "gatehouse set-password: --new-password is required\nRun `gatehouse help set-password` for usage.\n"},
+		{[]string{"config", "credentials", "--user", "admin"}, "gatehouse config credentials: --server is required\nRun `gatehouse help config credentials` for usage.\n"},
 		{[]string{"config", "credentials", "extra"}, "gatehouse config credentials: unexpected arguments [\"extra\"]\nRun `gatehouse help config credentials` for usage.\n"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -43,7 +43,7 @@ func commands() []command {
 store in --data. Every flag can also be set as GATEHOUSE_<NAME> (upper case,
 dashes as underscores); flags win over the environment. On the first start
 with an empty data directory it creates realm master, client admin-cli and an
-admin user.`,
+admin user. Go's GOGC and GOMEMLIMIT default to 200 and 64MiB unless set.`,
 		examples: []string{
 			"GATEHOUSE_ADMIN_PASSWORD=change-me gatehouse serve",
 			"gatehouse serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --hostname https://id.example.com",
