@@ -249,13 +249,16 @@ func TestCLIRenewsExpiredTokens(t *testing.T) {
 		expire  func(*cliConfig)
 		renewed bool
 		errPart string
+		// noRefresh: the login gave no refresh token, so renewal is a
+		// new client_credentials grant.
+		noRefresh bool
 	}{
 		{name: "user by refresh token",
 			login:  []string{"--realm", "master", "--user", "admin", "--password", "cli-Admin-1"},
 			expire: func(c *cliConfig) { c.ExpiresAt = past }, renewed: true},
 		{name: "client by client_credentials",
 			login:  []string{"--realm", "demo", "--client", "app", "--secret", secret},
-			expire: func(c *cliConfig) { c.ExpiresAt = past }, renewed: true},
+			expire: func(c *cliConfig) { c.ExpiresAt = past }, renewed: true, noRefresh: true},
 		{name: "user whose refresh token expired",
 			login:   []string{"--realm", "master", "--user", "admin", "--password", "cli-Admin-1"},
 			expire:  func(c *cliConfig) { c.ExpiresAt, c.RefreshExpiresAt = past, past },
@@ -269,7 +272,7 @@ func TestCLIRenewsExpiredTokens(t *testing.T) {
 			c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
 			c.ok(append([]string{"config", "credentials", "--server", p.base}, tc.login...)...)
 			before := c.readConfig()
-			if before.AccessToken == "" || !before.ExpiresAt.After(time.Now()) {
+			if before.AccessToken == "" || !before.ExpiresAt.After(time.Now()) || tc.noRefresh != (before.RefreshToken == "") {
 				t.Fatalf("login stored %+v", before)
 			}
 			expired := before
