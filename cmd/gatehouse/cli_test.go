@@ -168,7 +168,9 @@ func TestBackupAndRestore(t *testing.T) {
 	id := c.ok("create", "clients", "-r", "demo", "-s", "clientId=app", "-s", "serviceAccountsEnabled=true", "-i")
 	secret := c.ok("get", "clients/"+id+"/client-secret", "-r", "demo", "--fields", "value", "--format", "csv")
 	out := filepath.Join(t.TempDir(), "backup.db")
-	c.ok("backup", "--out", out)
+	if _, errs, code := c.run("", "backup", "--out", out); code != 0 || !strings.Contains(errs, "consistent, 2 realms") {
+		t.Fatalf("backup: exit %d %q", code, errs)
+	}
 	// Writes after the backup are not in it.
 	c.ok("create", "realms", "-s", "realm=later", "-s", "enabled=true")
 	p.stop(t)
@@ -389,5 +391,29 @@ func TestBackupToStdout(t *testing.T) {
 	sum, err := bolt.Verify(file)
 	if err != nil || sum.Realms != 2 {
 		t.Errorf("stdout backup: %+v %v", sum, err)
+	}
+}
+
+// An error body prints as one message, whichever convention the server used.
+func TestResponseErrorMessage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		body string
+		want string
+	}{
+		{"keycloak admin", `{"errorMessage":"User exists with same username"}`, "User exists with same username [409]"},
+		{"oauth error and description", `{"error":"invalid_grant","error_description":"Invalid user credentials"}`, "Invalid user credentials [409]"},
+		{"same error and description", `{"error":"Realm does not exist","error_description":"Realm does not exist"}`, "Realm does not exist [409]"},
+		{"error only", `{"error":"HTTP 403 Forbidden"}`, "HTTP 403 Forbidden [409]"},
+		{"message", `{"message":"gateway says no"}`, "gateway says no [409]"},
+		{"json without a message", `{"x":1}`, "Conflict [409]"},
+		{"text", "upstream down\nmore lines", "upstream down [409]"},
+		{"empty", "", "Conflict [409]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := responseError(http.StatusConflict, []byte(tc.body)).Error(); got != tc.want {
+				t.Errorf("%q, want %q", got, tc.want)
+			}
+		})
 	}
 }
