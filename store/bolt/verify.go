@@ -16,7 +16,11 @@ type Summary struct {
 
 // Verify opens the store file at path read-only (it is not modified, not
 // even upgraded) and runs bbolt's consistency check and the checks Open
-// relies on. It is how a downloaded backup is accepted.
+// relies on. It is how a downloaded backup is accepted. Limit: bbolt
+// walks the pages of a file without a synced freelist in its own goroutine
+// and panics there on some corrupt page headers, which ends the process
+// rather than returning an error; truncation, a broken meta page or a
+// foreign file are errors.
 func Verify(path string) (Summary, error) {
 	db, err := bbolt.Open(path, 0o400, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
