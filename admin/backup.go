@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -31,7 +32,7 @@ func (a *API) backup(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Trailer", "X-Backup-Bytes")
 	// The copy is streamed from a read transaction; writers are not blocked.
-	n, err := b.Backup(w)
+	n, err := b.Backup(&deadlineWriter{w: w, rc: http.NewResponseController(w)})
 	if err != nil {
 		// Headers are gone; without the X-Backup-Bytes trailer the CLI
 		// knows the copy is incomplete.
@@ -40,4 +41,24 @@ func (a *API) backup(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Backup-Bytes", strconv.FormatInt(n, 10))
 	a.audit(r, callerOf(r).token.Realm.ID, "ACTION", "REALM", "backup", nil)
+}
+
+// backupStall bounds how long one write of a backup may wait for the client.
+// A whole backup may take longer than the server's write timeout (a large
+// store, a slow link): each write moves the deadline instead, so only a
+// client that stops reading is cut off.
+const backupStall = 30 * time.Second
+
+// deadlineWriter extends the connection's write deadline before each write.
+// The deadline is on the network's clock, so it reads the wall clock.
+type deadlineWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	if err := d.rc.SetWriteDeadline(time.Now().Add(backupStall)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return 0, err
+	}
+	return d.w.Write(p)
 }

@@ -12,6 +12,7 @@ func (a *API) routes(r *mux.Router) {
 		get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
 	)
 	r.HandleFunc("/backup", a.backup).Methods(get)
+	r.HandleFunc("/serverinfo", a.serverInfo).Methods(get)
 	r.HandleFunc("/realms", a.listRealms).Methods(get)
 	r.HandleFunc("/realms", a.createRealm).Methods(post)
 	rr := r.PathPrefix("/realms/{realm}").Subrouter()

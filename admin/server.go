@@ -22,9 +22,10 @@ import (
 
 // API is the admin REST API.
 type API struct {
-	svc    *realms.Service
-	tokens *oidc.Server
-	log    *slog.Logger
+	svc     *realms.Service
+	tokens  *oidc.Server
+	log     *slog.Logger
+	version string // reported by serverinfo
 }
 
 // Mount registers the admin routes on srv's router.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,19 +18,15 @@ import (
 // master key and running `gatehouse serve --data <data>`.
 func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("backup", stderr)
-	out := fs.String("out", "", "file to write the backup to")
-	cfgFlag := fs.String("config", "", "config file")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	out := fs.String("out", "", "`file` to write the backup to, or - for stdout")
+	cfgFlag := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" {
-		return errors.New("--out FILE is required")
+		return usagef("--out FILE is required")
 	}
-	a, err := newAdminClient(*cfgFlag)
-	if err != nil {
-		return err
-	}
-	tok, err := a.cfg.freshToken(ctx, a.path)
+	a, err := newAdminClient(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}
@@ -39,16 +34,20 @@ func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+tok)
 	// Large stores take a while: no overall client timeout here.
-	res, err := (&http.Client{}).Do(req)
+	res, err := a.send(req, &http.Client{})
 	if err != nil {
 		return err
 	}
 	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-		return &apiError{status: res.StatusCode, msg: string(b)}
+	if *out == "-" {
+		// A stream cannot be checked before it is used: the byte count
+		// at least says whether it is whole.
+		n, err := io.Copy(stdout, res.Body)
+		if err != nil {
+			return fmt.Errorf("download: %w", err)
+		}
+		return complete(n, res.Trailer)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(*out), ".gatehouse-backup-*")
 	if err != nil {
@@ -65,23 +64,26 @@ func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("download: %w", err)
 	}
-	if want, perr := strconv.ParseInt(res.Trailer.Get("X-Backup-Bytes"), 10, 64); perr != nil || want != n {
-		return fmt.Errorf("backup incomplete: received %d bytes, server reported %q", n, res.Trailer.Get("X-Backup-Bytes"))
+	if err := complete(n, res.Trailer); err != nil {
+		return err
 	}
-	st, err := bolt.Open(tmp.Name(), bolt.Options{})
-	if err != nil {
-		return fmt.Errorf("backup does not open: %w", err)
-	}
-	err = st.Check()
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
+	sum, err := bolt.Verify(tmp.Name())
 	if err != nil {
 		return fmt.Errorf("backup fails its consistency check: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), *out); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "Backup of %d bytes written to %s (restore it next to the same master key)\n", n, *out)
+	fmt.Fprintf(stderr, "Backup of %d bytes written to %s: consistent, %d realms, %d buckets (restore it next to the same master key)\n",
+		n, *out, sum.Realms, sum.Buckets)
+	return nil
+}
+
+// complete checks the received length against the server's X-Backup-Bytes
+// trailer, which it sends only after the whole copy.
+func complete(n int64, trailer http.Header) error {
+	if want, err := strconv.ParseInt(trailer.Get("X-Backup-Bytes"), 10, 64); err != nil || want != n {
+		return fmt.Errorf("backup incomplete: received %d bytes, server reported %q", n, trailer.Get("X-Backup-Bytes"))
+	}
 	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"golang.org/x/oauth2"
 )
 
 // multiFlag collects a repeatable flag (-s, -q, --rolename).
@@ -22,36 +24,13 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-// parseInterspersed parses flags that may come before or after the
-// positional arguments, as kcadm.sh allows (`get clients -r demo`).
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
 // adminClient calls the admin REST API with the stored credentials.
 type adminClient struct {
-	cfg  *cliConfig
-	path string
+	cfg    *cliConfig
+	tokens oauth2.TokenSource
 }
 
-func newAdminClient(cfgFlag string) (*adminClient, error) {
+func newAdminClient(ctx context.Context, cfgFlag string) (*adminClient, error) {
 	path, err := configPath(cfgFlag)
 	if err != nil {
 		return nil, err
@@ -60,23 +39,93 @@ func newAdminClient(cfgFlag string) (*adminClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &adminClient{cfg: cfg, path: path}, nil
+	return &adminClient{cfg: cfg, tokens: cfg.tokenSource(ctx, path)}, nil
 }
 
 // apiError is a non-2xx answer; its message is the server's.
 type apiError struct {
 	status int
 	msg    string
+	json   bool   // the body was JSON: an answer of the application, not of a proxy or wrong path
+	hint   string // what may be wrong on our side
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("%s [%d]", e.msg, e.status) }
+func (e *apiError) Error() string {
+	if e.hint != "" {
+		return fmt.Sprintf("%s [%d] (%s)", e.msg, e.status, e.hint)
+	}
+	return fmt.Sprintf("%s [%d]", e.msg, e.status)
+}
+
+// responseError is a non-2xx answer as one message: Keycloak's errorMessage,
+// OAuth's error_description or error, or message, whichever comes first;
+// else the start of the body, else the status text.
+func responseError(status int, body []byte) *apiError {
+	e := &apiError{status: status}
+	var m map[string]any
+	if json.Unmarshal(body, &m) == nil {
+		e.json = true
+		for _, k := range []string{"errorMessage", "error_description", "error", "message"} {
+			if s, ok := m[k].(string); ok && s != "" {
+				e.msg = s
+				break
+			}
+		}
+	} else {
+		e.msg, _, _ = strings.Cut(strings.TrimSpace(string(body)), "\n")
+		if len(e.msg) > 200 {
+			e.msg = e.msg[:200] + "..."
+		}
+	}
+	if e.msg == "" {
+		e.msg = http.StatusText(status)
+	}
+	return e
+}
+
+// unknownRoute is the message of Keycloak's (and Gatehouse's) 404 for a path
+// no route serves.
+const unknownRoute = "Unable to find matching target resource method"
+
+// withPathHint adds a hint to a 404 that no route of the server gave (not
+// JSON, or the unknown-route message): the server may live under another
+// --http-relative-path. It asks whether the realm answers with /auth added
+// to or removed from the URL; otherwise says what else to check.
+func withPathHint(ctx context.Context, err error, server, realm, otherwise string) error {
+	var ae *apiError
+	if !errors.As(err, &ae) || ae.status != http.StatusNotFound || (ae.json && ae.msg != unknownRoute) {
+		return err
+	}
+	ae.hint = otherwise
+	u, perr := url.Parse(strings.TrimRight(server, "/"))
+	if perr != nil {
+		return err
+	}
+	if strings.HasSuffix(u.Path, "/auth") {
+		u.Path = strings.TrimSuffix(u.Path, "/auth")
+	} else {
+		u.Path += "/auth"
+	}
+	req, perr := http.NewRequestWithContext(ctx, http.MethodGet, u.String()+"/realms/"+url.PathEscape(realm)+"/.well-known/openid-configuration", nil)
+	if perr != nil {
+		return err
+	}
+	res, perr := httpClient.Do(req)
+	if perr != nil {
+		return err
+	}
+	defer res.Body.Close()
+	var disc struct {
+		Issuer string `json:"issuer"`
+	}
+	if res.StatusCode == http.StatusOK && json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&disc) == nil && disc.Issuer != "" {
+		ae.hint = "the server answers at " + u.String() + ": use --server " + u.String()
+	}
+	return err
+}
 
 // do sends method to the admin path and returns the body and headers.
 func (a *adminClient) do(ctx context.Context, method, path string, query url.Values, body any) ([]byte, http.Header, error) {
-	tok, err := a.cfg.freshToken(ctx, a.path)
-	if err != nil {
-		return nil, nil, err
-	}
 	u := a.cfg.Server + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -93,11 +142,10 @@ func (a *adminClient) do(ctx context.Context, method, path string, query url.Val
 	if err != nil {
 		return nil, nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+tok)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := httpClient.Do(req)
+	res, err := a.send(req, httpClient)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -106,34 +154,45 @@ func (a *adminClient) do(ctx context.Context, method, path string, query url.Val
 	if err != nil {
 		return nil, nil, err
 	}
-	if res.StatusCode >= 300 {
-		var m map[string]any
-		msg := strings.TrimSpace(string(out))
-		if json.Unmarshal(out, &m) == nil {
-			for _, k := range []string{"errorMessage", "error_description", "error"} {
-				if s, ok := m[k].(string); ok && s != "" {
-					msg = s
-					break
-				}
-			}
-		}
-		if msg == "" {
-			msg = res.Status
-		}
-		return nil, nil, &apiError{status: res.StatusCode, msg: msg}
-	}
 	return out, res.Header, nil
 }
 
+// send authorizes req with a valid token and sends it; a non-2xx answer is
+// an *apiError.
+func (a *adminClient) send(req *http.Request, hc *http.Client) (*http.Response, error) {
+	tok, err := a.tokens.Token()
+	if err != nil {
+		return nil, err
+	}
+	tok.SetAuthHeader(req)
+	res, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode >= 300 {
+		defer res.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+		ae := responseError(res.StatusCode, b)
+		if ae.status == http.StatusUnauthorized {
+			// The token was valid by its expiry: revoked, or the server's
+			// keys or user changed.
+			ae.hint = "log in again with `gatehouse config credentials`"
+		}
+		return nil, withPathHint(req.Context(), ae, a.cfg.Server, a.cfg.Realm,
+			"this server has no "+req.Method+" "+req.URL.Path)
+	}
+	return res, nil
+}
+
 // adminPath maps a kcadm relative path to the REST path: "realms",
-// "realms/x..." and "gateway/..." are absolute, anything else lives under the
+// "realms/x...", "serverinfo" and "gateway/..." are absolute, anything else lives under the
 // target realm.
 func adminPath(rel, realm string) (string, error) {
 	rel = strings.Trim(rel, "/")
 	if rel == "" {
 		return "", errors.New("a resource path is required, e.g. clients or users/ID")
 	}
-	if rel == "realms" || strings.HasPrefix(rel, "realms/") || strings.HasPrefix(rel, "gateway/") {
+	if rel == "realms" || rel == "serverinfo" || strings.HasPrefix(rel, "realms/") || strings.HasPrefix(rel, "gateway/") {
 		return "/admin/" + rel, nil
 	}
 	if realm == "" {
@@ -227,26 +286,25 @@ func readBody(file string, sets []string, stdin io.Reader) (map[string]any, erro
 // crud implements create, get, update and delete.
 func crud(ctx context.Context, verb string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet(verb, stderr)
-	realm := fs.String("r", "", "target realm (default: the realm logged in to)")
-	fs.StringVar(realm, "target-realm", "", "target realm")
+	realm := realmFlag(fs)
 	var sets, queries multiFlag
-	fs.Var(&sets, "s", "set attribute key=value (repeatable)")
-	fs.Var(&queries, "q", "query parameter key=value (repeatable)")
-	file := fs.String("f", "", "JSON body file, or - for stdin")
+	fs.Var(&sets, "s", "set attribute `key=value` (repeatable)")
+	fs.Var(&queries, "q", "query parameter `key=value` (repeatable)")
+	file := fs.String("f", "", "JSON body `file`, or - for stdin")
 	printID := fs.Bool("i", false, "print only the new resource's id")
 	fields := fs.String("fields", "", "comma-separated fields to print")
 	format := fs.String("format", "json", "output format: json or csv")
-	offset := fs.Int("offset", -1, "first result (get)")
-	limit := fs.Int("limit", -1, "maximum results (get)")
-	cfgFlag := fs.String("config", "", "config file")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	offset := fs.Int("offset", 0, "index of the first result (get)")
+	limit := fs.Int("limit", 0, "maximum number of results (get)")
+	cfgFlag := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	pos := fs.Args()
 	if len(pos) != 1 {
-		return fmt.Errorf("usage: gatehouse %s PATH -r REALM [flags]", verb)
+		return usagef("exactly one PATH expected, got %q", pos)
 	}
-	a, err := newAdminClient(*cfgFlag)
+	a, err := newAdminClient(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}
@@ -289,12 +347,14 @@ func crud(ctx context.Context, verb string, args []string, stdin io.Reader, stdo
 			}
 			q.Add(k, v)
 		}
-		if *offset >= 0 {
-			q.Set("first", fmt.Sprint(*offset))
-		}
-		if *limit >= 0 {
-			q.Set("max", fmt.Sprint(*limit))
-		}
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "offset":
+				q.Set("first", fmt.Sprint(*offset))
+			case "limit":
+				q.Set("max", fmt.Sprint(*limit))
+			}
+		})
 		out, _, err := a.do(ctx, http.MethodGet, path, q, nil)
 		if err != nil {
 			return err
@@ -334,6 +394,13 @@ func crud(ctx context.Context, verb string, args []string, stdin io.Reader, stdo
 		return err
 	}
 	return fmt.Errorf("unknown verb %q", verb)
+}
+
+// realmFlag is kcadm's -r / --target-realm.
+func realmFlag(fs *flagSet) *string {
+	realm := fs.String("r", "", "target `realm` (default: the realm logged in to)")
+	fs.StringVar(realm, "target-realm", "", "target realm")
+	return realm
 }
 
 func resourceName(rel string) string {

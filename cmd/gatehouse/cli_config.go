@@ -11,8 +11,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/term"
 )
 
 // cliConfig is what `gatehouse config credentials` stores, like kcadm.sh's
@@ -28,14 +33,11 @@ type cliConfig struct {
 	RefreshExpiresAt time.Time `json:"refreshExpiresAt,omitempty"`
 }
 
-// configPath is --config, else GATEHOUSE_CONFIG, else
+// configPath is --config (or GATEHOUSE_CONFIG, see configFlag), else
 // ~/.config/gatehouse/config.json.
 func configPath(flagValue string) (string, error) {
 	if flagValue != "" {
 		return flagValue, nil
-	}
-	if v := os.Getenv("GATEHOUSE_CONFIG"); v != "" {
-		return v, nil
 	}
 	dir, err := os.UserConfigDir()
 	if err != nil {
@@ -75,81 +77,113 @@ func (c *cliConfig) save(path string) error {
 	return os.Rename(tmp, path)
 }
 
-// tokenResponse is the token endpoint's answer.
-type tokenResponse struct {
-	AccessToken      string `json:"access_token"`
-	ExpiresIn        int64  `json:"expires_in"`
-	RefreshToken     string `json:"refresh_token"`
-	RefreshExpiresIn int64  `json:"refresh_expires_in"`
-	Error            string `json:"error"`
-	ErrorDescription string `json:"error_description"`
-}
-
 func (c *cliConfig) tokenURL() string {
 	return strings.TrimRight(c.Server, "/") + "/realms/" + url.PathEscape(c.Realm) + "/protocol/openid-connect/token"
 }
 
-// requestToken posts a grant and stores the result in c.
-func (c *cliConfig) requestToken(ctx context.Context, form url.Values) error {
-	if c.Secret == "" {
-		form.Set("client_id", c.ClientID) // a public client such as admin-cli
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.tokenURL(), strings.NewReader(form.Encode()))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+// oauth2Config is the client the config logs in with: a public client such as
+// admin-cli sends its id in the form, a confidential one HTTP Basic.
+func (c *cliConfig) oauth2Config() *oauth2.Config {
+	style := oauth2.AuthStyleInParams
 	if c.Secret != "" {
-		req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.Secret))
+		style = oauth2.AuthStyleInHeader
 	}
-	res, err := httpClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	var tr tokenResponse
-	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&tr); err != nil {
-		return fmt.Errorf("token endpoint answered %s without JSON", res.Status)
-	}
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", tr.Error, tr.ErrorDescription)
-	}
-	now := time.Now()
-	c.AccessToken, c.ExpiresAt = tr.AccessToken, now.Add(time.Duration(tr.ExpiresIn)*time.Second)
-	c.RefreshToken = tr.RefreshToken
-	c.RefreshExpiresAt = time.Time{}
-	if tr.RefreshExpiresIn > 0 {
-		c.RefreshExpiresAt = now.Add(time.Duration(tr.RefreshExpiresIn) * time.Second)
-	}
-	return nil
+	return &oauth2.Config{ClientID: c.ClientID, ClientSecret: c.Secret,
+		Endpoint: oauth2.Endpoint{TokenURL: c.tokenURL(), AuthStyle: style}}
 }
 
-// freshToken returns a usable access token, refreshing it (or asking for a
-// new client_credentials one) when it is about to expire, and saving the
-// result.
-func (c *cliConfig) freshToken(ctx context.Context, path string) (string, error) {
-	if time.Until(c.ExpiresAt) > 5*time.Second {
-		return c.AccessToken, nil
+func (c *cliConfig) clientCredentials() *clientcredentials.Config {
+	return &clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.Secret,
+		TokenURL: c.tokenURL(), AuthStyle: oauth2.AuthStyleInHeader}
+}
+
+// withHTTPClient makes the oauth2 package use the CLI's client (timeouts).
+func withHTTPClient(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, httpClient)
+}
+
+// token is the stored token.
+func (c *cliConfig) token() *oauth2.Token {
+	return &oauth2.Token{AccessToken: c.AccessToken, TokenType: "Bearer", RefreshToken: c.RefreshToken, Expiry: c.ExpiresAt}
+}
+
+// setToken stores tok, with the refresh token's lifetime the server gave
+// (Keycloak's refresh_expires_in) so an expired session is reported without
+// a round trip.
+func (c *cliConfig) setToken(tok *oauth2.Token, now time.Time) {
+	c.AccessToken, c.ExpiresAt, c.RefreshToken = tok.AccessToken, tok.Expiry, tok.RefreshToken
+	c.RefreshExpiresAt = time.Time{}
+	var secs float64
+	switch v := tok.Extra("refresh_expires_in").(type) {
+	case float64:
+		secs = v
+	case string: // form-encoded answers
+		secs, _ = strconv.ParseFloat(v, 64)
 	}
-	var err error
-	switch {
-	case c.RefreshToken != "" && (c.RefreshExpiresAt.IsZero() || time.Until(c.RefreshExpiresAt) > 0):
-		err = c.requestToken(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {c.RefreshToken}})
-		if err != nil && c.Secret != "" {
-			err = c.requestToken(ctx, url.Values{"grant_type": {"client_credentials"}})
+	if secs > 0 {
+		c.RefreshExpiresAt = now.Add(time.Duration(secs) * time.Second)
+	}
+}
+
+// tokenSource gives the stored access token while it is valid, then a new
+// one: by the refresh token, or for a confidential client (whose
+// client_credentials tokens usually come without one) a new
+// client_credentials grant. Every new token is written back to path.
+func (c *cliConfig) tokenSource(ctx context.Context, path string) oauth2.TokenSource {
+	ctx = withHTTPClient(ctx)
+	var renew firstOf
+	if c.RefreshToken != "" && (c.RefreshExpiresAt.IsZero() || time.Now().Before(c.RefreshExpiresAt)) {
+		renew = append(renew, c.oauth2Config().TokenSource(ctx, &oauth2.Token{RefreshToken: c.RefreshToken}))
+	}
+	if c.Secret != "" {
+		renew = append(renew, c.clientCredentials().TokenSource(ctx))
+	}
+	return &savingSource{cfg: c, path: path, src: oauth2.ReuseTokenSource(c.token(), renew)}
+}
+
+// firstOf returns the token of the first source that gives one.
+type firstOf []oauth2.TokenSource
+
+func (f firstOf) Token() (*oauth2.Token, error) {
+	err := errors.New("session expired")
+	for _, s := range f {
+		var tok *oauth2.Token
+		if tok, err = s.Token(); err == nil {
+			return tok, nil
 		}
-	case c.Secret != "" && c.RefreshToken == "":
-		err = c.requestToken(ctx, url.Values{"grant_type": {"client_credentials"}})
-	default:
-		err = errors.New("session expired")
 	}
+	return nil, err
+}
+
+// savingSource writes every new token back to the config file, so the next
+// command starts from it (refresh tokens rotate: the old one is spent).
+type savingSource struct {
+	cfg  *cliConfig
+	path string
+	src  oauth2.TokenSource
+}
+
+func (s *savingSource) Token() (*oauth2.Token, error) {
+	tok, err := s.src.Token()
 	if err != nil {
-		return "", fmt.Errorf("%w; log in again with `gatehouse config credentials`", err)
+		return nil, fmt.Errorf("%w; log in again with `gatehouse config credentials`", tokenError(err))
 	}
-	if err := c.save(path); err != nil {
-		return "", err
+	if tok.AccessToken != s.cfg.AccessToken {
+		s.cfg.setToken(tok, time.Now())
+		if err := s.cfg.save(s.path); err != nil {
+			return nil, err
+		}
 	}
-	return c.AccessToken, nil
+	return tok, nil
+}
+
+// tokenError turns the oauth2 package's error into the server's message.
+func tokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.Response == nil {
+		return err
+	}
+	return responseError(re.Response.StatusCode, re.Body)
 }
 
 var httpClient = &http.Client{Timeout: 30 * time.Second}
@@ -157,28 +191,32 @@ var httpClient = &http.Client{Timeout: 30 * time.Second}
 // configCredentials is `gatehouse config credentials`.
 func configCredentials(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("config credentials", stderr)
-	server := fs.String("server", "", "server URL, e.g. http://127.0.0.1:8080 (include /auth if served there)")
-	realm := fs.String("realm", "master", "realm to log in to")
-	user := fs.String("user", "", "username (password grant through --client, default admin-cli)")
-	password := fs.String("password", "", "password (prompted when omitted)")
-	client := fs.String("client", "", "client id (with --secret: client_credentials)")
-	secret := fs.String("secret", "", "client secret")
-	cfgFlag := fs.String("config", "", "config file (default ~/.config/gatehouse/config.json)")
+	server := fs.String("server", "", "server `URL`, e.g. http://127.0.0.1:8080 (with the path of --http-relative-path, e.g. /auth, if the server uses one)")
+	realm := fs.String("realm", "master", "`realm` to log in to")
+	user := fs.String("user", "", "user `name` (password grant through --client, default admin-cli)")
+	password := fs.String("password", "", "the user's `password` (prompted without echo when omitted)")
+	client := fs.String("client", "", "client `id` (with --secret: client_credentials)")
+	secret := fs.String("secret", "", "client `secret`")
+	cfgFlag := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q", fs.Args())
+	}
 	if *server == "" {
-		return errors.New("--server is required")
+		return usagef("--server is required")
 	}
 	if *user == "" && (*client == "" || *secret == "") {
-		return errors.New("give --user (and --password) or --client and --secret")
+		return usagef("give --user (and --password) or --client and --secret")
 	}
 	path, err := configPath(*cfgFlag)
 	if err != nil {
 		return err
 	}
 	c := &cliConfig{Server: strings.TrimRight(*server, "/"), Realm: *realm, ClientID: *client, Secret: *secret}
-	form := url.Values{"grant_type": {"client_credentials"}}
+	ctx = withHTTPClient(ctx)
+	var tok *oauth2.Token
 	if *user != "" {
 		if c.ClientID == "" {
 			c.ClientID = "admin-cli"
@@ -186,22 +224,41 @@ func configCredentials(ctx context.Context, args []string, stdin io.Reader, stdo
 		pw := *password
 		if pw == "" {
 			fmt.Fprintf(stderr, "Logging into %s as user %s of realm %s\nEnter password: ", c.Server, *user, c.Realm)
-			line, err := bufio.NewReader(stdin).ReadString('\n')
-			if err != nil && line == "" {
-				return errors.New("no password given")
+			if pw, err = readPassword(stdin, stderr); err != nil {
+				return err
 			}
-			pw = strings.TrimRight(line, "\r\n")
 		}
-		form = url.Values{"grant_type": {"password"}, "username": {*user}, "password": {pw}}
+		tok, err = c.oauth2Config().PasswordCredentialsToken(ctx, *user, pw)
+	} else {
+		tok, err = c.clientCredentials().Token(ctx)
 	}
-	if err := c.requestToken(ctx, form); err != nil {
-		return fmt.Errorf("login failed: %w", err)
+	if err != nil {
+		return fmt.Errorf("login failed: %w", withPathHint(ctx, tokenError(err), c.Server, c.Realm,
+			"is --server right? A server started with --http-relative-path needs that path in the URL"))
 	}
+	c.setToken(tok, time.Now())
 	if err := c.save(path); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "Logged into %s as %s of realm %s\n", c.Server, firstNonEmpty(*user, c.ClientID), c.Realm)
 	return nil
+}
+
+// readPassword reads a line from stdin, without echo when it is a terminal.
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(f.Fd())) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr) // the user's Enter was not echoed either
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", errors.New("no password given")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 func firstNonEmpty(vs ...string) string {

@@ -52,19 +52,19 @@ func (a *adminClient) clientUUID(ctx context.Context, realm, id, clientID string
 // setPassword is `gatehouse set-password -r R --username U --new-password P [--temporary]`.
 func setPassword(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("set-password", stderr)
-	realm := fs.String("r", "", "realm")
-	username := fs.String("username", "", "username")
-	uid := fs.String("userid", "", "user id")
-	pw := fs.String("new-password", "", "the new password")
+	realm := realmFlag(fs)
+	username := fs.String("username", "", "`name` of the user")
+	uid := fs.String("userid", "", "`id` of the user")
+	pw := fs.String("new-password", "", "the new `password`")
 	temporary := fs.Bool("temporary", false, "the user must change it at next login")
-	cfgFlag := fs.String("config", "", "config file")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	cfgFlag := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *pw == "" {
-		return errors.New("--new-password is required")
+		return usagef("--new-password is required")
 	}
-	a, err := newAdminClient(*cfgFlag)
+	a, err := newAdminClient(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}
@@ -83,18 +83,18 @@ func setPassword(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // roles implements add-roles, remove-roles and get-roles.
 func roles(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(verb, stderr)
-	realm := fs.String("r", "", "realm")
-	uusername := fs.String("uusername", "", "username of the user")
-	uid := fs.String("uid", "", "id of the user")
-	cclientid := fs.String("cclientid", "", "clientId of the client whose roles are meant (default: realm roles)")
-	cid := fs.String("cid", "", "id of that client")
+	realm := realmFlag(fs)
+	uusername := fs.String("uusername", "", "`name` of the user")
+	uid := fs.String("uid", "", "`id` of the user")
+	cclientid := fs.String("cclientid", "", "`clientId` of the client whose roles are meant (default: realm roles)")
+	cid := fs.String("cid", "", "`id` of that client")
 	var names multiFlag
-	fs.Var(&names, "rolename", "role name (repeatable)")
-	cfgFlag := fs.String("config", "", "config file")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	fs.Var(&names, "rolename", "role `name` (repeatable)")
+	cfgFlag := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a, err := newAdminClient(*cfgFlag)
+	a, err := newAdminClient(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func roles(ctx context.Context, verb string, args []string, stdout, stderr io.Wr
 		return printJSON(stdout, out, "", "json")
 	}
 	if len(names) == 0 {
-		return errors.New("--rolename is required")
+		return usagef("--rolename is required")
 	}
 	body := make([]map[string]string, len(names))
 	for i, n := range names {

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/store/bolt"
 )
 
 // cli runs the built binary with its own config file.
@@ -165,7 +168,9 @@ func TestBackupAndRestore(t *testing.T) {
 	id := c.ok("create", "clients", "-r", "demo", "-s", "clientId=app", "-s", "serviceAccountsEnabled=true", "-i")
 	secret := c.ok("get", "clients/"+id+"/client-secret", "-r", "demo", "--fields", "value", "--format", "csv")
 	out := filepath.Join(t.TempDir(), "backup.db")
-	c.ok("backup", "--out", out)
+	if _, errs, code := c.run("", "backup", "--out", out); code != 0 || !strings.Contains(errs, "consistent, 2 realms") {
+		t.Fatalf("backup: exit %d %q", code, errs)
+	}
 	// Writes after the backup are not in it.
 	c.ok("create", "realms", "-s", "realm=later", "-s", "enabled=true")
 	p.stop(t)
@@ -202,5 +207,213 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// readConfig reads the CLI's config file.
+func (c cli) readConfig() cliConfig {
+	c.t.Helper()
+	b, err := os.ReadFile(c.config)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var cfg cliConfig
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		c.t.Fatal(err)
+	}
+	return cfg
+}
+
+func (c cli) writeConfig(cfg cliConfig) {
+	c.t.Helper()
+	if err := cfg.save(c.config); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// An expired access token is renewed through the oauth2 token source (refresh
+// grant for a user, client_credentials for a confidential client) and the new
+// token is written back; a session that cannot be renewed says to log in.
+func TestCLIRenewsExpiredTokens(t *testing.T) {
+	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
+	defer p.stop(t)
+	admin := cli{t: t, config: filepath.Join(t.TempDir(), "admin.json")}
+	admin.ok("config", "credentials", "--server", p.base, "--realm", "master", "--user", "admin", "--password", "cli-Admin-1")
+	admin.ok("create", "realms", "-s", "realm=demo", "-s", "enabled=true")
+	id := admin.ok("create", "clients", "-r", "demo", "-s", "clientId=app", "-s", "serviceAccountsEnabled=true", "-i")
+	secret := admin.ok("get", "clients/"+id+"/client-secret", "-r", "demo", "--fields", "value", "--format", "csv")
+	admin.ok("add-roles", "-r", "demo", "--uusername", "service-account-app", "--cclientid", "realm-management", "--rolename", "view-clients")
+
+	past := time.Now().Add(-time.Minute)
+	for _, tc := range []struct {
+		name    string
+		login   []string
+		expire  func(*cliConfig)
+		renewed bool
+		errPart string
+		// noRefresh: the login gave no refresh token, so renewal is a
+		// new client_credentials grant.
+		noRefresh bool
+	}{
+		{name: "user by refresh token",
+			login:  []string{"--realm", "master", "--user", "admin", "--password", "cli-Admin-1"},
+			expire: func(c *cliConfig) { c.ExpiresAt = past }, renewed: true},
+		{name: "client by client_credentials",
+			login:  []string{"--realm", "demo", "--client", "app", "--secret", secret},
+			expire: func(c *cliConfig) { c.ExpiresAt = past }, renewed: true, noRefresh: true},
+		{name: "user whose refresh token expired",
+			login:   []string{"--realm", "master", "--user", "admin", "--password", "cli-Admin-1"},
+			expire:  func(c *cliConfig) { c.ExpiresAt, c.RefreshExpiresAt = past, past },
+			errPart: "session expired; log in again with `gatehouse config credentials`"},
+		{name: "user whose refresh token the server refuses",
+			login:   []string{"--realm", "master", "--user", "admin", "--password", "cli-Admin-1"},
+			expire:  func(c *cliConfig) { c.ExpiresAt, c.RefreshToken = past, "not-a-token" },
+			errPart: "log in again with `gatehouse config credentials`"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
+			c.ok(append([]string{"config", "credentials", "--server", p.base}, tc.login...)...)
+			before := c.readConfig()
+			if before.AccessToken == "" || !before.ExpiresAt.After(time.Now()) || tc.noRefresh != (before.RefreshToken == "") {
+				t.Fatalf("login stored %+v", before)
+			}
+			expired := before
+			tc.expire(&expired)
+			c.writeConfig(expired)
+			out, errs, code := c.run("", "get", "clients", "-r", "demo", "--fields", "clientId", "--format", "csv")
+			after := c.readConfig()
+			if !tc.renewed {
+				if code == 0 || !strings.Contains(errs, tc.errPart) {
+					t.Fatalf("exit %d, stderr %q, want %q", code, errs, tc.errPart)
+				}
+				if after.AccessToken != expired.AccessToken {
+					t.Error("a failed renewal changed the stored token")
+				}
+				return
+			}
+			if code != 0 || !strings.Contains(out, "app") {
+				t.Fatalf("exit %d: %s %s", code, out, errs)
+			}
+			if after.AccessToken == before.AccessToken || !after.ExpiresAt.After(time.Now()) {
+				t.Errorf("renewed token not written back: before %+v after %+v", before, after)
+			}
+			if before.RefreshToken != "" && (after.RefreshToken == "" || after.RefreshExpiresAt.IsZero()) {
+				t.Errorf("refresh token or its expiry lost: %+v", after)
+			}
+			// The next command uses the stored token as is.
+			c.ok("get", "clients", "-r", "demo", "--fields", "clientId")
+			if again := c.readConfig(); again.AccessToken != after.AccessToken {
+				t.Error("a valid token was renewed")
+			}
+		})
+	}
+}
+
+// Errors print the server's message once, and a 404 from the wrong base path
+// names the --server that works.
+func TestCLIErrorMessages(t *testing.T) {
+	root := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
+	defer root.stop(t)
+	auth := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"}, "--http-relative-path", "/auth")
+	defer auth.stop(t)
+	authRoot := strings.TrimSuffix(auth.base, "/auth")
+	c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
+	login := func(server, realm string) []string {
+		return []string{"config", "credentials", "--server", server, "--realm", realm, "--user", "admin", "--password", "cli-Admin-1"}
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown realm", login(root.base, "nope"),
+			"gatehouse: login failed: Realm does not exist [404]\n"},
+		{"server under /auth, URL without it", login(authRoot, "master"),
+			"gatehouse: login failed: " + unknownRoute + " [404] (the server answers at " + auth.base + ": use --server " + auth.base + ")\n"},
+		{"server at the root, URL with /auth", login(root.base+"/auth", "master"),
+			"gatehouse: login failed: " + unknownRoute + " [404] (the server answers at " + root.base + ": use --server " + root.base + ")\n"},
+		{"nothing on either path", login(root.base+"/x", "master"),
+			"gatehouse: login failed: " + unknownRoute + " [404] (is --server right? A server started with --http-relative-path needs that path in the URL)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errs, code := c.run("", tc.args...)
+			if code != 1 || errs != tc.want {
+				t.Errorf("exit %d, stderr\n%q, want\n%q", code, errs, tc.want)
+			}
+		})
+	}
+	c.ok(login(root.base, "master")...)
+	// JSON error bodies print as their message.
+	_, errs, code := c.run("", "create", "realms", "-s", "realm=master")
+	if code != 1 || errs != "gatehouse: Conflict detected. See logs for details [409]\n" {
+		t.Errorf("conflict: exit %d %q", code, errs)
+	}
+	// A stored token the server no longer accepts says to log in again.
+	revoked := c.readConfig()
+	revoked.AccessToken = "not-a-token"
+	c.writeConfig(revoked)
+	_, errs, code = c.run("", "get", "realms/master")
+	if code != 1 || errs != "gatehouse: HTTP 401 Unauthorized [401] (log in again with `gatehouse config credentials`)\n" {
+		t.Errorf("rejected token: exit %d %q", code, errs)
+	}
+	c.ok(login(root.base, "master")...)
+	// serverinfo is not under the realm; it reports the binary's version.
+	var info struct {
+		SystemInfo struct {
+			Version string `json:"version"`
+		} `json:"systemInfo"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("get", "serverinfo")), &info); err != nil || info.SystemInfo.Version != version {
+		t.Errorf("serverinfo: %+v %v, want version %q", info, err, version)
+	}
+	// A route the server does not have is named in the error.
+	_, errs, code = c.run("", "get", "no-such-thing")
+	if code != 1 || !strings.Contains(errs, unknownRoute+" [404] (this server has no GET /admin/realms/master/no-such-thing)") {
+		t.Errorf("unknown route: exit %d %q", code, errs)
+	}
+}
+
+// backup --out - streams the store to stdout: a whole, consistent store.
+func TestBackupToStdout(t *testing.T) {
+	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
+	defer p.stop(t)
+	c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
+	c.ok("config", "credentials", "--server", p.base, "--realm", "master", "--user", "admin", "--password", "cli-Admin-1")
+	c.ok("create", "realms", "-s", "realm=demo", "-s", "enabled=true")
+	out, errs, code := c.run("", "backup", "--out", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	file := filepath.Join(t.TempDir(), "backup.db")
+	if err := os.WriteFile(file, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := bolt.Verify(file)
+	if err != nil || sum.Realms != 2 {
+		t.Errorf("stdout backup: %+v %v", sum, err)
+	}
+}
+
+// An error body prints as one message, whichever convention the server used.
+func TestResponseErrorMessage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		body string
+		want string
+	}{
+		{"keycloak admin", `{"errorMessage":"User exists with same username"}`, "User exists with same username [409]"},
+		{"oauth error and description", `{"error":"invalid_grant","error_description":"Invalid user credentials"}`, "Invalid user credentials [409]"},
+		{"same error and description", `{"error":"Realm does not exist","error_description":"Realm does not exist"}`, "Realm does not exist [409]"},
+		{"error only", `{"error":"HTTP 403 Forbidden"}`, "HTTP 403 Forbidden [409]"},
+		{"message", `{"message":"gateway says no"}`, "gateway says no [409]"},
+		{"json without a message", `{"x":1}`, "Conflict [409]"},
+		{"text", "upstream down\nmore lines", "upstream down [409]"},
+		{"empty", "", "Conflict [409]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := responseError(http.StatusConflict, []byte(tc.body)).Error(); got != tc.want {
+				t.Errorf("%q, want %q", got, tc.want)
+			}
+		})
 	}
 }

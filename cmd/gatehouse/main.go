@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -17,61 +19,196 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `Usage: gatehouse <command> [flags]
-
-Commands:
-  serve                 run the token service (see gatehouse serve -h)
-  config credentials    log in to a server's admin API (kcadm.sh style)
-  create|get|update|delete PATH -r REALM [-s key=value]... [-f FILE|-] [-q key=value] [--fields a,b] [--format json|csv] [-i]
-                        call the admin REST API on a path relative to the realm
-  set-password          set a user's password
-  add-roles|remove-roles|get-roles
-                        manage a user's role mappings
-  backup --out FILE     consistent online copy of the running server's store
-  version               print the version
-`
-
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
+
+// command is one verb of the binary. Its flags are defined where it parses
+// them and help prints them from there; this table holds only the words
+// around them. A new command is one entry here.
+type command struct {
+	name     string // as typed: "serve", "config credentials"
+	synopsis string // what follows the name in the usage line
+	summary  string // one line for `gatehouse help`
+	about    string
+	examples []string
+	run      func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	cmds := []command{{
+		name:     "serve",
+		synopsis: "[flags]",
+		summary:  "run the token service",
+		about: `Runs the OpenID Connect token service and the admin REST API on an embedded
+store in --data. Every flag can also be set as GATEHOUSE_<NAME> (upper case,
+dashes as underscores); flags win over the environment. On the first start
+with an empty data directory it creates realm master, client admin-cli and an
+admin user. Go's GOGC and GOMEMLIMIT default to 200 and 64MiB unless set.`,
+		examples: []string{
+			"GATEHOUSE_ADMIN_PASSWORD=change-me gatehouse serve",
+			"gatehouse serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --hostname https://id.example.com",
+			"GATEHOUSE_DATA=/var/lib/gatehouse gatehouse serve --http-relative-path /auth --log-format json",
+		},
+		run: func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+			return serve(ctx, args, stdout, stderr)
+		},
+	}, {
+		name:     "config credentials",
+		synopsis: "--server URL [--realm REALM] (--user USER [--password PASSWORD] | --client ID --secret SECRET) [flags]",
+		summary:  "log in to a server's admin API (kcadm.sh style)",
+		about: `Logs in and stores the server URL and tokens in the config file (mode 0600).
+With --user it uses the password grant through the public client admin-cli (or
+--client); without --password it prompts, without echo on a terminal. With
+--client and --secret it uses client_credentials. Later commands refresh the
+tokens as needed and write them back.`,
+		examples: []string{
+			"gatehouse config credentials --server http://127.0.0.1:8080 --realm master --user admin",
+			"gatehouse config credentials --server https://id.example.com/auth --realm demo --client app --secret \"$SECRET\" --config app.json",
+		},
+		run: configCredentials,
+	}}
+	crudAbout := `Calls the admin REST API: create is POST, get GET, update PUT, delete DELETE.
+PATH is relative to the realm (clients, users/ID, roles); "realms", "realms/..."
+and "gateway/..." are absolute, and get serverinfo reads /admin/serverinfo.
+-s sets fields (JSON values are used as such; quote dotted keys:
+'attributes."access.token.lifespan"=600'). update without -f reads the
+resource, applies -s and writes it back. Errors print the server's message
+and exit 1.`
+	crudExamples := []string{
+		"gatehouse create realms -s realm=demo -s enabled=true",
+		"CID=$(gatehouse create clients -r demo -s clientId=app -s serviceAccountsEnabled=true -i)",
+		"gatehouse get clients/$CID/client-secret -r demo --fields value --format csv",
+		"gatehouse update clients/$CID -r demo -s 'attributes.\"access.token.lifespan\"=3600'",
+		"gatehouse get users -r demo -q username=alice --fields id,username",
+		"gatehouse delete clients/$CID -r demo",
+		"gatehouse get serverinfo",
+	}
+	for _, v := range []struct{ verb, summary string }{
+		{"create", "POST a new resource"},
+		{"get", "GET a resource or a list"},
+		{"update", "PUT a resource (read, apply -s, write back)"},
+		{"delete", "DELETE a resource"},
+	} {
+		cmds = append(cmds, command{
+			name: v.verb, synopsis: "PATH [-r REALM] [flags]", summary: v.summary,
+			about: crudAbout, examples: crudExamples,
+			run: func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+				return crud(ctx, v.verb, args, stdin, stdout, stderr)
+			},
+		})
+	}
+	cmds = append(cmds, command{
+		name:     "set-password",
+		synopsis: "[-r REALM] (--username NAME | --userid ID) --new-password PASSWORD [--temporary]",
+		summary:  "set a user's password",
+		examples: []string{"gatehouse set-password -r demo --username alice --new-password 'S3cret!'"},
+		run: func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+			return setPassword(ctx, args, stdout, stderr)
+		},
+	})
+	rolesExamples := []string{
+		"gatehouse add-roles -r demo --uusername alice --rolename reader",
+		"gatehouse add-roles -r demo --uusername service-account-app --cclientid realm-management --rolename manage-clients",
+		"gatehouse get-roles -r demo --uusername alice",
+		"gatehouse remove-roles -r demo --uusername alice --rolename reader",
+	}
+	for _, v := range []struct{ verb, summary string }{
+		{"add-roles", "grant realm or client roles to a user"},
+		{"remove-roles", "take realm or client roles from a user"},
+		{"get-roles", "list a user's role mappings, or the roles that exist"},
+	} {
+		cmds = append(cmds, command{
+			name: v.verb, synopsis: "[-r REALM] (--uusername NAME | --uid ID) [--cclientid CLIENT] [--rolename ROLE]...",
+			summary: v.summary, examples: rolesExamples,
+			about: "Without --cclientid or --cid the roles are realm roles; with them, that client's roles.",
+			run: func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+				return roles(ctx, v.verb, args, stdout, stderr)
+			},
+		})
+	}
+	return append(cmds, command{
+		name:     "backup",
+		synopsis: "--out FILE|- [flags]",
+		summary:  "consistent online copy of the running server's store",
+		about: `Downloads a consistent copy of the running server's store (GET /admin/backup,
+master admin only). A file is verified before it is kept: the byte count the
+server reports, and bbolt's consistency check on the copy opened read-only.
+--out - writes the stream to stdout unverified. Restore by copying the file to
+<data>/gatehouse.db next to the same master.key and starting serve.`,
+		examples: []string{
+			"gatehouse backup --out gatehouse-$(date +%F).db",
+			"gatehouse backup --out - | gzip > backup.db.gz",
+		},
+		run: func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+			return backup(ctx, args, stdout, stderr)
+		},
+	}, command{
+		name:    "version",
+		summary: "print the version",
+		run: func(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+			if err := newFlagSet("version", stderr).Parse(args); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, "gatehouse", version)
+			return nil
+		},
+	})
+}
+
+// findCommand matches the leading words of args to a command and returns the
+// rest.
+func findCommand(args []string) (command, []string) {
+	for _, c := range commands() {
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
+			return c, args[len(words):]
+		}
+	}
+	return command{}, nil
+}
 
 // run dispatches a command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		writeOverview(stderr)
 		return 2
 	}
-	var err error
 	switch args[0] {
-	case "serve":
-		err = serve(ctx, args[1:], stdout, stderr)
-	case "config":
-		if len(args) < 2 || args[1] != "credentials" {
-			fmt.Fprintln(stderr, "usage: gatehouse config credentials --server URL --realm REALM (--user U [--password P] | --client C --secret S)")
-			return 2
-		}
-		err = configCredentials(ctx, args[2:], stdin, stdout, stderr)
-	case "create", "get", "update", "delete":
-		err = crud(ctx, args[0], args[1:], stdin, stdout, stderr)
-	case "backup":
-		err = backup(ctx, args[1:], stdout, stderr)
-	case "set-password":
-		err = setPassword(ctx, args[1:], stdout, stderr)
-	case "add-roles", "remove-roles", "get-roles":
-		err = roles(ctx, args[0], args[1:], stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintln(stdout, "gatehouse", version)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-	default:
-		fmt.Fprintf(stderr, "gatehouse: unknown command %q\n\n%s", args[0], usage)
+		if len(args) == 1 {
+			writeOverview(stdout)
+			return 0
+		}
+		// Help for a command is its own -h: printed from its flags.
+		args = append(slices.Clone(args[1:]), "-h")
+	case "--version":
+		args = []string{"version"}
+	}
+	if args[0] == "config" && (len(args) == 1 || strings.HasPrefix(args[1], "-")) {
+		// `gatehouse config -h`: the only config command.
+		args = append([]string{"config", "credentials"}, args[1:]...)
+	}
+	cmd, rest := findCommand(args)
+	if cmd.run == nil {
+		fmt.Fprintf(stderr, "gatehouse: unknown command %q\n\n", strings.Join(args[:min(len(args), 2)], " "))
+		writeOverview(stderr)
 		return 2
 	}
-	if errors.Is(err, flag.ErrHelp) {
+	err := cmd.run(ctx, rest, stdin, stdout, stderr)
+	var help *helpRequest
+	var usage *usageError
+	switch {
+	case err == nil:
 		return 0
+	case errors.As(err, &help):
+		writeCommandHelp(stdout, help.fs)
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0 // printed by the flag set itself
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "gatehouse %s: %v\nRun `gatehouse help %s` for usage.\n", cmd.name, usage.err, cmd.name)
+		return 2
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse:", err)
-		return 1
-	}
-	return 0
+	fmt.Fprintln(stderr, "gatehouse:", err)
+	return 1
 }

@@ -41,8 +41,7 @@ type serveConfig struct {
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", stderr)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&c.Data, "data", "./data", "data directory (bbolt store and master key)")
 	fs.StringVar(&c.HTTPRelativePath, "http-relative-path", "", "serve everything under this path, e.g. /auth")
@@ -55,9 +54,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this separate address, e.g. 127.0.0.1:6060 (off by default; never expose it)")
 	// Secrets come from the environment only, never the command line (which
 	// other local users can read).
-	c.AdminUser = os.Getenv("GATEHOUSE_ADMIN_USER")
-	c.AdminPassword = os.Getenv("GATEHOUSE_ADMIN_PASSWORD")
-	c.MasterKey = os.Getenv("GATEHOUSE_MASTER_KEY")
+	fs.envString(&c.AdminUser, "GATEHOUSE_ADMIN_USER", "bootstrap admin user, first start only (default admin)")
+	fs.envString(&c.AdminPassword, "GATEHOUSE_ADMIN_PASSWORD", "bootstrap admin password, first start only (default: generated and printed once)")
+	fs.envString(&c.MasterKey, "GATEHOUSE_MASTER_KEY", "32-byte key, base64 or hex, sealing client secrets and signing keys at rest\n(default: <data>/master.key, created on first start)")
 	if err := applyEnv(fs); err != nil {
 		return c, err
 	}
@@ -76,16 +75,13 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	return c, nil
 }
 
-// applyEnv sets every flag that has a GATEHOUSE_<NAME> variable; command-line
+// applyEnv binds every flag to its GATEHOUSE_<NAME> variable; command-line
 // flags parsed afterwards win.
-func applyEnv(fs *flag.FlagSet) error {
+func applyEnv(fs *flagSet) error {
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		name := "GATEHOUSE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok && err == nil {
-			if e := f.Value.Set(v); e != nil {
-				err = fmt.Errorf("%s: %w", name, e)
-			}
+		if e := fs.bindEnv(f.Name, envName(f.Name)); e != nil && err == nil {
+			err = e
 		}
 	})
 	return err
@@ -173,7 +169,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Service: a.svc, Hostname: cfg.Hostname, RelativePath: cfg.HTTPRelativePath,
 		Logger: log, TLS: cfg.TLSCert != "",
 	})
-	admin.Mount(srv, a.svc, log)
+	admin.Mount(srv, a.svc, log).SetVersion(version)
 	hs := oidc.NewHTTPServer(srv)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
