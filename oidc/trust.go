@@ -156,7 +156,11 @@ func (s *Server) verifyLocal(ctx context.Context, rp *realmProvider, token strin
 		if err != nil {
 			return nil, err
 		}
-		return trustedFromClaims(kt.claims, kt.exp, rp), nil
+		t := trustedFromClaims(kt.claims, kt.exp, rp)
+		if kt.user != nil {
+			t.username, t.user = kt.user.Username, kt.user
+		}
+		return t, nil
 	}
 	at, err := rp.validateAccessToken(ctx, token)
 	if err != nil {

@@ -1,0 +1,199 @@
+package oidc_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+func (e *env) addUser(name, password string) store.User {
+	e.t.Helper()
+	u, err := e.svc.CreateUser(context.Background(), "demo", realms.NewUser{User: store.User{Username: name, Enabled: true}, Password: password})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// grantRealmManagement gives a user a role of the realm-management client.
+func (e *env) grantRealmManagement(userID, role string) {
+	e.t.Helper()
+	ctx := context.Background()
+	realmID := mustRealmID(e.t, e)
+	rm, err := e.store.GetClientByClientID(ctx, realmID, realms.RealmManagementClientID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r, err := e.store.GetRoleByName(ctx, realmID, rm.ID, role)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.svc.GrantRoles(ctx, "demo", userID, r.ID); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// issueKnox gets a Knox token at a Basic topology with a password.
+func (e *env) issueKnox(topology, user, password string) response {
+	e.t.Helper()
+	r := e.knox(http.MethodPost, e.gateway(topology, "token"), user, password, "", "")
+	if r.status != 200 {
+		e.t.Fatalf("issue at %s for %s: %d %s", topology, user, r.status, r.raw)
+	}
+	return r
+}
+
+func (e *env) introspectActive(token string) bool {
+	e.t.Helper()
+	return e.post("token/introspect", url.Values{"token": {token}}, "app", e.secret).body["active"] == true
+}
+
+// A Knox token follows the state of the user it was issued to: once the
+// user is disabled, deleted, or behind a user or realm not-before, the token
+// is inactive at once wherever it is presented (introspection, passcode
+// login, Basic Token:, a bearer topology, token exchange), managed or not.
+func TestKnoxTokenFollowsItsUserState(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		change func(e *env, u store.User) error
+	}{
+		{"user disabled", func(e *env, u store.User) error {
+			_, err := e.svc.UpdateUser(ctx, "demo", u.ID, func(u *store.User) error { u.Enabled = false; return nil })
+			return err
+		}},
+		{"user deleted", func(e *env, u store.User) error { return e.svc.DeleteUser(ctx, "demo", u.ID) }},
+		{"user not-before", func(e *env, u store.User) error {
+			_, err := e.svc.UpdateUser(ctx, "demo", u.ID, func(u *store.User) error {
+				u.NotBefore = time.Now().Add(time.Minute).Unix()
+				return nil
+			})
+			return err
+		}},
+		{"realm not-before", func(e *env, _ store.User) error {
+			_, err := e.svc.UpdateRealm(ctx, "demo", func(r *store.Realm) error {
+				r.NotBefore = time.Now().Add(time.Minute).Unix()
+				return nil
+			})
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, secret, _ := exchangeEnv(t)
+			dave := e.addUser("dave", "dave-Pass-1")
+			e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true,
+				Audiences: []string{"exchanger"}})
+			e.putTopology(store.Topology{Name: "plain", Realm: "demo", Authentication: "basic", TTL: "PT1H", Audiences: []string{"exchanger"}})
+			e.putTopology(store.Topology{Name: "bearer", Realm: "demo", Authentication: "bearer", TTL: "PT1H"})
+			managed := e.issueKnox("authtkn", "dave", "dave-Pass-1")
+			unmanaged := e.issueKnox("plain", "dave", "dave-Pass-1").str("access_token")
+			jwt, passcode := managed.str("access_token"), managed.str("passcode")
+
+			uses := map[string]func() int{
+				"introspection": func() int {
+					if e.introspectActive(jwt) {
+						return 200
+					}
+					return 401
+				},
+				"introspection (unmanaged)": func() int {
+					if e.introspectActive(unmanaged) {
+						return 200
+					}
+					return 401
+				},
+				"passcode login": func() int {
+					return e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", passcode, "", "").status
+				},
+				"Basic Token:": func() int {
+					return e.knox(http.MethodGet, e.gateway("plain", "token"), "Token", jwt, "", "").status
+				},
+				"Basic Token: (unmanaged)": func() int {
+					return e.knox(http.MethodGet, e.gateway("plain", "token"), "Token", unmanaged, "", "").status
+				},
+				"bearer topology": func() int {
+					return e.knox(http.MethodGet, e.gateway("bearer", "token"), "", "", jwt, "").status
+				},
+				"bearer topology (unmanaged)": func() int {
+					return e.knox(http.MethodGet, e.gateway("bearer", "token"), "", "", unmanaged, "").status
+				},
+				"token exchange": func() int {
+					r := e.exchange(secret, url.Values{"subject_token": {jwt}, "subject_token_type": {teJWT}})
+					if r.status != 200 && r.str("error") != "invalid_token" {
+						t.Errorf("exchange refused with %s, want invalid_token as for any inactive token", r.raw)
+					}
+					return r.status
+				},
+				"token exchange (unmanaged)": func() int {
+					return e.exchange(secret, url.Values{"subject_token": {unmanaged}, "subject_token_type": {teJWT}}).status
+				},
+			}
+			for name, use := range uses {
+				if got := use(); got != 200 {
+					t.Fatalf("%s before the change: %d", name, got)
+				}
+			}
+			if err := tc.change(e, dave); err != nil {
+				t.Fatal(err)
+			}
+			for name, use := range uses {
+				if got := use(); got == 200 {
+					t.Errorf("%s after %s: still accepted", name, tc.name)
+				}
+			}
+		})
+	}
+}
+
+// Knox tokens belong to the user's ID: a user created later with the same
+// name neither sees nor uses the earlier user's tokens, and those tokens do
+// not count toward the new user's limit.
+func TestKnoxTokensBoundToUserID(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true, LimitPerUser: 1})
+	old := e.issueKnox("authtkn", "alice", alicePassword)
+	oldJWT, oldID, oldPasscode := old.str("access_token"), old.str("token_id"), old.str("passcode")
+	if err := e.svc.DeleteUser(ctx, "demo", e.alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.addUser("alice", alicePassword)
+
+	for _, q := range []string{"", "?userName=alice", "?createdBy=alice", "?userNameOrCreatedBy=alice"} {
+		r := e.knox(http.MethodGet, e.gateway("authtkn", "getUserTokens")+q, "alice", alicePassword, "", "")
+		if toks, _ := r.body["tokens"].([]any); r.status != 200 || len(toks) != 0 {
+			t.Errorf("new alice lists %q: %d %s", q, r.status, r.raw)
+		}
+	}
+	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", oldPasscode, "", ""); r.status != 401 {
+		t.Errorf("old alice's passcode logs in: %d %s", r.status, r.raw)
+	}
+	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Token", oldJWT, "", ""); r.status != 401 {
+		t.Errorf("old alice's token logs in: %d %s", r.status, r.raw)
+	}
+	if e.introspectActive(oldJWT) {
+		t.Error("old alice's token is active")
+	}
+	for _, op := range []struct{ method, path, flag string }{
+		{http.MethodPost, "token/revoke", "revoked"},
+		{http.MethodPut, "token/disable", "setEnabledFlag"},
+		{http.MethodPost, "token/renew", "renewed"},
+	} {
+		r := e.knox(op.method, e.gateway("authtkn", op.path), "alice", alicePassword, "", oldID)
+		if op.path == "token/renew" {
+			r = e.knox(op.method, e.gateway("authtkn", op.path), "alice", alicePassword, "", oldJWT)
+		}
+		if r.status != 403 || r.str(op.flag) != "false" || r.body["code"] != float64(20) {
+			t.Errorf("new alice %s old alice's token: %d %s", op.path, r.status, r.raw)
+		}
+	}
+	// The old token (still stored until it expires) is not the new alice's.
+	if r := e.knox(http.MethodPost, e.gateway("authtkn", "token"), "alice", alicePassword, "", ""); r.status != 200 {
+		t.Errorf("new alice's first token refused by the per-user limit: %d %s", r.status, r.raw)
+	}
+}
