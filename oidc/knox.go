@@ -519,7 +519,13 @@ func (g *gateway) lifecycleTarget(ctx context.Context, body string) (store.KnoxT
 	return rec, err
 }
 
-func (g *gateway) isRenewer() bool {
+// isRenewer: the caller is a configured renewer of this topology and the
+// token was issued by it (a renewer of one topology has no say over
+// another's tokens).
+func (g *gateway) isRenewer(rec store.KnoxToken) bool {
+	if rec.Topology != g.topo.Name {
+		return false
+	}
 	for _, r := range g.topo.Renewers {
 		if r == g.principal {
 			return true
@@ -531,6 +537,15 @@ func (g *gateway) isRenewer() bool {
 // owns: the caller is the token's owner, by user ID.
 func (g *gateway) owns(rec store.KnoxToken) bool {
 	return g.user != nil && rec.UserID != "" && rec.UserID == g.user.ID
+}
+
+// mayRenew: configured renewers, and the owner who proved their password.
+// A token never renews itself, whether presented as JWT or passcode.
+func (g *gateway) mayRenew(rec store.KnoxToken) bool {
+	if g.viaToken == rec.ID {
+		return false
+	}
+	return g.isRenewer(rec) || (g.byPassword && g.owns(rec))
 }
 
 // isRealmAdmin: realm-admin or manage-users in the topology's realm.
@@ -565,8 +580,12 @@ func (s *Server) knoxRenew(w http.ResponseWriter, r *http.Request, g *gateway) {
 		s.storeWriteError(w, g.rp, "knox renew", err)
 		return
 	}
-	if !g.owns(rec) && !g.isRenewer() {
+	if !g.mayRenew(rec) {
 		knoxFail(w, http.StatusForbidden, "renewed", "Caller ("+g.principal+") not authorized to renew tokens.", codeUnauthorized)
+		return
+	}
+	if !rec.Enabled {
+		knoxFail(w, http.StatusBadRequest, "renewed", "Disabled token", codeInvalid)
 		return
 	}
 	now := g.rp.now()
@@ -612,7 +631,7 @@ func (s *Server) knoxRevoke(w http.ResponseWriter, r *http.Request, g *gateway) 
 		s.storeWriteError(w, g.rp, "knox revoke", err)
 		return
 	}
-	if !g.owns(rec) && !(g.user != nil && rec.CreatedByID == g.user.ID) && !g.isRenewer() {
+	if !g.owns(rec) && !(g.user != nil && rec.CreatedByID == g.user.ID) && !g.isRenewer(rec) {
 		knoxFail(w, http.StatusForbidden, "revoked", "Caller ("+g.principal+") not authorized to revoke tokens.", codeUnauthorized)
 		return
 	}
@@ -640,20 +659,39 @@ func (s *Server) knoxEnable(enable bool) func(http.ResponseWriter, *http.Request
 			s.storeWriteError(w, g.rp, "knox enable", err)
 			return
 		}
-		if !g.owns(rec) && !s.isRealmAdmin(r.Context(), g) {
+		admin := s.isRealmAdmin(r.Context(), g)
+		if !admin && !g.owns(rec) {
 			knoxFail(w, http.StatusForbidden, op, "Caller ("+g.principal+") not authorized to change this token.", codeUnauthorized)
 			return
 		}
-		if rec.Enabled == enable {
-			if enable {
-				knoxFail(w, http.StatusBadRequest, op, "Token is already enabled", codeAlreadyEnabled)
-			} else {
-				knoxFail(w, http.StatusBadRequest, op, "Token is already disabled", codeAlreadyDisabled)
-			}
+		// An owner may undo only their own disabling: what an admin
+		// disabled stays disabled until an admin enables it.
+		if enable && !admin && rec.DisabledBy == store.KnoxDisabledByAdmin {
+			knoxFail(w, http.StatusForbidden, op, "Caller ("+g.principal+") not authorized to enable a token an administrator disabled.", codeUnauthorized)
 			return
+		}
+		by := store.KnoxDisabledByOwner
+		if admin {
+			by = store.KnoxDisabledByAdmin
+		}
+		if rec.Enabled == enable {
+			switch {
+			case enable:
+				knoxFail(w, http.StatusBadRequest, op, "Token is already enabled", codeAlreadyEnabled)
+				return
+			case rec.DisabledBy == by || by == store.KnoxDisabledByOwner:
+				knoxFail(w, http.StatusBadRequest, op, "Token is already disabled", codeAlreadyDisabled)
+				return
+			}
+			// An admin disabling what its owner disabled takes it over, so
+			// the owner can no longer enable it.
 		}
 		if _, err := g.rp.svc.Store().UpdateKnoxToken(r.Context(), g.rp.realm.ID, rec.ID, func(t *store.KnoxToken) error {
 			t.Enabled = enable
+			t.DisabledBy = ""
+			if !enable {
+				t.DisabledBy = by
+			}
 			return nil
 		}); err != nil {
 			s.storeWriteError(w, g.rp, "knox enable", err)

@@ -197,3 +197,88 @@ func TestKnoxTokensBoundToUserID(t *testing.T) {
 		t.Errorf("new alice's first token refused by the per-user limit: %d %s", r.status, r.raw)
 	}
 }
+
+// Renewal is for the topology's configured renewers and for the owner who
+// proves their password; a token never renews itself, whether presented as
+// Basic Token: or as its passcode, a renewer of another topology may not,
+// and a disabled token is not renewed.
+func TestKnoxRenewIsForRenewersAndPasswordOwners(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("renewer", "renew-Pass-1")
+	e.addUser("renewer-b", "renew-Pass-2")
+	e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true,
+		Renewers: []string{"renewer"}})
+	e.putTopology(store.Topology{Name: "other", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true,
+		Renewers: []string{"renewer-b"}})
+	tok := e.issueKnox("authtkn", "alice", alicePassword)
+	jwt, passcode := tok.str("access_token"), tok.str("passcode")
+	sibling := e.issueKnox("authtkn", "alice", alicePassword)
+
+	for _, c := range []struct {
+		name, topology, user, pass string
+		status                     int
+		code                       float64
+	}{
+		{"the token itself as Basic Token:", "authtkn", "Token", jwt, 403, 20},
+		{"the token's own passcode", "authtkn", "Passcode", passcode, 403, 20},
+		{"another token of the owner", "authtkn", "Token", sibling.str("access_token"), 403, 20},
+		{"another token's passcode of the owner", "authtkn", "Passcode", sibling.str("passcode"), 403, 20},
+		{"a renewer of another topology, there", "other", "renewer-b", "renew-Pass-2", 403, 20},
+		{"a renewer of another topology, here", "authtkn", "renewer-b", "renew-Pass-2", 403, 20},
+		{"the topology's renewer", "authtkn", "renewer", "renew-Pass-1", 200, 0},
+		{"the owner by password", "authtkn", "alice", alicePassword, 200, 0},
+	} {
+		r := e.knox(http.MethodPost, e.gateway(c.topology, "token/renew"), c.user, c.pass, "", jwt)
+		if r.status != c.status || (c.status != 200 && (r.str("renewed") != "false" || r.body["code"] != c.code)) {
+			t.Errorf("%s: %d %s", c.name, r.status, r.raw)
+		}
+	}
+	if r := e.knox(http.MethodPost, e.gateway("other", "token/revoke"), "renewer-b", "renew-Pass-2", "", tok.str("token_id")); r.status != 403 {
+		t.Errorf("a renewer of another topology revokes: %d %s", r.status, r.raw)
+	}
+	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "alice", alicePassword, "", tok.str("token_id")); r.status != 200 {
+		t.Fatalf("disable: %d %s", r.status, r.raw)
+	}
+	for _, who := range [][2]string{{"renewer", "renew-Pass-1"}, {"alice", alicePassword}} {
+		if r := e.knox(http.MethodPost, e.gateway("authtkn", "token/renew"), who[0], who[1], "", jwt); r.status != 400 || r.str("renewed") != "false" || r.body["code"] != float64(40) {
+			t.Errorf("%s renews a disabled token: %d %s", who[0], r.status, r.raw)
+		}
+	}
+}
+
+// What a realm admin disabled, its owner cannot enable; what the owner
+// disabled, the owner may enable, until an admin disables it too.
+func TestKnoxAdminDisableSticks(t *testing.T) {
+	e := newEnv(t)
+	admin := e.addUser("admin", "admin-Pass-1")
+	e.grantRealmManagement(admin.ID, "manage-users")
+	e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true})
+	id := e.issueKnox("authtkn", "alice", alicePassword).str("token_id")
+	set := func(op, user, pass string) response {
+		return e.knox(http.MethodPut, e.gateway("authtkn", "token/"+op), user, pass, "", id)
+	}
+	for _, step := range []struct {
+		op, user, pass string
+		status         int
+		code           float64
+	}{
+		{"disable", "admin", "admin-Pass-1", 200, 0},
+		{"enable", "alice", alicePassword, 403, 20},
+		{"disable", "admin", "admin-Pass-1", 400, 60},
+		{"enable", "admin", "admin-Pass-1", 200, 0},
+		{"disable", "alice", alicePassword, 200, 0},
+		{"enable", "alice", alicePassword, 200, 0},
+		{"disable", "alice", alicePassword, 200, 0},
+		{"disable", "alice", alicePassword, 400, 60},
+		// The admin takes over the owner's disabling.
+		{"disable", "admin", "admin-Pass-1", 200, 0},
+		{"enable", "alice", alicePassword, 403, 20},
+		{"enable", "admin", "admin-Pass-1", 200, 0},
+		{"enable", "alice", alicePassword, 400, 70},
+	} {
+		r := set(step.op, step.user, step.pass)
+		if r.status != step.status || (step.status != 200 && (r.str("setEnabledFlag") != "false" || r.body["code"] != step.code)) {
+			t.Fatalf("%s by %s: %d %s, want %d code %v", step.op, step.user, r.status, r.raw, step.status, step.code)
+		}
+	}
+}
