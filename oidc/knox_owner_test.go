@@ -282,3 +282,27 @@ func TestKnoxAdminDisableSticks(t *testing.T) {
 		}
 	}
 }
+
+// A managed token whose row has no owner ID (written before tokens were
+// bound to user IDs) speaks for nobody: it is inactive, even for the user
+// whose name it carries.
+func TestKnoxTokenRowWithoutUserIDIsInactive(t *testing.T) {
+	e := newEnv(t)
+	e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true})
+	tok := e.issueKnox("authtkn", "alice", alicePassword)
+	if _, err := e.store.UpdateKnoxToken(context.Background(), mustRealmID(t, e), tok.str("token_id"), func(k *store.KnoxToken) error {
+		k.UserID, k.CreatedByID = "", ""
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if e.introspectActive(tok.str("access_token")) {
+		t.Error("ownerless token active at introspection")
+	}
+	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", tok.str("passcode"), "", ""); r.status != 401 {
+		t.Errorf("ownerless token's passcode: %d %s", r.status, r.raw)
+	}
+	if r := e.knox(http.MethodPost, e.gateway("authtkn", "token/revoke"), "alice", alicePassword, "", tok.str("token_id")); r.status != 403 {
+		t.Errorf("alice revokes an ownerless token by its name: %d %s", r.status, r.raw)
+	}
+}
