@@ -265,11 +265,8 @@ func (s *Server) authenticateGateway(r *http.Request, g *gateway) error {
 		if err != nil {
 			return err
 		}
-		if t.user != nil {
-			g.setTokenUser(t)
-			return nil
-		}
-		return s.setPrincipal(ctx, g, t.username)
+		g.setTokenUser(t)
+		return nil
 	}
 	u, err := g.rp.svc.AuthenticateUser(ctx, g.rp.realm, user, pass, RemoteIP(r))
 	switch {
@@ -284,7 +281,7 @@ func (s *Server) authenticateGateway(r *http.Request, g *gateway) error {
 }
 
 // setTokenUser makes the realm user an own token is bound to (by ID) the
-// principal.
+// principal; verifyLocal never returns a token without one.
 func (g *gateway) setTokenUser(t *trustedToken) {
 	g.principal, g.user = t.user.Username, t.user
 	g.viaToken = claimString(t.claims, "knox.id")
