@@ -518,13 +518,19 @@ func (g *gateway) lifecycleTarget(ctx context.Context, body string) (store.KnoxT
 
 // isRenewer: the caller is a configured renewer of this topology and the
 // token was issued by it (a renewer of one topology has no say over
-// another's tokens).
+// another's tokens). A realm user is a renewer by the ID bound when the
+// topology was saved; a name that had no realm user then matches only a
+// principal with none (a subject of another issuer).
 func (g *gateway) isRenewer(rec store.KnoxToken) bool {
 	if rec.Topology != g.topo.Name {
 		return false
 	}
-	for _, r := range g.topo.Renewers {
-		if r == g.principal {
+	for i, name := range g.topo.Renewers {
+		id := ""
+		if i < len(g.topo.RenewerIDs) {
+			id = g.topo.RenewerIDs[i]
+		}
+		if g.user != nil && id != "" && id == g.user.ID || g.user == nil && id == "" && name == g.principal {
 			return true
 		}
 	}

@@ -330,3 +330,33 @@ func TestKnoxTokenOfNoUserNeverMapsToALaterUser(t *testing.T) {
 		t.Errorf("exchanged for the new realm user carol: %d %s", r.status, r.raw)
 	}
 }
+
+// Renewers are named in the topology as in Knox's whitelist, but the name
+// is bound to the realm user who held it when the topology was saved: a
+// user created later under a deleted renewer's name is no renewer until a
+// master admin saves the topology again.
+func TestKnoxRenewersAreBoundToUserIDs(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	renewer := e.addUser("renewer", "renew-Pass-1")
+	topo := store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true, Renewers: []string{"renewer"}}
+	e.putTopology(topo)
+	jwt := e.issueKnox("authtkn", "alice", alicePassword).str("access_token")
+	renew := func() response {
+		return e.knox(http.MethodPost, e.gateway("authtkn", "token/renew"), "renewer", "renew-Pass-1", "", jwt)
+	}
+	if r := renew(); r.status != 200 {
+		t.Fatalf("renewer: %d %s", r.status, r.raw)
+	}
+	if err := e.svc.DeleteUser(ctx, "demo", renewer.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.addUser("renewer", "renew-Pass-1")
+	if r := renew(); r.status != 403 || r.body["code"] != float64(20) {
+		t.Errorf("a later user named like the deleted renewer renews: %d %s", r.status, r.raw)
+	}
+	e.putTopology(topo)
+	if r := renew(); r.status != 200 {
+		t.Errorf("renewer after the topology was saved again: %d %s", r.status, r.raw)
+	}
+}

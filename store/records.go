@@ -228,10 +228,13 @@ type Topology struct {
 	ClientData     map[string]string `json:"clientData"`
 	Managed        bool              `json:"managed"`
 	Renewers       []string          `json:"renewers"`
-	MaxLifetime    string            `json:"maxLifetime"`
-	RenewInterval  string            `json:"renewInterval"`
-	LimitPerUser   int               `json:"limitPerUser"`
-	LimitAction    string            `json:"limitAction"` // RETURN_ERROR | REMOVE_OLDEST
+	// RenewerIDs are the user IDs the Renewers named when the topology
+	// was saved, position for position ("" for a name with no realm user).
+	RenewerIDs    []string `json:"renewerIds,omitempty"`
+	MaxLifetime   string   `json:"maxLifetime"`
+	RenewInterval string   `json:"renewInterval"`
+	LimitPerUser  int      `json:"limitPerUser"`
+	LimitAction   string   `json:"limitAction"` // RETURN_ERROR | REMOVE_OLDEST
 }
 
 // KnoxToken is the server-side state of a managed Knox token.
