@@ -56,6 +56,9 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmPro
 		out := kt.claims
 		out["active"] = true
 		out["username"] = claimString(kt.claims, "sub")
+		if kt.user != nil {
+			out["username"] = kt.user.Username
+		}
 		out["token_type"] = "Bearer"
 		if !kt.exp.IsZero() {
 			out["exp"] = kt.exp.Unix() // a renewed managed token outlives its JWT exp

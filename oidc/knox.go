@@ -30,6 +30,10 @@ type knoxClaims struct {
 	KnoxID            string   `json:"knox.id"`
 	Managed           string   `json:"managed.token"`
 	PreferredUsername string   `json:"preferred_username"`
+	// UserID binds the token to its realm user (absent for a principal
+	// with no local user): sub is Knox's username, which a later user may
+	// share.
+	UserID string `json:"user_id,omitempty"`
 }
 
 // knoxToken is a verified, currently valid Knox token of a realm.
@@ -39,11 +43,17 @@ type knoxToken struct {
 	exp    time.Time
 	// state is the managed token's record (nil for unmanaged tokens).
 	state *store.KnoxToken
+	// user is the realm user the token speaks for (nil for an unmanaged
+	// token of a principal with no local user).
+	user *store.User
 }
 
 // validateKnoxToken checks a Knox token of this realm. A managed token is
 // valid only while its record exists, is enabled and unexpired (its
-// server-side expiry, which renewal moves, wins over the JWT's exp).
+// server-side expiry, which renewal moves, wins over the JWT's exp), and
+// while its owner (by user ID) exists, is enabled and has no realm or user
+// not-before after its issue; an unmanaged token bound to a user follows
+// that user the same way.
 func (rp *realmProvider) validateKnoxToken(ctx context.Context, token string) (*knoxToken, error) {
 	m, id, err := rp.knoxClaims(token)
 	if err != nil {
@@ -65,6 +75,9 @@ func (rp *realmProvider) validateKnoxToken(ctx context.Context, token string) (*
 		if !rec.Enabled || (!rec.ExpiresAt.IsZero() && !rec.ExpiresAt.After(now)) {
 			return nil, errInactive
 		}
+		if t.user, err = rp.knoxOwner(ctx, rec.UserID, rec.IssuedAt); err != nil {
+			return nil, err
+		}
 		t.state, t.exp = &rec, rec.ExpiresAt
 		return t, nil
 	}
@@ -72,8 +85,31 @@ func (rp *realmProvider) validateKnoxToken(ctx context.Context, token string) (*
 	if !ok || !exp.After(now) {
 		return nil, errInactive
 	}
+	if uid := claimString(m, "user_id"); uid != "" {
+		iat, ok := claimTime(m, "iat")
+		if !ok {
+			return nil, errInactive
+		}
+		var err error
+		if t.user, err = rp.knoxOwner(ctx, uid, iat); err != nil {
+			return nil, err
+		}
+	}
 	t.exp = exp
 	return t, nil
+}
+
+// knoxOwner is the user a Knox token issued at issuedAt speaks for, or
+// errInactive when that user is gone, disabled or behind a not-before.
+func (rp *realmProvider) knoxOwner(ctx context.Context, userID string, issuedAt time.Time) (*store.User, error) {
+	u, err := rp.svc.TokenOwner(ctx, rp.realm, userID, issuedAt)
+	switch {
+	case errors.Is(err, realms.ErrUserNotFound), errors.Is(err, realms.ErrUserDisabled), errors.Is(err, realms.ErrTokenStale):
+		return nil, errInactive
+	case err != nil:
+		return nil, err
+	}
+	return &u, nil
 }
 
 // knoxClaims verifies the signature and issuer of a Knox token, whatever
@@ -102,6 +138,12 @@ type gateway struct {
 	// principal is the authenticated username.
 	principal string
 	user      *store.User
+	// byPassword: the caller proved the user's password (not a token or
+	// passcode).
+	byPassword bool
+	// viaToken is the knox.id of the Knox token (JWT or passcode) the
+	// caller authenticated with, so that it cannot renew itself.
+	viaToken string
 }
 
 func (s *Server) knoxRoutes() {
@@ -198,6 +240,10 @@ func (s *Server) authenticateGateway(r *http.Request, g *gateway) error {
 		if err != nil {
 			return err
 		}
+		if t.idp == nil && t.user != nil {
+			g.setTokenUser(t)
+			return nil
+		}
 		return s.setPrincipal(ctx, g, t.username)
 	}
 	// Knox's Basic credentials are not form-encoded (unlike OAuth client
@@ -208,17 +254,19 @@ func (s *Server) authenticateGateway(r *http.Request, g *gateway) error {
 	}
 	switch strings.ToLower(user) {
 	case "passcode":
-		rec, err := g.rp.checkPasscode(ctx, pass)
+		rec, u, err := g.rp.checkPasscode(ctx, pass)
 		if err != nil {
 			return err
 		}
-		return s.setPrincipal(ctx, g, rec.Username)
+		g.principal, g.user, g.viaToken = u.Username, u, rec.ID
+		return nil
 	case "token":
 		t, err := s.verifyLocal(ctx, g.rp, pass)
 		if err != nil {
 			return err
 		}
-		return s.setPrincipal(ctx, g, t.username)
+		g.setTokenUser(t)
+		return nil
 	}
 	u, err := g.rp.svc.AuthenticateUser(ctx, g.rp.realm, user, pass, RemoteIP(r))
 	switch {
@@ -228,8 +276,15 @@ func (s *Server) authenticateGateway(r *http.Request, g *gateway) error {
 	case err != nil:
 		return err
 	}
-	g.principal, g.user = u.Username, &u
+	g.principal, g.user, g.byPassword = u.Username, &u, true
 	return nil
+}
+
+// setTokenUser makes the realm user an own token is bound to (by ID) the
+// principal; verifyLocal never returns a token without one.
+func (g *gateway) setTokenUser(t *trustedToken) {
+	g.principal, g.user = t.user.Username, t.user
+	g.viaToken = claimString(t.claims, "knox.id")
 }
 
 // setPrincipal records the username a token speaks for; a realm user of
@@ -280,26 +335,30 @@ func passcodeTokenID(passcode string) (string, bool) {
 }
 
 // checkPasscode finds the enabled, unexpired managed token a passcode
-// belongs to.
-func (rp *realmProvider) checkPasscode(ctx context.Context, passcode string) (store.KnoxToken, error) {
+// belongs to, and its owner while the token may speak for them.
+func (rp *realmProvider) checkPasscode(ctx context.Context, passcode string) (store.KnoxToken, *store.User, error) {
 	id, ok := passcodeTokenID(passcode)
 	if !ok {
-		return store.KnoxToken{}, errInactive
+		return store.KnoxToken{}, nil, errInactive
 	}
 	rec, err := rp.svc.Store().GetKnoxToken(ctx, rp.realm.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.KnoxToken{}, errInactive
+		return store.KnoxToken{}, nil, errInactive
 	}
 	if err != nil {
-		return store.KnoxToken{}, err
+		return store.KnoxToken{}, nil, err
 	}
 	// The digest binds the passcode to this token id: a passcode of one
 	// token cannot unlock another (KNOX-3413).
 	if !rp.svc.Sealer().DigestMatches(rec.PasscodeDigest, passcode) || !rec.Enabled ||
 		(!rec.ExpiresAt.IsZero() && !rec.ExpiresAt.After(rp.now())) {
-		return store.KnoxToken{}, errInactive
+		return store.KnoxToken{}, nil, errInactive
 	}
-	return rec, nil
+	u, err := rp.knoxOwner(ctx, rec.UserID, rec.IssuedAt)
+	if err != nil {
+		return store.KnoxToken{}, nil, err
+	}
+	return rec, u, nil
 }
 
 // knoxIssue is GET|POST …/knoxtoken/api/v1/token.
@@ -341,6 +400,12 @@ func (s *Server) knoxIssue(w http.ResponseWriter, r *http.Request, g *gateway) {
 	tokenID := realms.NewID()
 	passcode := ""
 	if g.topo.Managed {
+		// A managed token is bound to a realm user's ID; a principal with
+		// no local user has nothing to bind it to.
+		if g.user == nil {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "Unable to get token - " + g.principal + " is not a user of this realm."})
+			return
+		}
 		maxLife, err := realms.ParseISODuration(g.topo.MaxLifetime)
 		if err != nil {
 			s.log.Error("topology maxLifetime", "topology", g.topo.Name, "err", err)
@@ -351,7 +416,7 @@ func (s *Server) knoxIssue(w http.ResponseWriter, r *http.Request, g *gateway) {
 			writeJSON(w, http.StatusInternalServerError, errInternal)
 			return
 		}
-		rec := store.KnoxToken{ID: tokenID, Username: g.principal, CreatedBy: g.principal, Topology: g.topo.Name,
+		rec := store.KnoxToken{ID: tokenID, UserID: g.user.ID, Username: g.principal, CreatedByID: g.user.ID, CreatedBy: g.principal, Topology: g.topo.Name,
 			IssuedAt: now, ExpiresAt: exp, MaxLifetime: now.Add(maxLife), Enabled: true, Comment: comment, Metadata: meta,
 			PasscodeDigest: g.rp.svc.Sealer().Digest(passcode)}
 		limit := store.KnoxTokenLimit{Max: g.topo.LimitPerUser, RemoveOldest: g.topo.LimitAction == realms.LimitRemoveOldest, Now: now}
@@ -374,6 +439,9 @@ func (s *Server) knoxIssue(w http.ResponseWriter, r *http.Request, g *gateway) {
 	}
 	c := knoxClaims{Iss: s.issuer(r, g.rp.realm.Name), Sub: g.principal, Aud: audience(g.topo.Audiences),
 		Exp: exp.Unix(), Iat: now.Unix(), Jti: tokenID, KnoxID: tokenID, Managed: managed, PreferredUsername: g.principal}
+	if g.user != nil {
+		c.UserID = g.user.ID
+	}
 	payload, err := json.Marshal(&c)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, errInternal)
@@ -448,13 +516,39 @@ func (g *gateway) lifecycleTarget(ctx context.Context, body string) (store.KnoxT
 	return rec, err
 }
 
-func (g *gateway) isRenewer() bool {
-	for _, r := range g.topo.Renewers {
-		if r == g.principal {
+// isRenewer: the caller is a configured renewer of this topology and the
+// token was issued by it (a renewer of one topology has no say over
+// another's tokens). A realm user is a renewer by the ID bound when the
+// topology was saved; a name that had no realm user then matches only a
+// principal with none (a subject of another issuer).
+func (g *gateway) isRenewer(rec store.KnoxToken) bool {
+	if rec.Topology != g.topo.Name {
+		return false
+	}
+	for i, name := range g.topo.Renewers {
+		id := ""
+		if i < len(g.topo.RenewerIDs) {
+			id = g.topo.RenewerIDs[i]
+		}
+		if g.user != nil && id != "" && id == g.user.ID || g.user == nil && id == "" && name == g.principal {
 			return true
 		}
 	}
 	return false
+}
+
+// owns: the caller is the token's owner, by user ID.
+func (g *gateway) owns(rec store.KnoxToken) bool {
+	return g.user != nil && rec.UserID != "" && rec.UserID == g.user.ID
+}
+
+// mayRenew: configured renewers, and the owner who proved their password.
+// A token never renews itself, whether presented as JWT or passcode.
+func (g *gateway) mayRenew(rec store.KnoxToken) bool {
+	if g.viaToken == rec.ID {
+		return false
+	}
+	return g.isRenewer(rec) || (g.byPassword && g.owns(rec))
 }
 
 // isRealmAdmin: realm-admin or manage-users in the topology's realm.
@@ -489,8 +583,12 @@ func (s *Server) knoxRenew(w http.ResponseWriter, r *http.Request, g *gateway) {
 		s.storeWriteError(w, g.rp, "knox renew", err)
 		return
 	}
-	if rec.Username != g.principal && !g.isRenewer() {
+	if !g.mayRenew(rec) {
 		knoxFail(w, http.StatusForbidden, "renewed", "Caller ("+g.principal+") not authorized to renew tokens.", codeUnauthorized)
+		return
+	}
+	if !rec.Enabled {
+		knoxFail(w, http.StatusBadRequest, "renewed", "Disabled token", codeInvalid)
 		return
 	}
 	now := g.rp.now()
@@ -536,7 +634,7 @@ func (s *Server) knoxRevoke(w http.ResponseWriter, r *http.Request, g *gateway) 
 		s.storeWriteError(w, g.rp, "knox revoke", err)
 		return
 	}
-	if rec.Username != g.principal && rec.CreatedBy != g.principal && !g.isRenewer() {
+	if !g.owns(rec) && !(g.user != nil && rec.CreatedByID == g.user.ID) && !g.isRenewer(rec) {
 		knoxFail(w, http.StatusForbidden, "revoked", "Caller ("+g.principal+") not authorized to revoke tokens.", codeUnauthorized)
 		return
 	}
@@ -564,20 +662,39 @@ func (s *Server) knoxEnable(enable bool) func(http.ResponseWriter, *http.Request
 			s.storeWriteError(w, g.rp, "knox enable", err)
 			return
 		}
-		if rec.Username != g.principal && !s.isRealmAdmin(r.Context(), g) {
+		admin := s.isRealmAdmin(r.Context(), g)
+		if !admin && !g.owns(rec) {
 			knoxFail(w, http.StatusForbidden, op, "Caller ("+g.principal+") not authorized to change this token.", codeUnauthorized)
 			return
 		}
-		if rec.Enabled == enable {
-			if enable {
-				knoxFail(w, http.StatusBadRequest, op, "Token is already enabled", codeAlreadyEnabled)
-			} else {
-				knoxFail(w, http.StatusBadRequest, op, "Token is already disabled", codeAlreadyDisabled)
-			}
+		// An owner may undo only their own disabling: what an admin
+		// disabled stays disabled until an admin enables it.
+		if enable && !admin && rec.DisabledBy == store.KnoxDisabledByAdmin {
+			knoxFail(w, http.StatusForbidden, op, "Caller ("+g.principal+") not authorized to enable a token an administrator disabled.", codeUnauthorized)
 			return
+		}
+		by := store.KnoxDisabledByOwner
+		if admin {
+			by = store.KnoxDisabledByAdmin
+		}
+		if rec.Enabled == enable {
+			switch {
+			case enable:
+				knoxFail(w, http.StatusBadRequest, op, "Token is already enabled", codeAlreadyEnabled)
+				return
+			case rec.DisabledBy == by || by == store.KnoxDisabledByOwner:
+				knoxFail(w, http.StatusBadRequest, op, "Token is already disabled", codeAlreadyDisabled)
+				return
+			}
+			// An admin disabling what its owner disabled takes it over, so
+			// the owner can no longer enable it.
 		}
 		if _, err := g.rp.svc.Store().UpdateKnoxToken(r.Context(), g.rp.realm.ID, rec.ID, func(t *store.KnoxToken) error {
 			t.Enabled = enable
+			t.DisabledBy = ""
+			if !enable {
+				t.DisabledBy = by
+			}
 			return nil
 		}); err != nil {
 			s.storeWriteError(w, g.rp, "knox enable", err)
@@ -589,9 +706,9 @@ func (s *Server) knoxEnable(enable bool) func(http.ResponseWriter, *http.Request
 
 func (s *Server) knoxUserTokens(w http.ResponseWriter, r *http.Request, g *gateway) {
 	q := r.URL.Query()
-	query := store.KnoxTokenQuery{Username: q.Get("userName"), CreatedBy: q.Get("createdBy")}
+	userName, createdBy := q.Get("userName"), q.Get("createdBy")
 	if v := q.Get("userNameOrCreatedBy"); v != "" {
-		query = store.KnoxTokenQuery{Username: v}
+		userName, createdBy = v, ""
 	}
 	all := q.Get("allTokens") == "true"
 	admin := s.isRealmAdmin(r.Context(), g)
@@ -600,15 +717,15 @@ func (s *Server) knoxUserTokens(w http.ResponseWriter, r *http.Request, g *gatew
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "Only realm administrators may list all tokens"})
 		return
 	case all:
-		query = store.KnoxTokenQuery{}
-	case query.Username == "" && query.CreatedBy == "":
-		query.Username = g.principal
+		userName, createdBy = "", ""
+	case userName == "" && createdBy == "":
+		userName = g.principal
 	}
-	if !admin && (query.Username != "" && query.Username != g.principal || query.CreatedBy != "" && query.CreatedBy != g.principal) {
+	if !admin && (userName != "" && userName != g.principal || createdBy != "" && createdBy != g.principal) {
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "Caller (" + g.principal + ") may list only their own tokens"})
 		return
 	}
-	toks, err := g.rp.svc.Store().ListKnoxTokens(r.Context(), g.rp.realm.ID, query)
+	toks, err := s.listKnoxTokens(r.Context(), g, userName, createdBy)
 	if err != nil {
 		s.serverError(w, g.rp, "knox list", err)
 		return
@@ -644,6 +761,37 @@ func (s *Server) knoxUserTokens(w http.ResponseWriter, r *http.Request, g *gatew
 			Metadata: metadata{UserName: t.Username, CreatedBy: t.CreatedBy, Comment: t.Comment, Enabled: t.Enabled, CustomMetadataMap: md}})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+}
+
+// listKnoxTokens lists the tokens of the users named userName and/or
+// createdBy (all of the realm's when both are empty). A name means the user
+// who holds it now: the caller's own name means the caller, by ID, and the
+// tokens of an earlier user of that name belong to nobody who can list them.
+func (s *Server) listKnoxTokens(ctx context.Context, g *gateway, userName, createdBy string) ([]store.KnoxToken, error) {
+	ownerID := func(name string) (string, error) {
+		if name == g.principal {
+			if g.user == nil {
+				return "", nil
+			}
+			return g.user.ID, nil
+		}
+		return g.rp.svc.KnoxOwnerID(ctx, g.rp.realm.ID, name)
+	}
+	var q store.KnoxTokenQuery
+	for _, f := range []struct {
+		name string
+		id   *string
+	}{{userName, &q.UserID}, {createdBy, &q.CreatedByID}} {
+		if f.name == "" {
+			continue
+		}
+		id, err := ownerID(f.name)
+		if err != nil || id == "" {
+			return nil, err
+		}
+		*f.id = id
+	}
+	return g.rp.svc.Store().ListKnoxTokens(ctx, g.rp.realm.ID, q)
 }
 
 func boolStr(b bool) string {

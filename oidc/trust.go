@@ -156,7 +156,15 @@ func (s *Server) verifyLocal(ctx context.Context, rp *realmProvider, token strin
 		if err != nil {
 			return nil, err
 		}
-		return trustedFromClaims(kt.claims, kt.exp, rp), nil
+		// A Knox token speaks only for the realm user it is bound to: one
+		// issued to a principal with no realm user must not turn, by name,
+		// into the token of a user created later.
+		if kt.user == nil {
+			return nil, errInactive
+		}
+		t := trustedFromClaims(kt.claims, kt.exp, rp)
+		t.username, t.user = kt.user.Username, kt.user
+		return t, nil
 	}
 	at, err := rp.validateAccessToken(ctx, token)
 	if err != nil {

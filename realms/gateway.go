@@ -48,13 +48,23 @@ func ApplyTopologyDefaults(t *store.Topology) {
 	}
 }
 
-// ValidateTopology checks a topology; the realm must exist.
+// ValidateTopology checks a topology; the realm must exist. It binds the
+// renewers' names to the IDs of the realm users who hold them now
+// (RenewerIDs): renewal rights then follow those users, not whoever is
+// given the name later.
 func (s *Service) ValidateTopology(ctx context.Context, t *store.Topology) error {
 	if !aliasRE.MatchString(t.Name) {
 		return invalid("name", "topology names may contain only letters, digits, '.', '_' and '-'")
 	}
-	if _, err := s.Realm(ctx, t.Realm); err != nil {
+	rs, err := s.Realm(ctx, t.Realm)
+	if err != nil {
 		return invalid("realm", "realm %q does not exist", t.Realm)
+	}
+	t.RenewerIDs = make([]string, len(t.Renewers))
+	for i, name := range t.Renewers {
+		if t.RenewerIDs[i], err = s.KnoxOwnerID(ctx, rs.Realm.ID, name); err != nil {
+			return err
+		}
 	}
 	if t.Authentication != AuthBasic && t.Authentication != AuthBearer {
 		return invalid("authentication", "must be basic or bearer")

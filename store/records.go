@@ -228,33 +228,51 @@ type Topology struct {
 	ClientData     map[string]string `json:"clientData"`
 	Managed        bool              `json:"managed"`
 	Renewers       []string          `json:"renewers"`
-	MaxLifetime    string            `json:"maxLifetime"`
-	RenewInterval  string            `json:"renewInterval"`
-	LimitPerUser   int               `json:"limitPerUser"`
-	LimitAction    string            `json:"limitAction"` // RETURN_ERROR | REMOVE_OLDEST
+	// RenewerIDs are the user IDs the Renewers named when the topology
+	// was saved, position for position ("" for a name with no realm user).
+	RenewerIDs    []string `json:"renewerIds,omitempty"`
+	MaxLifetime   string   `json:"maxLifetime"`
+	RenewInterval string   `json:"renewInterval"`
+	LimitPerUser  int      `json:"limitPerUser"`
+	LimitAction   string   `json:"limitAction"` // RETURN_ERROR | REMOVE_OLDEST
 }
 
 // KnoxToken is the server-side state of a managed Knox token.
 type KnoxToken struct {
-	ID        string    `json:"id"` // token_id, the knox.id claim
-	Username  string    `json:"username"`
-	CreatedBy string    `json:"createdBy"`
-	Topology  string    `json:"topology"`
-	IssuedAt  time.Time `json:"issuedAt"`
+	ID string `json:"id"` // token_id, the knox.id claim
+	// UserID is the owner's user ID: the token follows that user, never a
+	// later user given the same name. Rows written before tokens were bound
+	// have none and belong to no user.
+	UserID string `json:"userId,omitempty"`
+	// Username and CreatedBy are the names at issue time, for display.
+	Username    string    `json:"username"`
+	CreatedBy   string    `json:"createdBy"`
+	CreatedByID string    `json:"createdById,omitempty"`
+	Topology    string    `json:"topology"`
+	IssuedAt    time.Time `json:"issuedAt"`
 	// ExpiresAt zero = never.
-	ExpiresAt   time.Time         `json:"expiresAt"`
-	MaxLifetime time.Time         `json:"maxLifetime"`
-	Enabled     bool              `json:"enabled"`
-	Comment     string            `json:"comment,omitempty"`
-	Metadata    map[string]string `json:"metadata,omitempty"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+	MaxLifetime time.Time `json:"maxLifetime"`
+	Enabled     bool      `json:"enabled"`
+	// DisabledBy says who disabled the token (KnoxDisabledByOwner or
+	// KnoxDisabledByAdmin): an owner may undo only their own disabling.
+	DisabledBy string            `json:"disabledBy,omitempty"`
+	Comment    string            `json:"comment,omitempty"`
+	Metadata   map[string]string `json:"metadata,omitempty"`
 	// PasscodeDigest is the HMAC of the passcode; the passcode itself is
 	// shown once.
 	PasscodeDigest []byte    `json:"passcodeDigest,omitempty"`
 	LastUsedAt     time.Time `json:"lastUsedAt,omitempty"`
 }
 
-// KnoxTokenLimit bounds the tokens one user may hold (Knox's per-user
-// limit). Max <= 0 means no limit.
+// Who disabled a Knox token.
+const (
+	KnoxDisabledByOwner = "owner"
+	KnoxDisabledByAdmin = "admin"
+)
+
+// KnoxTokenLimit bounds the tokens one user (by UserID) may hold (Knox's
+// per-user limit). Max <= 0 means no limit.
 type KnoxTokenLimit struct {
 	Max int
 	// RemoveOldest evicts the user's oldest token instead of refusing.

@@ -150,9 +150,9 @@ type Store interface {
 	GetKnoxToken(ctx context.Context, realmID, id string) (KnoxToken, error)
 	UpdateKnoxToken(ctx context.Context, realmID, id string, fn func(*KnoxToken) error) (KnoxToken, error)
 	DeleteKnoxToken(ctx context.Context, realmID, id string) error
-	// ListKnoxTokens returns the tokens of a user (Username) or created by
-	// someone (CreatedBy), or all of the realm's when both are empty, oldest
-	// first.
+	// ListKnoxTokens returns the tokens of a user (UserID) and/or created by
+	// someone (CreatedByID), or all of the realm's when both are empty,
+	// oldest first. Rows without a user ID match no user.
 	ListKnoxTokens(ctx context.Context, realmID string, q KnoxTokenQuery) ([]KnoxToken, error)
 	// DeleteExpiredKnoxTokens removes tokens expired before the cutoff.
 	DeleteExpiredKnoxTokens(ctx context.Context, before time.Time, limit int) (int, error)
@@ -214,8 +214,8 @@ type SessionQuery struct {
 
 // KnoxTokenQuery filters ListKnoxTokens.
 type KnoxTokenQuery struct {
-	Username  string
-	CreatedBy string
+	UserID      string
+	CreatedByID string
 }
 
 // ErrLimitExceeded: the per-user token limit is reached.

@@ -545,3 +545,65 @@ func BenchmarkGetClientByClientID(b *testing.B) {
 		}
 	}
 }
+
+// A Knox token row written before tokens were bound to user IDs (no userId,
+// indexed by username in knox_by_user) belongs to no user after the
+// upgrade: no owner query finds it, not even one naming its username or the
+// user's ID; the realm-wide list still shows it, and deleting it removes
+// its old index entry too.
+func TestKnoxRowsWithoutUserIDMatchNoUser(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	s := open(t, path)
+	seed(t, s)
+	must(t, s.Close())
+	now := time.Now().UTC()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
+	must(t, err)
+	legacy := fmt.Sprintf(`{"id":"old","username":"alice","createdBy":"alice","topology":"authtkn","issuedAt":%q,"expiresAt":%q,"enabled":true}`,
+		now.Format(time.RFC3339Nano), now.Add(time.Hour).Format(time.RFC3339Nano))
+	must(t, db.Update(func(tx *bbolt.Tx) error {
+		rb := tx.Bucket([]byte("realm/r1"))
+		for name, key := range map[string]string{"knox": "old", "knox_by_user": "alice\x00old", "knox_by_creator": "alice\x00old"} {
+			b, err := rb.CreateBucketIfNotExists([]byte(name))
+			if err != nil {
+				return err
+			}
+			v := []byte(nil)
+			if name == "knox" {
+				v = []byte(legacy)
+			}
+			if err := b.Put([]byte(key), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	must(t, db.Close())
+
+	s = open(t, path)
+	for _, q := range []store.KnoxTokenQuery{{UserID: "u1"}, {UserID: "alice"}, {CreatedByID: "u1"}, {CreatedByID: "alice"}} {
+		if got, err := s.ListKnoxTokens(ctx, "r1", q); err != nil || len(got) != 0 {
+			t.Errorf("ListKnoxTokens(%+v) = %v, %v; want none", q, got, err)
+		}
+	}
+	// The owner's new tokens are counted without it.
+	must(t, s.CreateKnoxToken(ctx, "r1", store.KnoxToken{ID: "new", UserID: "u1", Username: "alice", IssuedAt: now,
+		ExpiresAt: now.Add(time.Hour), Enabled: true}, store.KnoxTokenLimit{Max: 1, Now: now}))
+	if all, err := s.ListKnoxTokens(ctx, "r1", store.KnoxTokenQuery{}); err != nil || len(all) != 2 {
+		t.Errorf("realm-wide list = %v, %v; want both tokens", all, err)
+	}
+	must(t, s.DeleteKnoxToken(ctx, "r1", "old"))
+	must(t, s.Close())
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
+	must(t, err)
+	defer db.Close()
+	must(t, db.View(func(tx *bbolt.Tx) error {
+		rb := tx.Bucket([]byte("realm/r1"))
+		for _, name := range []string{"knox_by_user", "knox_by_creator"} {
+			if k, _ := rb.Bucket([]byte(name)).Cursor().First(); k != nil {
+				t.Errorf("%s keeps %q after the token's deletion", name, k)
+			}
+		}
+		return nil
+	}))
+}

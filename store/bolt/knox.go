@@ -14,12 +14,17 @@ import (
 )
 
 var (
-	bIDPs        = []byte("idps")
-	bKnox        = []byte("knox")
-	bKnoxByUser  = []byte("knox_by_user")
-	bKnoxByMaker = []byte("knox_by_creator")
-	bTopologies  = []byte("topologies")
-	bKnoxExp     = []byte("knox_exp")
+	bIDPs = []byte("idps")
+	bKnox = []byte("knox")
+	// The owner indexes are keyed by user ID; the username-keyed
+	// knox_by_user and knox_by_creator of older versions are no longer
+	// written and drain as their tokens go.
+	bKnoxByUser      = []byte("knox_by_uid")
+	bKnoxByMaker     = []byte("knox_by_creator_id")
+	bKnoxByUserName  = []byte("knox_by_user")
+	bKnoxByMakerName = []byte("knox_by_creator")
+	bTopologies      = []byte("topologies")
+	bKnoxExp         = []byte("knox_exp")
 )
 
 // subOrCreate returns a realm sub-bucket, creating it on write paths for
@@ -171,11 +176,16 @@ func putKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID string, t store.KnoxToken
 	if err != nil {
 		return err
 	}
-	if err := byUser.Put(idx(t.Username, t.ID), nil); err != nil {
-		return err
+	// A row without an owner ID is in no owner index: it matches no user.
+	if t.UserID != "" {
+		if err := byUser.Put(idx(t.UserID, t.ID), nil); err != nil {
+			return err
+		}
 	}
-	if err := byMaker.Put(idx(t.CreatedBy, t.ID), nil); err != nil {
-		return err
+	if t.CreatedByID != "" {
+		if err := byMaker.Put(idx(t.CreatedByID, t.ID), nil); err != nil {
+			return err
+		}
 	}
 	if k := knoxExpKey(t, realmID); k != nil {
 		if err := tx.Bucket(bKnoxExp).Put(k, nil); err != nil {
@@ -194,11 +204,15 @@ func deleteKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, id string) error {
 	if err := getRow(b, id, &t); err != nil {
 		return err
 	}
-	if err := rb.Bucket(bKnoxByUser).Delete(idx(t.Username, id)); err != nil {
-		return err
-	}
-	if err := rb.Bucket(bKnoxByMaker).Delete(idx(t.CreatedBy, id)); err != nil {
-		return err
+	for _, e := range []struct {
+		bucket []byte
+		owner  string
+	}{{bKnoxByUser, t.UserID}, {bKnoxByMaker, t.CreatedByID}, {bKnoxByUserName, t.Username}, {bKnoxByMakerName, t.CreatedBy}} {
+		if ib := rb.Bucket(e.bucket); ib != nil {
+			if err := ib.Delete(idx(e.owner, id)); err != nil {
+				return err
+			}
+		}
 	}
 	if k := knoxExpKey(t, realmID); k != nil {
 		if err := tx.Bucket(bKnoxExp).Delete(k); err != nil {
@@ -208,25 +222,32 @@ func deleteKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, id string) error {
 	return b.Delete([]byte(id))
 }
 
-func knoxOf(rb *bbolt.Bucket, index []byte, owner string) ([]store.KnoxToken, error) {
+// knoxOf lists the tokens whose owner field (of) is ownerID through index.
+// The row's own field is checked too, so an index entry can never hand a
+// token to anyone but its owner.
+func knoxOf(rb *bbolt.Bucket, index []byte, ownerID string, of func(store.KnoxToken) string) ([]store.KnoxToken, error) {
 	ib, b := rb.Bucket(index), rb.Bucket(bKnox)
-	if ib == nil || b == nil {
+	if ib == nil || b == nil || ownerID == "" {
 		return nil, nil
 	}
 	var out []store.KnoxToken
-	for _, k := range prefixKeys(ib, idx(owner, "")) {
+	for _, k := range prefixKeys(ib, idx(ownerID, "")) {
 		var t store.KnoxToken
-		if err := getRow(b, string(k[len(owner)+1:]), &t); err != nil {
+		if err := getRow(b, string(k[len(ownerID)+1:]), &t); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
 			return nil, err
 		}
-		out = append(out, t)
+		if of(t) == ownerID {
+			out = append(out, t)
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].IssuedAt.Before(out[j].IssuedAt) })
 	return out, nil
 }
+
+func knoxUserID(t store.KnoxToken) string { return t.UserID }
 
 func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.KnoxToken, limit store.KnoxTokenLimit) error {
 	if err := ctxErr(ctx); err != nil {
@@ -234,7 +255,7 @@ func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.Kno
 	}
 	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		if limit.Max > 0 {
-			mine, err := knoxOf(rb, bKnoxByUser, t.Username)
+			mine, err := knoxOf(rb, bKnoxByUser, t.UserID, knoxUserID)
 			if err != nil {
 				return err
 			}
@@ -310,20 +331,20 @@ func (s *Store) ListKnoxTokens(_ context.Context, realmID string, q store.KnoxTo
 	err := s.viewRealm(realmID, func(_ *bbolt.Tx, rb *bbolt.Bucket) error {
 		var err error
 		switch {
-		case q.Username != "":
-			out, err = knoxOf(rb, bKnoxByUser, q.Username)
-			if err == nil && q.CreatedBy != "" {
+		case q.UserID != "":
+			out, err = knoxOf(rb, bKnoxByUser, q.UserID, knoxUserID)
+			if err == nil && q.CreatedByID != "" {
 				kept := out[:0]
 				for _, t := range out {
-					if t.CreatedBy == q.CreatedBy {
+					if t.CreatedByID == q.CreatedByID {
 						kept = append(kept, t)
 					}
 				}
 				out = kept
 			}
 			return err
-		case q.CreatedBy != "":
-			out, err = knoxOf(rb, bKnoxByMaker, q.CreatedBy)
+		case q.CreatedByID != "":
+			out, err = knoxOf(rb, bKnoxByMaker, q.CreatedByID, func(t store.KnoxToken) string { return t.CreatedByID })
 			return err
 		}
 		b := rb.Bucket(bKnox)
