@@ -153,8 +153,22 @@ func (a *API) loadClient(r *http.Request, rl store.Realm) (store.Client, error) 
 	return c, err
 }
 
-// reveal opens a client's secrets for an admin allowed to view them.
+// masked stands for a secret the caller may not read, as Keycloak shows it.
+const masked = "**********"
+
+// reveal opens a client's secrets for an admin who may manage the client;
+// anyone else (view-clients) sees them masked: reading a secret is
+// acting as the client.
 func (a *API) reveal(r *http.Request, rl store.Realm, c store.Client) (secret, rotated string, err error) {
+	if !callerOf(r).can(rl, manageClient) {
+		if c.Secret != nil {
+			secret = masked
+		}
+		if c.Rotated != nil {
+			rotated = masked
+		}
+		return secret, rotated, nil
+	}
 	if secret, err = a.svc.ClientSecret(r.Context(), rl.Name, c.ID); err != nil {
 		return "", "", err
 	}
@@ -182,13 +196,14 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	// query-clients lists clients; only view-clients shows their secrets.
+	// query-clients lists clients; view-clients shows that a secret exists
+	// (masked), manage-clients reads it.
 	view := callerOf(r).can(rl, viewClients)
 	out := []clientRep{}
 	for _, c := range clients {
 		secret := ""
 		if view {
-			if secret, err = a.svc.ClientSecret(r.Context(), rl.Name, c.ID); err != nil {
+			if secret, _, err = a.reveal(r, rl, store.Client{ID: c.ID, Secret: c.Secret}); err != nil {
 				a.writeError(w, r, err)
 				return
 			}
@@ -313,8 +328,10 @@ type credentialRep struct {
 	Value string `json:"value"`
 }
 
+// getClientSecret needs manage-clients: the clear secret lets its reader
+// act as the client (view-clients sees it masked in the representation).
 func (a *API) getClientSecret(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetClient(w, r, viewClients)
+	rl, c, ok := a.targetClient(w, r, manageClient)
 	if !ok {
 		return
 	}
@@ -345,7 +362,7 @@ func (a *API) regenerateClientSecret(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getRotatedSecret(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetClient(w, r, viewClients)
+	rl, c, ok := a.targetClient(w, r, manageClient)
 	if !ok {
 		return
 	}
