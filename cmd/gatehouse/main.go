@@ -28,6 +28,9 @@ Commands:
   add-roles|remove-roles|get-roles
                         manage a user's role mappings
   backup --out FILE     consistent online copy of the running server's store
+  bootstrap-admin --data DIR --username U
+                        on a stopped server: create or restore a master admin
+                        (password from GATEHOUSE_ADMIN_PASSWORD or a prompt)
   version               print the version
 `
 
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = crud(ctx, args[0], args[1:], stdin, stdout, stderr)
 	case "backup":
 		err = backup(ctx, args[1:], stdout, stderr)
+	case "bootstrap-admin":
+		err = bootstrapAdmin(ctx, args[1:], stdin, stdout, stderr)
 	case "set-password":
 		err = setPassword(ctx, args[1:], stdout, stderr)
 	case "add-roles", "remove-roles", "get-roles":
