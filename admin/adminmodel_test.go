@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -110,6 +111,8 @@ func TestRightsFollowRoleIDsNotNames(t *testing.T) {
 	}
 	rename(rl.AdminRoleIDs["realm-admin"], "x")
 	rename(rl.AdminRoleIDs["manage-clients"], "realm-admin")
+	// Any write through the service drops the realm's cached roles.
+	e.must(201, "POST", "/admin/realms/demo/roles", e.admin, map[string]any{"name": "cache-bump"})
 	if r := e.call("GET", "/admin/realms/demo/users", tok, nil); r.status != 403 {
 		t.Errorf("renamed manage-clients grants realm-admin: %d", r.status)
 	}
@@ -286,5 +289,48 @@ func TestClientIDOnCreateMustBeSafe(t *testing.T) {
 		e.must(201, "POST", "/admin/realms/demo/clients", e.admin, map[string]any{"clientId": "c-" + id, "id": id})
 		e.must(200, "GET", "/admin/realms/demo/clients/"+id, e.admin, nil)
 		e.must(204, "DELETE", "/admin/realms/demo/clients/"+id, e.admin, nil)
+	}
+}
+
+// Knox's administrator check (listing every user's tokens) follows role
+// IDs as well: manage-clients renamed to manage-users lists nothing.
+func TestKnoxAdminRightFollowsRoleIDs(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true})
+	e.must(201, "PUT", "/admin/gateway/topologies/basic", e.admin, map[string]any{"realm": "demo", "authentication": "basic", "ttl": "PT1H"})
+	e.userWithRights("demo", "usermgr", nil, "manage-users")
+	e.userWithRights("demo", "clientmgr", nil, "manage-clients")
+	listAll := func(user string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", e.srv.URL+"/gateway/basic/knoxtoken/api/v1/token/getUserTokens?allTokens=true", nil)
+		req.SetBasicAuth(user, user+"-Pass-1")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := listAll("usermgr"); got != 200 {
+		t.Fatalf("manage-users lists all tokens: %d", got)
+	}
+	st, err := e.svc.Realm(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := st.Realm.AdminRoleIDs
+	for id, name := range map[string]string{ids["manage-users"]: "was-manage-users", ids["manage-clients"]: "manage-users"} {
+		if _, err := e.store.UpdateRole(ctx, st.Realm.ID, id, func(r *store.Role) error { r.Name = name; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Any write through the service drops the realm's cached roles.
+	e.must(201, "POST", "/admin/realms/demo/roles", e.admin, map[string]any{"name": "cache-bump"})
+	if got := listAll("clientmgr"); got != 403 {
+		t.Errorf("manage-clients renamed to manage-users lists all tokens: %d", got)
+	}
+	if got := listAll("usermgr"); got != 200 {
+		t.Errorf("manage-users under another name lost its right: %d", got)
 	}
 }
