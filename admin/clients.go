@@ -203,7 +203,10 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request) {
 	for _, c := range clients {
 		secret := ""
 		if view {
-			if secret, _, err = a.reveal(r, rl, store.Client{ID: c.ID, Secret: c.Secret}); err != nil {
+			// Lists show no rotated secret: reveal only the current one.
+			current := c
+			current.Rotated = nil
+			if secret, _, err = a.reveal(r, rl, current); err != nil {
 				a.writeError(w, r, err)
 				return
 			}

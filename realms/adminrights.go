@@ -154,12 +154,16 @@ const (
 	msgLastAdminRevoke  = "The master admin role cannot be removed from its last enabled holder"
 )
 
+// hasMasterAdmins: the realm's roles carry master's admin right (only
+// master's do).
+func hasMasterAdmins(realm store.Realm) bool { return realm.AdminRoleIDs[AdminRole] != "" }
+
 // guardMasterAdmins serializes changes to the users of a realm that carries
 // master's admin right, so that two concurrent changes cannot each remove
 // a different one of the last two admins. It returns the unlock function (a
 // no-op for other realms).
 func (s *Service) guardMasterAdmins(realm store.Realm) func() {
-	if realm.AdminRoleIDs[AdminRole] == "" {
+	if !hasMasterAdmins(realm) {
 		return func() {}
 	}
 	s.adminMu.Lock()
@@ -172,7 +176,7 @@ func (s *Service) guardMasterAdmins(realm store.Realm) func() {
 // count: nobody can sign in to the admin console as one. The caller holds
 // guardMasterAdmins.
 func (s *Service) keepsMasterAdmin(ctx context.Context, realm store.Realm, before store.User, after *store.User, msg string) error {
-	if realm.AdminRoleIDs[AdminRole] == "" {
+	if !hasMasterAdmins(realm) {
 		return nil
 	}
 	was, err := s.isMasterAdmin(ctx, realm, before, true)

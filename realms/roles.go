@@ -62,13 +62,15 @@ func (s *Service) RevokeRoles(ctx context.Context, realmName, userID string, rol
 	}
 	realmID := st.Realm.ID
 	defer s.guardMasterAdmins(st.Realm)()
-	if u, err := s.store.GetUser(ctx, realmID, userID); err == nil {
-		after := cloneUser(u)
-		for _, id := range roleIDs {
-			after.RoleIDs = removeString(after.RoleIDs, id)
-		}
-		if err := s.keepsMasterAdmin(ctx, st.Realm, u, &after, msgLastAdminRevoke); err != nil {
-			return err
+	if hasMasterAdmins(st.Realm) {
+		if u, err := s.store.GetUser(ctx, realmID, userID); err == nil {
+			after := cloneUser(u)
+			for _, id := range roleIDs {
+				after.RoleIDs = removeString(after.RoleIDs, id)
+			}
+			if err := s.keepsMasterAdmin(ctx, st.Realm, u, &after, msgLastAdminRevoke); err != nil {
+				return err
+			}
 		}
 	}
 	// Drop protocol caches of this realm whatever the outcome.

@@ -276,9 +276,11 @@ func (s *Service) DeleteUser(ctx context.Context, realmName, id string) error {
 	}
 	realmID := st.Realm.ID
 	defer s.guardMasterAdmins(st.Realm)()
-	if u, err := s.store.GetUser(ctx, realmID, id); err == nil {
-		if err := s.keepsMasterAdmin(ctx, st.Realm, u, nil, msgLastAdminDelete); err != nil {
-			return err
+	if hasMasterAdmins(st.Realm) {
+		if u, err := s.store.GetUser(ctx, realmID, id); err == nil {
+			if err := s.keepsMasterAdmin(ctx, st.Realm, u, nil, msgLastAdminDelete); err != nil {
+				return err
+			}
 		}
 	}
 	// Drop protocol caches of this realm whatever the outcome.
@@ -295,7 +297,7 @@ func (s *Service) UpdateUser(ctx context.Context, realmName, id string, fn func(
 	}
 	realmID := st.Realm.ID
 	defer s.guardMasterAdmins(st.Realm)()
-	if st.Realm.AdminRoleIDs[AdminRole] != "" {
+	if hasMasterAdmins(st.Realm) {
 		// Try fn on a copy first: the rule needs a store-wide look that
 		// must not run inside the user's write transaction.
 		if u, err := s.store.GetUser(ctx, realmID, id); err == nil {
