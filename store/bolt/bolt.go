@@ -101,7 +101,7 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 	}
 	if errors.Is(err, bberrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
+		return nil, fmt.Errorf("open %s: %w (%w)", path, ErrLocked, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
