@@ -334,3 +334,35 @@ func TestKnoxAdminRightFollowsRoleIDs(t *testing.T) {
 		t.Errorf("manage-users under another name lost its right: %d", got)
 	}
 }
+
+// manage-clients cannot take over a client whose service account holds
+// rights it lacks: reading or setting its secret would make the caller
+// that service account.
+func TestManageClientsCannotTakeOverStrongerServiceAccounts(t *testing.T) {
+	e := newEnv(t)
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true})
+	strong, _ := e.createClient("demo", e.admin, map[string]any{"clientId": "strong", "serviceAccountsEnabled": true})
+	e.grantRealmManagement("demo", strong, "realm-admin")
+	weak, _ := e.createClient("demo", e.admin, map[string]any{"clientId": "weak", "serviceAccountsEnabled": true})
+	e.grantRealmManagement("demo", weak, "query-clients")
+	_, mgr := e.userWithRights("demo", "clientmgr", nil, "manage-clients")
+	_, boss := e.userWithRights("demo", "boss", nil, "realm-admin")
+
+	for _, tc := range []struct {
+		id, token string
+		allowed   bool
+	}{{weak, mgr, true}, {strong, mgr, false}, {strong, boss, true}} {
+		base := "/admin/realms/demo/clients/" + tc.id
+		got := e.must(200, "GET", base, tc.token, nil).obj(t)
+		if masked := got["secret"] == "**********"; masked == tc.allowed {
+			t.Errorf("%s GET client secret = %v (allowed=%v)", got["clientId"], got["secret"], tc.allowed)
+		}
+		want := map[bool]int{true: 200, false: 403}[tc.allowed]
+		e.must(want, "GET", base+"/client-secret", tc.token, nil)
+		e.must(want, "POST", base+"/client-secret", tc.token, nil)
+		want = map[bool]int{true: 204, false: 403}[tc.allowed]
+		e.must(want, "PUT", base, tc.token, map[string]any{"secret": "chosen-by-the-caller-0123456789"})
+	}
+	e.must(403, "DELETE", "/admin/realms/demo/clients/"+strong, mgr, nil)
+	e.must(204, "DELETE", "/admin/realms/demo/clients/"+weak, mgr, nil)
+}
