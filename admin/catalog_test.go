@@ -79,6 +79,8 @@ func TestBadInputCatalog(t *testing.T) {
 	_, viewClients := e.userWithRights("demo", "clientviewer", nil, "view-clients")
 	_, userMgr := e.userWithRights("demo", "usermgr", nil, "manage-users")
 	bossID, _ := e.userWithRights("demo", "boss", nil, "realm-admin")
+	strongID, _ := e.createClient("demo", e.admin, map[string]any{"clientId": "strongbot", "serviceAccountsEnabled": true})
+	e.grantRealmManagement("demo", strongID, "realm-admin")
 	var masterAdmins []map[string]any
 	e.must(200, "GET", "/admin/realms/master/users?username=admin&exact=true", e.admin, nil).json(t, &masterAdmins)
 
@@ -124,6 +126,7 @@ func TestBadInputCatalog(t *testing.T) {
 		"viewclients_token": viewClients,
 		"usermgr_token":     userMgr,
 		"boss_id":           bossID,
+		"strong_client_id":  strongID,
 		"master_admin_id":   masterAdmins[0]["id"].(string),
 	}
 	// An identity provider trusting realm "other" would make its tokens
