@@ -66,13 +66,23 @@ func TestBadInputCatalog(t *testing.T) {
 	ctx := context.Background()
 	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true})
 	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "other", "enabled": true})
-	_, secret := e.createClient("demo", e.admin, map[string]any{"clientId": "app", "serviceAccountsEnabled": true, "directAccessGrantsEnabled": true})
+	appID, secret := e.createClient("demo", e.admin, map[string]any{"clientId": "app", "serviceAccountsEnabled": true, "directAccessGrantsEnabled": true})
 	_, exSecret := e.createClient("demo", e.admin, map[string]any{"clientId": "exchanger", "attributes": map[string]string{"standard.token.exchange.enabled": "true"}})
 	_, otherSecret := e.createClient("other", e.admin, map[string]any{"clientId": "app", "serviceAccountsEnabled": true})
 	e.must(201, "POST", "/admin/realms/demo/users", e.admin, map[string]any{"username": "alice", "enabled": true,
 		"credentials": []map[string]any{{"value": "alice-Pass-1"}}})
 	e.must(201, "PUT", "/admin/gateway/topologies/basic", e.admin, map[string]any{"realm": "demo", "authentication": "basic", "ttl": "PT1H"})
 	e.must(201, "PUT", "/admin/gateway/topologies/bearer", e.admin, map[string]any{"realm": "demo", "authentication": "bearer"})
+
+	// Callers of the admin-model attack rows (escalation and takeover).
+	_, clientMgr := e.userWithRights("demo", "clientmgr", nil, "manage-clients")
+	_, viewClients := e.userWithRights("demo", "clientviewer", nil, "view-clients")
+	_, userMgr := e.userWithRights("demo", "usermgr", nil, "manage-users")
+	bossID, _ := e.userWithRights("demo", "boss", nil, "realm-admin")
+	strongID, _ := e.createClient("demo", e.admin, map[string]any{"clientId": "strongbot", "serviceAccountsEnabled": true})
+	e.grantRealmManagement("demo", strongID, "realm-admin")
+	var masterAdmins []map[string]any
+	e.must(200, "GET", "/admin/realms/master/users?username=admin&exact=true", e.admin, nil).json(t, &masterAdmins)
 
 	_, m := e.serviceToken("demo", "app", secret)
 	valid := m["access_token"].(string)
@@ -110,6 +120,14 @@ func TestBadInputCatalog(t *testing.T) {
 		"foreign_token":     foreign,
 		"huge":              strings.Repeat("h", 40<<10),
 		"big":               strings.Repeat("b", 70<<10),
+		"rm_demo":           e.rmClient("demo"),
+		"app_id":            appID,
+		"clientmgr_token":   clientMgr,
+		"viewclients_token": viewClients,
+		"usermgr_token":     userMgr,
+		"boss_id":           bossID,
+		"strong_client_id":  strongID,
+		"master_admin_id":   masterAdmins[0]["id"].(string),
 	}
 	// An identity provider trusting realm "other" would make its tokens
 	// valid at the bearer topology; the catalog proves none is configured.
@@ -133,7 +151,7 @@ func TestBadInputCatalog(t *testing.T) {
 			if row.Form != "" {
 				body = expand(row.Form)
 			}
-			req, err := http.NewRequest(row.Method, e.srv.URL+row.Path, strings.NewReader(body))
+			req, err := http.NewRequest(row.Method, e.srv.URL+expand(row.Path), strings.NewReader(body))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -153,8 +153,68 @@ func (a *API) loadClient(r *http.Request, rl store.Realm) (store.Client, error) 
 	return c, err
 }
 
-// reveal opens a client's secrets for an admin allowed to view them.
+// masked stands for a secret the caller may not read, as Keycloak shows it.
+const masked = "**********"
+
+// mayManageClient: manage-clients, and every admin right the client's
+// service account holds. Whoever holds (or sets) a client's secret acts
+// with those rights, so manage-clients alone must not take over a client
+// whose service account is, say, realm-admin. The account is looked up
+// even while service accounts are off: turning them on is a client update.
+func (a *API) mayManageClient(r *http.Request, rl store.Realm, c store.Client) (bool, error) {
+	caller := callerOf(r)
+	if !caller.can(rl, manageClient) {
+		return false, nil
+	}
+	sa, err := a.svc.ServiceAccount(r.Context(), rl.ID, c)
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	rights, err := a.svc.AdminRights(r.Context(), rl, sa)
+	if err != nil {
+		return false, err
+	}
+	return caller.covers(rl, rights), nil
+}
+
+// targetManagedClient is targetClient for changes and secret reads: 403
+// unless mayManageClient.
+func (a *API) targetManagedClient(w http.ResponseWriter, r *http.Request) (store.Realm, store.Client, bool) {
+	rl, c, ok := a.targetClient(w, r, manageClient)
+	if !ok {
+		return rl, c, false
+	}
+	may, err := a.mayManageClient(r, rl, c)
+	if err == nil && !may {
+		err = errForbidden
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return store.Realm{}, store.Client{}, false
+	}
+	return rl, c, true
+}
+
+// reveal opens a client's secrets for an admin who may manage the client;
+// anyone else (view-clients) sees them masked: reading a secret is
+// acting as the client.
 func (a *API) reveal(r *http.Request, rl store.Realm, c store.Client) (secret, rotated string, err error) {
+	may, err := a.mayManageClient(r, rl, c)
+	if err != nil {
+		return "", "", err
+	}
+	if !may {
+		if c.Secret != nil {
+			secret = masked
+		}
+		if c.Rotated != nil {
+			rotated = masked
+		}
+		return secret, rotated, nil
+	}
 	if secret, err = a.svc.ClientSecret(r.Context(), rl.Name, c.ID); err != nil {
 		return "", "", err
 	}
@@ -182,13 +242,17 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	// query-clients lists clients; only view-clients shows their secrets.
+	// query-clients lists clients; view-clients shows that a secret exists
+	// (masked), manage-clients reads it.
 	view := callerOf(r).can(rl, viewClients)
 	out := []clientRep{}
 	for _, c := range clients {
 		secret := ""
 		if view {
-			if secret, err = a.svc.ClientSecret(r.Context(), rl.Name, c.ID); err != nil {
+			// Lists show no rotated secret: reveal only the current one.
+			current := c
+			current.Rotated = nil
+			if secret, _, err = a.reveal(r, rl, current); err != nil {
 				a.writeError(w, r, err)
 				return
 			}
@@ -251,7 +315,7 @@ func (a *API) getClient(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetClient(w, r, manageClient)
+	rl, c, ok := a.targetManagedClient(w, r)
 	if !ok {
 		return
 	}
@@ -292,7 +356,7 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetClient(w, r, manageClient)
+	rl, c, ok := a.targetManagedClient(w, r)
 	if !ok {
 		return
 	}
@@ -313,8 +377,10 @@ type credentialRep struct {
 	Value string `json:"value"`
 }
 
+// getClientSecret needs mayManageClient: the clear secret lets its reader
+// act as the client (view-clients sees it masked in the representation).
 func (a *API) getClientSecret(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetClient(w, r, viewClients)
+	rl, c, ok := a.targetManagedClient(w, r)
 	if !ok {
 		return
 	}
@@ -327,7 +393,7 @@ func (a *API) getClientSecret(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) regenerateClientSecret(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetClient(w, r, manageClient)
+	rl, c, ok := a.targetManagedClient(w, r)
 	if !ok {
 		return
 	}
@@ -345,7 +411,7 @@ func (a *API) regenerateClientSecret(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getRotatedSecret(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetClient(w, r, viewClients)
+	rl, c, ok := a.targetManagedClient(w, r)
 	if !ok {
 		return
 	}
@@ -362,7 +428,7 @@ func (a *API) getRotatedSecret(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deleteRotatedSecret(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetClient(w, r, manageClient)
+	rl, c, ok := a.targetManagedClient(w, r)
 	if !ok {
 		return
 	}

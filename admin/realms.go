@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -170,10 +169,6 @@ func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if rep.Realm != nil && *rep.Realm != rl.Name && rl.Name == realms.MasterRealm {
-		a.writeError(w, r, badRequest("The master realm cannot be renamed"))
-		return
-	}
 	updated, err := a.svc.UpdateRealm(r.Context(), rl.Name, func(x *store.Realm) error {
 		rep.apply(x)
 		return nil
@@ -195,10 +190,6 @@ func (a *API) deleteRealm(w http.ResponseWriter, r *http.Request) {
 	rl, err := a.targetRealm(r, manageRealm)
 	if err != nil {
 		a.writeError(w, r, err)
-		return
-	}
-	if rl.Name == realms.MasterRealm {
-		a.writeError(w, r, badRequest("The master realm cannot be deleted"))
 		return
 	}
 	if err := a.svc.DeleteRealm(r.Context(), rl.Name); err != nil {

@@ -222,7 +222,7 @@ func TestRealmLifecycleAndEvents(t *testing.T) {
 	if status, _ := e.serviceToken("renamed", "app", secret); status != 404 {
 		t.Errorf("token after realm deletion: %d", status)
 	}
-	e.must(400, "DELETE", "/admin/realms/master", e.admin, nil)
+	e.must(409, "DELETE", "/admin/realms/master", e.admin, nil)
 	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "renamed", "enabled": true})
 	var clients []map[string]any
 	e.must(200, "GET", "/admin/realms/renamed/clients?clientId=app", e.admin, nil).json(t, &clients)

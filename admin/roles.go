@@ -221,7 +221,7 @@ func (a *API) updateRole(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if isBuiltinRole(role) && rep.Name != "" && rep.Name != role.Name {
+	if isOfflineAccess(role) && rep.Name != "" && rep.Name != role.Name {
 		a.writeError(w, r, badRequest("Built-in role %s cannot be renamed", role.Name))
 		return
 	}
@@ -245,16 +245,11 @@ func (a *API) updateRole(w http.ResponseWriter, r *http.Request) {
 	noContent(w)
 }
 
-// isBuiltinRole: roles Gatehouse's own authorization and defaults depend on.
-func isBuiltinRole(role store.Role) bool {
-	if role.ClientID != "" {
-		return false // realm-management roles are checked by their client below
-	}
-	switch role.Name {
-	case realms.OfflineAccess, realms.AdminRole, realms.CreateRealmRole:
-		return true
-	}
-	return false
+// isOfflineAccess: the realm role the offline_access scope asks for keeps
+// its name. The roles admin rights and defaults depend on are protected by
+// ID in realms (UpdateRole, DeleteRole).
+func isOfflineAccess(role store.Role) bool {
+	return role.ClientID == "" && role.Name == realms.OfflineAccess
 }
 
 func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) {
@@ -263,7 +258,7 @@ func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if rl.DefaultRoleID == role.ID || isBuiltinRole(role) || a.isRealmManagementRole(r.Context(), rl, role) {
+	if isOfflineAccess(role) {
 		a.writeError(w, r, badRequest("Built-in role %s cannot be deleted", role.Name))
 		return
 	}
@@ -275,29 +270,15 @@ func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) {
 	noContent(w)
 }
 
-func (a *API) isRealmManagementRole(ctx context.Context, rl store.Realm, role store.Role) bool {
-	if role.ClientID == "" {
-		return false
+// mayGrant stops privilege escalation through role mappings: a role that
+// carries admin rights (by its ID and composites, whatever its name) can
+// only be granted or removed by a caller who holds those rights.
+func (a *API) mayGrant(r *http.Request, rl store.Realm, role store.Role) (bool, error) {
+	rights, err := a.svc.RoleRights(r.Context(), rl, role.ID)
+	if err != nil {
+		return false, err
 	}
-	c, err := a.svc.Store().GetClient(ctx, rl.ID, role.ClientID)
-	return err == nil && c.ClientID == realms.RealmManagementClientID
-}
-
-// mayGrant stops privilege escalation through role mappings: admin roles
-// (realm-management roles, master admin and create-realm) can only be
-// granted or removed by a caller who holds them (or realm-admin).
-func (a *API) mayGrant(r *http.Request, rl store.Realm, role store.Role) bool {
-	c := callerOf(r)
-	if c.masterAdmin {
-		return true
-	}
-	if a.isRealmManagementRole(r.Context(), rl, role) {
-		return c.rights["realm-admin"] || c.rights[role.Name]
-	}
-	if rl.Name == realms.MasterRealm && (role.Name == realms.AdminRole || role.Name == realms.CreateRealmRole) && role.ClientID == "" {
-		return false
-	}
-	return true
+	return callerOf(r).covers(rl, rights), nil
 }
 
 // mappingsRep is GET /users/{id}/role-mappings.
@@ -434,7 +415,9 @@ func (a *API) mappingRoles(r *http.Request, rl store.Realm, clientID string) ([]
 		if err != nil {
 			return nil, err
 		}
-		if !a.mayGrant(r, rl, role) {
+		if ok, err := a.mayGrant(r, rl, role); err != nil {
+			return nil, err
+		} else if !ok {
 			return nil, errForbidden
 		}
 		out = append(out, role)

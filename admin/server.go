@@ -69,10 +69,13 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	var ve *realms.ValidationError
 	var ce *store.ConflictError
+	var se *realms.StateError
 	switch {
 	case errors.As(err, &ae):
 	case errors.As(err, &ve):
 		ae = &apiError{http.StatusBadRequest, ve.Error()}
+	case errors.As(err, &se):
+		ae = &apiError{http.StatusConflict, se.Message}
 	case errors.As(err, &ce):
 		ae = &apiError{http.StatusConflict, conflictMessage(ce)}
 	case errors.Is(err, realms.ErrRealmNotFound):
@@ -145,9 +148,9 @@ type caller struct {
 	// masterAdmin: master-realm role admin, which manages every realm.
 	masterAdmin bool
 	createRealm bool
-	// rights are the realm-management client roles in the caller's own
-	// realm.
-	rights map[string]bool
+	// rights are the admin rights in the caller's own realm, resolved by
+	// the IDs of the built-in roles (see realms.AdminRights).
+	rights realms.AdminRights
 	ip     string
 }
 
@@ -181,7 +184,8 @@ var implied = map[string][]string{
 	manageEvents: {manageEvents},
 }
 
-// can reports whether the caller holds right in realm target.
+// can reports whether the caller holds right (a realm-management role name
+// as created) in realm target.
 func (c *caller) can(target store.Realm, right string) bool {
 	if c.masterAdmin {
 		return true
@@ -189,15 +193,32 @@ func (c *caller) can(target store.Realm, right string) bool {
 	if c.token.Realm.ID != target.ID {
 		return false
 	}
-	if c.rights["realm-admin"] {
+	if c.rights.Has(realms.RealmAdminRole) || c.rights.Has(right) {
 		return true
 	}
 	for _, r := range implied[right] {
-		if c.rights[r] {
+		if c.rights.Has(r) {
 			return true
 		}
 	}
 	return false
+}
+
+// covers reports whether the caller holds, in realm target, every admin
+// right in rights. It is the one rule behind mayGrant and mayManageUser:
+// nobody hands out rights they lack, nor takes over (resets, disables,
+// deletes, edits) a user who holds them. Master's admin and create-realm
+// are covered by master admins only.
+func (c *caller) covers(target store.Realm, rights realms.AdminRights) bool {
+	if c.masterAdmin {
+		return true
+	}
+	for _, key := range rights.Keys() {
+		if key == realms.AdminRole || key == realms.CreateRealmRole || !c.can(target, key) {
+			return false
+		}
+	}
+	return true
 }
 
 type callerKey struct{}
@@ -225,25 +246,14 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			a.writeError(w, r, err)
 			return
 		}
-		roles, err := a.svc.ResolveRoles(r.Context(), at.Realm.ID, at.User)
+		rights, err := a.svc.AdminRights(r.Context(), at.Realm, at.User)
 		if err != nil {
 			a.writeError(w, r, err)
 			return
 		}
-		c := &caller{token: at, rights: map[string]bool{}, ip: oidc.RemoteIP(r)}
-		for _, name := range roles.Client[realms.RealmManagementClientID] {
-			c.rights[name] = true
-		}
-		if at.Realm.Name == realms.MasterRealm {
-			for _, name := range roles.Realm {
-				switch name {
-				case realms.AdminRole:
-					c.masterAdmin, c.createRealm = true, true
-				case realms.CreateRealmRole:
-					c.createRealm = true
-				}
-			}
-		}
+		c := &caller{token: at, rights: rights, ip: oidc.RemoteIP(r)}
+		c.masterAdmin = rights.MasterAdmin()
+		c.createRealm = c.masterAdmin || rights.Has(realms.CreateRealmRole)
 		oidcInfo(r, at)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
 	})

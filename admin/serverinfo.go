@@ -12,7 +12,7 @@ func (a *API) SetVersion(v string) { a.version = v }
 // 403.
 func (a *API) serverInfo(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
-	if !c.masterAdmin && !c.createRealm && len(c.rights) == 0 {
+	if !c.masterAdmin && !c.createRealm && len(c.rights.Keys()) == 0 {
 		a.writeError(w, r, errForbidden)
 		return
 	}

@@ -114,6 +114,27 @@ func userQuery(r *http.Request) (store.UserQuery, error) {
 	return uq, nil
 }
 
+// targetManagedUser is targetUser with manage-users for a change that could
+// take the user over (edit, disable, delete, password or credential
+// changes). It is refused (403) when the user holds admin rights the caller
+// lacks: manage-users alone must not reset a realm admin's password and
+// sign in as them.
+func (a *API) targetManagedUser(w http.ResponseWriter, r *http.Request) (store.Realm, store.User, bool) {
+	rl, u, ok := a.targetUser(w, r, manageUsers)
+	if !ok {
+		return rl, u, false
+	}
+	rights, err := a.svc.AdminRights(r.Context(), rl, u)
+	if err == nil && !callerOf(r).covers(rl, rights) {
+		err = errForbidden
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return store.Realm{}, store.User{}, false
+	}
+	return rl, u, true
+}
+
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 	rl, err := a.targetRealm(r, queryUsers)
 	if err != nil {
@@ -130,8 +151,16 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	// query-users finds users; only view-users reads their profiles (as
+	// GET /users/{id} requires), so a query-only caller gets id and
+	// username.
+	view := callerOf(r).can(rl, viewUsers)
 	out := []userRep{}
 	for _, u := range users {
+		if !view {
+			out = append(out, userRep{ID: ptr(u.ID), Username: ptr(u.Username)})
+			continue
+		}
 		out = append(out, toUserRep(u))
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -212,7 +241,7 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetUser(w, r, manageUsers)
+	rl, u, ok := a.targetManagedUser(w, r)
 	if !ok {
 		return
 	}
@@ -249,7 +278,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetUser(w, r, manageUsers)
+	rl, u, ok := a.targetManagedUser(w, r)
 	if !ok {
 		return
 	}
@@ -266,7 +295,7 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetUser(w, r, manageUsers)
+	rl, u, ok := a.targetManagedUser(w, r)
 	if !ok {
 		return
 	}
@@ -317,7 +346,7 @@ func (a *API) credentials(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deleteCredential(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetUser(w, r, manageUsers)
+	rl, u, ok := a.targetManagedUser(w, r)
 	if !ok {
 		return
 	}

@@ -551,21 +551,14 @@ func (g *gateway) mayRenew(rec store.KnoxToken) bool {
 	return g.isRenewer(rec) || (g.byPassword && g.owns(rec))
 }
 
-// isRealmAdmin: realm-admin or manage-users in the topology's realm.
+// isRealmAdmin: realm-admin or manage-users in the topology's realm,
+// resolved by the built-in roles' IDs (a renamed role grants nothing).
 func (s *Server) isRealmAdmin(ctx context.Context, g *gateway) bool {
 	if g.user == nil {
 		return false
 	}
-	roles, err := g.rp.svc.ResolveRoles(ctx, g.rp.realm.ID, *g.user)
-	if err != nil {
-		return false
-	}
-	for _, name := range roles.Client[realms.RealmManagementClientID] {
-		if name == "realm-admin" || name == "manage-users" {
-			return true
-		}
-	}
-	return false
+	rights, err := g.rp.svc.AdminRights(ctx, g.rp.realm, *g.user)
+	return err == nil && (rights.Has(realms.RealmAdminRole) || rights.Has("manage-users"))
 }
 
 func (s *Server) knoxRenew(w http.ResponseWriter, r *http.Request, g *gateway) {

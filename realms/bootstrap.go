@@ -73,3 +73,96 @@ func (s *Service) Bootstrap(ctx context.Context, adminUser, adminPassword string
 	}
 	return out, nil
 }
+
+// BootstrapAdminResult is the outcome of BootstrapAdmin.
+type BootstrapAdminResult struct {
+	// Created is true when the user did not exist and was created.
+	Created bool
+	UserID  string
+}
+
+// BootstrapAdmin restores access to a store whose admins are locked out, as
+// Keycloak's `kc.sh bootstrap-admin user`: the master-realm user username is
+// created, or re-enabled, given the master admin role and the password,
+// and cleared of login failures; admin-cli is re-created or re-enabled. On a
+// store without a master realm it bootstraps one. It is meant for a stopped
+// server's data (the store's file lock keeps a running server's data out of
+// reach).
+func (s *Service) BootstrapAdmin(ctx context.Context, username, password string) (BootstrapAdminResult, error) {
+	if username == "" {
+		return BootstrapAdminResult{}, invalid("username", "username is required")
+	}
+	if password == "" {
+		return BootstrapAdminResult{}, invalid("password", "password is required")
+	}
+	boot, err := s.Bootstrap(ctx, username, password)
+	if err != nil {
+		return BootstrapAdminResult{}, err
+	}
+	st, err := s.Realm(ctx, MasterRealm)
+	if err != nil {
+		return BootstrapAdminResult{}, err
+	}
+	if !st.Realm.Enabled {
+		if _, err := s.UpdateRealm(ctx, MasterRealm, func(r *store.Realm) error { r.Enabled = true; return nil }); err != nil {
+			return BootstrapAdminResult{}, err
+		}
+	}
+	if err := s.ensureAdminCLI(ctx, st.Realm.ID); err != nil {
+		return BootstrapAdminResult{}, err
+	}
+	adminRole := st.Realm.AdminRoleIDs[AdminRole]
+	if adminRole == "" {
+		return BootstrapAdminResult{}, errors.New("the master realm has no admin role")
+	}
+	out := BootstrapAdminResult{Created: boot.Created}
+	u, err := s.store.GetUserByUsername(ctx, st.Realm.ID, username)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		u, err = s.CreateUser(ctx, MasterRealm, NewUser{User: store.User{Username: username, Enabled: true}, Password: password})
+		if err != nil {
+			return BootstrapAdminResult{}, err
+		}
+		out.Created = true
+	case err != nil:
+		return BootstrapAdminResult{}, err
+	case u.ServiceAccountClientID != "":
+		return BootstrapAdminResult{}, invalid("username", "%s is a service account", username)
+	default:
+		if _, err := s.UpdateUser(ctx, MasterRealm, u.ID, func(x *store.User) error { x.Enabled = true; return nil }); err != nil {
+			return BootstrapAdminResult{}, err
+		}
+		if err := s.SetPassword(ctx, MasterRealm, u.ID, password, false); err != nil {
+			return BootstrapAdminResult{}, err
+		}
+	}
+	out.UserID = u.ID
+	if err := s.GrantRoles(ctx, MasterRealm, u.ID, adminRole); err != nil {
+		return BootstrapAdminResult{}, err
+	}
+	if err := s.ClearLoginFailure(ctx, MasterRealm, UserFailureKey(u.ID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return BootstrapAdminResult{}, err
+	}
+	return out, nil
+}
+
+// ensureAdminCLI re-creates or re-enables master's admin-cli client, the one
+// the restored admin signs in through.
+func (s *Service) ensureAdminCLI(ctx context.Context, realmID string) error {
+	c, err := s.store.GetClientByClientID(ctx, realmID, AdminCLIClientID)
+	if errors.Is(err, store.ErrNotFound) {
+		_, _, err = s.CreateClient(ctx, MasterRealm, NewClient{Client: store.Client{
+			ClientID: AdminCLIClientID, Name: "${client_admin-cli}", Enabled: true,
+			PublicClient: true, DirectAccessGrantsEnabled: true,
+		}})
+		return err
+	}
+	if err != nil || (c.Enabled && c.DirectAccessGrantsEnabled) {
+		return err
+	}
+	_, err = s.UpdateClient(ctx, MasterRealm, c.ID, func(x *store.Client) error {
+		x.Enabled, x.DirectAccessGrantsEnabled = true, true
+		return nil
+	})
+	return err
+}

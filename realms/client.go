@@ -79,6 +79,9 @@ func (s *Service) CreateClient(ctx context.Context, realmName string, nc NewClie
 	if c.ID == "" {
 		c.ID = NewID()
 	}
+	if !ValidEntityID(c.ID) {
+		return store.Client{}, "", invalid("id", "id must be 1 to 64 letters, digits, '.', '_' or '-' (a UUID fits), and not '.' or '..'")
+	}
 	if err := ValidateClient(&c); err != nil {
 		return store.Client{}, "", err
 	}

@@ -42,6 +42,15 @@ func (e *ValidationError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Field, e.Message)
 }
 
+// StateError is a change refused because of the state it would leave,
+// such as a master realm without an admin. The admin API turns it into 409
+// {"errorMessage": ...}.
+type StateError struct {
+	Message string
+}
+
+func (e *StateError) Error() string { return e.Message }
+
 func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
 }

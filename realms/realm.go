@@ -120,6 +120,12 @@ func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, 
 	def := store.Role{ID: NewID(), Name: "default-roles-" + r.Name, Description: "${role_default-roles}",
 		Composites: []string{offline.ID, uma.ID}}
 	r.DefaultRoleID = def.ID
+	rm := store.Client{
+		ID: NewID(), ClientID: RealmManagementClientID, Name: "${client_realm-management}",
+		Enabled: true, BearerOnly: true, CreatedAt: now,
+	}
+	adminRoles, adminIDs := newAdminRoles(r.Name, rm.ID)
+	r.AdminRoleIDs = adminIDs
 
 	if err := s.store.CreateRealm(ctx, r); err != nil {
 		return store.Realm{}, err
@@ -139,31 +145,13 @@ func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, 
 			return fail(err)
 		}
 	}
-	if r.Name == MasterRealm {
-		for _, name := range []string{AdminRole, CreateRealmRole} {
-			if err := s.store.CreateRole(ctx, r.ID, store.Role{ID: NewID(), Name: name, Description: "${role_" + name + "}"}); err != nil {
-				return fail(err)
-			}
-		}
-	}
-	rm := store.Client{
-		ID: NewID(), ClientID: RealmManagementClientID, Name: "${client_realm-management}",
-		Enabled: true, BearerOnly: true, CreatedAt: now,
-	}
 	if err := s.store.CreateClient(ctx, r.ID, rm); err != nil {
 		return fail(err)
 	}
-	var ids []string
-	for _, name := range RealmManagementRoles {
-		role := store.Role{ID: NewID(), Name: name, ClientID: rm.ID, Description: "${role_" + name + "}"}
+	for _, role := range adminRoles {
 		if err := s.store.CreateRole(ctx, r.ID, role); err != nil {
 			return fail(err)
 		}
-		ids = append(ids, role.ID)
-	}
-	if err := s.store.CreateRole(ctx, r.ID, store.Role{ID: NewID(), Name: "realm-admin", ClientID: rm.ID,
-		Description: "${role_realm-admin}", Composites: ids}); err != nil {
-		return fail(err)
 	}
 	s.invalidate(r.Name)
 	return r, nil
@@ -177,8 +165,17 @@ func (s *Service) UpdateRealm(ctx context.Context, name string, fn func(*store.R
 		return store.Realm{}, err
 	}
 	updated, err := s.store.UpdateRealm(ctx, st.Realm.ID, func(r *store.Realm) error {
+		wasMaster := r.Name == MasterRealm
 		if err := fn(r); err != nil {
 			return err
+		}
+		// Master holds the admins of every realm: renamed or disabled, no
+		// admin could sign in to repair it.
+		if wasMaster && r.Name != MasterRealm {
+			return &StateError{Message: "The master realm cannot be renamed"}
+		}
+		if wasMaster && !r.Enabled {
+			return &StateError{Message: "The master realm cannot be disabled"}
 		}
 		ApplyRealmDefaults(r)
 		return ValidateRealm(r)
@@ -204,6 +201,9 @@ func (s *Service) DeleteRealm(ctx context.Context, name string) error {
 	r, err := s.store.GetRealm(ctx, name)
 	if err != nil {
 		return notFoundAs(err, ErrRealmNotFound)
+	}
+	if r.Name == MasterRealm {
+		return &StateError{Message: "The master realm cannot be deleted"}
 	}
 	defer s.invalidate(name)
 	return notFoundAs(s.store.DeleteRealm(ctx, r.ID), ErrRealmNotFound)

@@ -53,11 +53,25 @@ func (s *Service) GrantRoles(ctx context.Context, realmName, userID string, role
 	return err
 }
 
-// RevokeRoles removes role mappings from a user.
+// RevokeRoles removes role mappings from a user. Master's admin role
+// cannot be taken from its last enabled holder.
 func (s *Service) RevokeRoles(ctx context.Context, realmName, userID string, roleIDs ...string) error {
-	realmID, err := s.realmID(ctx, realmName)
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
 		return err
+	}
+	realmID := st.Realm.ID
+	defer s.guardMasterAdmins(st.Realm)()
+	if hasMasterAdmins(st.Realm) {
+		if u, err := s.store.GetUser(ctx, realmID, userID); err == nil {
+			after := cloneUser(u)
+			for _, id := range roleIDs {
+				after.RoleIDs = removeString(after.RoleIDs, id)
+			}
+			if err := s.keepsMasterAdmin(ctx, st.Realm, u, &after, msgLastAdminRevoke); err != nil {
+				return err
+			}
+		}
 	}
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(realmID)
@@ -75,6 +89,9 @@ func (s *Service) RevokeRoles(ctx context.Context, realmName, userID string, rol
 type EffectiveRoles struct {
 	Realm  []string
 	Client map[string][]string
+	// IDs are the IDs of every effective role; admin rights are decided on
+	// them (see AdminRights), never on the names.
+	IDs map[string]bool
 }
 
 // maxRoleDepth bounds composite expansion; cycles are cut by the seen set,
@@ -149,9 +166,10 @@ func (s *Service) resolveRoles(ctx context.Context, realmID string, u store.User
 	if err := walk(u.RoleIDs, 0); err != nil {
 		return EffectiveRoles{}, err
 	}
-	out := EffectiveRoles{Client: map[string][]string{}}
+	out := EffectiveRoles{Client: map[string][]string{}, IDs: map[string]bool{}}
 	clientIDs := map[string]string{} // client UUID -> clientId
 	for _, r := range roles {
+		out.IDs[r.ID] = true
 		if r.ClientID == "" {
 			out.Realm = append(out.Realm, r.Name)
 			continue
@@ -177,27 +195,42 @@ func (s *Service) resolveRoles(ctx context.Context, realmID string, u store.User
 	return out, nil
 }
 
-// UpdateRole applies fn to a role and validates its name.
+// UpdateRole applies fn to a role and validates its name. A built-in role
+// (see BuiltinRole) keeps its name.
 func (s *Service) UpdateRole(ctx context.Context, realmName, id string, fn func(*store.Role) error) (store.Role, error) {
-	realmID, err := s.realmID(ctx, realmName)
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
 		return store.Role{}, err
 	}
+	realmID := st.Realm.ID
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(realmID)
 	return s.store.UpdateRole(ctx, realmID, id, func(r *store.Role) error {
+		name := r.Name
 		if err := fn(r); err != nil {
 			return err
+		}
+		if r.Name != name && BuiltinRole(st.Realm, r.ID) {
+			return invalid("name", "Built-in role %s cannot be renamed", name)
 		}
 		return printableName("name", r.Name, 255)
 	})
 }
 
 // DeleteRole removes a role; mappings that name it are ignored from then on.
+// Built-in roles (see BuiltinRole) cannot be deleted.
 func (s *Service) DeleteRole(ctx context.Context, realmName, id string) error {
-	realmID, err := s.realmID(ctx, realmName)
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
 		return err
+	}
+	realmID := st.Realm.ID
+	if BuiltinRole(st.Realm, id) {
+		role, err := s.store.GetRole(ctx, realmID, id)
+		if err != nil {
+			return err
+		}
+		return invalid("", "Built-in role %s cannot be deleted", role.Name)
 	}
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(realmID)

@@ -27,6 +27,10 @@ type Service struct {
 	// listeners are told the name of every realm that changed.
 	listeners []func(name string)
 
+	// adminMu serializes changes that could take master's admin right
+	// from its last holder (see guardMasterAdmins).
+	adminMu sync.Mutex
+
 	gens generations
 	// hashSlots bounds concurrent password hashes to the CPUs that can run
 	// them: each argon2id hash holds 7 MiB, so 128 concurrent logins would
@@ -99,6 +103,9 @@ func (s *Service) Realm(ctx context.Context, name string) (*RealmState, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if len(r.AdminRoleIDs) == 0 {
+		r = s.adoptAdminRoleIDs(ctx, r)
 	}
 	keys, err := s.loadKeyRing(ctx, r)
 	if err != nil {

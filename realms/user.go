@@ -3,6 +3,8 @@ package realms
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -265,22 +267,48 @@ func removeString(xs []string, x string) []string {
 	return out
 }
 
-// DeleteUser removes a user and ends all its sessions.
+// DeleteUser removes a user and ends all its sessions. The last enabled
+// holder of master's admin role cannot be deleted.
 func (s *Service) DeleteUser(ctx context.Context, realmName, id string) error {
-	realmID, err := s.realmID(ctx, realmName)
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
 		return err
+	}
+	realmID := st.Realm.ID
+	defer s.guardMasterAdmins(st.Realm)()
+	if hasMasterAdmins(st.Realm) {
+		if u, err := s.store.GetUser(ctx, realmID, id); err == nil {
+			if err := s.keepsMasterAdmin(ctx, st.Realm, u, nil, msgLastAdminDelete); err != nil {
+				return err
+			}
+		}
 	}
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(realmID)
 	return s.store.DeleteUser(ctx, realmID, id)
 }
 
-// UpdateUser applies fn and re-validates.
+// UpdateUser applies fn and re-validates. A change that would disable the
+// last enabled holder of master's admin role is refused.
 func (s *Service) UpdateUser(ctx context.Context, realmName, id string, fn func(*store.User) error) (store.User, error) {
-	realmID, err := s.realmID(ctx, realmName)
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
 		return store.User{}, err
+	}
+	realmID := st.Realm.ID
+	defer s.guardMasterAdmins(st.Realm)()
+	if hasMasterAdmins(st.Realm) {
+		// Try fn on a copy first: the rule needs a store-wide look that
+		// must not run inside the user's write transaction.
+		if u, err := s.store.GetUser(ctx, realmID, id); err == nil {
+			after := cloneUser(u)
+			if err := fn(&after); err != nil {
+				return store.User{}, err
+			}
+			if err := s.keepsMasterAdmin(ctx, st.Realm, u, &after, msgLastAdminDisable); err != nil {
+				return store.User{}, err
+			}
+		}
 	}
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(realmID)
@@ -290,4 +318,15 @@ func (s *Service) UpdateUser(ctx context.Context, realmName, id string, fn func(
 		}
 		return ValidateUser(u)
 	})
+}
+
+// cloneUser copies u deeply enough for a mutation function to run on it
+// without touching u.
+func cloneUser(u store.User) store.User {
+	c := u
+	c.RoleIDs = slices.Clone(u.RoleIDs)
+	c.Credentials = slices.Clone(u.Credentials)
+	c.RequiredActions = slices.Clone(u.RequiredActions)
+	c.Attributes = maps.Clone(u.Attributes)
+	return c
 }

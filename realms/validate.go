@@ -27,6 +27,26 @@ func ValidRealmName(name string) bool {
 	return true
 }
 
+// ValidEntityID reports whether id may be the ID of an entity chosen by a
+// caller (a client's "id" on create): IDs appear as single URL path
+// segments, so a slash, a dot segment or a control character would make
+// the entity unreachable (it could never be read or deleted again). A UUID
+// fits the alphabet.
+func ValidEntityID(id string) bool {
+	if len(id) == 0 || len(id) > 64 || id == "." || id == ".." {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func validateRealmName(name string) error {
 	if name == "" {
 		return invalid("realm", "realm name is required")

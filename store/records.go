@@ -36,6 +36,13 @@ type Realm struct {
 	// user is given.
 	DefaultRoleID string `json:"defaultRoleId,omitempty"`
 
+	// AdminRoleIDs maps each built-in admin right (the realm-management
+	// roles by their original names; in master also "admin" and
+	// "create-realm") to the ID of the role that grants it. Rights are
+	// resolved through these IDs, never through current role names, which
+	// an admin could otherwise change.
+	AdminRoleIDs map[string]string `json:"adminRoleIds,omitempty"`
+
 	Attributes map[string]string `json:"attributes,omitempty"`
 	CreatedAt  time.Time         `json:"createdAt"`
 }

@@ -143,6 +143,17 @@ server reports, and bbolt's consistency check on the copy opened read-only.
 			return backup(ctx, args, stdout, stderr)
 		},
 	}, command{
+		name:     "bootstrap-admin",
+		synopsis: "--data DIR --username USER",
+		summary:  "on a stopped server: create or restore a master-realm admin",
+		about: `Offline recovery for an operator locked out of the admin API (like Keycloak's
+kc.sh bootstrap-admin). On a stopped server's data directory it creates the
+master-realm user, or re-enables it, grants master's admin role, sets the
+password and clears its login failures. It refuses while a server holds the
+store.`,
+		examples: []string{"GATEHOUSE_ADMIN_PASSWORD='n3w-pass' gatehouse bootstrap-admin --data ./data --username admin"},
+		run:      bootstrapAdmin,
+	}, command{
 		name:    "version",
 		summary: "print the version",
 		run: func(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -27,6 +28,10 @@ type Options struct {
 	// Timeout bounds the wait for the file lock (default 1 s).
 	Timeout time.Duration
 }
+
+// ErrLocked: another process (a running server) holds the store file's
+// lock past Options.Timeout.
+var ErrLocked = errors.New("store file is locked by another process")
 
 // Store is the bbolt store.Store.
 type Store struct {
@@ -94,6 +99,9 @@ func Open(path string, opts Options) (*Store, error) {
 			}
 			return &Store{db: rdb, path: path, readOnly: true}, nil
 		}
+	}
+	if errors.Is(err, bberrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w (%w)", path, ErrLocked, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

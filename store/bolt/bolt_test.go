@@ -145,8 +145,8 @@ func TestSecondOpenTimesOut(t *testing.T) {
 		s2.Close()
 		t.Fatal("second open of a locked file succeeded")
 	}
-	if !errors.Is(err, bolterrors.ErrTimeout) {
-		t.Errorf("second open: %v, want bbolt's timeout error", err)
+	if !errors.Is(err, bolterrors.ErrTimeout) || !errors.Is(err, bolt.ErrLocked) {
+		t.Errorf("second open: %v, want bbolt's timeout error as bolt.ErrLocked", err)
 	}
 	// bbolt gives up one retry interval before the timeout; allow some
 	// scheduling slack on a loaded machine.

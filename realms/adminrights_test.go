@@ -1,0 +1,136 @@
+package realms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/store/bolt"
+)
+
+// A realm stored before built-in role IDs were recorded gets them on its
+// first load, found by name once and written back; from then on a rename
+// moves no right.
+func TestLegacyRealmAdoptsAdminRoleIDs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.db")
+	st, err := bolt.Open(path, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sealer, _ := NewSealer(make([]byte, 32))
+	ctx := context.Background()
+	svc := NewService(st, sealer, nil)
+	if _, err := svc.Bootstrap(ctx, "admin", "admin-Pass-1"); err != nil {
+		t.Fatal(err)
+	}
+	master, err := st.GetRealm(ctx, MasterRealm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := master.AdminRoleIDs
+	if len(want) != len(RealmManagementRoles)+3 {
+		t.Fatalf("new master records %d admin roles: %v", len(want), want)
+	}
+	// Forget the IDs, as an older version stored the realm.
+	if _, err := st.UpdateRealm(ctx, master.ID, func(r *store.Realm) error { r.AdminRoleIDs = nil; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	fresh := NewService(st, sealer, nil)
+	rs, err := fresh.Realm(ctx, MasterRealm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, id := range want {
+		if rs.Realm.AdminRoleIDs[k] != id {
+			t.Errorf("adopted %s = %q, want %q", k, rs.Realm.AdminRoleIDs[k], id)
+		}
+	}
+	stored, _ := st.GetRealm(ctx, MasterRealm)
+	if stored.AdminRoleIDs[AdminRole] != want[AdminRole] {
+		t.Errorf("adopted IDs not written back: %v", stored.AdminRoleIDs)
+	}
+
+	admin, err := st.GetUserByUsername(ctx, master.ID, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rights, err := fresh.AdminRights(ctx, rs.Realm, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rights.MasterAdmin() || !rights.Has(CreateRealmRole) || rights.Has(RealmAdminRole) {
+		t.Errorf("bootstrap admin rights: %v", rights.Keys())
+	}
+	// realm-admin's composites carry every realm-management right.
+	ra, err := fresh.RoleRights(ctx, rs.Realm, want[RealmAdminRole])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ra.Keys(); !slices.Contains(got, "manage-users") || len(got) != len(RealmManagementRoles)+1 || ra.MasterAdmin() {
+		t.Errorf("realm-admin rights: %v", got)
+	}
+}
+
+// Two admins deleting each other at the same time cannot both succeed: the
+// last-admin rule is checked and applied under one lock.
+func TestLastMasterAdminRuleHoldsUnderConcurrency(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sealer, _ := NewSealer(make([]byte, 32))
+	ctx := context.Background()
+	svc := NewService(st, sealer, nil)
+	if _, err := svc.Bootstrap(ctx, "admin", "admin-Pass-1"); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := svc.Realm(ctx, MasterRealm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := st.GetUserByUsername(ctx, rs.Realm.ID, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	survivor := first.ID
+	for round := range 20 {
+		u, err := svc.CreateUser(ctx, MasterRealm, NewUser{User: store.User{Username: fmt.Sprintf("admin-%d", round), Enabled: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.GrantRoles(ctx, MasterRealm, u.ID, rs.Realm.AdminRoleIDs[AdminRole]); err != nil {
+			t.Fatal(err)
+		}
+		pair := []string{survivor, u.ID}
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i, id := range pair {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i == 0 {
+					errs[i] = svc.DeleteUser(ctx, MasterRealm, id)
+				} else {
+					_, errs[i] = svc.UpdateUser(ctx, MasterRealm, id, func(x *store.User) error { x.Enabled = false; return nil })
+				}
+			}()
+		}
+		wg.Wait()
+		var se *StateError
+		switch {
+		case errs[0] == nil && errors.As(errs[1], &se):
+			survivor = pair[1]
+		case errs[1] == nil && errors.As(errs[0], &se):
+			survivor = pair[0]
+		default:
+			t.Fatalf("round %d: delete %v, disable %v; want exactly one refused", round, errs[0], errs[1])
+		}
+	}
+}
