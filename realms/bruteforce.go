@@ -3,6 +3,7 @@ package realms
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -14,11 +15,23 @@ import (
 // at most maxFailureWaitSeconds, or stop for good with permanentLockout; two
 // failures closer than quickLoginCheckMilliSeconds impose
 // minimumQuickLoginWaitSeconds. Gatehouse applies the same policy to client
-// secrets (which Keycloak lacks, keycloak#30077).
+// secrets (which Keycloak lacks), counted per client and remote address:
+// a client_id is no secret, so a lock on the client as a whole would let
+// anyone take it offline with a few wrong guesses.
 
-// UserFailureKey and ClientFailureKey name brute-force records.
-func UserFailureKey(userID string) string       { return "user:" + userID }
-func ClientFailureKey(clientUUID string) string { return "client:" + clientUUID }
+// UserFailureKey names a user's brute-force record.
+func UserFailureKey(userID string) string { return "user:" + userID }
+
+// ClientFailureKey names the brute-force record of a client as seen from one
+// remote address. Addresses never contain '/', so a prefix scan of one
+// client finds none of another's whose ID continues with '/'.
+func ClientFailureKey(clientUUID, ip string) string { return clientFailurePrefix(clientUUID) + ip }
+
+func clientFailurePrefix(clientUUID string) string { return "client:" + clientUUID + "/" }
+
+// legacyClientFailureKey is the per-client record of earlier versions; it is
+// no longer consulted and is removed with the client's other records.
+func legacyClientFailureKey(clientUUID string) string { return "client:" + clientUUID }
 
 // failureState reports whether logins for key are refused at now, and
 // whether a failure record exists (so a success knows whether it has
@@ -80,6 +93,66 @@ func (s *Service) recordSuccess(ctx context.Context, r store.Realm, key string, 
 	}
 }
 
+// ClientFailure is the brute-force state of a client from one address.
+type ClientFailure struct {
+	store.LoginFailure
+	IP     string
+	Locked bool
+}
+
+// ClientLoginFailures lists a client's brute-force records, one per remote
+// address that sent a wrong secret.
+func (s *Service) ClientLoginFailures(ctx context.Context, realmName, clientUUID string) ([]ClientFailure, error) {
+	realmID, err := s.realmID(ctx, realmName)
+	if err != nil {
+		return nil, err
+	}
+	prefix := clientFailurePrefix(clientUUID)
+	fs, err := s.store.ListLoginFailures(ctx, realmID, prefix)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := make([]ClientFailure, 0, len(fs))
+	for _, f := range fs {
+		ip := strings.TrimPrefix(f.Key, prefix)
+		if strings.Contains(ip, "/") {
+			continue // another client's record: its ID continues with '/'
+		}
+		out = append(out, ClientFailure{LoginFailure: f, IP: ip, Locked: f.Permanent || now.Before(f.NotBefore)})
+	}
+	return out, nil
+}
+
+// ClearClientLoginFailures unthrottles every address of a client.
+func (s *Service) ClearClientLoginFailures(ctx context.Context, realmName, clientUUID string) error {
+	realmID, err := s.realmID(ctx, realmName)
+	if err != nil {
+		return err
+	}
+	return s.clearClientFailures(ctx, realmID, clientUUID)
+}
+
+func (s *Service) clearClientFailures(ctx context.Context, realmID, clientUUID string) error {
+	prefix := clientFailurePrefix(clientUUID)
+	fs, err := s.store.ListLoginFailures(ctx, realmID, prefix)
+	if err != nil {
+		return err
+	}
+	keys := []string{legacyClientFailureKey(clientUUID)}
+	for _, f := range fs {
+		if !strings.Contains(strings.TrimPrefix(f.Key, prefix), "/") {
+			keys = append(keys, f.Key)
+		}
+	}
+	for _, k := range keys {
+		if err := s.store.DeleteLoginFailure(ctx, realmID, k); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
 // LoginFailure returns a user's brute-force state (zero when none).
 func (s *Service) LoginFailure(ctx context.Context, realmName, key string) (store.LoginFailure, bool, error) {
 	st, err := s.Realm(ctx, realmName)
@@ -97,7 +170,7 @@ func (s *Service) LoginFailure(ctx context.Context, realmName, key string) (stor
 	return f, locked, nil
 }
 
-// ClearLoginFailure unlocks a user or client.
+// ClearLoginFailure unlocks a user.
 func (s *Service) ClearLoginFailure(ctx context.Context, realmName, key string) error {
 	st, err := s.Realm(ctx, realmName)
 	if err != nil {

@@ -186,7 +186,12 @@ func (s *Service) DeleteClient(ctx context.Context, realmName, id string) error 
 	}
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(realmID)
-	return s.store.DeleteClient(ctx, realmID, id)
+	if err := s.store.DeleteClient(ctx, realmID, id); err != nil {
+		return err
+	}
+	// Its brute-force records would only linger.
+	_ = s.clearClientFailures(ctx, realmID, id)
+	return nil
 }
 
 // ClientByClientID and Client read a client by clientId or by ID from
@@ -211,8 +216,8 @@ func (s *Service) Client(ctx context.Context, realmID, id string) (store.Client,
 // flag checks are the caller's (they produce different wire errors).
 //
 // With brute-force protection on, the realm's policy also counts wrong
-// secrets per client: a locked client is refused as if the secret were
-// wrong.
+// secrets per client and remote address: a throttled address is refused as
+// if the secret were wrong, while the client keeps working from others.
 func (s *Service) AuthenticateClient(ctx context.Context, r store.Realm, clientID, secret, ip string) (store.Client, error) {
 	c, err := s.ClientByClientID(ctx, r.ID, clientID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -228,7 +233,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, r store.Realm, clientI
 		return c, nil
 	}
 	now := s.now()
-	key := ClientFailureKey(c.ID)
+	key := ClientFailureKey(c.ID, ip)
 	locked, recorded, err := s.failureState(ctx, r, key, now)
 	if err != nil {
 		return store.Client{}, err
@@ -303,6 +308,10 @@ func (s *Service) RegenerateSecret(ctx context.Context, realmName, id string) (s
 	if err != nil {
 		return "", err
 	}
+	// Addresses throttled for guessing the old secret start afresh with the
+	// new one. The secret is already replaced, so a failure here must not
+	// hide it from the admin: it only leaves the throttle to expire.
+	_ = s.clearClientFailures(ctx, realmID, id)
 	return secret, nil
 }
 
@@ -336,19 +345,25 @@ func (s *Service) SetClientSecret(ctx context.Context, realmName, id, secret str
 	if err != nil {
 		return err
 	}
+	replaced := false
 	_, err = s.store.UpdateClient(ctx, realmID, id, func(c *store.Client) error {
 		if c.PublicClient {
 			return invalid("publicClient", "public clients have no secret")
 		}
 		// A representation sent back unchanged carries the same secret:
 		// keep it (and any rotated secret's grace) as it is.
-		if s.sealer.SecretMatches(c.Secret, secret, s.now()) {
+		replaced = !s.sealer.SecretMatches(c.Secret, secret, s.now())
+		if !replaced {
 			return nil
 		}
 		sec := sealed
 		c.Secret, c.Rotated = &sec, nil
 		return nil
 	})
+	if err == nil && replaced {
+		// As RegenerateSecret: a new secret clears the throttled addresses.
+		_ = s.clearClientFailures(ctx, realmID, id)
+	}
 	return err
 }
 

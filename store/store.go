@@ -162,6 +162,9 @@ type Store interface {
 	GetLoginFailure(ctx context.Context, realmID, key string) (LoginFailure, error)
 	UpdateLoginFailure(ctx context.Context, realmID, key string, fn func(*LoginFailure) error) (LoginFailure, error)
 	DeleteLoginFailure(ctx context.Context, realmID, key string) error
+	// ListLoginFailures returns the records whose key starts with prefix,
+	// ordered by key (a client's records, one per remote address).
+	ListLoginFailures(ctx context.Context, realmID, prefix string) ([]LoginFailure, error)
 
 	// DeleteExpired removes at most limit expired refresh tokens, sessions and
 	// revoked-jti rows whose expiry is before now, returning how many went.

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 
 	bbolt "go.etcd.io/bbolt"
@@ -51,4 +52,25 @@ func (s *Store) DeleteLoginFailure(ctx context.Context, realmID, key string) err
 	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		return deleteIn(rb, bFailures, key)
 	})
+}
+
+func (s *Store) ListLoginFailures(_ context.Context, realmID, prefix string) ([]store.LoginFailure, error) {
+	var out []store.LoginFailure
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		b := rb.Bucket(bFailures)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		p := []byte(prefix)
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+			var f store.LoginFailure
+			if err := getRow(b, string(k), &f); err != nil {
+				return err
+			}
+			out = append(out, f)
+		}
+		return nil
+	})
+	return out, err
 }

@@ -1595,4 +1595,24 @@ func testLoginFailures(t *testing.T, s store.Store) {
 	}
 	must(t, s.DeleteLoginFailure(ctx, r.ID, "user:1"))
 	wantErr(t, s.DeleteLoginFailure(ctx, r.ID, "user:1"), store.ErrNotFound)
+
+	// Client records are kept per client and remote address: listing one
+	// client's prefix finds its addresses and nothing of a client whose ID
+	// merely starts the same way.
+	for _, k := range []string{"client:c1/10.0.0.2", "client:c1/10.0.0.1", "client:c10/10.0.0.1", "user:c1"} {
+		_, err := s.UpdateLoginFailure(ctx, r.ID, k, func(f *store.LoginFailure) error { f.NumFailures++; return nil })
+		must(t, err)
+	}
+	fs, err := s.ListLoginFailures(ctx, r.ID, "client:c1/")
+	must(t, err)
+	if len(fs) != 2 || fs[0].Key != "client:c1/10.0.0.1" || fs[1].Key != "client:c1/10.0.0.2" || fs[0].NumFailures != 1 {
+		t.Fatalf("ListLoginFailures(client:c1/) = %+v", fs)
+	}
+	must(t, s.DeleteLoginFailure(ctx, r.ID, "client:c1/10.0.0.1"))
+	if fs, _ := s.ListLoginFailures(ctx, r.ID, "client:c1/"); len(fs) != 1 || fs[0].Key != "client:c1/10.0.0.2" {
+		t.Fatalf("after deleting one address: %+v", fs)
+	}
+	if fs, err := s.ListLoginFailures(ctx, mustRealm(t, s, "other").ID, "client:"); err != nil || len(fs) != 0 {
+		t.Fatalf("another realm's list: %v %+v", err, fs)
+	}
 }
