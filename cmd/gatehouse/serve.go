@@ -118,17 +118,15 @@ func openApp(dataDir, masterKeyEnv string) (*app, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	key, err := realms.LoadOrCreateMasterKey(dataDir, masterKeyEnv)
-	if err != nil {
-		return nil, err
-	}
-	sealer, err := realms.NewSealer(key)
-	if err != nil {
-		return nil, err
-	}
 	st, err := bolt.Open(filepath.Join(dataDir, "gatehouse.db"), bolt.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	// The key must open what the store holds, or every request would fail.
+	sealer, err := realms.OpenSealer(context.Background(), st, dataDir, masterKeyEnv)
+	if err != nil {
+		st.Close()
+		return nil, err
 	}
 	return &app{store: st, svc: realms.NewService(st, sealer, nil)}, nil
 }
