@@ -3,6 +3,7 @@ package realms
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -93,9 +94,11 @@ func (s *Service) newPasswordCredential(password string, temporary bool) (store.
 	return cred, nil
 }
 
-// SetPassword replaces the user's password. A temporary password adds the
-// UPDATE_PASSWORD required action (so the password grant refuses it until it
-// is changed), a permanent one clears it.
+// SetPassword replaces the user's password and ends the user's sessions, so
+// whoever learnt the old password keeps nothing it obtained with it
+// (Keycloak signs out only when the admin asks; here it is the default). A
+// temporary password adds the UPDATE_PASSWORD required action (so the
+// password grant refuses it until it is changed), a permanent one clears it.
 func (s *Service) SetPassword(ctx context.Context, realmName, userID, password string, temporary bool) error {
 	realmID, err := s.realmID(ctx, realmName)
 	if err != nil {
@@ -119,7 +122,25 @@ func (s *Service) SetPassword(ctx context.Context, realmName, userID, password s
 		}
 		return nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return s.endUserSessions(ctx, realmID, userID)
+}
+
+// endUserSessions deletes every session of a user with its refresh tokens;
+// access tokens carrying those sessions' sid stop verifying with them.
+func (s *Service) endUserSessions(ctx context.Context, realmID, userID string) error {
+	sessions, err := s.store.ListSessions(ctx, realmID, store.SessionQuery{UserID: userID})
+	if err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	for _, sess := range sessions {
+		if err := s.store.DeleteSession(ctx, realmID, sess.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+	}
+	return nil
 }
 
 // AuthenticateUser checks a username (or email) and password for the direct

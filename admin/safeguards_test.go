@@ -1,0 +1,80 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// postForm posts form to a realm's protocol endpoint P/<endpoint> with the
+// client's Basic credentials and decodes the JSON answer.
+func (e *env) postForm(realm, endpoint string, form url.Values, client, secret string) (int, map[string]any) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/"+realm+"/protocol/openid-connect/"+endpoint, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(client), url.QueryEscape(secret))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&m)
+	return res.StatusCode, m
+}
+
+// demoRealm creates realm demo with a confidential client "app" (direct
+// grants and a service account) and user alice; it returns the client's
+// UUID and secret and alice's ID.
+func (e *env) demoRealm() (clientID, secret, aliceID string) {
+	e.t.Helper()
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true})
+	clientID, secret = e.createClient("demo", e.admin, map[string]any{"clientId": "app", "directAccessGrantsEnabled": true, "serviceAccountsEnabled": true})
+	aliceID = idFromLocation(e.t, e.must(201, "POST", "/admin/realms/demo/users", e.admin, map[string]any{
+		"username": "alice", "enabled": true, "credentials": []map[string]any{{"value": "alice-Pass-1"}}}))
+	return clientID, secret, aliceID
+}
+
+// An admin's password reset ends the user's sessions at once: the refresh
+// token and the access tokens of those sessions stop working (Keycloak's
+// opt-in "sign out all sessions", on by default here). The CLI's
+// set-password goes through the same reset-password call.
+func TestPasswordResetByAdminEndsTheUsersSessions(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		reset func(e *env, uid string)
+	}{
+		{"reset-password", func(e *env, uid string) {
+			e.must(204, "PUT", "/admin/realms/demo/users/"+uid+"/reset-password", e.admin,
+				map[string]any{"type": "password", "value": "alice-Pass-2", "temporary": false})
+		}},
+		{"user update with credentials", func(e *env, uid string) {
+			e.must(204, "PUT", "/admin/realms/demo/users/"+uid, e.admin,
+				map[string]any{"credentials": []map[string]any{{"type": "password", "value": "alice-Pass-2"}}})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			_, secret, uid := e.demoRealm()
+			s, m := e.tokenRequest("demo", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-Pass-1"}}, "app", secret)
+			if s != 200 {
+				t.Fatalf("login: %d %v", s, m)
+			}
+			at, rt := m["access_token"].(string), m["refresh_token"].(string)
+			tc.reset(e, uid)
+			if s, m := e.tokenRequest("demo", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, "app", secret); s != 400 || m["error"] != "invalid_grant" {
+				t.Errorf("refresh after the reset: %d %v", s, m)
+			}
+			for _, tok := range []string{at, rt} {
+				if _, m := e.postForm("demo", "token/introspect", url.Values{"token": {tok}}, "app", secret); m["active"] != false {
+					t.Errorf("token of an ended session still active: %v", m)
+				}
+			}
+			if s, m := e.tokenRequest("demo", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-Pass-2"}}, "app", secret); s != 200 {
+				t.Errorf("login with the new password: %d %v", s, m)
+			}
+		})
+	}
+}
