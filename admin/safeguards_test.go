@@ -78,3 +78,61 @@ func TestPasswordResetByAdminEndsTheUsersSessions(t *testing.T) {
 		})
 	}
 }
+
+// scope=offline_access needs the offline_access realm role (new users and
+// service accounts get it through default-roles-<realm>); without it the
+// answer is Keycloak's 400 not_allowed.
+func TestOfflineAccessNeedsTheOfflineAccessRole(t *testing.T) {
+	e := newEnv(t)
+	clientID, secret, aliceID := e.demoRealm()
+	bobID := idFromLocation(t, e.must(201, "POST", "/admin/realms/demo/users", e.admin, map[string]any{
+		"username": "bob", "enabled": true, "credentials": []map[string]any{{"value": "bob-Pass-1"}}}))
+	var sa map[string]any
+	e.must(200, "GET", "/admin/realms/demo/clients/"+clientID+"/service-account-user", e.admin, nil).json(t, &sa)
+	var defaults map[string]any
+	e.must(200, "GET", "/admin/realms/demo/roles/default-roles-demo", e.admin, nil).json(t, &defaults)
+	for _, uid := range []string{bobID, sa["id"].(string)} {
+		e.must(204, "DELETE", "/admin/realms/demo/users/"+uid+"/role-mappings/realm", e.admin, []map[string]any{defaults})
+	}
+	password := func(user, pw string) url.Values {
+		return url.Values{"grant_type": {"password"}, "username": {user}, "password": {pw}, "scope": {"openid offline_access"}}
+	}
+	cc := url.Values{"grant_type": {"client_credentials"}, "scope": {"offline_access"}}
+	for _, tc := range []struct {
+		name   string
+		form   url.Values
+		status int
+	}{
+		{"user with the role (default roles)", password("alice", "alice-Pass-1"), 200},
+		{"user without the role", password("bob", "bob-Pass-1"), 400},
+		{"service account without the role", cc, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, m := e.tokenRequest("demo", tc.form, "app", secret)
+			if s != tc.status {
+				t.Fatalf("%d %v, want %d", s, m, tc.status)
+			}
+			if s == 200 {
+				if !strings.Contains(m["scope"].(string), "offline_access") {
+					t.Errorf("offline_access not granted: %v", m)
+				}
+				return
+			}
+			if m["error"] != "not_allowed" || m["error_description"] != "Offline tokens not allowed for the user or client" {
+				t.Errorf("error: %v", m)
+			}
+		})
+	}
+	// Without offline_access the same users get their tokens.
+	if s, m := e.tokenRequest("demo", url.Values{"grant_type": {"password"}, "username": {"bob"}, "password": {"bob-Pass-1"}}, "app", secret); s != 200 {
+		t.Errorf("bob without offline_access: %d %v", s, m)
+	}
+	// Granting the role directly is enough.
+	var offline map[string]any
+	e.must(200, "GET", "/admin/realms/demo/roles/offline_access", e.admin, nil).json(t, &offline)
+	e.must(204, "POST", "/admin/realms/demo/users/"+bobID+"/role-mappings/realm", e.admin, []map[string]any{offline})
+	if s, m := e.tokenRequest("demo", password("bob", "bob-Pass-1"), "app", secret); s != 200 {
+		t.Errorf("bob holding offline_access: %d %v", s, m)
+	}
+	_ = aliceID
+}

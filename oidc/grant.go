@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/ory/fosite"
@@ -45,11 +46,23 @@ func (h grantHandler) requestSession(ar fosite.AccessRequester) (*session, error
 }
 
 // grantScopes applies the realm's scope rules to the request's scope
-// parameter and records the result with fosite.
-func grantScopes(ar fosite.AccessRequester, s *session) error {
+// parameter for the grant's user and records the result with fosite.
+// offline_access is granted only to a user (or service account) holding the
+// offline_access realm role, as Keycloak requires: otherwise anyone could
+// turn a short session into a year-long one.
+func (h grantHandler) grantScopes(ctx context.Context, ar fosite.AccessRequester, s *session) error {
 	granted, bad := realms.GrantScopes(ar.GetRequestForm().Get("scope"))
 	if len(bad) > 0 {
 		return errInvalidScope(strings.Join(bad, " "))
+	}
+	if slices.Contains(granted, realms.OfflineAccess) {
+		roles, err := h.rp.svc.ResolveRoles(ctx, h.rp.realm.ID, s.grant.user)
+		if err != nil {
+			return errServerError.WithWrap(err)
+		}
+		if !slices.Contains(roles.Realm, realms.OfflineAccess) {
+			return errOfflineNotAllowed
+		}
 	}
 	s.grant.scopes = granted
 	for _, sc := range granted {
