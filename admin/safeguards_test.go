@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // postForm posts form to a realm's protocol endpoint P/<endpoint> with the
@@ -135,4 +138,60 @@ func TestOfflineAccessNeedsTheOfflineAccessRole(t *testing.T) {
 		t.Errorf("bob holding offline_access: %d %v", s, m)
 	}
 	_ = aliceID
+}
+
+// A refresh token issued before the realm's, the client's or the user's
+// notBefore introspects inactive and no longer refreshes, as an access token
+// of that age no longer verifies.
+func TestRefreshTokenIntrospectionHonoursNotBefore(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		push  func(e *env, clientID, userID string, nb int64)
+		check string // "" or a field the admin API must echo
+	}{
+		{"realm", func(e *env, _, _ string, nb int64) {
+			e.must(204, "PUT", "/admin/realms/demo", e.admin, map[string]any{"notBefore": nb})
+		}, "/admin/realms/demo"},
+		{"client", func(e *env, clientID, _ string, nb int64) {
+			e.must(204, "PUT", "/admin/realms/demo/clients/"+clientID, e.admin, map[string]any{"notBefore": nb})
+		}, "/admin/realms/demo/clients/"},
+		{"user", func(e *env, _, userID string, nb int64) {
+			if _, err := e.svc.UpdateUser(t.Context(), "demo", userID, func(u *store.User) error { u.NotBefore = nb; return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			clientID, secret, aliceID := e.demoRealm()
+			s, m := e.tokenRequest("demo", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-Pass-1"}}, "app", secret)
+			if s != 200 {
+				t.Fatalf("login: %d %v", s, m)
+			}
+			at, rt := m["access_token"].(string), m["refresh_token"].(string)
+			if _, m := e.postForm("demo", "token/introspect", url.Values{"token": {rt}}, "app", secret); m["active"] != true {
+				t.Fatalf("fresh refresh token inactive: %v", m)
+			}
+			// A notBefore after the tokens' issue time (seconds).
+			nb := time.Now().Unix() + 5
+			tc.push(e, clientID, aliceID, nb)
+			if tc.check != "" {
+				path := tc.check
+				if tc.name == "client" {
+					path += clientID
+				}
+				if got := e.must(200, "GET", path, e.admin, nil).obj(t)["notBefore"]; got != float64(nb) {
+					t.Errorf("notBefore reads back as %v, want %d", got, nb)
+				}
+			}
+			for name, tok := range map[string]string{"refresh": rt, "access": at} {
+				if _, m := e.postForm("demo", "token/introspect", url.Values{"token": {tok}}, "app", secret); m["active"] != false {
+					t.Errorf("%s token issued before notBefore introspects %v", name, m)
+				}
+			}
+			if s, m := e.tokenRequest("demo", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, "app", secret); s != 400 || m["error_description"] != "Stale token" {
+				t.Errorf("refresh with a token issued before notBefore: %d %v", s, m)
+			}
+		})
+	}
 }

@@ -60,9 +60,6 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	if !sess.ExpiresAt.After(now) {
 		return errSessionNotActive
 	}
-	if nb := h.rp.realm.NotBefore; nb > 0 && rt.IssuedAt.Unix() < nb {
-		return errStaleToken
-	}
 	u, err := h.rp.svc.TokenUser(ctx, realmID, rt.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		return errSessionNotActive
@@ -73,7 +70,7 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	if !u.Enabled {
 		return errUserDisabledLater
 	}
-	if u.NotBefore > 0 && rt.IssuedAt.Unix() < u.NotBefore {
+	if realms.IssuedBeforeNotBefore(rt.IssuedAt.Unix(), h.rp.realm, s.grant.client, u) {
 		return errStaleToken
 	}
 	scopes, bad := realms.NarrowScopes(strings.Fields(rt.Scope), ar.GetRequestForm().Get("scope"))

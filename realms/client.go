@@ -27,6 +27,14 @@ func secretAAD(realmID, clientUUID string) []byte {
 	return []byte("client-secret:" + realmID + ":" + clientUUID)
 }
 
+// IssuedBeforeNotBefore reports whether a token issued at iat (unix
+// seconds) is stale by the realm's, the client's or the user's notBefore.
+// Every token check (access tokens, refresh grant, introspection) asks this
+// one question.
+func IssuedBeforeNotBefore(iat int64, r store.Realm, c store.Client, u store.User) bool {
+	return iat < r.NotBefore || iat < c.NotBefore || iat < u.NotBefore
+}
+
 // ValidateClient checks a client's fields.
 func ValidateClient(c *store.Client) error {
 	if err := printableName("clientId", c.ClientID, 255); err != nil {

@@ -76,6 +76,9 @@ type Client struct {
 	Secret  *Secret `json:"secret,omitempty"`
 	Rotated *Secret `json:"rotated,omitempty"`
 
+	// NotBefore (unix seconds): the client's tokens issued earlier are stale.
+	NotBefore int64 `json:"notBefore,omitempty"`
+
 	CreatedAt time.Time `json:"createdAt"`
 }
 
