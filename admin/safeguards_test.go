@@ -195,3 +195,69 @@ func TestRefreshTokenIntrospectionHonoursNotBefore(t *testing.T) {
 		})
 	}
 }
+
+// Realm names differing only by case are one name: creating or renaming
+// into one is a conflict, as a duplicate is.
+func TestRealmNamesDifferingOnlyByCaseConflict(t *testing.T) {
+	e := newEnv(t)
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true})
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "other", "enabled": true})
+	for _, tc := range []struct{ method, path, name string }{
+		{"POST", "/admin/realms", "Demo"},
+		{"POST", "/admin/realms", "DEMO"},
+		{"POST", "/admin/realms", "MASTER"},
+		{"PUT", "/admin/realms/other", "dEmO"},
+	} {
+		r := e.call(tc.method, tc.path, e.admin, map[string]any{"realm": tc.name, "enabled": true})
+		if r.status != 409 || r.obj(t)["errorMessage"] == nil {
+			t.Errorf("%s %s realm=%s: %d %s, want 409 with errorMessage", tc.method, tc.path, tc.name, r.status, r.raw)
+		}
+	}
+	// A realm may change the case of its own name.
+	e.must(204, "PUT", "/admin/realms/other", e.admin, map[string]any{"realm": "Other"})
+	e.must(200, "GET", "/admin/realms/Other", e.admin, nil)
+}
+
+// Usernames are trimmed and lower-cased (Keycloak's rule), so any case
+// logs in; usernames carrying invisible characters (control, format, line
+// and paragraph separators, non-ASCII spaces) are refused with 400 rather
+// than stored as look-alikes of another user.
+func TestUsernamesAreNormalisedAndInvisibleCharactersRefused(t *testing.T) {
+	e := newEnv(t)
+	_, secret, _ := e.demoRealm()
+	for _, bad := range []string{
+		"ali\u200bce", // zero-width space (Cf)
+		"alice\u200d", // zero-width joiner (Cf)
+		"\ufeffalice", // byte-order mark (Cf)
+		"ali\u00adce", // soft hyphen (Cf)
+		"ali\u202ece", // right-to-left override (Cf)
+		"ali\u2028ce", // line separator (Zl)
+		"ali\u2029ce", // paragraph separator (Zp)
+		"ali\u00a0ce", // no-break space
+		"ali\u3000ce", // ideographic space
+		"ali\u0007ce", // bell (Cc)
+		"alice\u0085", // next line (Cc)
+	} {
+		r := e.call("POST", "/admin/realms/demo/users", e.admin, map[string]any{"username": bad, "enabled": true})
+		if r.status != 400 || r.obj(t)["errorMessage"] == nil {
+			t.Errorf("username %q: %d %s, want 400 with errorMessage", bad, r.status, r.raw)
+		}
+	}
+	uid := idFromLocation(t, e.must(201, "POST", "/admin/realms/demo/users", e.admin, map[string]any{
+		"username": " Bob.Smith ", "enabled": true, "credentials": []map[string]any{{"value": "bob-Pass-1"}}}))
+	if got := e.must(200, "GET", "/admin/realms/demo/users/"+uid, e.admin, nil).obj(t)["username"]; got != "bob.smith" {
+		t.Errorf("stored username %v, want bob.smith", got)
+	}
+	for _, name := range []string{"bob.smith", "BOB.SMITH", "Bob.Smith"} {
+		if s, m := e.tokenRequest("demo", url.Values{"grant_type": {"password"}, "username": {name}, "password": {"bob-Pass-1"}}, "app", secret); s != 200 {
+			t.Errorf("login as %q: %d %v", name, s, m)
+		}
+	}
+	if r := e.call("POST", "/admin/realms/demo/users", e.admin, map[string]any{"username": "BOB.smith"}); r.status != 409 {
+		t.Errorf("same username in another case: %d %s, want 409", r.status, r.raw)
+	}
+	// Renaming into an invisible character is refused as creating is.
+	if r := e.call("PUT", "/admin/realms/demo/users/"+uid, e.admin, map[string]any{"username": "bob\u200b"}); r.status != 400 {
+		t.Errorf("rename to an invisible character: %d %s", r.status, r.raw)
+	}
+}

@@ -20,12 +20,24 @@ type NewUser struct {
 	Temporary bool
 }
 
+// NormalizeUsername is the one rule usernames follow wherever they are
+// stored or looked up: surrounding ASCII spaces and control characters
+// trimmed (as Java's String.trim) and lower-cased, as Keycloak does.
+// Anything else invisible stays, for ValidateUser to refuse.
+func NormalizeUsername(s string) string {
+	return strings.ToLower(strings.TrimFunc(s, func(r rune) bool { return r <= ' ' }))
+}
+
 // ValidateUser checks a user's fields and normalizes username and email to
-// lower case, as Keycloak does.
+// lower case, as Keycloak does. Usernames with invisible characters are
+// refused: they would let one user pass for another in every list.
 func ValidateUser(u *store.User) error {
-	u.Username = strings.ToLower(strings.TrimSpace(u.Username))
+	u.Username = NormalizeUsername(u.Username)
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
 	if err := printableName("username", u.Username, 255); err != nil {
+		return err
+	}
+	if err := visibleName("username", u.Username); err != nil {
 		return err
 	}
 	if err := validateEmail(u.Email); err != nil {
@@ -202,7 +214,7 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 }
 
 func (s *Service) findLoginUser(ctx context.Context, realmID, username string) (store.User, error) {
-	username = strings.TrimSpace(username)
+	username = NormalizeUsername(username)
 	u, err := s.store.GetUserByUsername(ctx, realmID, username)
 	if errors.Is(err, store.ErrNotFound) && strings.Contains(username, "@") {
 		// Keycloak's loginWithEmailAllowed default.

@@ -49,7 +49,8 @@ func (e *ConflictError) Unwrap() error { return ErrAlreadyExists }
 // commits retry) so it must be idempotent and must not do slow work such as
 // hashing or signing: compute such values before calling Update.
 type Store interface {
-	// Realms. Names are unique (case-sensitive, as in Keycloak).
+	// Realms. Names are unique case-insensitively (two realms must not pass
+	// for one another); lookups by name are exact.
 	CreateRealm(ctx context.Context, r Realm) error
 	GetRealm(ctx context.Context, name string) (Realm, error)
 	GetRealmByID(ctx context.Context, id string) (Realm, error)

@@ -152,8 +152,11 @@ func testRealmCRUD(t *testing.T, s store.Store) {
 	wantErr(t, errOf(s.GetRealm(ctx, "missing")), store.ErrNotFound)
 	wantConflict(t, s.CreateRealm(ctx, store.Realm{ID: id("realm"), Name: "demo"}), "realm", "name")
 	_, err = s.GetRealm(ctx, "Demo")
-	wantErr(t, err, store.ErrNotFound) // realm names are case-sensitive
-	mustRealm(t, s, "Demo")            // so this is another realm
+	wantErr(t, err, store.ErrNotFound) // lookups are exact
+	// but a name differing only by case is taken: two realms must not
+	// pass for one another.
+	wantConflict(t, s.CreateRealm(ctx, store.Realm{ID: id("realm"), Name: "DEMO"}), "realm", "name")
+	mustRealm(t, s, "beta")
 	mustRealm(t, s, "alpha")
 	list, err := s.ListRealms(ctx)
 	must(t, err)
@@ -161,8 +164,8 @@ func testRealmCRUD(t *testing.T, s store.Store) {
 	for _, r := range list {
 		names = append(names, r.Name)
 	}
-	if fmt.Sprint(names) != "[Demo alpha demo]" {
-		t.Fatalf("ListRealms = %v, want [Demo alpha demo]", names)
+	if fmt.Sprint(names) != "[alpha beta demo]" {
+		t.Fatalf("ListRealms = %v, want [alpha beta demo]", names)
 	}
 	if got, _ := s.GetRealm(ctx, "demo"); got.ID != r.ID {
 		t.Fatal("the conflicting create replaced the realm")
@@ -196,6 +199,18 @@ func testRealmRename(t *testing.T, s store.Store) {
 	if got, _ := s.GetRealm(ctx, "taken"); got.ID == r.ID {
 		t.Fatal("conflicting rename took the other realm's name")
 	}
+	_, err = s.UpdateRealm(ctx, r.ID, func(x *store.Realm) error { x.Name = "Taken"; return nil })
+	wantConflict(t, err, "realm", "name")
+	// A realm may change the case of its own name, and its old spelling is
+	// free afterwards.
+	if _, err := s.UpdateRealm(ctx, r.ID, func(x *store.Realm) error { x.Name = "NEW"; return nil }); err != nil {
+		t.Fatalf("case-only rename: %v", err)
+	}
+	if got, _ := s.GetRealm(ctx, "NEW"); got.ID != r.ID {
+		t.Fatalf("after case-only rename: %+v", got)
+	}
+	up2, err = s.UpdateRealm(ctx, r.ID, func(x *store.Realm) error { x.Name = "new"; return nil })
+	must(t, err)
 	boom := errors.New("boom")
 	_, err = s.UpdateRealm(ctx, r.ID, func(x *store.Realm) error { x.Name = "other"; x.AccessTokenLifespan = 1; return boom })
 	if err != boom {
@@ -207,8 +222,13 @@ func testRealmRename(t *testing.T, s store.Store) {
 	wantErr(t, errOf(s.GetRealm(ctx, "other")), store.ErrNotFound)
 	_, err = s.UpdateRealm(ctx, "missing", func(*store.Realm) error { return nil })
 	wantErr(t, err, store.ErrNotFound)
-	// The old name is free again.
+	// The old names are free again, whatever their case.
 	mustRealm(t, s, "old")
+	mustRealm(t, s, "nEw2")
+	if _, err := s.UpdateRealm(ctx, r.ID, func(x *store.Realm) error { x.Name = "renamed"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	mustRealm(t, s, "NEW")
 }
 
 // fill puts one of everything into a realm and returns the client, the user
