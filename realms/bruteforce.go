@@ -3,6 +3,7 @@ package realms
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -23,11 +24,33 @@ import (
 func UserFailureKey(userID string) string { return "user:" + userID }
 
 // ClientFailureKey names the brute-force record of a client as seen from one
-// remote address. Addresses never contain '/', so a prefix scan of one
-// client finds none of another's whose ID continues with '/'.
-func ClientFailureKey(clientUUID, ip string) string { return clientFailurePrefix(clientUUID) + ip }
+// source (see failureSource). Sources never contain '@', so a prefix scan of
+// one client skips the records of another whose ID continues with '@'.
+func ClientFailureKey(clientUUID, ip string) string {
+	return clientFailurePrefix(clientUUID) + failureSource(ip)
+}
 
-func clientFailurePrefix(clientUUID string) string { return "client:" + clientUUID + "/" }
+func clientFailurePrefix(clientUUID string) string { return "client:" + clientUUID + "@" }
+
+// failureSource is what wrong client secrets are counted against: the IPv4
+// address, or the /64 of an IPv6 address, which is what one host (or one
+// customer) is usually given, so stepping through addresses inside it does
+// not escape the throttle. Anything that does not parse counts as itself.
+func failureSource(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return strings.ReplaceAll(ip, "@", "_")
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
+}
 
 // legacyClientFailureKey is the per-client record of earlier versions; it is
 // no longer consulted and is removed with the client's other records.
@@ -93,9 +116,10 @@ func (s *Service) recordSuccess(ctx context.Context, r store.Realm, key string, 
 	}
 }
 
-// ClientFailure is the brute-force state of a client from one address.
+// ClientFailure is the brute-force state of a client from one source.
 type ClientFailure struct {
 	store.LoginFailure
+	// IP is the source: an IPv4 address or an IPv6 /64.
 	IP     string
 	Locked bool
 }
@@ -116,8 +140,8 @@ func (s *Service) ClientLoginFailures(ctx context.Context, realmName, clientUUID
 	out := make([]ClientFailure, 0, len(fs))
 	for _, f := range fs {
 		ip := strings.TrimPrefix(f.Key, prefix)
-		if strings.Contains(ip, "/") {
-			continue // another client's record: its ID continues with '/'
+		if strings.Contains(ip, "@") {
+			continue // another client's record: its ID continues with '@'
 		}
 		out = append(out, ClientFailure{LoginFailure: f, IP: ip, Locked: f.Permanent || now.Before(f.NotBefore)})
 	}
@@ -141,7 +165,7 @@ func (s *Service) clearClientFailures(ctx context.Context, realmID, clientUUID s
 	}
 	keys := []string{legacyClientFailureKey(clientUUID)}
 	for _, f := range fs {
-		if !strings.Contains(strings.TrimPrefix(f.Key, prefix), "/") {
+		if !strings.Contains(strings.TrimPrefix(f.Key, prefix), "@") {
 			keys = append(keys, f.Key)
 		}
 	}

@@ -268,7 +268,7 @@ type KnoxTokenLimit struct {
 
 // LoginFailure is brute-force state for one user, or one client as seen
 // from one remote address (Keycloak's UserLoginFailure). Key is
-// "user:<id>" or "client:<id>/<address>".
+// "user:<id>" or "client:<id>@<address>".
 type LoginFailure struct {
 	Key         string    `json:"key"`
 	NumFailures int       `json:"numFailures"`
