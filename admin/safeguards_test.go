@@ -134,8 +134,14 @@ func TestOfflineAccessNeedsTheOfflineAccessRole(t *testing.T) {
 	var offline map[string]any
 	e.must(200, "GET", "/admin/realms/demo/roles/offline_access", e.admin, nil).json(t, &offline)
 	e.must(204, "POST", "/admin/realms/demo/users/"+bobID+"/role-mappings/realm", e.admin, []map[string]any{offline})
-	if s, m := e.tokenRequest("demo", password("bob", "bob-Pass-1"), "app", secret); s != 200 {
-		t.Errorf("bob holding offline_access: %d %v", s, m)
+	s, m := e.tokenRequest("demo", password("bob", "bob-Pass-1"), "app", secret)
+	if s != 200 {
+		t.Fatalf("bob holding offline_access: %d %v", s, m)
+	}
+	// Taking the role away ends the offline session's refreshes.
+	e.must(204, "DELETE", "/admin/realms/demo/users/"+bobID+"/role-mappings/realm", e.admin, []map[string]any{offline})
+	if s, m := e.tokenRequest("demo", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {m["refresh_token"].(string)}}, "app", secret); s != 400 || m["error"] != "not_allowed" {
+		t.Errorf("offline refresh after the role was removed: %d %v", s, m)
 	}
 	_ = aliceID
 }

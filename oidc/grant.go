@@ -47,26 +47,36 @@ func (h grantHandler) requestSession(ar fosite.AccessRequester) (*session, error
 
 // grantScopes applies the realm's scope rules to the request's scope
 // parameter for the grant's user and records the result with fosite.
-// offline_access is granted only to a user (or service account) holding the
-// offline_access realm role, as Keycloak requires: otherwise anyone could
-// turn a short session into a year-long one.
 func (h grantHandler) grantScopes(ctx context.Context, ar fosite.AccessRequester, s *session) error {
 	granted, bad := realms.GrantScopes(ar.GetRequestForm().Get("scope"))
 	if len(bad) > 0 {
 		return errInvalidScope(strings.Join(bad, " "))
 	}
-	if slices.Contains(granted, realms.OfflineAccess) {
-		roles, err := h.rp.svc.ResolveRoles(ctx, h.rp.realm.ID, s.grant.user)
-		if err != nil {
-			return errServerError.WithWrap(err)
-		}
-		if !slices.Contains(roles.Realm, realms.OfflineAccess) {
-			return errOfflineNotAllowed
-		}
+	if err := h.offlineAllowed(ctx, granted, s.grant.user); err != nil {
+		return err
 	}
 	s.grant.scopes = granted
 	for _, sc := range granted {
 		ar.GrantScope(sc)
+	}
+	return nil
+}
+
+// offlineAllowed refuses offline_access in scopes unless the user (or
+// service account) holds the offline_access realm role, as Keycloak does
+// when the token is issued and again at every refresh: otherwise anyone
+// could turn a short session into a year-long one, or keep one after the
+// role was taken away.
+func (h grantHandler) offlineAllowed(ctx context.Context, scopes []string, u store.User) error {
+	if !slices.Contains(scopes, realms.OfflineAccess) {
+		return nil
+	}
+	roles, err := h.rp.svc.ResolveRoles(ctx, h.rp.realm.ID, u)
+	if err != nil {
+		return errServerError.WithWrap(err)
+	}
+	if !slices.Contains(roles.Realm, realms.OfflineAccess) {
+		return errOfflineNotAllowed
 	}
 	return nil
 }

@@ -77,6 +77,11 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	if len(bad) > 0 {
 		return errInvalidScope(strings.Join(bad, " "))
 	}
+	// The session's scope decides: an offline session stays offline
+	// whatever this refresh narrows to.
+	if err := h.offlineAllowed(ctx, strings.Fields(rt.Scope), u); err != nil {
+		return err
+	}
 	for _, sc := range scopes {
 		ar.GrantScope(sc)
 	}
