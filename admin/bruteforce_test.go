@@ -9,7 +9,7 @@ import (
 // Keycloak's brute-force semantics: after failureFactor wrong passwords the
 // user is locked and even the right password gets the unknown-user answer,
 // for the password grant and Knox Basic alike, until the wait passes or an
-// admin clears it. Client secrets get the same policy.
+// admin clears it. (Client secrets: TestClientSecretLockoutThrottlesTheSourceOnly.)
 func TestBruteForceDetection(t *testing.T) {
 	e := newEnv(t)
 	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true,

@@ -70,7 +70,12 @@ func (s *Service) failureState(ctx context.Context, r store.Realm, key string, n
 	if err != nil {
 		return false, false, err
 	}
-	return f.Permanent || now.Before(f.NotBefore), true, nil
+	return lockedAt(f, now), true, nil
+}
+
+// lockedAt reports whether record f refuses logins at now.
+func lockedAt(f store.LoginFailure, now time.Time) bool {
+	return f.Permanent || now.Before(f.NotBefore)
 }
 
 // recordFailure counts a failed login and sets the wait it earns.
@@ -131,19 +136,32 @@ func (s *Service) ClientLoginFailures(ctx context.Context, realmName, clientUUID
 	if err != nil {
 		return nil, err
 	}
-	prefix := clientFailurePrefix(clientUUID)
-	fs, err := s.store.ListLoginFailures(ctx, realmID, prefix)
+	fs, err := s.clientFailures(ctx, realmID, clientUUID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
 	out := make([]ClientFailure, 0, len(fs))
 	for _, f := range fs {
-		ip := strings.TrimPrefix(f.Key, prefix)
-		if strings.Contains(ip, "@") {
-			continue // another client's record: its ID continues with '@'
+		ip := strings.TrimPrefix(f.Key, clientFailurePrefix(clientUUID))
+		out = append(out, ClientFailure{LoginFailure: f, IP: ip, Locked: lockedAt(f, now)})
+	}
+	return out, nil
+}
+
+// clientFailures reads a client's records, one per source, leaving out
+// those of another client whose ID continues with '@'.
+func (s *Service) clientFailures(ctx context.Context, realmID, clientUUID string) ([]store.LoginFailure, error) {
+	prefix := clientFailurePrefix(clientUUID)
+	fs, err := s.store.ListLoginFailures(ctx, realmID, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := fs[:0]
+	for _, f := range fs {
+		if !strings.Contains(strings.TrimPrefix(f.Key, prefix), "@") {
+			out = append(out, f)
 		}
-		out = append(out, ClientFailure{LoginFailure: f, IP: ip, Locked: f.Permanent || now.Before(f.NotBefore)})
 	}
 	return out, nil
 }
@@ -158,16 +176,13 @@ func (s *Service) ClearClientLoginFailures(ctx context.Context, realmName, clien
 }
 
 func (s *Service) clearClientFailures(ctx context.Context, realmID, clientUUID string) error {
-	prefix := clientFailurePrefix(clientUUID)
-	fs, err := s.store.ListLoginFailures(ctx, realmID, prefix)
+	fs, err := s.clientFailures(ctx, realmID, clientUUID)
 	if err != nil {
 		return err
 	}
 	keys := []string{legacyClientFailureKey(clientUUID)}
 	for _, f := range fs {
-		if !strings.Contains(strings.TrimPrefix(f.Key, prefix), "@") {
-			keys = append(keys, f.Key)
-		}
+		keys = append(keys, f.Key)
 	}
 	for _, k := range keys {
 		if err := s.store.DeleteLoginFailure(ctx, realmID, k); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -190,8 +205,7 @@ func (s *Service) LoginFailure(ctx context.Context, realmName, key string) (stor
 	if err != nil {
 		return f, false, err
 	}
-	locked := f.Permanent || s.now().Before(f.NotBefore)
-	return f, locked, nil
+	return f, lockedAt(f, s.now()), nil
 }
 
 // ClearLoginFailure unlocks a user.
