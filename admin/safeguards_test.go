@@ -266,4 +266,16 @@ func TestUsernamesAreNormalisedAndInvisibleCharactersRefused(t *testing.T) {
 	if r := e.call("PUT", "/admin/realms/demo/users/"+uid, e.admin, map[string]any{"username": "bob\u200b"}); r.status != 400 {
 		t.Errorf("rename to an invisible character: %d %s", r.status, r.raw)
 	}
+	// A user stored before the rule keeps its name and can still be
+	// managed (disabled first of all), and renamed to a visible name.
+	st, err := e.svc.Realm(t.Context(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := store.User{ID: "legacy-user", Username: "ali\u200bce", Enabled: true}
+	if err := e.store.CreateUser(t.Context(), st.Realm.ID, legacy); err != nil {
+		t.Fatal(err)
+	}
+	e.must(204, "PUT", "/admin/realms/demo/users/legacy-user", e.admin, map[string]any{"enabled": false})
+	e.must(204, "PUT", "/admin/realms/demo/users/legacy-user", e.admin, map[string]any{"username": "alice2"})
 }

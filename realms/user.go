@@ -31,14 +31,22 @@ func NormalizeUsername(s string) string {
 // ValidateUser checks a user's fields and normalizes username and email to
 // lower case, as Keycloak does. Usernames with invisible characters are
 // refused: they would let one user pass for another in every list.
-func ValidateUser(u *store.User) error {
+func ValidateUser(u *store.User) error { return validateUser(u, "") }
+
+// validateUser is ValidateUser for an update of a user stored as
+// storedName: a name stored before invisible characters were refused is
+// kept as it is, so that the user can still be managed (disabled, above
+// all) until renamed.
+func validateUser(u *store.User, storedName string) error {
 	u.Username = NormalizeUsername(u.Username)
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
 	if err := printableName("username", u.Username, 255); err != nil {
 		return err
 	}
-	if err := visibleName("username", u.Username); err != nil {
-		return err
+	if u.Username != storedName {
+		if err := visibleName("username", u.Username); err != nil {
+			return err
+		}
 	}
 	if err := validateEmail(u.Email); err != nil {
 		return err
@@ -318,9 +326,10 @@ func (s *Service) UpdateUser(ctx context.Context, realmName, id string, fn func(
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(realmID)
 	return s.store.UpdateUser(ctx, realmID, id, func(u *store.User) error {
+		stored := u.Username
 		if err := fn(u); err != nil {
 			return err
 		}
-		return ValidateUser(u)
+		return validateUser(u, stored)
 	})
 }
