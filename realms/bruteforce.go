@@ -192,6 +192,34 @@ func (s *Service) clearClientFailures(ctx context.Context, realmID, clientUUID s
 	return nil
 }
 
+// PruneClientFailures deletes the client records that no longer matter at
+// now: not locked, and older than the realm's maxDeltaTimeSeconds (the next
+// failure from that source would start counting afresh anyway), or any
+// record of a realm whose protection is off. Counting per source means a
+// record for every source that ever sent a wrong secret; the janitor calls
+// this so they do not pile up. It returns how many went.
+func (s *Service) PruneClientFailures(ctx context.Context, now time.Time) (int, error) {
+	rs, err := s.store.ListRealms(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, r := range rs {
+		p := r.BruteForce
+		n, err := s.store.PruneLoginFailures(ctx, r.ID, "client:", func(f store.LoginFailure) bool {
+			return !p.Protected || (!lockedAt(f, now) && now.Sub(f.LastFailure) > time.Duration(p.MaxDeltaTimeSeconds)*time.Second)
+		})
+		total += n
+		if errors.Is(err, store.ErrNotFound) {
+			continue // the realm went meanwhile
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
 // LoginFailure returns a user's brute-force state (zero when none).
 func (s *Service) LoginFailure(ctx context.Context, realmName, key string) (store.LoginFailure, bool, error) {
 	st, err := s.Realm(ctx, realmName)

@@ -166,6 +166,11 @@ type Store interface {
 	// ListLoginFailures returns the records whose key starts with prefix,
 	// ordered by key (a client's records, one per remote address).
 	ListLoginFailures(ctx context.Context, realmID, prefix string) ([]LoginFailure, error)
+	// PruneLoginFailures deletes the records under prefix for which stale
+	// returns true, deciding on each record's current value in the deleting
+	// transaction (a failure recorded meanwhile is not lost), and returns
+	// how many went. A realm with nothing stale costs no write.
+	PruneLoginFailures(ctx context.Context, realmID, prefix string, stale func(LoginFailure) bool) (int, error)
 
 	// DeleteExpired removes at most limit expired refresh tokens, sessions and
 	// revoked-jti rows whose expiry is before now, returning how many went.

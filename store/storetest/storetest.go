@@ -1632,7 +1632,25 @@ func testLoginFailures(t *testing.T, s store.Store) {
 	if fs, _ := s.ListLoginFailures(ctx, r.ID, "client:c1/"); len(fs) != 1 || fs[0].Key != "client:c1/10.0.0.2" {
 		t.Fatalf("after deleting one address: %+v", fs)
 	}
-	if fs, err := s.ListLoginFailures(ctx, mustRealm(t, s, "other").ID, "client:"); err != nil || len(fs) != 0 {
+	other := mustRealm(t, s, "other")
+	if fs, err := s.ListLoginFailures(ctx, other.ID, "client:"); err != nil || len(fs) != 0 {
 		t.Fatalf("another realm's list: %v %+v", err, fs)
+	}
+
+	// Pruning deletes what the predicate calls stale, under the prefix only.
+	_, err = s.UpdateLoginFailure(ctx, r.ID, "client:c1/10.0.0.3", func(f *store.LoginFailure) error { f.NumFailures = 5; return nil })
+	must(t, err)
+	n, err := s.PruneLoginFailures(ctx, r.ID, "client:", func(f store.LoginFailure) bool { return f.NumFailures < 5 })
+	must(t, err)
+	if n != 2 { // client:c1/10.0.0.2 and client:c10/10.0.0.1
+		t.Fatalf("pruned %d, want 2", n)
+	}
+	fs, err = s.ListLoginFailures(ctx, r.ID, "")
+	must(t, err)
+	if len(fs) != 2 || fs[0].Key != "client:c1/10.0.0.3" || fs[1].Key != "user:c1" {
+		t.Fatalf("after pruning: %+v", fs)
+	}
+	if n, err := s.PruneLoginFailures(ctx, other.ID, "client:", func(store.LoginFailure) bool { return true }); err != nil || n != 0 {
+		t.Fatalf("pruning an empty realm: %d %v", n, err)
 	}
 }
