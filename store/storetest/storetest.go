@@ -1619,17 +1619,17 @@ func testLoginFailures(t *testing.T, s store.Store) {
 	// Client records are kept per client and remote address: listing one
 	// client's prefix finds its addresses and nothing of a client whose ID
 	// merely starts the same way.
-	for _, k := range []string{"client:c1/10.0.0.2", "client:c1/10.0.0.1", "client:c10/10.0.0.1", "user:c1"} {
+	for _, k := range []string{"client:c1@10.0.0.2", "client:c1@10.0.0.1", "client:c10@10.0.0.1", "user:c1"} {
 		_, err := s.UpdateLoginFailure(ctx, r.ID, k, func(f *store.LoginFailure) error { f.NumFailures++; return nil })
 		must(t, err)
 	}
-	fs, err := s.ListLoginFailures(ctx, r.ID, "client:c1/")
+	fs, err := s.ListLoginFailures(ctx, r.ID, "client:c1@")
 	must(t, err)
-	if len(fs) != 2 || fs[0].Key != "client:c1/10.0.0.1" || fs[1].Key != "client:c1/10.0.0.2" || fs[0].NumFailures != 1 {
+	if len(fs) != 2 || fs[0].Key != "client:c1@10.0.0.1" || fs[1].Key != "client:c1@10.0.0.2" || fs[0].NumFailures != 1 {
 		t.Fatalf("ListLoginFailures(client:c1/) = %+v", fs)
 	}
-	must(t, s.DeleteLoginFailure(ctx, r.ID, "client:c1/10.0.0.1"))
-	if fs, _ := s.ListLoginFailures(ctx, r.ID, "client:c1/"); len(fs) != 1 || fs[0].Key != "client:c1/10.0.0.2" {
+	must(t, s.DeleteLoginFailure(ctx, r.ID, "client:c1@10.0.0.1"))
+	if fs, _ := s.ListLoginFailures(ctx, r.ID, "client:c1@"); len(fs) != 1 || fs[0].Key != "client:c1@10.0.0.2" {
 		t.Fatalf("after deleting one address: %+v", fs)
 	}
 	other := mustRealm(t, s, "other")
@@ -1638,16 +1638,16 @@ func testLoginFailures(t *testing.T, s store.Store) {
 	}
 
 	// Pruning deletes what the predicate calls stale, under the prefix only.
-	_, err = s.UpdateLoginFailure(ctx, r.ID, "client:c1/10.0.0.3", func(f *store.LoginFailure) error { f.NumFailures = 5; return nil })
+	_, err = s.UpdateLoginFailure(ctx, r.ID, "client:c1@10.0.0.3", func(f *store.LoginFailure) error { f.NumFailures = 5; return nil })
 	must(t, err)
 	n, err := s.PruneLoginFailures(ctx, r.ID, "client:", func(f store.LoginFailure) bool { return f.NumFailures < 5 })
 	must(t, err)
-	if n != 2 { // client:c1/10.0.0.2 and client:c10/10.0.0.1
+	if n != 2 { // client:c1@10.0.0.2 and client:c10@10.0.0.1
 		t.Fatalf("pruned %d, want 2", n)
 	}
 	fs, err = s.ListLoginFailures(ctx, r.ID, "")
 	must(t, err)
-	if len(fs) != 2 || fs[0].Key != "client:c1/10.0.0.3" || fs[1].Key != "user:c1" {
+	if len(fs) != 2 || fs[0].Key != "client:c1@10.0.0.3" || fs[1].Key != "user:c1" {
 		t.Fatalf("after pruning: %+v", fs)
 	}
 	if n, err := s.PruneLoginFailures(ctx, other.ID, "client:", func(store.LoginFailure) bool { return true }); err != nil || n != 0 {
