@@ -1626,7 +1626,7 @@ func testLoginFailures(t *testing.T, s store.Store) {
 	fs, err := s.ListLoginFailures(ctx, r.ID, "client:c1@")
 	must(t, err)
 	if len(fs) != 2 || fs[0].Key != "client:c1@10.0.0.1" || fs[1].Key != "client:c1@10.0.0.2" || fs[0].NumFailures != 1 {
-		t.Fatalf("ListLoginFailures(client:c1/) = %+v", fs)
+		t.Fatalf("ListLoginFailures(client:c1@) = %+v", fs)
 	}
 	must(t, s.DeleteLoginFailure(ctx, r.ID, "client:c1@10.0.0.1"))
 	if fs, _ := s.ListLoginFailures(ctx, r.ID, "client:c1@"); len(fs) != 1 || fs[0].Key != "client:c1@10.0.0.2" {
