@@ -40,3 +40,57 @@ func (a *API) clearBruteForce(w http.ResponseWriter, r *http.Request) {
 	a.audit(r, rl.ID, "DELETE", "USER_LOGIN_FAILURE", "attack-detection/brute-force/users/"+u.ID, nil)
 	noContent(w)
 }
+
+// clientBruteForceStatus is GET …/attack-detection/brute-force/clients/{id}
+// (Gatehouse's own: Keycloak does not count wrong client secrets). Wrong
+// secrets throttle the address they came from, so the answer lists each
+// address; "disabled" says whether any of them is throttled now, never that
+// the client itself is.
+func (a *API) clientBruteForceStatus(w http.ResponseWriter, r *http.Request) {
+	rl, c, ok := a.targetClient(w, r, viewClients)
+	if !ok {
+		return
+	}
+	fs, err := a.svc.ClientLoginFailures(r.Context(), rl.Name, c.ID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	total, anyLocked := 0, false
+	var last realms.ClientFailure
+	sources := make([]map[string]any, 0, len(fs))
+	for _, f := range fs {
+		total += f.NumFailures
+		anyLocked = anyLocked || f.Locked
+		if f.LastFailure.After(last.LastFailure) {
+			last = f
+		}
+		sources = append(sources, map[string]any{
+			"ipAddress": f.IP, "numFailures": f.NumFailures, "disabled": f.Locked,
+			"lastFailure": millis(f.LastFailure), "lockedUntil": millis(f.NotBefore), "permanent": f.Permanent,
+		})
+	}
+	ip := last.IP
+	if ip == "" {
+		ip = "n/a"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"numFailures": total, "disabled": anyLocked, "lastIPFailure": ip, "lastFailure": millis(last.LastFailure),
+		"sources": sources,
+	})
+}
+
+// clearClientBruteForce is DELETE …/attack-detection/brute-force/clients/{id}:
+// every address throttled for the client is let through again.
+func (a *API) clearClientBruteForce(w http.ResponseWriter, r *http.Request) {
+	rl, c, ok := a.targetClient(w, r, manageClient)
+	if !ok {
+		return
+	}
+	if err := a.svc.ClearClientLoginFailures(r.Context(), rl.Name, c.ID); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.audit(r, rl.ID, "DELETE", "CLIENT", "attack-detection/brute-force/clients/"+c.ID, nil)
+	noContent(w)
+}

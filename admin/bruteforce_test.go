@@ -9,7 +9,7 @@ import (
 // Keycloak's brute-force semantics: after failureFactor wrong passwords the
 // user is locked and even the right password gets the unknown-user answer,
 // for the password grant and Knox Basic alike, until the wait passes or an
-// admin clears it. Client secrets get the same policy.
+// admin clears it. (Client secrets: TestClientSecretLockoutThrottlesTheSourceOnly.)
 func TestBruteForceDetection(t *testing.T) {
 	e := newEnv(t)
 	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true,
@@ -54,16 +54,71 @@ func TestBruteForceDetection(t *testing.T) {
 	if st := e.must(200, "GET", "/admin/realms/demo/attack-detection/brute-force/users/"+uid, e.admin, nil).obj(t); st["numFailures"] != float64(0) {
 		t.Errorf("success did not reset: %v", st)
 	}
+}
 
-	// Client secrets: three wrong ones lock the client.
-	for range 3 {
-		if s, _ := e.serviceToken("demo", "app", "wrong"); s != 401 {
-			t.Fatalf("wrong secret: %d", s)
+// Wrong client secrets throttle the address they come from, never the
+// client: anyone who knows a client_id could otherwise take the service
+// offline. An admin sees and clears the throttled addresses, and a new
+// secret clears them too.
+func TestClientSecretLockoutThrottlesTheSourceOnly(t *testing.T) {
+	e := newEnv(t)
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true,
+		"bruteForceProtected": true, "failureFactor": 2, "waitIncrementSeconds": 3600})
+	id, secret := e.createClient("demo", e.admin, map[string]any{"clientId": "app", "serviceAccountsEnabled": true})
+	const attacker, service = "127.0.0.1", "127.0.0.2"
+	cc := func(from, sec string) int {
+		s, _ := e.tokenRequestFrom(from, "demo", url.Values{"grant_type": {"client_credentials"}}, "app", sec)
+		return s
+	}
+	lock := func() {
+		t.Helper()
+		for range 2 {
+			if s := cc(attacker, "wrong"); s != 401 {
+				t.Fatalf("wrong secret: %d", s)
+			}
+		}
+		if s := cc(attacker, secret); s != 401 {
+			t.Fatalf("right secret from the throttled address: %d, want 401", s)
 		}
 	}
-	if s, _ := e.serviceToken("demo", "app", secret); s != 401 {
-		t.Errorf("locked client with the right secret: %d", s)
+	lock()
+	if s := cc(service, secret); s != 200 {
+		t.Fatalf("right secret from another address while %s is throttled: %d", attacker, s)
 	}
+	path := "/admin/realms/demo/attack-detection/brute-force/clients/" + id
+	st := e.must(200, "GET", path, e.admin, nil).obj(t)
+	srcs, _ := st["sources"].([]any)
+	if st["disabled"] != true || st["numFailures"] != float64(2) || len(srcs) != 1 {
+		t.Fatalf("status: %v", st)
+	}
+	if src := srcs[0].(map[string]any); src["ipAddress"] != attacker || src["numFailures"] != float64(2) || src["disabled"] != true {
+		t.Errorf("source: %v", src)
+	}
+	e.must(204, "DELETE", path, e.admin, nil)
+	if st := e.must(200, "GET", path, e.admin, nil).obj(t); st["disabled"] != false || st["numFailures"] != float64(0) {
+		t.Errorf("after clearing: %v", st)
+	}
+	if s := cc(attacker, secret); s != 200 {
+		t.Errorf("right secret after an admin cleared the address: %d", s)
+	}
+
+	// A regenerated secret starts with a clean slate.
+	lock()
+	var sec map[string]string
+	e.must(200, "POST", "/admin/realms/demo/clients/"+id+"/client-secret", e.admin, nil).json(t, &sec)
+	secret = sec["value"]
+	if s := cc(attacker, secret); s != 200 {
+		t.Errorf("new secret from the address that was throttled: %d", s)
+	}
+
+	// Seeing needs view-clients, clearing manage-clients.
+	viewerID, viewerSecret := e.createClient("demo", e.admin, map[string]any{"clientId": "viewer", "serviceAccountsEnabled": true})
+	e.grantRealmManagement("demo", viewerID, "view-clients")
+	_, m := e.serviceToken("demo", "viewer", viewerSecret)
+	viewer := m["access_token"].(string)
+	e.must(200, "GET", path, viewer, nil)
+	e.must(403, "DELETE", path, viewer, nil)
+	e.must(404, "GET", "/admin/realms/demo/attack-detection/brute-force/clients/no-such-client", e.admin, nil)
 }
 
 func TestBruteForcePermanentLockout(t *testing.T) {

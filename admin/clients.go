@@ -74,7 +74,7 @@ func toClientRep(c store.Client, secret, rotated string) clientRep {
 		DirectAccessGrantsEnabled: ptr(c.DirectAccessGrantsEnabled), StandardFlowEnabled: ptr(c.StandardFlowEnabled),
 		ImplicitFlowEnabled: ptr(false), RedirectURIs: nonNil(c.RedirectURIs), WebOrigins: nonNil(c.WebOrigins),
 		Attributes: attrs, Protocol: "openid-connect", ClientAuthenticatorType: "client-secret",
-		FullScopeAllowed: ptr(true), NotBefore: ptr(int64(0)),
+		FullScopeAllowed: ptr(true), NotBefore: ptr(c.NotBefore),
 	}
 	if secret != "" {
 		rep.Secret = ptr(secret)
@@ -112,6 +112,9 @@ func (rep clientRep) apply(c *store.Client) {
 	setB(&c.ServiceAccountsEnabled, rep.ServiceAccountsEnabled)
 	setB(&c.DirectAccessGrantsEnabled, rep.DirectAccessGrantsEnabled)
 	setB(&c.StandardFlowEnabled, rep.StandardFlowEnabled)
+	if rep.NotBefore != nil {
+		c.NotBefore = *rep.NotBefore
+	}
 	if rep.RedirectURIs != nil {
 		c.RedirectURIs = rep.RedirectURIs
 	}

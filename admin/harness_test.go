@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -126,12 +127,27 @@ func (e *env) must(status int, method, path, token string, body any) resp {
 // tokenRequest posts to a realm's token endpoint.
 func (e *env) tokenRequest(realm string, form url.Values, user, pass string) (int, map[string]any) {
 	e.t.Helper()
+	return e.tokenRequestFrom("", realm, form, user, pass)
+}
+
+// tokenRequestFrom is tokenRequest sent from the local address from (any of
+// 127.0.0.0/8 on Linux), so the server sees another remote address; ""
+// lets the system choose.
+func (e *env) tokenRequestFrom(from, realm string, form url.Values, user, pass string) (int, map[string]any) {
+	e.t.Helper()
+	hc := http.DefaultClient
+	if from != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		tr := &http.Transport{DialContext: d.DialContext}
+		defer tr.CloseIdleConnections()
+		hc = &http.Client{Transport: tr}
+	}
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/"+realm+"/protocol/openid-connect/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if user != "" {
 		req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(pass))
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := hc.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

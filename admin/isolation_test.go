@@ -32,6 +32,9 @@ func TestRealmIsolationMatrix(t *testing.T) {
 	e.must(200, "GET", "/admin/realms/a/clients/"+id+"/client-secret", e.admin, nil).json(t, &aAdminSecret)
 	_, m := e.serviceToken("a", "a-admin", aAdminSecret["value"])
 	aAdmin := m["access_token"].(string)
+	var bClients []map[string]any
+	e.must(200, "GET", "/admin/realms/b/clients?clientId=app", e.admin, nil).json(t, &bClients)
+	bApp := bClients[0]["id"].(string)
 
 	form := func(path string, f url.Values, user, pass string) (int, map[string]any) {
 		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/b/protocol/openid-connect/"+path, strings.NewReader(f.Encode()))
@@ -110,6 +113,13 @@ func TestRealmIsolationMatrix(t *testing.T) {
 		{"knox bearer: A's access token", func() bool {
 			s, _ := get("/gateway/b-bearer/knoxtoken/api/v1/token", at, "", "")
 			return s == 401
+		}},
+		{"admin: A's realm-admin reads B's client brute-force state", func() bool {
+			s, _ := get("/admin/realms/b/attack-detection/brute-force/clients/"+bApp, aAdmin, "", "")
+			return s == 403
+		}},
+		{"admin: A's realm-admin clears B's client brute-force state", func() bool {
+			return e.call("DELETE", "/admin/realms/b/attack-detection/brute-force/clients/"+bApp, aAdmin, nil).status == 403
 		}},
 	}
 	for _, c := range cells {

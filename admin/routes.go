@@ -22,6 +22,8 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("/admin-events", a.adminEvents).Methods(get)
 	rr.HandleFunc("/attack-detection/brute-force/users/{id}", a.bruteForceStatus).Methods(get)
 	rr.HandleFunc("/attack-detection/brute-force/users/{id}", a.clearBruteForce).Methods(del)
+	rr.HandleFunc("/attack-detection/brute-force/clients/{id}", a.clientBruteForceStatus).Methods(get)
+	rr.HandleFunc("/attack-detection/brute-force/clients/{id}", a.clearClientBruteForce).Methods(del)
 	rr.HandleFunc("/identity-provider/instances", a.listIDPs).Methods(get)
 	rr.HandleFunc("/identity-provider/instances", a.createIDP).Methods(post)
 	rr.HandleFunc("/identity-provider/instances/{alias}", a.getIDP).Methods(get)

@@ -41,6 +41,7 @@ var (
 	errStaleToken           = oauthErr(400, "invalid_grant", "Stale token")
 	errRefreshReused        = oauthErr(400, "invalid_grant", "Maximum allowed refresh token reuse exceeded")
 	errUserDisabledLater    = oauthErr(400, "invalid_grant", "User disabled")
+	errOfflineNotAllowed    = oauthErr(400, "not_allowed", "Offline tokens not allowed for the user or client")
 	errServerError          = oauthErr(500, "server_error", "Internal server error")
 	errUnavailable          = oauthErr(503, "temporarily_unavailable", "The server cannot store the new token state right now; try again later")
 )

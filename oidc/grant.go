@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/ory/fosite"
@@ -45,15 +46,37 @@ func (h grantHandler) requestSession(ar fosite.AccessRequester) (*session, error
 }
 
 // grantScopes applies the realm's scope rules to the request's scope
-// parameter and records the result with fosite.
-func grantScopes(ar fosite.AccessRequester, s *session) error {
+// parameter for the grant's user and records the result with fosite.
+func (h grantHandler) grantScopes(ctx context.Context, ar fosite.AccessRequester, s *session) error {
 	granted, bad := realms.GrantScopes(ar.GetRequestForm().Get("scope"))
 	if len(bad) > 0 {
 		return errInvalidScope(strings.Join(bad, " "))
 	}
+	if err := h.offlineAllowed(ctx, granted, s.grant.user); err != nil {
+		return err
+	}
 	s.grant.scopes = granted
 	for _, sc := range granted {
 		ar.GrantScope(sc)
+	}
+	return nil
+}
+
+// offlineAllowed refuses offline_access in scopes unless the user (or
+// service account) holds the offline_access realm role, as Keycloak does
+// when the token is issued and again at every refresh: otherwise anyone
+// could turn a short session into a year-long one, or keep one after the
+// role was taken away.
+func (h grantHandler) offlineAllowed(ctx context.Context, scopes []string, u store.User) error {
+	if !slices.Contains(scopes, realms.OfflineAccess) {
+		return nil
+	}
+	roles, err := h.rp.svc.ResolveRoles(ctx, h.rp.realm.ID, u)
+	if err != nil {
+		return errServerError.WithWrap(err)
+	}
+	if !slices.Contains(roles.Realm, realms.OfflineAccess) {
+		return errOfflineNotAllowed
 	}
 	return nil
 }

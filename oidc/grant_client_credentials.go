@@ -42,7 +42,7 @@ func (h clientCredentialsGrant) HandleTokenEndpointRequest(ctx context.Context, 
 	}
 	s.grant.user = u
 	s.grant.jtiPrefix = "trrtcc:"
-	return grantScopes(ar, s)
+	return h.grantScopes(ctx, ar, s)
 }
 
 func (h clientCredentialsGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fosite.AccessRequester, resp fosite.AccessResponder) error {

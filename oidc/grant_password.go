@@ -46,7 +46,7 @@ func (h passwordGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite
 	}
 	s.grant.user = u
 	s.grant.jtiPrefix = "onrtro:"
-	return grantScopes(ar, s)
+	return h.grantScopes(ctx, ar, s)
 }
 
 func (h passwordGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fosite.AccessRequester, resp fosite.AccessResponder) error {

@@ -60,9 +60,6 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	if !sess.ExpiresAt.After(now) {
 		return errSessionNotActive
 	}
-	if nb := h.rp.realm.NotBefore; nb > 0 && rt.IssuedAt.Unix() < nb {
-		return errStaleToken
-	}
 	u, err := h.rp.svc.TokenUser(ctx, realmID, rt.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		return errSessionNotActive
@@ -73,12 +70,17 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	if !u.Enabled {
 		return errUserDisabledLater
 	}
-	if u.NotBefore > 0 && rt.IssuedAt.Unix() < u.NotBefore {
+	if realms.IssuedBeforeNotBefore(rt.IssuedAt.Unix(), h.rp.realm, s.grant.client, u) {
 		return errStaleToken
 	}
 	scopes, bad := realms.NarrowScopes(strings.Fields(rt.Scope), ar.GetRequestForm().Get("scope"))
 	if len(bad) > 0 {
 		return errInvalidScope(strings.Join(bad, " "))
+	}
+	// The session's scope decides: an offline session stays offline
+	// whatever this refresh narrows to.
+	if err := h.offlineAllowed(ctx, strings.Fields(rt.Scope), u); err != nil {
+		return err
 	}
 	for _, sc := range scopes {
 		ar.GrantScope(sc)

@@ -6,6 +6,9 @@ import (
 	"net/http"
 
 	"github.com/ory/fosite"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // Keycloak's introspection caller errors.
@@ -80,22 +83,36 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmPro
 		s.inactiveOrError(w, rp, err)
 		return
 	}
-	out := map[string]any{
+	// A refresh token is active only while its client and user are, and
+	// only if issued after every notBefore, as the refresh grant demands.
+	rc, err := rp.svc.Client(ctx, rp.realm.ID, rt.ClientID)
+	if err != nil {
+		s.inactiveOrError(w, rp, notFoundInactive(err))
+		return
+	}
+	u, err := rp.svc.TokenUser(ctx, rp.realm.ID, rt.UserID)
+	if err != nil {
+		s.inactiveOrError(w, rp, notFoundInactive(err))
+		return
+	}
+	if !u.Enabled || !rc.Enabled || realms.IssuedBeforeNotBefore(rt.IssuedAt.Unix(), rp.realm, rc, u) {
+		writeJSON(w, http.StatusOK, inactive)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
 		"active": true, "token_type": "Refresh", "typ": "Refresh",
 		"exp": rt.ExpiresAt.Unix(), "iat": rt.IssuedAt.Unix(), "sid": sess.ID, "sub": rt.UserID,
 		"scope": rt.Scope, "iss": s.issuer(r, rp.realm.Name),
+		"client_id": rc.ClientID, "azp": rc.ClientID, "username": u.Username,
+	})
+}
+
+// notFoundInactive turns a record that is gone into an inactive token.
+func notFoundInactive(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return errInactive
 	}
-	if rc, err := rp.svc.Client(ctx, rp.realm.ID, rt.ClientID); err == nil {
-		out["client_id"], out["azp"] = rc.ClientID, rc.ClientID
-	}
-	if u, err := rp.svc.TokenUser(ctx, rp.realm.ID, rt.UserID); err == nil {
-		if !u.Enabled {
-			writeJSON(w, http.StatusOK, inactive)
-			return
-		}
-		out["username"] = u.Username
-	}
-	writeJSON(w, http.StatusOK, out)
+	return err
 }
 
 // inactiveOrError answers {"active":false} for invalid tokens and 500 for

@@ -48,7 +48,7 @@ func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) 
 	}
 	c := &v.claims
 	now := rp.now()
-	if !time.Unix(c.Exp, 0).After(now) || c.Iat < rp.realm.NotBefore {
+	if !time.Unix(c.Exp, 0).After(now) {
 		return nil, errInactive
 	}
 	// Gatehouse never emits nbf, but a token that carries one is honoured.
@@ -85,7 +85,7 @@ func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) 
 	} else if err != nil {
 		return nil, err
 	}
-	if !u.Enabled || (u.NotBefore > 0 && c.Iat < u.NotBefore) || !cl.Enabled {
+	if !u.Enabled || !cl.Enabled || realms.IssuedBeforeNotBefore(c.Iat, rp.realm, cl, u) {
 		return nil, errInactive
 	}
 	return &activeAccessToken{claims: v.claims, raw: v.raw, introspection: v.introspection, user: u, client: cl}, nil

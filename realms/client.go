@@ -27,6 +27,14 @@ func secretAAD(realmID, clientUUID string) []byte {
 	return []byte("client-secret:" + realmID + ":" + clientUUID)
 }
 
+// IssuedBeforeNotBefore reports whether a token issued at iat (unix
+// seconds) is stale by the realm's, the client's or the user's notBefore.
+// Every token check (access tokens, refresh grant, introspection) asks this
+// one question.
+func IssuedBeforeNotBefore(iat int64, r store.Realm, c store.Client, u store.User) bool {
+	return iat < r.NotBefore || iat < c.NotBefore || iat < u.NotBefore
+}
+
 // ValidateClient checks a client's fields.
 func ValidateClient(c *store.Client) error {
 	if err := printableName("clientId", c.ClientID, 255); err != nil {
@@ -189,7 +197,12 @@ func (s *Service) DeleteClient(ctx context.Context, realmName, id string) error 
 	}
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(realmID)
-	return s.store.DeleteClient(ctx, realmID, id)
+	if err := s.store.DeleteClient(ctx, realmID, id); err != nil {
+		return err
+	}
+	// Its brute-force records would only linger.
+	_ = s.clearClientFailures(ctx, realmID, id)
+	return nil
 }
 
 // ClientByClientID and Client read a client by clientId or by ID from
@@ -214,8 +227,8 @@ func (s *Service) Client(ctx context.Context, realmID, id string) (store.Client,
 // flag checks are the caller's (they produce different wire errors).
 //
 // With brute-force protection on, the realm's policy also counts wrong
-// secrets per client: a locked client is refused as if the secret were
-// wrong.
+// secrets per client and remote address: a throttled address is refused as
+// if the secret were wrong, while the client keeps working from others.
 func (s *Service) AuthenticateClient(ctx context.Context, r store.Realm, clientID, secret, ip string) (store.Client, error) {
 	c, err := s.ClientByClientID(ctx, r.ID, clientID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -231,7 +244,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, r store.Realm, clientI
 		return c, nil
 	}
 	now := s.now()
-	key := ClientFailureKey(c.ID)
+	key := ClientFailureKey(c.ID, ip)
 	locked, recorded, err := s.failureState(ctx, r, key, now)
 	if err != nil {
 		return store.Client{}, err
@@ -306,6 +319,10 @@ func (s *Service) RegenerateSecret(ctx context.Context, realmName, id string) (s
 	if err != nil {
 		return "", err
 	}
+	// Addresses throttled for guessing the old secret start afresh with the
+	// new one. The secret is already replaced, so a failure here must not
+	// hide it from the admin: it only leaves the throttle to expire.
+	_ = s.clearClientFailures(ctx, realmID, id)
 	return secret, nil
 }
 
@@ -339,19 +356,25 @@ func (s *Service) SetClientSecret(ctx context.Context, realmName, id, secret str
 	if err != nil {
 		return err
 	}
+	replaced := false
 	_, err = s.store.UpdateClient(ctx, realmID, id, func(c *store.Client) error {
 		if c.PublicClient {
 			return invalid("publicClient", "public clients have no secret")
 		}
 		// A representation sent back unchanged carries the same secret:
 		// keep it (and any rotated secret's grace) as it is.
-		if s.sealer.SecretMatches(c.Secret, secret, s.now()) {
+		replaced = !s.sealer.SecretMatches(c.Secret, secret, s.now())
+		if !replaced {
 			return nil
 		}
 		sec := sealed
 		c.Secret, c.Rotated = &sec, nil
 		return nil
 	})
+	if err == nil && replaced {
+		// As RegenerateSecret: a new secret clears the throttled addresses.
+		_ = s.clearClientFailures(ctx, realmID, id)
+	}
 	return err
 }
 

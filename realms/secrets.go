@@ -1,6 +1,7 @@
 package realms
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -156,6 +157,13 @@ func (s *Sealer) RevealSecret(sec *store.Secret, aad []byte) (string, error) {
 // whatever its permissions: tightening them is the operator's business, and
 // refusing to start would only take the service down.
 func LoadOrCreateMasterKey(dataDir, fromEnv string) ([]byte, error) {
+	return loadMasterKey(dataDir, fromEnv, true)
+}
+
+// loadMasterKey is LoadOrCreateMasterKey that writes a new key file only
+// when create is set; otherwise a missing file is an error wrapping
+// os.ErrNotExist.
+func loadMasterKey(dataDir, fromEnv string, create bool) ([]byte, error) {
 	if fromEnv != "" {
 		k, err := decodeKey(fromEnv)
 		if err != nil {
@@ -165,7 +173,7 @@ func LoadOrCreateMasterKey(dataDir, fromEnv string) ([]byte, error) {
 	}
 	path := filepath.Join(dataDir, MasterKeyFile)
 	k, err := readMasterKey(path)
-	if !errors.Is(err, os.ErrNotExist) {
+	if !errors.Is(err, os.ErrNotExist) || !create {
 		return k, err // the key, or a file that is there but unusable
 	}
 	// A corrupt file is an error above, never replaced: data sealed under
@@ -259,4 +267,76 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// OpenSealer loads the master key for the store st kept in dataDir (see
+// LoadOrCreateMasterKey) and proves that it opens what st already holds, so
+// that a server never starts "healthy" only to fail every request: a store
+// with realms but no key file is refused rather than given a new key (which
+// would open none of its secrets), and a key that cannot unseal a realm's
+// signing key is refused as the wrong one. The messages name the key's
+// source. A store without realms takes (or creates) any key.
+func OpenSealer(ctx context.Context, st store.Store, dataDir, fromEnv string) (*Sealer, error) {
+	r, hasData, err := sealedWitnessRealm(ctx, st)
+	if err != nil {
+		return nil, fmt.Errorf("read store: %w", err)
+	}
+	path := filepath.Join(dataDir, MasterKeyFile)
+	source := path
+	if fromEnv != "" {
+		source = "GATEHOUSE_MASTER_KEY"
+	}
+	key, err := loadMasterKey(dataDir, fromEnv, !hasData)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("master key %s is missing, but the store in %s holds realms sealed under it: "+
+			"restore the file (or set GATEHOUSE_MASTER_KEY to its key); a new key would open none of them", path, dataDir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	if hasData {
+		if err := canOpenRealm(ctx, st, sealer, r); err != nil {
+			return nil, fmt.Errorf("the master key from %s cannot open the store in %s (realm %s): %w; "+
+				"start with the key this data was written with", source, dataDir, r.Name, err)
+		}
+	}
+	return sealer, nil
+}
+
+// sealedWitnessRealm returns a realm whose sealed values prove the master
+// key: master when it exists (one read, whatever the realm count), else
+// any; hasData is false for an empty store.
+func sealedWitnessRealm(ctx context.Context, st store.Store) (store.Realm, bool, error) {
+	r, err := st.GetRealm(ctx, MasterRealm)
+	if err == nil {
+		return r, true, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return store.Realm{}, false, err
+	}
+	rs, err := st.ListRealms(ctx)
+	if err != nil || len(rs) == 0 {
+		return store.Realm{}, false, err
+	}
+	return rs[0], true, nil
+}
+
+// canOpenRealm unseals one of r's signing keys (every realm is created with
+// one). A realm without keys proves nothing and passes.
+func canOpenRealm(ctx context.Context, st store.Store, sealer *Sealer, r store.Realm) error {
+	keys, err := st.ListKeys(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if len(k.SealedPrivate) > 0 {
+			_, err := sealer.Open(k.SealedPrivate, keyAAD(k.KID))
+			return err
+		}
+	}
+	return nil
 }

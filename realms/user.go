@@ -3,6 +3,7 @@ package realms
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -21,13 +22,33 @@ type NewUser struct {
 	Temporary bool
 }
 
+// NormalizeUsername is the one rule usernames follow wherever they are
+// stored or looked up: surrounding ASCII spaces and control characters
+// trimmed (as Java's String.trim) and lower-cased, as Keycloak does.
+// Anything else invisible stays, for ValidateUser to refuse.
+func NormalizeUsername(s string) string {
+	return strings.ToLower(strings.TrimFunc(s, func(r rune) bool { return r <= ' ' }))
+}
+
 // ValidateUser checks a user's fields and normalizes username and email to
-// lower case, as Keycloak does.
-func ValidateUser(u *store.User) error {
-	u.Username = strings.ToLower(strings.TrimSpace(u.Username))
+// lower case, as Keycloak does. Usernames with invisible characters are
+// refused: they would let one user pass for another in every list.
+func ValidateUser(u *store.User) error { return validateUser(u, "") }
+
+// validateUser is ValidateUser for an update of a user stored as
+// storedName: a name stored before invisible characters were refused is
+// kept as it is, so that the user can still be managed (disabled, above
+// all) until renamed.
+func validateUser(u *store.User, storedName string) error {
+	u.Username = NormalizeUsername(u.Username)
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
 	if err := printableName("username", u.Username, 255); err != nil {
 		return err
+	}
+	if u.Username != storedName {
+		if err := visibleName("username", u.Username); err != nil {
+			return err
+		}
 	}
 	if err := validateEmail(u.Email); err != nil {
 		return err
@@ -95,9 +116,11 @@ func (s *Service) newPasswordCredential(password string, temporary bool) (store.
 	return cred, nil
 }
 
-// SetPassword replaces the user's password. A temporary password adds the
-// UPDATE_PASSWORD required action (so the password grant refuses it until it
-// is changed), a permanent one clears it.
+// SetPassword replaces the user's password and ends the user's sessions, so
+// whoever learnt the old password keeps nothing it obtained with it
+// (Keycloak signs out only when the admin asks; here it is the default). A
+// temporary password adds the UPDATE_PASSWORD required action (so the
+// password grant refuses it until it is changed), a permanent one clears it.
 func (s *Service) SetPassword(ctx context.Context, realmName, userID, password string, temporary bool) error {
 	realmID, err := s.realmID(ctx, realmName)
 	if err != nil {
@@ -121,7 +144,25 @@ func (s *Service) SetPassword(ctx context.Context, realmName, userID, password s
 		}
 		return nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return s.endUserSessions(ctx, realmID, userID)
+}
+
+// endUserSessions deletes every session of a user with its refresh tokens;
+// access tokens carrying those sessions' sid stop verifying with them.
+func (s *Service) endUserSessions(ctx context.Context, realmID, userID string) error {
+	sessions, err := s.store.ListSessions(ctx, realmID, store.SessionQuery{UserID: userID})
+	if err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	for _, sess := range sessions {
+		if err := s.store.DeleteSession(ctx, realmID, sess.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+	}
+	return nil
 }
 
 // AuthenticateUser checks a username (or email) and password for the direct
@@ -183,7 +224,7 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 }
 
 func (s *Service) findLoginUser(ctx context.Context, realmID, username string) (store.User, error) {
-	username = strings.TrimSpace(username)
+	username = NormalizeUsername(username)
 	u, err := s.store.GetUserByUsername(ctx, realmID, username)
 	if errors.Is(err, store.ErrNotFound) && strings.Contains(username, "@") {
 		// Keycloak's loginWithEmailAllowed default.
@@ -313,10 +354,11 @@ func (s *Service) UpdateUser(ctx context.Context, realmName, id string, fn func(
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(realmID)
 	return s.store.UpdateUser(ctx, realmID, id, func(u *store.User) error {
+		stored := u.Username
 		if err := fn(u); err != nil {
 			return err
 		}
-		return ValidateUser(u)
+		return validateUser(u, stored)
 	})
 }
 

@@ -77,6 +77,19 @@ func printableName(field, v string, max int) error {
 	return nil
 }
 
+// visibleName refuses characters that render as nothing or as a plain
+// space: control (Cc) and format (Cf: zero-width, bidi overrides, soft
+// hyphen, BOM) characters, line and paragraph separators (Zl, Zp) and
+// whitespace beyond ASCII (no-break and ideographic spaces, ...).
+func visibleName(field, v string) error {
+	for _, r := range v {
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) || (r > unicode.MaxASCII && unicode.IsSpace(r)) {
+			return invalid(field, "%s must not contain invisible characters (U+%04X)", field, r)
+		}
+	}
+	return nil
+}
+
 func validateEmail(v string) error {
 	if v == "" {
 		return nil

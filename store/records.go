@@ -83,6 +83,9 @@ type Client struct {
 	Secret  *Secret `json:"secret,omitempty"`
 	Rotated *Secret `json:"rotated,omitempty"`
 
+	// NotBefore (unix seconds): the client's tokens issued earlier are stale.
+	NotBefore int64 `json:"notBefore,omitempty"`
+
 	CreatedAt time.Time `json:"createdAt"`
 }
 
@@ -288,8 +291,9 @@ type KnoxTokenLimit struct {
 	Now time.Time
 }
 
-// LoginFailure is brute-force state for one user or client of a realm
-// (Keycloak's UserLoginFailure). Key is "user:<id>" or "client:<id>".
+// LoginFailure is brute-force state for one user, or one client as seen
+// from one remote address (Keycloak's UserLoginFailure). Key is
+// "user:<id>" or "client:<id>@<address>".
 type LoginFailure struct {
 	Key         string    `json:"key"`
 	NumFailures int       `json:"numFailures"`

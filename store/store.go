@@ -49,7 +49,8 @@ func (e *ConflictError) Unwrap() error { return ErrAlreadyExists }
 // commits retry) so it must be idempotent and must not do slow work such as
 // hashing or signing: compute such values before calling Update.
 type Store interface {
-	// Realms. Names are unique (case-sensitive, as in Keycloak).
+	// Realms. Names are unique case-insensitively (two realms must not pass
+	// for one another); lookups by name are exact.
 	CreateRealm(ctx context.Context, r Realm) error
 	GetRealm(ctx context.Context, name string) (Realm, error)
 	GetRealmByID(ctx context.Context, id string) (Realm, error)
@@ -162,6 +163,14 @@ type Store interface {
 	GetLoginFailure(ctx context.Context, realmID, key string) (LoginFailure, error)
 	UpdateLoginFailure(ctx context.Context, realmID, key string, fn func(*LoginFailure) error) (LoginFailure, error)
 	DeleteLoginFailure(ctx context.Context, realmID, key string) error
+	// ListLoginFailures returns the records whose key starts with prefix,
+	// ordered by key (a client's records, one per remote address).
+	ListLoginFailures(ctx context.Context, realmID, prefix string) ([]LoginFailure, error)
+	// PruneLoginFailures deletes the records under prefix for which stale
+	// returns true, deciding on each record's current value in the deleting
+	// transaction (a failure recorded meanwhile is not lost), and returns
+	// how many went. A realm with nothing stale costs no write.
+	PruneLoginFailures(ctx context.Context, realmID, prefix string, stale func(LoginFailure) bool) (int, error)
 
 	// DeleteExpired removes at most limit expired refresh tokens, sessions and
 	// revoked-jti rows whose expiry is before now, returning how many went.

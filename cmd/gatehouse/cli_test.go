@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -415,5 +416,39 @@ func TestResponseErrorMessage(t *testing.T) {
 				t.Errorf("%q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// gatehouse set-password ends the user's sessions, as the admin API's
+// reset-password it calls does: a refresh token obtained with the old
+// password stops working at once.
+func TestCLISetPasswordEndsTheUsersSessions(t *testing.T) {
+	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
+	defer p.stop(t)
+	c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
+	c.ok("config", "credentials", "--server", p.base, "--realm", "master", "--user", "admin", "--password", "cli-Admin-1")
+	c.ok("create", "realms", "-s", "realm=demo", "-s", "enabled=true")
+	c.ok("create", "clients", "-r", "demo", "-s", "clientId=web", "-s", "publicClient=true", "-s", "directAccessGrantsEnabled=true")
+	c.ok("create", "users", "-r", "demo", "-s", "username=alice", "-s", "enabled=true")
+	c.ok("set-password", "-r", "demo", "--username", "alice", "--new-password", "alice-Pass-1")
+	token := func(form url.Values) (int, map[string]any) {
+		t.Helper()
+		form.Set("client_id", "web")
+		res, err := http.PostForm(p.base+"/realms/demo/protocol/openid-connect/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&m)
+		return res.StatusCode, m
+	}
+	s, m := token(url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-Pass-1"}})
+	if s != 200 {
+		t.Fatalf("login: %d %v", s, m)
+	}
+	c.ok("set-password", "-r", "demo", "--username", "alice", "--new-password", "alice-Pass-2")
+	if s, m := token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {m["refresh_token"].(string)}}); s != 400 || m["error"] != "invalid_grant" {
+		t.Errorf("refresh after set-password: %d %v", s, m)
 	}
 }

@@ -114,17 +114,15 @@ func openApp(dataDir, masterKeyEnv string) (*app, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	key, err := realms.LoadOrCreateMasterKey(dataDir, masterKeyEnv)
-	if err != nil {
-		return nil, err
-	}
-	sealer, err := realms.NewSealer(key)
-	if err != nil {
-		return nil, err
-	}
 	st, err := bolt.Open(filepath.Join(dataDir, "gatehouse.db"), bolt.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	// The key must open what the store holds, or every request would fail.
+	sealer, err := realms.OpenSealer(context.Background(), st, dataDir, masterKeyEnv)
+	if err != nil {
+		st.Close()
+		return nil, err
 	}
 	return &app{store: st, svc: realms.NewService(st, sealer, nil)}, nil
 }
@@ -253,7 +251,8 @@ func tuneGC() {
 const knoxEvictionGrace = 24 * time.Hour
 
 // runJanitor deletes expired refresh tokens, sessions and revoked-jti rows
-// in bounded batches so the file stays bounded under steady refresh load.
+// in bounded batches so the file stays bounded under steady refresh load,
+// and client brute-force records that no longer throttle anything.
 func runJanitor(ctx context.Context, a *app, every time.Duration, log *slog.Logger) {
 	if every <= 0 {
 		return
@@ -270,6 +269,13 @@ func runJanitor(ctx context.Context, a *app, every time.Duration, log *slog.Logg
 		// eviction grace period.
 		if _, err := a.store.DeleteExpiredKnoxTokens(ctx, time.Now().Add(-knoxEvictionGrace), 1000); err != nil {
 			log.Warn("janitor: knox tokens", "err", err)
+		}
+		// Wrong client secrets leave a record per source; drop the ones
+		// that no longer throttle anything.
+		if n, err := a.svc.PruneClientFailures(ctx, time.Now()); err != nil {
+			log.Warn("janitor: client brute-force records", "err", err)
+		} else if n > 0 {
+			log.Debug("janitor deleted stale client brute-force records", "count", n)
 		}
 		for {
 			n, err := a.store.DeleteExpired(ctx, time.Now(), 1000)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -267,4 +268,72 @@ func decodePayload(t *testing.T, jwt string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// A data directory whose sealed values the master key cannot open must not
+// start: without this, serve wrote a new key (or took the wrong one),
+// reported ready, and answered 500 to every request.
+func TestServeRefusesAMasterKeyThatCannotOpenTheStore(t *testing.T) {
+	data := t.TempDir()
+	p := startServe(t, data, []string{"GATEHOUSE_ADMIN_PASSWORD=pw-123456", "GATEHOUSE_MASTER_KEY="})
+	p.stop(t)
+	keyPath := filepath.Join(data, "master.key")
+	good, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	for _, tc := range []struct {
+		name    string
+		prepare func(t *testing.T)
+		env     string
+		want    []string
+	}{
+		{"key file missing", func(t *testing.T) { must(t, os.Remove(keyPath)) }, "",
+			[]string{keyPath, "missing"}},
+		{"another key in the file", func(t *testing.T) { must(t, os.WriteFile(keyPath, []byte(other+"\n"), 0o600)) }, "",
+			[]string{keyPath, "cannot open"}},
+		{"another key in the environment", func(t *testing.T) {}, other,
+			[]string{"GATEHOUSE_MASTER_KEY", "cannot open"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			must(t, os.WriteFile(keyPath, good, 0o600))
+			tc.prepare(t)
+			t.Setenv("GATEHOUSE_MASTER_KEY", tc.env)
+			// A server that starts anyway is stopped by the deadline and
+			// exits 0, which fails the test.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var out, errb bytes.Buffer
+			code := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data}, strings.NewReader(""), &out, &errb)
+			if code == 0 {
+				t.Fatalf("serve started; stderr:\n%s", errb.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errb.String(), w) {
+					t.Errorf("message does not say %q:\n%s", w, errb.String())
+				}
+			}
+			if tc.name == "key file missing" {
+				if _, err := os.Stat(keyPath); !os.IsNotExist(err) {
+					t.Errorf("a new master.key was written over the missing one (%v)", err)
+				}
+			}
+		})
+	}
+
+	// The right key still starts.
+	must(t, os.WriteFile(keyPath, good, 0o600))
+	p = startServe(t, data, []string{"GATEHOUSE_MASTER_KEY="})
+	if status, body := adminLogin(t, p.base, "admin", "pw-123456"); status != 200 {
+		t.Fatalf("login with the right key: %d %v", status, body)
+	}
+	p.stop(t)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

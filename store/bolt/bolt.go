@@ -48,6 +48,10 @@ var _ store.Store = (*Store)(nil)
 var (
 	bRealms       = []byte("realms")
 	bRealmsByName = []byte("realms_by_name")
+	// bRealmsByFold maps a lower-cased realm name to its realm ID: names
+	// that differ only by case are one name. Only writes use it, so a
+	// read-only store from an older version needs none.
+	bRealmsByFold = []byte("realms_by_folded_name")
 	bExp          = []byte("exp")
 )
 
@@ -120,7 +124,7 @@ func Open(path string, opts Options) (*Store, error) {
 				return err
 			}
 		}
-		return nil
+		return ensureFoldIndex(tx)
 	})
 	if err != nil {
 		db.Close()

@@ -607,3 +607,27 @@ func TestKnoxRowsWithoutUserIDMatchNoUser(t *testing.T) {
 		return nil
 	}))
 }
+
+// A store written before realm names were unique case-insensitively gets
+// its folded-name index on the next read-write open, so a realm differing
+// only by case from an existing one is refused there too.
+func TestFoldedRealmNameIndexIsBuiltForOlderStores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	s := open(t, path)
+	must(t, s.CreateRealm(ctx, store.Realm{ID: "r1", Name: "Demo"}))
+	must(t, s.Close())
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
+	must(t, err)
+	must(t, db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket([]byte("realms_by_folded_name")) }))
+	must(t, db.Close())
+
+	s = open(t, path)
+	defer s.Close()
+	var ce *store.ConflictError
+	if err := s.CreateRealm(ctx, store.Realm{ID: "r2", Name: "dEMO"}); !errors.As(err, &ce) {
+		t.Fatalf("create dEMO next to Demo: %v, want a conflict", err)
+	}
+	if r, err := s.GetRealm(ctx, "Demo"); err != nil || r.ID != "r1" {
+		t.Fatalf("Demo after the upgrade: %+v %v", r, err)
+	}
+}

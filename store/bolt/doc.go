@@ -2,7 +2,8 @@
 // process, no server.
 //
 // Layout: top-level buckets "realms" (id → realm JSON), "realms_by_name"
-// (name → id) and "exp" (a global expiry index the janitor scans in time
+// (name → id), "realms_by_folded_name" (lower-cased name → id, so names
+// differing only by case conflict) and "exp" (a global expiry index the janitor scans in time
 // order). Each realm owns a nested bucket "realm/<id>" holding all of its
 // rows and secondary indexes, so deleting a realm is one DeleteBucket and no
 // lookup can ever cross into another realm.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -11,13 +12,43 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
+// foldName is the key of a realm name in the case-insensitive index.
+func foldName(name string) []byte { return []byte(strings.ToLower(name)) }
+
+// ensureFoldIndex creates the case-insensitive name index and, for a store
+// written before it existed, fills it from the exact one. Names that
+// already differ only by case keep working; the index holds one of them and
+// refuses new ones.
+func ensureFoldIndex(tx *bbolt.Tx) error {
+	if tx.Bucket(bRealmsByFold) != nil {
+		return nil
+	}
+	fold, err := tx.CreateBucket(bRealmsByFold)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bRealmsByName).ForEach(func(name, id []byte) error {
+		return fold.Put(foldName(string(name)), id)
+	})
+}
+
+// releaseFoldName drops name from the case-insensitive index if it is held
+// by realm id (a pre-index duplicate may hold it instead).
+func releaseFoldName(tx *bbolt.Tx, name, id string) error {
+	fold := tx.Bucket(bRealmsByFold)
+	if string(fold.Get(foldName(name))) != id {
+		return nil
+	}
+	return fold.Delete(foldName(name))
+}
+
 func (s *Store) CreateRealm(ctx context.Context, r store.Realm) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
 	return s.update(func(tx *bbolt.Tx) error {
-		byName := tx.Bucket(bRealmsByName)
-		if byName.Get([]byte(r.Name)) != nil {
+		byName, fold := tx.Bucket(bRealmsByName), tx.Bucket(bRealmsByFold)
+		if byName.Get([]byte(r.Name)) != nil || fold.Get(foldName(r.Name)) != nil {
 			return &store.ConflictError{Kind: "realm", Field: "name", Value: r.Name}
 		}
 		rb, err := tx.CreateBucket([]byte("realm/" + r.ID))
@@ -34,6 +65,9 @@ func (s *Store) CreateRealm(ctx context.Context, r store.Realm) error {
 			}
 		}
 		if err := byName.Put([]byte(r.Name), []byte(r.ID)); err != nil {
+			return err
+		}
+		if err := fold.Put(foldName(r.Name), []byte(r.ID)); err != nil {
 			return err
 		}
 		return putRow(tx.Bucket(bRealms), r.ID, r)
@@ -93,14 +127,24 @@ func (s *Store) UpdateRealm(ctx context.Context, id string, fn func(*store.Realm
 		r.ID = id
 		r.Version++
 		if r.Name != oldName {
-			byName := tx.Bucket(bRealmsByName)
+			byName, fold := tx.Bucket(bRealmsByName), tx.Bucket(bRealmsByFold)
 			if byName.Get([]byte(r.Name)) != nil {
+				return &store.ConflictError{Kind: "realm", Field: "name", Value: r.Name}
+			}
+			// Changing the case of its own name is no conflict.
+			if holder := fold.Get(foldName(r.Name)); holder != nil && string(holder) != id {
 				return &store.ConflictError{Kind: "realm", Field: "name", Value: r.Name}
 			}
 			if err := byName.Delete([]byte(oldName)); err != nil {
 				return err
 			}
 			if err := byName.Put([]byte(r.Name), []byte(id)); err != nil {
+				return err
+			}
+			if err := releaseFoldName(tx, oldName, id); err != nil {
+				return err
+			}
+			if err := fold.Put(foldName(r.Name), []byte(id)); err != nil {
 				return err
 			}
 		}
@@ -124,6 +168,9 @@ func (s *Store) DeleteRealm(ctx context.Context, id string) error {
 			return err
 		}
 		if err := tx.Bucket(bRealmsByName).Delete([]byte(r.Name)); err != nil {
+			return err
+		}
+		if err := releaseFoldName(tx, r.Name, id); err != nil {
 			return err
 		}
 		// Rows of this realm in the global expiry index are left for the

@@ -153,8 +153,11 @@ func testRealmCRUD(t *testing.T, s store.Store) {
 	wantErr(t, errOf(s.GetRealm(ctx, "missing")), store.ErrNotFound)
 	wantConflict(t, s.CreateRealm(ctx, store.Realm{ID: id("realm"), Name: "demo"}), "realm", "name")
 	_, err = s.GetRealm(ctx, "Demo")
-	wantErr(t, err, store.ErrNotFound) // realm names are case-sensitive
-	mustRealm(t, s, "Demo")            // so this is another realm
+	wantErr(t, err, store.ErrNotFound) // lookups are exact
+	// but a name differing only by case is taken: two realms must not
+	// pass for one another.
+	wantConflict(t, s.CreateRealm(ctx, store.Realm{ID: id("realm"), Name: "DEMO"}), "realm", "name")
+	mustRealm(t, s, "beta")
 	mustRealm(t, s, "alpha")
 	list, err := s.ListRealms(ctx)
 	must(t, err)
@@ -162,8 +165,8 @@ func testRealmCRUD(t *testing.T, s store.Store) {
 	for _, r := range list {
 		names = append(names, r.Name)
 	}
-	if fmt.Sprint(names) != "[Demo alpha demo]" {
-		t.Fatalf("ListRealms = %v, want [Demo alpha demo]", names)
+	if fmt.Sprint(names) != "[alpha beta demo]" {
+		t.Fatalf("ListRealms = %v, want [alpha beta demo]", names)
 	}
 	if got, _ := s.GetRealm(ctx, "demo"); got.ID != r.ID {
 		t.Fatal("the conflicting create replaced the realm")
@@ -197,6 +200,18 @@ func testRealmRename(t *testing.T, s store.Store) {
 	if got, _ := s.GetRealm(ctx, "taken"); got.ID == r.ID {
 		t.Fatal("conflicting rename took the other realm's name")
 	}
+	_, err = s.UpdateRealm(ctx, r.ID, func(x *store.Realm) error { x.Name = "Taken"; return nil })
+	wantConflict(t, err, "realm", "name")
+	// A realm may change the case of its own name, and its old spelling is
+	// free afterwards.
+	if _, err := s.UpdateRealm(ctx, r.ID, func(x *store.Realm) error { x.Name = "NEW"; return nil }); err != nil {
+		t.Fatalf("case-only rename: %v", err)
+	}
+	if got, _ := s.GetRealm(ctx, "NEW"); got.ID != r.ID {
+		t.Fatalf("after case-only rename: %+v", got)
+	}
+	up2, err = s.UpdateRealm(ctx, r.ID, func(x *store.Realm) error { x.Name = "new"; return nil })
+	must(t, err)
 	boom := errors.New("boom")
 	_, err = s.UpdateRealm(ctx, r.ID, func(x *store.Realm) error { x.Name = "other"; x.AccessTokenLifespan = 1; return boom })
 	if err != boom {
@@ -208,8 +223,13 @@ func testRealmRename(t *testing.T, s store.Store) {
 	wantErr(t, errOf(s.GetRealm(ctx, "other")), store.ErrNotFound)
 	_, err = s.UpdateRealm(ctx, "missing", func(*store.Realm) error { return nil })
 	wantErr(t, err, store.ErrNotFound)
-	// The old name is free again.
+	// The old names are free again, whatever their case.
 	mustRealm(t, s, "old")
+	mustRealm(t, s, "nEw2")
+	if _, err := s.UpdateRealm(ctx, r.ID, func(x *store.Realm) error { x.Name = "renamed"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	mustRealm(t, s, "NEW")
 }
 
 // fill puts one of everything into a realm and returns the client, the user
@@ -1663,4 +1683,42 @@ func testLoginFailures(t *testing.T, s store.Store) {
 	}
 	must(t, s.DeleteLoginFailure(ctx, r.ID, "user:1"))
 	wantErr(t, s.DeleteLoginFailure(ctx, r.ID, "user:1"), store.ErrNotFound)
+
+	// Client records are kept per client and remote address: listing one
+	// client's prefix finds its addresses and nothing of a client whose ID
+	// merely starts the same way.
+	for _, k := range []string{"client:c1@10.0.0.2", "client:c1@10.0.0.1", "client:c10@10.0.0.1", "user:c1"} {
+		_, err := s.UpdateLoginFailure(ctx, r.ID, k, func(f *store.LoginFailure) error { f.NumFailures++; return nil })
+		must(t, err)
+	}
+	fs, err := s.ListLoginFailures(ctx, r.ID, "client:c1@")
+	must(t, err)
+	if len(fs) != 2 || fs[0].Key != "client:c1@10.0.0.1" || fs[1].Key != "client:c1@10.0.0.2" || fs[0].NumFailures != 1 {
+		t.Fatalf("ListLoginFailures(client:c1@) = %+v", fs)
+	}
+	must(t, s.DeleteLoginFailure(ctx, r.ID, "client:c1@10.0.0.1"))
+	if fs, _ := s.ListLoginFailures(ctx, r.ID, "client:c1@"); len(fs) != 1 || fs[0].Key != "client:c1@10.0.0.2" {
+		t.Fatalf("after deleting one address: %+v", fs)
+	}
+	other := mustRealm(t, s, "other")
+	if fs, err := s.ListLoginFailures(ctx, other.ID, "client:"); err != nil || len(fs) != 0 {
+		t.Fatalf("another realm's list: %v %+v", err, fs)
+	}
+
+	// Pruning deletes what the predicate calls stale, under the prefix only.
+	_, err = s.UpdateLoginFailure(ctx, r.ID, "client:c1@10.0.0.3", func(f *store.LoginFailure) error { f.NumFailures = 5; return nil })
+	must(t, err)
+	n, err := s.PruneLoginFailures(ctx, r.ID, "client:", func(f store.LoginFailure) bool { return f.NumFailures < 5 })
+	must(t, err)
+	if n != 2 { // client:c1@10.0.0.2 and client:c10@10.0.0.1
+		t.Fatalf("pruned %d, want 2", n)
+	}
+	fs, err = s.ListLoginFailures(ctx, r.ID, "")
+	must(t, err)
+	if len(fs) != 2 || fs[0].Key != "client:c1@10.0.0.3" || fs[1].Key != "user:c1" {
+		t.Fatalf("after pruning: %+v", fs)
+	}
+	if n, err := s.PruneLoginFailures(ctx, other.ID, "client:", func(store.LoginFailure) bool { return true }); err != nil || n != 0 {
+		t.Fatalf("pruning an empty realm: %d %v", n, err)
+	}
 }
