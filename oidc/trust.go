@@ -100,17 +100,25 @@ func claimAudience(m map[string]any) []string {
 // verifyTrusted verifies a token presented to rp's realm (Knox bearer
 // topologies, RFC 8693 subject tokens): one of the realm's own tokens, or one
 // from an enabled identity provider of the realm (only alias subjectIssuer
-// when given). An identity provider that is another realm of this server is
-// checked in-process, with that realm's full revocation state.
-func (s *Server) verifyTrusted(ctx context.Context, r *http.Request, rp *realmProvider, token, subjectIssuer string) (*trustedToken, error) {
+// when given).
+//
+// Whose token it is never depends on the request (its Host names whatever
+// the caller likes) nor on realm names (a tenant may rename its realm to
+// anything free): a token is the realm's own only when one of the realm's
+// keys signed it, and a provider that is another realm of this server is
+// that realm by ID, checked in-process with that realm's keys and full
+// revocation state. Everything else is verified against the provider's
+// JWKS. The user the token speaks for in rp is the caller's to map (see
+// realms.Service.FederatedUser): t.user is set only for rp's own tokens.
+func (s *Server) verifyTrusted(ctx context.Context, rp *realmProvider, token, subjectIssuer string) (*trustedToken, error) {
 	m, ok := unverifiedClaims(token)
 	if !ok {
 		return nil, errInactive
 	}
-	iss := claimString(m, "iss")
-	if subjectIssuer == "" && strings.HasSuffix(iss, "/realms/"+rp.realm.Name) {
+	if subjectIssuer == "" && rp.signedByRealm(token) {
 		return s.verifyLocal(ctx, rp, token)
 	}
+	iss := claimString(m, "iss")
 	idps, err := rp.svc.IdentityProviders(ctx, rp.realm.ID)
 	if err != nil {
 		return nil, err
@@ -127,25 +135,91 @@ func (s *Server) verifyTrusted(ctx context.Context, r *http.Request, rp *realmPr
 		return nil, errInactive
 	}
 	var t *trustedToken
-	if local := s.baseURL(r) + "/realms/"; strings.HasPrefix(iss, local) {
-		other, err := s.providers.realm(ctx, strings.TrimPrefix(iss, local))
+	if idp.RealmID != "" {
+		st, err := rp.svc.RealmByID(ctx, idp.RealmID)
 		if errors.Is(err, realms.ErrRealmNotFound) {
 			return nil, errInactive
 		}
 		if err != nil {
 			return nil, err
 		}
-		if !other.realm.Enabled {
+		other := s.providers.get(st)
+		if !other.realm.Enabled || !other.signedByRealm(token) {
 			return nil, errInactive
 		}
 		if t, err = s.verifyLocal(ctx, other, token); err != nil {
 			return nil, err
 		}
+		// The provider realm's user is not this realm's.
+		t.user, t.realm = nil, nil
 	} else if t, err = s.verifyRemote(ctx, idp, token); err != nil {
 		return nil, err
 	}
 	t.idp = idp
 	return t, nil
+}
+
+// authDenied is an inactive credential whose reason the caller may learn
+// (the token was valid, but speaks for no usable user here).
+type authDenied struct{ desc string }
+
+func (e *authDenied) Error() string { return e.desc }
+func (e *authDenied) Unwrap() error { return errInactive }
+
+// Reasons a valid identity-provider token speaks for no user of the realm.
+var (
+	errNoFederatedUser    = &authDenied{"No user found"}
+	errFederatedDisabled  = &authDenied{"User disabled"}
+	errFederatedAdminUser = &authDenied{"The identity provider may not act for a user with admin rights"}
+)
+
+// federatedUserDenied turns realms.Service.FederatedUser's refusals into
+// errors that say why; anything else is returned as is.
+func federatedUserDenied(err error) error {
+	switch {
+	case errors.Is(err, realms.ErrUserNotFound):
+		return errNoFederatedUser
+	case errors.Is(err, realms.ErrUserDisabled):
+		return errFederatedDisabled
+	case errors.Is(err, realms.ErrAdminMapping):
+		return errFederatedAdminUser
+	}
+	return err
+}
+
+// signedByRealm reports whether the token's header names one of the realm's
+// keys. It is a routing decision only: verification still checks the
+// signature, but a token naming another key is never the realm's own.
+func (rp *realmProvider) signedByRealm(token string) bool {
+	kid, ok := tokenKeyID(token)
+	if !ok {
+		return false
+	}
+	_, ok = rp.state.Keys.Verifier(kid)
+	return ok
+}
+
+// tokenKeyID reads the kid from a compact JWS header without verifying
+// anything.
+func tokenKeyID(token string) (string, bool) {
+	if len(token) > maxTokenBytes {
+		return "", false
+	}
+	h, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return "", false
+	}
+	var hdr struct {
+		Kid string `json:"kid"`
+	}
+	if json.Unmarshal(b, &hdr) != nil || hdr.Kid == "" {
+		return "", false
+	}
+	return hdr.Kid, true
 }
 
 // verifyLocal checks a token issued by realm rp: an access token (with its
