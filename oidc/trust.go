@@ -14,6 +14,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
@@ -276,7 +277,7 @@ func (s *Server) verifyRemote(ctx context.Context, idp *store.IdentityProvider, 
 	if err := json.Unmarshal(payload, &m); err != nil {
 		return nil, errInactive
 	}
-	now := time.Now()
+	now := s.svc.Now()
 	exp, ok := claimTime(m, "exp")
 	if !ok || !exp.After(now) {
 		return nil, errInactive
@@ -293,17 +294,27 @@ func (s *Server) verifyRemote(ctx context.Context, idp *store.IdentityProvider, 
 // clockSkew tolerated on other issuers' nbf.
 const clockSkew = 30 * time.Second
 
-// jwksCache fetches and caches identity providers' key sets: cache headers
-// respected within bounds, one refresh on an unknown kid (rate limited), a
-// timeout, a size limit and no redirects to other hosts.
+// jwksCache fetches and caches identity providers' key sets. Realm admins
+// choose the URLs and anonymous callers choose when tokens are presented, so
+// fetching is kept cheap for us and harmless for the URL's host: at most one
+// fetch per URL in flight (callers wait for it), failures remembered for
+// jwksFailureTTL, cache headers respected within bounds, one refresh on an
+// unknown kid (rate limited), a short timeout, a size limit and no redirects
+// to another host or scheme.
 type jwksCache struct {
-	client *http.Client
-	mu     sync.Mutex
-	sets   map[string]*jwksEntry
+	client  *http.Client
+	now     func() time.Time
+	timeout time.Duration
+	flight  singleflight.Group
+	mu      sync.Mutex
+	sets    map[string]*jwksEntry
 }
 
+// jwksEntry is a fetched key set, or a failed fetch (err set) remembered
+// until expires.
 type jwksEntry struct {
 	set     jose.JSONWebKeySet
+	err     error
 	fetched time.Time
 	expires time.Time
 }
@@ -316,14 +327,16 @@ const (
 	// jwksRefetchGap rate-limits refreshes triggered by unknown kids, so a
 	// stream of forged kids cannot turn us into a traffic amplifier.
 	jwksRefetchGap = 10 * time.Second
+	// jwksFailureTTL is how long a failed fetch is answered from memory.
+	jwksFailureTTL = 30 * time.Second
+	jwksTimeout    = 5 * time.Second
 )
 
-func newJWKSCache() *jwksCache {
-	c := &jwksCache{sets: map[string]*jwksEntry{}}
+func newJWKSCache(now func() time.Time) *jwksCache {
+	c := &jwksCache{sets: map[string]*jwksEntry{}, now: now, timeout: jwksTimeout}
 	c.client = &http.Client{
-		Timeout: 5 * time.Second,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 3 || req.URL.Host != via[0].URL.Host {
+			if len(via) >= 3 || req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
 				return errors.New("JWKS redirect to another host refused")
 			}
 			return nil
@@ -332,12 +345,19 @@ func newJWKSCache() *jwksCache {
 	return c
 }
 
-func (c *jwksCache) key(ctx context.Context, url, kid, alg string) (jose.JSONWebKey, error) {
+func (c *jwksCache) entry(url string) *jwksEntry {
 	c.mu.Lock()
-	e := c.sets[url]
-	c.mu.Unlock()
-	now := time.Now()
+	defer c.mu.Unlock()
+	return c.sets[url]
+}
+
+func (c *jwksCache) key(ctx context.Context, url, kid, alg string) (jose.JSONWebKey, error) {
+	now := c.now()
+	e := c.entry(url)
 	if e != nil && now.Before(e.expires) {
+		if e.err != nil {
+			return jose.JSONWebKey{}, e.err
+		}
 		if k, ok := pickKey(e.set, kid, alg); ok {
 			return k, nil
 		}
@@ -345,13 +365,30 @@ func (c *jwksCache) key(ctx context.Context, url, kid, alg string) (jose.JSONWeb
 			return jose.JSONWebKey{}, fmt.Errorf("no key %q in JWKS", kid)
 		}
 	}
-	e, err := c.fetch(ctx, url)
-	if err != nil {
-		return jose.JSONWebKey{}, err
+	v, _, _ := c.flight.Do(url, func() (any, error) {
+		// A flight that landed while this caller was on its way is as good
+		// as a new one.
+		if cur := c.entry(url); cur != nil && cur != e && c.now().Sub(cur.fetched) < jwksRefetchGap {
+			return cur, nil
+		}
+		// The fetch serves every waiting caller: it must not die with the
+		// first caller's request.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
+		defer cancel()
+		fetched, err := c.fetch(fctx, url)
+		if err != nil {
+			t := c.now()
+			fetched = &jwksEntry{err: err, fetched: t, expires: t.Add(jwksFailureTTL)}
+		}
+		c.mu.Lock()
+		c.sets[url] = fetched
+		c.mu.Unlock()
+		return fetched, nil
+	})
+	e = v.(*jwksEntry)
+	if e.err != nil {
+		return jose.JSONWebKey{}, e.err
 	}
-	c.mu.Lock()
-	c.sets[url] = e
-	c.mu.Unlock()
 	if k, ok := pickKey(e.set, kid, alg); ok {
 		return k, nil
 	}
@@ -384,8 +421,6 @@ func pickKey(set jose.JSONWebKeySet, kid, alg string) (jose.JSONWebKey, bool) {
 }
 
 func (c *jwksCache) fetch(ctx context.Context, url string) (*jwksEntry, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
@@ -410,7 +445,7 @@ func (c *jwksCache) fetch(ctx context.Context, url string) (*jwksEntry, error) {
 	if err := json.Unmarshal(body, &set); err != nil {
 		return nil, fmt.Errorf("JWKS %s: %w", url, err)
 	}
-	now := time.Now()
+	now := c.now()
 	return &jwksEntry{set: set, fetched: now, expires: now.Add(cacheTTL(res.Header.Get("Cache-Control")))}, nil
 }
 
