@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -107,9 +108,13 @@ func TestJWKSFailureCachedBriefly(t *testing.T) {
 		_, err := c.key(context.Background(), js.URL, "k1", "ES256")
 		return err
 	}
-	for range 5 {
-		if lookup() == nil {
-			t.Fatal("a failing JWKS gave a key")
+	if err := lookup(); err == nil || errors.Is(err, errJWKSRemembered) {
+		t.Fatalf("first lookup: %v, want a fetch failure", err)
+	}
+	// Remembered failures say so, so that they are not logged again.
+	for range 4 {
+		if err := lookup(); !errors.Is(err, errJWKSRemembered) {
+			t.Fatalf("repeated lookup: %v, want the remembered failure", err)
 		}
 	}
 	clock.advance(jwksFailureTTL - time.Second)

@@ -266,7 +266,11 @@ func (s *Server) verifyRemote(ctx context.Context, idp *store.IdentityProvider, 
 	h := jws.Signatures[0].Header
 	key, err := s.jwks.key(ctx, jwksURL, h.KeyID, h.Algorithm)
 	if err != nil {
-		s.log.Warn("identity provider keys unavailable", "alias", idp.Alias, "err", err)
+		// A remembered failure was logged when it happened: anonymous
+		// callers must not be able to flood the log either.
+		if !errors.Is(err, errJWKSRemembered) {
+			s.log.Warn("identity provider keys unavailable", "alias", idp.Alias, "err", err)
+		}
 		return nil, errInactive
 	}
 	payload, err := jws.Verify(key.Key)
@@ -332,6 +336,9 @@ const (
 	jwksTimeout    = 5 * time.Second
 )
 
+// errJWKSRemembered marks a lookup answered from memory without fetching.
+var errJWKSRemembered = errors.New("JWKS answer remembered")
+
 func newJWKSCache(now func() time.Time) *jwksCache {
 	c := &jwksCache{sets: map[string]*jwksEntry{}, now: now, timeout: jwksTimeout}
 	c.client = &http.Client{
@@ -356,13 +363,13 @@ func (c *jwksCache) key(ctx context.Context, url, kid, alg string) (jose.JSONWeb
 	e := c.entry(url)
 	if e != nil && now.Before(e.expires) {
 		if e.err != nil {
-			return jose.JSONWebKey{}, e.err
+			return jose.JSONWebKey{}, fmt.Errorf("%w: %w", errJWKSRemembered, e.err)
 		}
 		if k, ok := pickKey(e.set, kid, alg); ok {
 			return k, nil
 		}
 		if now.Sub(e.fetched) < jwksRefetchGap {
-			return jose.JSONWebKey{}, fmt.Errorf("no key %q in JWKS", kid)
+			return jose.JSONWebKey{}, fmt.Errorf("%w: no key %q in JWKS", errJWKSRemembered, kid)
 		}
 	}
 	v, _, _ := c.flight.Do(url, func() (any, error) {

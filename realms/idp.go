@@ -316,19 +316,7 @@ func (s *Service) HoldsAdminRights(ctx context.Context, realm store.Realm, u sto
 	if len(roles.Client[RealmManagementClientID]) > 0 {
 		return true, nil
 	}
-	if realm.Name == MasterRealm {
-		if len(roles.Realm) > 0 && (contains(roles.Realm, AdminRole) || contains(roles.Realm, CreateRealmRole)) {
-			return true, nil
-		}
-		// Master's per-realm clients ("{realm}-realm") carry the rights to
-		// manage other realms.
-		for clientID, names := range roles.Client {
-			if strings.HasSuffix(clientID, "-realm") && len(names) > 0 {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
+	return realm.Name == MasterRealm && (contains(roles.Realm, AdminRole) || contains(roles.Realm, CreateRealmRole)), nil
 }
 
 // FederatedIdentities lists a user's identity provider links.
