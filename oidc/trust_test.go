@@ -224,6 +224,7 @@ func TestTrustProviderTokenMapsOnlyThroughExplicitMapping(t *testing.T) {
 			"The identity provider may not act for a user with admin rights"},
 		{"provider allows admin mapping", setIDP("ext", realms.IDPAllowAdminMapping, "true"), bobToken, &bob, ""},
 		{"principal claim names a missing user", func() {}, ext.token(t, "nobody", time.Minute), nil, "No user found"},
+		{"principal claim names a service account", func() {}, ext.token(t, "service-account-app", time.Minute), nil, "No user found"},
 	}
 	for _, st := range steps {
 		st.change()
