@@ -19,8 +19,17 @@ type idpRep struct {
 	Config      stringMap `json:"config"`
 }
 
+// toIDPRep shows a provider as Keycloak does, its client secret masked (in
+// responses and admin events alike).
 func toIDPRep(p store.IdentityProvider) idpRep {
-	return idpRep{Alias: p.Alias, DisplayName: p.DisplayName, ProviderID: p.ProviderID, Enabled: ptr(p.Enabled), Config: p.Config}
+	cfg := make(stringMap, len(p.Config)+1)
+	for k, v := range p.Config {
+		cfg[k] = v
+	}
+	if len(p.SealedClientSecret) > 0 || cfg["clientSecret"] != "" {
+		cfg["clientSecret"] = realms.MaskedSecret
+	}
+	return idpRep{Alias: p.Alias, DisplayName: p.DisplayName, ProviderID: p.ProviderID, Enabled: ptr(p.Enabled), Config: cfg}
 }
 
 func (rep idpRep) record() store.IdentityProvider {

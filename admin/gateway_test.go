@@ -12,7 +12,7 @@ func TestIdentityProvidersAdmin(t *testing.T) {
 	base := "/admin/realms/demo/identity-provider/instances"
 	e.must(201, "POST", base, e.admin, map[string]any{"alias": "cp", "providerId": "oidc", "enabled": true,
 		"config": map[string]any{"issuer": "https://cp.example", "jwksUrl": "https://cp.example/jwks", "useJwksUrl": "true", "validateSignature": "true"}})
-	e.must(409, "POST", base, e.admin, map[string]any{"alias": "cp", "config": map[string]any{"issuer": "https://x"}})
+	e.must(409, "POST", base, e.admin, map[string]any{"alias": "cp", "config": map[string]any{"issuer": "https://x", "jwksUrl": "https://x/jwks"}})
 	got := e.must(200, "GET", base+"/cp", e.admin, nil).obj(t)
 	if got["alias"] != "cp" || got["config"].(map[string]any)["issuer"] != "https://cp.example" {
 		t.Errorf("idp: %v", got)

@@ -3,6 +3,7 @@ package admin_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -35,6 +36,51 @@ func TestRealmIsolationMatrix(t *testing.T) {
 	var bClients []map[string]any
 	e.must(200, "GET", "/admin/realms/b/clients?clientId=app", e.admin, nil).json(t, &bClients)
 	bApp := bClients[0]["id"].(string)
+
+	// Realm c trusts realm a (same server) and an external provider "corp";
+	// c has its own alice. A tenant renames its realm t to "corp" and logs
+	// in with Host: set to the provider's host, so its token carries the
+	// provider's iss.
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "c", "enabled": true})
+	_, secrets["c"] = e.createClient("c", e.admin, map[string]any{"clientId": "app",
+		"attributes": map[string]string{"standard.token.exchange.enabled": "true"}})
+	e.must(201, "POST", "/admin/realms/c/users", e.admin, map[string]any{"username": "alice", "enabled": true})
+	corpJWKS := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"keys":[]}`))
+	}))
+	t.Cleanup(corpJWKS.Close)
+	const corpHost = "corp.example.test"
+	e.must(201, "POST", "/admin/realms/c/identity-provider/instances", e.admin, map[string]any{"alias": "a",
+		"config": map[string]any{"issuer": e.srv.URL + "/realms/a"}})
+	e.must(201, "POST", "/admin/realms/c/identity-provider/instances", e.admin, map[string]any{"alias": "corp",
+		"config": map[string]any{"issuer": "http://" + corpHost + "/realms/corp", "jwksUrl": corpJWKS.URL, "principalClaim": "preferred_username"}})
+	e.must(201, "PUT", "/admin/gateway/topologies/c-bearer", e.admin, map[string]any{"realm": "c", "authentication": "bearer"})
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "t", "enabled": true})
+	e.must(201, "POST", "/admin/realms/t/clients", e.admin, map[string]any{"clientId": "cli", "publicClient": true, "directAccessGrantsEnabled": true})
+	e.must(201, "POST", "/admin/realms/t/users", e.admin, map[string]any{"username": "alice", "enabled": true,
+		"credentials": []map[string]any{{"value": "pw-of-t"}}})
+	e.must(204, "PUT", "/admin/realms/t", e.admin, map[string]any{"realm": "corp"})
+	loginReq, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/corp/protocol/openid-connect/token", strings.NewReader(
+		url.Values{"grant_type": {"password"}, "client_id": {"cli"}, "username": {"alice"}, "password": {"pw-of-t"}}.Encode()))
+	loginReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	loginReq.Host = corpHost
+	_, m = do(t, loginReq)
+	renamed, _ := m["access_token"].(string)
+	exchangeAt := func(realm, subject, host string) (int, map[string]any) {
+		f := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {subject},
+			"subject_token_type": {"urn:ietf:params:oauth:token-type:jwt"}}
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/"+realm+"/protocol/openid-connect/token", strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("app", secrets[realm])
+		req.Host = host
+		return do(t, req)
+	}
+	bearerAt := func(topology, tok, host string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/gateway/"+topology+"/knoxtoken/api/v1/token", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Host = host
+		return do(t, req)
+	}
 
 	form := func(path string, f url.Values, user, pass string) (int, map[string]any) {
 		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/b/protocol/openid-connect/"+path, strings.NewReader(f.Encode()))
@@ -120,6 +166,22 @@ func TestRealmIsolationMatrix(t *testing.T) {
 		}},
 		{"admin: A's realm-admin clears B's client brute-force state", func() bool {
 			return e.call("DELETE", "/admin/realms/b/attack-detection/brute-force/clients/"+bApp, aAdmin, nil).status == 403
+		}},
+		{"knox bearer: tenant realm renamed to a trusted provider's realm name, token minted with the provider's Host", func() bool {
+			s, _ := bearerAt("c-bearer", renamed, corpHost)
+			return renamed != "" && s == 401
+		}},
+		{"exchange: tenant realm renamed to a trusted provider's realm name, token minted with the provider's Host", func() bool {
+			s, m := exchangeAt("c", renamed, corpHost)
+			return renamed != "" && s == 400 && m["error"] == "invalid_token"
+		}},
+		{"knox bearer: trusted provider A's token, same username in C, no federated link", func() bool {
+			s, m := bearerAt("c-bearer", at, "")
+			return s == 401 && m["error_description"] == "No user found"
+		}},
+		{"exchange: trusted provider A's token, same username in C, no federated link", func() bool {
+			s, m := exchangeAt("c", at, "")
+			return s == 400 && m["error"] == "invalid_grant" && m["error_description"] == "No user found"
 		}},
 	}
 	for _, c := range cells {

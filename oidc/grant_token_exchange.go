@@ -42,15 +42,17 @@ func errAudienceNotAvailable(aud string) *fosite.RFC6749Error {
 }
 
 // subjectVerifier verifies an RFC 8693 subject token for the realm; the HTTP
-// edge supplies it because trust decisions need the request (issuer URLs).
+// edge supplies it because verification needs every realm's provider, not
+// only this one's.
 type subjectVerifier func(ctx context.Context, token, subjectIssuer string) (*trustedToken, error)
 
 // tokenExchangeGrant is RFC 8693 with Keycloak 26.2's standard-exchange
 // rules: a confidential client with standard.token.exchange.enabled swaps a
 // token of its own realm (it must be the token's azp or in its aud) or of a
-// trusted identity provider (mapped to the realm user of the same name) for
-// a token of its own. Scopes never widen, audiences must be reachable and the
-// result never outlives the subject token.
+// trusted identity provider (mapped to a realm user by a federated identity
+// link or the provider's principal claim) for a token of its own. Scopes
+// never widen, audiences must be reachable and the result never outlives
+// the subject token.
 type tokenExchangeGrant struct{ grantHandler }
 
 func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.AccessRequester) error {
@@ -109,9 +111,22 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 	if own && t.azp != c.ClientID && !slices.Contains(t.aud, c.ClientID) {
 		return errNotInAudience
 	}
-	// The user the new token speaks for.
+	// The user the new token speaks for: an own token's, or the one the
+	// identity provider's token maps to here (never the provider's user).
 	u := t.user
-	if u == nil {
+	switch {
+	case u != nil:
+	case !own:
+		fu, err := h.rp.svc.FederatedUser(ctx, h.rp.realm, *t.idp, t.claims)
+		if err != nil {
+			var denied *authDenied
+			if errors.As(federatedUserDenied(err), &denied) {
+				return oauthErr(400, "invalid_grant", denied.desc)
+			}
+			return errServerError.WithWrap(err)
+		}
+		u = &fu
+	default:
 		found, err := h.rp.svc.Store().GetUserByUsername(ctx, h.rp.realm.ID, t.username)
 		if errors.Is(err, store.ErrNotFound) {
 			return errExchangeNoUser
@@ -124,9 +139,6 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 	if !u.Enabled {
 		return errExchangeUserDisabled
 	}
-	if u.ServiceAccountClientID != "" && !own {
-		return errExchangeNoUser
-	}
 	// Scopes: never wider than the subject token's (or the defaults for an
 	// external token without a scope claim).
 	subjectScopes := strings.Fields(t.scope)
@@ -137,8 +149,8 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 	if len(bad) > 0 {
 		return errInvalidScope(strings.Join(bad, " "))
 	}
-	// Audiences: each must be an enabled client of the realm and, for the
-	// realm's own tokens, already within the subject token's reach.
+	// Audiences: each must be an enabled client of the realm already within
+	// the subject token's reach.
 	var auds []string
 	for _, a := range form["audience"] {
 		if a == "" || slices.Contains(auds, a) {
@@ -151,7 +163,9 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 		if err != nil {
 			return errServerError.WithWrap(err)
 		}
-		if own && a != c.ClientID && !slices.Contains(t.aud, a) {
+		// The same reach for an identity provider's token: its audience
+		// claim, never an arbitrary client (realm-management included).
+		if a != c.ClientID && !slices.Contains(t.aud, a) {
 			return errAudienceNotAvailable(a)
 		}
 		auds = append(auds, a)

@@ -45,7 +45,18 @@ func exchangeEnv(t *testing.T) (*env, string, *issuer) {
 	}
 	ext := newIssuer(t)
 	e.addIDP("demo", store.IdentityProvider{Alias: "ext", Enabled: true, Config: map[string]string{"issuer": ext.url, "jwksUrl": ext.jwks.URL}})
+	e.link(e.alice.ID, "ext", "cp-alice")
 	return e, secret, ext
+}
+
+// link gives the demo user userID a federated identity link to account sub
+// of identity provider alias.
+func (e *env) link(userID, alias, sub string) {
+	e.t.Helper()
+	if err := e.svc.LinkFederatedIdentity(context.Background(), "demo", userID,
+		store.FederatedIdentity{IdentityProvider: alias, UserID: sub, UserName: sub}); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func (e *env) exchange(secret string, form url.Values) response {

@@ -216,8 +216,13 @@ func (s *Server) gatewayHandler(h func(http.ResponseWriter, *http.Request, *gate
 			if t.Authentication == realms.AuthBearer {
 				scheme = "Bearer"
 			}
+			desc := "Authentication required"
+			var denied *authDenied
+			if errors.As(err, &denied) {
+				desc = denied.desc
+			}
 			w.Header().Set("WWW-Authenticate", scheme+` realm="`+t.Name+`"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "Authentication required"})
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": desc})
 			return
 		}
 		infoOf(r.Context()).client = g.principal
@@ -236,11 +241,19 @@ func (s *Server) authenticateGateway(r *http.Request, g *gateway) error {
 		if !ok {
 			return errInactive
 		}
-		t, err := s.verifyTrusted(ctx, r, g.rp, tok, "")
+		t, err := s.verifyTrusted(ctx, g.rp, tok, "")
 		if err != nil {
 			return err
 		}
-		if t.idp == nil && t.user != nil {
+		if t.idp != nil {
+			u, err := g.rp.svc.FederatedUser(ctx, g.rp.realm, *t.idp, t.claims)
+			if err != nil {
+				return federatedUserDenied(err)
+			}
+			g.principal, g.user = u.Username, &u
+			return nil
+		}
+		if t.user != nil {
 			g.setTokenUser(t)
 			return nil
 		}

@@ -326,12 +326,19 @@ func TestKnoxBearerTopology(t *testing.T) {
 	if _, _, err := e.svc.CreateClient(ctx, "cp", realms.NewClient{Client: store.Client{ClientID: "cdp-cli", Enabled: true, PublicClient: true, DirectAccessGrantsEnabled: true}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.CreateUser(ctx, "cp", realms.NewUser{User: store.User{Username: "alice", Enabled: true}, Password: "cp-Pass-1"}); err != nil {
+	cpAlice, err := e.svc.CreateUser(ctx, "cp", realms.NewUser{User: store.User{Username: "alice", Enabled: true}, Password: "cp-Pass-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	carolUser, err := e.svc.CreateUser(ctx, "demo", realms.NewUser{User: store.User{Username: "carol", Enabled: true}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	e.addIDP("demo", store.IdentityProvider{Alias: "cp", Enabled: true, Config: map[string]string{"issuer": e.base + "/realms/cp"}})
 	ext := newIssuer(t)
 	e.addIDP("demo", store.IdentityProvider{Alias: "ext", Enabled: true, Config: map[string]string{"issuer": ext.url, "jwksUrl": ext.jwks.URL}})
+	e.link(e.alice.ID, "cp", cpAlice.ID)
+	e.link(carolUser.ID, "ext", "cp-carol")
 	e.putTopology(store.Topology{Name: "cdptkn", Realm: "demo", Authentication: "bearer", TTL: "PT1H"})
 
 	cpLogin := e.do(mustReq(t, http.MethodPost, e.base+"/realms/cp/protocol/openid-connect/token",

@@ -51,7 +51,7 @@ func NewServer(cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, svc: cfg.Service, providers: newProviders(cfg.Service), log: log, jwks: newJWKSCache()}
+	s := &Server{cfg: cfg, svc: cfg.Service, providers: newProviders(cfg.Service), log: log, jwks: newJWKSCache(cfg.Service.Now)}
 	s.root = mux.NewRouter()
 	s.root.NotFoundHandler = http.HandlerFunc(notFound)
 	s.root.MethodNotAllowedHandler = http.HandlerFunc(methodNotAllowed)

@@ -44,7 +44,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rp *realmProvider
 	sess := newSession(s.issuer(r, rp.realm.Name), c)
 	sess.ip = RemoteIP(r)
 	sess.exchange.verify = func(ctx context.Context, token, subjectIssuer string) (*trustedToken, error) {
-		return s.verifyTrusted(ctx, r, rp, token, subjectIssuer)
+		return s.verifyTrusted(ctx, rp, token, subjectIssuer)
 	}
 	ar, err := rp.oauth2.NewAccessRequest(ctx, r, sess)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
@@ -100,17 +101,25 @@ func claimAudience(m map[string]any) []string {
 // verifyTrusted verifies a token presented to rp's realm (Knox bearer
 // topologies, RFC 8693 subject tokens): one of the realm's own tokens, or one
 // from an enabled identity provider of the realm (only alias subjectIssuer
-// when given). An identity provider that is another realm of this server is
-// checked in-process, with that realm's full revocation state.
-func (s *Server) verifyTrusted(ctx context.Context, r *http.Request, rp *realmProvider, token, subjectIssuer string) (*trustedToken, error) {
+// when given).
+//
+// Whose token it is never depends on the request (its Host names whatever
+// the caller likes) nor on realm names (a tenant may rename its realm to
+// anything free): a token is the realm's own only when one of the realm's
+// keys signed it, and a provider that is another realm of this server is
+// that realm by ID, checked in-process with that realm's keys and full
+// revocation state. Everything else is verified against the provider's
+// JWKS. The user the token speaks for in rp is the caller's to map (see
+// realms.Service.FederatedUser): t.user is set only for rp's own tokens.
+func (s *Server) verifyTrusted(ctx context.Context, rp *realmProvider, token, subjectIssuer string) (*trustedToken, error) {
 	m, ok := unverifiedClaims(token)
 	if !ok {
 		return nil, errInactive
 	}
-	iss := claimString(m, "iss")
-	if subjectIssuer == "" && strings.HasSuffix(iss, "/realms/"+rp.realm.Name) {
+	if subjectIssuer == "" && rp.signedByRealm(token) {
 		return s.verifyLocal(ctx, rp, token)
 	}
+	iss := claimString(m, "iss")
 	idps, err := rp.svc.IdentityProviders(ctx, rp.realm.ID)
 	if err != nil {
 		return nil, err
@@ -127,25 +136,91 @@ func (s *Server) verifyTrusted(ctx context.Context, r *http.Request, rp *realmPr
 		return nil, errInactive
 	}
 	var t *trustedToken
-	if local := s.baseURL(r) + "/realms/"; strings.HasPrefix(iss, local) {
-		other, err := s.providers.realm(ctx, strings.TrimPrefix(iss, local))
+	if idp.RealmID != "" {
+		st, err := rp.svc.RealmByID(ctx, idp.RealmID)
 		if errors.Is(err, realms.ErrRealmNotFound) {
 			return nil, errInactive
 		}
 		if err != nil {
 			return nil, err
 		}
-		if !other.realm.Enabled {
+		other := s.providers.get(st)
+		if !other.realm.Enabled || !other.signedByRealm(token) {
 			return nil, errInactive
 		}
 		if t, err = s.verifyLocal(ctx, other, token); err != nil {
 			return nil, err
 		}
+		// The provider realm's user is not this realm's.
+		t.user, t.realm = nil, nil
 	} else if t, err = s.verifyRemote(ctx, idp, token); err != nil {
 		return nil, err
 	}
 	t.idp = idp
 	return t, nil
+}
+
+// authDenied is an inactive credential whose reason the caller may learn
+// (the token was valid, but speaks for no usable user here).
+type authDenied struct{ desc string }
+
+func (e *authDenied) Error() string { return e.desc }
+func (e *authDenied) Unwrap() error { return errInactive }
+
+// Reasons a valid identity-provider token speaks for no user of the realm.
+var (
+	errNoFederatedUser    = &authDenied{"No user found"}
+	errFederatedDisabled  = &authDenied{"User disabled"}
+	errFederatedAdminUser = &authDenied{"The identity provider may not act for a user with admin rights"}
+)
+
+// federatedUserDenied turns realms.Service.FederatedUser's refusals into
+// errors that say why; anything else is returned as is.
+func federatedUserDenied(err error) error {
+	switch {
+	case errors.Is(err, realms.ErrUserNotFound):
+		return errNoFederatedUser
+	case errors.Is(err, realms.ErrUserDisabled):
+		return errFederatedDisabled
+	case errors.Is(err, realms.ErrAdminMapping):
+		return errFederatedAdminUser
+	}
+	return err
+}
+
+// signedByRealm reports whether the token's header names one of the realm's
+// keys. It is a routing decision only: verification still checks the
+// signature, but a token naming another key is never the realm's own.
+func (rp *realmProvider) signedByRealm(token string) bool {
+	kid, ok := tokenKeyID(token)
+	if !ok {
+		return false
+	}
+	_, ok = rp.state.Keys.Verifier(kid)
+	return ok
+}
+
+// tokenKeyID reads the kid from a compact JWS header without verifying
+// anything.
+func tokenKeyID(token string) (string, bool) {
+	if len(token) > maxTokenBytes {
+		return "", false
+	}
+	h, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return "", false
+	}
+	var hdr struct {
+		Kid string `json:"kid"`
+	}
+	if json.Unmarshal(b, &hdr) != nil || hdr.Kid == "" {
+		return "", false
+	}
+	return hdr.Kid, true
 }
 
 // verifyLocal checks a token issued by realm rp: an access token (with its
@@ -199,7 +274,11 @@ func (s *Server) verifyRemote(ctx context.Context, idp *store.IdentityProvider, 
 	h := jws.Signatures[0].Header
 	key, err := s.jwks.key(ctx, jwksURL, h.KeyID, h.Algorithm)
 	if err != nil {
-		s.log.Warn("identity provider keys unavailable", "alias", idp.Alias, "err", err)
+		// A remembered failure was logged when it happened: anonymous
+		// callers must not be able to flood the log either.
+		if !errors.Is(err, errJWKSRemembered) {
+			s.log.Warn("identity provider keys unavailable", "alias", idp.Alias, "err", err)
+		}
 		return nil, errInactive
 	}
 	payload, err := jws.Verify(key.Key)
@@ -210,7 +289,7 @@ func (s *Server) verifyRemote(ctx context.Context, idp *store.IdentityProvider, 
 	if err := json.Unmarshal(payload, &m); err != nil {
 		return nil, errInactive
 	}
-	now := time.Now()
+	now := s.svc.Now()
 	exp, ok := claimTime(m, "exp")
 	if !ok || !exp.After(now) {
 		return nil, errInactive
@@ -227,17 +306,27 @@ func (s *Server) verifyRemote(ctx context.Context, idp *store.IdentityProvider, 
 // clockSkew tolerated on other issuers' nbf.
 const clockSkew = 30 * time.Second
 
-// jwksCache fetches and caches identity providers' key sets: cache headers
-// respected within bounds, one refresh on an unknown kid (rate limited), a
-// timeout, a size limit and no redirects to other hosts.
+// jwksCache fetches and caches identity providers' key sets. Realm admins
+// choose the URLs and anonymous callers choose when tokens are presented, so
+// fetching is kept cheap for us and harmless for the URL's host: at most one
+// fetch per URL in flight (callers wait for it), failures remembered for
+// jwksFailureTTL, cache headers respected within bounds, one refresh on an
+// unknown kid (rate limited), a short timeout, a size limit and no redirects
+// to another host or scheme.
 type jwksCache struct {
-	client *http.Client
-	mu     sync.Mutex
-	sets   map[string]*jwksEntry
+	client  *http.Client
+	now     func() time.Time
+	timeout time.Duration
+	flight  singleflight.Group
+	mu      sync.Mutex
+	sets    map[string]*jwksEntry
 }
 
+// jwksEntry is a fetched key set, or a failed fetch (err set) remembered
+// until expires.
 type jwksEntry struct {
 	set     jose.JSONWebKeySet
+	err     error
 	fetched time.Time
 	expires time.Time
 }
@@ -250,14 +339,19 @@ const (
 	// jwksRefetchGap rate-limits refreshes triggered by unknown kids, so a
 	// stream of forged kids cannot turn us into a traffic amplifier.
 	jwksRefetchGap = 10 * time.Second
+	// jwksFailureTTL is how long a failed fetch is answered from memory.
+	jwksFailureTTL = 30 * time.Second
+	jwksTimeout    = 5 * time.Second
 )
 
-func newJWKSCache() *jwksCache {
-	c := &jwksCache{sets: map[string]*jwksEntry{}}
+// errJWKSRemembered marks a lookup answered from memory without fetching.
+var errJWKSRemembered = errors.New("JWKS answer remembered")
+
+func newJWKSCache(now func() time.Time) *jwksCache {
+	c := &jwksCache{sets: map[string]*jwksEntry{}, now: now, timeout: jwksTimeout}
 	c.client = &http.Client{
-		Timeout: 5 * time.Second,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 3 || req.URL.Host != via[0].URL.Host {
+			if len(via) >= 3 || req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
 				return errors.New("JWKS redirect to another host refused")
 			}
 			return nil
@@ -266,26 +360,50 @@ func newJWKSCache() *jwksCache {
 	return c
 }
 
-func (c *jwksCache) key(ctx context.Context, url, kid, alg string) (jose.JSONWebKey, error) {
+func (c *jwksCache) entry(url string) *jwksEntry {
 	c.mu.Lock()
-	e := c.sets[url]
-	c.mu.Unlock()
-	now := time.Now()
+	defer c.mu.Unlock()
+	return c.sets[url]
+}
+
+func (c *jwksCache) key(ctx context.Context, url, kid, alg string) (jose.JSONWebKey, error) {
+	now := c.now()
+	e := c.entry(url)
 	if e != nil && now.Before(e.expires) {
+		if e.err != nil {
+			return jose.JSONWebKey{}, fmt.Errorf("%w: %w", errJWKSRemembered, e.err)
+		}
 		if k, ok := pickKey(e.set, kid, alg); ok {
 			return k, nil
 		}
 		if now.Sub(e.fetched) < jwksRefetchGap {
-			return jose.JSONWebKey{}, fmt.Errorf("no key %q in JWKS", kid)
+			return jose.JSONWebKey{}, fmt.Errorf("%w: no key %q in JWKS", errJWKSRemembered, kid)
 		}
 	}
-	e, err := c.fetch(ctx, url)
-	if err != nil {
-		return jose.JSONWebKey{}, err
+	v, _, _ := c.flight.Do(url, func() (any, error) {
+		// A flight that landed while this caller was on its way is as good
+		// as a new one.
+		if cur := c.entry(url); cur != nil && cur != e && c.now().Sub(cur.fetched) < jwksRefetchGap {
+			return cur, nil
+		}
+		// The fetch serves every waiting caller: it must not die with the
+		// first caller's request.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
+		defer cancel()
+		fetched, err := c.fetch(fctx, url)
+		if err != nil {
+			t := c.now()
+			fetched = &jwksEntry{err: err, fetched: t, expires: t.Add(jwksFailureTTL)}
+		}
+		c.mu.Lock()
+		c.sets[url] = fetched
+		c.mu.Unlock()
+		return fetched, nil
+	})
+	e = v.(*jwksEntry)
+	if e.err != nil {
+		return jose.JSONWebKey{}, e.err
 	}
-	c.mu.Lock()
-	c.sets[url] = e
-	c.mu.Unlock()
 	if k, ok := pickKey(e.set, kid, alg); ok {
 		return k, nil
 	}
@@ -318,8 +436,6 @@ func pickKey(set jose.JSONWebKeySet, kid, alg string) (jose.JSONWebKey, bool) {
 }
 
 func (c *jwksCache) fetch(ctx context.Context, url string) (*jwksEntry, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
@@ -344,7 +460,7 @@ func (c *jwksCache) fetch(ctx context.Context, url string) (*jwksEntry, error) {
 	if err := json.Unmarshal(body, &set); err != nil {
 		return nil, fmt.Errorf("JWKS %s: %w", url, err)
 	}
-	now := time.Now()
+	now := c.now()
 	return &jwksEntry{set: set, fetched: now, expires: now.Add(cacheTTL(res.Header.Get("Cache-Control")))}, nil
 }
 

@@ -116,6 +116,12 @@ func ValidateIdentityProvider(p *store.IdentityProvider) error {
 	if p.Config["validateSignature"] == "false" {
 		return invalid("config.validateSignature", "tokens of an identity provider must be signature-checked")
 	}
+	if v := p.Config[IDPAllowAdminMapping]; v != "" && v != "true" && v != "false" {
+		return invalid("config."+IDPAllowAdminMapping, "must be true or false")
+	}
+	if len(p.Config[IDPPrincipalClaim]) > 255 {
+		return invalid("config."+IDPPrincipalClaim, "at most 255 characters")
+	}
 	if p.Config["useJwksUrl"] == "" {
 		p.Config["useJwksUrl"] = "true"
 	}

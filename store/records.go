@@ -119,6 +119,20 @@ type User struct {
 	ServiceAccountClientID string    `json:"serviceAccountClientId,omitempty"`
 	NotBefore              int64     `json:"notBefore,omitempty"`
 	CreatedAt              time.Time `json:"createdAt"`
+	// FederatedIdentities link the user to accounts at the realm's identity
+	// providers: tokens of a provider speak for this user only through a
+	// link (or the provider's configured principal claim).
+	FederatedIdentities []FederatedIdentity `json:"federatedIdentities,omitempty"`
+}
+
+// FederatedIdentity is Keycloak's federated identity link: the account
+// UserID (the provider's sub) at identity provider IdentityProvider (its
+// alias). (IdentityProvider, UserID) is unique per realm and a user has at
+// most one link per provider.
+type FederatedIdentity struct {
+	IdentityProvider string `json:"identityProvider"`
+	UserID           string `json:"userId"`
+	UserName         string `json:"userName"`
 }
 
 // Credential is a stored password hash in Keycloak's terms.
@@ -222,6 +236,14 @@ type IdentityProvider struct {
 	ProviderID  string            `json:"providerId"`
 	Enabled     bool              `json:"enabled"`
 	Config      map[string]string `json:"config,omitempty"`
+	// RealmID is set when the provider is a realm of this server: its
+	// tokens are then verified with that realm's keys and state. It is an
+	// ID, fixed when the provider is configured, so renaming realms never
+	// retargets the trust.
+	RealmID string `json:"realmId,omitempty"`
+	// SealedClientSecret is config.clientSecret sealed under the master key
+	// (the secret is never kept in Config).
+	SealedClientSecret []byte `json:"sealedClientSecret,omitempty"`
 }
 
 // Topology binds a gateway URL name (/gateway/{name}/knoxtoken/...) to a

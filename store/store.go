@@ -79,7 +79,13 @@ type Store interface {
 	GetUserByEmail(ctx context.Context, realmID, email string) (User, error)
 	ListUsers(ctx context.Context, realmID string, q UserQuery) ([]User, error) // ordered by lower-cased username
 	CountUsers(ctx context.Context, realmID string, q UserQuery) (int, error)   // ignores First/Max
+	// UpdateUser also maintains the federated identity links: a link
+	// (provider alias, provider user ID) held by another user is a
+	// ConflictError (Kind "user", Field "federatedIdentity").
 	UpdateUser(ctx context.Context, realmID, id string, fn func(*User) error) (User, error)
+	// GetUserByFederatedIdentity finds the user linked to the account
+	// providerUserID of identity provider alias.
+	GetUserByFederatedIdentity(ctx context.Context, realmID, alias, providerUserID string) (User, error)
 	// DeleteUser also deletes the user's sessions and refresh tokens.
 	DeleteUser(ctx context.Context, realmID, id string) error
 
@@ -136,6 +142,8 @@ type Store interface {
 	GetIdentityProvider(ctx context.Context, realmID, alias string) (IdentityProvider, error)
 	ListIdentityProviders(ctx context.Context, realmID string) ([]IdentityProvider, error) // ordered by alias
 	UpdateIdentityProvider(ctx context.Context, realmID, alias string, fn func(*IdentityProvider) error) (IdentityProvider, error)
+	// DeleteIdentityProvider also removes every user's link to it, so a
+	// provider created later under the same alias inherits no links.
 	DeleteIdentityProvider(ctx context.Context, realmID, alias string) error
 
 	// Gateway topologies (global, by name). PutTopology creates or replaces.

@@ -25,6 +25,9 @@ var (
 	bKnoxByMakerName = []byte("knox_by_creator")
 	bTopologies      = []byte("topologies")
 	bKnoxExp         = []byte("knox_exp")
+	// bUsersByFed indexes federated identity links: alias\0providerUserID
+	// -> user ID.
+	bUsersByFed = []byte("users_by_federated")
 )
 
 // subOrCreate returns a realm sub-bucket, creating it on write paths for
@@ -107,8 +110,46 @@ func (s *Store) DeleteIdentityProvider(ctx context.Context, realmID, alias strin
 		return err
 	}
 	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		return deleteIn(rb, bIDPs, alias)
+		if err := deleteIn(rb, bIDPs, alias); err != nil {
+			return err
+		}
+		return unlinkProvider(rb, alias)
 	})
+}
+
+// unlinkProvider removes every user's federated identity link to alias.
+func unlinkProvider(rb *bbolt.Bucket, alias string) error {
+	byFed := sub(rb, bUsersByFed)
+	if byFed == nil {
+		return nil
+	}
+	users := sub(rb, bUsers)
+	for _, k := range prefixKeys(byFed, idx(alias, "")) {
+		userID := string(byFed.Get(k))
+		if err := byFed.Delete(k); err != nil {
+			return err
+		}
+		var u store.User
+		if err := getRow(users, userID, &u); errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		kept := u.FederatedIdentities[:0]
+		for _, f := range u.FederatedIdentities {
+			if f.IdentityProvider != alias {
+				kept = append(kept, f)
+			}
+		}
+		u.FederatedIdentities = kept
+		if len(kept) == 0 {
+			u.FederatedIdentities = nil
+		}
+		if err := putRow(users, userID, u); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // --- topologies

@@ -31,11 +31,60 @@ func indexUser(rb *bbolt.Bucket, u store.User) error {
 			return err
 		}
 	}
+	if err := indexFederated(rb, u); err != nil {
+		return err
+	}
 	return byName.Put([]byte(lower(u.Username)), []byte(u.ID))
+}
+
+// indexFederated adds u's federated identity links: alias\0providerUserID
+// -> user ID.
+func indexFederated(rb *bbolt.Bucket, u store.User) error {
+	if len(u.FederatedIdentities) == 0 {
+		return nil
+	}
+	byFed, err := subOrCreate(rb, bUsersByFed)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, f := range u.FederatedIdentities {
+		if seen[f.IdentityProvider] {
+			return &store.ConflictError{Kind: "user", Field: "federatedIdentity", Value: f.IdentityProvider}
+		}
+		seen[f.IdentityProvider] = true
+		k := idx(f.IdentityProvider, f.UserID)
+		if id := byFed.Get(k); id != nil && string(id) != u.ID {
+			return &store.ConflictError{Kind: "user", Field: "federatedIdentity", Value: f.IdentityProvider}
+		}
+		if err := byFed.Put(k, []byte(u.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func unindexFederated(rb *bbolt.Bucket, u store.User) error {
+	byFed := sub(rb, bUsersByFed)
+	if byFed == nil {
+		return nil
+	}
+	for _, f := range u.FederatedIdentities {
+		k := idx(f.IdentityProvider, f.UserID)
+		if id := byFed.Get(k); string(id) == u.ID {
+			if err := byFed.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func unindexUser(rb *bbolt.Bucket, u store.User) error {
 	if err := sub(rb, bUsersByName).Delete([]byte(lower(u.Username))); err != nil {
+		return err
+	}
+	if err := unindexFederated(rb, u); err != nil {
 		return err
 	}
 	if u.Email != "" {
@@ -117,6 +166,22 @@ func (s *Store) GetUser(_ context.Context, realmID, id string) (store.User, erro
 
 func (s *Store) GetUserByUsername(_ context.Context, realmID, username string) (store.User, error) {
 	return s.getUserBy(realmID, bUsersByName, username)
+}
+
+func (s *Store) GetUserByFederatedIdentity(_ context.Context, realmID, alias, providerUserID string) (store.User, error) {
+	var u store.User
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		byFed := sub(rb, bUsersByFed)
+		if byFed == nil {
+			return store.ErrNotFound
+		}
+		id := byFed.Get(idx(alias, providerUserID))
+		if id == nil {
+			return store.ErrNotFound
+		}
+		return getRow(sub(rb, bUsers), string(id), &u)
+	})
+	return u, err
 }
 
 func (s *Store) GetUserByEmail(_ context.Context, realmID, email string) (store.User, error) {

@@ -52,6 +52,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AdminEventsNewestFirst", testAdminEvents},
 		{"ReturnedRecordsAreCopies", testCopies},
 		{"IdentityProvidersCRUD", testIDPs},
+		{"FederatedIdentityLinks", testFederatedIdentities},
 		{"TopologiesCRUD", testTopologies},
 		{"KnoxTokensLimitAndExpiry", testKnoxTokens},
 		{"KnoxTokensFollowTheUserID", testKnoxTokensByUserID},
@@ -1533,6 +1534,84 @@ func testIDPs(t *testing.T, s store.Store) {
 	must(t, s.DeleteIdentityProvider(ctx, r.ID, "cp"))
 	wantErr(t, errOf(s.GetIdentityProvider(ctx, r.ID, "cp")), store.ErrNotFound)
 	wantErr(t, s.DeleteIdentityProvider(ctx, r.ID, "cp"), store.ErrNotFound)
+}
+
+// Federated identity links: found by (alias, provider user ID), unique per
+// realm, moved by user updates, gone with the user, with the provider, and
+// with the realm's other realms untouched.
+func testFederatedIdentities(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "demo")
+	other := mustRealm(t, s, "other")
+	for _, realmID := range []string{r.ID, other.ID} {
+		must(t, s.CreateIdentityProvider(ctx, realmID, store.IdentityProvider{Alias: "cp", ProviderID: "oidc"}))
+		must(t, s.CreateIdentityProvider(ctx, realmID, store.IdentityProvider{Alias: "ext", ProviderID: "oidc"}))
+	}
+	link := func(alias, sub string) store.FederatedIdentity {
+		return store.FederatedIdentity{IdentityProvider: alias, UserID: sub, UserName: "n-" + sub}
+	}
+	alice := store.User{ID: id("u"), Username: "alice", Enabled: true,
+		FederatedIdentities: []store.FederatedIdentity{link("cp", "cp-1"), link("ext", "ext-1")}}
+	must(t, s.CreateUser(ctx, r.ID, alice))
+	got, err := s.GetUserByFederatedIdentity(ctx, r.ID, "cp", "cp-1")
+	must(t, err)
+	wantEqual(t, "linked user", got.ID, alice.ID)
+	wantEqual(t, "links round-trip", got.FederatedIdentities, alice.FederatedIdentities)
+	wantErr(t, errOf(s.GetUserByFederatedIdentity(ctx, other.ID, "cp", "cp-1")), store.ErrNotFound)
+	wantErr(t, errOf(s.GetUserByFederatedIdentity(ctx, r.ID, "ext", "cp-1")), store.ErrNotFound)
+
+	// The same provider account cannot be linked to a second user, and a
+	// user has one link per provider.
+	bob := store.User{ID: id("u"), Username: "bob", Enabled: true}
+	must(t, s.CreateUser(ctx, r.ID, bob))
+	_, err = s.UpdateUser(ctx, r.ID, bob.ID, func(u *store.User) error {
+		u.FederatedIdentities = []store.FederatedIdentity{link("cp", "cp-1")}
+		return nil
+	})
+	wantConflict(t, err, "user", "federatedIdentity")
+	wantConflict(t, s.CreateUser(ctx, r.ID, store.User{ID: id("u"), Username: "carol",
+		FederatedIdentities: []store.FederatedIdentity{link("cp", "cp-1")}}), "user", "federatedIdentity")
+	_, err = s.UpdateUser(ctx, r.ID, bob.ID, func(u *store.User) error {
+		u.FederatedIdentities = []store.FederatedIdentity{link("cp", "cp-2"), link("cp", "cp-3")}
+		return nil
+	})
+	wantConflict(t, err, "user", "federatedIdentity")
+	got, err = s.GetUserByFederatedIdentity(ctx, r.ID, "cp", "cp-1")
+	must(t, err)
+	wantEqual(t, "owner after refused links", got.ID, alice.ID)
+
+	// Unlinking (an update) frees the account for another user.
+	_, err = s.UpdateUser(ctx, r.ID, alice.ID, func(u *store.User) error {
+		u.FederatedIdentities = []store.FederatedIdentity{link("ext", "ext-1")}
+		return nil
+	})
+	must(t, err)
+	wantErr(t, errOf(s.GetUserByFederatedIdentity(ctx, r.ID, "cp", "cp-1")), store.ErrNotFound)
+	_, err = s.UpdateUser(ctx, r.ID, bob.ID, func(u *store.User) error {
+		u.FederatedIdentities = []store.FederatedIdentity{link("cp", "cp-1")}
+		return nil
+	})
+	must(t, err)
+	got, err = s.GetUserByFederatedIdentity(ctx, r.ID, "cp", "cp-1")
+	must(t, err)
+	wantEqual(t, "new owner", got.ID, bob.ID)
+
+	// Deleting the provider removes its links from every user; a provider
+	// re-created under the alias inherits none.
+	must(t, s.DeleteIdentityProvider(ctx, r.ID, "cp"))
+	wantErr(t, errOf(s.GetUserByFederatedIdentity(ctx, r.ID, "cp", "cp-1")), store.ErrNotFound)
+	b, err := s.GetUser(ctx, r.ID, bob.ID)
+	must(t, err)
+	if len(b.FederatedIdentities) != 0 {
+		t.Fatalf("links left after the provider was deleted: %v", b.FederatedIdentities)
+	}
+	must(t, s.CreateIdentityProvider(ctx, r.ID, store.IdentityProvider{Alias: "cp", ProviderID: "oidc"}))
+	wantErr(t, errOf(s.GetUserByFederatedIdentity(ctx, r.ID, "cp", "cp-1")), store.ErrNotFound)
+
+	// Deleting the user removes its links.
+	must(t, s.DeleteUser(ctx, r.ID, alice.ID))
+	wantErr(t, errOf(s.GetUserByFederatedIdentity(ctx, r.ID, "ext", "ext-1")), store.ErrNotFound)
+	must(t, s.CreateUser(ctx, r.ID, store.User{ID: id("u"), Username: "dave",
+		FederatedIdentities: []store.FederatedIdentity{link("ext", "ext-1")}}))
 }
 
 func testTopologies(t *testing.T, s store.Store) {
