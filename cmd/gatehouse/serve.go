@@ -204,9 +204,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer stopDebug()
 	}
 
-	janitorCtx, stopJanitor := context.WithCancel(ctx)
-	defer stopJanitor()
-	go runJanitor(janitorCtx, a, cfg.JanitorInterval, log)
+	// Deferred after the store's Close, so it runs (and waits) before it.
+	janitor := a.svc.StartJanitor(cfg.JanitorInterval, log)
+	defer janitor.Close()
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -221,7 +221,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := hs.Shutdown(shutdownCtx); err != nil {
 		log.Error("shutdown", "err", err)
 	}
-	stopJanitor()
+	janitor.Close()
 	return nil
 }
 
@@ -250,43 +250,5 @@ func tuneGC() {
 	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
-}
-
-// knoxEvictionGrace is Knox's gateway.knox.token.eviction.grace.period.
-const knoxEvictionGrace = 24 * time.Hour
-
-// runJanitor deletes expired refresh tokens, sessions and revoked-jti rows
-// in bounded batches so the file stays bounded under steady refresh load.
-func runJanitor(ctx context.Context, a *app, every time.Duration, log *slog.Logger) {
-	if every <= 0 {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		// Expired managed Knox tokens stay listable for a day, as Knox's
-		// eviction grace period.
-		if _, err := a.store.DeleteExpiredKnoxTokens(ctx, time.Now().Add(-knoxEvictionGrace), 1000); err != nil {
-			log.Warn("janitor: knox tokens", "err", err)
-		}
-		for {
-			n, err := a.store.DeleteExpired(ctx, time.Now(), 1000)
-			if err != nil {
-				log.Warn("janitor", "err", err)
-				break
-			}
-			if n > 0 {
-				log.Debug("janitor deleted expired rows", "count", n)
-			}
-			if n < 1000 {
-				break
-			}
-		}
 	}
 }
