@@ -131,23 +131,24 @@ func newOpaqueToken(now time.Time) (token, key string, err error) {
 		b[i] = byte(ms >> (8 * (refreshPrefixBytes - 3 - i)))
 	}
 	token = base64.RawURLEncoding.EncodeToString(b[:])
-	return token, hashToken(token), nil
+	key, _ = hashToken(token)
+	return token, key, nil
 }
 
 // hashToken is the store key of a presented refresh token: the hex
-// time-ordered prefix (when the token has one) and the hex SHA-256 of the
-// whole token. Tokens issued before the prefix existed (32 bytes) are keyed
-// by the bare hash, as they were stored.
-func hashToken(token string) string {
-	h := sha256.Sum256([]byte(token))
-	if len(token) != base64.RawURLEncoding.EncodedLen(refreshTokenBytes) {
-		return hex.EncodeToString(h[:])
-	}
+// time-ordered prefix and the hex SHA-256 of the whole token. ok is false
+// for anything that is not a token newOpaqueToken makes, which no stored
+// token matches.
+func hashToken(token string) (key string, ok bool) {
 	var b [refreshTokenBytes]byte
-	if n, err := base64.RawURLEncoding.Decode(b[:], []byte(token)); err != nil || n != refreshTokenBytes {
-		return hex.EncodeToString(h[:])
+	if len(token) != base64.RawURLEncoding.EncodedLen(refreshTokenBytes) {
+		return "", false
 	}
-	return hex.EncodeToString(b[:refreshPrefixBytes]) + hex.EncodeToString(h[:])
+	if n, err := base64.RawURLEncoding.Decode(b[:], []byte(token)); err != nil || n != refreshTokenBytes {
+		return "", false
+	}
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(b[:refreshPrefixBytes]) + hex.EncodeToString(h[:]), true
 }
 
 // mint signs the access token (and ID token when openid was granted and the
