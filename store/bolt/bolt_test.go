@@ -545,3 +545,43 @@ func BenchmarkGetClientByClientID(b *testing.B) {
 		}
 	}
 }
+
+// Open accepts only files of this build's layout version: a store reopens,
+// but a file with buckets and no version (a pre-release layout, or not a
+// Gatehouse store) or with another version is refused, not half-read.
+func TestOpenChecksSchemaVersion(t *testing.T) {
+	dir := t.TempDir()
+	ours := filepath.Join(dir, "gatehouse.db")
+	s := open(t, ours)
+	seed(t, s)
+	must(t, s.Close())
+	s = open(t, ours)
+	if _, err := s.GetClientByClientID(ctx, "r1", "app"); err != nil {
+		t.Fatalf("reopened store: %v", err)
+	}
+	must(t, s.Close())
+
+	for name, prepare := range map[string]func(tx *bbolt.Tx) error{
+		"pre-release layout": func(tx *bbolt.Tx) error {
+			_, err := tx.CreateBucket([]byte("realms"))
+			return err
+		},
+		"another version": func(tx *bbolt.Tx) error {
+			b, err := tx.CreateBucket([]byte("meta"))
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte("schema"), []byte("2"))
+		},
+	} {
+		path := filepath.Join(dir, name+".db")
+		db, err := bbolt.Open(path, 0o600, nil)
+		must(t, err)
+		must(t, db.Update(prepare))
+		must(t, db.Close())
+		if s, err := bolt.Open(path, bolt.Options{Timeout: lockTimeout}); err == nil {
+			s.Close()
+			t.Errorf("%s: Open accepted it", name)
+		}
+	}
+}

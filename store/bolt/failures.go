@@ -13,7 +13,7 @@ var bFailures = []byte("login_failures")
 func (s *Store) GetLoginFailure(_ context.Context, realmID, key string) (store.LoginFailure, error) {
 	var f store.LoginFailure
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		return getIn(rb, bFailures, key, &f)
+		return getRow(sub(rb, bFailures), key, &f)
 	})
 	return f, err
 }
@@ -24,10 +24,7 @@ func (s *Store) UpdateLoginFailure(ctx context.Context, realmID, key string, fn 
 	}
 	var out store.LoginFailure
 	err := s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b, err := subOrCreate(rb, bFailures)
-		if err != nil {
-			return err
-		}
+		b := sub(rb, bFailures)
 		f := store.LoginFailure{Key: key}
 		if raw := b.Get([]byte(key)); raw != nil {
 			if err := getRow(b, key, &f); err != nil {
@@ -49,6 +46,6 @@ func (s *Store) DeleteLoginFailure(ctx context.Context, realmID, key string) err
 		return err
 	}
 	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		return deleteIn(rb, bFailures, key)
+		return deleteRow(sub(rb, bFailures), key)
 	})
 }

@@ -22,12 +22,6 @@ var (
 	bKnoxExp     = []byte("knox_exp")
 )
 
-// subOrCreate returns a realm sub-bucket, creating it on write paths for
-// realms made before the bucket existed.
-func subOrCreate(rb *bbolt.Bucket, name []byte) (*bbolt.Bucket, error) {
-	return rb.CreateBucketIfNotExists(name)
-}
-
 // --- identity providers
 
 func (s *Store) CreateIdentityProvider(ctx context.Context, realmID string, p store.IdentityProvider) error {
@@ -35,10 +29,7 @@ func (s *Store) CreateIdentityProvider(ctx context.Context, realmID string, p st
 		return err
 	}
 	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b, err := subOrCreate(rb, bIDPs)
-		if err != nil {
-			return err
-		}
+		b := sub(rb, bIDPs)
 		if b.Get([]byte(p.Alias)) != nil {
 			return &store.ConflictError{Kind: "identity-provider", Field: "alias", Value: p.Alias}
 		}
@@ -49,7 +40,7 @@ func (s *Store) CreateIdentityProvider(ctx context.Context, realmID string, p st
 func (s *Store) GetIdentityProvider(_ context.Context, realmID, alias string) (store.IdentityProvider, error) {
 	var p store.IdentityProvider
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		return getIn(rb, bIDPs, alias, &p)
+		return getRow(sub(rb, bIDPs), alias, &p)
 	})
 	return p, err
 }
@@ -57,10 +48,7 @@ func (s *Store) GetIdentityProvider(_ context.Context, realmID, alias string) (s
 func (s *Store) ListIdentityProviders(_ context.Context, realmID string) ([]store.IdentityProvider, error) {
 	var out []store.IdentityProvider
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b := rb.Bucket(bIDPs)
-		if b == nil {
-			return nil
-		}
+		b := sub(rb, bIDPs)
 		return b.ForEach(func(k, v []byte) error {
 			var p store.IdentityProvider
 			if err := json.Unmarshal(v, &p); err != nil {
@@ -79,10 +67,7 @@ func (s *Store) UpdateIdentityProvider(ctx context.Context, realmID, alias strin
 	}
 	var out store.IdentityProvider
 	err := s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b := rb.Bucket(bIDPs)
-		if b == nil {
-			return store.ErrNotFound
-		}
+		b := sub(rb, bIDPs)
 		var p store.IdentityProvider
 		if err := getRow(b, alias, &p); err != nil {
 			return err
@@ -102,7 +87,7 @@ func (s *Store) DeleteIdentityProvider(ctx context.Context, realmID, alias strin
 		return err
 	}
 	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		return deleteIn(rb, bIDPs, alias)
+		return deleteRow(sub(rb, bIDPs), alias)
 	})
 }
 
@@ -159,18 +144,7 @@ func knoxExpKey(t store.KnoxToken, realmID string) []byte {
 }
 
 func putKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID string, t store.KnoxToken) error {
-	b, err := subOrCreate(rb, bKnox)
-	if err != nil {
-		return err
-	}
-	byUser, err := subOrCreate(rb, bKnoxByUser)
-	if err != nil {
-		return err
-	}
-	byMaker, err := subOrCreate(rb, bKnoxByMaker)
-	if err != nil {
-		return err
-	}
+	b, byUser, byMaker := sub(rb, bKnox), sub(rb, bKnoxByUser), sub(rb, bKnoxByMaker)
 	if err := byUser.Put(idx(t.Username, t.ID), nil); err != nil {
 		return err
 	}
@@ -186,18 +160,15 @@ func putKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID string, t store.KnoxToken
 }
 
 func deleteKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, id string) error {
-	b := rb.Bucket(bKnox)
-	if b == nil {
-		return store.ErrNotFound
-	}
+	b := sub(rb, bKnox)
 	var t store.KnoxToken
 	if err := getRow(b, id, &t); err != nil {
 		return err
 	}
-	if err := rb.Bucket(bKnoxByUser).Delete(idx(t.Username, id)); err != nil {
+	if err := sub(rb, bKnoxByUser).Delete(idx(t.Username, id)); err != nil {
 		return err
 	}
-	if err := rb.Bucket(bKnoxByMaker).Delete(idx(t.CreatedBy, id)); err != nil {
+	if err := sub(rb, bKnoxByMaker).Delete(idx(t.CreatedBy, id)); err != nil {
 		return err
 	}
 	if k := knoxExpKey(t, realmID); k != nil {
@@ -209,10 +180,7 @@ func deleteKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, id string) error {
 }
 
 func knoxOf(rb *bbolt.Bucket, index []byte, owner string) ([]store.KnoxToken, error) {
-	ib, b := rb.Bucket(index), rb.Bucket(bKnox)
-	if ib == nil || b == nil {
-		return nil, nil
-	}
+	ib, b := sub(rb, index), sub(rb, bKnox)
 	var out []store.KnoxToken
 	for _, k := range prefixKeys(ib, idx(owner, "")) {
 		var t store.KnoxToken
@@ -254,7 +222,7 @@ func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.Kno
 				live = live[1:]
 			}
 		}
-		if b := rb.Bucket(bKnox); b != nil && b.Get([]byte(t.ID)) != nil {
+		if sub(rb, bKnox).Get([]byte(t.ID)) != nil {
 			return &store.ConflictError{Kind: "knox-token", Field: "id", Value: t.ID}
 		}
 		return putKnoxTx(tx, rb, realmID, t)
@@ -264,7 +232,7 @@ func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.Kno
 func (s *Store) GetKnoxToken(_ context.Context, realmID, id string) (store.KnoxToken, error) {
 	var t store.KnoxToken
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		return getIn(rb, bKnox, id, &t)
+		return getRow(sub(rb, bKnox), id, &t)
 	})
 	return t, err
 }
@@ -275,10 +243,7 @@ func (s *Store) UpdateKnoxToken(ctx context.Context, realmID, id string, fn func
 	}
 	var out store.KnoxToken
 	err := s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b := rb.Bucket(bKnox)
-		if b == nil {
-			return store.ErrNotFound
-		}
+		b := sub(rb, bKnox)
 		var t store.KnoxToken
 		if err := getRow(b, id, &t); err != nil {
 			return err
@@ -326,10 +291,7 @@ func (s *Store) ListKnoxTokens(_ context.Context, realmID string, q store.KnoxTo
 			out, err = knoxOf(rb, bKnoxByMaker, q.CreatedBy)
 			return err
 		}
-		b := rb.Bucket(bKnox)
-		if b == nil {
-			return nil
-		}
+		b := sub(rb, bKnox)
 		err = b.ForEach(func(k, v []byte) error {
 			var t store.KnoxToken
 			if err := json.Unmarshal(v, &t); err != nil {
