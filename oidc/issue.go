@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"hash"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,14 +51,7 @@ type grant struct {
 
 func (g *grant) scope() string { return strings.Join(g.scopes, " ") }
 
-func (g *grant) has(scope string) bool {
-	for _, s := range g.scopes {
-		if s == scope {
-			return true
-		}
-	}
-	return false
-}
+func (g *grant) has(scope string) bool { return slices.Contains(g.scopes, scope) }
 
 // minter turns a grant into signed tokens for one realm.
 type minter struct {

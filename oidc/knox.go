@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -448,14 +449,7 @@ func (g *gateway) lifecycleTarget(ctx context.Context, body string) (store.KnoxT
 	return rec, err
 }
 
-func (g *gateway) isRenewer() bool {
-	for _, r := range g.topo.Renewers {
-		if r == g.principal {
-			return true
-		}
-	}
-	return false
-}
+func (g *gateway) isRenewer() bool { return slices.Contains(g.topo.Renewers, g.principal) }
 
 // isRealmAdmin: realm-admin or manage-users in the topology's realm.
 func (s *Server) isRealmAdmin(ctx context.Context, g *gateway) bool {
@@ -518,7 +512,7 @@ func (s *Server) knoxRenew(w http.ResponseWriter, r *http.Request, g *gateway) {
 		s.storeWriteError(w, g.rp, "knox renew", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"renewed": "true", "expires": itoa(exp.UnixMilli())})
+	writeJSON(w, http.StatusOK, map[string]string{"renewed": "true", "expires": strconv.FormatInt(exp.UnixMilli(), 10)})
 }
 
 func (s *Server) knoxRevoke(w http.ResponseWriter, r *http.Request, g *gateway) {
@@ -652,5 +646,3 @@ func boolStr(b bool) string {
 	}
 	return "false"
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,7 +1,8 @@
 package realms
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -20,13 +21,9 @@ var (
 func SupportedScopes() []string {
 	out := []string{"openid"}
 	out = append(out, defaultScopes...)
-	for s := range hiddenDefaultScope {
-		out = append(out, s)
-	}
-	for s := range optionalScopes {
-		out = append(out, s)
-	}
-	sort.Strings(out[1:])
+	out = slices.AppendSeq(out, maps.Keys(hiddenDefaultScope))
+	out = slices.AppendSeq(out, maps.Keys(optionalScopes))
+	slices.Sort(out[1:])
 	return out
 }
 

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -339,14 +340,10 @@ func ctxErr(ctx context.Context) error {
 func prefixKeys(b *bbolt.Bucket, prefix []byte) [][]byte {
 	var out [][]byte
 	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		out = append(out, append([]byte(nil), k...))
 	}
 	return out
-}
-
-func hasPrefix(k, p []byte) bool {
-	return len(k) >= len(p) && string(k[:len(p)]) == string(p)
 }
 
 // page applies store.Page to a running count: skip reports the item is

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -278,13 +279,7 @@ func (s *Store) ListKnoxTokens(_ context.Context, realmID string, q store.KnoxTo
 		case q.Username != "":
 			out, err = knoxOf(rb, bKnoxByUser, q.Username)
 			if err == nil && q.CreatedBy != "" {
-				kept := out[:0]
-				for _, t := range out {
-					if t.CreatedBy == q.CreatedBy {
-						kept = append(kept, t)
-					}
-				}
-				out = kept
+				out = slices.DeleteFunc(out, func(t store.KnoxToken) bool { return t.CreatedBy != q.CreatedBy })
 			}
 			return err
 		case q.CreatedBy != "":
