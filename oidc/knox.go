@@ -19,7 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// knoxClaims is a KnoxToken JWT: Knox's claims (knox.md §4) plus iat, jti
+// knoxClaims is a KnoxToken JWT: Knox's claims plus iat, jti
 // and preferred_username, signed with the realm's key.
 type knoxClaims struct {
 	Iss               string   `json:"iss"`
@@ -412,7 +412,7 @@ func knoxFail(w http.ResponseWriter, status int, op, msg string, code int) {
 	writeJSON(w, status, map[string]any{op: "false", "error": msg, "code": code})
 }
 
-// Knox's lifecycle error codes (knox.md §2).
+// Knox's token lifecycle API error codes.
 const (
 	codeUnauthorized    = 20
 	codeInternal        = 30

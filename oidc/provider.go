@@ -13,7 +13,7 @@ import (
 
 // realmProvider is one realm's fosite provider with the handlers, signer and
 // settings bound to that realm. It is immutable: when the realm or its keys
-// change, a new one is built (about 2 µs), so no request ever sees handlers
+// change, a new one is built (cheaply), so no request ever sees handlers
 // of another realm or a half-updated configuration.
 type realmProvider struct {
 	state  *realms.RealmState

@@ -227,19 +227,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // defaultGCPercent is the server's GOGC unless the environment sets one.
 // The live heap is small (a few MiB of realm snapshots and caches) and
-// every token request allocates: at Go's default of 100, GC took about 11%
-// of the CPU of an ES256 client_credentials token; at 200 its server CPU
-// per token fell from 105 to 78 us and a refresh from 235 to 159 us, for
-// 10-15 MB more peak RSS (BENCHMARKS.md).
+// every token request allocates: at Go's default of 100, GC was a visible
+// share of a cheap (ES256) token's CPU; 200 cut the CPU per token and per
+// refresh for a little more peak RSS (figures in BENCHMARKS.md).
 const defaultGCPercent = 200
 
 // defaultMemoryLimit is the server's soft GOMEMLIMIT unless the environment
 // sets one. Password hashing makes 7 MiB of garbage per argon2id hash; with
-// GOGC at 200 that garbage let 256 concurrent Knox logins peak at 145 MB
-// RSS, and at 96 MiB still at 135 MB once the store's mapped pages had grown
-// (the load generator's full matrix). At 64 MiB the same cells peak at 88-92
-// MB with the same CPU per request: the live heap is a few MiB, so the
-// extra collections are cheap. The limit is soft: a larger live heap (say,
+// GOGC at 200 that garbage let hundreds of concurrent logins push the peak
+// RSS well past the target, and 64 MiB keeps it under with the same CPU per
+// request (BENCHMARKS.md): the live heap is a few MiB, so the extra
+// collections are cheap. The limit is soft: a larger live heap (say,
 // tens of thousands of busy realms) is never refused, it only makes
 // collection more frequent, and GOMEMLIMIT raises it.
 const defaultMemoryLimit = 64 << 20

@@ -10,8 +10,9 @@ import (
 
 // Sessions and refresh tokens are read twice and written three times per
 // refresh, so they are stored in a compact binary form instead of JSON
-// (pprof of the refresh grant at c=32: JSON decoding and encoding of these
-// two rows were 13% of the server's CPU). Every other row stays JSON.
+// (in profiles of the refresh grant, JSON decoding and encoding of these two
+// rows were a large share of the server's CPU; BENCHMARKS.md). Every other
+// row stays JSON.
 //
 // A row starts with a tag byte, which the parsers check, so a row of
 // another kind is an error rather than a wrong value. Layout after the tag:
