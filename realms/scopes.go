@@ -60,13 +60,13 @@ func NarrowScopes(granted []string, requested string) (out []string, bad []strin
 	}
 	want := strings.Fields(requested)
 	for _, s := range want {
-		if !contains(granted, s) && !hiddenDefaultScope[s] {
+		if !slices.Contains(granted, s) && !hiddenDefaultScope[s] {
 			bad = appendOnce(bad, s)
 		}
 	}
 	for _, s := range granted {
 		// Default scopes stay: Keycloak never drops them on refresh.
-		if contains(want, s) || contains(defaultScopes, s) {
+		if slices.Contains(want, s) || slices.Contains(defaultScopes, s) {
 			out = append(out, s)
 		}
 	}
