@@ -7,6 +7,7 @@ require (
 	github.com/go-jose/go-jose/v4 v4.1.8
 	github.com/google/go-cmp v0.7.0
 	github.com/gorilla/mux v1.8.1
+	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/ory/fosite v0.49.0
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/crypto v0.58.0

@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// accessClaims is a Keycloak-shaped access token (keycloak.md §2). A struct
+// accessClaims is a Keycloak-shaped access token. A struct
 // rather than a map keeps claim order stable and encoding cheap.
 type accessClaims struct {
 	Exp               int64                `json:"exp"`

@@ -14,7 +14,7 @@ func oauthErr(status int, code, description string) *fosite.RFC6749Error {
 	return &fosite.RFC6749Error{ErrorField: code, DescriptionField: description, CodeField: status}
 }
 
-// Keycloak 26 token-endpoint errors (keycloak.md §1).
+// Keycloak 26 token-endpoint errors, status and text as Keycloak answers.
 var (
 	errMissingGrantType     = oauthErr(400, "invalid_request", "Missing form parameter: grant_type")
 	errUnsupportedGrantType = oauthErr(400, "unsupported_grant_type", "Unsupported grant_type")

@@ -36,7 +36,6 @@ type form struct {
 }
 
 func (f form) get(k string) string { return f.values.Get(k) }
-func (f form) has(k string) bool   { _, ok := f.values[k]; return ok }
 
 // parseForm reads a form-encoded POST body with a size limit, strict UTF-8
 // and duplicate detection, and leaves r.PostForm/r.Form set so that fosite

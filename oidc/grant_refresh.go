@@ -19,9 +19,6 @@ import (
 // in the new access token.
 type refreshGrant struct{ grantHandler }
 
-// maxOpaqueTokenBytes bounds refresh tokens we look up; ours are 54 bytes.
-const maxOpaqueTokenBytes = 512
-
 func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.AccessRequester) error {
 	s, err := h.requestSession(ar)
 	if err != nil {
@@ -31,12 +28,13 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	if raw == "" {
 		return errNoRefreshToken
 	}
-	if len(raw) > maxOpaqueTokenBytes {
+	key, ok := hashToken(raw)
+	if !ok {
 		return errInvalidRefreshToken
 	}
 	st := h.rp.svc.Store()
 	realmID := h.rp.realm.ID
-	rt, err := st.GetRefreshToken(ctx, realmID, hashToken(raw))
+	rt, err := st.GetRefreshToken(ctx, realmID, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return errInvalidRefreshToken
 	}

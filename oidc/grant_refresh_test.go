@@ -173,10 +173,10 @@ func TestRefreshRereadsUser(t *testing.T) {
 	}
 }
 
-// Refresh tokens issued before their keys gained a time-ordered prefix (32
-// random bytes, stored under the bare hex SHA-256) keep working after an
-// upgrade, and the token they rotate to is of the new kind.
-func TestRefreshLegacyTokenStillRotates(t *testing.T) {
+// Only refresh tokens of the time-ordered kind are looked up: a 32-byte
+// token stored under its bare hex SHA-256, a shape no release issued, is
+// refused even though a row for it exists.
+func TestRefreshBareHashTokenIsRefused(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	var secret [32]byte
@@ -198,15 +198,7 @@ func TestRefreshLegacyTokenStillRotates(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := e.post("token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {legacy}}, "app", e.secret)
-	if r.status != 200 {
-		t.Fatalf("legacy refresh token: %d %s", r.status, r.raw)
-	}
-	next := r.str("refresh_token")
-	if len(next) != 54 {
-		t.Fatalf("rotated token %q: want the 54-character time-ordered kind", next)
-	}
-	r = e.post("token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {next}}, "app", e.secret)
-	if r.status != 200 {
-		t.Fatalf("rotated token: %d %s", r.status, r.raw)
+	if r.status != 400 || r.str("error") != "invalid_grant" {
+		t.Fatalf("bare-hash refresh token: %d %s, want 400 invalid_grant", r.status, r.raw)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"hash"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,14 +51,7 @@ type grant struct {
 
 func (g *grant) scope() string { return strings.Join(g.scopes, " ") }
 
-func (g *grant) has(scope string) bool {
-	for _, s := range g.scopes {
-		if s == scope {
-			return true
-		}
-	}
-	return false
-}
+func (g *grant) has(scope string) bool { return slices.Contains(g.scopes, scope) }
 
 // minter turns a grant into signed tokens for one realm.
 type minter struct {
@@ -131,23 +125,24 @@ func newOpaqueToken(now time.Time) (token, key string, err error) {
 		b[i] = byte(ms >> (8 * (refreshPrefixBytes - 3 - i)))
 	}
 	token = base64.RawURLEncoding.EncodeToString(b[:])
-	return token, hashToken(token), nil
+	key, _ = hashToken(token)
+	return token, key, nil
 }
 
 // hashToken is the store key of a presented refresh token: the hex
-// time-ordered prefix (when the token has one) and the hex SHA-256 of the
-// whole token. Tokens issued before the prefix existed (32 bytes) are keyed
-// by the bare hash, as they were stored.
-func hashToken(token string) string {
-	h := sha256.Sum256([]byte(token))
-	if len(token) != base64.RawURLEncoding.EncodedLen(refreshTokenBytes) {
-		return hex.EncodeToString(h[:])
-	}
+// time-ordered prefix and the hex SHA-256 of the whole token. ok is false
+// for anything that is not a token newOpaqueToken makes, which no stored
+// token matches.
+func hashToken(token string) (key string, ok bool) {
 	var b [refreshTokenBytes]byte
-	if n, err := base64.RawURLEncoding.Decode(b[:], []byte(token)); err != nil || n != refreshTokenBytes {
-		return hex.EncodeToString(h[:])
+	if len(token) != base64.RawURLEncoding.EncodedLen(refreshTokenBytes) {
+		return "", false
 	}
-	return hex.EncodeToString(b[:refreshPrefixBytes]) + hex.EncodeToString(h[:])
+	if n, err := base64.RawURLEncoding.Decode(b[:], []byte(token)); err != nil || n != refreshTokenBytes {
+		return "", false
+	}
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(b[:refreshPrefixBytes]) + hex.EncodeToString(h[:]), true
 }
 
 // mint signs the access token (and ID token when openid was granted and the

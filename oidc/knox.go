@@ -18,7 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// knoxClaims is a KnoxToken JWT: Knox's claims (knox.md §4) plus iat, jti
+// knoxClaims is a KnoxToken JWT: Knox's claims plus iat, jti
 // and preferred_username, signed with the realm's key.
 type knoxClaims struct {
 	Iss               string   `json:"iss"`
@@ -492,7 +492,7 @@ func knoxFail(w http.ResponseWriter, status int, op, msg string, code int) {
 	writeJSON(w, status, map[string]any{op: "false", "error": msg, "code": code})
 }
 
-// Knox's lifecycle error codes (knox.md §2).
+// Knox's token lifecycle API error codes.
 const (
 	codeUnauthorized    = 20
 	codeInternal        = 30
@@ -622,7 +622,7 @@ func (s *Server) knoxRenew(w http.ResponseWriter, r *http.Request, g *gateway) {
 		s.storeWriteError(w, g.rp, "knox renew", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"renewed": "true", "expires": itoa(exp.UnixMilli())})
+	writeJSON(w, http.StatusOK, map[string]string{"renewed": "true", "expires": strconv.FormatInt(exp.UnixMilli(), 10)})
 }
 
 func (s *Server) knoxRevoke(w http.ResponseWriter, r *http.Request, g *gateway) {
@@ -806,5 +806,3 @@ func boolStr(b bool) string {
 	}
 	return "false"
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

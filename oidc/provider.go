@@ -13,7 +13,7 @@ import (
 
 // realmProvider is one realm's fosite provider with the handlers, signer and
 // settings bound to that realm. It is immutable: when the realm or its keys
-// change, a new one is built (about 2 µs), so no request ever sees handlers
+// change, a new one is built (cheaply), so no request ever sees handlers
 // of another realm or a half-updated configuration.
 type realmProvider struct {
 	state  *realms.RealmState
@@ -33,14 +33,11 @@ func newRealmProvider(svc *realms.Service, st *realms.RealmState, verified *veri
 
 	// A fresh Config per realm: fosite de-duplicates handlers by Go type, so
 	// sharing one would silently bind every realm to the first realm's
-	// handlers. Strategies fosite would otherwise set lazily (racing on first
-	// use) are set here.
+	// handlers. Only the token endpoint's request and response calls use it,
+	// and they read nothing but these fields (the grant handlers apply the
+	// realm's lifespans and scopes themselves).
 	cfg := &fosite.Config{
-		ScopeStrategy:                fosite.ExactScopeStrategy,
-		AudienceMatchingStrategy:     fosite.ExactAudienceMatchingStrategy,
 		ClientAuthenticationStrategy: preAuthenticated,
-		AccessTokenLifespan:          time.Duration(st.Realm.AccessTokenLifespan) * time.Second,
-		RefreshTokenScopes:           []string{},
 		SendDebugMessagesToClients:   false,
 	}
 	cfg.TokenEndpointHandlers = fosite.TokenEndpointHandlers{

@@ -1,32 +1,24 @@
 package oidc
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	jose "github.com/go-jose/go-jose/v4"
-	fositejwt "github.com/ory/fosite/token/jwt"
 
 	"github.com/gatehouse/gatehouse/realms"
 )
 
 // Signer signs and verifies a realm's JWTs with go-jose v4, picking the
 // verification key by kid from the realm's key ring (so tokens signed by a
-// key that has since been rotated out still validate). It implements fosite's
-// jwt.Signer so fosite handlers could use it too.
+// key that has since been rotated out still validate).
 type Signer struct {
 	keys *realms.KeyRing
 
 	mu      sync.Mutex
 	signers map[string]jose.Signer // by typ header
 }
-
-var _ fositejwt.Signer = (*Signer)(nil)
 
 // NewSigner returns a signer over ring.
 func NewSigner(ring *realms.KeyRing) *Signer {
@@ -98,69 +90,3 @@ func (s *Signer) Verify(token string) ([]byte, string, error) {
 
 // maxTokenBytes bounds tokens we parse: a real access token is a few KiB.
 const maxTokenBytes = 16 << 10
-
-// Generate implements fosite's jwt.Signer.
-func (s *Signer) Generate(_ context.Context, claims fositejwt.MapClaims, header fositejwt.Mapper) (string, string, error) {
-	typ := "JWT"
-	if header != nil {
-		if t, ok := header.ToMap()["typ"].(string); ok && t != "" {
-			typ = t
-		}
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", "", err
-	}
-	tok, err := s.SignJSON(payload, typ)
-	if err != nil {
-		return "", "", err
-	}
-	return tok, signatureOf(tok), nil
-}
-
-// Validate implements fosite's jwt.Signer: signature and time claims.
-func (s *Signer) Validate(ctx context.Context, token string) (string, error) {
-	if _, err := s.Decode(ctx, token); err != nil {
-		return "", err
-	}
-	return signatureOf(token), nil
-}
-
-// Decode implements fosite's jwt.Signer. The signature is checked with
-// go-jose v4 (algorithm allow-list, kid lookup) before fosite's parser sees
-// the token.
-func (s *Signer) Decode(_ context.Context, token string) (*fositejwt.Token, error) {
-	_, kid, err := s.Verify(token)
-	if err != nil {
-		return nil, err
-	}
-	key, _ := s.keys.Verifier(kid)
-	return fositejwt.ParseWithClaims(token, fositejwt.MapClaims{}, func(*fositejwt.Token) (any, error) {
-		return key.Key, nil
-	})
-}
-
-// GetSignature implements fosite's jwt.Signer.
-func (s *Signer) GetSignature(_ context.Context, token string) (string, error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return "", errors.New("token is not a compact JWS")
-	}
-	return parts[2], nil
-}
-
-// Hash implements fosite's jwt.Signer.
-func (s *Signer) Hash(_ context.Context, in []byte) ([]byte, error) {
-	h := sha256.Sum256(in)
-	return h[:], nil
-}
-
-// GetSigningMethodLength implements fosite's jwt.Signer.
-func (s *Signer) GetSigningMethodLength(context.Context) int { return sha256.Size }
-
-func signatureOf(token string) string {
-	if i := strings.LastIndexByte(token, '.'); i >= 0 {
-		return token[i+1:]
-	}
-	return ""
-}

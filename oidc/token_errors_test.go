@@ -12,7 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// Every row of keycloak.md §1 that applies to the password,
+// Every token-endpoint error of Keycloak 26 that applies to the password,
 // client_credentials and refresh_token grants: status, error and
 // error_description exactly as Keycloak 26 answers, with Cache-Control
 // no-store on every one.

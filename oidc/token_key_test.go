@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +19,8 @@ func TestRefreshTokenKeysSortByIssueTime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if key != hashToken(tok) {
-			t.Fatalf("key of %q: %q at issue, %q when presented", tok, key, hashToken(tok))
+		if got, ok := hashToken(tok); !ok || got != key {
+			t.Fatalf("key of %q: %q at issue, %q (%v) when presented", tok, key, got, ok)
 		}
 		if seen[key] {
 			t.Fatalf("duplicate key %q", key)
@@ -33,5 +34,26 @@ func TestRefreshTokenKeysSortByIssueTime(t *testing.T) {
 			t.Fatalf("key %d (%s…) is out of issue order after %s…", i, ms, prev)
 		}
 		prev = key[:12]
+	}
+}
+
+// Only the shape newOpaqueToken makes has a store key: a bare 32-byte token,
+// a truncated or padded one, or one that is not base64url is no token.
+func TestRefreshTokenOfAnotherShapeHasNoKey(t *testing.T) {
+	tok, _, err := newOpaqueToken(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, presented := range map[string]string{
+		"empty":                "",
+		"bare 32 bytes":        base64.RawURLEncoding.EncodeToString(make([]byte, 32)),
+		"truncated":            tok[:len(tok)-1],
+		"one character longer": tok + "A",
+		"padded":               base64.URLEncoding.EncodeToString(make([]byte, refreshTokenBytes)),
+		"not base64url":        "+" + tok[1:],
+	} {
+		if key, ok := hashToken(presented); ok || key != "" {
+			t.Errorf("%s: key %q, %v", name, key, ok)
+		}
 	}
 }

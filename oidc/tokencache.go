@@ -27,9 +27,9 @@ type verifiedAccess struct {
 // verifiedTokens caches verified access tokens by their compact form until
 // they expire, server-wide and bounded, so introspection, userinfo and
 // bearer-authenticated admin calls pay the signature check and the JSON
-// decoding once per token rather than once per request (pprof: 61% of an
-// ES256 introspection). Revocation, session, user and client state is still
-// checked on every request.
+// decoding once per token rather than once per request (they were most of
+// an ES256 introspection; BENCHMARKS.md has the figures). Revocation,
+// session, user and client state is still checked on every request.
 type verifiedTokens = bounded.Map[string, *verifiedAccess]
 
 // defaultVerifiedTokens bounds the cache: a few KiB per token, so at most

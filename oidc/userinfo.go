@@ -3,6 +3,7 @@ package oidc
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -30,7 +31,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rp *realmProvi
 		return
 	}
 	infoOf(r.Context()).client = at.claims.Azp
-	if !hasScope(at.claims.Scope, "openid") {
+	if !slices.Contains(strings.Fields(at.claims.Scope), "openid") {
 		s.bearerError(w, rp, "insufficient_scope", "Missing openid scope", http.StatusForbidden)
 		return
 	}
@@ -61,13 +62,4 @@ func bearerToken(r *http.Request) (string, bool) {
 	}
 	tok = strings.TrimSpace(tok)
 	return tok, tok != ""
-}
-
-func hasScope(scope, want string) bool {
-	for _, s := range strings.Fields(scope) {
-		if s == want {
-			return true
-		}
-	}
-	return false
 }

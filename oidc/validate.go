@@ -121,11 +121,12 @@ func (rp *realmProvider) verifyAccessToken(token string) (*verifiedAccess, error
 // refreshTokenState looks up an opaque refresh token and reports whether it
 // is still current (not rotated out, not expired, session alive).
 func (rp *realmProvider) activeRefreshToken(ctx context.Context, token string) (store.RefreshToken, store.Session, error) {
-	if token == "" || len(token) > maxOpaqueTokenBytes {
+	key, ok := hashToken(token)
+	if !ok {
 		return store.RefreshToken{}, store.Session{}, errInactive
 	}
 	st := rp.svc.Store()
-	rt, err := st.GetRefreshToken(ctx, rp.realm.ID, hashToken(token))
+	rt, err := st.GetRefreshToken(ctx, rp.realm.ID, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.RefreshToken{}, store.Session{}, errInactive
 	}

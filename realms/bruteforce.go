@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// Brute-force detection with Keycloak's semantics (keycloak.md §6): each
+// Brute-force detection with Keycloak's semantics: each
 // failure within maxDeltaTimeSeconds of the last counts; from failureFactor
 // failures on, logins wait waitIncrementSeconds × (failures / failureFactor),
 // at most maxFailureWaitSeconds, or stop for good with permanentLockout; two

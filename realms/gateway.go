@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// Knox's KNOXTOKEN defaults (knox.md §2–3).
+// Knox's KNOXTOKEN service defaults.
 const (
 	DefaultKnoxTTL           = "PT30S"
 	DefaultKnoxMaxLifetime   = "P7D"

@@ -101,7 +101,7 @@ func getBounded[T any](s *Service, c *perUserCache[T], realmID, key string, load
 // TokenUser returns a user as token grants need it (refresh, introspection):
 // everything but the credentials, which are never cached. It is served from
 // a bounded cache until the realm's next write to its clients, users or
-// roles (pprof: decoding the user record was 5% of a refresh).
+// roles (decoding the user record showed in refresh profiles).
 func (s *Service) TokenUser(ctx context.Context, realmID, id string) (store.User, error) {
 	return getBounded(s, s.users, realmID, id, func() (store.User, error) {
 		u, err := s.store.GetUser(ctx, realmID, id)

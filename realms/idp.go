@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -316,7 +317,7 @@ func (s *Service) HoldsAdminRights(ctx context.Context, realm store.Realm, u sto
 	if len(roles.Client[RealmManagementClientID]) > 0 {
 		return true, nil
 	}
-	return realm.Name == MasterRealm && (contains(roles.Realm, AdminRole) || contains(roles.Realm, CreateRealmRole)), nil
+	return realm.Name == MasterRealm && (slices.Contains(roles.Realm, AdminRole) || slices.Contains(roles.Realm, CreateRealmRole)), nil
 }
 
 // FederatedIdentities lists a user's identity provider links.

@@ -118,7 +118,7 @@ func OpenSigningKey(k store.SigningKey, sealer *Sealer) (jose.JSONWebKey, error)
 	if rk, ok := priv.Key.(*rsa.PrivateKey); ok {
 		// A JWK-decoded key has its CRT values but not crypto/rsa's cached
 		// FIPS form, which every signature would otherwise rebuild and
-		// re-check (pprof: 11% of an RS256 token's server CPU).
+		// re-check (a visible share of an RS256 token's CPU; BENCHMARKS.md).
 		rk.Precompute()
 		if err := rk.Validate(); err != nil {
 			return jose.JSONWebKey{}, fmt.Errorf("key %s: %w", k.KID, err)

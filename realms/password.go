@@ -8,19 +8,17 @@ import (
 	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
-	"math/bits"
 	"strconv"
 	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/crypto/blake2b"
 
+	argon2rfc "github.com/gatehouse/gatehouse/internal/argon2"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -216,27 +214,23 @@ func checkBcrypt(h []byte) error {
 	return nil
 }
 
-// Argon2 types as RFC 9106 numbers them (the y in H0).
-const (
-	argon2d  = 0
-	argon2i  = 1
-	argon2id = 2
-)
-
-var argonTypes = map[string]uint32{"d": argon2d, "i": argon2i, "id": argon2id}
+// Keycloak's argon2 provider can be configured for any of the three types
+// and either version, so imported credentials may use any of them.
+var argonTypes = map[string]argon2rfc.Mode{"d": argon2rfc.ModeD, "i": argon2rfc.ModeI, "id": argon2rfc.ModeID}
 
 // Keycloak writes the version as "1.3" or "1.0".
-var argonVersions = map[string]uint32{"1.3": 0x13, "1.0": 0x10}
+var argonVersions = map[string]uint32{"1.3": argon2rfc.Version13, "1.0": argon2rfc.Version10}
 
 type argon2Params struct {
-	mode, version      uint32
+	mode               argon2rfc.Mode
+	version            uint32
 	iterations, memory uint32
 	parallelism        uint8
 	hashLen            uint32
 }
 
 func (p argon2Params) current() bool {
-	return p.mode == argon2id && p.version == 0x13 && p.iterations == argonIterations &&
+	return p.mode == argon2rfc.ModeID && p.version == argon2rfc.Version13 && p.iterations == argonIterations &&
 		p.memory == argonMemoryKiB && p.parallelism == argonParallelism && p.hashLen == argonHashLen
 }
 
@@ -244,18 +238,19 @@ func (p argon2Params) key(password, salt []byte) []byte {
 	// x/crypto/argon2 is optimised but only knows argon2id and argon2i at
 	// version 1.3; Keycloak can also be configured for argon2d and v1.0.
 	switch {
-	case p.version == 0x13 && p.mode == argon2id:
+	case p.version == argon2rfc.Version13 && p.mode == argon2rfc.ModeID:
 		return argon2.IDKey(password, salt, p.iterations, p.memory, p.parallelism, p.hashLen)
-	case p.version == 0x13 && p.mode == argon2i:
+	case p.version == argon2rfc.Version13 && p.mode == argon2rfc.ModeI:
 		return argon2.Key(password, salt, p.iterations, p.memory, p.parallelism, p.hashLen)
 	}
-	return argon2Generic(p.mode, p.version, password, salt, p.iterations, p.memory, uint32(p.parallelism), p.hashLen)
+	return argon2rfc.Key(password, salt, argon2rfc.Params{Mode: p.mode, Version: p.version, Passes: p.iterations,
+		MemoryKiB: p.memory, Lanes: uint32(p.parallelism), TagLen: p.hashLen})
 }
 
 // argonParamsOf reads and bounds-checks an argon2 credential's parameters.
 // Absent parameters take Keycloak's defaults, as Keycloak itself does.
 func argonParamsOf(c store.Credential) (argon2Params, error) {
-	p := argon2Params{mode: argon2id, version: 0x13, iterations: argonIterations, memory: argonMemoryKiB,
+	p := argon2Params{mode: argon2rfc.ModeID, version: argon2rfc.Version13, iterations: argonIterations, memory: argonMemoryKiB,
 		parallelism: argonParallelism, hashLen: argonHashLen}
 	switch {
 	case c.Iterations < 0 || c.Iterations > maxArgonIterations:
@@ -310,269 +305,6 @@ func argonParamsOf(c store.Credential) (argon2Params, error) {
 		return p, invalidCredential("argon2 credential without salt")
 	}
 	return p, nil
-}
-
-// argon2Generic is a plain implementation of Argon2 (RFC 9106) for every type
-// and for versions 1.0 and 1.3, without secret or associated data. It runs
-// the lanes one after another: within a slice no lane reads another lane's
-// current segment, so the result is the same as a parallel run.
-func argon2Generic(mode, version uint32, password, salt []byte, passes, memory, lanes, tagLen uint32) []byte {
-	// H0 takes the memory as given; the layout is rounded down to whole
-	// segments and raised to at least 8 blocks per lane, as x/crypto and
-	// Keycloak's BouncyCastle do (the reference implementation refuses
-	// such sizes instead).
-	h0 := argonH0(mode, version, password, salt, passes, memory, lanes, tagLen)
-	laneLen := max(memory/(4*lanes)*4, 8)
-	segLen := laneLen / 4
-	b := make([]argonBlock, laneLen*lanes)
-
-	var seed [blake2b.Size + 8]byte
-	copy(seed[:], h0[:])
-	var buf [argonBlockBytes]byte
-	for l := range lanes {
-		for j := range uint32(2) {
-			binary.LittleEndian.PutUint32(seed[blake2b.Size:], j)
-			binary.LittleEndian.PutUint32(seed[blake2b.Size+4:], l)
-			argonHPrime(buf[:], seed[:])
-			b[l*laneLen+j].load(&buf)
-		}
-	}
-
-	for pass := range passes {
-		for slice := range uint32(4) {
-			for lane := range lanes {
-				s := argonSegment{mode: mode, version: version, pass: pass, slice: slice, lane: lane,
-					lanes: lanes, laneLen: laneLen, segLen: segLen, passes: passes}
-				s.fill(b)
-			}
-		}
-	}
-
-	final := b[laneLen-1]
-	for l := uint32(1); l < lanes; l++ {
-		last := &b[l*laneLen+laneLen-1]
-		for i := range final {
-			final[i] ^= last[i]
-		}
-	}
-	final.store(&buf)
-	out := make([]byte, tagLen)
-	argonHPrime(out, buf[:])
-	return out
-}
-
-const argonBlockBytes = 1024
-
-type argonBlock [argonBlockBytes / 8]uint64
-
-func (b *argonBlock) load(buf *[argonBlockBytes]byte) {
-	for i := range b {
-		b[i] = binary.LittleEndian.Uint64(buf[8*i:])
-	}
-}
-
-func (b *argonBlock) store(buf *[argonBlockBytes]byte) {
-	for i, w := range b {
-		binary.LittleEndian.PutUint64(buf[8*i:], w)
-	}
-}
-
-// argonH0 is RFC 9106 §3.2 step 1, with empty secret and associated data.
-func argonH0(mode, version uint32, password, salt []byte, passes, memory, lanes, tagLen uint32) [blake2b.Size]byte {
-	h, _ := blake2b.New512(nil) // cannot fail without a key
-	var le [4]byte
-	put := func(v uint32) {
-		binary.LittleEndian.PutUint32(le[:], v)
-		h.Write(le[:])
-	}
-	put(lanes)
-	put(tagLen)
-	put(memory)
-	put(passes)
-	put(version)
-	put(mode)
-	put(uint32(len(password)))
-	h.Write(password)
-	put(uint32(len(salt)))
-	h.Write(salt)
-	put(0) // secret
-	put(0) // associated data
-	var out [blake2b.Size]byte
-	h.Sum(out[:0])
-	return out
-}
-
-// argonHPrime is the variable-length hash H' of RFC 9106 §3.3; it fills out.
-func argonHPrime(out, in []byte) {
-	var le [4]byte
-	binary.LittleEndian.PutUint32(le[:], uint32(len(out)))
-	if len(out) <= blake2b.Size {
-		h, _ := blake2b.New(len(out), nil) // 1..64 bytes, no key: cannot fail
-		h.Write(le[:])
-		h.Write(in)
-		h.Sum(out[:0])
-		return
-	}
-	h, _ := blake2b.New512(nil)
-	h.Write(le[:])
-	h.Write(in)
-	v := h.Sum(nil)
-	for {
-		n := copy(out, v[:32])
-		out = out[n:]
-		if len(out) <= blake2b.Size {
-			break
-		}
-		s := blake2b.Sum512(v)
-		v = s[:]
-	}
-	h, _ = blake2b.New(len(out), nil)
-	h.Write(v)
-	h.Sum(out[:0])
-}
-
-// argonSegment is one segment of one lane in one pass (RFC 9106 §3.4).
-type argonSegment struct {
-	mode, version, pass, slice, lane uint32
-	lanes, laneLen, segLen, passes   uint32
-}
-
-func (s argonSegment) fill(b []argonBlock) {
-	// argon2i, and argon2id in the first half of its first pass, choose
-	// reference blocks independently of the password (§3.4.2).
-	independent := s.mode == argon2i || (s.mode == argon2id && s.pass == 0 && s.slice < 2)
-	var input, addresses, zero argonBlock
-	if independent {
-		input[0] = uint64(s.pass)
-		input[1] = uint64(s.lane)
-		input[2] = uint64(s.slice)
-		input[3] = uint64(s.laneLen * s.lanes)
-		input[4] = uint64(s.passes)
-		input[5] = uint64(s.mode)
-	}
-	start := uint32(0)
-	if s.pass == 0 && s.slice == 0 {
-		start = 2 // the first two blocks of each lane come from H0
-	}
-	base := s.lane * s.laneLen
-	for idx := start; idx < s.segLen; idx++ {
-		col := s.slice*s.segLen + idx
-		prev := base + col - 1
-		if col == 0 {
-			prev = base + s.laneLen - 1
-		}
-		var rnd uint64
-		if independent {
-			if idx == start || idx%uint32(len(addresses)) == 0 {
-				input[6]++
-				argonCompress(&addresses, &zero, &input, false)
-				argonCompress(&addresses, &zero, &addresses, false)
-			}
-			rnd = addresses[idx%uint32(len(addresses))]
-		} else {
-			rnd = b[prev][0]
-		}
-		ref := s.refIndex(rnd, idx)
-		// Version 1.3 XORs into the old block on later passes; 1.0
-		// overwrites it.
-		xor := s.version == 0x13 && s.pass > 0
-		argonCompress(&b[base+col], &b[prev], &b[ref], xor)
-	}
-}
-
-// refIndex maps a pseudo-random value to the reference block (§3.4.1.1 and
-// §3.4.1.2).
-func (s argonSegment) refIndex(rnd uint64, idx uint32) uint32 {
-	refLane := uint32(rnd>>32) % s.lanes
-	if s.pass == 0 && s.slice == 0 {
-		refLane = s.lane
-	}
-	sameLane := refLane == s.lane
-	// The reference area: every finished block the rules allow, less the
-	// previous block when it is in it.
-	var area, startPos uint32
-	if s.pass == 0 {
-		area = s.slice * s.segLen
-		if sameLane {
-			area += idx - 1
-		} else if idx == 0 {
-			area--
-		}
-	} else {
-		area = s.laneLen - s.segLen
-		if sameLane {
-			area += idx - 1
-		} else if idx == 0 {
-			area--
-		}
-		startPos = (s.slice + 1) % 4 * s.segLen
-	}
-	x := (rnd & 0xffffffff) * (rnd & 0xffffffff) >> 32
-	y := uint64(area) * x >> 32
-	z := uint64(area) - 1 - y
-	return refLane*s.laneLen + uint32((uint64(startPos)+z)%uint64(s.laneLen))
-}
-
-// argonCompress is the compression function G (§3.5): out = G(x, y), or
-// out ^= G(x, y) when xor is set. out may alias x or y.
-func argonCompress(out, x, y *argonBlock, xor bool) {
-	var r, q argonBlock
-	for i := range r {
-		r[i] = x[i] ^ y[i]
-	}
-	q = r
-	var v [16]uint64
-	for row := range 8 {
-		copy(v[:], q[16*row:16*row+16])
-		blamkaP(&v)
-		copy(q[16*row:16*row+16], v[:])
-	}
-	for col := range 8 {
-		for k := range 8 {
-			v[2*k], v[2*k+1] = q[16*k+2*col], q[16*k+2*col+1]
-		}
-		blamkaP(&v)
-		for k := range 8 {
-			q[16*k+2*col], q[16*k+2*col+1] = v[2*k], v[2*k+1]
-		}
-	}
-	for i := range out {
-		if xor {
-			out[i] ^= q[i] ^ r[i]
-		} else {
-			out[i] = q[i] ^ r[i]
-		}
-	}
-}
-
-// blamkaP is the permutation P of §3.6 on eight 16-byte registers. It works
-// on locals so the compiler keeps them in registers without bounds checks.
-func blamkaP(v *[16]uint64) {
-	v0, v1, v2, v3, v4, v5, v6, v7 := v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
-	v8, v9, v10, v11, v12, v13, v14, v15 := v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]
-	v0, v4, v8, v12 = blamkaG(v0, v4, v8, v12)
-	v1, v5, v9, v13 = blamkaG(v1, v5, v9, v13)
-	v2, v6, v10, v14 = blamkaG(v2, v6, v10, v14)
-	v3, v7, v11, v15 = blamkaG(v3, v7, v11, v15)
-	v0, v5, v10, v15 = blamkaG(v0, v5, v10, v15)
-	v1, v6, v11, v12 = blamkaG(v1, v6, v11, v12)
-	v2, v7, v8, v13 = blamkaG(v2, v7, v8, v13)
-	v3, v4, v9, v14 = blamkaG(v3, v4, v9, v14)
-	v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] = v0, v1, v2, v3, v4, v5, v6, v7
-	v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15] = v8, v9, v10, v11, v12, v13, v14, v15
-}
-
-// blamkaG is BLAKE2b's G with the multiplications BlaMka adds.
-func blamkaG(a, b, c, d uint64) (uint64, uint64, uint64, uint64) {
-	a += b + 2*uint64(uint32(a))*uint64(uint32(b))
-	d = bits.RotateLeft64(d^a, -32)
-	c += d + 2*uint64(uint32(c))*uint64(uint32(d))
-	b = bits.RotateLeft64(b^c, -24)
-	a += b + 2*uint64(uint32(a))*uint64(uint32(b))
-	d = bits.RotateLeft64(d^a, -16)
-	c += d + 2*uint64(uint32(c))*uint64(uint32(d))
-	b = bits.RotateLeft64(b^c, -63)
-	return a, b, c, d
 }
 
 // Keycloak's exported credential shapes: CredentialRepresentation's

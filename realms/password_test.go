@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -400,45 +399,6 @@ func TestVerifyArgon2AllTypes(t *testing.T) {
 				t.Fatalf("wrong password = %v %v %v", ok, rehash, err)
 			}
 		})
-	}
-}
-
-// argon2Generic, which serves argon2d and version 1.0, must agree with
-// x/crypto/argon2 wherever both apply, including memory sizes that are not a
-// multiple of four lanes and below the 8-blocks-per-lane minimum.
-func TestArgon2GenericMatchesXCrypto(t *testing.T) {
-	pw, salt := []byte("password"), []byte("somesaltsomesalt")
-	for _, p := range []struct {
-		t, m uint32
-		p    uint8
-		l    uint32
-	}{
-		{1, 8, 1, 32}, {3, 64, 1, 32}, {2, 100, 3, 16}, {1, 16, 4, 64}, {2, 300, 2, 100}, {1, 512, 1, 200}, {3, 256, 1, 65},
-	} {
-		if got, want := argon2Generic(argon2id, 0x13, pw, salt, p.t, p.m, uint32(p.p), p.l),
-			argon2.IDKey(pw, salt, p.t, p.m, p.p, p.l); string(got) != string(want) {
-			t.Errorf("argon2id %+v: %x, want %x", p, got, want)
-		}
-		if got, want := argon2Generic(argon2i, 0x13, pw, salt, p.t, p.m, uint32(p.p), p.l),
-			argon2.Key(pw, salt, p.t, p.m, p.p, p.l); string(got) != string(want) {
-			t.Errorf("argon2i %+v: %x, want %x", p, got, want)
-		}
-	}
-}
-
-// Reference CLI vectors (as above) for the long-tag path of H' and for four
-// lanes at version 1.0:
-//
-//	echo -n 'correct horse' | argon2 saltsaltsaltsalt -d -t 3 -k 64 -p 1 -l 80 -r
-//	echo -n 'correct horse' | argon2 saltsaltsaltsalt -d -t 1 -k 32 -p 4 -l 16 -v 10 -r
-func TestArgon2GenericReference(t *testing.T) {
-	pw, salt := []byte("correct horse"), []byte("saltsaltsaltsalt")
-	if got := hex.EncodeToString(argon2Generic(argon2d, 0x13, pw, salt, 3, 64, 1, 80)); got !=
-		"1787079f08e2b5b4e5c97bbac6eae3ad816be48bfeb3a9c40dff2741f19076ac48b2b5dd464c3232664bede8720399cafde93e74edb11471b265dfc82b86f51964635614afd35b4c73657e43354884e8" {
-		t.Errorf("argon2d 80-byte tag = %s", got)
-	}
-	if got := hex.EncodeToString(argon2Generic(argon2d, 0x10, pw, salt, 1, 32, 4, 16)); got != "2244668a961123f86e6728bb9e1be1c7" {
-		t.Errorf("argon2d v1.0 four lanes = %s", got)
 	}
 }
 

@@ -1,7 +1,8 @@
 package realms
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -20,13 +21,9 @@ var (
 func SupportedScopes() []string {
 	out := []string{"openid"}
 	out = append(out, defaultScopes...)
-	for s := range hiddenDefaultScope {
-		out = append(out, s)
-	}
-	for s := range optionalScopes {
-		out = append(out, s)
-	}
-	sort.Strings(out[1:])
+	out = slices.AppendSeq(out, maps.Keys(hiddenDefaultScope))
+	out = slices.AppendSeq(out, maps.Keys(optionalScopes))
+	slices.Sort(out[1:])
 	return out
 }
 
@@ -63,13 +60,13 @@ func NarrowScopes(granted []string, requested string) (out []string, bad []strin
 	}
 	want := strings.Fields(requested)
 	for _, s := range want {
-		if !contains(granted, s) && !hiddenDefaultScope[s] {
+		if !slices.Contains(granted, s) && !hiddenDefaultScope[s] {
 			bad = appendOnce(bad, s)
 		}
 	}
 	for _, s := range granted {
 		// Default scopes stay: Keycloak never drops them on refresh.
-		if contains(want, s) || contains(defaultScopes, s) {
+		if slices.Contains(want, s) || slices.Contains(defaultScopes, s) {
 			out = append(out, s)
 		}
 	}

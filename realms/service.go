@@ -3,7 +3,6 @@ package realms
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -158,11 +157,4 @@ func (s *Service) hashing(fn func()) {
 	s.hashSlots <- struct{}{}
 	defer func() { <-s.hashSlots }()
 	fn()
-}
-
-func wrapf(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
 }

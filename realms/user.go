@@ -79,7 +79,7 @@ func (s *Service) CreateUser(ctx context.Context, realmName string, nu NewUser) 
 		return store.User{}, invalid("username", "usernames starting with %q are reserved for service accounts", ServiceAccountPrefix)
 	}
 	u.CreatedAt = s.now().UTC()
-	if st.Realm.DefaultRoleID != "" && !contains(u.RoleIDs, st.Realm.DefaultRoleID) {
+	if st.Realm.DefaultRoleID != "" && !slices.Contains(u.RoleIDs, st.Realm.DefaultRoleID) {
 		u.RoleIDs = append(u.RoleIDs, st.Realm.DefaultRoleID)
 	}
 	if nu.Password != "" {
@@ -264,12 +264,7 @@ func (s *Service) rehash(ctx context.Context, realmID, userID, credID, password 
 }
 
 func passwordIndex(creds []store.Credential) int {
-	for i, c := range creds {
-		if c.Type == "password" {
-			return i
-		}
-	}
-	return -1
+	return slices.IndexFunc(creds, func(c store.Credential) bool { return c.Type == credTypePassword })
 }
 
 func replacePassword(creds []store.Credential, c store.Credential) []store.Credential {
@@ -282,17 +277,8 @@ func replacePassword(creds []store.Credential, c store.Credential) []store.Crede
 	return append(out, c)
 }
 
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
 func appendOnce(xs []string, x string) []string {
-	if contains(xs, x) {
+	if slices.Contains(xs, x) {
 		return xs
 	}
 	return append(xs, x)

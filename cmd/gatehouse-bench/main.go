@@ -35,7 +35,6 @@ type config struct {
 	conc      []int
 	duration  time.Duration
 	markdown  bool
-	adminPW   string
 	clientID  string
 	secret    string
 	user      string

@@ -198,9 +198,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer stopDebug()
 	}
 
-	janitorCtx, stopJanitor := context.WithCancel(ctx)
-	defer stopJanitor()
-	go runJanitor(janitorCtx, a, cfg.JanitorInterval, log)
+	// Deferred after the store's Close, so it runs (and waits) before it.
+	janitor := a.svc.StartJanitor(cfg.JanitorInterval, log)
+	defer janitor.Close()
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -215,25 +215,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := hs.Shutdown(shutdownCtx); err != nil {
 		log.Error("shutdown", "err", err)
 	}
-	stopJanitor()
+	janitor.Close()
 	return nil
 }
 
 // defaultGCPercent is the server's GOGC unless the environment sets one.
 // The live heap is small (a few MiB of realm snapshots and caches) and
-// every token request allocates: at Go's default of 100, GC took about 11%
-// of the CPU of an ES256 client_credentials token; at 200 its server CPU
-// per token fell from 105 to 78 us and a refresh from 235 to 159 us, for
-// 10-15 MB more peak RSS (BENCHMARKS.md).
+// every token request allocates: at Go's default of 100, GC was a visible
+// share of a cheap (ES256) token's CPU; 200 cut the CPU per token and per
+// refresh for a little more peak RSS (figures in BENCHMARKS.md).
 const defaultGCPercent = 200
 
 // defaultMemoryLimit is the server's soft GOMEMLIMIT unless the environment
 // sets one. Password hashing makes 7 MiB of garbage per argon2id hash; with
-// GOGC at 200 that garbage let 256 concurrent Knox logins peak at 145 MB
-// RSS, and at 96 MiB still at 135 MB once the store's mapped pages had grown
-// (the load generator's full matrix). At 64 MiB the same cells peak at 88-92
-// MB with the same CPU per request: the live heap is a few MiB, so the
-// extra collections are cheap. The limit is soft: a larger live heap (say,
+// GOGC at 200 that garbage let hundreds of concurrent logins push the peak
+// RSS well past the target, and 64 MiB keeps it under with the same CPU per
+// request (BENCHMARKS.md): the live heap is a few MiB, so the extra
+// collections are cheap. The limit is soft: a larger live heap (say,
 // tens of thousands of busy realms) is never refused, it only makes
 // collection more frequent, and GOMEMLIMIT raises it.
 const defaultMemoryLimit = 64 << 20
@@ -244,51 +242,5 @@ func tuneGC() {
 	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
-}
-
-// knoxEvictionGrace is Knox's gateway.knox.token.eviction.grace.period.
-const knoxEvictionGrace = 24 * time.Hour
-
-// runJanitor deletes expired refresh tokens, sessions and revoked-jti rows
-// in bounded batches so the file stays bounded under steady refresh load,
-// and client brute-force records that no longer throttle anything.
-func runJanitor(ctx context.Context, a *app, every time.Duration, log *slog.Logger) {
-	if every <= 0 {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		// Expired managed Knox tokens stay listable for a day, as Knox's
-		// eviction grace period.
-		if _, err := a.store.DeleteExpiredKnoxTokens(ctx, time.Now().Add(-knoxEvictionGrace), 1000); err != nil {
-			log.Warn("janitor: knox tokens", "err", err)
-		}
-		// Wrong client secrets leave a record per source; drop the ones
-		// that no longer throttle anything.
-		if n, err := a.svc.PruneClientFailures(ctx, time.Now()); err != nil {
-			log.Warn("janitor: client brute-force records", "err", err)
-		} else if n > 0 {
-			log.Debug("janitor deleted stale client brute-force records", "count", n)
-		}
-		for {
-			n, err := a.store.DeleteExpired(ctx, time.Now(), 1000)
-			if err != nil {
-				log.Warn("janitor", "err", err)
-				break
-			}
-			if n > 0 {
-				log.Debug("janitor deleted expired rows", "count", n)
-			}
-			if n < 1000 {
-				break
-			}
-		}
 	}
 }

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -70,10 +71,10 @@ var (
 	bSessByUser    = []byte("sessions_by_user")
 	bSessByClient  = []byte("sessions_by_client")
 	bRT            = []byte("rt")
-	bRTBySession   = []byte("rt_by_session")
 	bRevokedJTI    = []byte("revoked_jti")
 	realmSubBucket = [][]byte{bClients, bClientsByCID, bUsers, bUsersByName, bUsersByEmail, bUsersBySA,
-		bRoles, bRolesByName, bKeys, bSessions, bSessByUser, bSessByClient, bRT, bRTBySession, bRevokedJTI, bAdminEvents}
+		bRoles, bRolesByName, bKeys, bSessions, bSessByUser, bSessByClient, bRT, bRevokedJTI, bAdminEvents,
+		bIDPs, bKnox, bKnoxByUser, bKnoxByMaker, bUsersByFed, bFailures}
 )
 
 // Open opens (creating if needed) the store file at path.
@@ -95,9 +96,9 @@ func Open(path string, opts Options) (*Store, error) {
 		ro := *bopts
 		ro.ReadOnly = true
 		if rdb, rerr := bbolt.Open(path, 0o600, &ro); rerr == nil {
-			// Nothing can create missing top-level buckets now, and every
-			// read path assumes they exist.
-			if err := rdb.View(checkTopLevel); err != nil {
+			// Nothing can create the layout now, and every read path
+			// assumes it.
+			if err := rdb.View(checkLayout); err != nil {
 				rdb.Close()
 				return nil, fmt.Errorf("open %s read-only: %w", path, err)
 			}
@@ -118,15 +119,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if db.MaxBatchSize <= 0 {
 		db.MaxBatchSize = 64
 	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range topLevel {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return ensureFoldIndex(tx)
-	})
-	if err != nil {
+	if err := db.Update(initLayout); err != nil {
 		db.Close()
 		return nil, writeErr(err)
 	}
@@ -134,17 +127,52 @@ func Open(path string, opts Options) (*Store, error) {
 	return &Store{db: db, path: path}, nil
 }
 
-// topLevel are the buckets Open creates; reads assume they exist.
-var topLevel = [][]byte{bRealms, bRealmsByName, bExp, bTopologies, bKnoxExp}
+// topLevel are the buckets a new store starts with; reads assume they
+// exist, and every realm bucket holds all of realmSubBucket.
+var topLevel = [][]byte{bRealms, bRealmsByName, bRealmsByFold, bExp, bTopologies, bKnoxExp}
 
-// checkTopLevel fails when a top-level bucket is missing: a file that is not
-// a Gatehouse store, or one written by an older version that cannot be
-// upgraded because it is read-only.
-func checkTopLevel(tx *bbolt.Tx) error {
+// The layout version is stored in bucket "meta" under "schema". Open writes
+// it into a new file and refuses a file with any other version, or with
+// buckets but no version (not a Gatehouse store, or one from a pre-release
+// build), so a future layout change is one numbered migration at Open
+// rather than fallbacks on every read.
+var (
+	bMeta     = []byte("meta")
+	keySchema = []byte("schema")
+)
+
+const schemaVersion = "1"
+
+// initLayout creates the layout in a new (empty) file, or checks it.
+func initLayout(tx *bbolt.Tx) error {
+	if tx.Bucket(bMeta) != nil {
+		return checkLayout(tx)
+	}
+	if err := tx.ForEach(func([]byte, *bbolt.Bucket) error { return errNoSchema }); err != nil {
+		return err
+	}
 	for _, b := range topLevel {
-		if tx.Bucket(b) == nil {
-			return fmt.Errorf("bucket %q missing: not a Gatehouse store, or one from an older version that must be opened read-write once", b)
+		if _, err := tx.CreateBucket(b); err != nil {
+			return err
 		}
+	}
+	meta, err := tx.CreateBucket(bMeta)
+	if err != nil {
+		return err
+	}
+	return meta.Put(keySchema, []byte(schemaVersion))
+}
+
+var errNoSchema = errors.New("no schema version: not a Gatehouse store, or one written by a pre-release build")
+
+// checkLayout fails unless the file has this build's layout version.
+func checkLayout(tx *bbolt.Tx) error {
+	meta := tx.Bucket(bMeta)
+	if meta == nil {
+		return errNoSchema
+	}
+	if v := meta.Get(keySchema); string(v) != schemaVersion {
+		return fmt.Errorf("store schema version %q: this build reads version %s", v, schemaVersion)
 	}
 	return nil
 }
@@ -215,20 +243,23 @@ func realmBucket(tx *bbolt.Tx, id string) (*bbolt.Bucket, error) {
 	return b, nil
 }
 
-// sub returns a sub-bucket of a realm bucket (always present).
+// sub returns a sub-bucket of a realm bucket: CreateRealm makes every one of
+// realmSubBucket, so it is always present.
 func sub(rb *bbolt.Bucket, name []byte) *bbolt.Bucket { return rb.Bucket(name) }
 
-// getRow decodes row key of b into v: JSON, or the binary form of the hot
-// rows (codec.go).
+// getRow decodes row key of b into v, in the form putRow wrote it.
 func getRow(b *bbolt.Bucket, key string, v any) error {
 	raw := b.Get([]byte(key))
 	if raw == nil {
 		return store.ErrNotFound
 	}
 	var err error
-	if len(raw) > 0 && raw[0] != '{' {
-		err = parseBinaryRow(raw, v)
-	} else {
+	switch x := v.(type) {
+	case *store.Session:
+		err = parseSession(raw, x)
+	case *store.RefreshToken:
+		err = parseRefreshToken(raw, x)
+	default:
 		err = json.Unmarshal(raw, v)
 	}
 	if err != nil {
@@ -237,23 +268,9 @@ func getRow(b *bbolt.Bucket, key string, v any) error {
 	return nil
 }
 
-// Some sub-buckets (identity providers, Knox tokens, login failures) are
-// created on first write, so realms from older versions may lack them: a
-// missing sub-bucket reads as a missing row.
-
-// getIn decodes row key of rb's sub-bucket name into v, or ErrNotFound.
-func getIn(rb *bbolt.Bucket, name []byte, key string, v any) error {
-	b := rb.Bucket(name)
-	if b == nil {
-		return store.ErrNotFound
-	}
-	return getRow(b, key, v)
-}
-
-// deleteIn deletes row key of rb's sub-bucket name, or ErrNotFound.
-func deleteIn(rb *bbolt.Bucket, name []byte, key string) error {
-	b := rb.Bucket(name)
-	if b == nil || b.Get([]byte(key)) == nil {
+// deleteRow deletes row key of b, or is ErrNotFound.
+func deleteRow(b *bbolt.Bucket, key string) error {
+	if b.Get([]byte(key)) == nil {
 		return store.ErrNotFound
 	}
 	return b.Delete([]byte(key))
@@ -335,14 +352,10 @@ func ctxErr(ctx context.Context) error {
 func prefixKeys(b *bbolt.Bucket, prefix []byte) [][]byte {
 	var out [][]byte
 	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		out = append(out, append([]byte(nil), k...))
 	}
 	return out
-}
-
-func hasPrefix(k, p []byte) bool {
-	return len(k) >= len(p) && string(k[:len(p)]) == string(p)
 }
 
 // page applies store.Page to a running count: skip reports the item is

@@ -546,88 +546,42 @@ func BenchmarkGetClientByClientID(b *testing.B) {
 	}
 }
 
-// A Knox token row written before tokens were bound to user IDs (no userId,
-// indexed by username in knox_by_user) belongs to no user after the
-// upgrade: no owner query finds it, not even one naming its username or the
-// user's ID; the realm-wide list still shows it, and deleting it removes
-// its old index entry too.
-func TestKnoxRowsWithoutUserIDMatchNoUser(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "gatehouse.db")
-	s := open(t, path)
+// Open accepts only files of this build's layout version: a store reopens,
+// but a file with buckets and no version (a pre-release layout, or not a
+// Gatehouse store) or with another version is refused, not half-read.
+func TestOpenChecksSchemaVersion(t *testing.T) {
+	dir := t.TempDir()
+	ours := filepath.Join(dir, "gatehouse.db")
+	s := open(t, ours)
 	seed(t, s)
 	must(t, s.Close())
-	now := time.Now().UTC()
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
-	must(t, err)
-	legacy := fmt.Sprintf(`{"id":"old","username":"alice","createdBy":"alice","topology":"authtkn","issuedAt":%q,"expiresAt":%q,"enabled":true}`,
-		now.Format(time.RFC3339Nano), now.Add(time.Hour).Format(time.RFC3339Nano))
-	must(t, db.Update(func(tx *bbolt.Tx) error {
-		rb := tx.Bucket([]byte("realm/r1"))
-		for name, key := range map[string]string{"knox": "old", "knox_by_user": "alice\x00old", "knox_by_creator": "alice\x00old"} {
-			b, err := rb.CreateBucketIfNotExists([]byte(name))
+	s = open(t, ours)
+	if _, err := s.GetClientByClientID(ctx, "r1", "app"); err != nil {
+		t.Fatalf("reopened store: %v", err)
+	}
+	must(t, s.Close())
+
+	for name, prepare := range map[string]func(tx *bbolt.Tx) error{
+		"pre-release layout": func(tx *bbolt.Tx) error {
+			_, err := tx.CreateBucket([]byte("realms"))
+			return err
+		},
+		"another version": func(tx *bbolt.Tx) error {
+			b, err := tx.CreateBucket([]byte("meta"))
 			if err != nil {
 				return err
 			}
-			v := []byte(nil)
-			if name == "knox" {
-				v = []byte(legacy)
-			}
-			if err := b.Put([]byte(key), v); err != nil {
-				return err
-			}
+			return b.Put([]byte("schema"), []byte("2"))
+		},
+	} {
+		path := filepath.Join(dir, name+".db")
+		db, err := bbolt.Open(path, 0o600, nil)
+		must(t, err)
+		must(t, db.Update(prepare))
+		must(t, db.Close())
+		if s, err := bolt.Open(path, bolt.Options{Timeout: lockTimeout}); err == nil {
+			s.Close()
+			t.Errorf("%s: Open accepted it", name)
 		}
-		return nil
-	}))
-	must(t, db.Close())
-
-	s = open(t, path)
-	for _, q := range []store.KnoxTokenQuery{{UserID: "u1"}, {UserID: "alice"}, {CreatedByID: "u1"}, {CreatedByID: "alice"}} {
-		if got, err := s.ListKnoxTokens(ctx, "r1", q); err != nil || len(got) != 0 {
-			t.Errorf("ListKnoxTokens(%+v) = %v, %v; want none", q, got, err)
-		}
-	}
-	// The owner's new tokens are counted without it.
-	must(t, s.CreateKnoxToken(ctx, "r1", store.KnoxToken{ID: "new", UserID: "u1", Username: "alice", IssuedAt: now,
-		ExpiresAt: now.Add(time.Hour), Enabled: true}, store.KnoxTokenLimit{Max: 1, Now: now}))
-	if all, err := s.ListKnoxTokens(ctx, "r1", store.KnoxTokenQuery{}); err != nil || len(all) != 2 {
-		t.Errorf("realm-wide list = %v, %v; want both tokens", all, err)
-	}
-	must(t, s.DeleteKnoxToken(ctx, "r1", "old"))
-	must(t, s.Close())
-	db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
-	must(t, err)
-	defer db.Close()
-	must(t, db.View(func(tx *bbolt.Tx) error {
-		rb := tx.Bucket([]byte("realm/r1"))
-		for _, name := range []string{"knox_by_user", "knox_by_creator"} {
-			if k, _ := rb.Bucket([]byte(name)).Cursor().First(); k != nil {
-				t.Errorf("%s keeps %q after the token's deletion", name, k)
-			}
-		}
-		return nil
-	}))
-}
-
-// A store written before realm names were unique case-insensitively gets
-// its folded-name index on the next read-write open, so a realm differing
-// only by case from an existing one is refused there too.
-func TestFoldedRealmNameIndexIsBuiltForOlderStores(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "gatehouse.db")
-	s := open(t, path)
-	must(t, s.CreateRealm(ctx, store.Realm{ID: "r1", Name: "Demo"}))
-	must(t, s.Close())
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
-	must(t, err)
-	must(t, db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket([]byte("realms_by_folded_name")) }))
-	must(t, db.Close())
-
-	s = open(t, path)
-	defer s.Close()
-	var ce *store.ConflictError
-	if err := s.CreateRealm(ctx, store.Realm{ID: "r2", Name: "dEMO"}); !errors.As(err, &ce) {
-		t.Fatalf("create dEMO next to Demo: %v, want a conflict", err)
-	}
-	if r, err := s.GetRealm(ctx, "Demo"); err != nil || r.ID != "r1" {
-		t.Fatalf("Demo after the upgrade: %+v %v", r, err)
 	}
 }

@@ -10,11 +10,12 @@ import (
 
 // Sessions and refresh tokens are read twice and written three times per
 // refresh, so they are stored in a compact binary form instead of JSON
-// (pprof of the refresh grant at c=32: JSON decoding and encoding of these
-// two rows were 13% of the server's CPU). Every other row stays JSON.
+// (in profiles of the refresh grant, JSON decoding and encoding of these two
+// rows were a large share of the server's CPU; BENCHMARKS.md). Every other
+// row stays JSON.
 //
-// A row starts with a tag byte that JSON never starts with; rows written as
-// JSON by earlier versions ('{') are still read. Layout after the tag:
+// A row starts with a tag byte, which the parsers check, so a row of
+// another kind is an error rather than a wrong value. Layout after the tag:
 // strings as uvarint length and bytes, times as varint Unix seconds and
 // uvarint nanoseconds (UTC, as JSON round-trips them), integers as varints.
 // A change of layout takes a new tag.
@@ -24,18 +25,6 @@ const (
 )
 
 var errBadRow = errors.New("malformed binary row")
-
-// parseBinaryRow decodes a row that is not JSON into v; each parser checks
-// the row's tag, so a row of the wrong kind (or garbage) is errBadRow.
-func parseBinaryRow(raw []byte, v any) error {
-	switch x := v.(type) {
-	case *store.Session:
-		return parseSession(raw, x)
-	case *store.RefreshToken:
-		return parseRefreshToken(raw, x)
-	}
-	return errBadRow
-}
 
 func appendSession(b []byte, s store.Session) []byte {
 	b = append(b, tagSession)

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -77,9 +78,10 @@ func viaJSON[T any](t *testing.T, v T) T {
 	return out
 }
 
-// Rows written as JSON by earlier versions still read, and rewriting them
-// stores the binary form.
-func TestHotRowsWrittenAsJSONStillRead(t *testing.T) {
+// getRow reads each row in the form putRow wrote it (binary for the hot
+// rows, JSON for the rest), and a row in any other form, a JSON session
+// included, is a corrupt-row error rather than a wrong value.
+func TestRowsReadInTheFormPutRowWrote(t *testing.T) {
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "rows.db"), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -90,31 +92,41 @@ func TestHotRowsWrittenAsJSONStillRead(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for key, v := range map[string]any{"session": codecSessions[1], "token": codecTokens[1]} {
-			raw, _ := json.Marshal(v)
-			if err := b.Put([]byte(key), raw); err != nil {
+		realm := store.Realm{ID: "r1", Name: "demo", Enabled: true}
+		for key, v := range map[string]any{"session": codecSessions[1], "token": codecTokens[1], "realm": realm} {
+			if err := putRow(b, key, v); err != nil {
 				return err
 			}
 		}
+		if raw := b.Get([]byte("session")); raw[0] != tagSession {
+			t.Errorf("session row starts with %q, want the binary tag", raw[0])
+		}
 		var s store.Session
 		var rt store.RefreshToken
-		if err := getRow(b, "session", &s); err != nil {
-			return err
-		}
-		if err := getRow(b, "token", &rt); err != nil {
-			return err
+		var r store.Realm
+		for key, v := range map[string]any{"session": &s, "token": &rt, "realm": &r} {
+			if err := getRow(b, key, v); err != nil {
+				return err
+			}
 		}
 		if diff := cmp.Diff(viaJSON(t, codecSessions[1]), s); diff != "" {
-			t.Errorf("JSON session row:\n%s", diff)
+			t.Errorf("session row:\n%s", diff)
 		}
 		if diff := cmp.Diff(viaJSON(t, codecTokens[1]), rt); diff != "" {
-			t.Errorf("JSON token row:\n%s", diff)
+			t.Errorf("token row:\n%s", diff)
 		}
-		if err := putRow(b, "token", rt); err != nil {
+		if !cmp.Equal(realm, r) {
+			t.Errorf("realm row = %+v, want %+v", r, realm)
+		}
+
+		raw, _ := json.Marshal(codecSessions[1])
+		if err := b.Put([]byte("json-session"), raw); err != nil {
 			return err
 		}
-		if raw := b.Get([]byte("token")); raw[0] != tagRefreshToken {
-			t.Errorf("rewritten row starts with %q, want the binary tag", raw[0])
+		for key, v := range map[string]any{"json-session": &s, "token": &s, "session": &r} {
+			if err := getRow(b, key, v); err == nil || errors.Is(err, store.ErrNotFound) {
+				t.Errorf("row %q read as %T: %v, want a corrupt-row error", key, v, err)
+			}
 		}
 		return nil
 	})

@@ -25,26 +25,18 @@ func (s *Store) AppendAdminEvent(ctx context.Context, realmID string, e store.Ad
 		return err
 	}
 	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		// Realms created before the audit log existed lack the bucket.
-		b, err := rb.CreateBucketIfNotExists(bAdminEvents)
-		if err != nil {
-			return err
-		}
 		raw, err := json.Marshal(e)
 		if err != nil {
 			return err
 		}
-		return b.Put(eventKey(e), raw)
+		return sub(rb, bAdminEvents).Put(eventKey(e), raw)
 	})
 }
 
 func (s *Store) ListAdminEvents(_ context.Context, realmID string, q store.Page) ([]store.AdminEvent, error) {
 	var out []store.AdminEvent
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b := rb.Bucket(bAdminEvents)
-		if b == nil {
-			return nil
-		}
+		b := sub(rb, bAdminEvents)
 		pg := newPager(q)
 		c := b.Cursor()
 		for k, v := c.Last(); k != nil && !pg.full(); k, v = c.Prev() {

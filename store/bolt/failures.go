@@ -14,7 +14,7 @@ var bFailures = []byte("login_failures")
 func (s *Store) GetLoginFailure(_ context.Context, realmID, key string) (store.LoginFailure, error) {
 	var f store.LoginFailure
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		return getIn(rb, bFailures, key, &f)
+		return getRow(sub(rb, bFailures), key, &f)
 	})
 	return f, err
 }
@@ -25,10 +25,7 @@ func (s *Store) UpdateLoginFailure(ctx context.Context, realmID, key string, fn 
 	}
 	var out store.LoginFailure
 	err := s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b, err := subOrCreate(rb, bFailures)
-		if err != nil {
-			return err
-		}
+		b := sub(rb, bFailures)
 		f := store.LoginFailure{Key: key}
 		if raw := b.Get([]byte(key)); raw != nil {
 			if err := getRow(b, key, &f); err != nil {
@@ -50,7 +47,7 @@ func (s *Store) DeleteLoginFailure(ctx context.Context, realmID, key string) err
 		return err
 	}
 	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		return deleteIn(rb, bFailures, key)
+		return deleteRow(sub(rb, bFailures), key)
 	})
 }
 
@@ -82,10 +79,7 @@ func (s *Store) PruneLoginFailures(ctx context.Context, realmID, prefix string, 
 	n := 0
 	err = s.updateRealm(realmID, func(_ *bbolt.Tx, rb *bbolt.Bucket) error {
 		n = 0
-		b := rb.Bucket(bFailures)
-		if b == nil {
-			return nil
-		}
+		b := sub(rb, bFailures)
 		for _, k := range keys {
 			var f store.LoginFailure
 			if b.Get([]byte(k)) == nil {
@@ -109,10 +103,7 @@ func (s *Store) PruneLoginFailures(ctx context.Context, realmID, prefix string, 
 
 // eachFailure calls fn for every login-failure record under prefix.
 func eachFailure(rb *bbolt.Bucket, prefix string, fn func(string, store.LoginFailure)) error {
-	b := rb.Bucket(bFailures)
-	if b == nil {
-		return nil
-	}
+	b := sub(rb, bFailures)
 	c := b.Cursor()
 	p := []byte(prefix)
 	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -16,25 +17,16 @@ import (
 var (
 	bIDPs = []byte("idps")
 	bKnox = []byte("knox")
-	// The owner indexes are keyed by user ID; the username-keyed
-	// knox_by_user and knox_by_creator of older versions are no longer
-	// written and drain as their tokens go.
-	bKnoxByUser      = []byte("knox_by_uid")
-	bKnoxByMaker     = []byte("knox_by_creator_id")
-	bKnoxByUserName  = []byte("knox_by_user")
-	bKnoxByMakerName = []byte("knox_by_creator")
-	bTopologies      = []byte("topologies")
-	bKnoxExp         = []byte("knox_exp")
+	// The owner indexes are keyed by user ID, never by a name that a later
+	// user could take.
+	bKnoxByUser  = []byte("knox_by_uid")
+	bKnoxByMaker = []byte("knox_by_creator_id")
+	bTopologies  = []byte("topologies")
+	bKnoxExp     = []byte("knox_exp")
 	// bUsersByFed indexes federated identity links: alias\0providerUserID
 	// -> user ID.
 	bUsersByFed = []byte("users_by_federated")
 )
-
-// subOrCreate returns a realm sub-bucket, creating it on write paths for
-// realms made before the bucket existed.
-func subOrCreate(rb *bbolt.Bucket, name []byte) (*bbolt.Bucket, error) {
-	return rb.CreateBucketIfNotExists(name)
-}
 
 // --- identity providers
 
@@ -43,10 +35,7 @@ func (s *Store) CreateIdentityProvider(ctx context.Context, realmID string, p st
 		return err
 	}
 	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b, err := subOrCreate(rb, bIDPs)
-		if err != nil {
-			return err
-		}
+		b := sub(rb, bIDPs)
 		if b.Get([]byte(p.Alias)) != nil {
 			return &store.ConflictError{Kind: "identity-provider", Field: "alias", Value: p.Alias}
 		}
@@ -57,7 +46,7 @@ func (s *Store) CreateIdentityProvider(ctx context.Context, realmID string, p st
 func (s *Store) GetIdentityProvider(_ context.Context, realmID, alias string) (store.IdentityProvider, error) {
 	var p store.IdentityProvider
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		return getIn(rb, bIDPs, alias, &p)
+		return getRow(sub(rb, bIDPs), alias, &p)
 	})
 	return p, err
 }
@@ -65,10 +54,7 @@ func (s *Store) GetIdentityProvider(_ context.Context, realmID, alias string) (s
 func (s *Store) ListIdentityProviders(_ context.Context, realmID string) ([]store.IdentityProvider, error) {
 	var out []store.IdentityProvider
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b := rb.Bucket(bIDPs)
-		if b == nil {
-			return nil
-		}
+		b := sub(rb, bIDPs)
 		return b.ForEach(func(k, v []byte) error {
 			var p store.IdentityProvider
 			if err := json.Unmarshal(v, &p); err != nil {
@@ -87,10 +73,7 @@ func (s *Store) UpdateIdentityProvider(ctx context.Context, realmID, alias strin
 	}
 	var out store.IdentityProvider
 	err := s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b := rb.Bucket(bIDPs)
-		if b == nil {
-			return store.ErrNotFound
-		}
+		b := sub(rb, bIDPs)
 		var p store.IdentityProvider
 		if err := getRow(b, alias, &p); err != nil {
 			return err
@@ -110,7 +93,7 @@ func (s *Store) DeleteIdentityProvider(ctx context.Context, realmID, alias strin
 		return err
 	}
 	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		if err := deleteIn(rb, bIDPs, alias); err != nil {
+		if err := deleteRow(sub(rb, bIDPs), alias); err != nil {
 			return err
 		}
 		return unlinkProvider(rb, alias)
@@ -205,18 +188,7 @@ func knoxExpKey(t store.KnoxToken, realmID string) []byte {
 }
 
 func putKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID string, t store.KnoxToken) error {
-	b, err := subOrCreate(rb, bKnox)
-	if err != nil {
-		return err
-	}
-	byUser, err := subOrCreate(rb, bKnoxByUser)
-	if err != nil {
-		return err
-	}
-	byMaker, err := subOrCreate(rb, bKnoxByMaker)
-	if err != nil {
-		return err
-	}
+	b, byUser, byMaker := sub(rb, bKnox), sub(rb, bKnoxByUser), sub(rb, bKnoxByMaker)
 	// A row without an owner ID is in no owner index: it matches no user.
 	if t.UserID != "" {
 		if err := byUser.Put(idx(t.UserID, t.ID), nil); err != nil {
@@ -237,23 +209,16 @@ func putKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID string, t store.KnoxToken
 }
 
 func deleteKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, id string) error {
-	b := rb.Bucket(bKnox)
-	if b == nil {
-		return store.ErrNotFound
-	}
+	b := sub(rb, bKnox)
 	var t store.KnoxToken
 	if err := getRow(b, id, &t); err != nil {
 		return err
 	}
-	for _, e := range []struct {
-		bucket []byte
-		owner  string
-	}{{bKnoxByUser, t.UserID}, {bKnoxByMaker, t.CreatedByID}, {bKnoxByUserName, t.Username}, {bKnoxByMakerName, t.CreatedBy}} {
-		if ib := rb.Bucket(e.bucket); ib != nil {
-			if err := ib.Delete(idx(e.owner, id)); err != nil {
-				return err
-			}
-		}
+	if err := sub(rb, bKnoxByUser).Delete(idx(t.UserID, id)); err != nil {
+		return err
+	}
+	if err := sub(rb, bKnoxByMaker).Delete(idx(t.CreatedByID, id)); err != nil {
+		return err
 	}
 	if k := knoxExpKey(t, realmID); k != nil {
 		if err := tx.Bucket(bKnoxExp).Delete(k); err != nil {
@@ -267,10 +232,10 @@ func deleteKnoxTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, id string) error {
 // The row's own field is checked too, so an index entry can never hand a
 // token to anyone but its owner.
 func knoxOf(rb *bbolt.Bucket, index []byte, ownerID string, of func(store.KnoxToken) string) ([]store.KnoxToken, error) {
-	ib, b := rb.Bucket(index), rb.Bucket(bKnox)
-	if ib == nil || b == nil || ownerID == "" {
+	if ownerID == "" {
 		return nil, nil
 	}
+	ib, b := sub(rb, index), sub(rb, bKnox)
 	var out []store.KnoxToken
 	for _, k := range prefixKeys(ib, idx(ownerID, "")) {
 		var t store.KnoxToken
@@ -316,7 +281,7 @@ func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.Kno
 				live = live[1:]
 			}
 		}
-		if b := rb.Bucket(bKnox); b != nil && b.Get([]byte(t.ID)) != nil {
+		if sub(rb, bKnox).Get([]byte(t.ID)) != nil {
 			return &store.ConflictError{Kind: "knox-token", Field: "id", Value: t.ID}
 		}
 		return putKnoxTx(tx, rb, realmID, t)
@@ -326,7 +291,7 @@ func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.Kno
 func (s *Store) GetKnoxToken(_ context.Context, realmID, id string) (store.KnoxToken, error) {
 	var t store.KnoxToken
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		return getIn(rb, bKnox, id, &t)
+		return getRow(sub(rb, bKnox), id, &t)
 	})
 	return t, err
 }
@@ -337,10 +302,7 @@ func (s *Store) UpdateKnoxToken(ctx context.Context, realmID, id string, fn func
 	}
 	var out store.KnoxToken
 	err := s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		b := rb.Bucket(bKnox)
-		if b == nil {
-			return store.ErrNotFound
-		}
+		b := sub(rb, bKnox)
 		var t store.KnoxToken
 		if err := getRow(b, id, &t); err != nil {
 			return err
@@ -375,23 +337,14 @@ func (s *Store) ListKnoxTokens(_ context.Context, realmID string, q store.KnoxTo
 		case q.UserID != "":
 			out, err = knoxOf(rb, bKnoxByUser, q.UserID, knoxUserID)
 			if err == nil && q.CreatedByID != "" {
-				kept := out[:0]
-				for _, t := range out {
-					if t.CreatedByID == q.CreatedByID {
-						kept = append(kept, t)
-					}
-				}
-				out = kept
+				out = slices.DeleteFunc(out, func(t store.KnoxToken) bool { return t.CreatedByID != q.CreatedByID })
 			}
 			return err
 		case q.CreatedByID != "":
 			out, err = knoxOf(rb, bKnoxByMaker, q.CreatedByID, func(t store.KnoxToken) string { return t.CreatedByID })
 			return err
 		}
-		b := rb.Bucket(bKnox)
-		if b == nil {
-			return nil
-		}
+		b := sub(rb, bKnox)
 		err = b.ForEach(func(k, v []byte) error {
 			var t store.KnoxToken
 			if err := json.Unmarshal(v, &t); err != nil {

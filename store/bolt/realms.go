@@ -15,25 +15,8 @@ import (
 // foldName is the key of a realm name in the case-insensitive index.
 func foldName(name string) []byte { return []byte(strings.ToLower(name)) }
 
-// ensureFoldIndex creates the case-insensitive name index and, for a store
-// written before it existed, fills it from the exact one. Names that
-// already differ only by case keep working; the index holds one of them and
-// refuses new ones.
-func ensureFoldIndex(tx *bbolt.Tx) error {
-	if tx.Bucket(bRealmsByFold) != nil {
-		return nil
-	}
-	fold, err := tx.CreateBucket(bRealmsByFold)
-	if err != nil {
-		return err
-	}
-	return tx.Bucket(bRealmsByName).ForEach(func(name, id []byte) error {
-		return fold.Put(foldName(string(name)), id)
-	})
-}
-
 // releaseFoldName drops name from the case-insensitive index if it is held
-// by realm id (a pre-index duplicate may hold it instead).
+// by realm id.
 func releaseFoldName(tx *bbolt.Tx, name, id string) error {
 	fold := tx.Bucket(bRealmsByFold)
 	if string(fold.Get(foldName(name))) != id {

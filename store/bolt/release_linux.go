@@ -9,8 +9,8 @@ import (
 
 // releaseMapping drops the store's pages from this process's page tables
 // after Open. With NoFreelistSync, opening rebuilds the freelist by walking
-// every page, which left the whole file mapped: with 1,000 realms, 32 MB of
-// the server's 47 MB idle RSS was the store read once at start-up. The
+// every page, which left the whole file mapped: with many realms most of
+// the server's idle RSS was the store read once at start-up. The
 // mapping is shared and read-only, so MADV_DONTNEED only unmaps: the data
 // stays in the file and the page cache, and pages come back on first use.
 func releaseMapping(db *bbolt.DB, path string) {

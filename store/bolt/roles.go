@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 
 	bbolt "go.etcd.io/bbolt"
@@ -56,7 +57,7 @@ func (s *Store) ListRoles(_ context.Context, realmID, clientID string, q store.P
 		prefix := idx(clientID, "")
 		pg := newPager(q)
 		c := sub(rb, bRolesByName).Cursor()
-		for k, id := c.Seek(prefix); k != nil && hasPrefix(k, prefix) && !pg.full(); k, id = c.Next() {
+		for k, id := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && !pg.full(); k, id = c.Next() {
 			if !pg.take() {
 				continue
 			}

@@ -37,11 +37,6 @@ func deleteRefreshTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, hash string) error
 	if err := sub(rb, bRT).Delete([]byte(hash)); err != nil {
 		return err
 	}
-	// A session→token row exists only for tokens stored before the index
-	// was dropped; for newer ones this is a read that finds nothing.
-	if err := sub(rb, bRTBySession).Delete(idx(rt.SessionID, hash)); err != nil {
-		return err
-	}
 	return tx.Bucket(bExp).Delete(expKey(rt.ExpiresAt, realmID, kindRefresh, hash))
 }
 
@@ -55,13 +50,6 @@ func deleteSessionTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, sid string) error 
 	err := getRow(sessions, sid, &sess)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
-	}
-	// Tokens stored before the index was dropped are deleted at once, as
-	// they used to be.
-	for _, k := range prefixKeys(sub(rb, bRTBySession), idx(sid, "")) {
-		if err := deleteRefreshTx(tx, rb, realmID, string(k[len(sid)+1:])); err != nil {
-			return err
-		}
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil

@@ -43,10 +43,7 @@ func indexFederated(rb *bbolt.Bucket, u store.User) error {
 	if len(u.FederatedIdentities) == 0 {
 		return nil
 	}
-	byFed, err := subOrCreate(rb, bUsersByFed)
-	if err != nil {
-		return err
-	}
+	byFed := sub(rb, bUsersByFed)
 	seen := map[string]bool{}
 	for _, f := range u.FederatedIdentities {
 		if seen[f.IdentityProvider] {

@@ -48,7 +48,7 @@ func Verify(path string) (Summary, error) {
 		if first != nil {
 			return first
 		}
-		if err := checkTopLevel(tx); err != nil {
+		if err := checkLayout(tx); err != nil {
 			return err
 		}
 		sum.Realms = tx.Bucket(bRealms).Stats().KeyN
