@@ -47,8 +47,9 @@ type envConfig struct {
 	log          *slog.Logger
 }
 
-func withRelativePath(p string) envOption      { return func(c *envConfig) { c.relativePath = p } }
-func withAlgorithm(a string) envOption         { return func(c *envConfig) { c.alg = a } }
+func withRelativePath(p string) envOption { return func(c *envConfig) { c.relativePath = p } }
+func withAlgorithm(a string) envOption    { return func(c *envConfig) { c.alg = a } }
+
 func withMetrics(m metrics.Recorder) envOption { return func(c *envConfig) { c.metrics = m } }
 func withLogger(l *slog.Logger) envOption      { return func(c *envConfig) { c.log = l } }
 func withRealm(fn func(*store.Realm)) envOption {
