@@ -128,7 +128,3 @@ func routeTemplate(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-// HealthHandler answers Keycloak's health checks ({"status":"UP"}), for the
-// management listener.
-func HealthHandler() http.Handler { return http.HandlerFunc(health) }
