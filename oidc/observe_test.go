@@ -115,8 +115,8 @@ func TestTokenErrorsAreLoggedWithCodeAndReason(t *testing.T) {
 }
 
 // /metrics counts requests by route template, realm, grant and status,
-// tokens by grant, login failures and lockouts, store commits and cache
-// lookups, after real requests.
+// tokens by grant, login failures and lockouts, refresh reuse, store commits
+// and cache lookups, after real requests.
 func TestMetricsCountRequestsTokensAndLoginFailures(t *testing.T) {
 	m := prom.New(0)
 	e := newEnv(t, withMetrics(m), withRealm(func(r *store.Realm) {
@@ -128,7 +128,11 @@ func TestMetricsCountRequestsTokensAndLoginFailures(t *testing.T) {
 			t.Fatalf("client_credentials: %d %s", r.status, r.raw)
 		}
 	}
-	at := e.passwordLogin(nil).str("access_token")
+	login := e.passwordLogin(nil)
+	at := login.str("access_token")
+	for range 2 { // a rotation, then the reuse of the rotated-out token
+		e.post("token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {login.str("refresh_token")}}, "app", e.secret)
+	}
 	for range 2 {
 		e.post("token", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"wrong"}}, "app", e.secret)
 	}
@@ -154,6 +158,9 @@ func TestMetricsCountRequestsTokensAndLoginFailures(t *testing.T) {
 		`gatehouse_tokens_issued_total{grant="password",realm="demo"} 1`,
 		`gatehouse_login_failures_total{realm="demo",reason="bad_password"} 2`,
 		`gatehouse_login_lockouts_total{realm="demo"} 1`,
+		`gatehouse_refresh_token_reuse_total{realm="demo"} 1`,
+		`gatehouse_tokens_issued_total{grant="refresh_token",realm="demo"} 1`,
+		`gatehouse_http_requests_total{grant="refresh_token",realm="demo",` + token + `,status="400"} 1`,
 		`gatehouse_cache_lookups_total{cache="verified_token",result="hit"} 1`,
 		`gatehouse_cache_lookups_total{cache="verified_token",result="miss"} 1`,
 		`gatehouse_cache_lookups_total{cache="realm",result="hit"}`,
