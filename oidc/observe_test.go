@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -173,5 +174,25 @@ func TestMetricsCountRequestsTokensAndLoginFailures(t *testing.T) {
 	}
 	if strings.Contains(string(body), "/realms/demo/") {
 		t.Errorf("a raw path became a route label")
+	}
+}
+
+// Knox tokens count as issued tokens of grant "knox", and their route is
+// the gateway's template.
+func TestMetricsCountKnoxTokens(t *testing.T) {
+	m := prom.New(0)
+	e := newEnv(t, withMetrics(m))
+	e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Audiences: []string{"cde"}})
+	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "alice", alicePassword, "", ""); r.status != 200 {
+		t.Fatalf("knox token: %d %s", r.status, r.raw)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	if !strings.Contains(body, `gatehouse_tokens_issued_total{grant="knox",realm="demo"} 1`) {
+		t.Errorf("/metrics lacks the Knox token:\n%s", body)
+	}
+	if strings.Contains(body, "/authtkn/") {
+		t.Errorf("a topology name became a route label")
 	}
 }
