@@ -91,14 +91,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d := time.Since(start)
 		s.svc.Metrics().Request(info.route, info.realm, info.grant, rec.status, d)
 		// Only the path is logged: query strings may carry tokens.
-		if rec.status < 400 {
-			s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-				"realm", info.realm, "client", info.client, "duration", d)
-			return
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"realm", info.realm, "client", info.client, "duration", d}
+		if rec.status >= 400 {
+			attrs = append(attrs, "error", info.errCode, "reason", info.reason)
 		}
-		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"realm", info.realm, "client", info.client, "duration", d,
-			"error", info.errCode, "reason", info.reason)
+		s.log.Info("request", attrs...)
 	}()
 	// JAX-RS (Keycloak) matches paths with or without a trailing slash, and
 	// client libraries rely on it (the admin client POSTs to /admin/realms/).
