@@ -20,8 +20,9 @@ import (
 // DefaultMaxRealms is how many realms get a label of their own.
 const DefaultMaxRealms = 50
 
-// OtherRealm is the realm label of every realm beyond the first MaxRealms.
-const OtherRealm = "other"
+// OtherRealm is the realm label of every realm beyond the first maxRealms;
+// no realm name can start with an underscore, so it never mixes with one.
+const OtherRealm = "_other"
 
 // Metrics is a Prometheus metrics.Recorder.
 type Metrics struct {
