@@ -12,7 +12,7 @@ import (
 )
 
 // Ten thousand busy realms add at most DefaultMaxRealms+1 realm label
-// values: the first ones seen keep their names, the rest share "other".
+// values: the first ones seen keep their names, the rest share OtherRealm.
 func TestRealmLabelCardinalityIsBounded(t *testing.T) {
 	m := New(0)
 	for i := range 10000 {
