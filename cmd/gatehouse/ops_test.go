@@ -205,3 +205,17 @@ func TestManagementListenerOff(t *testing.T) {
 		t.Errorf("management listener started although off:\n%s", p.logs())
 	}
 }
+
+// The deprecated --debug-addr still serves pprof on its own address, and
+// says it is deprecated.
+func TestDebugAddrStillServesPprof(t *testing.T) {
+	debug := freePort(t)
+	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=mgmt-Admin-1"}, "--debug-addr", debug)
+	if status, _ := httpGet(t, "http://"+debug+"/debug/pprof/cmdline"); status != http.StatusOK {
+		t.Errorf("--debug-addr pprof: %d", status)
+	}
+	p.stop(t)
+	if !strings.Contains(p.logs(), "--debug-addr is deprecated") {
+		t.Errorf("no deprecation notice:\n%s", p.logs())
+	}
+}
