@@ -194,15 +194,23 @@ func TestManagementListenerServesMetricsHealthAndPprof(t *testing.T) {
 			}
 		}
 		p.stop(t)
+		if !strings.Contains(p.logs(), `management listening" addr=`+mgmt) {
+			t.Errorf("the log does not say where the management listener is:\n%s", p.logs())
+		}
 	}
 }
 
-// --management-addr off serves no management listener.
+// --management-addr off serves no management listener, so pprof cannot
+// be asked of it.
 func TestManagementListenerOff(t *testing.T) {
 	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=mgmt-Admin-1", "GATEHOUSE_MANAGEMENT_ADDR=off"})
 	p.stop(t)
 	if strings.Contains(p.logs(), "management listening") {
 		t.Errorf("management listener started although off:\n%s", p.logs())
+	}
+	code, _, stderr := serveToExit(t, []string{"GATEHOUSE_MANAGEMENT_ADDR=off"}, "--addr", freePort(t), "--data", t.TempDir(), "--management-pprof")
+	if code == 0 || !strings.Contains(stderr, "--management-pprof needs the management listener") {
+		t.Errorf("off with --management-pprof: exit %d\n%s", code, stderr)
 	}
 }
 
