@@ -196,3 +196,27 @@ func TestMetricsCountKnoxTokens(t *testing.T) {
 		t.Errorf("a topology name became a route label")
 	}
 }
+
+// Answers written outside the OAuth error path (the router's 404 and 405,
+// an unknown realm) are logged with their error and a reason too.
+func TestRouterAndRealmErrorsAreLoggedWithReason(t *testing.T) {
+	var logs syncBuffer
+	e := newEnv(t, withLogger(slogText(&logs)))
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		want         string
+	}{
+		{"GET", "/no/such/route", 404, `reason="no route matches the path"`},
+		{"DELETE", "/realms/demo/protocol/openid-connect/certs", 405, `reason="the route does not take this method"`},
+		{"GET", "/realms/nowhere/protocol/openid-connect/certs", 404, `error="Realm does not exist" reason="Realm does not exist"`},
+	} {
+		req, _ := http.NewRequest(tc.method, e.srv.URL+tc.path, nil)
+		if r := e.do(req); r.status != tc.status {
+			t.Fatalf("%s %s: %d, want %d", tc.method, tc.path, r.status, tc.status)
+		}
+		if line := requestLine(t, logs.String(), tc.path); !strings.Contains(line, tc.want) {
+			t.Errorf("%s %s: log line lacks %s:\n%s", tc.method, tc.path, tc.want, line)
+		}
+	}
+}

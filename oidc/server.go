@@ -153,11 +153,15 @@ func health(w http.ResponseWriter, _ *http.Request) {
 }
 
 func notFound(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusNotFound, map[string]string{"error": "Unable to find matching target resource method"})
+	const msg = "Unable to find matching target resource method"
+	noteError(w, msg, "no route matches the path")
+	writeJSON(w, http.StatusNotFound, map[string]string{"error": msg})
 }
 
 func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "RESTEASY003650: No resource method found", "error_description": "Method not allowed"})
+	const msg = "RESTEASY003650: No resource method found"
+	noteError(w, msg, "the route does not take this method")
+	writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": msg, "error_description": "Method not allowed"})
 }
 
 // baseURL is the public base of this server as the client addressed it,
