@@ -31,7 +31,8 @@ var (
 	// that tells the log and metrics the user is locked by brute-force
 	// detection.
 	ErrUserLocked = fmt.Errorf("%w: locked by brute-force detection", ErrUserNotFound)
-	// ErrClientLocked is ErrUserLocked's ErrClientSecret.
+	// ErrClientLocked is, likewise, an ErrClientSecret for a client locked by
+	// brute-force detection.
 	ErrClientLocked = fmt.Errorf("%w: locked by brute-force detection", ErrClientSecret)
 	// ErrRealmNotFound: no realm by that name.
 	ErrRealmNotFound = errors.New("realms: realm not found")
