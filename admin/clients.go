@@ -293,7 +293,7 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) {
 	nc, _, err := a.svc.CreateClient(r.Context(), rl.Name, realms.NewClient{Client: c, Secret: secret})
 	var ce *store.ConflictError
 	if errors.As(err, &ce) && ce.Field == "clientId" {
-		a.writeError(w, r, conflict("Client "+c.ClientID+" already exists"))
+		a.writeError(w, r, withReason(conflict("Client "+c.ClientID+" already exists"), "client exists"))
 		return
 	}
 	if err != nil {
@@ -341,7 +341,7 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
 	})
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
-		a.writeError(w, r, conflict("Client "+ce.Value+" already exists"))
+		a.writeError(w, r, withReason(conflict("Client "+ce.Value+" already exists"), "client exists"))
 		return
 	}
 	if err != nil {

@@ -72,7 +72,7 @@ func (a *API) createIDP(w http.ResponseWriter, r *http.Request) {
 	p, err := a.svc.CreateIdentityProvider(r.Context(), rl.Name, rep.record())
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
-		a.writeError(w, r, conflict("Identity Provider "+p.Alias+" already exists"))
+		a.writeError(w, r, withReason(conflict("Identity Provider "+p.Alias+" already exists"), "identity provider exists"))
 		return
 	}
 	if err != nil {

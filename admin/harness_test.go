@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -33,6 +34,12 @@ const adminPassword = "admin-Pass-1"
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newLoggedEnv(t, nil)
+}
+
+// newLoggedEnv is newEnv with the request log sent to log.
+func newLoggedEnv(t *testing.T, log *slog.Logger) *env {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "gatehouse.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -46,8 +53,8 @@ func newEnv(t *testing.T) *env {
 	if _, err := svc.Bootstrap(context.Background(), "admin", adminPassword); err != nil {
 		t.Fatal(err)
 	}
-	srv := oidc.NewServer(oidc.Config{Service: svc})
-	admin.Mount(srv, svc, nil)
+	srv := oidc.NewServer(oidc.Config{Service: svc, Logger: log})
+	admin.Mount(srv, svc, log)
 	// The production http.Server settings (timeouts, header limit).
 	hs := httptest.NewUnstartedServer(srv)
 	prod := oidc.NewHTTPServer(srv)

@@ -121,7 +121,7 @@ func (a *API) listRealms(w http.ResponseWriter, r *http.Request) {
 func (a *API) createRealm(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
 	if !c.createRealm {
-		a.writeError(w, r, errForbidden)
+		a.writeError(w, r, withReason(errForbidden, "caller lacks create-realm"))
 		return
 	}
 	var rep realmRep
@@ -138,7 +138,7 @@ func (a *API) createRealm(w http.ResponseWriter, r *http.Request) {
 	created_, err := a.svc.CreateRealm(r.Context(), rl)
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
-		a.writeError(w, r, conflict("Conflict detected. See logs for details"))
+		a.writeError(w, r, withReason(conflict("Conflict detected. See logs for details"), "realm exists"))
 		return
 	}
 	if err != nil {
@@ -175,7 +175,7 @@ func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) {
 	})
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
-		a.writeError(w, r, conflict("Realm "+ce.Value+" already exists"))
+		a.writeError(w, r, withReason(conflict("Realm "+ce.Value+" already exists"), "realm exists"))
 		return
 	}
 	if err != nil {

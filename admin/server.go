@@ -70,30 +70,66 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *realms.ValidationError
 	var ce *store.ConflictError
 	var se *realms.StateError
+	var reason string
 	switch {
 	case errors.As(err, &ae):
+		reason = statusReason[ae.status]
 	case errors.As(err, &ve):
 		ae = &apiError{http.StatusBadRequest, ve.Error()}
+		reason = "invalid representation"
 	case errors.As(err, &se):
 		ae = &apiError{http.StatusConflict, se.Message}
+		reason = "refused by a safeguard"
 	case errors.As(err, &ce):
 		ae = &apiError{http.StatusConflict, conflictMessage(ce)}
+		reason = ce.Kind + " exists"
 	case errors.Is(err, realms.ErrRealmNotFound):
 		ae = notFound("realm").(*apiError)
+		reason = "realm not found"
 	case errors.Is(err, store.ErrNotFound):
 		ae = &apiError{http.StatusNotFound, "Could not find resource"}
+		reason = "not found"
 	case errors.Is(err, store.ErrUnavailable):
 		a.log.Error("admin: store unavailable for writes", "path", r.URL.Path, "err", err)
 		ae = &apiError{http.StatusServiceUnavailable, "The server cannot store changes right now"}
+		reason = "store cannot write (logged above)"
 	default:
 		a.log.Error("admin", "method", r.Method, "path", r.URL.Path, "err", err)
 		ae = &apiError{http.StatusInternalServerError, "unknown_error"}
+		reason = "internal error (logged above)"
 	}
+	var re *reasoned
+	if errors.As(err, &re) {
+		reason = re.reason
+	}
+	oidc.SetLogError(r.Context(), ae.msg, reason)
 	body := map[string]string{"errorMessage": ae.msg}
 	if ae.status == http.StatusUnauthorized || ae.status == http.StatusForbidden || ae.status == http.StatusNotFound {
 		body["error"] = ae.msg
 	}
 	writeJSON(w, ae.status, body)
+}
+
+// reasoned gives an admin error a reason for the request log, where the
+// answer alone does not say why (which right was missing, whether the
+// token was absent or invalid). Reasons never carry a credential or token.
+type reasoned struct {
+	error
+	reason string
+}
+
+func (e *reasoned) Unwrap() error { return e.error }
+
+func withReason(err error, reason string) error { return &reasoned{err, reason} }
+
+// statusReason is the log reason of an apiError given without one.
+var statusReason = map[int]string{
+	http.StatusBadRequest:            "bad request",
+	http.StatusUnauthorized:          "not authenticated",
+	http.StatusForbidden:             "missing admin right",
+	http.StatusNotFound:              "not found",
+	http.StatusConflict:              "already exists",
+	http.StatusRequestEntityTooLarge: "request body too large",
 }
 
 func conflictMessage(ce *store.ConflictError) string {
@@ -233,13 +269,13 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 		scheme, tok, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="admin"`)
-			a.writeError(w, r, errUnauthorized)
+			a.writeError(w, r, withReason(errUnauthorized, "no bearer token"))
 			return
 		}
 		at, err := a.tokens.VerifyAccessToken(r.Context(), strings.TrimSpace(tok))
 		if errors.Is(err, oidc.ErrInvalidToken) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="admin", error="invalid_token"`)
-			a.writeError(w, r, errUnauthorized)
+			a.writeError(w, r, withReason(errUnauthorized, "invalid, expired or revoked token"))
 			return
 		}
 		if err != nil {
@@ -275,13 +311,13 @@ func (a *API) targetRealm(r *http.Request, right string) (store.Realm, error) {
 		if c.masterAdmin {
 			return store.Realm{}, notFound("realm")
 		}
-		return store.Realm{}, errForbidden
+		return store.Realm{}, withReason(errForbidden, "realm not found (hidden from a non-master admin)")
 	}
 	if err != nil {
 		return store.Realm{}, err
 	}
 	if !c.can(st.Realm, right) {
-		return store.Realm{}, errForbidden
+		return store.Realm{}, withReason(errForbidden, "caller lacks "+right)
 	}
 	return st.Realm, nil
 }

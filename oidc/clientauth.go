@@ -32,8 +32,12 @@ func (s *Server) authenticateClient(ctx context.Context, rp *realmProvider, r *h
 	infoOf(ctx).client = id
 	c, err := rp.svc.AuthenticateClient(ctx, rp.realm, id, secret, RemoteIP(r))
 	switch {
+	case errors.Is(err, realms.ErrClientDisabled):
+		return store.Client{}, errClientDisabled
 	case errors.Is(err, realms.ErrClientNotFound):
 		return store.Client{}, errInvalidClient
+	case errors.Is(err, realms.ErrClientLocked):
+		return store.Client{}, errClientLocked
 	case errors.Is(err, realms.ErrClientSecret):
 		return store.Client{}, errInvalidClientSecret
 	case errors.Is(err, store.ErrUnavailable):

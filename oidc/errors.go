@@ -58,6 +58,9 @@ func errInvalidScope(scope string) *fosite.RFC6749Error {
 // writeJSON writes v as JSON with no-store caching, as every protocol answer
 // carries tokens or token metadata.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if status >= 400 {
+		noteErrorBody(w, v)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		b = []byte(`{"error":"server_error","error_description":"unencodable response"}`)
@@ -77,7 +80,13 @@ func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
-// writeOAuthError writes {"error","error_description"}.
+// writeOAuthError writes {"error","error_description"}, and gives the
+// request log the error code and its reason (see reasons.go).
 func writeOAuthError(w http.ResponseWriter, e *fosite.RFC6749Error) {
+	writeOAuthErrorReason(w, e, reasonOf(e))
+}
+
+func writeOAuthErrorReason(w http.ResponseWriter, e *fosite.RFC6749Error, reason string) {
+	noteError(w, e.ErrorField, reason)
 	writeJSON(w, e.CodeField, map[string]string{"error": e.ErrorField, "error_description": e.DescriptionField})
 }

@@ -33,6 +33,8 @@ func (h passwordGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite
 	}
 	u, err := h.rp.svc.AuthenticateUser(ctx, h.rp.realm, username, form.Get("password"), s.ip)
 	switch {
+	case errors.Is(err, realms.ErrUserLocked):
+		return errUserLocked
 	case errors.Is(err, realms.ErrUserNotFound):
 		return errUnknownUser
 	case errors.Is(err, realms.ErrBadPassword):

@@ -108,6 +108,7 @@ func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fosi
 	_, err = h.rp.svc.Store().RotateRefreshToken(ctx, h.rp.realm.ID, oldHash, s.grant.refreshRecord, policy, now)
 	switch {
 	case errors.Is(err, store.ErrTokenReused):
+		h.rp.svc.Metrics().RefreshReuse(h.rp.realm.Name)
 		return errRefreshReused
 	case errors.Is(err, store.ErrTokenExpired):
 		return errRefreshNotActive

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
@@ -41,10 +43,15 @@ type envConfig struct {
 	relativePath string
 	alg          string
 	realm        store.Realm
+	metrics      metrics.Recorder
+	log          *slog.Logger
 }
 
 func withRelativePath(p string) envOption { return func(c *envConfig) { c.relativePath = p } }
 func withAlgorithm(a string) envOption    { return func(c *envConfig) { c.alg = a } }
+
+func withMetrics(m metrics.Recorder) envOption { return func(c *envConfig) { c.metrics = m } }
+func withLogger(l *slog.Logger) envOption      { return func(c *envConfig) { c.log = l } }
 func withRealm(fn func(*store.Realm)) envOption {
 	return func(c *envConfig) { fn(&c.realm) }
 }
@@ -58,7 +65,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if cfg.alg != "" {
 		cfg.realm.DefaultSignatureAlgorithm = cfg.alg
 	}
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "gatehouse.db"), bolt.Options{})
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "gatehouse.db"), bolt.Options{Metrics: cfg.metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +75,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	svc := realms.NewService(st, sealer, nil)
+	svc.SetMetrics(cfg.metrics)
 	ctx := context.Background()
 	if _, err := svc.CreateRealm(ctx, cfg.realm); err != nil {
 		t.Fatal(err)
@@ -90,7 +98,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(oidc.NewServer(oidc.Config{Service: svc, RelativePath: cfg.relativePath}))
+	srv := httptest.NewServer(oidc.NewServer(oidc.Config{Service: svc, RelativePath: cfg.relativePath, Logger: cfg.log}))
 	t.Cleanup(srv.Close)
 	return &env{t: t, svc: svc, store: st, srv: srv, base: srv.URL + cfg.relativePath, realm: "demo",
 		secret: secret, app: app, alice: alice}

@@ -485,6 +485,7 @@ func (s *Server) knoxIssue(w http.ResponseWriter, r *http.Request, g *gateway) {
 		out["passcode"] = passcode
 	}
 	writeJSON(w, http.StatusOK, out)
+	s.svc.Metrics().TokenIssued(g.rp.realm.Name, "knox")
 }
 
 // lifecycle answers: {"<op>":"false","error":…,"code":N} as Knox.

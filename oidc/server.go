@@ -53,6 +53,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, svc: cfg.Service, providers: newProviders(cfg.Service), log: log, jwks: newJWKSCache(cfg.Service.Now)}
 	s.root = mux.NewRouter()
+	s.root.Use(routeTemplate)
 	s.root.NotFoundHandler = http.HandlerFunc(notFound)
 	s.root.MethodNotAllowedHandler = http.HandlerFunc(methodNotAllowed)
 	for _, p := range []string{"/health/ready", "/health/live", "/health"} {
@@ -75,7 +76,7 @@ func NewServer(cfg Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	info := &requestInfo{}
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, info: info}
 	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 	defer func() {
 		if v := recover(); v != nil {
@@ -87,9 +88,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeOAuthError(rec, errServerError)
 			}
 		}
+		d := time.Since(start)
+		s.svc.Metrics().Request(info.route, info.realm, info.grant, rec.status, d)
 		// Only the path is logged: query strings may carry tokens.
-		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"realm", info.realm, "client", info.client, "duration", time.Since(start))
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"realm", info.realm, "client", info.client, "duration", d}
+		if rec.status >= 400 {
+			attrs = append(attrs, "error", info.errCode, "reason", info.reason)
+		}
+		s.log.Info("request", attrs...)
 	}()
 	// JAX-RS (Keycloak) matches paths with or without a trailing slash, and
 	// client libraries rely on it (the admin client POSTs to /admin/realms/).
@@ -104,8 +111,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type requestInfoKey struct{}
 
-// requestInfo collects what handlers learn for the access log.
-type requestInfo struct{ realm, client string }
+// requestInfo collects what handlers learn for the access log and metrics.
+type requestInfo struct {
+	realm, client string
+	// route is the matched route's template; grant the token grant type.
+	route, grant string
+	// errCode and reason explain an error answer (see reasons.go).
+	errCode, reason string
+}
 
 func infoOf(ctx context.Context) *requestInfo {
 	if i, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
@@ -118,6 +131,7 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	info   *requestInfo
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -139,11 +153,15 @@ func health(w http.ResponseWriter, _ *http.Request) {
 }
 
 func notFound(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusNotFound, map[string]string{"error": "Unable to find matching target resource method"})
+	const msg = "Unable to find matching target resource method"
+	noteError(w, msg, "no route matches the path")
+	writeJSON(w, http.StatusNotFound, map[string]string{"error": msg})
 }
 
 func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "RESTEASY003650: No resource method found", "error_description": "Method not allowed"})
+	const msg = "RESTEASY003650: No resource method found"
+	noteError(w, msg, "the route does not take this method")
+	writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": msg, "error_description": "Method not allowed"})
 }
 
 // baseURL is the public base of this server as the client addressed it,

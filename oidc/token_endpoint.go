@@ -27,6 +27,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rp *realmProvider
 		return
 	}
 	ctx := r.Context()
+	infoOf(ctx).grant = gt
 	c, cerr := s.authenticateClient(ctx, rp, r, f)
 	if cerr != nil {
 		writeOAuthError(w, cerr)
@@ -57,6 +58,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rp *realmProvider
 		return
 	}
 	rp.oauth2.WriteAccessResponse(ctx, w, ar, resp)
+	s.svc.Metrics().TokenIssued(rp.realm.Name, gt)
 }
 
 // writeGrantError writes a grant handler's error. Our handlers return
@@ -73,5 +75,7 @@ func (s *Server) writeGrantError(w http.ResponseWriter, rp *realmProvider, err e
 		writeOAuthError(w, errServerError)
 		return
 	}
-	writeOAuthError(w, &fosite.RFC6749Error{ErrorField: e.ErrorField, DescriptionField: e.GetDescription(), CodeField: e.CodeField})
+	// The copy drops fosite's hint and debug fields; the reason is the
+	// original's.
+	writeOAuthErrorReason(w, &fosite.RFC6749Error{ErrorField: e.ErrorField, DescriptionField: e.GetDescription(), CodeField: e.CodeField}, reasonOf(e))
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -39,7 +40,9 @@ type activeAccessToken struct {
 // realm service's generation caches.
 func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) (*activeAccessToken, error) {
 	v, ok := rp.verified.Get(token)
-	if !ok || v.rp != rp {
+	hit := ok && v.rp == rp
+	rp.svc.Metrics().CacheLookup(metrics.CacheVerifiedToken, hit)
+	if !hit {
 		var err error
 		if v, err = rp.verifyAccessToken(token); err != nil {
 			return nil, err

@@ -84,7 +84,11 @@ func (s *Service) recordFailure(ctx context.Context, r store.Realm, key, ip stri
 		return nil
 	}
 	p := r.BruteForce
+	// The update may run more than once (batched commits): each run decides
+	// afresh whether this failure locks.
+	var locks bool
 	_, err := s.store.UpdateLoginFailure(ctx, r.ID, key, func(f *store.LoginFailure) error {
+		locks = false
 		last := f.LastFailure
 		if !last.IsZero() && now.Sub(last) > time.Duration(p.MaxDeltaTimeSeconds)*time.Second {
 			f.NumFailures = 0
@@ -94,7 +98,7 @@ func (s *Service) recordFailure(ctx context.Context, r store.Realm, key, ip stri
 		var wait time.Duration
 		if p.FailureFactor > 0 && f.NumFailures >= p.FailureFactor {
 			if p.PermanentLockout {
-				f.Permanent = true
+				f.Permanent, locks = true, true
 				return nil
 			}
 			wait = time.Duration(p.WaitIncrementSeconds) * time.Second * time.Duration(f.NumFailures/p.FailureFactor)
@@ -106,10 +110,13 @@ func (s *Service) recordFailure(ctx context.Context, r store.Realm, key, ip stri
 			wait = max(wait, time.Duration(p.MinimumQuickLoginWaitSeconds)*time.Second)
 		}
 		if wait > 0 {
-			f.NotBefore = now.Add(wait)
+			f.NotBefore, locks = now.Add(wait), true
 		}
 		return nil
 	})
+	if err == nil && locks {
+		s.metrics.Lockout(r.Name)
+	}
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -238,7 +239,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, r store.Realm, clientI
 		return store.Client{}, err
 	}
 	if !c.Enabled {
-		return store.Client{}, ErrClientNotFound
+		return store.Client{}, ErrClientDisabled
 	}
 	if c.PublicClient {
 		return c, nil
@@ -250,13 +251,15 @@ func (s *Service) AuthenticateClient(ctx context.Context, r store.Realm, clientI
 		return store.Client{}, err
 	}
 	if locked {
-		return c, ErrClientSecret
+		s.metrics.LoginFailure(r.Name, metrics.LoginLocked)
+		return c, ErrClientLocked
 	}
 	// Both compares always run so the answer takes the same time whichever
 	// secret (if any) matched.
 	cur := s.sealer.SecretMatches(c.Secret, secret, now)
 	old := s.sealer.SecretMatches(c.Rotated, secret, now)
 	if secret == "" || !(cur || old) {
+		s.metrics.LoginFailure(r.Name, metrics.LoginBadClientSecret)
 		if err := s.recordFailure(ctx, r, key, ip, now); err != nil {
 			return store.Client{}, err
 		}

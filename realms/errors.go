@@ -24,6 +24,16 @@ var (
 	// ErrUserNotSetUp: the password matched but a required action (such as
 	// replacing a temporary password) is pending.
 	ErrUserNotSetUp = errors.New("realms: account not fully set up")
+	// ErrClientDisabled is an ErrClientNotFound that tells the log the
+	// client exists but is disabled.
+	ErrClientDisabled = fmt.Errorf("%w: disabled", ErrClientNotFound)
+	// ErrUserLocked is an ErrUserNotFound (the caller learns nothing more)
+	// that tells the log and metrics the user is locked by brute-force
+	// detection.
+	ErrUserLocked = fmt.Errorf("%w: locked by brute-force detection", ErrUserNotFound)
+	// ErrClientLocked is, likewise, an ErrClientSecret for a client locked by
+	// brute-force detection.
+	ErrClientLocked = fmt.Errorf("%w: locked by brute-force detection", ErrClientSecret)
 	// ErrRealmNotFound: no realm by that name.
 	ErrRealmNotFound = errors.New("realms: realm not found")
 )

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gatehouse/gatehouse/internal/bounded"
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -53,9 +54,11 @@ func getCached[T any](s *Service, c *genCache[T], realmID, key string, load func
 	k := realmID + "\x00" + key
 	if e, ok := c.m.Load(k); ok {
 		if ce := e.(cacheEntry[T]); ce.gen == gen {
+			s.metrics.CacheLookup(metrics.CacheRealmData, true)
 			return ce.v, nil
 		}
 	}
+	s.metrics.CacheLookup(metrics.CacheRealmData, false)
 	v, err := load()
 	if err != nil {
 		return v, err
@@ -87,7 +90,10 @@ func newPerUserCache[T any](s *Service) *perUserCache[T] {
 func getBounded[T any](s *Service, c *perUserCache[T], realmID, key string, load func() (T, error)) (T, error) {
 	gen := s.DataGeneration(realmID)
 	k := realmID + "\x00" + key
-	if e, ok := c.Get(k); ok && e.gen == gen {
+	e, ok := c.Get(k)
+	hit := ok && e.gen == gen
+	s.metrics.CacheLookup(metrics.CachePerUser, hit)
+	if hit {
 		return e.v, nil
 	}
 	v, err := load()

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -18,6 +19,8 @@ type Service struct {
 	store  store.Store
 	sealer *Sealer
 	now    func() time.Time
+	// metrics is never nil (metrics.Nop by default).
+	metrics metrics.Recorder
 
 	mu     sync.RWMutex
 	byName map[string]*RealmState
@@ -63,11 +66,19 @@ func NewService(st store.Store, sealer *Sealer, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{store: st, sealer: sealer, now: now, byName: map[string]*RealmState{},
+	s := &Service{store: st, sealer: sealer, now: now, byName: map[string]*RealmState{}, metrics: metrics.Nop{},
 		hashSlots: make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}
 	s.users, s.userRoles = newPerUserCache[store.User](s), newPerUserCache[resolvedRoles](s)
 	return s
 }
+
+// SetMetrics sends the service's measurements (logins, lockouts, cache
+// lookups) to m, and makes m the Recorder that Metrics hands to the protocol
+// layer. Call it before the service serves anything.
+func (s *Service) SetMetrics(m metrics.Recorder) { s.metrics = metrics.OrNop(m) }
+
+// Metrics is the Recorder set by SetMetrics (a no-op one by default).
+func (s *Service) Metrics() metrics.Recorder { return s.metrics }
 
 // Store returns the underlying store for read paths that need no rules.
 func (s *Service) Store() store.Store { return s.store }
@@ -93,6 +104,7 @@ func (s *Service) Realm(ctx context.Context, name string) (*RealmState, error) {
 	st, ok := s.byName[name]
 	gen := s.gen
 	s.mu.RUnlock()
+	s.metrics.CacheLookup(metrics.CacheRealm, ok)
 	if ok {
 		return st, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -176,6 +177,9 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 	u, err := s.findLoginUser(ctx, realmID, username)
 	if err != nil {
 		s.hashing(func() { DummyVerify(password) })
+		if errors.Is(err, ErrUserNotFound) {
+			s.metrics.LoginFailure(r.Name, metrics.LoginUnknownUser)
+		}
 		return store.User{}, err
 	}
 	now := s.now()
@@ -186,11 +190,13 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 	}
 	if locked {
 		s.hashing(func() { DummyVerify(password) })
-		return store.User{}, ErrUserNotFound
+		s.metrics.LoginFailure(r.Name, metrics.LoginLocked)
+		return store.User{}, ErrUserLocked
 	}
 	i := passwordIndex(u.Credentials)
 	if i < 0 {
 		s.hashing(func() { DummyVerify(password) })
+		s.metrics.LoginFailure(r.Name, metrics.LoginBadPassword)
 		return store.User{}, ErrBadPassword
 	}
 	cred := u.Credentials[i]
@@ -199,12 +205,14 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 	if errors.Is(err, ErrInvalidCredential) {
 		// A stored hash that cannot be checked (corrupt, or an import with
 		// parameters beyond the work bounds) cannot log anyone in.
+		s.metrics.LoginFailure(r.Name, metrics.LoginBadPassword)
 		return store.User{}, ErrBadPassword
 	}
 	if err != nil {
 		return store.User{}, err
 	}
 	if !ok {
+		s.metrics.LoginFailure(r.Name, metrics.LoginBadPassword)
 		if err := s.recordFailure(ctx, r, key, ip, now); err != nil {
 			return store.User{}, err
 		}
@@ -212,9 +220,11 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 	}
 	s.recordSuccess(ctx, r, key, recorded)
 	if !u.Enabled {
+		s.metrics.LoginFailure(r.Name, metrics.LoginDisabled)
 		return store.User{}, ErrUserDisabled
 	}
 	if cred.Temporary || len(u.RequiredActions) > 0 {
+		s.metrics.LoginFailure(r.Name, metrics.LoginNotSetUp)
 		return store.User{}, ErrUserNotSetUp
 	}
 	if rehash {

@@ -475,13 +475,18 @@ type server struct {
 }
 
 // startAt runs bin on an existing data directory and waits until it is ready.
+// benchManagementAddr keeps the management listener (and so the metrics
+// cost, as in production) on a port of its own: not the default 9000,
+// which servers started one after another, or another program, may hold.
+const benchManagementAddr = "GATEHOUSE_MANAGEMENT_ADDR=127.0.0.1:0"
+
 func startAt(bin, data string, args ...string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", data, "--log-level", "warn"}, args...)...)
-	cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_PASSWORD="+benchAdminPassword)
+	cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_PASSWORD="+benchAdminPassword, benchManagementAddr)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s (run make build first): %w", bin, err)

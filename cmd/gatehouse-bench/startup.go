@@ -29,7 +29,7 @@ func startupBench(bin string, n int) error {
 			return nil, "", time.Time{}, err
 		}
 		cmd := exec.Command(bin, "serve", "--addr", addr, "--data", data, "--log-level", "warn")
-		cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_PASSWORD="+benchAdminPassword)
+		cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_PASSWORD="+benchAdminPassword, benchManagementAddr)
 		cmd.Stderr = os.Stderr
 		t0 := time.Now()
 		return cmd, "http://" + addr, t0, cmd.Start()

@@ -47,7 +47,7 @@ func bootstrapAdmin(ctx context.Context, args []string, stdin io.Reader, stdout,
 		}
 		password = p
 	}
-	a, err := openApp(*data, masterKey)
+	a, err := openApp(*data, masterKey, nil)
 	if errors.Is(err, bolt.ErrLocked) {
 		return fmt.Errorf("bootstrap-admin: %s is in use by a running server; stop it first: %w", dbPath, err)
 	}

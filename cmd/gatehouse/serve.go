@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/admin"
+	"github.com/gatehouse/gatehouse/internal/metrics"
+	"github.com/gatehouse/gatehouse/internal/metrics/prom"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store/bolt"
@@ -37,6 +39,8 @@ type serveConfig struct {
 	MasterKey        string
 	JanitorInterval  time.Duration
 	DebugAddr        string
+	ManagementAddr   string
+	ManagementPprof  bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -51,7 +55,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&c.JanitorInterval, "janitor-interval", time.Minute, "how often expired tokens and sessions are deleted")
-	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this separate address, e.g. 127.0.0.1:6060 (off by default; never expose it)")
+	fs.StringVar(&c.ManagementAddr, "management-addr", "127.0.0.1:9000", "management listener (/metrics, /health/*), as Keycloak's management port; \"off\" disables it")
+	fs.BoolVar(&c.ManagementPprof, "management-pprof", false, "also serve Go's pprof profiles on the management listener (never expose it)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "deprecated: use --management-pprof; serves pprof profiles on this separate address")
 	// Secrets come from the environment only, never the command line (which
 	// other local users can read).
 	fs.envString(&c.AdminUser, "GATEHOUSE_ADMIN_USER", "bootstrap admin user, first start only (default admin)")
@@ -109,12 +115,12 @@ type app struct {
 }
 
 // openApp opens (creating on first use) the data directory: master key, store
-// and the realm service.
-func openApp(dataDir, masterKeyEnv string) (*app, error) {
+// and the realm service, reporting to m.
+func openApp(dataDir, masterKeyEnv string, m metrics.Recorder) (*app, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := bolt.Open(filepath.Join(dataDir, "gatehouse.db"), bolt.Options{})
+	st, err := bolt.Open(filepath.Join(dataDir, "gatehouse.db"), bolt.Options{Metrics: m})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -124,7 +130,9 @@ func openApp(dataDir, masterKeyEnv string) (*app, error) {
 		st.Close()
 		return nil, err
 	}
-	return &app{store: st, svc: realms.NewService(st, sealer, nil)}, nil
+	svc := realms.NewService(st, sealer, nil)
+	svc.SetMetrics(m)
+	return &app{store: st, svc: svc}, nil
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -138,7 +146,43 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	start := time.Now()
 	tuneGC()
-	a, err := openApp(cfg.Data, cfg.MasterKey)
+	// Every port is bound before the data directory is touched: a busy
+	// port must not leave behind a bootstrapped admin whose generated
+	// password was printed by a start that then failed.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w (is another server using it? choose another address with --addr or GATEHOUSE_ADDR)", err)
+	}
+	defer ln.Close()
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	var rec metrics.Recorder
+	var mgmt *management
+	if !managementOff(cfg.ManagementAddr) {
+		pm := prom.New(prom.DefaultMaxRealms)
+		if mgmt, err = listenManagement(cfg.ManagementAddr, pm.Handler(), cfg.ManagementPprof); err != nil {
+			return err
+		}
+		defer mgmt.close()
+		rec = pm
+	} else if cfg.ManagementPprof {
+		return errors.New("serve: --management-pprof needs the management listener (--management-addr)")
+	}
+	var debug *management
+	if cfg.DebugAddr != "" {
+		if debug, err = listenManagement(cfg.DebugAddr, nil, true); err != nil {
+			return err
+		}
+		defer debug.close()
+	}
+	a, err := openApp(cfg.Data, cfg.MasterKey, rec)
 	if err != nil {
 		return err
 	}
@@ -162,6 +206,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "\nGenerated password for admin user %q (shown once; set GATEHOUSE_ADMIN_PASSWORD to choose one):\n\n    %s\n\n",
 			boot.Username, boot.GeneratedPassword)
 	}
+	if boot.PasswordIgnored {
+		log.Warn("GATEHOUSE_ADMIN_PASSWORD is not the password of the stored admin user and was not applied: it only sets the password on first start; change it with the admin API or CLI",
+			"user", boot.Username)
+	}
 
 	srv := oidc.NewServer(oidc.Config{
 		Service: a.svc, Hostname: cfg.Hostname, RelativePath: cfg.HTTPRelativePath,
@@ -169,19 +217,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 	admin.Mount(srv, a.svc, log).SetVersion(version)
 	hs := oidc.NewHTTPServer(srv)
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
-	if cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("tls: %w", err)
-		}
-		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		ln = tls.NewListener(ln, hs.TLSConfig)
-	}
+	hs.TLSConfig = tlsConfig
+	// The server's own messages (TLS handshake failures above all) join the
+	// structured log instead of going to stderr unformatted.
+	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		scheme = "https"
@@ -189,13 +228,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String()+cfg.HTTPRelativePath,
 		"data", cfg.Data, "startup", time.Since(start))
 
-	if cfg.DebugAddr != "" {
-		stopDebug, err := serveDebug(cfg.DebugAddr, log)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		defer stopDebug()
+	if mgmt != nil {
+		mgmt.serve(log)
+		log.Info("management listening", "addr", mgmt.ln.Addr().String(), "pprof", cfg.ManagementPprof)
+	}
+	if debug != nil {
+		debug.serve(log)
+		log.Warn("--debug-addr is deprecated (use --management-pprof): serving pprof profiles; keep this address private", "debug_addr", debug.ln.Addr().String())
 	}
 
 	// Deferred after the store's Close, so it runs (and waits) before it.
@@ -204,10 +243,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	if mgmt != nil {
+		mgmt.ready.Store(true)
+	}
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	if mgmt != nil {
+		mgmt.ready.Store(false)
 	}
 	log.Info("shutting down: draining in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binPath = filepath.Join(dir, "gatehouse")
+	// Every server the tests start gets a management listener on a port of
+	// its own, not Keycloak's 9000 that parallel tests would share.
+	os.Setenv("GATEHOUSE_MANAGEMENT_ADDR", "127.0.0.1:0")
 	build := exec.Command("go", "build", "-o", binPath, ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {

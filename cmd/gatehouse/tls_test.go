@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -15,6 +16,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -44,10 +47,21 @@ func TestServeTLS(t *testing.T) {
 	addr := freePort(t)
 	cmd := exec.Command(binPath, "serve", "--addr", addr, "--data", filepath.Join(dir, "data"), "--tls-cert", certFile, "--tls-key", keyFile)
 	cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_PASSWORD=tls-Admin-1")
+	var mu sync.Mutex
+	var stderr bytes.Buffer
+	cmd.Stderr = &lockedWriter{mu: &mu, b: &stderr}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			_ = cmd.Wait()
+		}
+	}
+	defer stop()
 	base := "https://" + addr
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -70,5 +84,17 @@ func TestServeTLS(t *testing.T) {
 	_ = json.NewDecoder(res.Body).Decode(&d)
 	if d["issuer"] != base+"/realms/master" {
 		t.Errorf("issuer over TLS = %v", d["issuer"])
+	}
+
+	// A failed handshake is logged through the structured logger.
+	if res, err := http.Get("http://" + addr + "/health"); err == nil {
+		res.Body.Close()
+	}
+	stop()
+	mu.Lock()
+	logs := stderr.String()
+	mu.Unlock()
+	if !regexp.MustCompile(`level=WARN msg="http: TLS handshake error from 127\.0\.0\.1:`).MatchString(logs) {
+		t.Errorf("TLS handshake error not in the structured log:\n%s", logs)
 	}
 }

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
-	bberrors "go.etcd.io/bbolt/errors"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -26,19 +26,23 @@ type Options struct {
 	MaxBatchDelay time.Duration
 	// MaxBatchSize caps a shared commit (default 64).
 	MaxBatchSize int
-	// Timeout bounds the wait for the file lock (default 1 s).
+	// Timeout bounds the wait for the file lock (default 1 s); past it, Open
+	// fails with ErrLocked.
 	Timeout time.Duration
+	// Metrics receives each write commit's duration and how many writers
+	// shared it; nil measures nothing.
+	Metrics metrics.Recorder
 }
 
-// ErrLocked: another process (a running server) holds the store file's
-// lock past Options.Timeout.
-var ErrLocked = errors.New("store file is locked by another process")
+// ErrLocked is Open's error when another process holds the store file.
+var ErrLocked = errors.New("another process holds the store file (is another gatehouse serving this data directory?)")
 
 // Store is the bbolt store.Store.
 type Store struct {
 	db       *bbolt.DB
 	path     string
 	readOnly bool
+	commits  *commitMeter // nil without Options.Metrics
 }
 
 // ReadOnly reports whether the file could only be opened for reading.
@@ -105,8 +109,8 @@ func Open(path string, opts Options) (*Store, error) {
 			return &Store{db: rdb, path: path, readOnly: true}, nil
 		}
 	}
-	if errors.Is(err, bberrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w (%w)", path, ErrLocked, err)
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w: %w", path, ErrLocked, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -124,7 +128,11 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, writeErr(err)
 	}
 	releaseMapping(db, path)
-	return &Store{db: db, path: path}, nil
+	st := &Store{db: db, path: path}
+	if opts.Metrics != nil {
+		st.commits = &commitMeter{m: opts.Metrics}
+	}
+	return st, nil
 }
 
 // topLevel are the buckets a new store starts with; reads assume they
@@ -208,8 +216,13 @@ func writeErr(err error) error {
 	return err
 }
 
-func (s *Store) update(fn func(tx *bbolt.Tx) error) error { return writeErr(s.db.Update(fn)) }
-func (s *Store) batch(fn func(tx *bbolt.Tx) error) error  { return writeErr(s.db.Batch(fn)) }
+func (s *Store) update(fn func(tx *bbolt.Tx) error) error {
+	return writeErr(s.db.Update(s.commits.measure(fn)))
+}
+
+func (s *Store) batch(fn func(tx *bbolt.Tx) error) error {
+	return writeErr(s.db.Batch(s.commits.measure(fn)))
+}
 
 // viewRealm, updateRealm and batchRealm run fn in a read, write or batched
 // write transaction with realm realmID's bucket; an unknown realm is

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -133,7 +134,7 @@ func TestSurvivesReopenAndBackup(t *testing.T) {
 }
 
 // bbolt holds an exclusive flock: a second Open of the same file fails with
-// bbolt's timeout error after Options.Timeout instead of hanging.
+// bbolt's timeout error after Options.Timeout instead of hanging...
 func TestSecondOpenTimesOut(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
 	s := open(t, path)
@@ -147,6 +148,10 @@ func TestSecondOpenTimesOut(t *testing.T) {
 	}
 	if !errors.Is(err, bolterrors.ErrTimeout) || !errors.Is(err, bolt.ErrLocked) {
 		t.Errorf("second open: %v, want bbolt's timeout error as bolt.ErrLocked", err)
+	}
+	// ...which says what it means and names the file.
+	if !errors.Is(err, bolt.ErrLocked) || !strings.Contains(err.Error(), path) {
+		t.Errorf("second open: %v, want ErrLocked naming %s", err, path)
 	}
 	// bbolt gives up one retry interval before the timeout; allow some
 	// scheduling slack on a loaded machine.
