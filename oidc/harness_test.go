@@ -22,7 +22,7 @@ import (
 // env is a running Gatehouse (real router, real bbolt store) with one realm
 // "demo" holding a confidential client, a public client and a user.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	svc    *realms.Service
 	store  store.Store
 	srv    *httptest.Server
@@ -49,7 +49,9 @@ func withRealm(fn func(*store.Realm)) envOption {
 	return func(c *envConfig) { fn(&c.realm) }
 }
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+// newEnv takes testing.TB so benchmarks get the same clean-up as tests (the
+// store's temporary directory is removed when the benchmark ends).
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	cfg := envConfig{realm: store.Realm{Name: "demo", Enabled: true}}
 	for _, o := range opts {
