@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,26 @@ type env struct {
 	secret string // of client "app"
 	app    store.Client
 	alice  store.User
+	clock  *clock // the service clock: advance it instead of sleeping
+}
+
+// clock is the service clock of a test env: the wall clock plus an offset
+// that a test advances to age tokens and sessions without waiting.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 const alicePassword = "alice-Secret-1"
@@ -69,7 +90,8 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := realms.NewService(st, sealer, nil)
+	clk := &clock{}
+	svc := realms.NewService(st, sealer, clk.now)
 	ctx := context.Background()
 	if _, err := svc.CreateRealm(ctx, cfg.realm); err != nil {
 		t.Fatal(err)
@@ -95,7 +117,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	srv := httptest.NewServer(oidc.NewServer(oidc.Config{Service: svc, RelativePath: cfg.relativePath}))
 	t.Cleanup(srv.Close)
 	return &env{t: t, svc: svc, store: st, srv: srv, base: srv.URL + cfg.relativePath, realm: "demo",
-		secret: secret, app: app, alice: alice}
+		secret: secret, app: app, alice: alice, clock: clk}
 }
 
 func (e *env) issuer() string { return e.base + "/realms/" + e.realm }
@@ -189,5 +211,3 @@ func header(t *testing.T, jwt string) map[string]any {
 	}
 	return m
 }
-
-var _ = time.Second
