@@ -34,9 +34,10 @@ func BenchmarkTokenEndpointClientCredentials(b *testing.B) {
 	}
 }
 
-// The refresh grant under concurrent rotations (32 chains sharing batched
-// commits, as the load generator's c=32), minus the network: a signature,
-// the token and session reads and a share of one durable commit.
+// The refresh grant under concurrent rotations (16 x GOMAXPROCS goroutines
+// sharing batched commits: 32 on two cores, as the load generator's c=32),
+// minus the network: a signature, the token and session reads and a share
+// of one durable commit.
 func BenchmarkTokenEndpointRefresh(b *testing.B) {
 	e := newEnv(b, withAlgorithm("ES256"))
 	h := e.srv.Config.Handler
