@@ -135,7 +135,7 @@ func TestREADMEExamples(t *testing.T) {
 	err = cmd.Run()
 	if err != nil || strings.Contains(stderr.String(), "README_FAILED") {
 		t.Fatalf("README examples failed (%v)\n%s\n--- output of the examples:\n%s\n--- stderr:\n%s\n--- server log:\n%s",
-			err, readmeFailure(stderr.String(), origin, readme), stdout.String(), stderr.String(), p.logs())
+			err, readmeFailure(stderr.String(), origin, readme, blocks), stdout.String(), stderr.String(), p.logs())
 	}
 	t.Logf("%d README blocks ran", len(blocks))
 }
@@ -143,7 +143,7 @@ func TestREADMEExamples(t *testing.T) {
 // readmeFailure names the README line of the command that failed, from the
 // script line bash reported (the ERR trap, or bash's own "line N:" message
 // for an unset variable).
-func readmeFailure(stderr string, origin []int, readme []byte) string {
+func readmeFailure(stderr string, origin []int, readme []byte, blocks []readmeBlock) string {
 	lines := strings.Split(string(readme), "\n")
 	re := regexp.MustCompile(`(?:script_line=|readme\.sh: line )(\d+)`)
 	var out []string
@@ -153,7 +153,13 @@ func readmeFailure(stderr string, origin []int, readme []byte) string {
 			continue
 		}
 		rl := origin[n-1]
-		out = append(out, fmt.Sprintf("failed at README.md:%d: %s", rl, strings.TrimSpace(lines[rl-1])))
+		block := 0
+		for _, b := range blocks {
+			if rl >= b.line {
+				block = b.n
+			}
+		}
+		out = append(out, fmt.Sprintf("failed at README.md:%d (```sh block %d): %s", rl, block, strings.TrimSpace(lines[rl-1])))
 	}
 	if len(out) == 0 {
 		return "(no README line identified; see the stderr below)"
