@@ -179,43 +179,42 @@ func TestMakeRunStopsQuietlyOnCtrlC(t *testing.T) {
 	cmd.Env = append(os.Environ(), "GATEHOUSE_ADDR="+addr, "GATEHOUSE_DATA="+t.TempDir(),
 		"GATEHOUSE_ADMIN_USER=", "GATEHOUSE_ADMIN_PASSWORD=Make-Run-1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out bytes.Buffer
-	var mu sync.Mutex
-	cmd.Stdout = &lockedWriter{mu: &mu, b: &out}
-	cmd.Stderr = cmd.Stdout
+	out := &watchedOutput{marker: "gatehouse listening", seen: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	var err error
+	exited := make(chan struct{})
+	go func() { err = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		select {
+		case <-exited:
+		default:
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
+			<-exited
 		}
 	})
-	output := func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if resp, err := http.Get("http://" + addr + "/health/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("make run: server not ready\n%s", output())
-		}
-		time.Sleep(20 * time.Millisecond)
+	select {
+	case <-out.seen:
+	case <-exited:
+		t.Fatalf("make run ended before the server listened: %v\n%s", err, out)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("make run: no server listening after 30 s\n%s", out)
 	}
+	// The listener is bound before that line, so this request is served.
+	resp, getErr := http.Get("http://" + addr + "/health/ready")
+	if getErr != nil {
+		t.Fatalf("make run: %v\n%s", getErr, out)
+	}
+	resp.Body.Close()
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	var err error
 	select {
-	case err = <-done:
+	case <-exited:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("make run still running 30 s after Ctrl-C\n%s", output())
+		t.Fatalf("make run still running 30 s after Ctrl-C\n%s", out)
 	}
 	// make re-raises the SIGINT on itself once its child has exited, so it
 	// ends by that signal (or with 0), never with an error status of its own.
@@ -227,7 +226,34 @@ func TestMakeRunStopsQuietlyOnCtrlC(t *testing.T) {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	if o := output(); strings.Contains(o, "make: ***") || !strings.Contains(o, "shutting down") {
+	if o := out.String(); strings.Contains(o, "make: ***") || !strings.Contains(o, "shutting down") {
 		t.Errorf("Ctrl-C on make run: want a graceful shutdown and no make error, got:\n%s", o)
 	}
+}
+
+// watchedOutput collects a process's output and closes seen once marker
+// has appeared in it.
+type watchedOutput struct {
+	mu     sync.Mutex
+	b      bytes.Buffer
+	marker string
+	seen   chan struct{}
+	closed bool
+}
+
+func (w *watchedOutput) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.b.Write(p)
+	if !w.closed && bytes.Contains(w.b.Bytes(), []byte(w.marker)) {
+		w.closed = true
+		close(w.seen)
+	}
+	return n, err
+}
+
+func (w *watchedOutput) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
