@@ -8,6 +8,33 @@ import (
 	"time"
 )
 
+// progress lets a test wait for its load instead of sleeping: the load's
+// goroutines signal after each request, without ever blocking.
+type progress chan struct{}
+
+func newProgress() progress { return make(progress, 1) }
+
+func (p progress) done() {
+	select {
+	case p <- struct{}{}:
+	default:
+	}
+}
+
+// await returns once cond holds, checked after each request of the load; a
+// load that stops making progress fails the test instead of hanging it.
+func (p progress) await(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for !cond() {
+		select {
+		case <-p:
+		case <-deadline:
+			t.Fatalf("still waiting for %s after 30 s", what)
+		}
+	}
+}
+
 // No token request ever succeeds with a secret older than the last
 // acknowledged regeneration, while regenerations and token requests race.
 func TestSecretRegenerationRace(t *testing.T) {
@@ -23,7 +50,9 @@ func TestSecretRegenerationRace(t *testing.T) {
 	gens := []*gen{{secret: first}}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	var violations, successes int
+	var violations, successes, stale, sinceRegen int
+	var lastRegen time.Time
+	prog := newProgress()
 	for range 4 {
 		wg.Add(1)
 		go func() {
@@ -40,13 +69,21 @@ func TestSecretRegenerationRace(t *testing.T) {
 				start := time.Now()
 				s, _ := e.serviceToken("demo", "app", g.secret)
 				mu.Lock()
+				replaced := !g.replacedAt.IsZero() && start.After(g.replacedAt)
+				if replaced {
+					stale++
+				}
 				if s == 200 {
 					successes++
-					if !g.replacedAt.IsZero() && start.After(g.replacedAt) {
+					if replaced {
 						violations++
 					}
 				}
+				if start.After(lastRegen) {
+					sinceRegen++
+				}
 				mu.Unlock()
+				prog.done()
 			}
 		}()
 	}
@@ -57,16 +94,22 @@ func TestSecretRegenerationRace(t *testing.T) {
 		mu.Lock()
 		gens[len(gens)-1].replacedAt = now
 		gens = append(gens, &gen{secret: regen["value"]})
+		lastRegen, sinceRegen = now, 0
 		mu.Unlock()
-		time.Sleep(5 * time.Millisecond)
+		// Let the load try the new state before the next regeneration.
+		prog.await(t, "a token request after a regeneration", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return sinceRegen > 0
+		})
 	}
 	close(stop)
 	wg.Wait()
 	if violations > 0 {
 		t.Fatalf("%d token requests succeeded with a secret replaced before they started", violations)
 	}
-	if successes == 0 {
-		t.Fatal("no request succeeded at all: the test proves nothing")
+	if successes == 0 || stale == 0 {
+		t.Fatalf("%d requests succeeded, %d tried a replaced secret: the test proves nothing", successes, stale)
 	}
 }
 
@@ -79,7 +122,8 @@ func TestRealmDeletionUnderLoad(t *testing.T) {
 		"credentials": []map[string]any{{"value": "pw-Alice-1"}}})
 	var mu sync.Mutex
 	var deletedAt time.Time
-	var late, early int
+	var late, early, after int
+	prog := newProgress()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range 4 {
@@ -100,23 +144,37 @@ func TestRealmDeletionUnderLoad(t *testing.T) {
 					s, _ = e.tokenRequest("doomed", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"pw-Alice-1"}}, "app", secret)
 				}
 				mu.Lock()
+				gone := !deletedAt.IsZero() && start.After(deletedAt)
+				if gone {
+					after++
+				}
 				if s == 200 {
-					if !deletedAt.IsZero() && start.After(deletedAt) {
+					if gone {
 						late++
 					} else {
 						early++
 					}
 				}
 				mu.Unlock()
+				prog.done()
 			}
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	prog.await(t, "tokens before the deletion", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return early >= 4
+	})
 	e.must(204, "DELETE", "/admin/realms/doomed", e.admin, nil)
 	mu.Lock()
 	deletedAt = time.Now()
 	mu.Unlock()
-	time.Sleep(100 * time.Millisecond)
+	// The check below needs requests that started after the deletion.
+	prog.await(t, "requests after the deletion", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return after >= 8
+	})
 	close(stop)
 	wg.Wait()
 	if late > 0 {

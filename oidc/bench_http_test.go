@@ -16,7 +16,7 @@ import (
 func BenchmarkTokenEndpointClientCredentials(b *testing.B) {
 	for _, alg := range []string{"RS256", "ES256"} {
 		b.Run(alg, func(b *testing.B) {
-			e := newEnv(&testing.T{}, withAlgorithm(alg))
+			e := newEnv(b, withAlgorithm(alg))
 			h := e.srv.Config.Handler
 			body := url.Values{"grant_type": {"client_credentials"}}.Encode()
 			b.ReportAllocs()
@@ -34,11 +34,12 @@ func BenchmarkTokenEndpointClientCredentials(b *testing.B) {
 	}
 }
 
-// The refresh grant under concurrent rotations (32 chains sharing batched
-// commits, as the load generator's c=32), minus the network: a signature,
-// the token and session reads and a share of one durable commit.
+// The refresh grant under concurrent rotations (16 x GOMAXPROCS goroutines
+// sharing batched commits: 32 on two cores, as the load generator's c=32),
+// minus the network: a signature, the token and session reads and a share
+// of one durable commit.
 func BenchmarkTokenEndpointRefresh(b *testing.B) {
-	e := newEnv(&testing.T{}, withAlgorithm("ES256"))
+	e := newEnv(b, withAlgorithm("ES256"))
 	h := e.srv.Config.Handler
 	post := func(form url.Values) (*httptest.ResponseRecorder, map[string]any) {
 		req := httptest.NewRequest(http.MethodPost, "/realms/demo/protocol/openid-connect/token", strings.NewReader(form.Encode()))
@@ -50,8 +51,11 @@ func BenchmarkTokenEndpointRefresh(b *testing.B) {
 		_ = json.Unmarshal(rec.Body.Bytes(), &m)
 		return rec, m
 	}
-	// Log in first (argon2id), so the timed part is only rotations.
-	const chains = 64 // at least the 16 x GOMAXPROCS goroutines below
+	// Log in first (argon2id), so the timed part is only rotations. The
+	// chains are a pool: each rotation borrows one and gives back its
+	// successor, so any number of goroutines (16 x GOMAXPROCS) shares them
+	// and none waits for a chain that another goroutine holds for good.
+	const chains = 64
 	tokens := make(chan string, chains)
 	for range chains {
 		rec, m := post(url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {alicePassword}})
@@ -65,14 +69,15 @@ func BenchmarkTokenEndpointRefresh(b *testing.B) {
 	b.ResetTimer()
 	cpu0 := processCPU(b)
 	b.RunParallel(func(pb *testing.PB) {
-		rt := <-tokens
 		for pb.Next() {
+			rt := <-tokens
 			rec, m := post(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
-			if rec.Code != 200 {
+			next, _ := m["refresh_token"].(string)
+			if rec.Code != 200 || next == "" {
 				b.Errorf("refresh: %d %s", rec.Code, rec.Body)
-				return
+				next = rt // give the chain back: a waiting goroutine must not block
 			}
-			rt = m["refresh_token"].(string)
+			tokens <- next
 		}
 	})
 	// Wall time per op hides how much CPU the two cores spent on it.

@@ -57,7 +57,7 @@ func TestClientCredentialsWithOAuth2Library(t *testing.T) {
 	}
 }
 
-func mustRealmID(t *testing.T, e *env) string {
+func mustRealmID(t testing.TB, e *env) string {
 	t.Helper()
 	st, err := e.svc.Realm(context.Background(), e.realm)
 	if err != nil {

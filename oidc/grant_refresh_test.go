@@ -30,7 +30,7 @@ func TestRefreshWithOAuth2TokenSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := claims(t, tok.AccessToken)
-	time.Sleep(1100 * time.Millisecond) // iat has one-second resolution
+	e.clock.advance(time.Second) // iat has one-second resolution
 	expired := *tok
 	expired.Expiry = time.Now().Add(-time.Minute)
 	next, err := conf.TokenSource(ctx, &expired).Token()

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ import (
 // env is a running Gatehouse (real router, real bbolt store) with one realm
 // "demo" holding a confidential client, a public client and a user.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	svc    *realms.Service
 	store  store.Store
 	srv    *httptest.Server
@@ -33,6 +34,26 @@ type env struct {
 	secret string // of client "app"
 	app    store.Client
 	alice  store.User
+	clock  *clock // the service clock: advance it instead of sleeping
+}
+
+// clock is the service clock of a test env: the wall clock plus an offset
+// that a test advances to age tokens and sessions without waiting.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 const alicePassword = "alice-Secret-1"
@@ -56,7 +77,9 @@ func withRealm(fn func(*store.Realm)) envOption {
 	return func(c *envConfig) { fn(&c.realm) }
 }
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+// newEnv takes testing.TB so benchmarks get the same clean-up as tests (the
+// store's temporary directory is removed when the benchmark ends).
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	cfg := envConfig{realm: store.Realm{Name: "demo", Enabled: true}}
 	for _, o := range opts {
@@ -74,7 +97,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := realms.NewService(st, sealer, nil)
+	clk := &clock{}
+	svc := realms.NewService(st, sealer, clk.now)
 	svc.SetMetrics(cfg.metrics)
 	ctx := context.Background()
 	if _, err := svc.CreateRealm(ctx, cfg.realm); err != nil {
@@ -101,7 +125,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	srv := httptest.NewServer(oidc.NewServer(oidc.Config{Service: svc, RelativePath: cfg.relativePath, Logger: cfg.log}))
 	t.Cleanup(srv.Close)
 	return &env{t: t, svc: svc, store: st, srv: srv, base: srv.URL + cfg.relativePath, realm: "demo",
-		secret: secret, app: app, alice: alice}
+		secret: secret, app: app, alice: alice, clock: clk}
 }
 
 func (e *env) issuer() string { return e.base + "/realms/" + e.realm }
@@ -195,5 +219,3 @@ func header(t *testing.T, jwt string) map[string]any {
 	}
 	return m
 }
-
-var _ = time.Second

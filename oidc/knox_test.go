@@ -409,7 +409,7 @@ func TestKnoxBearerTopology(t *testing.T) {
 	}
 }
 
-func mustReq(t *testing.T, method, rawURL string, form url.Values) *http.Request {
+func mustReq(t testing.TB, method, rawURL string, form url.Values) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, rawURL, strings.NewReader(form.Encode()))
 	if err != nil {

@@ -1,10 +1,11 @@
 package oidc_test
 
 import (
-	"bufio"
+	"bytes"
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,18 +24,63 @@ func serveWith(t *testing.T, hs *http.Server) string {
 	return ln.Addr().String()
 }
 
-// closedWithin reports whether the server closes conn within d.
-func closedWithin(conn net.Conn, d time.Duration) bool {
-	_ = conn.SetReadDeadline(time.Now().Add(d))
-	_, err := io.Copy(io.Discard, conn)
-	if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		return false
-	}
-	return true
+// hangUp is how a connection ended: what the server sent, whether it closed
+// the connection within the wait, and after how long.
+type hangUp struct {
+	got     []byte
+	closed  bool
+	elapsed time.Duration
 }
 
-// A client that sends its headers one byte at a time (slowloris) is cut off
-// by the production ReadHeaderTimeout.
+// readUntilClosed reads conn until the server closes it or wait passes.
+func readUntilClosed(conn net.Conn, start time.Time, wait time.Duration) hangUp {
+	_ = conn.SetReadDeadline(start.Add(wait))
+	var buf bytes.Buffer
+	_, err := io.Copy(&buf, conn)
+	ne, ok := err.(net.Error)
+	return hangUp{got: buf.Bytes(), closed: !(ok && ne.Timeout()), elapsed: time.Since(start)}
+}
+
+// exchange sends raw in one write and reads until the server closes.
+func exchange(t *testing.T, addr, raw string) hangUp {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	if _, err := conn.Write([]byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	return readUntilClosed(conn, start, 5*time.Second)
+}
+
+// dribble writes prefix, then piece every interval until the connection
+// fails or stop closes: a client that keeps making progress, too slowly.
+func dribble(conn net.Conn, prefix, piece string, interval time.Duration, stop <-chan struct{}) {
+	if _, err := conn.Write([]byte(prefix)); err != nil {
+		return
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			if _, err := conn.Write([]byte(piece)); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// A client that sends its headers a line at a time (slowloris) is cut off by
+// ReadHeaderTimeout: the server hangs up without an answer once the timeout
+// has passed, although the client is still sending, while the same request
+// sent at once is answered. The production server sets every limit; the
+// mechanism is shown with a short timeout.
 func TestSlowHeadersAreCutOff(t *testing.T) {
 	e := newEnv(t)
 	hs := oidc.NewHTTPServer(e.srv.Config.Handler)
@@ -42,53 +88,71 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 		hs.IdleTimeout <= 0 || hs.WriteTimeout <= 0 || hs.MaxHeaderBytes <= 0 || hs.MaxHeaderBytes > 64<<10 {
 		t.Fatalf("production server limits are unset or loose: %+v", hs)
 	}
+	const timeout = 400 * time.Millisecond
+	hs.ReadHeaderTimeout = timeout
 	addr := serveWith(t, hs)
+	const head = "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+
+	prompt := exchange(t, addr, head+"X-A: b\r\n\r\n")
+	if !strings.HasPrefix(string(prompt.got), "HTTP/1.1 200 ") {
+		t.Fatalf("the request sent at once was not answered 200: %q", prompt.got)
+	}
+
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	stop := make(chan struct{})
+	defer close(stop)
 	start := time.Now()
-	// Keep dribbling header bytes, slower than the timeout allows in total.
-	go func() {
-		w := bufio.NewWriter(conn)
-		w.WriteString("GET /health/ready HTTP/1.1\r\nHost: x\r\n")
-		w.Flush()
-		for range 20 {
-			time.Sleep(500 * time.Millisecond)
-			if _, err := conn.Write([]byte("X-A: b\r\n")); err != nil {
-				return
-			}
-		}
-	}()
-	if !closedWithin(conn, hs.ReadHeaderTimeout+3*time.Second) {
-		t.Fatalf("slow-header client still connected after %v", time.Since(start))
+	go dribble(conn, head, "X-A: b\r\n", timeout/8, stop)
+	end := readUntilClosed(conn, start, timeout+3*time.Second)
+	switch {
+	case !end.closed:
+		t.Fatalf("slow-header client still connected after %v", end.elapsed)
+	case end.elapsed < timeout*9/10:
+		t.Fatalf("connection closed after %v, before the %v header timeout: another cause (%q)", end.elapsed, timeout, end.got)
+	case len(end.got) != 0:
+		t.Fatalf("the server answered a request whose headers never ended: %q", end.got)
 	}
 }
 
 // A client that sends a body slower than the server's read timeout is cut
-// off too (the mechanism, shown with a short timeout).
+// off once the timeout has passed, while the same body sent at once is
+// answered (the mechanism, shown with a short timeout).
 func TestSlowBodyIsCutOff(t *testing.T) {
 	e := newEnv(t)
 	hs := oidc.NewHTTPServer(e.srv.Config.Handler)
-	hs.ReadTimeout = 500 * time.Millisecond
+	const timeout = 400 * time.Millisecond
+	hs.ReadTimeout = timeout
 	addr := serveWith(t, hs)
+	const size = 200
+	head := "POST /realms/demo/protocol/openid-connect/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\ngrant_type="
+
+	prompt := exchange(t, addr, head+strings.Repeat("a", size-len("grant_type=")))
+	if !strings.HasPrefix(string(prompt.got), "HTTP/1.1 400 ") || !strings.Contains(string(prompt.got), "unsupported_grant_type") {
+		t.Fatalf("the body sent at once was not answered as an unknown grant: %q", prompt.got)
+	}
+
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.Write([]byte("POST /realms/demo/protocol/openid-connect/token HTTP/1.1\r\nHost: x\r\n" +
-		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ngrant_type="))
-	go func() {
-		for range 20 {
-			time.Sleep(200 * time.Millisecond)
-			if _, err := conn.Write([]byte("a")); err != nil {
-				return
-			}
-		}
-	}()
-	if !closedWithin(conn, 3*time.Second) {
-		t.Fatal("slow-body client still connected")
+	stop := make(chan struct{})
+	defer close(stop)
+	start := time.Now()
+	go dribble(conn, head, "a", timeout/8, stop)
+	end := readUntilClosed(conn, start, timeout+3*time.Second)
+	switch {
+	case !end.closed:
+		t.Fatalf("slow-body client still connected after %v", end.elapsed)
+	case end.elapsed < timeout*9/10:
+		t.Fatalf("connection closed after %v, before the %v read timeout: another cause (%q)", end.elapsed, timeout, end.got)
+	case strings.Contains(string(end.got), "unsupported_grant_type") || strings.HasPrefix(string(end.got), "HTTP/1.1 200 "):
+		t.Fatalf("the server handled a body that never arrived: %q", end.got)
 	}
+	t.Logf("cut off after %v with %q", end.elapsed, end.got)
 }

@@ -123,7 +123,7 @@ func TestTokenEndpointKeycloakErrors(t *testing.T) {
 func TestRefreshTokenExpired(t *testing.T) {
 	e := newEnv(t, withRealm(func(r *store.Realm) { r.SSOSessionIdleTimeout = 1 }))
 	rt := e.passwordLogin(nil).str("refresh_token")
-	time.Sleep(1100 * time.Millisecond)
+	e.clock.advance(2 * time.Second)
 	r := e.post("token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, "app", e.secret)
 	if r.status != 400 || r.str("error") != "invalid_grant" || r.str("error_description") != "Token is not active" {
 		t.Errorf("got %d %s", r.status, r.raw)

@@ -141,18 +141,24 @@ func VerifyPassword(c store.Credential, password string) (ok, rehash bool, err e
 	return ok, ok && rehash, nil
 }
 
-// dummySalt is a fixed salt for DummyVerify; its value does not matter, only
-// that the computation is the same size as a real one.
-var dummySalt = []byte("gatehouse-dummy!")
+// dummyCredential is what DummyVerify checks passwords against: a
+// credential with HashPassword's algorithm and parameters and a hash nothing
+// matches (its salt does not matter, only that the work is a real one's).
+var dummyCredential = store.Credential{
+	Type:       credTypePassword,
+	Algorithm:  algArgon2,
+	Iterations: argonIterations,
+	Salt:       []byte("gatehouse-dummy!"),
+	Params:     currentArgonParams(),
+	Hash:       make([]byte, argonHashLen),
+}
 
-// DummyVerify spends one default-parameter argon2id hash for nothing. Call it
-// when the user does not exist (or has no password) so that the response
-// takes as long as a wrong password would and does not reveal which
-// usernames exist.
+// DummyVerify spends one verification with the current parameters for
+// nothing. Call it when the user does not exist (or has no password) so that
+// the response takes as long as a wrong password would and does not reveal
+// which usernames exist.
 func DummyVerify(password string) {
-	h := argon2.IDKey([]byte(password), dummySalt, argonIterations, argonMemoryKiB, argonParallelism, argonHashLen)
-	// Compare as a real verification does, against a hash nothing matches.
-	_ = subtle.ConstantTimeCompare(h, make([]byte, argonHashLen))
+	_, _, _ = VerifyPassword(dummyCredential, password)
 }
 
 // checkCredential validates a credential's algorithm and parameters with the

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -503,9 +504,23 @@ func TestCredentialErrorsAndWorkBounds(t *testing.T) {
 	}
 }
 
-func TestDummyVerify(t *testing.T) {
-	// Nothing to observe but that it runs; the timing claim rests on it
-	// calling the same argon2id with the same parameters as HashPassword.
-	DummyVerify("anything")
-	DummyVerify("")
+// DummyVerify does the work of a wrong password for a real user: the same
+// verification path with exactly the algorithm and parameters HashPassword
+// writes, so an unknown username answers as slowly as a known one.
+func TestDummyVerifyCostsWhatAWrongPasswordCosts(t *testing.T) {
+	real, err := HashPassword("the-real-one", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := dummyCredential
+	if d.Algorithm != real.Algorithm || d.Iterations != real.Iterations || !maps.Equal(d.Params, real.Params) ||
+		len(d.Salt) != len(real.Salt) || len(d.Hash) != len(real.Hash) {
+		t.Fatalf("dummy credential %+v differs in cost from HashPassword's %+v", d, real)
+	}
+	for _, pw := range []string{"anything", "", "the-real-one"} {
+		ok, rehash, err := VerifyPassword(d, pw)
+		if ok || rehash || err != nil {
+			t.Errorf("dummy verification of %q = ok %v, rehash %v, err %v; want a full, failed check with current parameters", pw, ok, rehash, err)
+		}
+	}
 }
