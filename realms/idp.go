@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
-	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -305,19 +304,16 @@ func (s *Service) FederatedUser(ctx context.Context, realm store.Realm, p store.
 	return u, nil
 }
 
-// HoldsAdminRights reports whether u holds any role of the realm's
-// realm-management client or, in the master realm, the admin or
-// create-realm role: rights that an identity provider must not reach by
-// default.
+// HoldsAdminRights reports whether u holds any admin right of the realm (a
+// realm-management role or, in master, admin or create-realm), resolved by
+// the built-in roles' IDs like every other rights check: rights that an
+// identity provider must not reach by default.
 func (s *Service) HoldsAdminRights(ctx context.Context, realm store.Realm, u store.User) (bool, error) {
-	roles, err := s.ResolveRoles(ctx, realm.ID, u)
+	rights, err := s.AdminRights(ctx, realm, u)
 	if err != nil {
 		return false, err
 	}
-	if len(roles.Client[RealmManagementClientID]) > 0 {
-		return true, nil
-	}
-	return realm.Name == MasterRealm && (slices.Contains(roles.Realm, AdminRole) || slices.Contains(roles.Realm, CreateRealmRole)), nil
+	return len(rights.Keys()) > 0, nil
 }
 
 // FederatedIdentities lists a user's identity provider links.
