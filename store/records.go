@@ -36,6 +36,14 @@ type Realm struct {
 	// user is given.
 	DefaultRoleID string `json:"defaultRoleId,omitempty"`
 
+	// Personal API keys: the lifetime of a key created without an expiry,
+	// and the longest a user may ask for (0 = no maximum), in days.
+	APIKeyDefaultLifespanDays int `json:"apiKeyDefaultLifespanDays,omitempty"`
+	APIKeyMaxLifespanDays     int `json:"apiKeyMaxLifespanDays,omitempty"`
+	// WorkloadTokenLifespan (seconds) of tokens minted by
+	// generateWorkloadAuthToken.
+	WorkloadTokenLifespan int `json:"workloadTokenLifespan,omitempty"`
+
 	Attributes map[string]string `json:"attributes,omitempty"`
 	CreatedAt  time.Time         `json:"createdAt"`
 }
