@@ -209,6 +209,7 @@ func (s *Server) routes() {
 	r.HandleFunc(p+"/revoke", s.realmHandler(s.revoke))
 	r.HandleFunc(p+"/logout", s.realmHandler(s.logout))
 	s.knoxRoutes()
+	s.accountRoutes()
 }
 
 // SetLogFields records the realm and client of a request for the access log
