@@ -146,13 +146,9 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, c *account
 		nk.ExpiresAt = exp
 	}
 	rec, key, err := s.svc.CreateAPIKey(r.Context(), c.rp.realm.Name, c.user.ID, nk, c.who)
-	if key == "" {
+	if err = s.eventLost(c, err); err != nil {
 		s.writeKeyError(w, r, err)
 		return
-	}
-	if err != nil {
-		// The key exists; only its admin event was lost.
-		s.log.Error("account keys: admin event write failed", "realm", c.rp.realm.Name, "err", err)
 	}
 	out := toAPIKeyRep(rec)
 	out.APIKey = key
@@ -174,16 +170,21 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request, c *accountC
 
 func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request, c *accountCaller) {
 	err := s.svc.DeleteAPIKey(r.Context(), c.rp.realm.Name, c.user.ID, mux.Vars(r)["keyId"], c.who)
-	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrUnavailable) {
-		// Only the admin event was lost: the key is gone.
-		s.log.Error("account keys: delete", "realm", c.rp.realm.Name, "err", err)
-		err = nil
-	}
-	if err != nil {
+	if err = s.eventLost(c, err); err != nil {
 		s.writeKeyError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// eventLost logs a change whose admin event was not written and reports it
+// as done; other errors pass through.
+func (s *Server) eventLost(c *accountCaller, err error) error {
+	if errors.Is(err, realms.ErrEventNotRecorded) {
+		s.log.Error("account: admin event write failed", "realm", c.rp.realm.Name, "err", err)
+		return nil
+	}
+	return err
 }
 
 // apiKeyUser authenticates a presented API key for the realm; every

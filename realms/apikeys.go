@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"math/big"
 	"strings"
@@ -165,8 +166,12 @@ type Actor struct {
 	RealmID, ClientID, UserID, Username, IP string
 }
 
+// ErrEventNotRecorded: the change was made but its admin event could not
+// be written. Callers log it and report the change as done.
+var ErrEventNotRecorded = errors.New("realms: admin event not recorded")
+
 // recordEvent appends an admin event. The change is already committed, so
-// a failed write is returned for the caller to log, not to undo anything.
+// a failed write is ErrEventNotRecorded, for the caller to log.
 func (s *Service) recordEvent(ctx context.Context, realmID string, who Actor, op, path string, rep any) error {
 	e := store.AdminEvent{
 		ID: NewID(), Time: s.now().UTC(), OperationType: op, ResourceType: "USER", ResourcePath: path,
@@ -177,7 +182,10 @@ func (s *Service) recordEvent(ctx context.Context, realmID string, who Actor, op
 			e.Representation = string(b)
 		}
 	}
-	return s.store.AppendAdminEvent(context.WithoutCancel(ctx), realmID, e)
+	if err := s.store.AppendAdminEvent(context.WithoutCancel(ctx), realmID, e); err != nil {
+		return fmt.Errorf("%w: %w", ErrEventNotRecorded, err)
+	}
+	return nil
 }
 
 // NewAPIKey is what a user asks for; a zero ExpiresAt takes the realm's
@@ -203,8 +211,8 @@ func apiKeyPath(userID, keyID string) string { return "users/" + userID + "/api-
 
 // CreateAPIKey creates a key for user userID and returns its record and
 // the key itself, which exists nowhere else afterwards. Asking beyond the
-// realm's maximum lifetime is a ValidationError naming it. The event-log
-// failure, if any, is returned with a valid key (the key exists).
+// realm's maximum lifetime is a ValidationError naming it. With
+// ErrEventNotRecorded the key is returned too: it exists.
 func (s *Service) CreateAPIKey(ctx context.Context, realmName, userID string, in NewAPIKey, who Actor) (store.APIKey, string, error) {
 	st, err := s.Realm(ctx, realmName)
 	if err != nil {
@@ -316,7 +324,8 @@ func (s *Service) DeleteAPIKey(ctx context.Context, realmName, userID, keyID str
 	return s.recordEvent(ctx, realmID, who, "DELETE", apiKeyPath(userID, keyID), apiKeyEventRep(k))
 }
 
-// DeleteAPIKeys deletes all of a user's keys and returns how many went.
+// DeleteAPIKeys deletes all of a user's keys and returns how many went;
+// ErrEventNotRecorded means they all went but an event was lost.
 func (s *Service) DeleteAPIKeys(ctx context.Context, realmName, userID string, who Actor) (int, error) {
 	realmID, err := s.realmID(ctx, realmName)
 	if err != nil {
