@@ -41,6 +41,8 @@ type envConfig struct {
 	relativePath string
 	alg          string
 	realm        store.Realm
+	now          func() time.Time
+	iamRealm     string
 }
 
 func withRelativePath(p string) envOption { return func(c *envConfig) { c.relativePath = p } }
@@ -48,6 +50,12 @@ func withAlgorithm(a string) envOption    { return func(c *envConfig) { c.alg = 
 func withRealm(fn func(*store.Realm)) envOption {
 	return func(c *envConfig) { fn(&c.realm) }
 }
+
+// withClock gives the service a clock the test moves.
+func withClock(now func() time.Time) envOption { return func(c *envConfig) { c.now = now } }
+
+// withIAMRealm names the realm of the unprefixed IAM path.
+func withIAMRealm(r string) envOption { return func(c *envConfig) { c.iamRealm = r } }
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
@@ -67,7 +75,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := realms.NewService(st, sealer, nil)
+	svc := realms.NewService(st, sealer, cfg.now)
 	ctx := context.Background()
 	if _, err := svc.CreateRealm(ctx, cfg.realm); err != nil {
 		t.Fatal(err)
@@ -90,7 +98,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(oidc.NewServer(oidc.Config{Service: svc, RelativePath: cfg.relativePath}))
+	srv := httptest.NewServer(oidc.NewServer(oidc.Config{Service: svc, RelativePath: cfg.relativePath, IAMRealm: cfg.iamRealm}))
 	t.Cleanup(srv.Close)
 	return &env{t: t, svc: svc, store: st, srv: srv, base: srv.URL + cfg.relativePath, realm: "demo",
 		secret: secret, app: app, alice: alice}

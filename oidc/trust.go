@@ -151,6 +151,9 @@ func (s *Server) verifyTrusted(ctx context.Context, r *http.Request, rp *realmPr
 // verifyLocal checks a token issued by realm rp: an access token (with its
 // session, user and client state) or a Knox token (with its managed state).
 func (s *Server) verifyLocal(ctx context.Context, rp *realmProvider, token string) (*trustedToken, error) {
+	if m, ok := unverifiedClaims(token); ok && isWorkloadToken(m) {
+		return rp.verifyWorkloadToken(ctx, token)
+	}
 	if m, ok := unverifiedClaims(token); ok && m["knox.id"] != nil {
 		kt, err := rp.validateKnoxToken(ctx, token)
 		if err != nil {

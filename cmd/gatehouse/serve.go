@@ -37,6 +37,7 @@ type serveConfig struct {
 	MasterKey        string
 	JanitorInterval  time.Duration
 	DebugAddr        string
+	IAMRealm         string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -51,6 +52,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&c.JanitorInterval, "janitor-interval", time.Minute, "how often expired tokens and sessions are deleted")
+	fs.StringVar(&c.IAMRealm, "iam-realm", oidc.DefaultIAMRealm, "realm of the unprefixed CDP IAM path /api/v1/iam/generateWorkloadAuthToken")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this separate address, e.g. 127.0.0.1:6060 (off by default; never expose it)")
 	// Secrets come from the environment only, never the command line (which
 	// other local users can read).
@@ -167,7 +169,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	srv := oidc.NewServer(oidc.Config{
 		Service: a.svc, Hostname: cfg.Hostname, RelativePath: cfg.HTTPRelativePath,
-		Logger: log, TLS: cfg.TLSCert != "",
+		Logger: log, TLS: cfg.TLSCert != "", IAMRealm: cfg.IAMRealm,
 	})
 	admin.Mount(srv, a.svc, log).SetVersion(version)
 	hs := oidc.NewHTTPServer(srv)
