@@ -11,15 +11,20 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// Personal API keys of a realm's users, for admins: list a user's keys,
-// delete one or all, and the per-user counts of the whole realm in one call
-// (a console shows them as a column of the user list).
+// Keys held by a realm's users, for admins. Personal API keys: list a
+// user's keys, delete one or all, and the per-user counts of the whole realm
+// in one call (a console shows them as a column of the user list). Access
+// keys: list, create for the user, ACTIVE/INACTIVE, delete.
 
 func (a *API) keyRoutes(rr *mux.Router) {
 	rr.HandleFunc("/api-keys/counts", a.apiKeyCounts).Methods(http.MethodGet)
 	rr.HandleFunc("/users/{id}/api-keys", a.userAPIKeys).Methods(http.MethodGet)
 	rr.HandleFunc("/users/{id}/api-keys", a.deleteUserAPIKeys).Methods(http.MethodDelete)
 	rr.HandleFunc("/users/{id}/api-keys/{keyId}", a.deleteUserAPIKey).Methods(http.MethodDelete)
+	rr.HandleFunc("/users/{id}/access-keys", a.userAccessKeys).Methods(http.MethodGet)
+	rr.HandleFunc("/users/{id}/access-keys", a.createUserAccessKey).Methods(http.MethodPost)
+	rr.HandleFunc("/users/{id}/access-keys/{keyId}", a.updateUserAccessKey).Methods(http.MethodPut)
+	rr.HandleFunc("/users/{id}/access-keys/{keyId}", a.deleteUserAccessKey).Methods(http.MethodDelete)
 }
 
 // actor is the admin of the request, for the events the service records.
@@ -123,4 +128,84 @@ func (rep credentialSettingsRep) apply(r *store.Realm) {
 			*f.dst = *f.v
 		}
 	}
+}
+
+func (a *API) userAccessKeys(w http.ResponseWriter, r *http.Request) {
+	rl, u, ok := a.targetUser(w, r, viewUsers)
+	if !ok {
+		return
+	}
+	keys, err := a.svc.AccessKeys(r.Context(), rl.Name, u.ID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := make([]any, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, oidc.AccessKeyRep(k))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// createUserAccessKey makes a key pair for the user (or registers an
+// uploaded public key) and answers it like the account API, the private
+// key included once.
+func (a *API) createUserAccessKey(w http.ResponseWriter, r *http.Request) {
+	rl, u, ok := a.targetUser(w, r, manageUsers)
+	if !ok {
+		return
+	}
+	var in struct {
+		Type      string `json:"type"`
+		PublicKey string `json:"publicKey"`
+	}
+	if err := decode(r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	k, private, err := a.svc.CreateAccessKey(r.Context(), rl.Name, u.ID, realms.NewAccessKey{Type: in.Type, PublicKeyPEM: in.PublicKey}, actor(r))
+	if err = a.eventLost(r, err); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, oidc.NewAccessKeyRep(k, private))
+}
+
+func (a *API) updateUserAccessKey(w http.ResponseWriter, r *http.Request) {
+	rl, u, ok := a.targetUser(w, r, manageUsers)
+	if !ok {
+		return
+	}
+	var in struct {
+		Status string `json:"status"`
+	}
+	if err := decode(r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	k, err := a.svc.SetAccessKeyStatus(r.Context(), rl.Name, u.ID, mux.Vars(r)["keyId"], in.Status, actor(r))
+	if err = a.eventLost(r, err); errors.Is(err, store.ErrNotFound) {
+		err = notFound("access key")
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, oidc.AccessKeyRep(k))
+}
+
+func (a *API) deleteUserAccessKey(w http.ResponseWriter, r *http.Request) {
+	rl, u, ok := a.targetUser(w, r, manageUsers)
+	if !ok {
+		return
+	}
+	err := a.eventLost(r, a.svc.DeleteAccessKey(r.Context(), rl.Name, u.ID, mux.Vars(r)["keyId"], actor(r)))
+	if errors.Is(err, store.ErrNotFound) {
+		err = notFound("access key")
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	noContent(w)
 }

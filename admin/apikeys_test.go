@@ -1,8 +1,12 @@
 package admin_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/cdpsign"
 )
 
 // An admin lists a user's API keys, reads the per-user counts of the whole
@@ -68,4 +72,60 @@ func TestAdminManagesUsersAPIKeys(t *testing.T) {
 	bobTok := e.passwordToken("demo", "cli", "", "bob", "Pass-bob")
 	e.must(403, "GET", "/admin/realms/demo/users/"+alice+"/api-keys", bobTok, nil)
 	e.must(403, "GET", "/admin/realms/demo/api-keys/counts", bobTok, nil)
+}
+
+// An admin creates an access key pair for a user, sees it listed, sets it
+// INACTIVE and deletes it; the pair signs for the user while ACTIVE.
+func TestAdminManagesUsersAccessKeys(t *testing.T) {
+	e := newEnv(t)
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true})
+	bob := idFromLocation(t, e.must(201, "POST", "/admin/realms/demo/users", e.admin, map[string]any{"username": "bob", "enabled": true}))
+	base := "/admin/realms/demo/users/" + bob + "/access-keys"
+	created := e.must(201, "POST", base, e.admin, map[string]any{"type": "ed25519v1"}).obj(t)
+	id, private := created["accessKeyId"].(string), created["privateKey"].(string)
+	if id == "" || private == "" || created["status"] != "ACTIVE" {
+		t.Fatalf("created %v", created)
+	}
+	e.must(400, "POST", base, e.admin, map[string]any{"type": "dsav1"})
+	s, err := cdpsign.New(id, private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(now time.Time) int {
+		p := "/realms/demo/api/v1/iam/generateWorkloadAuthToken"
+		date, auth, err := s.Headers("POST", "application/json", p, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("POST", e.srv.URL+p, strings.NewReader(`{"workloadName":"DF"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("x-altus-date", date)
+		req.Header.Set("x-altus-auth", auth)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := sign(time.Now()); got != 200 {
+		t.Fatalf("signed with the admin-made key: %d", got)
+	}
+	var listed []map[string]any
+	e.must(200, "GET", base, e.admin, nil).json(t, &listed)
+	if len(listed) != 1 || listed[0]["accessKeyId"] != id || listed[0]["privateKey"] != nil {
+		t.Fatalf("listed %v", listed)
+	}
+	if got := e.must(200, "PUT", base+"/"+id, e.admin, map[string]any{"status": "INACTIVE"}).obj(t); got["status"] != "INACTIVE" {
+		t.Fatalf("after disabling: %v", got)
+	}
+	if got := sign(time.Now().Add(time.Second)); got != 403 {
+		t.Fatalf("signed with the INACTIVE key: %d", got)
+	}
+	e.must(404, "PUT", "/admin/realms/demo/users/"+bob+"/access-keys/nope", e.admin, map[string]any{"status": "ACTIVE"})
+	e.must(204, "DELETE", base+"/"+id, e.admin, nil)
+	e.must(404, "DELETE", base+"/"+id, e.admin, nil)
+	if got := sign(time.Now().Add(2 * time.Second)); got != 401 {
+		t.Fatalf("signed with the deleted key: %d", got)
+	}
 }

@@ -207,6 +207,14 @@ type accessKeyRep struct {
 // AccessKeyRep renders an access key for the account and admin APIs.
 func AccessKeyRep(k store.AccessKey) any { return toAccessKeyRep(k) }
 
+// NewAccessKeyRep renders a key just created, with its private key (""
+// for an uploaded public key).
+func NewAccessKeyRep(k store.AccessKey, private string) any {
+	out := toAccessKeyRep(k)
+	out.PrivateKey = private
+	return out
+}
+
 func toAccessKeyRep(k store.AccessKey) accessKeyRep {
 	return accessKeyRep{AccessKeyID: k.ID, Type: k.Type, Status: k.Status, CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339)}
 }
@@ -225,9 +233,7 @@ func (s *Server) createAccessKey(w http.ResponseWriter, r *http.Request, c *acco
 		s.writeKeyError(w, r, err)
 		return
 	}
-	out := toAccessKeyRep(k)
-	out.PrivateKey = private
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, NewAccessKeyRep(k, private))
 }
 
 func (s *Server) listAccessKeys(w http.ResponseWriter, r *http.Request, c *accountCaller) {
