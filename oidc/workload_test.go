@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -309,5 +310,47 @@ func TestAccessKeyUploadedPublicKey(t *testing.T) {
 	}
 	if r := e.account(http.MethodPut, "/access-keys/"+id, access, `{"status":"PAUSED"}`); r.status != 400 {
 		t.Errorf("unknown status: %d %s", r.status, r.raw)
+	}
+}
+
+// The same signed request sent 8 times at once: one token, 7 replays.
+func TestWorkloadTokenConcurrentReplayOneWinner(t *testing.T) {
+	clk := newTestClock()
+	e := newEnv(t, withClock(clk.now))
+	access := e.passwordLogin(nil).str("access_token")
+	id, private := e.newAccessKey(access, `{"type":"ed25519v1"}`)
+	s := mustSigner(t, id, private)
+	call := e.workloadCall(clk.now())
+	date, auth, err := s.Headers(call.signMethod, call.signType, call.signPath, call.date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	statuses := make(chan int, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("POST", call.url, strings.NewReader(call.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("x-altus-date", date)
+			req.Header.Set("x-altus-auth", auth)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			res.Body.Close()
+			statuses <- res.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	got := map[int]int{}
+	for st := range statuses {
+		got[st]++
+	}
+	if got[200] != 1 || got[401] != 7 {
+		t.Fatalf("statuses %v, want one 200 and seven 401", got)
 	}
 }
