@@ -110,6 +110,7 @@ func TestBadInputCatalog(t *testing.T) {
 		"foreign_token":     foreign,
 		"huge":              strings.Repeat("h", 40<<10),
 		"big":               strings.Repeat("b", 70<<10),
+		"http_date":         time.Now().UTC().Format(http.TimeFormat),
 	}
 	// An identity provider trusting realm "other" would make its tokens
 	// valid at the bearer topology; the catalog proves none is configured.
