@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -251,7 +252,7 @@ func (h tokenExchangeGrant) exchangeAPIKey(ctx context.Context, ar fosite.Access
 	}
 	var auds []string
 	for _, a := range form["audience"] {
-		if a == "" || contains(auds, a) {
+		if a == "" || slices.Contains(auds, a) {
 			continue
 		}
 		cl, err := h.rp.svc.ClientByClientID(ctx, h.rp.realm.ID, a)
@@ -276,15 +277,6 @@ func (h tokenExchangeGrant) exchangeAPIKey(ctx context.Context, ar fosite.Access
 	s.grant.apiKeyID = k.ID
 	s.grant.jtiPrefix = "ntrtte:"
 	return nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // checkAPIKeyBound refuses a token obtained with an API key once the key

@@ -103,7 +103,7 @@ func (s *Server) generateWorkloadAuthToken(w http.ResponseWriter, r *http.Reques
 		cdpError(w, http.StatusForbidden, "PERMISSION_DENIED", "The access key is INACTIVE")
 		return
 	case errors.Is(err, realms.ErrUserDisabled):
-		cdpError(w, http.StatusForbidden, "PERMISSION_DENIED", "The access key's user is disabled")
+		cdpError(w, http.StatusForbidden, "PERMISSION_DENIED", "The access key's user is disabled, or their credentials were revoked (not-before)")
 		return
 	case errors.Is(err, store.ErrUnavailable):
 		cdpError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "The server cannot record the request right now; try again later")

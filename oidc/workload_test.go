@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/cdpsign"
+	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -352,5 +353,50 @@ func TestWorkloadTokenConcurrentReplayOneWinner(t *testing.T) {
 	}
 	if got[200] != 1 || got[401] != 7 {
 		t.Fatalf("statuses %v, want one 200 and seven 401", got)
+	}
+}
+
+// Keys and the tokens they mint are worth nothing in another realm.
+func TestUserKeysStayInTheirRealm(t *testing.T) {
+	clk := newTestClock()
+	e := newEnv(t, withClock(clk.now))
+	ctx := context.Background()
+	if _, err := e.svc.CreateRealm(ctx, store.Realm{Name: "other", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, otherSecret, err := e.svc.CreateClient(ctx, "other", realms.NewClient{Client: store.Client{ClientID: "app", Enabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.putTopology(store.Topology{Name: "othertkn", Realm: "other", Authentication: "bearer", TTL: "PT1H"})
+	access := e.passwordLogin(nil).str("access_token")
+	apiKey := e.newAPIKey(access, "").str("apiKey")
+	id, private := e.newAccessKey(access, `{"type":"ed25519v1"}`)
+	s := mustSigner(t, id, private)
+	wl := e.signed(s, e.workloadCall(clk.now()))
+	if wl.status != 200 {
+		t.Fatalf("workload token in its realm: %d %s", wl.status, wl.raw)
+	}
+	otherBase := e.base + "/realms/other/protocol/openid-connect/"
+	req, _ := http.NewRequest("POST", otherBase+"token/introspect", strings.NewReader("token="+apiKey))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("app", otherSecret)
+	if r := e.do(req); r.status != 200 || r.body["active"] != false {
+		t.Errorf("demo's API key introspected at other: %d %s", r.status, r.raw)
+	}
+	req, _ = http.NewRequest("GET", otherBase+"userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	if r := e.do(req); r.status != 401 {
+		t.Errorf("demo's API key at other's userinfo: %d", r.status)
+	}
+	clk.advance(time.Second)
+	call := e.workloadCall(clk.now())
+	call.signPath = "/realms/other" + iamPath
+	call.url = e.base + call.signPath
+	if r := e.signed(s, call); r.status != 401 || r.str("code") != "UNAUTHENTICATED" {
+		t.Errorf("demo's access key signing for other: %d %s", r.status, r.raw)
+	}
+	if r := e.knox(http.MethodGet, e.gateway("othertkn", "token"), "", "", wl.str("token"), ""); r.status != 401 {
+		t.Errorf("demo's workload token at other's bearer topology: %d %s", r.status, r.raw)
 	}
 }

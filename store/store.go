@@ -186,8 +186,9 @@ type Store interface {
 	// DeleteExpired removes records past their exp.
 	ClaimNonce(ctx context.Context, realmID, nonce string, exp, now time.Time) error
 
-	// DeleteExpired removes at most limit expired refresh tokens, sessions and
-	// revoked-jti rows whose expiry is before now, returning how many went.
+	// DeleteExpired removes at most limit expired refresh tokens, sessions,
+	// revoked-jti rows and nonces whose expiry is before now, returning how
+	// many went.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
 
 	Close() error
