@@ -146,13 +146,20 @@ func TestWorkloadTokenSeedFlow(t *testing.T) {
 
 // Every refusal of a signed request, with CDP's error shape.
 func TestWorkloadTokenSignatureRefusals(t *testing.T) {
+	for _, typ := range []string{"ed25519v1", "rsav1"} {
+		t.Run(typ, func(t *testing.T) { testSignatureRefusals(t, typ) })
+	}
+}
+
+func testSignatureRefusals(t *testing.T, typ string) {
 	clk := newTestClock()
 	e := newEnv(t, withClock(clk.now), withIAMRealm("demo"))
 	ctx := context.Background()
 	access := e.passwordLogin(nil).str("access_token")
-	id, private := e.newAccessKey(access, `{"type":"ed25519v1"}`)
+	id, private := e.newAccessKey(access, `{"type":"`+typ+`"}`)
 	s := mustSigner(t, id, private)
-	otherID, otherPriv := e.newAccessKey(access, `{"type":"ed25519v1"}`)
+	otherID, otherPriv := e.newAccessKey(access, `{"type":"`+typ+`"}`)
+	otherType := map[string]string{"ed25519v1": "rsav1", "rsav1": "ed25519v1"}[typ]
 	base := func() signedCall { return e.workloadCall(clk.now()) }
 	for _, tc := range []struct {
 		name   string
@@ -191,7 +198,7 @@ func TestWorkloadTokenSignatureRefusals(t *testing.T) {
 		{"signature moved to another key", func() signedCall {
 			c := base()
 			c.edit = func(h http.Header) {
-				head, _ := json.Marshal(map[string]string{"access_key_id": otherID, "auth_method": "ed25519v1"})
+				head, _ := json.Marshal(map[string]string{"access_key_id": otherID, "auth_method": typ})
 				_, sig, _ := strings.Cut(h.Get("x-altus-auth"), ".")
 				h.Set("x-altus-auth", base64.URLEncoding.EncodeToString(head)+"."+sig)
 			}
@@ -200,7 +207,7 @@ func TestWorkloadTokenSignatureRefusals(t *testing.T) {
 		{"auth method mismatch", func() signedCall {
 			c := base()
 			c.edit = func(h http.Header) {
-				head, _ := json.Marshal(map[string]string{"access_key_id": id, "auth_method": "rsav1"})
+				head, _ := json.Marshal(map[string]string{"access_key_id": id, "auth_method": otherType})
 				_, sig, _ := strings.Cut(h.Get("x-altus-auth"), ".")
 				h.Set("x-altus-auth", base64.URLEncoding.EncodeToString(head)+"."+sig)
 			}
@@ -398,5 +405,19 @@ func TestUserKeysStayInTheirRealm(t *testing.T) {
 	}
 	if r := e.knox(http.MethodGet, e.gateway("othertkn", "token"), "", "", wl.str("token"), ""); r.status != 401 {
 		t.Errorf("demo's workload token at other's bearer topology: %d %s", r.status, r.raw)
+	}
+}
+
+// The realm's workloadTokenLifespan sets the token's life and expireAt.
+func TestWorkloadTokenLifespanIsARealmSetting(t *testing.T) {
+	clk := newTestClock()
+	e := newEnv(t, withClock(clk.now), withRealm(func(r *store.Realm) { r.WorkloadTokenLifespan = 600 }))
+	access := e.passwordLogin(nil).str("access_token")
+	id, private := e.newAccessKey(access, `{"type":"ed25519v1"}`)
+	r := e.signed(mustSigner(t, id, private), e.workloadCall(clk.now()))
+	exp := clk.now().Add(10 * time.Minute)
+	if r.status != 200 || r.str("expireAt") != exp.Format("2006-01-02T15:04:05")+".000000+00:00" ||
+		claims(t, r.str("token"))["exp"] != float64(exp.Unix()) {
+		t.Fatalf("workload token with a 10-minute realm lifespan: %d %s", r.status, r.raw)
 	}
 }
