@@ -248,17 +248,8 @@ func (s *Service) AuthenticateSignedRequest(ctx context.Context, r store.Realm, 
 	if d := now.Sub(date); d > SignedRequestSkew || d < -SignedRequestSkew {
 		return none, store.User{}, ErrSignatureDate
 	}
-	head, sigText, ok := strings.Cut(req.Auth, ".")
+	meta, sig, ok := parseAltusAuth(req.Auth)
 	if !ok {
-		return none, store.User{}, ErrSignatureInvalid
-	}
-	rawHead, err1 := decodeB64URL(head)
-	sig, err2 := decodeB64URL(sigText)
-	var meta struct {
-		AccessKeyID string `json:"access_key_id"`
-		AuthMethod  string `json:"auth_method"`
-	}
-	if err1 != nil || err2 != nil || json.Unmarshal(rawHead, &meta) != nil || meta.AccessKeyID == "" || len(sig) == 0 {
 		return none, store.User{}, ErrSignatureInvalid
 	}
 	k, err := s.store.GetAccessKey(ctx, r.ID, meta.AccessKeyID)
@@ -292,6 +283,27 @@ func (s *Service) AuthenticateSignedRequest(ctx context.Context, r store.Realm, 
 		return none, store.User{}, err
 	}
 	return k, u, nil
+}
+
+// altusAuth is the JSON head of an x-altus-auth header.
+type altusAuth struct {
+	AccessKeyID string `json:"access_key_id"`
+	AuthMethod  string `json:"auth_method"`
+}
+
+// parseAltusAuth splits x-altus-auth into its head and signature.
+func parseAltusAuth(h string) (altusAuth, []byte, bool) {
+	var meta altusAuth
+	head, sigText, ok := strings.Cut(h, ".")
+	if !ok {
+		return meta, nil, false
+	}
+	rawHead, err1 := decodeB64URL(head)
+	sig, err2 := decodeB64URL(sigText)
+	if err1 != nil || err2 != nil || json.Unmarshal(rawHead, &meta) != nil || meta.AccessKeyID == "" || len(sig) == 0 {
+		return meta, nil, false
+	}
+	return meta, sig, true
 }
 
 // verifyAccessKeySignature checks sig over any of the candidate strings.
