@@ -99,7 +99,12 @@ func toAPIKeyRep(k store.APIKey) apiKeyRep {
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
-		writeOAuthError(w, errBodyTooLarge)
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeOAuthError(w, errBodyTooLarge)
+		} else {
+			writeOAuthError(w, errBadJSONBody)
+		}
 		return false
 	}
 	if strings.TrimSpace(string(body)) == "" {
