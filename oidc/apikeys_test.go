@@ -145,6 +145,7 @@ func TestAPIKeyAccountEndpointErrors(t *testing.T) {
 	e := newEnv(t, withRealm(func(r *store.Realm) { r.APIKeyDefaultLifespanDays, r.APIKeyMaxLifespanDays = 7, 30 }))
 	access := e.passwordLogin(nil).str("access_token")
 	key := e.newAPIKey(access, `{"expiresAt":"`+e.svc.Now().AddDate(0, 0, 29).Format("2006-01-02")+`"}`).str("apiKey")
+	service := e.post("token", url.Values{"grant_type": {"client_credentials"}}, "app", e.secret).str("access_token")
 	for _, tc := range []struct {
 		name, method, path, bearer, body string
 		status                           int
@@ -155,6 +156,8 @@ func TestAPIKeyAccountEndpointErrors(t *testing.T) {
 		{"beyond the realm maximum", "POST", "/api-keys", access, `{"expiresAt":"2999-01-01"}`, 400, "30 days"},
 		{"not a date", "POST", "/api-keys", access, `{"expiresAt":"soon"}`, 400, "ISO 8601"},
 		{"not JSON", "POST", "/api-keys", access, `{"description":`, 400, "invalid_request"},
+		{"description too long", "POST", "/api-keys", access, `{"description":"` + strings.Repeat("d", 256) + `"}`, 400, "255"},
+		{"a service account", "POST", "/api-keys", service, "{}", 403, "access_denied"},
 		{"unknown key", "DELETE", "/api-keys/0000000000000000", access, "", 404, "not_found"},
 	} {
 		r := e.account(tc.method, tc.path, tc.bearer, tc.body)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -307,10 +308,17 @@ func TestAccessKeyUploadedPublicKey(t *testing.T) {
 		t.Fatalf("list: %d %s", list.status, list.raw)
 	}
 	mismatched, _ := json.Marshal(map[string]string{"type": "rsav1", "publicKey": pemText})
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weakDER, _ := x509.MarshalPKIXPublicKey(&weak.PublicKey)
+	weakBody, _ := json.Marshal(map[string]string{"publicKey": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: weakDER}))})
 	for name, body := range map[string]string{
 		"unknown type":        `{"type":"dsav1"}`,
 		"not a PEM":           `{"publicKey":"AAAA"}`,
 		"type and key differ": string(mismatched),
+		"RSA below 2048 bits": string(weakBody),
 	} {
 		if r := e.account(http.MethodPost, "/access-keys", access, body); r.status != 400 || r.str("error") != "invalid_request" {
 			t.Errorf("%s: %d %s", name, r.status, r.raw)
