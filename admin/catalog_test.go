@@ -128,6 +128,7 @@ func TestBadInputCatalog(t *testing.T) {
 		"boss_id":           bossID,
 		"strong_client_id":  strongID,
 		"master_admin_id":   masterAdmins[0]["id"].(string),
+		"http_date":         time.Now().UTC().Format(http.TimeFormat),
 	}
 	// An identity provider trusting realm "other" would make its tokens
 	// valid at the bearer topology; the catalog proves none is configured.

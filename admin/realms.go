@@ -32,6 +32,7 @@ type realmRep struct {
 	QuickLoginCheckMilliSeconds   *int      `json:"quickLoginCheckMilliSeconds,omitempty"`
 	MinimumQuickLoginWaitSeconds  *int      `json:"minimumQuickLoginWaitSeconds,omitempty"`
 	Attributes                    stringMap `json:"attributes,omitempty"`
+	credentialSettingsRep
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -52,7 +53,7 @@ func toRealmRep(r store.Realm) realmRep {
 		FailureFactor: ptr(bf.FailureFactor), WaitIncrementSeconds: ptr(bf.WaitIncrementSeconds),
 		MaxFailureWaitSeconds: ptr(bf.MaxFailureWaitSeconds), MaxDeltaTimeSeconds: ptr(bf.MaxDeltaTimeSeconds),
 		QuickLoginCheckMilliSeconds: ptr(bf.QuickLoginCheckMilliSeconds), MinimumQuickLoginWaitSeconds: ptr(bf.MinimumQuickLoginWaitSeconds),
-		Attributes: attrs,
+		Attributes: attrs, credentialSettingsRep: toCredentialSettings(r),
 	}
 }
 
@@ -96,6 +97,7 @@ func (rep realmRep) apply(r *store.Realm) {
 	set(&bf.MaxDeltaTimeSeconds, rep.MaxDeltaTimeSeconds)
 	set(&bf.QuickLoginCheckMilliSeconds, rep.QuickLoginCheckMilliSeconds)
 	set(&bf.MinimumQuickLoginWaitSeconds, rep.MinimumQuickLoginWaitSeconds)
+	rep.credentialSettingsRep.apply(r)
 	if rep.Attributes != nil {
 		r.Attributes = rep.Attributes
 	}

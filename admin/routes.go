@@ -79,4 +79,5 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("/roles-by-id/{role-id}", a.getRole).Methods(get)
 	rr.HandleFunc("/roles-by-id/{role-id}", a.updateRole).Methods(put)
 	rr.HandleFunc("/roles-by-id/{role-id}", a.deleteRole).Methods(del)
+	a.keyRoutes(rr)
 }

@@ -33,6 +33,8 @@ type accessClaims struct {
 	GivenName         string               `json:"given_name,omitempty"`
 	FamilyName        string               `json:"family_name,omitempty"`
 	Email             string               `json:"email,omitempty"`
+	// APIKeyID: the token was exchanged for this API key and dies with it.
+	APIKeyID string `json:"api_key_id,omitempty"`
 }
 
 // idClaims is a Keycloak-shaped ID token.

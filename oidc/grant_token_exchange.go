@@ -28,7 +28,7 @@ var (
 	errExchangePublic       = oauthErr(400, "unauthorized_client", "Public client is not allowed to exchange token")
 	errExchangeNotEnabled   = oauthErr(400, "unauthorized_client", "Standard token exchange is not enabled for the requested client")
 	errMissingSubjectToken  = oauthErr(400, "invalid_request", "Parameter 'subject_token' required")
-	errBadSubjectTokenType  = oauthErr(400, "invalid_request", "Parameter 'subject_token_type' must be urn:ietf:params:oauth:token-type:access_token or urn:ietf:params:oauth:token-type:jwt")
+	errBadSubjectTokenType  = oauthErr(400, "invalid_request", "Parameter 'subject_token_type' must be urn:ietf:params:oauth:token-type:access_token, urn:ietf:params:oauth:token-type:jwt or "+tokenTypeAPIKey)
 	errBadRequestedType     = oauthErr(400, "invalid_request", "requested_token_type unsupported")
 	errInvalidSubjectToken  = oauthErr(400, "invalid_token", "Invalid token")
 	errUnknownSubjectIssuer = oauthErr(400, "invalid_request", "Invalid subject_issuer")
@@ -72,7 +72,11 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 	if subject == "" {
 		return errMissingSubjectToken
 	}
-	if tt := form.Get("subject_token_type"); tt != tokenTypeAccessToken && tt != tokenTypeJWT {
+	tt := form.Get("subject_token_type")
+	if tt == tokenTypeAPIKey {
+		return h.exchangeAPIKey(ctx, ar, s, subject)
+	}
+	if tt != tokenTypeAccessToken && tt != tokenTypeJWT {
 		return errBadSubjectTokenType
 	}
 	switch form.Get("requested_token_type") {

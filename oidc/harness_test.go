@@ -66,6 +66,8 @@ type envConfig struct {
 	realm        store.Realm
 	metrics      metrics.Recorder
 	log          *slog.Logger
+	now          func() time.Time
+	iamRealm     string
 }
 
 func withRelativePath(p string) envOption { return func(c *envConfig) { c.relativePath = p } }
@@ -76,6 +78,12 @@ func withLogger(l *slog.Logger) envOption      { return func(c *envConfig) { c.l
 func withRealm(fn func(*store.Realm)) envOption {
 	return func(c *envConfig) { fn(&c.realm) }
 }
+
+// withClock gives the service a clock the test moves.
+func withClock(now func() time.Time) envOption { return func(c *envConfig) { c.now = now } }
+
+// withIAMRealm names the realm of the unprefixed IAM path.
+func withIAMRealm(r string) envOption { return func(c *envConfig) { c.iamRealm = r } }
 
 // newEnv takes testing.TB so benchmarks get the same clean-up as tests (the
 // store's temporary directory is removed when the benchmark ends).
@@ -98,7 +106,11 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	clk := &clock{}
-	svc := realms.NewService(st, sealer, clk.now)
+	now := clk.now
+	if cfg.now != nil {
+		now = cfg.now
+	}
+	svc := realms.NewService(st, sealer, now)
 	svc.SetMetrics(cfg.metrics)
 	ctx := context.Background()
 	if _, err := svc.CreateRealm(ctx, cfg.realm); err != nil {
@@ -122,7 +134,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(oidc.NewServer(oidc.Config{Service: svc, RelativePath: cfg.relativePath, Logger: cfg.log}))
+	srv := httptest.NewServer(oidc.NewServer(oidc.Config{Service: svc, RelativePath: cfg.relativePath, Logger: cfg.log, IAMRealm: cfg.iamRealm}))
 	t.Cleanup(srv.Close)
 	return &env{t: t, svc: svc, store: st, srv: srv, base: srv.URL + cfg.relativePath, realm: "demo",
 		secret: secret, app: app, alice: alice, clock: clk}

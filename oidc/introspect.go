@@ -50,6 +50,10 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmPro
 	}
 	// Our access tokens are JWTs and refresh tokens opaque, so the shape
 	// decides which lookup applies whatever the hint says.
+	if realms.LooksLikeAPIKey(token) {
+		s.introspectAPIKey(w, r, rp, token)
+		return
+	}
 	if m, ok := unverifiedClaims(token); ok && m["knox.id"] != nil {
 		kt, err := rp.validateKnoxToken(ctx, token)
 		if err != nil {

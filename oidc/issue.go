@@ -47,6 +47,8 @@ type grant struct {
 	notAfter time.Time
 	// sid links a token to an existing session it does not refresh.
 	sid string
+	// apiKeyID binds the token to the API key it was exchanged for.
+	apiKeyID string
 }
 
 func (g *grant) scope() string { return strings.Join(g.scopes, " ") }
@@ -173,6 +175,7 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 		ac.Aud = audience(g.audience)
 	}
 	ac.Sid = g.sid
+	ac.APIKeyID = g.apiKeyID
 	if g.session != nil {
 		ac.Sid = g.session.ID
 	}

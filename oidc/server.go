@@ -25,6 +25,9 @@ type Config struct {
 	Logger *slog.Logger
 	// TLS tells request-derived issuers to use https.
 	TLS bool
+	// IAMRealm is the realm of the unprefixed CDP IAM path
+	// (/api/v1/iam/...); empty means DefaultIAMRealm.
+	IAMRealm string
 }
 
 // Server is Gatehouse's HTTP handler: health, the per-realm protocol
@@ -227,6 +230,8 @@ func (s *Server) routes() {
 	r.HandleFunc(p+"/revoke", s.realmHandler(s.revoke))
 	r.HandleFunc(p+"/logout", s.realmHandler(s.logout))
 	s.knoxRoutes()
+	s.accountRoutes()
+	s.workloadRoutes()
 }
 
 // SetLogFields records the realm and client of a request for the access log

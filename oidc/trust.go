@@ -226,6 +226,9 @@ func tokenKeyID(token string) (string, bool) {
 // verifyLocal checks a token issued by realm rp: an access token (with its
 // session, user and client state) or a Knox token (with its managed state).
 func (s *Server) verifyLocal(ctx context.Context, rp *realmProvider, token string) (*trustedToken, error) {
+	if m, ok := unverifiedClaims(token); ok && isWorkloadToken(m) {
+		return rp.verifyWorkloadToken(ctx, token)
+	}
 	if m, ok := unverifiedClaims(token); ok && m["knox.id"] != nil {
 		kt, err := rp.validateKnoxToken(ctx, token)
 		if err != nil {

@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // userinfo is P/userinfo (GET or POST) with a Bearer access token.
@@ -18,6 +21,10 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rp *realmProvi
 	}
 	if token == "" {
 		s.bearerError(w, rp, "invalid_token", "Token verification failed", http.StatusUnauthorized)
+		return
+	}
+	if realms.LooksLikeAPIKey(token) {
+		s.apiKeyUserinfo(w, r, rp, token)
 		return
 	}
 	at, err := rp.validateAccessToken(r.Context(), token)
@@ -35,8 +42,13 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rp *realmProvi
 		s.bearerError(w, rp, "insufficient_scope", "Missing openid scope", http.StatusForbidden)
 		return
 	}
-	p := userProfile(at.user, at.user.ServiceAccountClientID)
-	out := map[string]any{"sub": at.user.ID, "preferred_username": p.preferredUsername}
+	writeUserinfo(w, at.user)
+}
+
+// writeUserinfo answers with the OIDC standard claims of u.
+func writeUserinfo(w http.ResponseWriter, u store.User) {
+	p := userProfile(u, u.ServiceAccountClientID)
+	out := map[string]any{"sub": u.ID, "preferred_username": p.preferredUsername}
 	if p.emailVerified != nil {
 		out["email_verified"] = *p.emailVerified
 	}

@@ -91,6 +91,11 @@ func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) 
 	if !u.Enabled || !cl.Enabled || realms.IssuedBeforeNotBefore(c.Iat, rp.realm, cl, u) {
 		return nil, errInactive
 	}
+	if c.APIKeyID != "" {
+		if err := rp.checkAPIKeyBound(ctx, c.APIKeyID, c.Sub); err != nil {
+			return nil, err
+		}
+	}
 	return &activeAccessToken{claims: v.claims, raw: v.raw, introspection: v.introspection, user: u, client: cl}, nil
 }
 

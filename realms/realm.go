@@ -50,6 +50,12 @@ func ApplyRealmDefaults(r *store.Realm) {
 	if r.DefaultSignatureAlgorithm == "" {
 		r.DefaultSignatureAlgorithm = DefaultSignatureAlgorithm
 	}
+	if r.APIKeyDefaultLifespanDays <= 0 {
+		r.APIKeyDefaultLifespanDays = DefaultAPIKeyLifespanDays
+	}
+	if r.WorkloadTokenLifespan <= 0 {
+		r.WorkloadTokenLifespan = DefaultWorkloadTokenLifespan
+	}
 	bf := &r.BruteForce
 	if bf.FailureFactor <= 0 {
 		bf.FailureFactor = 30
@@ -94,7 +100,7 @@ func ValidateRealm(r *store.Realm) error {
 	if r.RefreshTokenMaxReuse < 0 {
 		return invalid("refreshTokenMaxReuse", "must not be negative")
 	}
-	return nil
+	return validateCredentialSettings(r)
 }
 
 // CreateRealm creates a realm with Keycloak's defaults for unset settings, an

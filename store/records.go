@@ -42,6 +42,13 @@ type Realm struct {
 	// resolved through these IDs, never through current role names, which
 	// an admin could otherwise change.
 	AdminRoleIDs map[string]string `json:"adminRoleIds,omitempty"`
+	// Personal API keys: the lifetime of a key created without an expiry,
+	// and the longest a user may ask for (0 = no maximum), in days.
+	APIKeyDefaultLifespanDays int `json:"apiKeyDefaultLifespanDays,omitempty"`
+	APIKeyMaxLifespanDays     int `json:"apiKeyMaxLifespanDays,omitempty"`
+	// WorkloadTokenLifespan (seconds) of tokens minted by
+	// generateWorkloadAuthToken.
+	WorkloadTokenLifespan int `json:"workloadTokenLifespan,omitempty"`
 
 	Attributes map[string]string `json:"attributes,omitempty"`
 	CreatedAt  time.Time         `json:"createdAt"`

@@ -180,8 +180,32 @@ type Store interface {
 	// how many went. A realm with nothing stale costs no write.
 	PruneLoginFailures(ctx context.Context, realmID, prefix string, stale func(LoginFailure) bool) (int, error)
 
-	// DeleteExpired removes at most limit expired refresh tokens, sessions and
-	// revoked-jti rows whose expiry is before now, returning how many went.
+	// Personal API keys of a realm's users. IDs are unique per realm;
+	// DeleteUser deletes the user's keys too.
+	CreateAPIKey(ctx context.Context, realmID string, k APIKey) error
+	GetAPIKey(ctx context.Context, realmID, id string) (APIKey, error)
+	// ListAPIKeys returns a user's keys, or every key of the realm when
+	// userID is "", oldest first.
+	ListAPIKeys(ctx context.Context, realmID, userID string) ([]APIKey, error)
+	DeleteAPIKey(ctx context.Context, realmID, id string) error
+
+	// Access keys (signed-request key pairs) of a realm's users, as API
+	// keys.
+	CreateAccessKey(ctx context.Context, realmID string, k AccessKey) error
+	GetAccessKey(ctx context.Context, realmID, id string) (AccessKey, error)
+	ListAccessKeys(ctx context.Context, realmID, userID string) ([]AccessKey, error)
+	UpdateAccessKey(ctx context.Context, realmID, id string, fn func(*AccessKey) error) (AccessKey, error)
+	DeleteAccessKey(ctx context.Context, realmID, id string) error
+
+	// ClaimNonce records a single-use value (a signed request's signature)
+	// until exp. Claiming a value whose record is still live at now answers
+	// a *ConflictError (Kind "nonce"); an expired record is claimed anew.
+	// DeleteExpired removes records past their exp.
+	ClaimNonce(ctx context.Context, realmID, nonce string, exp, now time.Time) error
+
+	// DeleteExpired removes at most limit expired refresh tokens, sessions,
+	// revoked-jti rows and nonces whose expiry is before now, returning how
+	// many went.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
 
 	Close() error

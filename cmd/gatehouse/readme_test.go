@@ -95,8 +95,9 @@ func readmeScript(blocks []readmeBlock, base string) (string, []int) {
 // an example uses must have been set up by an earlier one, every curl call
 // must get a 2xx answer, and every token or id the README keeps in a
 // variable must be non-empty. The examples run with bash, curl and jq (the
-// README's requirements) and the gatehouse binary on PATH, in an empty
-// directory with its own HOME.
+// README's requirements) and the gatehouse binary on PATH, at the top of the
+// repository as the README says (its signing example runs `go run
+// ./testdata/...`), with a HOME of its own.
 func TestREADMEExamples(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -128,8 +129,21 @@ func TestREADMEExamples(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", path)
-	cmd.Dir = work
+	top, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Dir = top
 	cmd.Env = []string{"PATH=" + filepath.Dir(binPath) + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + work, "LANG=C.UTF-8"}
+	// go run in the examples uses the caller's build and module caches, not
+	// empty ones under the test's HOME.
+	for _, v := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GOTOOLCHAIN"} {
+		out, err := exec.Command("go", "env", v).Output()
+		if err != nil {
+			t.Fatalf("go env %s: %v", v, err)
+		}
+		cmd.Env = append(cmd.Env, v+"="+strings.TrimSpace(string(out)))
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()

@@ -41,6 +41,7 @@ type serveConfig struct {
 	DebugAddr        string
 	ManagementAddr   string
 	ManagementPprof  bool
+	IAMRealm         string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -58,6 +59,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.ManagementAddr, "management-addr", "127.0.0.1:9000", "management listener (/metrics, /health/*), as Keycloak's management port; \"off\" disables it")
 	fs.BoolVar(&c.ManagementPprof, "management-pprof", false, "also serve Go's pprof profiles on the management listener (never expose it)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "deprecated: use --management-pprof; serves pprof profiles on this separate address")
+	fs.StringVar(&c.IAMRealm, "iam-realm", oidc.DefaultIAMRealm, "realm of the unprefixed CDP IAM path /api/v1/iam/generateWorkloadAuthToken")
 	// Secrets come from the environment only, never the command line (which
 	// other local users can read).
 	fs.envString(&c.AdminUser, "GATEHOUSE_ADMIN_USER", "bootstrap admin user, first start only (default admin)")
@@ -213,7 +215,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	srv := oidc.NewServer(oidc.Config{
 		Service: a.svc, Hostname: cfg.Hostname, RelativePath: cfg.HTTPRelativePath,
-		Logger: log, TLS: cfg.TLSCert != "",
+		Logger: log, TLS: cfg.TLSCert != "", IAMRealm: cfg.IAMRealm,
 	})
 	admin.Mount(srv, a.svc, log).SetVersion(version)
 	hs := oidc.NewHTTPServer(srv)

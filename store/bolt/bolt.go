@@ -78,7 +78,8 @@ var (
 	bRevokedJTI    = []byte("revoked_jti")
 	realmSubBucket = [][]byte{bClients, bClientsByCID, bUsers, bUsersByName, bUsersByEmail, bUsersBySA,
 		bRoles, bRolesByName, bKeys, bSessions, bSessByUser, bSessByClient, bRT, bRevokedJTI, bAdminEvents,
-		bIDPs, bKnox, bKnoxByUser, bKnoxByMaker, bUsersByFed, bFailures}
+		bIDPs, bKnox, bKnoxByUser, bKnoxByMaker, bUsersByFed, bFailures,
+		bAPIKeys, bAPIKeysByUser, bAccessKeys, bAccessKeysByUser, bNonces}
 )
 
 // Open opens (creating if needed) the store file at path.

@@ -295,6 +295,8 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 					err = deleteSessionTx(tx, rb, realmID, key)
 				case kindJTI:
 					err = sub(rb, bRevokedJTI).Delete([]byte(key))
+				case kindNonce:
+					err = deleteNonceTx(rb, key)
 				}
 				if err != nil {
 					return err

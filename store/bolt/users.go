@@ -311,7 +311,8 @@ func (s *Store) DeleteUser(ctx context.Context, realmID, id string) error {
 	})
 }
 
-// deleteUserTx removes a user, its index entries and its sessions.
+// deleteUserTx removes a user, its index entries, its sessions and the
+// keys it holds.
 func deleteUserTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, id string) error {
 	users := sub(rb, bUsers)
 	var u store.User
@@ -325,6 +326,9 @@ func deleteUserTx(tx *bbolt.Tx, rb *bbolt.Bucket, realmID, id string) error {
 		if err := deleteSessionTx(tx, rb, realmID, string(k[len(id)+1:])); err != nil {
 			return err
 		}
+	}
+	if err := deleteUserCredsTx(rb, id); err != nil {
+		return err
 	}
 	return users.Delete([]byte(id))
 }

@@ -58,6 +58,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"KnoxTokensFollowTheUserID", testKnoxTokensByUserID},
 		{"LoginFailures", testLoginFailures},
 	}
+	tests = append(tests, credentialTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
