@@ -102,12 +102,11 @@ func (rep realmRep) apply(r *store.Realm) {
 }
 
 // listRealms returns the realms the caller may view.
-func (a *API) listRealms(w http.ResponseWriter, r *http.Request) {
+func (a *API) listRealms(w http.ResponseWriter, r *http.Request) error {
 	c := callerOf(r)
 	all, err := a.svc.Store().ListRealms(r.Context())
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := []realmRep{}
 	for _, rl := range all {
@@ -116,58 +115,53 @@ func (a *API) listRealms(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (a *API) createRealm(w http.ResponseWriter, r *http.Request) {
+func (a *API) createRealm(w http.ResponseWriter, r *http.Request) error {
 	c := callerOf(r)
 	if !c.createRealm {
-		a.writeError(w, r, withReason(errForbidden, "caller lacks create-realm"))
-		return
+		return withReason(errForbidden, "caller lacks create-realm")
 	}
 	var rep realmRep
 	if err := decode(r, &rep); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if rep.Realm == nil || *rep.Realm == "" {
-		a.writeError(w, r, badRequest("Realm name cannot be empty"))
-		return
+		return badRequest("Realm name cannot be empty")
 	}
 	var rl store.Realm
 	rep.apply(&rl)
 	created_, err := a.svc.CreateRealm(r.Context(), rl)
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
-		a.writeError(w, r, withReason(conflict("Conflict detected. See logs for details"), "realm exists"))
-		return
+		return withReason(conflict("Conflict detected. See logs for details"), "realm exists")
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	a.audit(r, c.token.Realm.ID, "CREATE", "REALM", "realms/"+created_.Name, toRealmRep(created_))
 	created(w, r, created_.Name)
+	return nil
 }
 
-func (a *API) getRealm(w http.ResponseWriter, r *http.Request) {
+func (a *API) getRealm(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, viewRealm)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, toRealmRep(rl))
+	return nil
 }
 
-func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) {
+func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, manageRealm)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var rep realmRep
 	if err := decode(r, &rep); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	updated, err := a.svc.UpdateRealm(r.Context(), rl.Name, func(x *store.Realm) error {
 		rep.apply(x)
@@ -175,26 +169,23 @@ func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) {
 	})
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
-		a.writeError(w, r, withReason(conflict("Realm "+ce.Value+" already exists"), "realm exists"))
-		return
+		return withReason(conflict("Realm "+ce.Value+" already exists"), "realm exists")
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	a.audit(r, updated.ID, "UPDATE", "REALM", "", toRealmRep(updated))
 	noContent(w)
+	return nil
 }
 
-func (a *API) deleteRealm(w http.ResponseWriter, r *http.Request) {
+func (a *API) deleteRealm(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, manageRealm)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if err := a.svc.DeleteRealm(r.Context(), rl.Name); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	// The realm's own log went with it; the caller's realm keeps the record.
 	c := callerOf(r)
@@ -202,24 +193,22 @@ func (a *API) deleteRealm(w http.ResponseWriter, r *http.Request) {
 		a.audit(r, c.token.Realm.ID, "DELETE", "REALM", "realms/"+rl.Name, nil)
 	}
 	noContent(w)
+	return nil
 }
 
 // adminEvents is GET /admin/realms/{realm}/admin-events, newest first.
-func (a *API) adminEvents(w http.ResponseWriter, r *http.Request) {
+func (a *API) adminEvents(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, viewEvents)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	p, err := page(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	events, err := a.svc.Store().ListAdminEvents(r.Context(), rl.ID, p)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	type authDetails struct {
 		RealmID   string `json:"realmId"`
@@ -247,4 +236,5 @@ func (a *API) adminEvents(w http.ResponseWriter, r *http.Request) {
 			Representation: e.Representation})
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }

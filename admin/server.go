@@ -62,6 +62,21 @@ var (
 	errForbidden    = &apiError{http.StatusForbidden, "HTTP 403 Forbidden"}
 )
 
+// handlerFunc is the shape of every admin handler: it either writes its
+// whole answer and returns nil, or writes nothing and returns the error,
+// which a.handle hands to writeError, the one writer of admin errors (and
+// of the reason the request log records).
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts a handlerFunc for the router.
+func (a *API) handle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	}
+}
+
 // writeError writes Keycloak's admin error shapes: {"errorMessage"} for 400
 // and 409, {"error"} for 401/403/404 (both keys carry the message so either
 // client convention finds it).
@@ -264,34 +279,31 @@ func callerOf(r *http.Request) *caller { return r.Context().Value(callerKey{}).(
 // authenticate verifies the Bearer token and resolves the caller's roles
 // afresh, so a role removed a second ago no longer grants anything.
 func (a *API) authenticate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
 		h := r.Header.Get("Authorization")
 		scheme, tok, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="admin"`)
-			a.writeError(w, r, withReason(errUnauthorized, "no bearer token"))
-			return
+			return withReason(errUnauthorized, "no bearer token")
 		}
 		at, err := a.tokens.VerifyAccessToken(r.Context(), strings.TrimSpace(tok))
 		if errors.Is(err, oidc.ErrInvalidToken) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="admin", error="invalid_token"`)
-			a.writeError(w, r, withReason(errUnauthorized, "invalid, expired or revoked token"))
-			return
+			return withReason(errUnauthorized, "invalid, expired or revoked token")
 		}
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		rights, err := a.svc.AdminRights(r.Context(), at.Realm, at.User)
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		c := &caller{token: at, rights: rights, ip: oidc.RemoteIP(r)}
 		c.masterAdmin = rights.MasterAdmin()
 		c.createRealm = c.masterAdmin || rights.Has(realms.CreateRealmRole)
 		oidcInfo(r, at)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+		return nil
 	})
 }
 
@@ -424,29 +436,26 @@ func (m *stringMap) UnmarshalJSON(b []byte) error {
 
 var reflectStringMap = reflect.TypeOf(map[string]string{})
 
-// targetClient resolves {realm} with right and the client {id} in it,
-// writing the error itself when either fails.
-func (a *API) targetClient(w http.ResponseWriter, r *http.Request, right string) (store.Realm, store.Client, bool) {
+// targetClient resolves {realm} with right and the client {id} in it.
+func (a *API) targetClient(r *http.Request, right string) (store.Realm, store.Client, error) {
 	rl, err := a.targetRealm(r, right)
 	if err == nil {
 		var c store.Client
 		if c, err = a.loadClient(r, rl); err == nil {
-			return rl, c, true
+			return rl, c, nil
 		}
 	}
-	a.writeError(w, r, err)
-	return store.Realm{}, store.Client{}, false
+	return store.Realm{}, store.Client{}, err
 }
 
 // targetUser is targetClient for the user {id}.
-func (a *API) targetUser(w http.ResponseWriter, r *http.Request, right string) (store.Realm, store.User, bool) {
+func (a *API) targetUser(r *http.Request, right string) (store.Realm, store.User, error) {
 	rl, err := a.targetRealm(r, right)
 	if err == nil {
 		var u store.User
 		if u, err = a.loadUser(r, rl); err == nil {
-			return rl, u, true
+			return rl, u, nil
 		}
 	}
-	a.writeError(w, r, err)
-	return store.Realm{}, store.User{}, false
+	return store.Realm{}, store.User{}, err
 }
