@@ -93,6 +93,17 @@ func (a *API) loadUser(r *http.Request, rl store.Realm) (store.User, error) {
 	return u, err
 }
 
+// userSearch is the realm (query-users) and the query of GET /users and
+// GET /users/count, which must find the same users.
+func (a *API) userSearch(r *http.Request) (store.Realm, store.UserQuery, error) {
+	rl, err := a.targetRealm(r, queryUsers)
+	if err != nil {
+		return rl, store.UserQuery{}, err
+	}
+	q, err := userQuery(r)
+	return rl, q, err
+}
+
 func userQuery(r *http.Request) (store.UserQuery, error) {
 	p, err := page(r)
 	if err != nil {
@@ -135,11 +146,7 @@ func (a *API) targetManagedUser(r *http.Request) (store.Realm, store.User, error
 }
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.targetRealm(r, queryUsers)
-	if err != nil {
-		return err
-	}
-	q, err := userQuery(r)
+	rl, q, err := a.userSearch(r)
 	if err != nil {
 		return err
 	}
@@ -164,11 +171,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) countUsers(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.targetRealm(r, queryUsers)
-	if err != nil {
-		return err
-	}
-	q, err := userQuery(r)
+	rl, q, err := a.userSearch(r)
 	if err != nil {
 		return err
 	}
