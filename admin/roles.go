@@ -176,17 +176,7 @@ func (a *API) roleByIDScope(r *http.Request, write bool) (store.Realm, store.Rol
 }
 
 func (a *API) getRole(w http.ResponseWriter, r *http.Request) error {
-	var rl store.Realm
-	var role store.Role
-	var err error
-	if _, byID := mux.Vars(r)["role-id"]; byID {
-		rl, role, err = a.roleByIDScope(r, false)
-	} else {
-		var clientID string
-		if rl, clientID, err = a.roleScope(r, false); err == nil {
-			role, err = a.loadRole(r, rl, clientID)
-		}
-	}
+	rl, role, err := a.roleTarget(r, false)
 	if err != nil {
 		return err
 	}
@@ -194,11 +184,13 @@ func (a *API) getRole(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) writeRoleTarget(r *http.Request) (store.Realm, store.Role, error) {
+// roleTarget resolves and authorizes the role of a request, by {role-id}
+// or by name in its container; write asks for the right to change it.
+func (a *API) roleTarget(r *http.Request, write bool) (store.Realm, store.Role, error) {
 	if _, byID := mux.Vars(r)["role-id"]; byID {
-		return a.roleByIDScope(r, true)
+		return a.roleByIDScope(r, write)
 	}
-	rl, clientID, err := a.roleScope(r, true)
+	rl, clientID, err := a.roleScope(r, write)
 	if err != nil {
 		return rl, store.Role{}, err
 	}
@@ -207,7 +199,7 @@ func (a *API) writeRoleTarget(r *http.Request) (store.Realm, store.Role, error) 
 }
 
 func (a *API) updateRole(w http.ResponseWriter, r *http.Request) error {
-	rl, role, err := a.writeRoleTarget(r)
+	rl, role, err := a.roleTarget(r, true)
 	if err != nil {
 		return err
 	}
@@ -246,7 +238,7 @@ func isOfflineAccess(role store.Role) bool {
 }
 
 func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) error {
-	rl, role, err := a.writeRoleTarget(r)
+	rl, role, err := a.roleTarget(r, true)
 	if err != nil {
 		return err
 	}
