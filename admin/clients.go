@@ -150,10 +150,7 @@ func (rep clientRep) redacted() clientRep {
 
 func (a *API) loadClient(r *http.Request, rl store.Realm) (store.Client, error) {
 	c, err := a.svc.Store().GetClient(r.Context(), rl.ID, mux.Vars(r)["id"])
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Client{}, notFound("client")
-	}
-	return c, err
+	return c, mapNotFound(err, "client")
 }
 
 // masked stands for a secret the caller may not read, as Keycloak shows it.
@@ -436,11 +433,8 @@ func (a *API) serviceAccountUser(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("Service account not enabled for the client '%s'", c.ClientID)
 	}
 	u, err := a.svc.ServiceAccount(r.Context(), rl.ID, c)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("user")
-	}
 	if err != nil {
-		return err
+		return mapNotFound(err, "user")
 	}
 	writeJSON(w, http.StatusOK, toUserRep(u))
 	return nil

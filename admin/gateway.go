@@ -85,11 +85,8 @@ func (a *API) getIDP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p, err := a.svc.Store().GetIdentityProvider(r.Context(), rl.ID, mux.Vars(r)["alias"])
-	if errors.Is(err, store.ErrNotFound) {
-		err = notFound("identity provider")
-	}
 	if err != nil {
-		return err
+		return mapNotFound(err, "identity provider")
 	}
 	writeJSON(w, http.StatusOK, toIDPRep(p))
 	return nil
@@ -123,11 +120,8 @@ func (a *API) updateIDP(w http.ResponseWriter, r *http.Request) error {
 		}
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		err = notFound("identity provider")
-	}
 	if err != nil {
-		return err
+		return mapNotFound(err, "identity provider")
 	}
 	a.audit(r, rl.ID, "UPDATE", "IDENTITY_PROVIDER", "identity-provider/instances/"+alias, toIDPRep(updated))
 	noContent(w)
@@ -141,11 +135,8 @@ func (a *API) deleteIDP(w http.ResponseWriter, r *http.Request) error {
 	}
 	alias := mux.Vars(r)["alias"]
 	err = a.svc.DeleteIdentityProvider(r.Context(), rl.Name, alias)
-	if errors.Is(err, store.ErrNotFound) {
-		err = notFound("identity provider")
-	}
 	if err != nil {
-		return err
+		return mapNotFound(err, "identity provider")
 	}
 	a.audit(r, rl.ID, "DELETE", "IDENTITY_PROVIDER", "identity-provider/instances/"+alias, nil)
 	noContent(w)
@@ -260,11 +251,8 @@ func (a *API) deleteTopology(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := mux.Vars(r)["name"]
 	err := a.svc.Store().DeleteTopology(r.Context(), name)
-	if errors.Is(err, store.ErrNotFound) {
-		err = notFound("topology")
-	}
 	if err != nil {
-		return err
+		return mapNotFound(err, "topology")
 	}
 	a.audit(r, c.token.Realm.ID, "DELETE", "GATEWAY_TOPOLOGY", "gateway/topologies/"+name, nil)
 	noContent(w)

@@ -145,10 +145,7 @@ func (a *API) loadRole(r *http.Request, rl store.Realm, clientID string) (store.
 	} else {
 		role, err = a.svc.Store().GetRoleByName(r.Context(), rl.ID, clientID, vars["role"])
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Role{}, notFound("role")
-	}
-	return role, err
+	return role, mapNotFound(err, "role")
 }
 
 // roleByIDScope authorizes a roles-by-id call once the role (and so its
@@ -349,10 +346,7 @@ func (a *API) mappingScope(r *http.Request, right string) (store.Realm, store.Us
 		return rl, u, "", nil
 	}
 	c, err := a.svc.Store().GetClient(r.Context(), rl.ID, cid)
-	if errors.Is(err, store.ErrNotFound) {
-		return rl, u, "", notFound("client")
-	}
-	return rl, u, c.ID, err
+	return rl, u, c.ID, mapNotFound(err, "client")
 }
 
 func (a *API) listMappings(w http.ResponseWriter, r *http.Request) error {

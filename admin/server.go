@@ -57,6 +57,15 @@ func notFound(what string) error { return &apiError{http.StatusNotFound, "Could 
 
 func conflict(msg string) error { return &apiError{http.StatusConflict, msg} }
 
+// mapNotFound names what a store lookup did not find ("Could not find
+// client"); other errors, and nil, pass through.
+func mapNotFound(err error, what string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound(what)
+	}
+	return err
+}
+
 var (
 	errUnauthorized = &apiError{http.StatusUnauthorized, "HTTP 401 Unauthorized"}
 	errForbidden    = &apiError{http.StatusForbidden, "HTTP 403 Forbidden"}

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -87,10 +86,7 @@ func (rep userRep) apply(u *store.User) {
 
 func (a *API) loadUser(r *http.Request, rl store.Realm) (store.User, error) {
 	u, err := a.svc.Store().GetUser(r.Context(), rl.ID, mux.Vars(r)["id"])
-	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, notFound("user")
-	}
-	return u, err
+	return u, mapNotFound(err, "user")
 }
 
 // userSearch is the realm (query-users) and the query of GET /users and
