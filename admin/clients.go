@@ -92,29 +92,17 @@ func nonNil(s []string) []string {
 // apply copies the present fields onto c; derived secret attributes in the
 // input are ignored (the secret endpoints own them).
 func (rep clientRep) apply(c *store.Client) {
-	setS := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setB := func(dst *bool, v *bool) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setS(&c.ClientID, rep.ClientID)
-	setS(&c.Name, rep.Name)
-	setS(&c.Description, rep.Description)
-	setB(&c.Enabled, rep.Enabled)
-	setB(&c.PublicClient, rep.PublicClient)
-	setB(&c.BearerOnly, rep.BearerOnly)
-	setB(&c.ConsentRequired, rep.ConsentRequired)
-	setB(&c.ServiceAccountsEnabled, rep.ServiceAccountsEnabled)
-	setB(&c.DirectAccessGrantsEnabled, rep.DirectAccessGrantsEnabled)
-	setB(&c.StandardFlowEnabled, rep.StandardFlowEnabled)
-	if rep.NotBefore != nil {
-		c.NotBefore = *rep.NotBefore
-	}
+	setIf(&c.ClientID, rep.ClientID)
+	setIf(&c.Name, rep.Name)
+	setIf(&c.Description, rep.Description)
+	setIf(&c.Enabled, rep.Enabled)
+	setIf(&c.PublicClient, rep.PublicClient)
+	setIf(&c.BearerOnly, rep.BearerOnly)
+	setIf(&c.ConsentRequired, rep.ConsentRequired)
+	setIf(&c.ServiceAccountsEnabled, rep.ServiceAccountsEnabled)
+	setIf(&c.DirectAccessGrantsEnabled, rep.DirectAccessGrantsEnabled)
+	setIf(&c.StandardFlowEnabled, rep.StandardFlowEnabled)
+	setIf(&c.NotBefore, rep.NotBefore)
 	if rep.RedirectURIs != nil {
 		c.RedirectURIs = rep.RedirectURIs
 	}

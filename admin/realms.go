@@ -36,6 +36,14 @@ type realmRep struct {
 
 func ptr[T any](v T) *T { return &v }
 
+// setIf copies a field present in a representation (non-nil) onto its
+// record, so a PUT changes only what it sends.
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
 func toRealmRep(r store.Realm) realmRep {
 	bf := r.BruteForce
 	attrs := r.Attributes
@@ -58,44 +66,26 @@ func toRealmRep(r store.Realm) realmRep {
 
 // apply copies the fields present in the representation onto r.
 func (rep realmRep) apply(r *store.Realm) {
-	set := func(dst *int, v *int) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setB := func(dst *bool, v *bool) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	if rep.Realm != nil {
-		r.Name = *rep.Realm
-	}
-	if rep.DisplayName != nil {
-		r.DisplayName = *rep.DisplayName
-	}
-	setB(&r.Enabled, rep.Enabled)
-	set(&r.AccessTokenLifespan, rep.AccessTokenLifespan)
-	set(&r.SSOSessionIdleTimeout, rep.SSOSessionIdleTimeout)
-	set(&r.SSOSessionMaxLifespan, rep.SSOSessionMaxLifespan)
-	if rep.DefaultSignatureAlgorithm != nil {
-		r.DefaultSignatureAlgorithm = *rep.DefaultSignatureAlgorithm
-	}
-	setB(&r.RevokeRefreshToken, rep.RevokeRefreshToken)
-	set(&r.RefreshTokenMaxReuse, rep.RefreshTokenMaxReuse)
-	set(&r.RefreshTokenReuseGraceSeconds, rep.RefreshTokenReuseGraceSeconds)
-	if rep.NotBefore != nil {
-		r.NotBefore = *rep.NotBefore
-	}
+	setIf(&r.Name, rep.Realm)
+	setIf(&r.DisplayName, rep.DisplayName)
+	setIf(&r.Enabled, rep.Enabled)
+	setIf(&r.AccessTokenLifespan, rep.AccessTokenLifespan)
+	setIf(&r.SSOSessionIdleTimeout, rep.SSOSessionIdleTimeout)
+	setIf(&r.SSOSessionMaxLifespan, rep.SSOSessionMaxLifespan)
+	setIf(&r.DefaultSignatureAlgorithm, rep.DefaultSignatureAlgorithm)
+	setIf(&r.RevokeRefreshToken, rep.RevokeRefreshToken)
+	setIf(&r.RefreshTokenMaxReuse, rep.RefreshTokenMaxReuse)
+	setIf(&r.RefreshTokenReuseGraceSeconds, rep.RefreshTokenReuseGraceSeconds)
+	setIf(&r.NotBefore, rep.NotBefore)
 	bf := &r.BruteForce
-	setB(&bf.Protected, rep.BruteForceProtected)
-	setB(&bf.PermanentLockout, rep.PermanentLockout)
-	set(&bf.FailureFactor, rep.FailureFactor)
-	set(&bf.WaitIncrementSeconds, rep.WaitIncrementSeconds)
-	set(&bf.MaxFailureWaitSeconds, rep.MaxFailureWaitSeconds)
-	set(&bf.MaxDeltaTimeSeconds, rep.MaxDeltaTimeSeconds)
-	set(&bf.QuickLoginCheckMilliSeconds, rep.QuickLoginCheckMilliSeconds)
-	set(&bf.MinimumQuickLoginWaitSeconds, rep.MinimumQuickLoginWaitSeconds)
+	setIf(&bf.Protected, rep.BruteForceProtected)
+	setIf(&bf.PermanentLockout, rep.PermanentLockout)
+	setIf(&bf.FailureFactor, rep.FailureFactor)
+	setIf(&bf.WaitIncrementSeconds, rep.WaitIncrementSeconds)
+	setIf(&bf.MaxFailureWaitSeconds, rep.MaxFailureWaitSeconds)
+	setIf(&bf.MaxDeltaTimeSeconds, rep.MaxDeltaTimeSeconds)
+	setIf(&bf.QuickLoginCheckMilliSeconds, rep.QuickLoginCheckMilliSeconds)
+	setIf(&bf.MinimumQuickLoginWaitSeconds, rep.MinimumQuickLoginWaitSeconds)
 	if rep.Attributes != nil {
 		r.Attributes = rep.Attributes
 	}

@@ -61,21 +61,12 @@ func toUserRep(u store.User) userRep {
 }
 
 func (rep userRep) apply(u *store.User) {
-	setS := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setS(&u.Username, rep.Username)
-	setS(&u.Email, rep.Email)
-	setS(&u.FirstName, rep.FirstName)
-	setS(&u.LastName, rep.LastName)
-	if rep.EmailVerified != nil {
-		u.EmailVerified = *rep.EmailVerified
-	}
-	if rep.Enabled != nil {
-		u.Enabled = *rep.Enabled
-	}
+	setIf(&u.Username, rep.Username)
+	setIf(&u.Email, rep.Email)
+	setIf(&u.FirstName, rep.FirstName)
+	setIf(&u.LastName, rep.LastName)
+	setIf(&u.EmailVerified, rep.EmailVerified)
+	setIf(&u.Enabled, rep.Enabled)
 	if rep.Attributes != nil {
 		u.Attributes = rep.Attributes
 	}
