@@ -285,11 +285,7 @@ func (a *API) directRoles(ctx context.Context, rl store.Realm, u store.User) ([]
 }
 
 func (a *API) roleMappings(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.targetRealm(r, viewUsers)
-	if err != nil {
-		return err
-	}
-	u, err := a.loadUser(r, rl)
+	rl, u, err := a.targetUser(r, viewUsers)
 	if err != nil {
 		return err
 	}
@@ -333,11 +329,7 @@ func (a *API) roleMappings(w http.ResponseWriter, r *http.Request) error {
 // mappingScope resolves the user and the role container ("" = realm) of a
 // role-mapping route.
 func (a *API) mappingScope(r *http.Request, right string) (store.Realm, store.User, string, error) {
-	rl, err := a.targetRealm(r, right)
-	if err != nil {
-		return rl, store.User{}, "", err
-	}
-	u, err := a.loadUser(r, rl)
+	rl, u, err := a.targetUser(r, right)
 	if err != nil {
 		return rl, u, "", err
 	}
