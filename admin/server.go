@@ -445,26 +445,25 @@ func (m *stringMap) UnmarshalJSON(b []byte) error {
 
 var reflectStringMap = reflect.TypeOf(map[string]string{})
 
-// targetClient resolves {realm} with right and the client {id} in it.
-func (a *API) targetClient(r *http.Request, right string) (store.Realm, store.Client, error) {
+// targetIn resolves {realm} with right, then the resource load finds in it.
+func targetIn[T any](a *API, r *http.Request, right string, load func(*http.Request, store.Realm) (T, error)) (store.Realm, T, error) {
 	rl, err := a.targetRealm(r, right)
 	if err == nil {
-		var c store.Client
-		if c, err = a.loadClient(r, rl); err == nil {
-			return rl, c, nil
+		var v T
+		if v, err = load(r, rl); err == nil {
+			return rl, v, nil
 		}
 	}
-	return store.Realm{}, store.Client{}, err
+	var zero T
+	return store.Realm{}, zero, err
+}
+
+// targetClient resolves {realm} with right and the client {id} in it.
+func (a *API) targetClient(r *http.Request, right string) (store.Realm, store.Client, error) {
+	return targetIn(a, r, right, a.loadClient)
 }
 
 // targetUser is targetClient for the user {id}.
 func (a *API) targetUser(r *http.Request, right string) (store.Realm, store.User, error) {
-	rl, err := a.targetRealm(r, right)
-	if err == nil {
-		var u store.User
-		if u, err = a.loadUser(r, rl); err == nil {
-			return rl, u, nil
-		}
-	}
-	return store.Realm{}, store.User{}, err
+	return targetIn(a, r, right, a.loadUser)
 }
