@@ -36,9 +36,7 @@ func (a *API) clearBruteForce(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.ClearLoginFailure(r.Context(), rl.Name, realms.UserFailureKey(u.ID)); err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, "DELETE", "USER_LOGIN_FAILURE", "attack-detection/brute-force/users/"+u.ID, nil)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "DELETE", "USER_LOGIN_FAILURE", "attack-detection/brute-force/users/"+u.ID, nil)
 }
 
 // clientBruteForceStatus is GET …/attack-detection/brute-force/clients/{id}
@@ -90,7 +88,5 @@ func (a *API) clearClientBruteForce(w http.ResponseWriter, r *http.Request) erro
 	if err := a.svc.ClearClientLoginFailures(r.Context(), rl.Name, c.ID); err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, "DELETE", "CLIENT", "attack-detection/brute-force/clients/"+c.ID, nil)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "DELETE", "CLIENT", "attack-detection/brute-force/clients/"+c.ID, nil)
 }

@@ -325,9 +325,7 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	a.audit(r, rl.ID, "UPDATE", "CLIENT", "clients/"+c.ID, toClientRep(updated, "", "").redacted())
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "UPDATE", "CLIENT", "clients/"+c.ID, toClientRep(updated, "", "").redacted())
 }
 
 func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) error {
@@ -341,9 +339,7 @@ func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.DeleteClient(r.Context(), rl.Name, c.ID); err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, "DELETE", "CLIENT", "clients/"+c.ID, nil)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "DELETE", "CLIENT", "clients/"+c.ID, nil)
 }
 
 type credentialRep struct {
@@ -407,9 +403,7 @@ func (a *API) deleteRotatedSecret(w http.ResponseWriter, r *http.Request) error 
 	if err := a.svc.InvalidateRotatedSecret(r.Context(), rl.Name, c.ID); err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, "DELETE", "CLIENT", "clients/"+c.ID+"/client-secret/rotated", nil)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "DELETE", "CLIENT", "clients/"+c.ID+"/client-secret/rotated", nil)
 }
 
 func (a *API) serviceAccountUser(w http.ResponseWriter, r *http.Request) error {

@@ -63,9 +63,7 @@ func (a *API) addFederatedIdentity(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, "CREATE", "USER", "users/"+u.ID+"/federated-identity/"+alias, rep)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "CREATE", "USER", "users/"+u.ID+"/federated-identity/"+alias, rep)
 }
 
 // removeFederatedIdentity is DELETE /users/{id}/federated-identity/{alias}.
@@ -82,7 +80,5 @@ func (a *API) removeFederatedIdentity(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, "DELETE", "USER", "users/"+u.ID+"/federated-identity/"+alias, nil)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "DELETE", "USER", "users/"+u.ID+"/federated-identity/"+alias, nil)
 }

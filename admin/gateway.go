@@ -123,9 +123,7 @@ func (a *API) updateIDP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return mapNotFound(err, "identity provider")
 	}
-	a.audit(r, rl.ID, "UPDATE", "IDENTITY_PROVIDER", "identity-provider/instances/"+alias, toIDPRep(updated))
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "UPDATE", "IDENTITY_PROVIDER", "identity-provider/instances/"+alias, toIDPRep(updated))
 }
 
 func (a *API) deleteIDP(w http.ResponseWriter, r *http.Request) error {
@@ -138,9 +136,7 @@ func (a *API) deleteIDP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return mapNotFound(err, "identity provider")
 	}
-	a.audit(r, rl.ID, "DELETE", "IDENTITY_PROVIDER", "identity-provider/instances/"+alias, nil)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "DELETE", "IDENTITY_PROVIDER", "identity-provider/instances/"+alias, nil)
 }
 
 // topologyRep is a gateway topology as the admin API shows it.
@@ -254,7 +250,5 @@ func (a *API) deleteTopology(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return mapNotFound(err, "topology")
 	}
-	a.audit(r, c.token.Realm.ID, "DELETE", "GATEWAY_TOPOLOGY", "gateway/topologies/"+name, nil)
-	noContent(w)
-	return nil
+	return a.changed(w, r, c.token.Realm.ID, "DELETE", "GATEWAY_TOPOLOGY", "gateway/topologies/"+name, nil)
 }

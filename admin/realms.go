@@ -164,9 +164,7 @@ func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.audit(r, updated.ID, "UPDATE", "REALM", "", toRealmRep(updated))
-	noContent(w)
-	return nil
+	return a.changed(w, r, updated.ID, "UPDATE", "REALM", "", toRealmRep(updated))
 }
 
 func (a *API) deleteRealm(w http.ResponseWriter, r *http.Request) error {

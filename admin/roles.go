@@ -222,9 +222,7 @@ func (a *API) updateRole(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, "UPDATE", resourceTypeOf(updated), rolePath(updated), toRoleRep(rl.ID, updated))
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "UPDATE", resourceTypeOf(updated), rolePath(updated), toRoleRep(rl.ID, updated))
 }
 
 // isOfflineAccess: the realm role the offline_access scope asks for keeps
@@ -245,9 +243,7 @@ func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.DeleteRole(r.Context(), rl.Name, role.ID); err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, "DELETE", resourceTypeOf(role), rolePath(role), nil)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "DELETE", resourceTypeOf(role), rolePath(role), nil)
 }
 
 // mayGrant stops privilege escalation through role mappings: a role that
@@ -428,7 +424,5 @@ func (a *API) changeMappings(w http.ResponseWriter, r *http.Request, add bool) e
 	if clientID != "" {
 		path, rt = "users/"+u.ID+"/role-mappings/clients/"+clientID, "CLIENT_ROLE_MAPPING"
 	}
-	a.audit(r, rl.ID, op, rt, path, reps)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, op, rt, path, reps)
 }

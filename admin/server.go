@@ -389,6 +389,14 @@ func (a *API) audit(r *http.Request, realmID, op, resourceType, path string, rep
 	}
 }
 
+// changed records a committed change in the realm's admin log, then
+// answers 204, the end of most admin writes.
+func (a *API) changed(w http.ResponseWriter, r *http.Request, realmID, op, resourceType, path string, rep any) error {
+	a.audit(r, realmID, op, resourceType, path, rep)
+	noContent(w)
+	return nil
+}
+
 // created answers 201 with Location, as Keycloak does.
 func created(w http.ResponseWriter, r *http.Request, id string) {
 	loc := requestURL(r) + "/" + id

@@ -250,9 +250,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	a.audit(r, rl.ID, "UPDATE", "USER", "users/"+u.ID, toUserRep(updated))
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "UPDATE", "USER", "users/"+u.ID, toUserRep(updated))
 }
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
@@ -266,9 +264,7 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.DeleteUser(r.Context(), rl.Name, u.ID); err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, "DELETE", "USER", "users/"+u.ID, nil)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "DELETE", "USER", "users/"+u.ID, nil)
 }
 
 func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) error {
@@ -289,9 +285,7 @@ func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.SetPassword(r.Context(), rl.Name, u.ID, pw.Value, pw.Temporary); err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, "ACTION", "USER", "users/"+u.ID+"/reset-password", nil)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "ACTION", "USER", "users/"+u.ID+"/reset-password", nil)
 }
 
 // credentials lists a user's credentials without their secrets.
@@ -345,7 +339,5 @@ func (a *API) deleteCredential(w http.ResponseWriter, r *http.Request) error {
 	if !found {
 		return notFound("credential")
 	}
-	a.audit(r, rl.ID, "DELETE", "USER", "users/"+u.ID+"/credentials/"+cid, nil)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "DELETE", "USER", "users/"+u.ID+"/credentials/"+cid, nil)
 }
