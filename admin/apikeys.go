@@ -17,14 +17,14 @@ import (
 // keys: list, create for the user, ACTIVE/INACTIVE, delete.
 
 func (a *API) keyRoutes(rr *mux.Router) {
-	rr.HandleFunc("/api-keys/counts", a.apiKeyCounts).Methods(http.MethodGet)
-	rr.HandleFunc("/users/{id}/api-keys", a.userAPIKeys).Methods(http.MethodGet)
-	rr.HandleFunc("/users/{id}/api-keys", a.deleteUserAPIKeys).Methods(http.MethodDelete)
-	rr.HandleFunc("/users/{id}/api-keys/{keyId}", a.deleteUserAPIKey).Methods(http.MethodDelete)
-	rr.HandleFunc("/users/{id}/access-keys", a.userAccessKeys).Methods(http.MethodGet)
-	rr.HandleFunc("/users/{id}/access-keys", a.createUserAccessKey).Methods(http.MethodPost)
-	rr.HandleFunc("/users/{id}/access-keys/{keyId}", a.updateUserAccessKey).Methods(http.MethodPut)
-	rr.HandleFunc("/users/{id}/access-keys/{keyId}", a.deleteUserAccessKey).Methods(http.MethodDelete)
+	rr.HandleFunc("/api-keys/counts", a.handle(a.apiKeyCounts)).Methods(http.MethodGet)
+	rr.HandleFunc("/users/{id}/api-keys", a.handle(a.userAPIKeys)).Methods(http.MethodGet)
+	rr.HandleFunc("/users/{id}/api-keys", a.handle(a.deleteUserAPIKeys)).Methods(http.MethodDelete)
+	rr.HandleFunc("/users/{id}/api-keys/{keyId}", a.handle(a.deleteUserAPIKey)).Methods(http.MethodDelete)
+	rr.HandleFunc("/users/{id}/access-keys", a.handle(a.userAccessKeys)).Methods(http.MethodGet)
+	rr.HandleFunc("/users/{id}/access-keys", a.handle(a.createUserAccessKey)).Methods(http.MethodPost)
+	rr.HandleFunc("/users/{id}/access-keys/{keyId}", a.handle(a.updateUserAccessKey)).Methods(http.MethodPut)
+	rr.HandleFunc("/users/{id}/access-keys/{keyId}", a.handle(a.deleteUserAccessKey)).Methods(http.MethodDelete)
 }
 
 // actor is the admin of the request, for the events the service records.
@@ -44,65 +44,65 @@ func (a *API) eventLost(r *http.Request, err error) error {
 	return err
 }
 
-func (a *API) userAPIKeys(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetUser(w, r, viewUsers)
-	if !ok {
-		return
+func (a *API) userAPIKeys(w http.ResponseWriter, r *http.Request) error {
+	rl, u, err := a.targetUser(r, viewUsers)
+	if err != nil {
+		return err
 	}
 	keys, err := a.svc.APIKeys(r.Context(), rl.Name, u.ID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]any, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, oidc.APIKeyRep(k))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (a *API) deleteUserAPIKey(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetUser(w, r, manageUsers)
-	if !ok {
-		return
-	}
-	err := a.eventLost(r, a.svc.DeleteAPIKey(r.Context(), rl.Name, u.ID, mux.Vars(r)["keyId"], actor(r)))
-	if errors.Is(err, store.ErrNotFound) {
-		err = notFound("API key")
-	}
+// Writes to a user's keys follow the rule of every other change to a user:
+// the caller must hold whatever rights the user holds (targetManagedUser),
+// or an access key created for a stronger user would sign in as them.
+
+func (a *API) deleteUserAPIKey(w http.ResponseWriter, r *http.Request) error {
+	rl, u, err := a.targetManagedUser(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
+	}
+	err = a.eventLost(r, a.svc.DeleteAPIKey(r.Context(), rl.Name, u.ID, mux.Vars(r)["keyId"], actor(r)))
+	if err != nil {
+		return mapNotFound(err, "API key")
 	}
 	noContent(w)
+	return nil
 }
 
-func (a *API) deleteUserAPIKeys(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetUser(w, r, manageUsers)
-	if !ok {
-		return
+func (a *API) deleteUserAPIKeys(w http.ResponseWriter, r *http.Request) error {
+	rl, u, err := a.targetManagedUser(r)
+	if err != nil {
+		return err
 	}
-	_, err := a.svc.DeleteAPIKeys(r.Context(), rl.Name, u.ID, actor(r))
+	_, err = a.svc.DeleteAPIKeys(r.Context(), rl.Name, u.ID, actor(r))
 	if err = a.eventLost(r, err); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	noContent(w)
+	return nil
 }
 
 // apiKeyCounts answers {"<user id>": <keys>} for every user holding keys.
-func (a *API) apiKeyCounts(w http.ResponseWriter, r *http.Request) {
+func (a *API) apiKeyCounts(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, viewUsers)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	counts, err := a.svc.APIKeyCounts(r.Context(), rl.Name)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, counts)
+	return nil
 }
 
 // credentialSettingsRep are the realm settings of user-held credentials,
@@ -130,82 +130,74 @@ func (rep credentialSettingsRep) apply(r *store.Realm) {
 	}
 }
 
-func (a *API) userAccessKeys(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetUser(w, r, viewUsers)
-	if !ok {
-		return
+func (a *API) userAccessKeys(w http.ResponseWriter, r *http.Request) error {
+	rl, u, err := a.targetUser(r, viewUsers)
+	if err != nil {
+		return err
 	}
 	keys, err := a.svc.AccessKeys(r.Context(), rl.Name, u.ID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]any, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, oidc.AccessKeyRep(k))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // createUserAccessKey makes a key pair for the user (or registers an
 // uploaded public key) and answers it like the account API, the private
 // key included once.
-func (a *API) createUserAccessKey(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetUser(w, r, manageUsers)
-	if !ok {
-		return
+func (a *API) createUserAccessKey(w http.ResponseWriter, r *http.Request) error {
+	rl, u, err := a.targetManagedUser(r)
+	if err != nil {
+		return err
 	}
 	var in struct {
 		Type      string `json:"type"`
 		PublicKey string `json:"publicKey"`
 	}
 	if err := decode(r, &in); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	k, private, err := a.svc.CreateAccessKey(r.Context(), rl.Name, u.ID, realms.NewAccessKey{Type: in.Type, PublicKeyPEM: in.PublicKey}, actor(r))
 	if err = a.eventLost(r, err); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, oidc.NewAccessKeyRep(k, private))
+	return nil
 }
 
-func (a *API) updateUserAccessKey(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetUser(w, r, manageUsers)
-	if !ok {
-		return
+func (a *API) updateUserAccessKey(w http.ResponseWriter, r *http.Request) error {
+	rl, u, err := a.targetManagedUser(r)
+	if err != nil {
+		return err
 	}
 	var in struct {
 		Status string `json:"status"`
 	}
 	if err := decode(r, &in); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	k, err := a.svc.SetAccessKeyStatus(r.Context(), rl.Name, u.ID, mux.Vars(r)["keyId"], in.Status, actor(r))
-	if err = a.eventLost(r, err); errors.Is(err, store.ErrNotFound) {
-		err = notFound("access key")
-	}
-	if err != nil {
-		a.writeError(w, r, err)
-		return
+	if err = a.eventLost(r, err); err != nil {
+		return mapNotFound(err, "access key")
 	}
 	writeJSON(w, http.StatusOK, oidc.AccessKeyRep(k))
+	return nil
 }
 
-func (a *API) deleteUserAccessKey(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetUser(w, r, manageUsers)
-	if !ok {
-		return
-	}
-	err := a.eventLost(r, a.svc.DeleteAccessKey(r.Context(), rl.Name, u.ID, mux.Vars(r)["keyId"], actor(r)))
-	if errors.Is(err, store.ErrNotFound) {
-		err = notFound("access key")
-	}
+func (a *API) deleteUserAccessKey(w http.ResponseWriter, r *http.Request) error {
+	rl, u, err := a.targetManagedUser(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
+	}
+	err = a.eventLost(r, a.svc.DeleteAccessKey(r.Context(), rl.Name, u.ID, mux.Vars(r)["keyId"], actor(r)))
+	if err != nil {
+		return mapNotFound(err, "access key")
 	}
 	noContent(w)
+	return nil
 }

@@ -17,15 +17,13 @@ type backuper interface {
 // backup is GET /admin/backup: the whole store as one consistent file, for
 // master admins only (it holds every realm's sealed secrets). Restoring also
 // needs the master key.
-func (a *API) backup(w http.ResponseWriter, r *http.Request) {
+func (a *API) backup(w http.ResponseWriter, r *http.Request) error {
 	if !callerOf(r).masterAdmin {
-		a.writeError(w, r, errForbidden)
-		return
+		return errForbidden
 	}
 	b, ok := a.svc.Store().(backuper)
 	if !ok {
-		a.writeError(w, r, &apiError{http.StatusNotImplemented, "This store cannot be backed up online"})
-		return
+		return &apiError{http.StatusNotImplemented, "This store cannot be backed up online"}
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="gatehouse-`+time.Now().UTC().Format("20060102T150405Z")+`.db"`)
@@ -37,10 +35,11 @@ func (a *API) backup(w http.ResponseWriter, r *http.Request) {
 		// Headers are gone; without the X-Backup-Bytes trailer the CLI
 		// knows the copy is incomplete.
 		a.log.Error("admin: backup failed", "bytes", n, "err", err)
-		return
+		return nil
 	}
 	w.Header().Set("X-Backup-Bytes", strconv.FormatInt(n, 10))
 	a.audit(r, callerOf(r).token.Realm.ID, "ACTION", "REALM", "backup", nil)
+	return nil
 }
 
 // backupStall bounds how long one write of a backup may wait for the client.

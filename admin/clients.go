@@ -92,29 +92,17 @@ func nonNil(s []string) []string {
 // apply copies the present fields onto c; derived secret attributes in the
 // input are ignored (the secret endpoints own them).
 func (rep clientRep) apply(c *store.Client) {
-	setS := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setB := func(dst *bool, v *bool) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setS(&c.ClientID, rep.ClientID)
-	setS(&c.Name, rep.Name)
-	setS(&c.Description, rep.Description)
-	setB(&c.Enabled, rep.Enabled)
-	setB(&c.PublicClient, rep.PublicClient)
-	setB(&c.BearerOnly, rep.BearerOnly)
-	setB(&c.ConsentRequired, rep.ConsentRequired)
-	setB(&c.ServiceAccountsEnabled, rep.ServiceAccountsEnabled)
-	setB(&c.DirectAccessGrantsEnabled, rep.DirectAccessGrantsEnabled)
-	setB(&c.StandardFlowEnabled, rep.StandardFlowEnabled)
-	if rep.NotBefore != nil {
-		c.NotBefore = *rep.NotBefore
-	}
+	setIf(&c.ClientID, rep.ClientID)
+	setIf(&c.Name, rep.Name)
+	setIf(&c.Description, rep.Description)
+	setIf(&c.Enabled, rep.Enabled)
+	setIf(&c.PublicClient, rep.PublicClient)
+	setIf(&c.BearerOnly, rep.BearerOnly)
+	setIf(&c.ConsentRequired, rep.ConsentRequired)
+	setIf(&c.ServiceAccountsEnabled, rep.ServiceAccountsEnabled)
+	setIf(&c.DirectAccessGrantsEnabled, rep.DirectAccessGrantsEnabled)
+	setIf(&c.StandardFlowEnabled, rep.StandardFlowEnabled)
+	setIf(&c.NotBefore, rep.NotBefore)
 	if rep.RedirectURIs != nil {
 		c.RedirectURIs = rep.RedirectURIs
 	}
@@ -150,10 +138,7 @@ func (rep clientRep) redacted() clientRep {
 
 func (a *API) loadClient(r *http.Request, rl store.Realm) (store.Client, error) {
 	c, err := a.svc.Store().GetClient(r.Context(), rl.ID, mux.Vars(r)["id"])
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Client{}, notFound("client")
-	}
-	return c, err
+	return c, mapNotFound(err, "client")
 }
 
 // masked stands for a secret the caller may not read, as Keycloak shows it.
@@ -185,20 +170,19 @@ func (a *API) mayManageClient(r *http.Request, rl store.Realm, c store.Client) (
 
 // targetManagedClient is targetClient for changes and secret reads: 403
 // unless mayManageClient.
-func (a *API) targetManagedClient(w http.ResponseWriter, r *http.Request) (store.Realm, store.Client, bool) {
-	rl, c, ok := a.targetClient(w, r, manageClient)
-	if !ok {
-		return rl, c, false
+func (a *API) targetManagedClient(r *http.Request) (store.Realm, store.Client, error) {
+	rl, c, err := a.targetClient(r, manageClient)
+	if err != nil {
+		return rl, c, err
 	}
 	may, err := a.mayManageClient(r, rl, c)
 	if err == nil && !may {
 		err = errForbidden
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return store.Realm{}, store.Client{}, false
+		return store.Realm{}, store.Client{}, err
 	}
-	return rl, c, true
+	return rl, c, nil
 }
 
 // reveal opens a client's secrets for an admin who may manage the client;
@@ -227,23 +211,20 @@ func (a *API) reveal(r *http.Request, rl store.Realm, c store.Client) (secret, r
 	return secret, rotated, err
 }
 
-func (a *API) listClients(w http.ResponseWriter, r *http.Request) {
+func (a *API) listClients(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, queryClients)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	p, err := page(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	clients, err := a.svc.Store().ListClients(r.Context(), rl.ID, store.ClientQuery{
 		Page: p, ClientID: q.Get("clientId"), Search: q.Get("search") == "true"})
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	// query-clients lists clients; view-clients shows that a secret exists
 	// (masked), manage-clients reads it.
@@ -256,29 +237,26 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request) {
 			current := c
 			current.Rotated = nil
 			if secret, _, err = a.reveal(r, rl, current); err != nil {
-				a.writeError(w, r, err)
-				return
+				return err
 			}
 		}
 		out = append(out, toClientRep(c, secret, ""))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (a *API) createClient(w http.ResponseWriter, r *http.Request) {
+func (a *API) createClient(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, createClient)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var rep clientRep
 	if err := decode(r, &rep); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if rep.ClientID == nil || *rep.ClientID == "" {
-		a.writeError(w, r, badRequest("clientId is required"))
-		return
+		return badRequest("clientId is required")
 	}
 	// Keycloak's defaults for a client created through the REST API.
 	c := store.Client{Enabled: true, StandardFlowEnabled: true}
@@ -293,47 +271,43 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) {
 	nc, _, err := a.svc.CreateClient(r.Context(), rl.Name, realms.NewClient{Client: c, Secret: secret})
 	var ce *store.ConflictError
 	if errors.As(err, &ce) && ce.Field == "clientId" {
-		a.writeError(w, r, withReason(conflict("Client "+c.ClientID+" already exists"), "client exists"))
-		return
+		return withReason(conflict("Client "+c.ClientID+" already exists"), "client exists")
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	a.audit(r, rl.ID, "CREATE", "CLIENT", "clients/"+nc.ID, toClientRep(nc, "", "").redacted())
 	created(w, r, nc.ID)
+	return nil
 }
 
-func (a *API) getClient(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetClient(w, r, viewClients)
-	if !ok {
-		return
+func (a *API) getClient(w http.ResponseWriter, r *http.Request) error {
+	rl, c, err := a.targetClient(r, viewClients)
+	if err != nil {
+		return err
 	}
 	secret, rotated, err := a.reveal(r, rl, c)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, toClientRep(c, secret, rotated))
+	return nil
 }
 
-func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetManagedClient(w, r)
-	if !ok {
-		return
+func (a *API) updateClient(w http.ResponseWriter, r *http.Request) error {
+	rl, c, err := a.targetManagedClient(r)
+	if err != nil {
+		return err
 	}
 	var rep clientRep
 	if err := decode(r, &rep); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if rep.ID != nil && *rep.ID != c.ID {
-		a.writeError(w, r, badRequest("id cannot be changed"))
-		return
+		return badRequest("id cannot be changed")
 	}
 	if c.ClientID == realms.RealmManagementClientID && rep.ClientID != nil && *rep.ClientID != c.ClientID {
-		a.writeError(w, r, badRequest("The realm-management client cannot be renamed"))
-		return
+		return badRequest("The realm-management client cannot be renamed")
 	}
 	updated, err := a.svc.UpdateClient(r.Context(), rl.Name, c.ID, func(x *store.Client) error {
 		rep.apply(x)
@@ -341,38 +315,31 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
 	})
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
-		a.writeError(w, r, withReason(conflict("Client "+ce.Value+" already exists"), "client exists"))
-		return
+		return withReason(conflict("Client "+ce.Value+" already exists"), "client exists")
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if rep.Secret != nil && *rep.Secret != "" && !updated.PublicClient {
 		if err := a.svc.SetClientSecret(r.Context(), rl.Name, c.ID, *rep.Secret); err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 	}
-	a.audit(r, rl.ID, "UPDATE", "CLIENT", "clients/"+c.ID, toClientRep(updated, "", "").redacted())
-	noContent(w)
+	return a.changed(w, r, rl.ID, "UPDATE", "CLIENT", "clients/"+c.ID, toClientRep(updated, "", "").redacted())
 }
 
-func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetManagedClient(w, r)
-	if !ok {
-		return
+func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) error {
+	rl, c, err := a.targetManagedClient(r)
+	if err != nil {
+		return err
 	}
 	if c.ClientID == realms.RealmManagementClientID {
-		a.writeError(w, r, badRequest("The realm-management client cannot be deleted"))
-		return
+		return badRequest("The realm-management client cannot be deleted")
 	}
 	if err := a.svc.DeleteClient(r.Context(), rl.Name, c.ID); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.audit(r, rl.ID, "DELETE", "CLIENT", "clients/"+c.ID, nil)
-	noContent(w)
+	return a.changed(w, r, rl.ID, "DELETE", "CLIENT", "clients/"+c.ID, nil)
 }
 
 type credentialRep struct {
@@ -382,84 +349,75 @@ type credentialRep struct {
 
 // getClientSecret needs mayManageClient: the clear secret lets its reader
 // act as the client (view-clients sees it masked in the representation).
-func (a *API) getClientSecret(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetManagedClient(w, r)
-	if !ok {
-		return
+func (a *API) getClientSecret(w http.ResponseWriter, r *http.Request) error {
+	rl, c, err := a.targetManagedClient(r)
+	if err != nil {
+		return err
 	}
 	secret, err := a.svc.ClientSecret(r.Context(), rl.Name, c.ID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, credentialRep{Type: "secret", Value: secret})
+	return nil
 }
 
-func (a *API) regenerateClientSecret(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetManagedClient(w, r)
-	if !ok {
-		return
+func (a *API) regenerateClientSecret(w http.ResponseWriter, r *http.Request) error {
+	rl, c, err := a.targetManagedClient(r)
+	if err != nil {
+		return err
 	}
 	if c.PublicClient {
-		a.writeError(w, r, badRequest("Public clients have no secret"))
-		return
+		return badRequest("Public clients have no secret")
 	}
 	secret, err := a.svc.RegenerateSecret(r.Context(), rl.Name, c.ID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	a.audit(r, rl.ID, "ACTION", "CLIENT", "clients/"+c.ID+"/client-secret", nil)
 	writeJSON(w, http.StatusOK, credentialRep{Type: "secret", Value: secret})
+	return nil
 }
 
-func (a *API) getRotatedSecret(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetManagedClient(w, r)
-	if !ok {
-		return
+func (a *API) getRotatedSecret(w http.ResponseWriter, r *http.Request) error {
+	rl, c, err := a.targetManagedClient(r)
+	if err != nil {
+		return err
 	}
 	if c.Rotated == nil || !c.Rotated.ExpiresAt.After(a.svc.Now()) {
-		a.writeError(w, r, notFound("rotated secret"))
-		return
+		return notFound("rotated secret")
 	}
 	rotated, err := a.svc.RotatedClientSecret(r.Context(), rl.Name, c.ID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, credentialRep{Type: "secret", Value: rotated})
+	return nil
 }
 
-func (a *API) deleteRotatedSecret(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetManagedClient(w, r)
-	if !ok {
-		return
+func (a *API) deleteRotatedSecret(w http.ResponseWriter, r *http.Request) error {
+	rl, c, err := a.targetManagedClient(r)
+	if err != nil {
+		return err
 	}
 	if err := a.svc.InvalidateRotatedSecret(r.Context(), rl.Name, c.ID); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.audit(r, rl.ID, "DELETE", "CLIENT", "clients/"+c.ID+"/client-secret/rotated", nil)
-	noContent(w)
+	return a.changed(w, r, rl.ID, "DELETE", "CLIENT", "clients/"+c.ID+"/client-secret/rotated", nil)
 }
 
-func (a *API) serviceAccountUser(w http.ResponseWriter, r *http.Request) {
-	rl, c, ok := a.targetClient(w, r, viewClients)
-	if !ok {
-		return
+func (a *API) serviceAccountUser(w http.ResponseWriter, r *http.Request) error {
+	rl, c, err := a.targetClient(r, viewClients)
+	if err != nil {
+		return err
 	}
 	if !c.ServiceAccountsEnabled {
-		a.writeError(w, r, badRequest("Service account not enabled for the client '%s'", c.ClientID))
-		return
+		return badRequest("Service account not enabled for the client '%s'", c.ClientID)
 	}
 	u, err := a.svc.ServiceAccount(r.Context(), rl.ID, c)
-	if errors.Is(err, store.ErrNotFound) {
-		a.writeError(w, r, notFound("user"))
-		return
-	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return mapNotFound(err, "user")
 	}
 	writeJSON(w, http.StatusOK, toUserRep(u))
+	return nil
 }

@@ -10,5 +10,7 @@
 // (caller.covers) keeps a caller from granting, or taking over a user or
 // client holding, rights it lacks. Handlers decode Keycloak
 // representations, call package realms for the rules, and answer with
-// Keycloak's status codes and {"errorMessage": ...} bodies.
+// Keycloak's status codes and {"errorMessage": ...} bodies. A handler is a
+// handlerFunc registered through a.handle: it writes its answer and returns
+// nil, or returns an error that writeError alone turns into the answer.
 package admin

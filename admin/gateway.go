@@ -40,81 +40,70 @@ func (rep idpRep) record() store.IdentityProvider {
 	return p
 }
 
-func (a *API) listIDPs(w http.ResponseWriter, r *http.Request) {
+func (a *API) listIDPs(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, viewRealm)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	ps, err := a.svc.Store().ListIdentityProviders(r.Context(), rl.ID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := []idpRep{}
 	for _, p := range ps {
 		out = append(out, toIDPRep(p))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (a *API) createIDP(w http.ResponseWriter, r *http.Request) {
+func (a *API) createIDP(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, manageRealm)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var rep idpRep
 	if err := decode(r, &rep); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	p, err := a.svc.CreateIdentityProvider(r.Context(), rl.Name, rep.record())
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
-		a.writeError(w, r, withReason(conflict("Identity Provider "+p.Alias+" already exists"), "identity provider exists"))
-		return
+		return withReason(conflict("Identity Provider "+p.Alias+" already exists"), "identity provider exists")
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	a.audit(r, rl.ID, "CREATE", "IDENTITY_PROVIDER", "identity-provider/instances/"+p.Alias, toIDPRep(p))
 	created(w, r, p.Alias)
+	return nil
 }
 
-func (a *API) getIDP(w http.ResponseWriter, r *http.Request) {
+func (a *API) getIDP(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, viewRealm)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	p, err := a.svc.Store().GetIdentityProvider(r.Context(), rl.ID, mux.Vars(r)["alias"])
-	if errors.Is(err, store.ErrNotFound) {
-		err = notFound("identity provider")
-	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return mapNotFound(err, "identity provider")
 	}
 	writeJSON(w, http.StatusOK, toIDPRep(p))
+	return nil
 }
 
-func (a *API) updateIDP(w http.ResponseWriter, r *http.Request) {
+func (a *API) updateIDP(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, manageRealm)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	alias := mux.Vars(r)["alias"]
 	var rep idpRep
 	if err := decode(r, &rep); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if rep.Alias != "" && rep.Alias != alias {
-		a.writeError(w, r, badRequest("alias cannot be changed"))
-		return
+		return badRequest("alias cannot be changed")
 	}
 	updated, err := a.svc.UpdateIdentityProvider(r.Context(), rl.Name, alias, func(p *store.IdentityProvider) error {
 		if rep.DisplayName != "" {
@@ -131,34 +120,23 @@ func (a *API) updateIDP(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		err = notFound("identity provider")
-	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return mapNotFound(err, "identity provider")
 	}
-	a.audit(r, rl.ID, "UPDATE", "IDENTITY_PROVIDER", "identity-provider/instances/"+alias, toIDPRep(updated))
-	noContent(w)
+	return a.changed(w, r, rl.ID, "UPDATE", "IDENTITY_PROVIDER", "identity-provider/instances/"+alias, toIDPRep(updated))
 }
 
-func (a *API) deleteIDP(w http.ResponseWriter, r *http.Request) {
+func (a *API) deleteIDP(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, manageRealm)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	alias := mux.Vars(r)["alias"]
 	err = a.svc.DeleteIdentityProvider(r.Context(), rl.Name, alias)
-	if errors.Is(err, store.ErrNotFound) {
-		err = notFound("identity provider")
-	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return mapNotFound(err, "identity provider")
 	}
-	a.audit(r, rl.ID, "DELETE", "IDENTITY_PROVIDER", "identity-provider/instances/"+alias, nil)
-	noContent(w)
+	return a.changed(w, r, rl.ID, "DELETE", "IDENTITY_PROVIDER", "identity-provider/instances/"+alias, nil)
 }
 
 // topologyRep is a gateway topology as the admin API shows it.
@@ -195,11 +173,10 @@ func (a *API) canSeeTopology(r *http.Request, t store.Topology) bool {
 	return err == nil && c.can(st.Realm, viewRealm)
 }
 
-func (a *API) listTopologies(w http.ResponseWriter, r *http.Request) {
+func (a *API) listTopologies(w http.ResponseWriter, r *http.Request) error {
 	ts, err := a.svc.Store().ListTopologies(r.Context())
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := []topologyRep{}
 	for _, t := range ts {
@@ -208,37 +185,35 @@ func (a *API) listTopologies(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (a *API) getTopology(w http.ResponseWriter, r *http.Request) {
+func (a *API) getTopology(w http.ResponseWriter, r *http.Request) error {
 	t, err := a.svc.Store().GetTopology(r.Context(), mux.Vars(r)["name"])
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.canSeeTopology(r, t)) {
 		err = notFound("topology")
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, toTopologyRep(t))
+	return nil
 }
 
 // putTopology creates or replaces a topology: gateway URLs are global, so
 // only master admins define them.
-func (a *API) putTopology(w http.ResponseWriter, r *http.Request) {
+func (a *API) putTopology(w http.ResponseWriter, r *http.Request) error {
 	c := callerOf(r)
 	if !c.masterAdmin {
-		a.writeError(w, r, errForbidden)
-		return
+		return errForbidden
 	}
 	var rep topologyRep
 	if err := decode(r, &rep); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	name := mux.Vars(r)["name"]
 	if rep.Name != "" && rep.Name != name {
-		a.writeError(w, r, badRequest("name must match the URL"))
-		return
+		return badRequest("name must match the URL")
 	}
 	t := store.Topology{Name: name, Realm: rep.Realm, Authentication: rep.Authentication, TTL: rep.TTL, Audiences: rep.Audiences,
 		TargetURL: rep.TargetURL, EndpointCert: rep.EndpointCert, ClientData: rep.ClientData, Managed: rep.Managed,
@@ -249,38 +224,31 @@ func (a *API) putTopology(w http.ResponseWriter, r *http.Request) {
 	}
 	realms.ApplyTopologyDefaults(&t)
 	if err := a.svc.ValidateTopology(r.Context(), &t); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	_, existed := a.svc.Store().GetTopology(r.Context(), name)
 	if err := a.svc.Store().PutTopology(r.Context(), t); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	a.audit(r, c.token.Realm.ID, "UPDATE", "GATEWAY_TOPOLOGY", "gateway/topologies/"+name, toTopologyRep(t))
 	if existed != nil {
 		w.Header().Set("Location", requestURL(r))
 		writeJSON(w, http.StatusCreated, toTopologyRep(t))
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, toTopologyRep(t))
+	return nil
 }
 
-func (a *API) deleteTopology(w http.ResponseWriter, r *http.Request) {
+func (a *API) deleteTopology(w http.ResponseWriter, r *http.Request) error {
 	c := callerOf(r)
 	if !c.masterAdmin {
-		a.writeError(w, r, errForbidden)
-		return
+		return errForbidden
 	}
 	name := mux.Vars(r)["name"]
 	err := a.svc.Store().DeleteTopology(r.Context(), name)
-	if errors.Is(err, store.ErrNotFound) {
-		err = notFound("topology")
-	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return mapNotFound(err, "topology")
 	}
-	a.audit(r, c.token.Realm.ID, "DELETE", "GATEWAY_TOPOLOGY", "gateway/topologies/"+name, nil)
-	noContent(w)
+	return a.changed(w, r, c.token.Realm.ID, "DELETE", "GATEWAY_TOPOLOGY", "gateway/topologies/"+name, nil)
 }

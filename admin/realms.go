@@ -37,6 +37,14 @@ type realmRep struct {
 
 func ptr[T any](v T) *T { return &v }
 
+// setIf copies a field present in a representation (non-nil) onto its
+// record, so a PUT changes only what it sends.
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
 func toRealmRep(r store.Realm) realmRep {
 	bf := r.BruteForce
 	attrs := r.Attributes
@@ -59,44 +67,26 @@ func toRealmRep(r store.Realm) realmRep {
 
 // apply copies the fields present in the representation onto r.
 func (rep realmRep) apply(r *store.Realm) {
-	set := func(dst *int, v *int) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setB := func(dst *bool, v *bool) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	if rep.Realm != nil {
-		r.Name = *rep.Realm
-	}
-	if rep.DisplayName != nil {
-		r.DisplayName = *rep.DisplayName
-	}
-	setB(&r.Enabled, rep.Enabled)
-	set(&r.AccessTokenLifespan, rep.AccessTokenLifespan)
-	set(&r.SSOSessionIdleTimeout, rep.SSOSessionIdleTimeout)
-	set(&r.SSOSessionMaxLifespan, rep.SSOSessionMaxLifespan)
-	if rep.DefaultSignatureAlgorithm != nil {
-		r.DefaultSignatureAlgorithm = *rep.DefaultSignatureAlgorithm
-	}
-	setB(&r.RevokeRefreshToken, rep.RevokeRefreshToken)
-	set(&r.RefreshTokenMaxReuse, rep.RefreshTokenMaxReuse)
-	set(&r.RefreshTokenReuseGraceSeconds, rep.RefreshTokenReuseGraceSeconds)
-	if rep.NotBefore != nil {
-		r.NotBefore = *rep.NotBefore
-	}
+	setIf(&r.Name, rep.Realm)
+	setIf(&r.DisplayName, rep.DisplayName)
+	setIf(&r.Enabled, rep.Enabled)
+	setIf(&r.AccessTokenLifespan, rep.AccessTokenLifespan)
+	setIf(&r.SSOSessionIdleTimeout, rep.SSOSessionIdleTimeout)
+	setIf(&r.SSOSessionMaxLifespan, rep.SSOSessionMaxLifespan)
+	setIf(&r.DefaultSignatureAlgorithm, rep.DefaultSignatureAlgorithm)
+	setIf(&r.RevokeRefreshToken, rep.RevokeRefreshToken)
+	setIf(&r.RefreshTokenMaxReuse, rep.RefreshTokenMaxReuse)
+	setIf(&r.RefreshTokenReuseGraceSeconds, rep.RefreshTokenReuseGraceSeconds)
+	setIf(&r.NotBefore, rep.NotBefore)
 	bf := &r.BruteForce
-	setB(&bf.Protected, rep.BruteForceProtected)
-	setB(&bf.PermanentLockout, rep.PermanentLockout)
-	set(&bf.FailureFactor, rep.FailureFactor)
-	set(&bf.WaitIncrementSeconds, rep.WaitIncrementSeconds)
-	set(&bf.MaxFailureWaitSeconds, rep.MaxFailureWaitSeconds)
-	set(&bf.MaxDeltaTimeSeconds, rep.MaxDeltaTimeSeconds)
-	set(&bf.QuickLoginCheckMilliSeconds, rep.QuickLoginCheckMilliSeconds)
-	set(&bf.MinimumQuickLoginWaitSeconds, rep.MinimumQuickLoginWaitSeconds)
+	setIf(&bf.Protected, rep.BruteForceProtected)
+	setIf(&bf.PermanentLockout, rep.PermanentLockout)
+	setIf(&bf.FailureFactor, rep.FailureFactor)
+	setIf(&bf.WaitIncrementSeconds, rep.WaitIncrementSeconds)
+	setIf(&bf.MaxFailureWaitSeconds, rep.MaxFailureWaitSeconds)
+	setIf(&bf.MaxDeltaTimeSeconds, rep.MaxDeltaTimeSeconds)
+	setIf(&bf.QuickLoginCheckMilliSeconds, rep.QuickLoginCheckMilliSeconds)
+	setIf(&bf.MinimumQuickLoginWaitSeconds, rep.MinimumQuickLoginWaitSeconds)
 	rep.credentialSettingsRep.apply(r)
 	if rep.Attributes != nil {
 		r.Attributes = rep.Attributes
@@ -104,12 +94,11 @@ func (rep realmRep) apply(r *store.Realm) {
 }
 
 // listRealms returns the realms the caller may view.
-func (a *API) listRealms(w http.ResponseWriter, r *http.Request) {
+func (a *API) listRealms(w http.ResponseWriter, r *http.Request) error {
 	c := callerOf(r)
 	all, err := a.svc.Store().ListRealms(r.Context())
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := []realmRep{}
 	for _, rl := range all {
@@ -118,58 +107,53 @@ func (a *API) listRealms(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (a *API) createRealm(w http.ResponseWriter, r *http.Request) {
+func (a *API) createRealm(w http.ResponseWriter, r *http.Request) error {
 	c := callerOf(r)
 	if !c.createRealm {
-		a.writeError(w, r, withReason(errForbidden, "caller lacks create-realm"))
-		return
+		return withReason(errForbidden, "caller lacks create-realm")
 	}
 	var rep realmRep
 	if err := decode(r, &rep); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if rep.Realm == nil || *rep.Realm == "" {
-		a.writeError(w, r, badRequest("Realm name cannot be empty"))
-		return
+		return badRequest("Realm name cannot be empty")
 	}
 	var rl store.Realm
 	rep.apply(&rl)
 	created_, err := a.svc.CreateRealm(r.Context(), rl)
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
-		a.writeError(w, r, withReason(conflict("Conflict detected. See logs for details"), "realm exists"))
-		return
+		return withReason(conflict("Conflict detected. See logs for details"), "realm exists")
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	a.audit(r, c.token.Realm.ID, "CREATE", "REALM", "realms/"+created_.Name, toRealmRep(created_))
 	created(w, r, created_.Name)
+	return nil
 }
 
-func (a *API) getRealm(w http.ResponseWriter, r *http.Request) {
+func (a *API) getRealm(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, viewRealm)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, toRealmRep(rl))
+	return nil
 }
 
-func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) {
+func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, manageRealm)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var rep realmRep
 	if err := decode(r, &rep); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	updated, err := a.svc.UpdateRealm(r.Context(), rl.Name, func(x *store.Realm) error {
 		rep.apply(x)
@@ -177,26 +161,21 @@ func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) {
 	})
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
-		a.writeError(w, r, withReason(conflict("Realm "+ce.Value+" already exists"), "realm exists"))
-		return
+		return withReason(conflict("Realm "+ce.Value+" already exists"), "realm exists")
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.audit(r, updated.ID, "UPDATE", "REALM", "", toRealmRep(updated))
-	noContent(w)
+	return a.changed(w, r, updated.ID, "UPDATE", "REALM", "", toRealmRep(updated))
 }
 
-func (a *API) deleteRealm(w http.ResponseWriter, r *http.Request) {
+func (a *API) deleteRealm(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, manageRealm)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if err := a.svc.DeleteRealm(r.Context(), rl.Name); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	// The realm's own log went with it; the caller's realm keeps the record.
 	c := callerOf(r)
@@ -204,24 +183,22 @@ func (a *API) deleteRealm(w http.ResponseWriter, r *http.Request) {
 		a.audit(r, c.token.Realm.ID, "DELETE", "REALM", "realms/"+rl.Name, nil)
 	}
 	noContent(w)
+	return nil
 }
 
 // adminEvents is GET /admin/realms/{realm}/admin-events, newest first.
-func (a *API) adminEvents(w http.ResponseWriter, r *http.Request) {
+func (a *API) adminEvents(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, viewEvents)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	p, err := page(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	events, err := a.svc.Store().ListAdminEvents(r.Context(), rl.ID, p)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	type authDetails struct {
 		RealmID   string `json:"realmId"`
@@ -249,4 +226,5 @@ func (a *API) adminEvents(w http.ResponseWriter, r *http.Request) {
 			Representation: e.Representation})
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }

@@ -77,39 +77,35 @@ func (a *API) roleScope(r *http.Request, write bool) (store.Realm, string, error
 	return rl, c.ID, err
 }
 
-func (a *API) listRoles(w http.ResponseWriter, r *http.Request) {
+func (a *API) listRoles(w http.ResponseWriter, r *http.Request) error {
 	rl, clientID, err := a.roleScope(r, false)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	p, err := page(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	roles, err := a.svc.Store().ListRoles(r.Context(), rl.ID, clientID, p)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := []roleRep{}
 	for _, role := range roles {
 		out = append(out, toRoleRep(rl.ID, role))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (a *API) createRole(w http.ResponseWriter, r *http.Request) {
+func (a *API) createRole(w http.ResponseWriter, r *http.Request) error {
 	rl, clientID, err := a.roleScope(r, true)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var rep roleRep
 	if err := decode(r, &rep); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	role := store.Role{Name: rep.Name, ClientID: clientID, Attributes: rep.Attributes}
 	if rep.Description != nil {
@@ -117,11 +113,11 @@ func (a *API) createRole(w http.ResponseWriter, r *http.Request) {
 	}
 	role, err = a.svc.CreateRole(r.Context(), rl.Name, role)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	a.audit(r, rl.ID, "CREATE", resourceTypeOf(role), rolePath(role), toRoleRep(rl.ID, role))
 	created(w, r, role.Name)
+	return nil
 }
 
 func resourceTypeOf(role store.Role) string {
@@ -149,10 +145,7 @@ func (a *API) loadRole(r *http.Request, rl store.Realm, clientID string) (store.
 	} else {
 		role, err = a.svc.Store().GetRoleByName(r.Context(), rl.ID, clientID, vars["role"])
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Role{}, notFound("role")
-	}
-	return role, err
+	return role, mapNotFound(err, "role")
 }
 
 // roleByIDScope authorizes a roles-by-id call once the role (and so its
@@ -179,30 +172,22 @@ func (a *API) roleByIDScope(r *http.Request, write bool) (store.Realm, store.Rol
 	return rl, role, nil
 }
 
-func (a *API) getRole(w http.ResponseWriter, r *http.Request) {
-	var rl store.Realm
-	var role store.Role
-	var err error
-	if _, byID := mux.Vars(r)["role-id"]; byID {
-		rl, role, err = a.roleByIDScope(r, false)
-	} else {
-		var clientID string
-		if rl, clientID, err = a.roleScope(r, false); err == nil {
-			role, err = a.loadRole(r, rl, clientID)
-		}
-	}
+func (a *API) getRole(w http.ResponseWriter, r *http.Request) error {
+	rl, role, err := a.roleTarget(r, false)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, toRoleRep(rl.ID, role))
+	return nil
 }
 
-func (a *API) writeRoleTarget(r *http.Request) (store.Realm, store.Role, error) {
+// roleTarget resolves and authorizes the role of a request, by {role-id}
+// or by name in its container; write asks for the right to change it.
+func (a *API) roleTarget(r *http.Request, write bool) (store.Realm, store.Role, error) {
 	if _, byID := mux.Vars(r)["role-id"]; byID {
-		return a.roleByIDScope(r, true)
+		return a.roleByIDScope(r, write)
 	}
-	rl, clientID, err := a.roleScope(r, true)
+	rl, clientID, err := a.roleScope(r, write)
 	if err != nil {
 		return rl, store.Role{}, err
 	}
@@ -210,20 +195,17 @@ func (a *API) writeRoleTarget(r *http.Request) (store.Realm, store.Role, error) 
 	return rl, role, err
 }
 
-func (a *API) updateRole(w http.ResponseWriter, r *http.Request) {
-	rl, role, err := a.writeRoleTarget(r)
+func (a *API) updateRole(w http.ResponseWriter, r *http.Request) error {
+	rl, role, err := a.roleTarget(r, true)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var rep roleRep
 	if err := decode(r, &rep); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if isOfflineAccess(role) && rep.Name != "" && rep.Name != role.Name {
-		a.writeError(w, r, badRequest("Built-in role %s cannot be renamed", role.Name))
-		return
+		return badRequest("Built-in role %s cannot be renamed", role.Name)
 	}
 	updated, err := a.svc.UpdateRole(r.Context(), rl.Name, role.ID, func(x *store.Role) error {
 		if rep.Name != "" {
@@ -238,11 +220,9 @@ func (a *API) updateRole(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.audit(r, rl.ID, "UPDATE", resourceTypeOf(updated), rolePath(updated), toRoleRep(rl.ID, updated))
-	noContent(w)
+	return a.changed(w, r, rl.ID, "UPDATE", resourceTypeOf(updated), rolePath(updated), toRoleRep(rl.ID, updated))
 }
 
 // isOfflineAccess: the realm role the offline_access scope asks for keeps
@@ -252,22 +232,18 @@ func isOfflineAccess(role store.Role) bool {
 	return role.ClientID == "" && role.Name == realms.OfflineAccess
 }
 
-func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) {
-	rl, role, err := a.writeRoleTarget(r)
+func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) error {
+	rl, role, err := a.roleTarget(r, true)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if isOfflineAccess(role) {
-		a.writeError(w, r, badRequest("Built-in role %s cannot be deleted", role.Name))
-		return
+		return badRequest("Built-in role %s cannot be deleted", role.Name)
 	}
 	if err := a.svc.DeleteRole(r.Context(), rl.Name, role.ID); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.audit(r, rl.ID, "DELETE", resourceTypeOf(role), rolePath(role), nil)
-	noContent(w)
+	return a.changed(w, r, rl.ID, "DELETE", resourceTypeOf(role), rolePath(role), nil)
 }
 
 // mayGrant stops privilege escalation through role mappings: a role that
@@ -304,21 +280,14 @@ func (a *API) directRoles(ctx context.Context, rl store.Realm, u store.User) ([]
 	return out, nil
 }
 
-func (a *API) roleMappings(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, viewUsers)
+func (a *API) roleMappings(w http.ResponseWriter, r *http.Request) error {
+	rl, u, err := a.targetUser(r, viewUsers)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	u, err := a.loadUser(r, rl)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	roles, err := a.directRoles(r.Context(), rl, u)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := map[string]any{}
 	var realmRoles []roleRep
@@ -350,16 +319,13 @@ func (a *API) roleMappings(w http.ResponseWriter, r *http.Request) {
 		out["clientMappings"] = byClientID
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // mappingScope resolves the user and the role container ("" = realm) of a
 // role-mapping route.
 func (a *API) mappingScope(r *http.Request, right string) (store.Realm, store.User, string, error) {
-	rl, err := a.targetRealm(r, right)
-	if err != nil {
-		return rl, store.User{}, "", err
-	}
-	u, err := a.loadUser(r, rl)
+	rl, u, err := a.targetUser(r, right)
 	if err != nil {
 		return rl, u, "", err
 	}
@@ -368,22 +334,17 @@ func (a *API) mappingScope(r *http.Request, right string) (store.Realm, store.Us
 		return rl, u, "", nil
 	}
 	c, err := a.svc.Store().GetClient(r.Context(), rl.ID, cid)
-	if errors.Is(err, store.ErrNotFound) {
-		return rl, u, "", notFound("client")
-	}
-	return rl, u, c.ID, err
+	return rl, u, c.ID, mapNotFound(err, "client")
 }
 
-func (a *API) listMappings(w http.ResponseWriter, r *http.Request) {
+func (a *API) listMappings(w http.ResponseWriter, r *http.Request) error {
 	rl, u, clientID, err := a.mappingScope(r, viewUsers)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	roles, err := a.directRoles(r.Context(), rl, u)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	out := []roleRep{}
 	for _, role := range roles {
@@ -392,6 +353,7 @@ func (a *API) listMappings(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // mappingRoles resolves a [{id,name}] body to roles of the container.
@@ -425,24 +387,22 @@ func (a *API) mappingRoles(r *http.Request, rl store.Realm, clientID string) ([]
 	return out, nil
 }
 
-func (a *API) addMappings(w http.ResponseWriter, r *http.Request) {
-	a.changeMappings(w, r, true)
+func (a *API) addMappings(w http.ResponseWriter, r *http.Request) error {
+	return a.changeMappings(w, r, true)
 }
 
-func (a *API) removeMappings(w http.ResponseWriter, r *http.Request) {
-	a.changeMappings(w, r, false)
+func (a *API) removeMappings(w http.ResponseWriter, r *http.Request) error {
+	return a.changeMappings(w, r, false)
 }
 
-func (a *API) changeMappings(w http.ResponseWriter, r *http.Request, add bool) {
+func (a *API) changeMappings(w http.ResponseWriter, r *http.Request, add bool) error {
 	rl, u, clientID, err := a.mappingScope(r, manageUsers)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	roles, err := a.mappingRoles(r, rl, clientID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	ids := make([]string, len(roles))
 	reps := make([]roleRep, len(roles))
@@ -457,14 +417,12 @@ func (a *API) changeMappings(w http.ResponseWriter, r *http.Request, add bool) {
 		err = a.svc.RevokeRoles(r.Context(), rl.Name, u.ID, ids...)
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	path := "users/" + u.ID + "/role-mappings/realm"
 	rt := "REALM_ROLE_MAPPING"
 	if clientID != "" {
 		path, rt = "users/"+u.ID+"/role-mappings/clients/"+clientID, "CLIENT_ROLE_MAPPING"
 	}
-	a.audit(r, rl.ID, op, rt, path, reps)
-	noContent(w)
+	return a.changed(w, r, rl.ID, op, rt, path, reps)
 }

@@ -57,10 +57,34 @@ func notFound(what string) error { return &apiError{http.StatusNotFound, "Could 
 
 func conflict(msg string) error { return &apiError{http.StatusConflict, msg} }
 
+// mapNotFound names what a store lookup did not find ("Could not find
+// client"); other errors, and nil, pass through.
+func mapNotFound(err error, what string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound(what)
+	}
+	return err
+}
+
 var (
 	errUnauthorized = &apiError{http.StatusUnauthorized, "HTTP 401 Unauthorized"}
 	errForbidden    = &apiError{http.StatusForbidden, "HTTP 403 Forbidden"}
 )
+
+// handlerFunc is the shape of every admin handler: it either writes its
+// whole answer and returns nil, or writes nothing and returns the error,
+// which a.handle hands to writeError, the one writer of admin errors (and
+// of the reason the request log records).
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts a handlerFunc for the router.
+func (a *API) handle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	}
+}
 
 // writeError writes Keycloak's admin error shapes: {"errorMessage"} for 400
 // and 409, {"error"} for 401/403/404 (both keys carry the message so either
@@ -264,34 +288,31 @@ func callerOf(r *http.Request) *caller { return r.Context().Value(callerKey{}).(
 // authenticate verifies the Bearer token and resolves the caller's roles
 // afresh, so a role removed a second ago no longer grants anything.
 func (a *API) authenticate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
 		h := r.Header.Get("Authorization")
 		scheme, tok, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="admin"`)
-			a.writeError(w, r, withReason(errUnauthorized, "no bearer token"))
-			return
+			return withReason(errUnauthorized, "no bearer token")
 		}
 		at, err := a.tokens.VerifyAccessToken(r.Context(), strings.TrimSpace(tok))
 		if errors.Is(err, oidc.ErrInvalidToken) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="admin", error="invalid_token"`)
-			a.writeError(w, r, withReason(errUnauthorized, "invalid, expired or revoked token"))
-			return
+			return withReason(errUnauthorized, "invalid, expired or revoked token")
 		}
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		rights, err := a.svc.AdminRights(r.Context(), at.Realm, at.User)
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		c := &caller{token: at, rights: rights, ip: oidc.RemoteIP(r)}
 		c.masterAdmin = rights.MasterAdmin()
 		c.createRealm = c.masterAdmin || rights.Has(realms.CreateRealmRole)
 		oidcInfo(r, at)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+		return nil
 	})
 }
 
@@ -368,6 +389,14 @@ func (a *API) audit(r *http.Request, realmID, op, resourceType, path string, rep
 	}
 }
 
+// changed records a committed change in the realm's admin log, then
+// answers 204, the end of most admin writes.
+func (a *API) changed(w http.ResponseWriter, r *http.Request, realmID, op, resourceType, path string, rep any) error {
+	a.audit(r, realmID, op, resourceType, path, rep)
+	noContent(w)
+	return nil
+}
+
 // created answers 201 with Location, as Keycloak does.
 func created(w http.ResponseWriter, r *http.Request, id string) {
 	loc := requestURL(r) + "/" + id
@@ -424,29 +453,25 @@ func (m *stringMap) UnmarshalJSON(b []byte) error {
 
 var reflectStringMap = reflect.TypeOf(map[string]string{})
 
-// targetClient resolves {realm} with right and the client {id} in it,
-// writing the error itself when either fails.
-func (a *API) targetClient(w http.ResponseWriter, r *http.Request, right string) (store.Realm, store.Client, bool) {
+// targetIn resolves {realm} with right, then the resource load finds in it.
+func targetIn[T any](a *API, r *http.Request, right string, load func(*http.Request, store.Realm) (T, error)) (store.Realm, T, error) {
 	rl, err := a.targetRealm(r, right)
 	if err == nil {
-		var c store.Client
-		if c, err = a.loadClient(r, rl); err == nil {
-			return rl, c, true
+		var v T
+		if v, err = load(r, rl); err == nil {
+			return rl, v, nil
 		}
 	}
-	a.writeError(w, r, err)
-	return store.Realm{}, store.Client{}, false
+	var zero T
+	return store.Realm{}, zero, err
+}
+
+// targetClient resolves {realm} with right and the client {id} in it.
+func (a *API) targetClient(r *http.Request, right string) (store.Realm, store.Client, error) {
+	return targetIn(a, r, right, a.loadClient)
 }
 
 // targetUser is targetClient for the user {id}.
-func (a *API) targetUser(w http.ResponseWriter, r *http.Request, right string) (store.Realm, store.User, bool) {
-	rl, err := a.targetRealm(r, right)
-	if err == nil {
-		var u store.User
-		if u, err = a.loadUser(r, rl); err == nil {
-			return rl, u, true
-		}
-	}
-	a.writeError(w, r, err)
-	return store.Realm{}, store.User{}, false
+func (a *API) targetUser(r *http.Request, right string) (store.Realm, store.User, error) {
+	return targetIn(a, r, right, a.loadUser)
 }

@@ -10,11 +10,10 @@ func (a *API) SetVersion(v string) { a.version = v }
 // SPI providers or feature profile, so those are empty. Like the rest of the
 // admin API it is for administrators: a caller without any admin right gets
 // 403.
-func (a *API) serverInfo(w http.ResponseWriter, r *http.Request) {
+func (a *API) serverInfo(w http.ResponseWriter, r *http.Request) error {
 	c := callerOf(r)
 	if !c.masterAdmin && !c.createRealm && len(c.rights.Keys()) == 0 {
-		a.writeError(w, r, errForbidden)
-		return
+		return errForbidden
 	}
 	version := a.version
 	if version == "" {
@@ -31,4 +30,5 @@ func (a *API) serverInfo(w http.ResponseWriter, r *http.Request) {
 		"themes":    map[string]any{},
 		"providers": map[string]any{},
 	})
+	return nil
 }

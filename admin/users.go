@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -62,21 +61,12 @@ func toUserRep(u store.User) userRep {
 }
 
 func (rep userRep) apply(u *store.User) {
-	setS := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setS(&u.Username, rep.Username)
-	setS(&u.Email, rep.Email)
-	setS(&u.FirstName, rep.FirstName)
-	setS(&u.LastName, rep.LastName)
-	if rep.EmailVerified != nil {
-		u.EmailVerified = *rep.EmailVerified
-	}
-	if rep.Enabled != nil {
-		u.Enabled = *rep.Enabled
-	}
+	setIf(&u.Username, rep.Username)
+	setIf(&u.Email, rep.Email)
+	setIf(&u.FirstName, rep.FirstName)
+	setIf(&u.LastName, rep.LastName)
+	setIf(&u.EmailVerified, rep.EmailVerified)
+	setIf(&u.Enabled, rep.Enabled)
 	if rep.Attributes != nil {
 		u.Attributes = rep.Attributes
 	}
@@ -87,10 +77,18 @@ func (rep userRep) apply(u *store.User) {
 
 func (a *API) loadUser(r *http.Request, rl store.Realm) (store.User, error) {
 	u, err := a.svc.Store().GetUser(r.Context(), rl.ID, mux.Vars(r)["id"])
-	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, notFound("user")
+	return u, mapNotFound(err, "user")
+}
+
+// userSearch is the realm (query-users) and the query of GET /users and
+// GET /users/count, which must find the same users.
+func (a *API) userSearch(r *http.Request) (store.Realm, store.UserQuery, error) {
+	rl, err := a.targetRealm(r, queryUsers)
+	if err != nil {
+		return rl, store.UserQuery{}, err
 	}
-	return u, err
+	q, err := userQuery(r)
+	return rl, q, err
 }
 
 func userQuery(r *http.Request) (store.UserQuery, error) {
@@ -119,37 +117,29 @@ func userQuery(r *http.Request) (store.UserQuery, error) {
 // changes). It is refused (403) when the user holds admin rights the caller
 // lacks: manage-users alone must not reset a realm admin's password and
 // sign in as them.
-func (a *API) targetManagedUser(w http.ResponseWriter, r *http.Request) (store.Realm, store.User, bool) {
-	rl, u, ok := a.targetUser(w, r, manageUsers)
-	if !ok {
-		return rl, u, false
+func (a *API) targetManagedUser(r *http.Request) (store.Realm, store.User, error) {
+	rl, u, err := a.targetUser(r, manageUsers)
+	if err != nil {
+		return rl, u, err
 	}
 	rights, err := a.svc.AdminRights(r.Context(), rl, u)
 	if err == nil && !callerOf(r).covers(rl, rights) {
 		err = errForbidden
 	}
 	if err != nil {
-		a.writeError(w, r, err)
-		return store.Realm{}, store.User{}, false
+		return store.Realm{}, store.User{}, err
 	}
-	return rl, u, true
+	return rl, u, nil
 }
 
-func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, queryUsers)
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
+	rl, q, err := a.userSearch(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	q, err := userQuery(r)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	users, err := a.svc.Store().ListUsers(r.Context(), rl.ID, q)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	// query-users finds users; only view-users reads their profiles (as
 	// GET /users/{id} requires), so a query-only caller gets id and
@@ -164,25 +154,20 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 		out = append(out, toUserRep(u))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (a *API) countUsers(w http.ResponseWriter, r *http.Request) {
-	rl, err := a.targetRealm(r, queryUsers)
+func (a *API) countUsers(w http.ResponseWriter, r *http.Request) error {
+	rl, q, err := a.userSearch(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	q, err := userQuery(r)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	n, err := a.svc.Store().CountUsers(r.Context(), rl.ID, q)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, n)
+	return nil
 }
 
 // passwordOf returns the password of an embedded credentials list.
@@ -197,25 +182,21 @@ func passwordOf(creds []passwordRep) (*passwordRep, error) {
 	return nil, nil
 }
 
-func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
+func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, manageUsers)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var rep userRep
 	if err := decode(r, &rep); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if rep.Username == nil || strings.TrimSpace(*rep.Username) == "" {
-		a.writeError(w, r, badRequest("User name is missing"))
-		return
+		return badRequest("User name is missing")
 	}
 	pw, err := passwordOf(rep.Credentials)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	var u store.User // Keycloak creates users disabled unless told otherwise
 	rep.apply(&u)
@@ -225,106 +206,93 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	created_, err := a.svc.CreateUser(r.Context(), rl.Name, nu)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	a.audit(r, rl.ID, "CREATE", "USER", "users/"+created_.ID, toUserRep(created_))
 	created(w, r, created_.ID)
+	return nil
 }
 
-func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
-	_, u, ok := a.targetUser(w, r, viewUsers)
-	if !ok {
-		return
+func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
+	_, u, err := a.targetUser(r, viewUsers)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, toUserRep(u))
+	return nil
 }
 
-func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetManagedUser(w, r)
-	if !ok {
-		return
+func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
+	rl, u, err := a.targetManagedUser(r)
+	if err != nil {
+		return err
 	}
 	var rep userRep
 	if err := decode(r, &rep); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if u.ServiceAccountClientID != "" && rep.Username != nil && !strings.EqualFold(*rep.Username, u.Username) {
-		a.writeError(w, r, badRequest("Service account usernames cannot be changed"))
-		return
+		return badRequest("Service account usernames cannot be changed")
 	}
 	pw, err := passwordOf(rep.Credentials)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	updated, err := a.svc.UpdateUser(r.Context(), rl.Name, u.ID, func(x *store.User) error {
 		rep.apply(x)
 		return nil
 	})
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if pw != nil {
 		if err := a.svc.SetPassword(r.Context(), rl.Name, u.ID, pw.Value, pw.Temporary); err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 	}
-	a.audit(r, rl.ID, "UPDATE", "USER", "users/"+u.ID, toUserRep(updated))
-	noContent(w)
+	return a.changed(w, r, rl.ID, "UPDATE", "USER", "users/"+u.ID, toUserRep(updated))
 }
 
-func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetManagedUser(w, r)
-	if !ok {
-		return
+func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	rl, u, err := a.targetManagedUser(r)
+	if err != nil {
+		return err
 	}
 	if u.ServiceAccountClientID != "" {
-		a.writeError(w, r, badRequest("Service account users are deleted with their client"))
-		return
+		return badRequest("Service account users are deleted with their client")
 	}
 	if err := a.svc.DeleteUser(r.Context(), rl.Name, u.ID); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.audit(r, rl.ID, "DELETE", "USER", "users/"+u.ID, nil)
-	noContent(w)
+	return a.changed(w, r, rl.ID, "DELETE", "USER", "users/"+u.ID, nil)
 }
 
-func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetManagedUser(w, r)
-	if !ok {
-		return
+func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) error {
+	rl, u, err := a.targetManagedUser(r)
+	if err != nil {
+		return err
 	}
 	var pw passwordRep
 	if err := decode(r, &pw); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if pw.Type != "" && pw.Type != "password" {
-		a.writeError(w, r, badRequest("unsupported credential type %q", pw.Type))
-		return
+		return badRequest("unsupported credential type %q", pw.Type)
 	}
 	if pw.Value == "" {
-		a.writeError(w, r, badRequest("Password cannot be empty"))
-		return
+		return badRequest("Password cannot be empty")
 	}
 	if err := a.svc.SetPassword(r.Context(), rl.Name, u.ID, pw.Value, pw.Temporary); err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
-	a.audit(r, rl.ID, "ACTION", "USER", "users/"+u.ID+"/reset-password", nil)
-	noContent(w)
+	return a.changed(w, r, rl.ID, "ACTION", "USER", "users/"+u.ID+"/reset-password", nil)
 }
 
 // credentials lists a user's credentials without their secrets.
-func (a *API) credentials(w http.ResponseWriter, r *http.Request) {
-	_, u, ok := a.targetUser(w, r, viewUsers)
-	if !ok {
-		return
+func (a *API) credentials(w http.ResponseWriter, r *http.Request) error {
+	_, u, err := a.targetUser(r, viewUsers)
+	if err != nil {
+		return err
 	}
 	type credRep struct {
 		ID             string `json:"id"`
@@ -337,22 +305,22 @@ func (a *API) credentials(w http.ResponseWriter, r *http.Request) {
 	for _, c := range u.Credentials {
 		_, data, err := realms.ExportKeycloakCredential(c)
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return err
 		}
 		out = append(out, credRep{ID: c.ID, Type: c.Type, UserLabel: c.UserLabel, CreatedDate: millis(c.CreatedAt), CredentialData: data})
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (a *API) deleteCredential(w http.ResponseWriter, r *http.Request) {
-	rl, u, ok := a.targetManagedUser(w, r)
-	if !ok {
-		return
+func (a *API) deleteCredential(w http.ResponseWriter, r *http.Request) error {
+	rl, u, err := a.targetManagedUser(r)
+	if err != nil {
+		return err
 	}
 	cid := mux.Vars(r)["cid"]
 	found := false
-	_, err := a.svc.UpdateUser(r.Context(), rl.Name, u.ID, func(x *store.User) error {
+	_, err = a.svc.UpdateUser(r.Context(), rl.Name, u.ID, func(x *store.User) error {
 		found = false
 		kept := x.Credentials[:0:0]
 		for _, c := range x.Credentials {
@@ -366,13 +334,10 @@ func (a *API) deleteCredential(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if !found {
-		a.writeError(w, r, notFound("credential"))
-		return
+		return notFound("credential")
 	}
-	a.audit(r, rl.ID, "DELETE", "USER", "users/"+u.ID+"/credentials/"+cid, nil)
-	noContent(w)
+	return a.changed(w, r, rl.ID, "DELETE", "USER", "users/"+u.ID+"/credentials/"+cid, nil)
 }
