@@ -195,6 +195,25 @@ type Session struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+// AuthCode is an authorization code, stored by the SHA-256 of the code
+// handed to the client; the code itself is never stored. It is bound to the
+// client, the redirect URI and the PKCE challenge it was issued for.
+type AuthCode struct {
+	Hash      string `json:"hash"`
+	ClientID  string `json:"clientId"` // client UUID
+	UserID    string `json:"userId"`
+	SessionID string `json:"sessionId"` // the SSO session it was issued in
+	// RedirectURI is the redirect_uri of the authorization request ("" when
+	// it had none and the client's only URI was used).
+	RedirectURI   string    `json:"redirectUri"`
+	Scope         string    `json:"scope"`
+	Nonce         string    `json:"nonce,omitempty"`
+	CodeChallenge string    `json:"codeChallenge,omitempty"` // S256
+	IssuedAt      time.Time `json:"issuedAt"`
+	ExpiresAt     time.Time `json:"expiresAt"`
+	UsedAt        time.Time `json:"usedAt,omitempty"`
+}
+
 // RefreshToken is one refresh token of a session, stored by the SHA-256 of
 // the opaque value handed to the client; the value itself is never stored.
 type RefreshToken struct {

@@ -76,6 +76,10 @@ var (
 	bSessByClient  = []byte("sessions_by_client")
 	bRT            = []byte("rt")
 	bRevokedJTI    = []byte("revoked_jti")
+	// bCodes (authorization codes) is created by the first write that
+	// needs it, so realms of stores written before it existed need no
+	// migration; only writes read it.
+	bCodes = []byte("auth_codes")
 	realmSubBucket = [][]byte{bClients, bClientsByCID, bUsers, bUsersByName, bUsersByEmail, bUsersBySA,
 		bRoles, bRolesByName, bKeys, bSessions, bSessByUser, bSessByClient, bRT, bRevokedJTI, bAdminEvents,
 		bIDPs, bKnox, bKnoxByUser, bKnoxByMaker, bUsersByFed, bFailures}
@@ -328,6 +332,7 @@ const (
 	kindRefresh = 'r'
 	kindSession = 's'
 	kindJTI     = 'j'
+	kindCode    = 'c'
 )
 
 // expKey orders by time first: be64(unix nanos) | realmID | 0 | kind | key.

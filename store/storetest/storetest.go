@@ -57,6 +57,9 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"KnoxTokensLimitAndExpiry", testKnoxTokens},
 		{"KnoxTokensFollowTheUserID", testKnoxTokensByUserID},
 		{"LoginFailures", testLoginFailures},
+		{"AuthCodeSingleUseAcrossCallers", testAuthCodeSingleUse},
+		{"AuthCodeExpiredAndUnknown", testAuthCodeExpired},
+		{"SessionWithoutTokenThenAddRefreshToken", testAddRefreshToken},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1799,5 +1802,99 @@ func testLoginFailures(t *testing.T, s store.Store) {
 	}
 	if n, err := s.PruneLoginFailures(ctx, other.ID, "client:", func(store.LoginFailure) bool { return true }); err != nil || n != 0 {
 		t.Fatalf("pruning an empty realm: %d %v", n, err)
+	}
+}
+
+func testAuthCodeSingleUse(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "codes")
+	now := clock()
+	c := store.AuthCode{Hash: "code-1", ClientID: "c1", UserID: "u1", SessionID: "s1", RedirectURI: "https://app/cb",
+		Scope: "openid", Nonce: "n", CodeChallenge: "ch", IssuedAt: now, ExpiresAt: now.Add(time.Minute)}
+	must(t, s.CreateAuthCode(ctx, r.ID, c))
+	wantErr(t, s.CreateAuthCode(ctx, r.ID, c), store.ErrAlreadyExists)
+	// Many concurrent redemptions (replicas racing): exactly one wins, the
+	// others see the reuse with the record, so they can revoke.
+	const n = 8
+	var wins, reuses atomic.Int32
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := s.ConsumeAuthCode(ctx, r.ID, "code-1", now)
+			switch {
+			case err == nil:
+				wins.Add(1)
+				if got.SessionID != "s1" || got.RedirectURI != c.RedirectURI || got.CodeChallenge != "ch" || got.Nonce != "n" {
+					t.Errorf("consumed code = %+v", got)
+				}
+			case errors.Is(err, store.ErrTokenReused):
+				reuses.Add(1)
+				if got.SessionID != "s1" {
+					t.Errorf("reused code record = %+v", got)
+				}
+			default:
+				t.Errorf("ConsumeAuthCode: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 || reuses.Load() != n-1 {
+		t.Fatalf("wins %d reuses %d, want 1 and %d", wins.Load(), reuses.Load(), n-1)
+	}
+	// Another realm cannot see the code.
+	r2 := mustRealm(t, s, "codes2")
+	if _, err := s.ConsumeAuthCode(ctx, r2.ID, "code-1", now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("other realm: %v, want ErrNotFound", err)
+	}
+}
+
+func testAuthCodeExpired(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "codes")
+	now := clock()
+	if _, err := s.ConsumeAuthCode(ctx, r.ID, "nope", now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown code: %v, want ErrNotFound", err)
+	}
+	must(t, s.CreateAuthCode(ctx, r.ID, store.AuthCode{Hash: "old", ClientID: "c", IssuedAt: now, ExpiresAt: now.Add(time.Minute)}))
+	if _, err := s.ConsumeAuthCode(ctx, r.ID, "old", now.Add(time.Minute)); !errors.Is(err, store.ErrTokenExpired) {
+		t.Fatalf("expired code: %v, want ErrTokenExpired", err)
+	}
+	// Expiry wrote nothing: still expired, not reused.
+	if _, err := s.ConsumeAuthCode(ctx, r.ID, "old", now.Add(2*time.Minute)); !errors.Is(err, store.ErrTokenExpired) {
+		t.Fatalf("expired code again: %v, want ErrTokenExpired", err)
+	}
+	if _, err := s.DeleteExpired(ctx, now.Add(2*time.Minute), 100); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConsumeAuthCode(ctx, r.ID, "old", now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("code after DeleteExpired: %v, want ErrNotFound", err)
+	}
+}
+
+func testAddRefreshToken(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "sso")
+	now := clock()
+	sess := store.Session{ID: id("sess"), UserID: "u1", AuthTime: now, LastRefresh: now, ExpiresAt: now.Add(time.Hour)}
+	must(t, s.CreateSession(ctx, r.ID, sess, store.RefreshToken{}))
+	got, err := s.GetSession(ctx, r.ID, sess.ID)
+	must(t, err)
+	if got.UserID != "u1" || got.ClientID != "" {
+		t.Fatalf("session = %+v", got)
+	}
+	rt := store.RefreshToken{Hash: id("rt"), SessionID: sess.ID, ClientID: "c1", UserID: "u1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+	must(t, s.AddRefreshToken(ctx, r.ID, rt, now))
+	if _, err := s.GetRefreshToken(ctx, r.ID, rt.Hash); err != nil {
+		t.Fatalf("added token: %v", err)
+	}
+	if err := s.AddRefreshToken(ctx, r.ID, store.RefreshToken{Hash: id("rt"), SessionID: sess.ID, ExpiresAt: now.Add(2 * time.Hour)}, now.Add(time.Hour)); !errors.Is(err, store.ErrTokenExpired) {
+		t.Fatalf("add to expired session: %v, want ErrTokenExpired", err)
+	}
+	// Ending the session ends the token added to it.
+	must(t, s.DeleteSession(ctx, r.ID, sess.ID))
+	if _, err := s.GetRefreshToken(ctx, r.ID, rt.Hash); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("token after session end: %v", err)
+	}
+	if err := s.AddRefreshToken(ctx, r.ID, store.RefreshToken{Hash: id("rt"), SessionID: sess.ID, ExpiresAt: now.Add(time.Hour)}, now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("add to ended session: %v, want ErrNotFound", err)
 	}
 }
