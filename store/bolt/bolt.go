@@ -76,14 +76,15 @@ var (
 	bSessByClient  = []byte("sessions_by_client")
 	bRT            = []byte("rt")
 	bRevokedJTI    = []byte("revoked_jti")
-	// bCodes (authorization codes) is created by the first write that
-	// needs it, so realms of stores written before it existed need no
-	// migration; only writes read it.
-	bCodes = []byte("auth_codes")
 	realmSubBucket = [][]byte{bClients, bClientsByCID, bUsers, bUsersByName, bUsersByEmail, bUsersBySA,
 		bRoles, bRolesByName, bKeys, bSessions, bSessByUser, bSessByClient, bRT, bRevokedJTI, bAdminEvents,
 		bIDPs, bKnox, bKnoxByUser, bKnoxByMaker, bUsersByFed, bFailures}
 )
+
+// bCodes (authorization codes) is a realm sub-bucket created by the first
+// write that needs it, so realms of stores written before it existed need no
+// migration; only writes read it.
+var bCodes = []byte("auth_codes")
 
 // Open opens (creating if needed) the store file at path.
 func Open(path string, opts Options) (*Store, error) {
