@@ -45,6 +45,7 @@ type envConfig struct {
 	realm        store.Realm
 	metrics      metrics.Recorder
 	log          *slog.Logger
+	now          func() time.Time
 }
 
 func withRelativePath(p string) envOption { return func(c *envConfig) { c.relativePath = p } }
@@ -52,6 +53,7 @@ func withAlgorithm(a string) envOption    { return func(c *envConfig) { c.alg = 
 
 func withMetrics(m metrics.Recorder) envOption { return func(c *envConfig) { c.metrics = m } }
 func withLogger(l *slog.Logger) envOption      { return func(c *envConfig) { c.log = l } }
+func withClock(now func() time.Time) envOption { return func(c *envConfig) { c.now = now } }
 func withRealm(fn func(*store.Realm)) envOption {
 	return func(c *envConfig) { fn(&c.realm) }
 }
@@ -74,7 +76,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := realms.NewService(st, sealer, nil)
+	svc := realms.NewService(st, sealer, cfg.now)
 	svc.SetMetrics(cfg.metrics)
 	ctx := context.Background()
 	if _, err := svc.CreateRealm(ctx, cfg.realm); err != nil {

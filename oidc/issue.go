@@ -47,6 +47,8 @@ type grant struct {
 	notAfter time.Time
 	// sid links a token to an existing session it does not refresh.
 	sid string
+	// nonce is the authorization request's, echoed in the ID token.
+	nonce string
 }
 
 func (g *grant) scope() string { return strings.Join(g.scopes, " ") }
@@ -222,6 +224,7 @@ func (m *minter) idToken(g *grant, p profile, accessToken string, exp, now time.
 		EmailVerified: p.emailVerified, Name: p.name, PreferredUsername: p.preferredUsername,
 		GivenName: p.givenName, FamilyName: p.familyName, Email: p.email,
 	}
+	ic.Nonce = g.nonce
 	if g.session != nil {
 		ic.Sid = g.session.ID
 		ic.AuthTime = g.session.AuthTime.Unix()

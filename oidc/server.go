@@ -226,6 +226,9 @@ func (s *Server) routes() {
 	r.HandleFunc(p+"/userinfo", s.realmHandler(s.userinfo)).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc(p+"/revoke", s.realmHandler(s.revoke))
 	r.HandleFunc(p+"/logout", s.realmHandler(s.logout))
+	r.HandleFunc(p+"/auth", s.realmHandler(s.authorize)).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc("/realms/{realm}/login-actions/authenticate", s.realmHandler(s.authenticate)).Methods(http.MethodPost)
+	r.HandleFunc("/realms/{realm}/login-actions/required-action", s.realmHandler(s.requiredAction)).Methods(http.MethodPost)
 	s.knoxRoutes()
 }
 
