@@ -138,6 +138,11 @@ func (s *Server) parseAuthRequest(r *http.Request, rp *realmProvider, raw url.Va
 	if !c.StandardFlowEnabled {
 		return ar, "", &authError{"unauthorized_client", "Client is not allowed to initiate browser login with given response_type. Standard flow is disabled for the client."}
 	}
+	if c.ConsentRequired {
+		// There is no consent screen: signing in without the consent the
+		// client was configured to ask for would be worse than refusing.
+		return ar, "", &authError{"unauthorized_client", "Client requires user consent"}
+	}
 	scopes, bad := realms.GrantScopes(raw.Get("scope"))
 	if len(bad) > 0 {
 		return ar, "", &authError{"invalid_scope", "Invalid scopes: " + strings.Join(bad, " ")}

@@ -52,6 +52,11 @@ func newWebEnv(t *testing.T, opts ...envOption) *webEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := e.svc.CreateClient(ctx, "demo", realms.NewClient{Client: store.Client{
+		ClientID: "consent", Enabled: true, StandardFlowEnabled: true, ConsentRequired: true, RedirectURIs: []string{webRedirect},
+	}}); err != nil {
+		t.Fatal(err)
+	}
 	spa, _, err := e.svc.CreateClient(ctx, "demo", realms.NewClient{Client: store.Client{
 		ClientID: "spa", Enabled: true, PublicClient: true, StandardFlowEnabled: true, RedirectURIs: []string{spaRedirect},
 	}})
@@ -66,9 +71,11 @@ func (e *webEnv) oauthConfig(client string) *oauth2.Config {
 		ClientID: client, RedirectURL: webRedirect, Scopes: []string{"openid"},
 		Endpoint: oauth2.Endpoint{AuthURL: e.endpoint("auth"), TokenURL: e.endpoint("token"), AuthStyle: oauth2.AuthStyleInHeader},
 	}
-	if client == "web" {
+	switch client {
+	case "web":
 		c.ClientSecret = e.webSecret
-	} else {
+	case "consent":
+	default:
 		c.RedirectURL = spaRedirect
 		c.Endpoint.AuthStyle = oauth2.AuthStyleInParams
 	}
@@ -319,6 +326,7 @@ func TestAuthorizationRequestErrorsGoToTheClient(t *testing.T) {
 		{"unknown scope", "web", map[string]string{"scope": "openid nope"}, "invalid_scope"},
 		{"bad max_age", "web", map[string]string{"max_age": "-1"}, "invalid_request"},
 		{"prompt=none without session", "web", map[string]string{"prompt": "none"}, "login_required"},
+		{"consent required", "consent", map[string]string{}, "unauthorized_client"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := e.oauthConfig(tc.client)
@@ -628,11 +636,35 @@ func TestRPInitiatedLogout(t *testing.T) {
 	if q.Get("error") != "login_required" {
 		t.Errorf("prompt=none after logout: %v", q)
 	}
-	// "+" admits the redirect URIs too.
+	// Without id_token_hint the user confirms first, so a link elsewhere
+	// cannot sign them out; "+" admits the redirect URIs.
 	b2 := newBrowser(t)
-	e.signIn(b2, web, verifier)
-	p = b2.get(e.endpoint("logout") + "?" + url.Values{"client_id": {"web"}, "post_logout_redirect_uri": {webRedirect}}.Encode())
-	redirectParams(t, p, webRedirect)
+	q = e.signIn(b2, web, verifier)
+	tok2 := e.exchange(q.Get("code"), webRedirect, verifier)
+	p = b2.get(e.endpoint("logout") + "?" + url.Values{"client_id": {"web"}, "post_logout_redirect_uri": {webRedirect}, "state": {"s2"}}.Encode())
+	if p.status != 200 || !strings.Contains(p.body, "Do you want to log out?") {
+		t.Fatalf("logout without hint: %d %q", p.status, p.location)
+	}
+	if r := e.get(e.endpoint("userinfo"), tok2.str("access_token")); r.status != 200 {
+		t.Fatalf("session ended before confirmation: %d", r.status)
+	}
+	// The form posted by another browser (a forged confirmation) ends
+	// nothing of this browser's.
+	newBrowser(t).submit(e.base, p, nil)
+	if r := e.get(e.endpoint("userinfo"), tok2.str("access_token")); r.status != 200 {
+		t.Fatalf("session ended by another browser's confirmation: %d", r.status)
+	}
+	// The same browser posting a forged token is asked again.
+	if r := b2.submit(e.base, p, url.Values{"csrf": {"forged"}}); r.status != 200 || !strings.Contains(r.body, "Do you want to log out?") {
+		t.Fatalf("forged confirmation: %d %q", r.status, r.location)
+	}
+	p = b2.get(e.endpoint("logout") + "?" + url.Values{"client_id": {"web"}, "post_logout_redirect_uri": {webRedirect}, "state": {"s2"}}.Encode())
+	if bq := redirectParams(t, b2.submit(e.base, p, nil), webRedirect); bq.Get("state") != "s2" {
+		t.Fatalf("confirmed logout: %v", bq)
+	}
+	if r := e.get(e.endpoint("userinfo"), tok2.str("access_token")); r.status != 401 {
+		t.Errorf("access token after confirmed logout: %d", r.status)
+	}
 }
 
 func TestDiscoveryListsBrowserFlow(t *testing.T) {

@@ -112,17 +112,26 @@ func csrfToken(cookie string) string {
 
 // loginPage shows the login form with a fresh login cookie.
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, rp *realmProvider, ar *authRequest, status int, msg, username string) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	cookie, err := s.newLoginCookie(w, r, rp)
+	if err != nil {
 		s.page(w, r, rp, http.StatusInternalServerError, "error", pageData{Error: msgInternal})
 		return
 	}
-	cookie := base64.RawURLEncoding.EncodeToString(b[:])
-	s.setCookie(w, r, rp, loginCookie, cookie, int(loginLifespan.Seconds()))
 	s.page(w, r, rp, status, "login", pageData{
 		Error: msg, Action: s.realmPath(rp.realm.Name) + "login-actions/authenticate",
 		CSRF: csrfToken(cookie), Auth: ar.raw.Encode(), Username: username,
 	})
+}
+
+// newLoginCookie sets a fresh login cookie and returns its value.
+func (s *Server) newLoginCookie(w http.ResponseWriter, r *http.Request, rp *realmProvider) (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	cookie := base64.RawURLEncoding.EncodeToString(b[:])
+	s.setCookie(w, r, rp, loginCookie, cookie, int(loginLifespan.Seconds()))
+	return cookie, nil
 }
 
 // ssoSession returns the live SSO session of the request's cookie and its

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -65,6 +66,15 @@ func (s *Server) rpLogout(w http.ResponseWriter, r *http.Request, rp *realmProvi
 			return
 		}
 	}
+	if hint.Sub == "" && !s.logoutConfirmed(r, v) {
+		// Nothing proves the application sent the browser here: ask, as
+		// Keycloak does, so that a link on another site cannot sign the
+		// user out.
+		if _, _, ok := s.ssoSession(r, rp); ok {
+			s.logoutConfirmPage(w, r, rp, v)
+			return
+		}
+	}
 	ended := map[string]bool{}
 	if sess, _, ok := s.ssoSession(r, rp); ok {
 		ended[sess.ID] = true
@@ -98,4 +108,34 @@ func (s *Server) rpLogout(w http.ResponseWriter, r *http.Request, rp *realmProvi
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Location", target)
 	w.WriteHeader(http.StatusFound)
+}
+
+// logoutConfirmPage asks the user to confirm a logout that came without an
+// id_token_hint; the form carries the original parameters and a CSRF token.
+func (s *Server) logoutConfirmPage(w http.ResponseWriter, r *http.Request, rp *realmProvider, v url.Values) {
+	cookie, err := s.newLoginCookie(w, r, rp)
+	if err != nil {
+		s.page(w, r, rp, http.StatusInternalServerError, "error", pageData{Error: msgInternal})
+		return
+	}
+	var fields []formField
+	for k, vals := range v {
+		if k != "csrf" && len(vals) > 0 {
+			fields = append(fields, formField{k, vals[0]})
+		}
+	}
+	fields = append(fields, formField{"csrf", csrfToken(cookie)})
+	s.page(w, r, rp, http.StatusOK, "logout-confirm", pageData{
+		Title: "Logging out", Action: s.cfg.RelativePath + "/realms/" + rp.realm.Name + "/protocol/openid-connect/logout", Fields: fields,
+	})
+}
+
+// logoutConfirmed reports whether v is the confirmation form of this
+// browser (POST, CSRF token bound to its login cookie).
+func (s *Server) logoutConfirmed(r *http.Request, v url.Values) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	ck, err := r.Cookie(loginCookie)
+	return err == nil && subtle.ConstantTimeCompare([]byte(csrfToken(ck.Value)), []byte(v.Get("csrf"))) == 1
 }
