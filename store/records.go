@@ -214,6 +214,30 @@ type AuthCode struct {
 	UsedAt        time.Time `json:"usedAt,omitempty"`
 }
 
+// Device authorization states.
+const (
+	DevicePending  = "pending"
+	DeviceApproved = "approved"
+	DeviceDenied   = "denied"
+	DeviceConsumed = "consumed"
+)
+
+// DeviceCode is a device authorization request (RFC 8628), stored by the
+// SHA-256 of the device code; the user code is what the user types.
+type DeviceCode struct {
+	Hash     string `json:"hash"`
+	UserCode string `json:"userCode"`
+	ClientID string `json:"clientId"` // client UUID
+	Scope    string `json:"scope"`
+	Status   string `json:"status"`
+	// UserID and SessionID are set when the user approves.
+	UserID    string    `json:"userId,omitempty"`
+	SessionID string    `json:"sessionId,omitempty"`
+	IssuedAt  time.Time `json:"issuedAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	LastPoll  time.Time `json:"lastPoll,omitempty"`
+}
+
 // RefreshToken is one refresh token of a session, stored by the SHA-256 of
 // the opaque value handed to the client; the value itself is never stored.
 type RefreshToken struct {

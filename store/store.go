@@ -142,6 +142,13 @@ type Store interface {
 	CreateAuthCode(ctx context.Context, realmID string, c AuthCode) error
 	ConsumeAuthCode(ctx context.Context, realmID, hash string, now time.Time) (AuthCode, error)
 
+	// Device authorization requests (RFC 8628), by the hash of the device
+	// code; UserCode is unique among a realm's live requests.
+	// DeleteExpired removes them past their expiry.
+	CreateDeviceCode(ctx context.Context, realmID string, d DeviceCode) error
+	GetDeviceCodeByUserCode(ctx context.Context, realmID, userCode string) (DeviceCode, error)
+	UpdateDeviceCode(ctx context.Context, realmID, hash string, fn func(*DeviceCode) error) (DeviceCode, error)
+
 	// Revoked access-token IDs (RFC 7009 on a JWT access token).
 	RevokeAccessToken(ctx context.Context, realmID, jti string, exp time.Time) error
 	IsAccessTokenRevoked(ctx context.Context, realmID, jti string) (bool, error)

@@ -86,6 +86,13 @@ var (
 // migration; only writes read it.
 var bCodes = []byte("auth_codes")
 
+// bDevice holds device authorization requests by device-code hash and
+// bDeviceByUser maps user codes to them; created like bCodes.
+var (
+	bDevice       = []byte("device_codes")
+	bDeviceByUser = []byte("device_codes_by_user_code")
+)
+
 // Open opens (creating if needed) the store file at path.
 func Open(path string, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
@@ -334,6 +341,7 @@ const (
 	kindSession = 's'
 	kindJTI     = 'j'
 	kindCode    = 'c'
+	kindDevice  = 'd'
 )
 
 // expKey orders by time first: be64(unix nanos) | realmID | 0 | kind | key.

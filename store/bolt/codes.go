@@ -64,3 +64,95 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, realmID, hash string, now t
 	}
 	return c, nil
 }
+
+func (s *Store) CreateDeviceCode(ctx context.Context, realmID string, d store.DeviceCode) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		codes, err := rb.CreateBucketIfNotExists(bDevice)
+		if err != nil {
+			return err
+		}
+		byUser, err := rb.CreateBucketIfNotExists(bDeviceByUser)
+		if err != nil {
+			return err
+		}
+		if codes.Get([]byte(d.Hash)) != nil {
+			return &store.ConflictError{Kind: "device-code", Field: "hash", Value: d.Hash}
+		}
+		if byUser.Get([]byte(d.UserCode)) != nil {
+			return &store.ConflictError{Kind: "device-code", Field: "userCode", Value: d.UserCode}
+		}
+		if err := putRow(codes, d.Hash, d); err != nil {
+			return err
+		}
+		if err := byUser.Put([]byte(d.UserCode), []byte(d.Hash)); err != nil {
+			return err
+		}
+		return tx.Bucket(bExp).Put(expKey(d.ExpiresAt, realmID, kindDevice, d.Hash), nil)
+	})
+}
+
+func (s *Store) GetDeviceCodeByUserCode(_ context.Context, realmID, userCode string) (store.DeviceCode, error) {
+	var d store.DeviceCode
+	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		byUser, codes := rb.Bucket(bDeviceByUser), rb.Bucket(bDevice)
+		if byUser == nil || codes == nil {
+			return store.ErrNotFound
+		}
+		h := byUser.Get([]byte(userCode))
+		if h == nil {
+			return store.ErrNotFound
+		}
+		return getRow(codes, string(h), &d)
+	})
+	return d, err
+}
+
+func (s *Store) UpdateDeviceCode(ctx context.Context, realmID, hash string, fn func(*store.DeviceCode) error) (store.DeviceCode, error) {
+	if err := ctxErr(ctx); err != nil {
+		return store.DeviceCode{}, err
+	}
+	var d store.DeviceCode
+	err := s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		d = store.DeviceCode{}
+		codes := rb.Bucket(bDevice)
+		if codes == nil {
+			return store.ErrNotFound
+		}
+		if err := getRow(codes, hash, &d); err != nil {
+			return err
+		}
+		if err := fn(&d); err != nil {
+			return err
+		}
+		// The keys are not the caller's to change.
+		var old store.DeviceCode
+		_ = getRow(codes, hash, &old)
+		d.Hash, d.UserCode, d.ExpiresAt = old.Hash, old.UserCode, old.ExpiresAt
+		return putRow(codes, hash, d)
+	})
+	if err != nil {
+		return store.DeviceCode{}, err
+	}
+	return d, nil
+}
+
+// deleteDeviceTx removes a device request and its user-code index row.
+func deleteDeviceTx(rb *bbolt.Bucket, hash string) error {
+	codes := rb.Bucket(bDevice)
+	if codes == nil {
+		return nil
+	}
+	var d store.DeviceCode
+	if err := getRow(codes, hash, &d); err != nil {
+		return nil
+	}
+	if byUser := rb.Bucket(bDeviceByUser); byUser != nil {
+		if err := byUser.Delete([]byte(d.UserCode)); err != nil {
+			return err
+		}
+	}
+	return codes.Delete([]byte(hash))
+}

@@ -321,6 +321,8 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 					if b := rb.Bucket(bCodes); b != nil {
 						err = b.Delete([]byte(key))
 					}
+				case kindDevice:
+					err = deleteDeviceTx(rb, key)
 				}
 				if err != nil {
 					return err

@@ -60,6 +60,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AuthCodeSingleUseAcrossCallers", testAuthCodeSingleUse},
 		{"AuthCodeExpiredAndUnknown", testAuthCodeExpired},
 		{"SessionWithoutTokenThenAddRefreshToken", testAddRefreshToken},
+		{"DeviceCodesByUserCodeAndExpiry", testDeviceCodes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1897,4 +1898,48 @@ func testAddRefreshToken(t *testing.T, s store.Store) {
 	if err := s.AddRefreshToken(ctx, r.ID, store.RefreshToken{Hash: id("rt"), SessionID: sess.ID, ExpiresAt: now.Add(time.Hour)}, now); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("add to ended session: %v, want ErrNotFound", err)
 	}
+}
+
+func testDeviceCodes(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "device")
+	now := clock()
+	d := store.DeviceCode{Hash: "dev-1", UserCode: "BCDFGHJK", ClientID: "c1", Scope: "openid", Status: store.DevicePending,
+		IssuedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
+	must(t, s.CreateDeviceCode(ctx, r.ID, d))
+	wantErr(t, s.CreateDeviceCode(ctx, r.ID, store.DeviceCode{Hash: "dev-2", UserCode: "BCDFGHJK", ExpiresAt: now.Add(time.Minute)}), store.ErrAlreadyExists)
+	wantErr(t, s.CreateDeviceCode(ctx, r.ID, store.DeviceCode{Hash: "dev-1", UserCode: "OTHER", ExpiresAt: now.Add(time.Minute)}), store.ErrAlreadyExists)
+	got, err := s.GetDeviceCodeByUserCode(ctx, r.ID, "BCDFGHJK")
+	must(t, err)
+	if got.Hash != "dev-1" || got.ClientID != "c1" || got.Status != store.DevicePending || !got.ExpiresAt.Equal(d.ExpiresAt) {
+		t.Fatalf("device code = %+v", got)
+	}
+	up, err := s.UpdateDeviceCode(ctx, r.ID, "dev-1", func(x *store.DeviceCode) error {
+		x.Status, x.UserID, x.SessionID, x.UserCode = store.DeviceApproved, "u1", "s1", "CHANGED"
+		return nil
+	})
+	must(t, err)
+	if up.Status != store.DeviceApproved || up.UserID != "u1" || up.UserCode != "BCDFGHJK" {
+		t.Fatalf("updated = %+v", up)
+	}
+	errStop := errors.New("stop")
+	if _, err := s.UpdateDeviceCode(ctx, r.ID, "dev-1", func(x *store.DeviceCode) error { x.Status = "x"; return errStop }); !errors.Is(err, errStop) {
+		t.Fatalf("aborted update: %v", err)
+	}
+	if got, _ := s.GetDeviceCodeByUserCode(ctx, r.ID, "BCDFGHJK"); got.Status != store.DeviceApproved {
+		t.Fatalf("aborted update wrote: %+v", got)
+	}
+	if _, err := s.GetDeviceCodeByUserCode(ctx, mustRealm(t, s, "device2").ID, "BCDFGHJK"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("other realm: %v", err)
+	}
+	if _, err := s.DeleteExpired(ctx, now.Add(11*time.Minute), 100); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetDeviceCodeByUserCode(ctx, r.ID, "BCDFGHJK"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after expiry: %v", err)
+	}
+	if _, err := s.UpdateDeviceCode(ctx, r.ID, "dev-1", func(*store.DeviceCode) error { return nil }); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("update after expiry: %v", err)
+	}
+	// The user code is free again.
+	must(t, s.CreateDeviceCode(ctx, r.ID, store.DeviceCode{Hash: "dev-3", UserCode: "BCDFGHJK", ExpiresAt: now.Add(time.Hour)}))
 }
