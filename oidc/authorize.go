@@ -41,6 +41,9 @@ type authRequest struct {
 	codeChallenge              string
 	prompt                     string
 	maxAge                     int // -1: absent
+	// device, when set, makes this the browser half of a device
+	// authorization: no redirect, the user approves the device instead.
+	device *store.DeviceCode
 }
 
 // authError is a refusal of a request whose redirect URI is trusted: it is
@@ -88,6 +91,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rp *realmProv
 // redirect URI cannot be trusted: the user sees msg and is not redirected.
 // Otherwise aerr, when set, goes to the client's redirect URI.
 func (s *Server) parseAuthRequest(r *http.Request, rp *realmProvider, raw url.Values) (*authRequest, string, *authError) {
+	if raw.Has(deviceUserCodeParam) {
+		return s.parseDeviceRequest(r, rp, raw)
+	}
 	ar := &authRequest{raw: raw, maxAge: -1}
 	clientID := raw.Get("client_id")
 	if clientID == "" {
@@ -240,6 +246,10 @@ func s256(verifier string) string {
 
 // issueCode stores a code for the SSO session and sends it to the client.
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, rp *realmProvider, ar *authRequest, sess store.Session, u store.User) {
+	if ar.device != nil {
+		s.deviceConsentPage(w, r, rp, ar, http.StatusOK)
+		return
+	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		s.page(w, r, rp, http.StatusInternalServerError, "error", pageData{Error: msgInternal})

@@ -670,7 +670,8 @@ func TestRPInitiatedLogout(t *testing.T) {
 func TestDiscoveryListsBrowserFlow(t *testing.T) {
 	e := newEnv(t)
 	d := e.get(e.issuer()+"/.well-known/openid-configuration", "")
-	if d.str("authorization_endpoint") != e.endpoint("auth") || d.str("end_session_endpoint") != e.endpoint("logout") {
+	if d.str("authorization_endpoint") != e.endpoint("auth") || d.str("end_session_endpoint") != e.endpoint("logout") ||
+		d.str("device_authorization_endpoint") != e.endpoint("auth/device") {
 		t.Errorf("endpoints: %s", d.raw)
 	}
 	for k, want := range map[string]string{
@@ -686,11 +687,11 @@ func TestDiscoveryListsBrowserFlow(t *testing.T) {
 			t.Errorf("%s = %v, want %s", k, got, want)
 		}
 	}
-	found := false
+	grants := map[any]bool{}
 	for _, g := range d.body["grant_types_supported"].([]any) {
-		found = found || g == "authorization_code"
+		grants[g] = true
 	}
-	if !found {
-		t.Error("grant_types_supported lacks authorization_code")
+	if !grants["authorization_code"] || !grants["urn:ietf:params:oauth:grant-type:device_code"] {
+		t.Errorf("grant_types_supported = %v", d.body["grant_types_supported"])
 	}
 }

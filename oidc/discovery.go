@@ -18,6 +18,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request, rp *realmProv
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                           iss,
 		"authorization_endpoint":                           p + "/auth",
+		"device_authorization_endpoint":                    p + "/auth/device",
 		"token_endpoint":                                   p + "/token",
 		"introspection_endpoint":                           p + "/token/introspect",
 		"userinfo_endpoint":                                p + "/userinfo",

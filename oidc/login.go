@@ -47,10 +47,11 @@ const (
 type formField struct{ Name, Value string }
 
 type pageData struct {
-	Title, Realm, Error string
-	Action, CSRF, Auth  string
-	Username, Pending   string
-	Fields              []formField
+	Title, Realm, Error, Info string
+	Client, UserCode          string
+	Action, CSRF, Auth        string
+	Username, Pending         string
+	Fields                    []formField
 }
 
 // page renders a page of the login UI for the realm.
@@ -324,6 +325,8 @@ func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, rp *realm
 		s.page(w, r, rp, http.StatusInternalServerError, "error", pageData{Error: msgInternal})
 		return
 	}
-	s.setCookie(w, r, rp, loginCookie, "", -1)
+	if ar.device == nil {
+		s.setCookie(w, r, rp, loginCookie, "", -1)
+	}
 	s.issueCode(w, r, rp, ar, sess, u)
 }

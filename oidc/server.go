@@ -229,6 +229,10 @@ func (s *Server) routes() {
 	r.HandleFunc(p+"/auth", s.realmHandler(s.authorize)).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc("/realms/{realm}/login-actions/authenticate", s.realmHandler(s.authenticate)).Methods(http.MethodPost)
 	r.HandleFunc("/realms/{realm}/login-actions/required-action", s.realmHandler(s.requiredAction)).Methods(http.MethodPost)
+	r.HandleFunc(p+"/auth/device", s.realmHandler(s.deviceAuthorization))
+	r.HandleFunc("/realms/{realm}/device", s.realmHandler(s.devicePage)).Methods(http.MethodGet)
+	r.HandleFunc("/realms/{realm}/device", s.realmHandler(s.deviceSubmit)).Methods(http.MethodPost)
+	r.HandleFunc("/realms/{realm}/login-actions/device", s.realmHandler(s.deviceDecide)).Methods(http.MethodPost)
 	s.knoxRoutes()
 }
 

@@ -77,3 +77,34 @@ func (s *Service) RedeemAuthCode(ctx context.Context, realmID, hash string) (sto
 func (s *Service) AddRefreshToken(ctx context.Context, realmID string, rt store.RefreshToken) error {
 	return s.store.AddRefreshToken(ctx, realmID, rt, s.now())
 }
+
+// Device authorization (RFC 8628) defaults, as Keycloak's realm settings
+// oauth2DeviceCodeLifespan and oauth2DevicePollingInterval.
+const (
+	DeviceCodeLifespan = 600 * time.Second
+	DevicePollInterval = 5 * time.Second
+	// AttrDeviceGrantEnabled is the client attribute that allows the grant.
+	AttrDeviceGrantEnabled = "oauth2.device.authorization.grant.enabled"
+)
+
+// CreateDeviceCode stores a new device authorization request.
+func (s *Service) CreateDeviceCode(ctx context.Context, realmID string, d store.DeviceCode) error {
+	return s.store.CreateDeviceCode(ctx, realmID, d)
+}
+
+// DeviceCodeByUserCode finds a live request by the code the user typed.
+func (s *Service) DeviceCodeByUserCode(ctx context.Context, realmID, userCode string) (store.DeviceCode, error) {
+	d, err := s.store.GetDeviceCodeByUserCode(ctx, realmID, userCode)
+	if err != nil {
+		return store.DeviceCode{}, err
+	}
+	if !d.ExpiresAt.After(s.now()) {
+		return store.DeviceCode{}, store.ErrNotFound
+	}
+	return d, nil
+}
+
+// UpdateDeviceCode changes a request atomically (approval, denial, polls).
+func (s *Service) UpdateDeviceCode(ctx context.Context, realmID, hash string, fn func(*store.DeviceCode) error) (store.DeviceCode, error) {
+	return s.store.UpdateDeviceCode(ctx, realmID, hash, fn)
+}
