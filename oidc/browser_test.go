@@ -346,9 +346,14 @@ func TestAuthorizationResponseModes(t *testing.T) {
 	e := newWebEnv(t)
 	web := e.oauthConfig("web")
 	b := newBrowser(t)
+	// The request may also come as a form POST.
+	u, _ := url.Parse(web.AuthCodeURL("st-post", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	if p := b.post(e.endpoint("auth"), u.Query()); p.status != 200 || !isLoginPage(p) {
+		t.Fatalf("POST authorization request: %d %q", p.status, p.location)
+	}
 	e.signIn(b, web, oauth2.GenerateVerifier())
 	p := b.get(web.AuthCodeURL("st-f", oauth2.SetAuthURLParam("response_mode", "fragment")))
-	u, _ := url.Parse(p.location)
+	u, _ = url.Parse(p.location)
 	frag, _ := url.ParseQuery(u.Fragment)
 	if p.status != 302 || u.RawQuery != "" || frag.Get("code") == "" || frag.Get("state") != "st-f" {
 		t.Fatalf("fragment mode: %d %q", p.status, p.location)

@@ -27,6 +27,12 @@ var (
 )
 
 // authorizationCodeGrant redeems a code from the authorization endpoint.
+// It is a fosite token-endpoint handler like the other grants rather than
+// fosite's own code and PKCE handlers: those keep the whole serialised
+// request per code, PKCE session and token signature in storage, match
+// redirect URIs exactly (not Keycloak's trailing *), and would mint tokens
+// outside the minter that gives every grant Keycloak's claims. Here a code
+// is one small store row that one atomic write consumes.
 // The code is consumed before anything else is checked, so a code presented
 // with the wrong client, redirect URI or verifier is spent too: whoever
 // stole it gets one try, and the legitimate redemption then fails loudly
