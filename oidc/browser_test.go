@@ -700,3 +700,45 @@ func TestDiscoveryListsBrowserFlow(t *testing.T) {
 		t.Errorf("grant_types_supported = %v", d.body["grant_types_supported"])
 	}
 }
+
+// A realm's SSO cookie and codes mean nothing in another realm, even when a
+// client there has the same clientId and redirect URI.
+func TestBrowserSessionAndCodesStayInTheirRealm(t *testing.T) {
+	e := newWebEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.CreateRealm(ctx, store.Realm{Name: "other", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.CreateClient(ctx, "other", realms.NewClient{Client: store.Client{
+		ClientID: "web", Enabled: true, StandardFlowEnabled: true, RedirectURIs: []string{webRedirect},
+	}, Secret: e.webSecret}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	verifier := oauth2.GenerateVerifier()
+	q := e.signIn(b, e.oauthConfig("web"), verifier)
+	other := e.oauthConfig("web")
+	other.Endpoint.AuthURL = e.base + "/realms/other/protocol/openid-connect/auth"
+	other.Endpoint.TokenURL = e.base + "/realms/other/protocol/openid-connect/token"
+	// demo's code at other's token endpoint.
+	if _, err := other.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); err == nil {
+		t.Fatal("demo's code redeemed in realm other")
+	}
+	// demo's SSO cookie, sent to other's authorization endpoint on purpose
+	// (the browser would not: its path is /realms/demo/).
+	u, _ := url.Parse(e.issuer() + "/")
+	var sso *http.Cookie
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == "GATEHOUSE_IDENTITY" {
+			sso = c
+		}
+	}
+	if sso == nil {
+		t.Fatal("no SSO cookie")
+	}
+	req, _ := http.NewRequest(http.MethodGet, other.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none")), nil)
+	req.AddCookie(&http.Cookie{Name: sso.Name, Value: sso.Value})
+	if q := redirectParams(t, newBrowser(t).send(req), webRedirect); q.Get("error") != "login_required" {
+		t.Fatalf("demo's SSO cookie at realm other: %v", q)
+	}
+}
