@@ -212,7 +212,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rp *realmP
 		s.loginPage(w, r, rp, ar, http.StatusUnauthorized, msgInvalidUserCredentials, username)
 	case errors.Is(err, realms.ErrUserDisabled):
 		s.loginPage(w, r, rp, ar, http.StatusUnauthorized, msgAccountDisabled, username)
-	case errors.Is(err, realms.ErrUserNotSetUp) && slicesEqualUpdatePassword(u.RequiredActions):
+	case errors.Is(err, realms.ErrUserNotSetUp) && onlyUpdatePassword(u.RequiredActions):
 		s.updatePasswordPage(w, r, rp, ar, f, u.ID, http.StatusOK, "")
 	case errors.Is(err, realms.ErrUserNotSetUp):
 		// Other required actions have no page here.
@@ -225,9 +225,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rp *realmP
 	}
 }
 
-// slicesEqualUpdatePassword reports whether UPDATE_PASSWORD is the only
+// onlyUpdatePassword reports whether UPDATE_PASSWORD is the only
 // pending required action (temporary passwords carry it; see SetPassword).
-func slicesEqualUpdatePassword(actions []string) bool {
+func onlyUpdatePassword(actions []string) bool {
 	for _, a := range actions {
 		if a != realms.RequiredActionUpdatePassword {
 			return false

@@ -33,7 +33,9 @@ func (s *Server) rpLogout(w http.ResponseWriter, r *http.Request, rp *realmProvi
 		if err == nil {
 			err = json.Unmarshal(payload, &hint)
 		}
-		if err != nil || hint.Typ != "ID" || hint.Iss != s.issuer(r, rp.realm.Name) {
+		// The realm's own signature binds the realm; the issuer's host may
+		// differ (another public name of this server), as for access tokens.
+		if err != nil || hint.Typ != "ID" || !strings.HasSuffix(hint.Iss, "/realms/"+rp.realm.Name) {
 			s.page(w, r, rp, http.StatusBadRequest, "error", pageData{Error: msgInvalidIDTokenHint})
 			return
 		}
