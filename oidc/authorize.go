@@ -63,6 +63,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rp *realmProv
 	} else {
 		raw = r.URL.Query()
 	}
+	if raw.Has(deviceUserCodeParam) {
+		// Device approvals start at the device page only.
+		s.page(w, r, rp, http.StatusBadRequest, "error", pageData{Error: msgInvalidRequest})
+		return
+	}
 	ar, msg, aerr := s.parseAuthRequest(r, rp, raw)
 	if msg != "" {
 		s.page(w, r, rp, http.StatusBadRequest, "error", pageData{Error: msg})

@@ -126,6 +126,14 @@ func TestDeviceAuthorizationDeniedExpiredAndDisabled(t *testing.T) {
 	if r := b.submit(e.base, b.get(da2.VerificationURIComplete), url.Values{"user_code": {da2.UserCode}}); r.status != 400 || !strings.Contains(r.body, "Invalid code, please try again.") {
 		t.Fatalf("expired code on the page: %d", r.status)
 	}
+	// The authorization endpoint is no way into a device approval.
+	da3, err := cfg.DeviceAuth(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := b.get(e.endpoint("auth") + "?device_user_code=" + strings.ReplaceAll(da3.UserCode, "-", "")); r.status != 400 || strings.Contains(r.body, "Grant access") {
+		t.Fatalf("device approval through the authorization endpoint: %d", r.status)
+	}
 	// A client without the attribute may not start the flow.
 	r := e.post("auth/device", url.Values{"client_id": {"spa"}}, "", "")
 	if r.status != 400 || r.str("error") != "unauthorized_client" {
