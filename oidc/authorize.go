@@ -81,8 +81,13 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rp *realmProv
 	if sess, u, ok := s.ssoSession(r, rp); ok {
 		if ar.prompt != "login" && (ar.maxAge < 0 || rp.now().Sub(sess.AuthTime).Seconds() <= float64(ar.maxAge)) {
 			infoOf(ctx).client = ar.client.ClientID
-			s.issueCode(w, r, rp, ar, sess, u)
-			return
+			if err := rp.svc.TouchSSOSession(ctx, rp.realm.ID, sess.ID); err != nil {
+				// The session ended or expired since it was read.
+				s.log.Info("SSO session not touched", "realm", rp.realm.Name, "err", err)
+			} else {
+				s.issueCode(w, r, rp, ar, sess, u)
+				return
+			}
 		}
 	}
 	if ar.prompt == "none" {

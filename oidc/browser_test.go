@@ -742,3 +742,24 @@ func TestBrowserSessionAndCodesStayInTheirRealm(t *testing.T) {
 		t.Fatalf("demo's SSO cookie at realm other: %v", q)
 	}
 }
+
+// The SSO session goes idle after the realm's idle timeout without
+// activity; a silent sign-in through it is activity.
+func TestSSOSessionIdleTimeout(t *testing.T) {
+	e := newWebEnv(t)
+	web := e.oauthConfig("web")
+	b := newBrowser(t)
+	e.signIn(b, web, oauth2.GenerateVerifier())
+	ch := oauth2.S256ChallengeOption(oauth2.GenerateVerifier())
+	idle := time.Duration(realms.DefaultSSOSessionIdleTimeout) * time.Second
+	e.clock.advance(idle * 2 / 3)
+	redirectParams(t, b.get(web.AuthCodeURL("s", ch)), webRedirect)
+	e.clock.advance(idle * 2 / 3)
+	if q := redirectParams(t, b.get(web.AuthCodeURL("s", ch)), webRedirect); q.Get("code") == "" {
+		t.Fatalf("active session went idle: %v", q)
+	}
+	e.clock.advance(idle + time.Second)
+	if p := b.get(web.AuthCodeURL("s", ch)); !isLoginPage(p) {
+		t.Fatalf("idle session still signs in: %d %q", p.status, p.location)
+	}
+}

@@ -44,6 +44,12 @@ func (s *Service) SSOSession(ctx context.Context, r store.Realm, id string) (sto
 	return sess, nil
 }
 
+// TouchSSOSession records a silent sign-in through the session, which
+// keeps it from going idle as a refresh would.
+func (s *Service) TouchSSOSession(ctx context.Context, realmID, id string) error {
+	return s.store.TouchSession(ctx, realmID, id, s.now())
+}
+
 // EndSession ends a session and every token issued in it; a session
 // already gone is not an error.
 func (s *Service) EndSession(ctx context.Context, realmID, id string) error {

@@ -113,6 +113,10 @@ type Store interface {
 	// ErrNotFound if the session is gone, ErrTokenExpired if it has expired
 	// at now (nothing written).
 	AddRefreshToken(ctx context.Context, realmID string, rt RefreshToken, now time.Time) error
+	// TouchSession sets a live session's LastRefresh to now (activity that
+	// is not a refresh, such as a silent browser sign-in): ErrNotFound if
+	// the session is gone, ErrTokenExpired if it has expired at now.
+	TouchSession(ctx context.Context, realmID, id string, now time.Time) error
 	GetSession(ctx context.Context, realmID, id string) (Session, error)
 	GetRefreshToken(ctx context.Context, realmID, hash string) (RefreshToken, error)
 	// RotateRefreshToken atomically retires the token with hash oldHash and

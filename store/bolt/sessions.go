@@ -99,6 +99,25 @@ func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Se
 	})
 }
 
+func (s *Store) TouchSession(ctx context.Context, realmID, id string, now time.Time) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		var sess store.Session
+		if err := getRow(sub(rb, bSessions), id, &sess); err != nil {
+			return err
+		}
+		if !sess.ExpiresAt.After(now) {
+			return store.ErrTokenExpired
+		}
+		if now.After(sess.LastRefresh) {
+			sess.LastRefresh = now
+		}
+		return putRow(sub(rb, bSessions), id, sess)
+	})
+}
+
 func (s *Store) AddRefreshToken(ctx context.Context, realmID string, rt store.RefreshToken, now time.Time) error {
 	if err := ctxErr(ctx); err != nil {
 		return err

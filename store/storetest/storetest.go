@@ -1890,6 +1890,15 @@ func testAddRefreshToken(t *testing.T, s store.Store) {
 	if err := s.AddRefreshToken(ctx, r.ID, store.RefreshToken{Hash: id("rt"), SessionID: sess.ID, ExpiresAt: now.Add(2 * time.Hour)}, now.Add(time.Hour)); !errors.Is(err, store.ErrTokenExpired) {
 		t.Fatalf("add to expired session: %v, want ErrTokenExpired", err)
 	}
+	// Activity moves LastRefresh forward only, and only while it lives.
+	must(t, s.TouchSession(ctx, r.ID, sess.ID, now.Add(time.Minute)))
+	must(t, s.TouchSession(ctx, r.ID, sess.ID, now))
+	if got, _ := s.GetSession(ctx, r.ID, sess.ID); !got.LastRefresh.Equal(now.Add(time.Minute)) {
+		t.Fatalf("LastRefresh after touch = %v, want %v", got.LastRefresh, now.Add(time.Minute))
+	}
+	if err := s.TouchSession(ctx, r.ID, sess.ID, now.Add(time.Hour)); !errors.Is(err, store.ErrTokenExpired) {
+		t.Fatalf("touch expired session: %v", err)
+	}
 	// Ending the session ends the token added to it.
 	must(t, s.DeleteSession(ctx, r.ID, sess.ID))
 	if _, err := s.GetRefreshToken(ctx, r.ID, rt.Hash); !errors.Is(err, store.ErrNotFound) {
@@ -1897,6 +1906,9 @@ func testAddRefreshToken(t *testing.T, s store.Store) {
 	}
 	if err := s.AddRefreshToken(ctx, r.ID, store.RefreshToken{Hash: id("rt"), SessionID: sess.ID, ExpiresAt: now.Add(time.Hour)}, now); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("add to ended session: %v, want ErrNotFound", err)
+	}
+	if err := s.TouchSession(ctx, r.ID, sess.ID, now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("touch ended session: %v, want ErrNotFound", err)
 	}
 }
 
