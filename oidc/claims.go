@@ -49,6 +49,7 @@ type idClaims struct {
 	Typ               string `json:"typ"`
 	Azp               string `json:"azp"`
 	Sid               string `json:"sid,omitempty"`
+	Nonce             string `json:"nonce,omitempty"`
 	AtHash            string `json:"at_hash,omitempty"`
 	Acr               string `json:"acr,omitempty"`
 	EmailVerified     *bool  `json:"email_verified,omitempty"`

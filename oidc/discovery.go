@@ -17,6 +17,8 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request, rp *realmProv
 	algs := []string{"RS256", "ES256", "EdDSA"}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                           iss,
+		"authorization_endpoint":                           p + "/auth",
+		"device_authorization_endpoint":                    p + "/auth/device",
 		"token_endpoint":                                   p + "/token",
 		"introspection_endpoint":                           p + "/token/introspect",
 		"userinfo_endpoint":                                p + "/userinfo",
@@ -24,7 +26,9 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request, rp *realmProv
 		"jwks_uri":                                         p + "/certs",
 		"revocation_endpoint":                              p + "/revoke",
 		"grant_types_supported":                            grantTypesSupported,
-		"response_types_supported":                         []string{},
+		"response_types_supported":                         []string{"code"},
+		"response_modes_supported":                         []string{"query", "fragment", "form_post"},
+		"code_challenge_methods_supported":                 []string{"S256"},
 		"subject_types_supported":                          []string{"public"},
 		"id_token_signing_alg_values_supported":            algs,
 		"userinfo_signing_alg_values_supported":            algs,

@@ -75,12 +75,10 @@ func withAlgorithm(a string) envOption    { return func(c *envConfig) { c.alg = 
 
 func withMetrics(m metrics.Recorder) envOption { return func(c *envConfig) { c.metrics = m } }
 func withLogger(l *slog.Logger) envOption      { return func(c *envConfig) { c.log = l } }
+func withClock(now func() time.Time) envOption { return func(c *envConfig) { c.now = now } }
 func withRealm(fn func(*store.Realm)) envOption {
 	return func(c *envConfig) { fn(&c.realm) }
 }
-
-// withClock gives the service a clock the test moves.
-func withClock(now func() time.Time) envOption { return func(c *envConfig) { c.now = now } }
 
 // withIAMRealm names the realm of the unprefixed IAM path.
 func withIAMRealm(r string) envOption { return func(c *envConfig) { c.iamRealm = r } }

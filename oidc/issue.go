@@ -49,6 +49,8 @@ type grant struct {
 	sid string
 	// apiKeyID binds the token to the API key it was exchanged for.
 	apiKeyID string
+	// nonce is the authorization request's, echoed in the ID token.
+	nonce string
 }
 
 func (g *grant) scope() string { return strings.Join(g.scopes, " ") }
@@ -225,6 +227,7 @@ func (m *minter) idToken(g *grant, p profile, accessToken string, exp, now time.
 		EmailVerified: p.emailVerified, Name: p.name, PreferredUsername: p.preferredUsername,
 		GivenName: p.givenName, FamilyName: p.familyName, Email: p.email,
 	}
+	ic.Nonce = g.nonce
 	if g.session != nil {
 		ic.Sid = g.session.ID
 		ic.AuthTime = g.session.AuthTime.Unix()

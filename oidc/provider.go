@@ -45,6 +45,8 @@ func newRealmProvider(svc *realms.Service, st *realms.RealmState, verified *veri
 		clientCredentialsGrant{grantHandler{grantClientCredentials, rp}},
 		refreshGrant{grantHandler{grantRefreshToken, rp}},
 		tokenExchangeGrant{grantHandler{grantTokenExchange, rp}},
+		authorizationCodeGrant{grantHandler{grantAuthorizationCode, rp}},
+		deviceCodeGrant{grantHandler{grantDeviceCode, rp}},
 	}
 	rp.oauth2 = &fosite.Fosite{Config: cfg}
 	return rp
@@ -54,10 +56,11 @@ func newRealmProvider(svc *realms.Service, st *realms.RealmState, verified *veri
 // get unsupported_grant_type before client authentication, as in Keycloak.
 var supportedGrantTypes = map[string]bool{
 	grantPassword: true, grantClientCredentials: true, grantRefreshToken: true, grantTokenExchange: true,
+	grantAuthorizationCode: true, grantDeviceCode: true,
 }
 
 // grantTypesSupported is the discovery list, in a stable order.
-var grantTypesSupported = []string{grantPassword, grantClientCredentials, grantRefreshToken, grantTokenExchange}
+var grantTypesSupported = []string{grantAuthorizationCode, grantPassword, grantClientCredentials, grantRefreshToken, grantTokenExchange, grantDeviceCode}
 
 // providers caches one realmProvider per realm, rebuilt whenever the
 // realm service hands out a new realm snapshot.

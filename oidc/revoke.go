@@ -1,8 +1,11 @@
 package oidc
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -82,6 +85,29 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rp *realmProvide
 // logout is P/logout. The back-channel form (POST with client
 // authentication and refresh_token) ends that session and answers 204.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, rp *realmProvider) {
+	if r.Method != http.MethodPost {
+		s.rpLogout(w, r, rp, r.URL.Query())
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		writeOAuthError(w, errBodyTooLarge)
+		return
+	}
+	v, _ := url.ParseQuery(string(body))
+	_, _, basic := r.BasicAuth()
+	if !basic && !v.Has("refresh_token") && !v.Has("client_secret") {
+		// A browser sent here by its application (RP-initiated logout).
+		s.rpLogout(w, r, rp, v)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	s.backchannelLogout(w, r, rp)
+}
+
+// backchannelLogout is Keycloak's POST logout by an application with its
+// credentials and a refresh token: it ends that token's session.
+func (s *Server) backchannelLogout(w http.ResponseWriter, r *http.Request, rp *realmProvider) {
 	f, c, ok := s.clientForm(w, r, rp, nil)
 	if !ok {
 		return

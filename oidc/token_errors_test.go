@@ -79,7 +79,7 @@ func TestTokenEndpointKeycloakErrors(t *testing.T) {
 	rows := []row{
 		{"no grant_type", url.Values{"username": {"alice"}}, "app", e.secret, 400, "invalid_request", "Missing form parameter: grant_type"},
 		{"unknown grant", url.Values{"grant_type": {"urn:x:magic"}}, "app", e.secret, 400, "unsupported_grant_type", "Unsupported grant_type"},
-		{"authorization_code unsupported", url.Values{"grant_type": {"authorization_code"}}, "app", e.secret, 400, "unsupported_grant_type", "Unsupported grant_type"},
+		{"authorization_code with standard flow off", url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}, "app", e.secret, 400, "unauthorized_client", "Client not allowed to exchange code"},
 		{"duplicated parameter", pw("username", "alice", "username", "bob", "password", "x"), "app", e.secret, 400, "invalid_request", "duplicated parameter"},
 		{"no client_id", pw("username", "alice", "password", alicePassword), "", "", 400, "invalid_client", "Missing client_id parameter"},
 		{"unknown client", pw("username", "alice", "password", alicePassword), "nobody", "x", 401, "invalid_client", "Invalid client or Invalid client credentials"},

@@ -3,6 +3,8 @@ package realms
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +19,9 @@ const (
 	AttrSecretRotationGrace = "client.secret.rotation.grace.seconds"
 	AttrCCUseRefreshToken   = "client_credentials.use_refresh_token"
 	AttrUseRefreshTokens    = "use.refresh.tokens"
+	// AttrPostLogoutRedirectURIs lists the URIs RP-initiated logout may
+	// return to, "##"-separated; "+" stands for the redirect URIs.
+	AttrPostLogoutRedirectURIs = "post.logout.redirect.uris"
 )
 
 // ServiceAccountPrefix starts the username of every client's service account.
@@ -54,6 +59,21 @@ func ValidateClient(c *store.Client) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return invalid("attributes."+AttrSecretRotationGrace, "must be a non-negative number of seconds")
+		}
+	}
+	for _, u := range c.RedirectURIs {
+		if err := validRedirectURI(u); err != nil {
+			return invalid("redirectUris", "%s", err)
+		}
+	}
+	if v := c.Attributes[AttrPostLogoutRedirectURIs]; v != "" {
+		for _, u := range strings.Split(v, "##") {
+			if u == "+" {
+				continue
+			}
+			if err := validRedirectURI(u); err != nil {
+				return invalid("attributes."+AttrPostLogoutRedirectURIs, "%s", err)
+			}
 		}
 	}
 	if c.PublicClient && c.BearerOnly {
@@ -394,4 +414,33 @@ func (s *Service) InvalidateRotatedSecret(ctx context.Context, realmName, id str
 		return nil
 	})
 	return err
+}
+
+// validRedirectURI checks a registered redirect URI: absolute (or a path
+// on this server), without a fragment, whitespace or a script scheme; a
+// trailing * is Keycloak's prefix wildcard.
+func validRedirectURI(v string) error {
+	if v == "*" {
+		return nil
+	}
+	if v == "" || len(v) > 2048 || strings.ContainsAny(v, " \t\r\n#\\") {
+		return fmt.Errorf("invalid redirect URI %q", v)
+	}
+	if strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "//") {
+		// Relative to the server's public base URL, as Keycloak's own
+		// clients register theirs.
+		return nil
+	}
+	u, err := url.Parse(strings.TrimSuffix(v, "*"))
+	if err != nil || u.Scheme == "" {
+		return fmt.Errorf("invalid redirect URI %q: not an absolute URI", v)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "javascript", "data", "vbscript", "file":
+		return fmt.Errorf("invalid redirect URI %q: scheme %s is not allowed", v, u.Scheme)
+	}
+	if (u.Scheme == "http" || u.Scheme == "https") && u.Host == "" {
+		return fmt.Errorf("invalid redirect URI %q: no host", v)
+	}
+	return nil
 }

@@ -171,7 +171,8 @@ func (s *Service) endUserSessions(ctx context.Context, realmID, userID string) e
 // time does not tell whether a user exists. Errors: ErrUserNotFound (also for
 // a user locked by brute-force detection, as Keycloak answers),
 // ErrBadPassword, ErrUserDisabled (only after the password matched),
-// ErrUserNotSetUp. ip is recorded with failures.
+// ErrUserNotSetUp (with the user, whose password matched). ip is recorded
+// with failures.
 func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username, password, ip string) (store.User, error) {
 	realmID := r.ID
 	u, err := s.findLoginUser(ctx, realmID, username)
@@ -225,7 +226,10 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 	}
 	if cred.Temporary || len(u.RequiredActions) > 0 {
 		s.metrics.LoginFailure(r.Name, metrics.LoginNotSetUp)
-		return store.User{}, ErrUserNotSetUp
+		// The user comes back with the error: the browser login goes on
+		// to the required action, for which the password just proved
+		// the identity.
+		return u, ErrUserNotSetUp
 	}
 	if rehash {
 		s.rehash(ctx, realmID, u.ID, cred.ID, password)

@@ -202,6 +202,49 @@ type Session struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+// AuthCode is an authorization code, stored by the SHA-256 of the code
+// handed to the client; the code itself is never stored. It is bound to the
+// client, the redirect URI and the PKCE challenge it was issued for.
+type AuthCode struct {
+	Hash      string `json:"hash"`
+	ClientID  string `json:"clientId"` // client UUID
+	UserID    string `json:"userId"`
+	SessionID string `json:"sessionId"` // the SSO session it was issued in
+	// RedirectURI is the redirect_uri of the authorization request ("" when
+	// it had none and the client's only URI was used).
+	RedirectURI   string    `json:"redirectUri"`
+	Scope         string    `json:"scope"`
+	Nonce         string    `json:"nonce,omitempty"`
+	CodeChallenge string    `json:"codeChallenge,omitempty"` // S256
+	IssuedAt      time.Time `json:"issuedAt"`
+	ExpiresAt     time.Time `json:"expiresAt"`
+	UsedAt        time.Time `json:"usedAt,omitempty"`
+}
+
+// Device authorization states.
+const (
+	DevicePending  = "pending"
+	DeviceApproved = "approved"
+	DeviceDenied   = "denied"
+	DeviceConsumed = "consumed"
+)
+
+// DeviceCode is a device authorization request (RFC 8628), stored by the
+// SHA-256 of the device code; the user code is what the user types.
+type DeviceCode struct {
+	Hash     string `json:"hash"`
+	UserCode string `json:"userCode"`
+	ClientID string `json:"clientId"` // client UUID
+	Scope    string `json:"scope"`
+	Status   string `json:"status"`
+	// UserID and SessionID are set when the user approves.
+	UserID    string    `json:"userId,omitempty"`
+	SessionID string    `json:"sessionId,omitempty"`
+	IssuedAt  time.Time `json:"issuedAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	LastPoll  time.Time `json:"lastPoll,omitempty"`
+}
+
 // RefreshToken is one refresh token of a session, stored by the SHA-256 of
 // the opaque value handed to the client; the value itself is never stored.
 type RefreshToken struct {

@@ -105,8 +105,18 @@ type Store interface {
 	// Sessions and refresh tokens.
 	//
 	// CreateSession durably stores a new session together with its first
-	// refresh token; when it returns nil both are fsync'd.
+	// refresh token; when it returns nil both are fsync'd. A first token
+	// with an empty Hash stores the session alone (a browser SSO session,
+	// whose tokens come later through AddRefreshToken).
 	CreateSession(ctx context.Context, realmID string, s Session, first RefreshToken) error
+	// AddRefreshToken stores a new refresh token in an existing session:
+	// ErrNotFound if the session is gone, ErrTokenExpired if it has expired
+	// at now (nothing written).
+	AddRefreshToken(ctx context.Context, realmID string, rt RefreshToken, now time.Time) error
+	// TouchSession sets a live session's LastRefresh to now (activity that
+	// is not a refresh, such as a silent browser sign-in): ErrNotFound if
+	// the session is gone, ErrTokenExpired if it has expired at now.
+	TouchSession(ctx context.Context, realmID, id string, now time.Time) error
 	GetSession(ctx context.Context, realmID, id string) (Session, error)
 	GetRefreshToken(ctx context.Context, realmID, hash string) (RefreshToken, error)
 	// RotateRefreshToken atomically retires the token with hash oldHash and
@@ -127,6 +137,21 @@ type Store interface {
 	// ListSessions returns the sessions of a user or of a client (either filter
 	// may be empty, not both).
 	ListSessions(ctx context.Context, realmID string, q SessionQuery) ([]Session, error)
+
+	// Authorization codes. ConsumeAuthCode redeems a code atomically, so
+	// a code is single-use across every replica sharing the store: the first
+	// call marks it used and returns it; a later one returns the record
+	// with ErrTokenReused; an expired code is ErrTokenExpired, an unknown
+	// one ErrNotFound. DeleteExpired removes codes past their expiry.
+	CreateAuthCode(ctx context.Context, realmID string, c AuthCode) error
+	ConsumeAuthCode(ctx context.Context, realmID, hash string, now time.Time) (AuthCode, error)
+
+	// Device authorization requests (RFC 8628), by the hash of the device
+	// code; UserCode is unique among a realm's live requests.
+	// DeleteExpired removes them past their expiry.
+	CreateDeviceCode(ctx context.Context, realmID string, d DeviceCode) error
+	GetDeviceCodeByUserCode(ctx context.Context, realmID, userCode string) (DeviceCode, error)
+	UpdateDeviceCode(ctx context.Context, realmID, hash string, fn func(*DeviceCode) error) (DeviceCode, error)
 
 	// Revoked access-token IDs (RFC 7009 on a JWT access token).
 	RevokeAccessToken(ctx context.Context, realmID, jti string, exp time.Time) error

@@ -197,6 +197,7 @@ func configCredentials(ctx context.Context, args []string, stdin io.Reader, stdo
 	password := fs.String("password", "", "the user's `password` (prompted without echo when omitted)")
 	client := fs.String("client", "", "client `id` (with --secret: client_credentials)")
 	secret := fs.String("secret", "", "client `secret`")
+	device := fs.Bool("device", false, "sign in through a browser with a code (device authorization grant through --client, default admin-cli)")
 	cfgFlag := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -207,8 +208,11 @@ func configCredentials(ctx context.Context, args []string, stdin io.Reader, stdo
 	if *server == "" {
 		return usagef("--server is required")
 	}
-	if *user == "" && (*client == "" || *secret == "") {
-		return usagef("give --user (and --password) or --client and --secret")
+	if *device && *user != "" {
+		return usagef("--device and --user exclude each other: the user signs in in the browser")
+	}
+	if !*device && *user == "" && (*client == "" || *secret == "") {
+		return usagef("give --user (and --password), --client and --secret, or --device")
 	}
 	path, err := configPath(*cfgFlag)
 	if err != nil {
@@ -217,7 +221,12 @@ func configCredentials(ctx context.Context, args []string, stdin io.Reader, stdo
 	c := &cliConfig{Server: strings.TrimRight(*server, "/"), Realm: *realm, ClientID: *client, Secret: *secret}
 	ctx = withHTTPClient(ctx)
 	var tok *oauth2.Token
-	if *user != "" {
+	if *device {
+		if c.ClientID == "" {
+			c.ClientID = "admin-cli"
+		}
+		tok, err = c.deviceLogin(ctx, stderr)
+	} else if *user != "" {
 		if c.ClientID == "" {
 			c.ClientID = "admin-cli"
 		}
@@ -242,6 +251,21 @@ func configCredentials(ctx context.Context, args []string, stdin io.Reader, stdo
 	}
 	fmt.Fprintf(stderr, "Logged into %s as %s of realm %s\n", c.Server, firstNonEmpty(*user, c.ClientID), c.Realm)
 	return nil
+}
+
+// deviceLogin runs the device authorization grant: it prints where to
+// approve the sign-in and polls until the user did (or refused, or the
+// code expired).
+func (c *cliConfig) deviceLogin(ctx context.Context, stderr io.Writer) (*oauth2.Token, error) {
+	cfg := c.oauth2Config()
+	cfg.Endpoint.DeviceAuthURL = strings.TrimSuffix(c.tokenURL(), "/token") + "/auth/device"
+	da, err := cfg.DeviceAuth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "To sign in to realm %s, open %s\nor go to %s and enter the code %s\nWaiting for approval...\n",
+		c.Realm, firstNonEmpty(da.VerificationURIComplete, da.VerificationURI), da.VerificationURI, da.UserCode)
+	return cfg.DeviceAccessToken(ctx, da)
 }
 
 // readPassword reads a line from stdin, without echo when it is a terminal.

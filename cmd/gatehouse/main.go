@@ -54,16 +54,20 @@ admin user. Go's GOGC and GOMEMLIMIT default to 200 and 64MiB unless set.`,
 		},
 	}, {
 		name:     "config credentials",
-		synopsis: "--server URL [--realm REALM] (--user USER [--password PASSWORD] | --client ID --secret SECRET) [flags]",
+		synopsis: "--server URL [--realm REALM] (--user USER [--password PASSWORD] | --client ID --secret SECRET | --device [--client ID]) [flags]",
 		summary:  "log in to a server's admin API (kcadm.sh style)",
 		about: `Logs in and stores the server URL and tokens in the config file (mode 0600).
 With --user it uses the password grant through the public client admin-cli (or
 --client); without --password it prompts, without echo on a terminal. With
---client and --secret it uses client_credentials. Later commands refresh the
-tokens as needed and write them back.`,
+--client and --secret it uses client_credentials. With --device it prints a
+code and a URL, the user approves the sign-in in a browser, and the tokens
+are stored (device authorization grant through admin-cli or --client, which
+needs the attribute oauth2.device.authorization.grant.enabled=true). Later
+commands refresh the tokens as needed and write them back.`,
 		examples: []string{
 			"gatehouse config credentials --server http://127.0.0.1:8080 --realm master --user admin",
 			"gatehouse config credentials --server https://id.example.com/auth --realm demo --client app --secret \"$SECRET\" --config app.json",
+			"gatehouse config credentials --server https://id.example.com --realm demo --client cli --device",
 		},
 		run: configCredentials,
 	}}

@@ -79,7 +79,19 @@ var (
 	realmSubBucket = [][]byte{bClients, bClientsByCID, bUsers, bUsersByName, bUsersByEmail, bUsersBySA,
 		bRoles, bRolesByName, bKeys, bSessions, bSessByUser, bSessByClient, bRT, bRevokedJTI, bAdminEvents,
 		bIDPs, bKnox, bKnoxByUser, bKnoxByMaker, bUsersByFed, bFailures,
-		bAPIKeys, bAPIKeysByUser, bAccessKeys, bAccessKeysByUser, bNonces}
+		bAPIKeys, bAPIKeysByUser, bAccessKeys, bAccessKeysByUser, bNonces, bCodes, bDevice, bDeviceByUser}
+)
+
+// bCodes (authorization codes) is a realm sub-bucket created by the first
+// write that needs it, so realms of stores written before it existed need no
+// migration; only writes read it.
+var bCodes = []byte("auth_codes")
+
+// bDevice holds device authorization requests by device-code hash and
+// bDeviceByUser maps user codes to them; created like bCodes.
+var (
+	bDevice       = []byte("device_codes")
+	bDeviceByUser = []byte("device_codes_by_user_code")
 )
 
 // Open opens (creating if needed) the store file at path.
@@ -329,6 +341,8 @@ const (
 	kindRefresh = 'r'
 	kindSession = 's'
 	kindJTI     = 'j'
+	kindCode    = 'c'
+	kindDevice  = 'd'
 )
 
 // expKey orders by time first: be64(unix nanos) | realmID | 0 | kind | key.

@@ -76,7 +76,7 @@ func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Se
 		if sub(rb, bSessions).Get([]byte(sess.ID)) != nil {
 			return &store.ConflictError{Kind: "session", Field: "id", Value: sess.ID}
 		}
-		if sub(rb, bRT).Get([]byte(first.Hash)) != nil {
+		if first.Hash != "" && sub(rb, bRT).Get([]byte(first.Hash)) != nil {
 			return &store.ConflictError{Kind: "refresh-token", Field: "hash", Value: first.Hash}
 		}
 		if err := putRow(sub(rb, bSessions), sess.ID, sess); err != nil {
@@ -91,8 +91,49 @@ func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Se
 		if err := tx.Bucket(bExp).Put(expKey(sess.ExpiresAt, realmID, kindSession, sess.ID), nil); err != nil {
 			return err
 		}
+		if first.Hash == "" {
+			return nil
+		}
 		first.SessionID = sess.ID
 		return putRefreshTx(tx, rb, realmID, first)
+	})
+}
+
+func (s *Store) TouchSession(ctx context.Context, realmID, id string, now time.Time) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		var sess store.Session
+		if err := getRow(sub(rb, bSessions), id, &sess); err != nil {
+			return err
+		}
+		if !sess.ExpiresAt.After(now) {
+			return store.ErrTokenExpired
+		}
+		if now.After(sess.LastRefresh) {
+			sess.LastRefresh = now
+		}
+		return putRow(sub(rb, bSessions), id, sess)
+	})
+}
+
+func (s *Store) AddRefreshToken(ctx context.Context, realmID string, rt store.RefreshToken, now time.Time) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.batchRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		var sess store.Session
+		if err := getRow(sub(rb, bSessions), rt.SessionID, &sess); err != nil {
+			return err
+		}
+		if !sess.ExpiresAt.After(now) {
+			return store.ErrTokenExpired
+		}
+		if sub(rb, bRT).Get([]byte(rt.Hash)) != nil {
+			return &store.ConflictError{Kind: "refresh-token", Field: "hash", Value: rt.Hash}
+		}
+		return putRefreshTx(tx, rb, realmID, rt)
 	})
 }
 
@@ -297,6 +338,10 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 					err = sub(rb, bRevokedJTI).Delete([]byte(key))
 				case kindNonce:
 					err = deleteNonceTx(rb, key)
+				case kindCode:
+					err = sub(rb, bCodes).Delete([]byte(key))
+				case kindDevice:
+					err = deleteDeviceTx(rb, key)
 				}
 				if err != nil {
 					return err

@@ -1,0 +1,137 @@
+package oidc
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"strings"
+
+	"github.com/ory/fosite"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+const grantAuthorizationCode = "authorization_code"
+
+// Keycloak's authorization_code errors.
+var (
+	errStandardFlowOff   = oauthErr(400, "unauthorized_client", "Client not allowed to exchange code")
+	errMissingCode       = oauthErr(400, "invalid_request", "Missing parameter: code")
+	errCodeNotValid      = oauthErr(400, "invalid_grant", "Code not valid")
+	errCodeExpired       = oauthErr(400, "invalid_grant", "Code is expired")
+	errCodeWrongClient   = oauthErr(400, "invalid_grant", "Auth error")
+	errIncorrectRedirect = oauthErr(400, "invalid_grant", "Incorrect redirect_uri")
+	errNoVerifier        = oauthErr(400, "invalid_grant", "PKCE code verifier not specified")
+	errBadVerifier       = oauthErr(400, "invalid_grant", "PKCE verification failed: Invalid code verifier")
+	errVerifierMismatch  = oauthErr(400, "invalid_grant", "PKCE verification failed: Code mismatch")
+)
+
+// authorizationCodeGrant redeems a code from the authorization endpoint.
+// It is a fosite token-endpoint handler like the other grants rather than
+// fosite's own code and PKCE handlers: those keep the whole serialised
+// request per code, PKCE session and token signature in storage, match
+// redirect URIs exactly (not Keycloak's trailing *), and would mint tokens
+// outside the minter that gives every grant Keycloak's claims. Here a code
+// is one small store row that one atomic write consumes.
+// The code is consumed before anything else is checked, so a code presented
+// with the wrong client, redirect URI or verifier is spent too: whoever
+// stole it gets one try, and the legitimate redemption then fails loudly
+// instead of racing the thief.
+type authorizationCodeGrant struct{ grantHandler }
+
+func (h authorizationCodeGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.AccessRequester) error {
+	s, err := h.requestSession(ar)
+	if err != nil {
+		return err
+	}
+	c := s.grant.client
+	if !c.StandardFlowEnabled {
+		return errStandardFlowOff
+	}
+	form := ar.GetRequestForm()
+	raw := form.Get("code")
+	if raw == "" {
+		return errMissingCode
+	}
+	realmID := h.rp.realm.ID
+	code, err := h.rp.svc.RedeemAuthCode(ctx, realmID, codeHash(raw))
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrTokenReused):
+		return errCodeNotValid
+	case errors.Is(err, store.ErrTokenExpired):
+		return errCodeExpired
+	case err != nil:
+		return storeErr(err)
+	}
+	if code.ClientID != c.ID {
+		return errCodeWrongClient
+	}
+	if form.Get("redirect_uri") != code.RedirectURI {
+		return errIncorrectRedirect
+	}
+	if code.CodeChallenge != "" {
+		v := form.Get("code_verifier")
+		switch {
+		case v == "":
+			return errNoVerifier
+		case !validPKCEValue(v):
+			return errBadVerifier
+		case subtle.ConstantTimeCompare([]byte(s256(v)), []byte(code.CodeChallenge)) != 1:
+			return errVerifierMismatch
+		}
+	}
+	sess, err := h.rp.svc.SSOSession(ctx, h.rp.realm, code.SessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errSessionNotActive
+	}
+	if err != nil {
+		return storeErr(err)
+	}
+	u, err := h.rp.svc.TokenUser(ctx, realmID, code.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errSessionNotActive
+	}
+	if err != nil {
+		return storeErr(err)
+	}
+	if !u.Enabled {
+		return errUserDisabledLater
+	}
+	scopes := strings.Fields(code.Scope)
+	if err := h.offlineAllowed(ctx, scopes, u); err != nil {
+		return err
+	}
+	for _, sc := range scopes {
+		ar.GrantScope(sc)
+	}
+	s.grant.user = u
+	s.grant.scopes = scopes
+	s.grant.session = &sess
+	s.grant.nonce = code.Nonce
+	s.grant.jtiPrefix = "onrtac:"
+	return nil
+}
+
+func (h authorizationCodeGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fosite.AccessRequester, resp fosite.AccessResponder) error {
+	s, err := h.requestSession(ar)
+	if err != nil {
+		return err
+	}
+	now := h.rp.now()
+	if err := h.rp.minter.nextRefresh(&s.grant, now); err != nil {
+		return errServerError.WithWrap(err)
+	}
+	// The client's tokens join the SSO session, so logging out of it (or
+	// a reused code ending it) ends them.
+	err = h.rp.svc.AddRefreshToken(ctx, h.rp.realm.ID, s.grant.refreshRecord)
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrTokenExpired):
+		return errSessionNotActive
+	case err != nil:
+		return storeErr(err)
+	}
+	if err := h.rp.minter.mint(ctx, &s.grant, resp, now, true); err != nil {
+		return errServerError.WithWrap(err)
+	}
+	return nil
+}
