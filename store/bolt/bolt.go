@@ -78,7 +78,7 @@ var (
 	bRevokedJTI    = []byte("revoked_jti")
 	realmSubBucket = [][]byte{bClients, bClientsByCID, bUsers, bUsersByName, bUsersByEmail, bUsersBySA,
 		bRoles, bRolesByName, bKeys, bSessions, bSessByUser, bSessByClient, bRT, bRevokedJTI, bAdminEvents,
-		bIDPs, bKnox, bKnoxByUser, bKnoxByMaker, bUsersByFed, bFailures}
+		bIDPs, bKnox, bKnoxByUser, bKnoxByMaker, bUsersByFed, bFailures, bGroups, bGroupsByName}
 )
 
 // Open opens (creating if needed) the store file at path.
