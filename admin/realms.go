@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -32,6 +33,7 @@ type realmRep struct {
 	QuickLoginCheckMilliSeconds   *int      `json:"quickLoginCheckMilliSeconds,omitempty"`
 	MinimumQuickLoginWaitSeconds  *int      `json:"minimumQuickLoginWaitSeconds,omitempty"`
 	Attributes                    stringMap `json:"attributes,omitempty"`
+	DefaultRole                   *roleRep  `json:"defaultRole,omitempty"`
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -133,6 +135,13 @@ func (a *API) createRealm(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, badRequest("Realm name cannot be empty"))
 		return
 	}
+	// A new realm's default role is always default-roles-<realm>; an
+	// export naming it is accepted, any other is refused rather than
+	// dropped.
+	if d := rep.DefaultRole; d != nil && d.Name != "default-roles-"+strings.ToLower(*rep.Realm) {
+		a.writeError(w, r, badRequest("unsupported field defaultRole: a new realm's default role is default-roles-%s", strings.ToLower(*rep.Realm)))
+		return
+	}
 	var rl store.Realm
 	rep.apply(&rl)
 	created_, err := a.svc.CreateRealm(r.Context(), rl)
@@ -155,7 +164,12 @@ func (a *API) getRealm(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toRealmRep(rl))
+	rep := toRealmRep(rl)
+	if rep.DefaultRole, err = a.defaultRoleRep(r.Context(), rl); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
 }
 
 func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) {
@@ -169,8 +183,16 @@ func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	defaultRole := rl.DefaultRoleID
+	if rep.DefaultRole != nil {
+		if defaultRole, err = a.defaultRoleID(r, rl, rep.DefaultRole); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+	}
 	updated, err := a.svc.UpdateRealm(r.Context(), rl.Name, func(x *store.Realm) error {
 		rep.apply(x)
+		x.DefaultRoleID = defaultRole
 		return nil
 	})
 	var ce *store.ConflictError

@@ -63,13 +63,33 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("/users/{id}/federated-identity", a.listFederatedIdentities).Methods(get)
 	rr.HandleFunc("/users/{id}/federated-identity/{alias}", a.addFederatedIdentity).Methods(post)
 	rr.HandleFunc("/users/{id}/federated-identity/{alias}", a.removeFederatedIdentity).Methods(del)
-	rr.HandleFunc("/users/{id}/role-mappings", a.roleMappings).Methods(get)
-	rr.HandleFunc("/users/{id}/role-mappings/realm", a.listMappings).Methods(get)
-	rr.HandleFunc("/users/{id}/role-mappings/realm", a.addMappings).Methods(post)
-	rr.HandleFunc("/users/{id}/role-mappings/realm", a.removeMappings).Methods(del)
-	rr.HandleFunc("/users/{id}/role-mappings/clients/{client}", a.listMappings).Methods(get)
-	rr.HandleFunc("/users/{id}/role-mappings/clients/{client}", a.addMappings).Methods(post)
-	rr.HandleFunc("/users/{id}/role-mappings/clients/{client}", a.removeMappings).Methods(del)
+	rr.HandleFunc("/users/{id}/groups", a.userGroups).Methods(get)
+	rr.HandleFunc("/users/{id}/groups/count", a.userGroupCount).Methods(get)
+	rr.HandleFunc("/users/{id}/groups/{group}", a.joinGroup).Methods(put)
+	rr.HandleFunc("/users/{id}/groups/{group}", a.leaveGroup).Methods(del)
+
+	rr.HandleFunc("/groups", a.listGroups).Methods(get)
+	rr.HandleFunc("/groups", a.createGroup).Methods(post)
+	rr.HandleFunc("/groups/count", a.countGroups).Methods(get)
+	rr.HandleFunc("/groups/{group}", a.getGroup).Methods(get)
+	rr.HandleFunc("/groups/{group}", a.updateGroup).Methods(put)
+	rr.HandleFunc("/groups/{group}", a.deleteGroup).Methods(del)
+	rr.HandleFunc("/groups/{group}/children", a.listChildren).Methods(get)
+	rr.HandleFunc("/groups/{group}/children", a.createGroup).Methods(post)
+	rr.HandleFunc("/groups/{group}/members", a.groupMembers).Methods(get)
+
+	// Role mappings of users ({id}) and groups ({group}).
+	for _, holder := range []string{"/users/{id}", "/groups/{group}"} {
+		rm := holder + "/role-mappings"
+		rr.HandleFunc(rm, a.roleMappings).Methods(get)
+		for _, container := range []string{rm + "/realm", rm + "/clients/{client}"} {
+			rr.HandleFunc(container, a.listMappings).Methods(get)
+			rr.HandleFunc(container, a.addMappings).Methods(post)
+			rr.HandleFunc(container, a.removeMappings).Methods(del)
+			rr.HandleFunc(container+"/available", a.availableMappings).Methods(get)
+			rr.HandleFunc(container+"/composite", a.compositeMappings).Methods(get)
+		}
+	}
 
 	rr.HandleFunc("/roles", a.listRoles).Methods(get)
 	rr.HandleFunc("/roles", a.createRole).Methods(post)
@@ -79,4 +99,16 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("/roles-by-id/{role-id}", a.getRole).Methods(get)
 	rr.HandleFunc("/roles-by-id/{role-id}", a.updateRole).Methods(put)
 	rr.HandleFunc("/roles-by-id/{role-id}", a.deleteRole).Methods(del)
+
+	// Composites and users of realm roles, client roles and roles by ID.
+	for _, role := range []string{"/roles/{role}", "/clients/{id}/roles/{role}", "/roles-by-id/{role-id}"} {
+		rr.HandleFunc(role+"/composites", a.getComposites).Methods(get)
+		rr.HandleFunc(role+"/composites", a.addComposites).Methods(post)
+		rr.HandleFunc(role+"/composites", a.removeComposites).Methods(del)
+		rr.HandleFunc(role+"/composites/realm", a.getComposites).Methods(get)
+		rr.HandleFunc(role+"/composites/clients/{client}", a.getComposites).Methods(get)
+		if role != "/roles-by-id/{role-id}" {
+			rr.HandleFunc(role+"/users", a.roleUsers).Methods(get)
+		}
+	}
 }

@@ -198,10 +198,12 @@ func (s *Service) UpdateGroup(ctx context.Context, realmName, id string, fn func
 	// Members' resolved roles depend on the group: drop them whatever the
 	// outcome.
 	defer s.changed(realmID)
+	var tried store.Group // what fn asked for, for the conflict message
 	g, err := s.store.UpdateGroup(ctx, realmID, id, func(g *store.Group) error {
 		if err := fn(g); err != nil {
 			return err
 		}
+		tried = *g
 		if err := printableName("name", g.Name, 255); err != nil {
 			return err
 		}
@@ -210,7 +212,7 @@ func (s *Service) UpdateGroup(ctx context.Context, realmName, id string, fn func
 		}
 		return nil
 	})
-	return g, groupErr(err, g)
+	return g, groupErr(err, tried)
 }
 
 // DeleteGroup removes a group with its subgroups; memberships and
