@@ -124,19 +124,31 @@ func (s *Service) AddComposites(ctx context.Context, realmName, id string, child
 }
 
 // RemoveComposites removes roles from a composite.
+// In a realm carrying master's admin right, a removal that would leave no
+// enabled admin is undone and refused.
 func (s *Service) RemoveComposites(ctx context.Context, realmName, id string, childIDs ...string) error {
-	realmID, err := s.realmID(ctx, realmName)
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
 		return err
 	}
+	realmID := st.Realm.ID
 	defer s.changed(realmID)
-	_, err = s.store.UpdateRole(ctx, realmID, id, func(r *store.Role) error {
-		for _, cid := range childIDs {
-			r.Composites = removeString(r.Composites, cid)
-		}
-		return nil
-	})
-	return err
+	var before []string
+	change := func() error {
+		_, err := s.store.UpdateRole(ctx, realmID, id, func(r *store.Role) error {
+			before = slices.Clone(r.Composites)
+			for _, cid := range childIDs {
+				r.Composites = removeString(r.Composites, cid)
+			}
+			return nil
+		})
+		return err
+	}
+	undo := func() error {
+		_, err := s.store.UpdateRole(ctx, realmID, id, func(r *store.Role) error { r.Composites = before; return nil })
+		return err
+	}
+	return s.changeKeepingMasterAdmin(ctx, st.Realm, change, undo)
 }
 
 // ExpandRoles resolves a set of role IDs with their composites.

@@ -191,39 +191,50 @@ func (s *Service) CreateGroup(ctx context.Context, realmName string, g store.Gro
 // UpdateGroup applies fn to a group (rename, move, attributes, role
 // mappings) and validates its name.
 func (s *Service) UpdateGroup(ctx context.Context, realmName, id string, fn func(*store.Group) error) (store.Group, error) {
-	realmID, err := s.realmID(ctx, realmName)
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
 		return store.Group{}, err
 	}
+	realmID := st.Realm.ID
 	// Members' resolved roles depend on the group: drop them whatever the
 	// outcome.
 	defer s.changed(realmID)
-	var tried store.Group // what fn asked for, for the conflict message
-	g, err := s.store.UpdateGroup(ctx, realmID, id, func(g *store.Group) error {
-		if err := fn(g); err != nil {
-			return err
-		}
-		tried = *g
-		if err := printableName("name", g.Name, 255); err != nil {
-			return err
-		}
-		if strings.Contains(g.Name, "/") {
-			return invalid("name", "Group name cannot contain '/'")
-		}
-		return nil
-	})
+	var before, tried, g store.Group // tried: what fn asked for, for the conflict message
+	change := func() error {
+		var err error
+		g, err = s.store.UpdateGroup(ctx, realmID, id, func(x *store.Group) error {
+			before = *x
+			if err := fn(x); err != nil {
+				return err
+			}
+			tried = *x
+			if err := printableName("name", x.Name, 255); err != nil {
+				return err
+			}
+			if strings.Contains(x.Name, "/") {
+				return invalid("name", "Group name cannot contain '/'")
+			}
+			return nil
+		})
+		return err
+	}
+	undo := func() error {
+		_, err := s.store.UpdateGroup(ctx, realmID, id, func(x *store.Group) error { *x = before; return nil })
+		return err
+	}
+	err = s.changeKeepingMasterAdmin(ctx, st.Realm, change, undo)
 	return g, groupErr(err, tried)
 }
 
 // DeleteGroup removes a group with its subgroups; memberships and
 // inherited roles end with it.
 func (s *Service) DeleteGroup(ctx context.Context, realmName, id string) error {
-	realmID, err := s.realmID(ctx, realmName)
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
 		return err
 	}
-	defer s.changed(realmID)
-	return s.store.DeleteGroup(ctx, realmID, id)
+	defer s.changed(st.Realm.ID)
+	return s.deleteGroupKeepingMasterAdmin(ctx, st.Realm, id)
 }
 
 // GrantGroupRoles maps roles (by ID) to a group.

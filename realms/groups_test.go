@@ -238,3 +238,90 @@ func TestGroupSiblingNamesAreUnique(t *testing.T) {
 		t.Error("a slash in a group name was accepted")
 	}
 }
+
+// Master keeps an enabled admin when master admin comes through a group or
+// a composite: the changes that would take it from its last holder are
+// refused (or undone) whatever path the right takes.
+func TestMasterAdminThroughGroupsAndCompositesKeepsItsLastHolder(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		remove func(f *groupFixture, group, composite string) error
+	}{
+		{"group role mapping revoked", func(f *groupFixture, g, _ string) error {
+			return f.svc.RevokeGroupRoles(context.Background(), MasterRealm, g, f.realm.AdminRoleIDs[AdminRole])
+		}},
+		{"group deleted", func(f *groupFixture, g, _ string) error {
+			return f.svc.DeleteGroup(context.Background(), MasterRealm, g)
+		}},
+		{"group left", func(f *groupFixture, g, _ string) error {
+			return f.svc.LeaveGroup(context.Background(), MasterRealm, f.user.ID, g)
+		}},
+		{"composite emptied", func(f *groupFixture, _, c string) error {
+			return f.svc.RemoveComposites(context.Background(), MasterRealm, c, f.realm.AdminRoleIDs[AdminRole])
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newGroupFixture(t)
+			ctx := context.Background()
+			if _, err := f.svc.Bootstrap(ctx, "admin", "admin-Pass-1"); err != nil {
+				t.Fatal(err)
+			}
+			st, err := f.svc.Realm(ctx, MasterRealm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.realm = st.Realm
+			admin := f.realm.AdminRoleIDs[AdminRole]
+			// The sole admin holds the right through a group (a subgroup of
+			// the mapped one) and a composite, not directly.
+			u, err := f.svc.CreateUser(ctx, MasterRealm, NewUser{User: store.User{Username: "root", Enabled: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.user = u
+			top, err := f.svc.CreateGroup(ctx, MasterRealm, store.Group{Name: "admins", RoleIDs: []string{admin}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub, err := f.svc.CreateGroup(ctx, MasterRealm, store.Group{Name: "sub", ParentID: top.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			comp, err := f.svc.CreateRole(ctx, MasterRealm, store.Role{Name: "super", Composites: []string{admin}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.svc.JoinGroup(ctx, MasterRealm, u.ID, sub.ID); err != nil {
+				t.Fatal(err)
+			}
+			boot, err := f.svc.store.GetUserByUsername(ctx, f.realm.ID, "admin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.svc.DeleteUser(ctx, MasterRealm, boot.ID); err != nil {
+				t.Fatal(err)
+			}
+			// Only one path at a time: the test removes the other one.
+			path := sub.ID
+			if tc.name == "composite emptied" {
+				if err := f.svc.GrantRoles(ctx, MasterRealm, u.ID, comp.ID); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.svc.LeaveGroup(ctx, MasterRealm, u.ID, sub.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.name == "group role mapping revoked" || tc.name == "group deleted" {
+				path = top.ID
+			}
+			var se *StateError
+			if err := tc.remove(f, path, comp.ID); !errors.As(err, &se) {
+				t.Fatalf("removing the last admin's right: %v, want a StateError", err)
+			}
+			u, _ = f.svc.TokenUser(ctx, f.realm.ID, u.ID)
+			if r, err := f.svc.AdminRights(ctx, f.realm, u); err != nil || !r.MasterAdmin() {
+				t.Errorf("the last admin lost the right: %v %v", r.Keys(), err)
+			}
+		})
+	}
+}
