@@ -170,6 +170,12 @@ func TestAdminRightsThroughCompositesAndGroups(t *testing.T) {
 			t.Errorf("%s by a manage-users caller: %d %s, want 403", tc.name, got.status, got.raw)
 		}
 	}
+	// Every new user gets the default role: making helpdesk (manage-users)
+	// the default takes manage-users, which manage-realm lacks.
+	_, realmMgr := e.userWithRights("demo", "realmmgr", nil, "manage-realm")
+	e.must(403, "PUT", base, realmMgr, map[string]any{"defaultRole": map[string]any{"name": "helpdesk"}})
+	e.must(201, "POST", base+"/roles", e.admin, map[string]any{"name": "plain"})
+	e.must(204, "PUT", base, realmMgr, map[string]any{"defaultRole": map[string]any{"name": "plain"}})
 	e.must(204, "PUT", base+"/users/"+target+"/groups/"+admins, viaGroup, nil)
 	// The rights go with the group mapping on the next request.
 	e.must(204, "DELETE", base+"/groups/"+admins+"/role-mappings/clients/"+rm, e.admin, []map[string]any{{"id": manageUsers["id"]}})
