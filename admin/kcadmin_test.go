@@ -11,7 +11,9 @@ import (
 // Keycloak's own admin client library (@keycloak/keycloak-admin-client,
 // pinned in testdata/kcadmin) runs unchanged against Gatehouse: realm,
 // confidential client, secret read and regeneration, user, password reset,
-// realm role and mapping, and the role in the user's next token. npm and
+// realm role and mapping, the role in the user's next token, composite
+// roles, role users, available/composite mappings, and groups (tree,
+// attributes, members, inherited role mappings). npm and
 // node come with the machine; the test installs the pinned package itself.
 func TestKeycloakAdminClientLibrary(t *testing.T) {
 	if testing.Short() {
