@@ -54,11 +54,24 @@ func (a *API) getComposites(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	q := r.URL.Query()
+	search := strings.ToLower(q.Get("search"))
 	out := []roleRep{}
 	for _, c := range children {
-		if all || c.ClientID == clientID {
+		if (all || c.ClientID == clientID) && strings.Contains(strings.ToLower(c.Name), search) {
 			out = append(out, toRoleRep(rl.ID, c))
 		}
+	}
+	// search, first and max page the list (Keycloak 26's roles-by-id
+	// composites); without them it is whole.
+	if q.Has("first") || q.Has("max") {
+		p, err := page(r)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		first := min(p.First, len(out))
+		out = out[first:min(first+p.Max, len(out))]
 	}
 	writeJSON(w, http.StatusOK, out)
 }

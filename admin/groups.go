@@ -21,6 +21,7 @@ const queryGroups = "query-groups"
 type groupRep struct {
 	ID            string              `json:"id,omitempty"`
 	Name          string              `json:"name,omitempty"`
+	Description   *string             `json:"description,omitempty"`
 	Path          string              `json:"path,omitempty"`
 	ParentID      string              `json:"parentId,omitempty"`
 	SubGroupCount *int                `json:"subGroupCount,omitempty"`
@@ -64,6 +65,9 @@ func (t *groupTree) path(g store.Group) string {
 func (a *API) groupRep(ctx context.Context, rl store.Realm, t *groupTree, g store.Group, brief bool) (groupRep, error) {
 	n := len(t.children[g.ID])
 	rep := groupRep{ID: g.ID, Name: g.Name, Path: t.path(g), ParentID: g.ParentID, SubGroupCount: &n, SubGroups: []groupRep{}}
+	if g.Description != "" {
+		rep.Description = &g.Description
+	}
 	if brief {
 		return rep, nil
 	}
@@ -350,7 +354,11 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	g, err := a.svc.CreateGroup(r.Context(), rl.Name, store.Group{Name: rep.Name, ParentID: parentID, Attributes: rep.Attributes})
+	ng := store.Group{Name: rep.Name, ParentID: parentID, Attributes: rep.Attributes}
+	if rep.Description != nil {
+		ng.Description = *rep.Description
+	}
+	g, err := a.svc.CreateGroup(r.Context(), rl.Name, ng)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -404,6 +412,9 @@ func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) {
 		if rep.Name != "" {
 			x.Name = rep.Name
 		}
+		if rep.Description != nil {
+			x.Description = *rep.Description
+		}
 		if rep.Attributes != nil {
 			x.Attributes = rep.Attributes
 		}
@@ -413,7 +424,7 @@ func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	a.audit(r, rl.ID, "UPDATE", "GROUP", "groups/"+g.ID, groupRep{ID: updated.ID, Name: updated.Name, Attributes: updated.Attributes})
+	a.audit(r, rl.ID, "UPDATE", "GROUP", "groups/"+g.ID, groupRep{ID: updated.ID, Name: updated.Name, Attributes: updated.Attributes, Description: rep.Description})
 	noContent(w)
 }
 

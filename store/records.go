@@ -168,8 +168,9 @@ type Role struct {
 // unique among its siblings; members inherit RoleIDs of the group and of
 // every ancestor.
 type Group struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
 	// ParentID is the parent group's ID, "" for a top-level group.
 	ParentID   string              `json:"parentId,omitempty"`
 	Attributes map[string][]string `json:"attributes,omitempty"`

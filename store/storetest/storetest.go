@@ -1808,7 +1808,7 @@ func testGroups(t *testing.T, s store.Store) {
 	r := mustRealm(t, s, "demo")
 	top := map[string]store.Group{}
 	for _, name := range []string{"eng", "ops", "Eng"} { // names are case-sensitive
-		g := store.Group{ID: id("group"), Name: name, Attributes: map[string][]string{"k": {name}}, RoleIDs: []string{"role-" + name}}
+		g := store.Group{ID: id("group"), Name: name, Description: "the " + name, Attributes: map[string][]string{"k": {name}}, RoleIDs: []string{"role-" + name}}
 		must(t, s.CreateGroup(ctx, r.ID, g))
 		top[name] = g
 	}
