@@ -170,6 +170,7 @@ func TestAdminRightsThroughCompositesAndGroups(t *testing.T) {
 		{"group mapping", "POST", base + "/groups/" + admins + "/role-mappings/clients/" + rm, []map[string]any{{"id": realmAdmin["id"]}}},
 		{"join a stronger group", "PUT", base + "/users/" + target + "/groups/" + strong, nil},
 		{"delete a stronger group", "DELETE", base + "/groups/" + strong, nil},
+		{"create a user in a stronger group", "POST", base + "/users", map[string]any{"username": "sneaky", "groups": []string{"/strong"}}},
 	} {
 		if got := e.call(tc.method, tc.path, viaGroup, tc.body); got.status != 403 {
 			t.Errorf("%s by a manage-users caller: %d %s, want 403", tc.name, got.status, got.raw)

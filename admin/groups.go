@@ -592,3 +592,23 @@ func (a *API) changeMembership(w http.ResponseWriter, r *http.Request, join bool
 	a.audit(r, rl.ID, op, "GROUP_MEMBERSHIP", "users/"+u.ID+"/groups/"+g.ID, groupRep{ID: g.ID, Name: g.Name})
 	noContent(w)
 }
+
+// groupsByPath resolves UserRepresentation.groups (full paths) for a new
+// user; joining each takes what joining it later would (mayManageGroup).
+func (a *API) groupsByPath(r *http.Request, rl store.Realm, paths []string) ([]string, error) {
+	var ids []string
+	for _, p := range paths {
+		g, err := a.svc.GroupByPath(r.Context(), rl.ID, p)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, badRequest("Group %s not found", p)
+		}
+		if err == nil {
+			err = a.mayManageGroup(r, rl, g)
+		}
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, g.ID)
+	}
+	return ids, nil
+}

@@ -78,6 +78,11 @@ func TestGroupsAdminAPI(t *testing.T) {
 	db := idFromLocation(t, e.must(201, "POST", base+"/groups/"+backend+"/children", e.admin, map[string]any{"name": "db"}))
 	alice := idFromLocation(t, e.must(201, "POST", base+"/users", e.admin, map[string]any{"username": "alice", "enabled": true}))
 	bob := idFromLocation(t, e.must(201, "POST", base+"/users", e.admin, map[string]any{"username": "bob", "enabled": true}))
+	// UserRepresentation.groups (paths) on create.
+	cy := idFromLocation(t, e.must(201, "POST", base+"/users", e.admin, map[string]any{"username": "cy", "groups": []string{"/eng/backend/db", "/ops"}}))
+	if got := names(t, e.must(200, "GET", base+"/users/"+cy+"/groups", e.admin, nil), "path"); !slices.Equal(got, []string{"/eng/backend/db", "/ops"}) {
+		t.Errorf("groups of a user created in groups = %v", got)
+	}
 
 	for _, tc := range []struct {
 		name, method, path string
@@ -126,6 +131,8 @@ func TestGroupsAdminAPI(t *testing.T) {
 		{"move back", "POST", "/groups/" + eng + "/children", map[string]any{"id": backend}, 204, ""},
 		{"leave", "DELETE", "/users/" + bob + "/groups/" + eng, nil, 204, ""},
 		{"left", "GET", "/groups/" + eng + "/members", nil, 200, `"username":"alice"`},
+		{"user created in an unknown group", "POST", "/users", map[string]any{"username": "dee", "groups": []string{"/eng/nope"}}, 400, "Group /eng/nope not found"},
+		{"groups on user update", "PUT", "/users/" + alice, map[string]any{"groups": []string{"/sre"}}, 400, "unsupported field groups"},
 		{"delete subtree", "DELETE", "/groups/" + backend, nil, 204, ""},
 		{"subgroup gone", "GET", "/groups/" + db, nil, 404, ""},
 		{"membership gone", "GET", "/users/" + alice + "/groups/count", nil, 200, `{"count":1}`},

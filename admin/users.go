@@ -29,6 +29,8 @@ type userRep struct {
 	NotBefore                  *int64              `json:"notBefore,omitempty"`
 	// Input only.
 	Credentials []passwordRep `json:"credentials,omitempty"`
+	// Groups are full paths of groups to join, on create only.
+	Groups []string `json:"groups,omitempty"`
 }
 
 // passwordRep is Keycloak's CredentialRepresentation as sent to
@@ -219,6 +221,10 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	var u store.User // Keycloak creates users disabled unless told otherwise
 	rep.apply(&u)
+	if u.GroupIDs, err = a.groupsByPath(r, rl, rep.Groups); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	nu := realms.NewUser{User: u}
 	if pw != nil {
 		nu.Password, nu.Temporary = pw.Value, pw.Temporary
@@ -248,6 +254,10 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 	var rep userRep
 	if err := decode(r, &rep); err != nil {
 		a.writeError(w, r, err)
+		return
+	}
+	if rep.Groups != nil {
+		a.writeError(w, r, badRequest("unsupported field groups: change memberships through /users/{id}/groups/{groupId}"))
 		return
 	}
 	if u.ServiceAccountClientID != "" && rep.Username != nil && !strings.EqualFold(*rep.Username, u.Username) {

@@ -322,3 +322,30 @@ func (s *Service) GroupMembers(ctx context.Context, realmID, groupID string, p s
 func (s *Service) GroupRoles(ctx context.Context, realmID, groupID string) (EffectiveRoles, error) {
 	return s.resolveRoles(ctx, realmID, store.User{GroupIDs: []string{groupID}})
 }
+
+// GroupByPath finds a group by its full path ("/a/b").
+func (s *Service) GroupByPath(ctx context.Context, realmID, path string) (store.Group, error) {
+	names := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	parent := ""
+	var found store.Group
+	for _, name := range names {
+		ok := false
+		for p := (store.Page{Max: 1000}); !ok; p.First += p.Max {
+			gs, err := s.store.ListGroups(ctx, realmID, parent, p)
+			if err != nil {
+				return store.Group{}, err
+			}
+			for _, g := range gs {
+				if g.Name == name {
+					found, ok = g, true
+					break
+				}
+			}
+			if !ok && len(gs) < p.Max {
+				return store.Group{}, store.ErrNotFound
+			}
+		}
+		parent = found.ID
+	}
+	return found, nil
+}
