@@ -97,8 +97,12 @@ func (s *Service) Composites(ctx context.Context, realmID string, role store.Rol
 // already contains id (directly or through its own composites) is refused:
 // a cycle would make every role of it imply all the others.
 func (s *Service) AddComposites(ctx context.Context, realmName, id string, childIDs ...string) error {
-	realmID, err := s.realmID(ctx, realmName)
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
+		return err
+	}
+	realmID := st.Realm.ID
+	if err := s.fixedComposites(ctx, st.Realm, id); err != nil {
 		return err
 	}
 	defer s.changed(realmID)
@@ -132,6 +136,9 @@ func (s *Service) RemoveComposites(ctx context.Context, realmName, id string, ch
 		return err
 	}
 	realmID := st.Realm.ID
+	if err := s.fixedComposites(ctx, st.Realm, id); err != nil {
+		return err
+	}
 	defer s.changed(realmID)
 	var before []string
 	change := func() error {
@@ -154,4 +161,22 @@ func (s *Service) RemoveComposites(ctx context.Context, realmName, id string, ch
 // ExpandRoles resolves a set of role IDs with their composites.
 func (s *Service) ExpandRoles(ctx context.Context, realmID string, roleIDs ...string) (EffectiveRoles, error) {
 	return s.resolveRoles(ctx, realmID, store.User{RoleIDs: roleIDs})
+}
+
+// fixedComposites refuses to change what a built-in admin role contains:
+// the rights each one grants are the admin model itself (realm-admin holds
+// every realm-management right), and an admin of clients could otherwise
+// hand, say, manage-clients to every holder of view-clients. The realm's
+// default role is not an admin role and stays editable.
+func (s *Service) fixedComposites(ctx context.Context, realm store.Realm, id string) error {
+	for _, adminID := range realm.AdminRoleIDs {
+		if adminID == id {
+			role, err := s.store.GetRole(ctx, realm.ID, id)
+			if err != nil {
+				return err
+			}
+			return invalid("composites", "The composites of built-in admin role %s cannot be changed", role.Name)
+		}
+	}
+	return nil
 }

@@ -170,6 +170,25 @@ func TestCompositeCyclesAreRefused(t *testing.T) {
 	}
 }
 
+// The built-in admin roles contain what they were created with: adding
+// manage-clients to view-clients would make every view-clients holder a
+// client manager, and realm-admin stays the sum of all rights.
+func TestBuiltinAdminCompositesAreFixed(t *testing.T) {
+	f := newGroupFixture(t)
+	ctx := context.Background()
+	ids := f.realm.AdminRoleIDs
+	var ve *ValidationError
+	if err := f.svc.AddComposites(ctx, "demo", ids["view-clients"], ids["manage-clients"]); !errors.As(err, &ve) {
+		t.Errorf("adding to view-clients: %v, want a ValidationError", err)
+	}
+	if err := f.svc.RemoveComposites(ctx, "demo", ids[RealmAdminRole], ids["manage-users"]); !errors.As(err, &ve) {
+		t.Errorf("removing from realm-admin: %v, want a ValidationError", err)
+	}
+	if err := f.svc.AddComposites(ctx, "demo", f.realm.DefaultRoleID, f.role("member")); err != nil {
+		t.Errorf("the default role stays editable: %v", err)
+	}
+}
+
 // Admin rights follow role IDs through composites and groups: a composite
 // that contains realm-management's manage-users grants it, and so does a
 // group mapped to it; realm-admin grants every right.
