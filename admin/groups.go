@@ -325,6 +325,16 @@ func decodeGroup(r *http.Request) (groupRep, error) {
 	return rep, nil
 }
 
+// sameParent: parentId is computed from where a group hangs; a body that
+// names another parent would be dropped, so it is refused (moves go
+// through POST /groups/{id}/children or POST /groups).
+func sameParent(rep groupRep, parentID string) error {
+	if rep.ParentID != "" && rep.ParentID != parentID {
+		return badRequest("unsupported field parentId: move a group by posting it to /groups/{id}/children")
+	}
+	return nil
+}
+
 // createGroup is POST /groups and POST /groups/{id}/children: a new group
 // (201), or, when the body names an existing group by id, that group moved
 // here (204).
@@ -349,10 +359,15 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rep.ID != "" {
+		// A move: the body is the group as it was, parentId included.
 		if _, err := a.svc.Group(r.Context(), rl.ID, rep.ID); err == nil {
 			a.moveGroup(w, r, rl, rep, parentID)
 			return
 		}
+	}
+	if err := sameParent(rep, parentID); err != nil {
+		a.writeError(w, r, err)
+		return
 	}
 	ng := store.Group{Name: rep.Name, ParentID: parentID, Attributes: rep.Attributes}
 	if rep.Description != nil {
@@ -404,6 +419,9 @@ func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, err := decodeGroup(r)
+	if err == nil {
+		err = sameParent(rep, g.ParentID)
+	}
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -98,6 +98,15 @@ assert.equal((await kc.users.countGroups({ id: userId })).count, 1);
 assert.deepEqual((await kc.groups.listMembers({ id: team })).map((u) => u.username), ["alice"]);
 const aliceComposite = await kc.users.listCompositeRealmRoleMappings({ id: userId });
 assert.ok(aliceComposite.some((r) => r.name === "staff-role"), JSON.stringify(aliceComposite));
+// Move team under another group with the representation as read (its
+// parentId still the old parent), then back.
+const { id: other } = await kc.groups.create({ name: "other" });
+const teamRep = await kc.groups.findOne({ id: team });
+assert.equal(teamRep.parentId, staff);
+await kc.groups.updateChildGroup({ id: other }, teamRep);
+assert.deepEqual((await kc.groups.listSubGroups({ parentId: other })).map((g) => g.path), ["/other/team"]);
+await kc.groups.updateChildGroup({ id: staff }, await kc.groups.findOne({ id: team }));
+await kc.groups.del({ id: other });
 await kc.users.delFromGroup({ id: userId, groupId: team });
 assert.equal((await kc.users.countGroups({ id: userId })).count, 0);
 await kc.groups.del({ id: staff });
