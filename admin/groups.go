@@ -197,9 +197,24 @@ func (a *API) listGroupLevel(w http.ResponseWriter, r *http.Request, rl store.Re
 	}
 	level := t.children[parentID]
 	var out []groupRep
-	if s.active() {
+	switch {
+	case s.active() && r.URL.Query().Get("populateHierarchy") == "false":
+		// The matching groups themselves, wherever they are, without the
+		// branches above them.
+		out = []groupRep{}
+		for _, g := range t.subtree(level) {
+			if !s.matches(g) {
+				continue
+			}
+			var rep groupRep
+			if rep, err = a.groupRep(r.Context(), rl, t, g, brief); err != nil {
+				break
+			}
+			out = append(out, rep)
+		}
+	case s.active():
 		out, err = a.searchReps(r.Context(), rl, t, level, s, brief)
-	} else {
+	default:
 		out = []groupRep{}
 		for _, g := range level {
 			var rep groupRep
@@ -215,6 +230,17 @@ func (a *API) listGroupLevel(w http.ResponseWriter, r *http.Request, rl store.Re
 	}
 	first := min(p.First, len(out))
 	writeJSON(w, http.StatusOK, out[first:min(first+p.Max, len(out))])
+}
+
+// subtree lists the groups of level and all their descendants, depth
+// first, siblings by name.
+func (t *groupTree) subtree(level []store.Group) []store.Group {
+	var out []store.Group
+	for _, g := range level {
+		out = append(out, g)
+		out = append(out, t.subtree(t.children[g.ID])...)
+	}
+	return out
 }
 
 // groupReader authorizes group reads: query-groups, or view-users (which

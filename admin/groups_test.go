@@ -108,6 +108,7 @@ func TestGroupsAdminAPI(t *testing.T) {
 		{"full rep", "GET", "/groups?briefRepresentation=false&max=1", nil, 200, `"subGroups":[],"attributes":{"site":["paris"]}}]`},
 		{"paging", "GET", "/groups?first=1&max=1", nil, 200, `"name":"ops"`},
 		{"search shows the path to matches", "GET", "/groups?search=DB", nil, 200, `"path":"/eng","subGroupCount":1,"subGroups":[{"id":"` + backend + `","name":"backend","path":"/eng/backend","parentId":"` + eng + `","subGroupCount":1,"subGroups":[{"id":"` + db + `","name":"db","path":"/eng/backend/db"`},
+		{"search without the hierarchy", "GET", "/groups?search=DB&populateHierarchy=false", nil, 200, `[{"id":"` + db + `","name":"db","path":"/eng/backend/db","parentId":"` + backend + `"`},
 		{"attribute query", "GET", "/groups?q=site:paris", nil, 200, `"name":"eng"`},
 		{"count all", "GET", "/groups/count", nil, 200, `{"count":5}`},
 		{"count top", "GET", "/groups/count?top=true", nil, 200, `{"count":2}`},
