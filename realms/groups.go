@@ -75,8 +75,11 @@ func (s *Service) groupRoleIDs(ctx context.Context, realmID string, groupIDs []s
 
 // UserGroups returns the existing groups a user is a direct member of,
 // ordered by path, with their paths.
+//
+// It reads the user through TokenUser's cache (membership writes move the
+// realm generation), as the group-membership mapper calls it per token.
 func (s *Service) UserGroups(ctx context.Context, realmID, userID string) ([]store.Group, []string, error) {
-	u, err := s.store.GetUser(ctx, realmID, userID)
+	u, err := s.TokenUser(ctx, realmID, userID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -95,9 +95,27 @@ func TestGroupMembersInheritAncestorRolesAndComposites(t *testing.T) {
 	if slices.Contains(got, "from-c") {
 		t.Errorf("a subgroup's role was inherited upwards: %v", got)
 	}
-	paths, err := f.svc.UserGroupPaths(ctx, f.realm.ID, f.user.ID)
-	if err != nil || !slices.Equal(paths, []string{"/a/b"}) {
-		t.Errorf("UserGroupPaths = %v, %v; want [/a/b]", paths, err)
+	// The paths the group-membership mapper reads follow renames and
+	// membership at once, though they are served from caches.
+	for _, step := range []struct {
+		change func() error
+		want   []string
+	}{
+		{func() error { return nil }, []string{"/a/b"}},
+		{func() error {
+			_, err := f.svc.UpdateGroup(ctx, "demo", a, func(g *store.Group) error { g.Name = "renamed"; return nil })
+			return err
+		}, []string{"/renamed/b"}},
+		{func() error { return f.svc.JoinGroup(ctx, "demo", f.user.ID, a) }, []string{"/renamed", "/renamed/b"}},
+		{func() error { return f.svc.LeaveGroup(ctx, "demo", f.user.ID, b) }, []string{"/renamed"}},
+	} {
+		if err := step.change(); err != nil {
+			t.Fatal(err)
+		}
+		paths, err := f.svc.UserGroupPaths(ctx, f.realm.ID, f.user.ID)
+		if err != nil || !slices.Equal(paths, step.want) {
+			t.Errorf("UserGroupPaths = %v, %v; want %v", paths, err, step.want)
+		}
 	}
 }
 
