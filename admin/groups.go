@@ -334,6 +334,34 @@ func (a *API) getGroup(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, rep)
 }
 
+// groupByPath is GET /group-by-path/{path}: a group by its full path.
+func (a *API) groupByPath(w http.ResponseWriter, r *http.Request) {
+	rl, err := a.groupReader(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	g, err := a.svc.GroupByPath(r.Context(), rl.ID, "/"+mux.Vars(r)["path"])
+	if errors.Is(err, store.ErrNotFound) {
+		err = &apiError{http.StatusNotFound, "Group path does not exist"}
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	t, err := a.loadTree(r.Context(), rl.ID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	rep, err := a.groupRep(r.Context(), rl, t, g, false)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
 // decodeGroup reads a GroupRepresentation, refusing what it cannot keep.
 func decodeGroup(r *http.Request) (groupRep, error) {
 	var rep groupRep

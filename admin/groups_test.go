@@ -115,6 +115,8 @@ func TestGroupsAdminAPI(t *testing.T) {
 		{"count search", "GET", "/groups/count?search=backend", nil, 200, `{"count":2}`},
 		{"children", "GET", "/groups/" + eng + "/children", nil, 200, `"name":"backend","path":"/eng/backend","parentId":"` + eng + `"`},
 		{"get", "GET", "/groups/" + backend, nil, 200, `"path":"/eng/backend"`},
+		{"by path", "GET", "/group-by-path/eng/backend/db", nil, 200, `"id":"` + db + `"`},
+		{"by unknown path", "GET", "/group-by-path/eng/nope", nil, 404, "Group path does not exist"},
 		{"rename", "PUT", "/groups/" + ops, map[string]any{"name": "sre", "description": "on call", "attributes": map[string][]string{"k": {"v"}}}, 204, ""},
 		{"rename onto a sibling", "PUT", "/groups/" + ops, map[string]any{"name": "eng"}, 409, "Top level group named 'eng' already exists."},
 		{"renamed", "GET", "/groups/" + ops, nil, 200, `"name":"sre","description":"on call","path":"/sre","subGroupCount":1,"subGroups":[],"attributes":{"k":["v"]}`},

@@ -77,6 +77,7 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("/groups/{group}/children", a.listChildren).Methods(get)
 	rr.HandleFunc("/groups/{group}/children", a.createGroup).Methods(post)
 	rr.HandleFunc("/groups/{group}/members", a.groupMembers).Methods(get)
+	rr.HandleFunc("/group-by-path/{path:.+}", a.groupByPath).Methods(get)
 
 	// Role mappings of users ({id}) and groups ({group}).
 	for _, holder := range []string{"/users/{id}", "/groups/{group}"} {
