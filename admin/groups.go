@@ -390,8 +390,8 @@ func sameParent(rep groupRep, parentID string) error {
 }
 
 // createGroup is POST /groups and POST /groups/{id}/children: a new group
-// (201), or, when the body names an existing group by id, that group moved
-// here (204).
+// (201), or, when the body carries an id, that group moved here (204; an
+// unknown id is 404, as Keycloak).
 func (a *API) createGroup(w http.ResponseWriter, r *http.Request) {
 	rl, err := a.targetRealm(r, manageUsers)
 	if err != nil {
@@ -414,10 +414,16 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	if rep.ID != "" {
 		// A move: the body is the group as it was, parentId included.
-		if _, err := a.svc.Group(r.Context(), rl.ID, rep.ID); err == nil {
-			a.moveGroup(w, r, rl, rep, parentID)
+		_, err := a.svc.Group(r.Context(), rl.ID, rep.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			err = notFound("child by id")
+		}
+		if err != nil {
+			a.writeError(w, r, err)
 			return
 		}
+		a.moveGroup(w, r, rl, rep, parentID)
+		return
 	}
 	if err := sameParent(rep, parentID); err != nil {
 		a.writeError(w, r, err)

@@ -133,6 +133,7 @@ func TestGroupsAdminAPI(t *testing.T) {
 		{"members paged", "GET", "/groups/" + eng + "/members?first=1", nil, 200, `"username":"bob"`},
 		{"move a group to the top", "POST", "/groups", map[string]any{"id": backend, "name": "backend"}, 204, ""},
 		{"moved", "GET", "/groups/" + db, nil, 200, `"path":"/backend/db"`},
+		{"move an unknown group", "POST", "/groups", map[string]any{"id": "nope", "name": "x"}, 404, "Could not find child by id"},
 		{"move under its own child", "POST", "/groups/" + db + "/children", map[string]any{"id": backend}, 400, "cannot be moved under itself"},
 		{"move back, the body as read", "POST", "/groups/" + eng + "/children", map[string]any{"id": backend, "name": "backend", "path": "/backend", "subGroupCount": 1}, 204, ""},
 		{"leave", "DELETE", "/users/" + bob + "/groups/" + eng, nil, 204, ""},
