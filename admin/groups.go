@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -689,4 +690,42 @@ func (a *API) groupsByPath(r *http.Request, rl store.Realm, paths []string) ([]s
 		ids = append(ids, g.ID)
 	}
 	return ids, nil
+}
+
+// roleGroups is GET …/roles/{role}/groups: the groups the role is directly
+// mapped to, tree order (Keycloak: brief unless briefRepresentation=false).
+func (a *API) roleGroups(w http.ResponseWriter, r *http.Request) {
+	rl, role, err := a.readRoleTarget(r)
+	if err == nil && !callerOf(r).can(rl, viewUsers) {
+		err = withReason(errForbidden, "caller lacks view-users")
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	p, err := page(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	t, err := a.loadTree(r.Context(), rl.ID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	brief := r.URL.Query().Get("briefRepresentation") != "false"
+	out := []groupRep{}
+	for _, g := range t.subtree(t.children[""]) {
+		if !slices.Contains(g.RoleIDs, role.ID) {
+			continue
+		}
+		rep, err := a.groupRep(r.Context(), rl, t, g, brief)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		out = append(out, rep)
+	}
+	first := min(p.First, len(out))
+	writeJSON(w, http.StatusOK, out[first:min(first+p.Max, len(out))])
 }

@@ -246,6 +246,9 @@ func TestGroupRoleMappingsAdminAPI(t *testing.T) {
 		{"unknown field", "POST", g + top + "/role-mappings/realm", []map[string]any{{"name": "inner", "x": 1}}, 400, "unsupported field x", ""},
 		{"unknown client", "GET", g + top + "/role-mappings/clients/nope", nil, 404, "Could not find client", ""},
 		{"unknown group", "GET", g + "nope/role-mappings", nil, 404, "Could not find group by id", ""},
+		{"groups of a realm role", "GET", base + "/roles/outer/groups", nil, 200, `[{"id":"` + top + `","name":"top","path":"/top"`, `"sub"`},
+		{"groups of a client role", "GET", base + "/clients/" + appID + "/roles/viewer/groups", nil, 200, `"path":"/top/sub"`, `"path":"/top",`},
+		{"groups of a role, paged", "GET", base + "/roles/outer/groups?first=1", nil, 200, `[]`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := e.must(tc.status, tc.method, tc.path, e.admin, tc.body)

@@ -110,6 +110,7 @@ func (a *API) routes(r *mux.Router) {
 		rr.HandleFunc(role+"/composites/clients/{client}", a.getComposites).Methods(get)
 		if role != "/roles-by-id/{role-id}" {
 			rr.HandleFunc(role+"/users", a.roleUsers).Methods(get)
+			rr.HandleFunc(role+"/groups", a.roleGroups).Methods(get)
 		}
 	}
 }
