@@ -102,8 +102,8 @@ const maxRoleDepth = 32
 // the user's groups and their ancestors (composites included) into sorted
 // role names. Mappings to roles or groups that no longer exist are ignored.
 //
-// The result is cached until the next write to the realm's clients, users
-// or roles: service accounts' without bound (their population is bounded by
+// The result is cached until the next write to the realm's clients, users,
+// roles or groups: service accounts' without bound (their population is bounded by
 // the clients), other users' in a bounded cache. An entry remembers the
 // mappings it was resolved from and is only served for those, so a user
 // record read just before a change of its mappings cannot leave its result
