@@ -36,6 +36,12 @@ func TestRealmIsolationMatrix(t *testing.T) {
 	var bClients []map[string]any
 	e.must(200, "GET", "/admin/realms/b/clients?clientId=app", e.admin, nil).json(t, &bClients)
 	bApp := bClients[0]["id"].(string)
+	bGroup := idFromLocation(t, e.must(201, "POST", "/admin/realms/b/groups", e.admin, map[string]any{"name": "staff"}))
+	e.must(201, "POST", "/admin/realms/b/roles", e.admin, map[string]any{"name": "b-role"})
+	var bRole map[string]any
+	e.must(200, "GET", "/admin/realms/b/roles/b-role", e.admin, nil).json(t, &bRole)
+	e.must(201, "POST", "/admin/realms/a/roles", e.admin, map[string]any{"name": "a-role"})
+	aAlice := e.userID("a", "alice")
 
 	// Realm c trusts realm a (same server) and an external provider "corp";
 	// c has its own alice. A tenant renames its realm t to "corp" and logs
@@ -151,6 +157,22 @@ func TestRealmIsolationMatrix(t *testing.T) {
 		}},
 		{"admin: A's realm-admin creating in B", func() bool {
 			return e.call("POST", "/admin/realms/b/clients", aAdmin, map[string]any{"clientId": "x"}).status == 403
+		}},
+		{"admin: A's realm-admin lists B's groups", func() bool {
+			s, _ := get("/admin/realms/b/groups", aAdmin, "", "")
+			return s == 403
+		}},
+		{"admin: A's realm-admin creates a group in B", func() bool {
+			return e.call("POST", "/admin/realms/b/groups", aAdmin, map[string]any{"name": "x"}).status == 403
+		}},
+		{"admin: B's group ID under realm A (join, read)", func() bool {
+			return e.call("PUT", "/admin/realms/a/users/"+aAlice+"/groups/"+bGroup, aAdmin, nil).status == 404 &&
+				e.call("GET", "/admin/realms/a/groups/"+bGroup, aAdmin, nil).status == 404
+		}},
+		{"admin: B's role ID in A's composite and group mappings", func() bool {
+			aGroup := idFromLocation(t, e.must(201, "POST", "/admin/realms/a/groups", aAdmin, map[string]any{"name": "g"}))
+			return e.call("POST", "/admin/realms/a/roles/a-role/composites", aAdmin, []map[string]any{{"id": bRole["id"]}}).status == 404 &&
+				e.call("POST", "/admin/realms/a/groups/"+aGroup+"/role-mappings/realm", aAdmin, []map[string]any{{"id": bRole["id"]}}).status == 404
 		}},
 		{"knox basic: A's user password", func() bool {
 			s, _ := get("/gateway/b-basic/knoxtoken/api/v1/token", "", "alice", "pw-of-a")

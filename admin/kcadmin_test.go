@@ -11,8 +11,10 @@ import (
 // Keycloak's own admin client library (@keycloak/keycloak-admin-client,
 // pinned in testdata/kcadmin) runs unchanged against Gatehouse: realm,
 // confidential client, secret read and regeneration, user, password reset,
-// realm role and mapping, and the role in the user's next token. npm and
-// node come with the machine; `make test` installs the pinned package.
+// realm role and mapping, the role in the user's next token, composite
+// roles, role users, available/composite mappings, and groups (tree,
+// attributes, members, inherited role mappings). npm and node come with the
+// machine; `make test` installs the pinned package.
 func TestKeycloakAdminClientLibrary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs node and the pinned npm package")

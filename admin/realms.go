@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -33,6 +34,7 @@ type realmRep struct {
 	MinimumQuickLoginWaitSeconds  *int      `json:"minimumQuickLoginWaitSeconds,omitempty"`
 	Attributes                    stringMap `json:"attributes,omitempty"`
 	credentialSettingsRep
+	DefaultRole *roleRep `json:"defaultRole,omitempty"`
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -122,6 +124,12 @@ func (a *API) createRealm(w http.ResponseWriter, r *http.Request) error {
 	if rep.Realm == nil || *rep.Realm == "" {
 		return badRequest("Realm name cannot be empty")
 	}
+	// A new realm's default role is always default-roles-<realm>; an
+	// export naming it is accepted, any other is refused rather than
+	// dropped.
+	if d := rep.DefaultRole; d != nil && d.Name != "default-roles-"+strings.ToLower(*rep.Realm) {
+		return badRequest("unsupported field defaultRole: a new realm's default role is default-roles-%s", strings.ToLower(*rep.Realm))
+	}
 	var rl store.Realm
 	rep.apply(&rl)
 	created_, err := a.svc.CreateRealm(r.Context(), rl)
@@ -142,7 +150,11 @@ func (a *API) getRealm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toRealmRep(rl))
+	rep := toRealmRep(rl)
+	if rep.DefaultRole, err = a.defaultRoleRep(r.Context(), rl); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
 	return nil
 }
 
@@ -155,8 +167,15 @@ func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &rep); err != nil {
 		return err
 	}
+	defaultRole := rl.DefaultRoleID
+	if rep.DefaultRole != nil {
+		if defaultRole, err = a.defaultRoleID(r, rl, rep.DefaultRole); err != nil {
+			return err
+		}
+	}
 	updated, err := a.svc.UpdateRealm(r.Context(), rl.Name, func(x *store.Realm) error {
 		rep.apply(x)
+		x.DefaultRoleID = defaultRole
 		return nil
 	})
 	var ce *store.ConflictError

@@ -1,10 +1,7 @@
 package admin
 
 import (
-	"context"
-	"errors"
 	"net/http"
-	"sort"
 
 	"github.com/gorilla/mux"
 
@@ -21,6 +18,26 @@ type roleRep struct {
 	ClientRole  bool                `json:"clientRole"`
 	ContainerID string              `json:"containerId,omitempty"`
 	Attributes  map[string][]string `json:"attributes,omitempty"`
+	// Composites names the roles a composite contains (input only:
+	// Keycloak's role GET leaves them to the /composites routes).
+	Composites *roleComposites `json:"composites,omitempty"`
+}
+
+// roleComposites is RoleRepresentation.Composites: realm role names, and
+// client role names by clientId.
+type roleComposites struct {
+	Realm  []string            `json:"realm,omitempty"`
+	Client map[string][]string `json:"client,omitempty"`
+}
+
+// toRoleRepBrief is toRoleRep without attributes when brief, as
+// Keycloak's briefRepresentation.
+func toRoleRepBrief(realmID string, r store.Role, brief bool) roleRep {
+	rep := toRoleRep(realmID, r)
+	if brief {
+		rep.Attributes = nil
+	}
+	return rep
 }
 
 func toRoleRep(realmID string, r store.Role) roleRep {
@@ -86,15 +103,11 @@ func (a *API) listRoles(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	roles, err := a.svc.Store().ListRoles(r.Context(), rl.ID, clientID, p)
+	roles, err := a.svc.Roles(r.Context(), rl.ID, clientID, realms.RoleQuery{Page: p, Search: r.URL.Query().Get("search")})
 	if err != nil {
 		return err
 	}
-	out := []roleRep{}
-	for _, role := range roles {
-		out = append(out, toRoleRep(rl.ID, role))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeRoles(w, r, rl.ID, clientID, roles)
 	return nil
 }
 
@@ -104,12 +117,21 @@ func (a *API) createRole(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var rep roleRep
-	if err := decode(r, &rep); err != nil {
+	if err := decodeKnown(r, &rep); err != nil {
 		return err
 	}
 	role := store.Role{Name: rep.Name, ClientID: clientID, Attributes: rep.Attributes}
 	if rep.Description != nil {
 		role.Description = *rep.Description
+	}
+	if rep.Composites != nil {
+		children, err := a.namedComposites(r, rl, *rep.Composites)
+		if err != nil {
+			return err
+		}
+		for _, c := range children {
+			role.Composites = append(role.Composites, c.ID)
+		}
 	}
 	role, err = a.svc.CreateRole(r.Context(), rl.Name, role)
 	if err != nil {
@@ -201,8 +223,11 @@ func (a *API) updateRole(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var rep roleRep
-	if err := decode(r, &rep); err != nil {
+	if err := decodeKnown(r, &rep); err != nil {
 		return err
+	}
+	if rep.Composites != nil {
+		return badRequest("unsupported field composites: change a role's composites through its /composites routes")
 	}
 	if isOfflineAccess(role) && rep.Name != "" && rep.Name != role.Name {
 		return badRequest("Built-in role %s cannot be renamed", role.Name)
@@ -255,174 +280,4 @@ func (a *API) mayGrant(r *http.Request, rl store.Realm, role store.Role) (bool, 
 		return false, err
 	}
 	return callerOf(r).covers(rl, rights), nil
-}
-
-// mappingsRep is GET /users/{id}/role-mappings.
-type clientMappings struct {
-	ID       string    `json:"id"`
-	Client   string    `json:"client"`
-	Mappings []roleRep `json:"mappings"`
-}
-
-func (a *API) directRoles(ctx context.Context, rl store.Realm, u store.User) ([]store.Role, error) {
-	var out []store.Role
-	for _, id := range u.RoleIDs {
-		role, err := a.svc.Store().GetRole(ctx, rl.ID, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, role)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
-}
-
-func (a *API) roleMappings(w http.ResponseWriter, r *http.Request) error {
-	rl, u, err := a.targetUser(r, viewUsers)
-	if err != nil {
-		return err
-	}
-	roles, err := a.directRoles(r.Context(), rl, u)
-	if err != nil {
-		return err
-	}
-	out := map[string]any{}
-	var realmRoles []roleRep
-	clients := map[string]*clientMappings{}
-	for _, role := range roles {
-		if role.ClientID == "" {
-			realmRoles = append(realmRoles, toRoleRep(rl.ID, role))
-			continue
-		}
-		cm := clients[role.ClientID]
-		if cm == nil {
-			c, err := a.svc.Store().GetClient(r.Context(), rl.ID, role.ClientID)
-			if err != nil {
-				continue
-			}
-			cm = &clientMappings{ID: c.ID, Client: c.ClientID}
-			clients[role.ClientID] = cm
-		}
-		cm.Mappings = append(cm.Mappings, toRoleRep(rl.ID, role))
-	}
-	if len(realmRoles) > 0 {
-		out["realmMappings"] = realmRoles
-	}
-	if len(clients) > 0 {
-		byClientID := map[string]*clientMappings{}
-		for _, cm := range clients {
-			byClientID[cm.Client] = cm
-		}
-		out["clientMappings"] = byClientID
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-// mappingScope resolves the user and the role container ("" = realm) of a
-// role-mapping route.
-func (a *API) mappingScope(r *http.Request, right string) (store.Realm, store.User, string, error) {
-	rl, u, err := a.targetUser(r, right)
-	if err != nil {
-		return rl, u, "", err
-	}
-	cid, ok := mux.Vars(r)["client"]
-	if !ok {
-		return rl, u, "", nil
-	}
-	c, err := a.svc.Store().GetClient(r.Context(), rl.ID, cid)
-	return rl, u, c.ID, mapNotFound(err, "client")
-}
-
-func (a *API) listMappings(w http.ResponseWriter, r *http.Request) error {
-	rl, u, clientID, err := a.mappingScope(r, viewUsers)
-	if err != nil {
-		return err
-	}
-	roles, err := a.directRoles(r.Context(), rl, u)
-	if err != nil {
-		return err
-	}
-	out := []roleRep{}
-	for _, role := range roles {
-		if role.ClientID == clientID {
-			out = append(out, toRoleRep(rl.ID, role))
-		}
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-// mappingRoles resolves a [{id,name}] body to roles of the container.
-func (a *API) mappingRoles(r *http.Request, rl store.Realm, clientID string) ([]store.Role, error) {
-	var reps []roleRep
-	if err := decode(r, &reps); err != nil {
-		return nil, err
-	}
-	var out []store.Role
-	for _, rep := range reps {
-		var role store.Role
-		var err error
-		if rep.ID != "" {
-			role, err = a.svc.Store().GetRole(r.Context(), rl.ID, rep.ID)
-		} else {
-			role, err = a.svc.Store().GetRoleByName(r.Context(), rl.ID, clientID, rep.Name)
-		}
-		if errors.Is(err, store.ErrNotFound) || (err == nil && role.ClientID != clientID) {
-			return nil, notFound("role")
-		}
-		if err != nil {
-			return nil, err
-		}
-		if ok, err := a.mayGrant(r, rl, role); err != nil {
-			return nil, err
-		} else if !ok {
-			return nil, errForbidden
-		}
-		out = append(out, role)
-	}
-	return out, nil
-}
-
-func (a *API) addMappings(w http.ResponseWriter, r *http.Request) error {
-	return a.changeMappings(w, r, true)
-}
-
-func (a *API) removeMappings(w http.ResponseWriter, r *http.Request) error {
-	return a.changeMappings(w, r, false)
-}
-
-func (a *API) changeMappings(w http.ResponseWriter, r *http.Request, add bool) error {
-	rl, u, clientID, err := a.mappingScope(r, manageUsers)
-	if err != nil {
-		return err
-	}
-	roles, err := a.mappingRoles(r, rl, clientID)
-	if err != nil {
-		return err
-	}
-	ids := make([]string, len(roles))
-	reps := make([]roleRep, len(roles))
-	for i, role := range roles {
-		ids[i], reps[i] = role.ID, toRoleRep(rl.ID, role)
-	}
-	op := "CREATE"
-	if add {
-		err = a.svc.GrantRoles(r.Context(), rl.Name, u.ID, ids...)
-	} else {
-		op = "DELETE"
-		err = a.svc.RevokeRoles(r.Context(), rl.Name, u.ID, ids...)
-	}
-	if err != nil {
-		return err
-	}
-	path := "users/" + u.ID + "/role-mappings/realm"
-	rt := "REALM_ROLE_MAPPING"
-	if clientID != "" {
-		path, rt = "users/"+u.ID+"/role-mappings/clients/"+clientID, "CLIENT_ROLE_MAPPING"
-	}
-	return a.changed(w, r, rl.ID, op, rt, path, reps)
 }

@@ -63,13 +63,34 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("/users/{id}/federated-identity", a.handle(a.listFederatedIdentities)).Methods(get)
 	rr.HandleFunc("/users/{id}/federated-identity/{alias}", a.handle(a.addFederatedIdentity)).Methods(post)
 	rr.HandleFunc("/users/{id}/federated-identity/{alias}", a.handle(a.removeFederatedIdentity)).Methods(del)
-	rr.HandleFunc("/users/{id}/role-mappings", a.handle(a.roleMappings)).Methods(get)
-	rr.HandleFunc("/users/{id}/role-mappings/realm", a.handle(a.listMappings)).Methods(get)
-	rr.HandleFunc("/users/{id}/role-mappings/realm", a.handle(a.addMappings)).Methods(post)
-	rr.HandleFunc("/users/{id}/role-mappings/realm", a.handle(a.removeMappings)).Methods(del)
-	rr.HandleFunc("/users/{id}/role-mappings/clients/{client}", a.handle(a.listMappings)).Methods(get)
-	rr.HandleFunc("/users/{id}/role-mappings/clients/{client}", a.handle(a.addMappings)).Methods(post)
-	rr.HandleFunc("/users/{id}/role-mappings/clients/{client}", a.handle(a.removeMappings)).Methods(del)
+	rr.HandleFunc("/users/{id}/groups", a.handle(a.userGroups)).Methods(get)
+	rr.HandleFunc("/users/{id}/groups/count", a.handle(a.userGroupCount)).Methods(get)
+	rr.HandleFunc("/users/{id}/groups/{group}", a.handle(a.joinGroup)).Methods(put)
+	rr.HandleFunc("/users/{id}/groups/{group}", a.handle(a.leaveGroup)).Methods(del)
+
+	rr.HandleFunc("/groups", a.handle(a.listGroups)).Methods(get)
+	rr.HandleFunc("/groups", a.handle(a.createGroup)).Methods(post)
+	rr.HandleFunc("/groups/count", a.handle(a.countGroups)).Methods(get)
+	rr.HandleFunc("/groups/{group}", a.handle(a.getGroup)).Methods(get)
+	rr.HandleFunc("/groups/{group}", a.handle(a.updateGroup)).Methods(put)
+	rr.HandleFunc("/groups/{group}", a.handle(a.deleteGroup)).Methods(del)
+	rr.HandleFunc("/groups/{group}/children", a.handle(a.listChildren)).Methods(get)
+	rr.HandleFunc("/groups/{group}/children", a.handle(a.createGroup)).Methods(post)
+	rr.HandleFunc("/groups/{group}/members", a.handle(a.groupMembers)).Methods(get)
+	rr.HandleFunc("/group-by-path/{path:.+}", a.handle(a.groupByPath)).Methods(get)
+
+	// Role mappings of users ({id}) and groups ({group}).
+	for _, holder := range []string{"/users/{id}", "/groups/{group}"} {
+		rm := holder + "/role-mappings"
+		rr.HandleFunc(rm, a.handle(a.roleMappings)).Methods(get)
+		for _, container := range []string{rm + "/realm", rm + "/clients/{client}"} {
+			rr.HandleFunc(container, a.handle(a.listMappings)).Methods(get)
+			rr.HandleFunc(container, a.handle(a.addMappings)).Methods(post)
+			rr.HandleFunc(container, a.handle(a.removeMappings)).Methods(del)
+			rr.HandleFunc(container+"/available", a.handle(a.availableMappings)).Methods(get)
+			rr.HandleFunc(container+"/composite", a.handle(a.compositeMappings)).Methods(get)
+		}
+	}
 
 	rr.HandleFunc("/roles", a.handle(a.listRoles)).Methods(get)
 	rr.HandleFunc("/roles", a.handle(a.createRole)).Methods(post)
@@ -79,5 +100,18 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("/roles-by-id/{role-id}", a.handle(a.getRole)).Methods(get)
 	rr.HandleFunc("/roles-by-id/{role-id}", a.handle(a.updateRole)).Methods(put)
 	rr.HandleFunc("/roles-by-id/{role-id}", a.handle(a.deleteRole)).Methods(del)
+
+	// Composites and users of realm roles, client roles and roles by ID.
+	for _, role := range []string{"/roles/{role}", "/clients/{id}/roles/{role}", "/roles-by-id/{role-id}"} {
+		rr.HandleFunc(role+"/composites", a.handle(a.getComposites)).Methods(get)
+		rr.HandleFunc(role+"/composites", a.handle(a.addComposites)).Methods(post)
+		rr.HandleFunc(role+"/composites", a.handle(a.removeComposites)).Methods(del)
+		rr.HandleFunc(role+"/composites/realm", a.handle(a.getComposites)).Methods(get)
+		rr.HandleFunc(role+"/composites/clients/{client}", a.handle(a.getComposites)).Methods(get)
+		if role != "/roles-by-id/{role-id}" {
+			rr.HandleFunc(role+"/users", a.handle(a.roleUsers)).Methods(get)
+			rr.HandleFunc(role+"/groups", a.handle(a.roleGroups)).Methods(get)
+		}
+	}
 	a.keyRoutes(rr)
 }

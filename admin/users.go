@@ -28,6 +28,8 @@ type userRep struct {
 	NotBefore                  *int64              `json:"notBefore,omitempty"`
 	// Input only.
 	Credentials []passwordRep `json:"credentials,omitempty"`
+	// Groups are full paths of groups to join, on create only.
+	Groups []string `json:"groups,omitempty"`
 }
 
 // passwordRep is Keycloak's CredentialRepresentation as sent to
@@ -200,6 +202,9 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	var u store.User // Keycloak creates users disabled unless told otherwise
 	rep.apply(&u)
+	if u.GroupIDs, err = a.groupsByPath(r, rl, rep.Groups); err != nil {
+		return err
+	}
 	nu := realms.NewUser{User: u}
 	if pw != nil {
 		nu.Password, nu.Temporary = pw.Value, pw.Temporary
@@ -230,6 +235,9 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 	var rep userRep
 	if err := decode(r, &rep); err != nil {
 		return err
+	}
+	if rep.Groups != nil {
+		return badRequest("unsupported field groups: change memberships through /users/{id}/groups/{groupId}")
 	}
 	if u.ServiceAccountClientID != "" && rep.Username != nil && !strings.EqualFold(*rep.Username, u.Username) {
 		return badRequest("Service account usernames cannot be changed")

@@ -203,14 +203,13 @@ func (s *Service) isMasterAdmin(ctx context.Context, realm store.Realm, u store.
 	if !u.Enabled || u.ServiceAccountClientID != "" {
 		return false, nil
 	}
-	var r AdminRights
-	var err error
 	if cached {
-		r, err = s.AdminRights(ctx, realm, u)
-	} else {
-		r, err = s.RoleRights(ctx, realm, u.RoleIDs...)
+		r, err := s.AdminRights(ctx, realm, u)
+		return r.MasterAdmin(), err
 	}
-	return r.MasterAdmin(), err
+	// Roles and groups as the change would leave them.
+	eff, err := s.resolveRoles(ctx, realm.ID, u)
+	return rightsFrom(realm, eff.IDs).MasterAdmin(), err
 }
 
 func (s *Service) otherMasterAdmin(ctx context.Context, realm store.Realm, except string) (bool, error) {

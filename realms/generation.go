@@ -11,11 +11,11 @@ import (
 )
 
 // generations counts, per realm ID, the service's writes to clients, users,
-// roles and identity providers. Protocol caches (clients, service accounts,
-// roles, identity providers, token users and resolved roles) remember the
-// generation they were filled at and are dropped when it moves, so a change
-// made through the service is visible to the very next request. Writes must
-// therefore go through the Service.
+// roles, groups and identity providers. Protocol caches (clients, service
+// accounts, roles, groups, identity providers, token users and resolved
+// roles) remember the generation they were filled at and are dropped when
+// it moves, so a change made through the service is visible to the very
+// next request. Writes must therefore go through the Service.
 type generations struct {
 	m sync.Map // realm ID -> *atomic.Uint64
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -123,7 +124,7 @@ func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, 
 	}
 	offline := store.Role{ID: NewID(), Name: OfflineAccess, Description: "${role_offline-access}"}
 	uma := store.Role{ID: NewID(), Name: "uma_authorization", Description: "${role_uma_authorization}"}
-	def := store.Role{ID: NewID(), Name: "default-roles-" + r.Name, Description: "${role_default-roles}",
+	def := store.Role{ID: NewID(), Name: "default-roles-" + strings.ToLower(r.Name), Description: "${role_default-roles}",
 		Composites: []string{offline.ID, uma.ID}}
 	r.DefaultRoleID = def.ID
 	rm := store.Client{

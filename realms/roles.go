@@ -98,19 +98,21 @@ type EffectiveRoles struct {
 // this only bounds work on pathological graphs.
 const maxRoleDepth = 32
 
-// ResolveRoles expands the user's role mappings (composites included) into
-// sorted role names. Mappings to roles that no longer exist are ignored.
+// ResolveRoles expands the user's role mappings and the role mappings of
+// the user's groups and their ancestors (composites included) into sorted
+// role names. Mappings to roles or groups that no longer exist are ignored.
 //
-// The result is cached until the next write to the realm's clients, users
-// or roles: service accounts' without bound (their population is bounded by
+// The result is cached until the next write to the realm's clients, users,
+// roles or groups: service accounts' without bound (their population is bounded by
 // the clients), other users' in a bounded cache. An entry remembers the
 // mappings it was resolved from and is only served for those, so a user
 // record read just before a change of its mappings cannot leave its result
 // behind for the new ones. The result is shared: callers must not modify it.
 func (s *Service) ResolveRoles(ctx context.Context, realmID string, u store.User) (EffectiveRoles, error) {
+	from := mappingsOf(u)
 	load := func() (resolvedRoles, error) {
 		r, err := s.resolveRoles(ctx, realmID, u)
-		return resolvedRoles{from: u.RoleIDs, roles: r}, err
+		return resolvedRoles{from: from, roles: r}, err
 	}
 	var r resolvedRoles
 	var err error
@@ -119,11 +121,21 @@ func (s *Service) ResolveRoles(ctx context.Context, realmID string, u store.User
 	} else {
 		r, err = getBounded(s, s.userRoles, realmID, u.ID, load)
 	}
-	if err == nil && !slices.Equal(r.from, u.RoleIDs) {
+	if err == nil && !slices.Equal(r.from, from) {
 		// Cached for other mappings (an older or newer read of the user).
 		r, err = load()
 	}
 	return r.roles, err
+}
+
+// mappingsOf is what a user's resolution depends on in the user record:
+// its role mappings and its group memberships (a NUL cannot occur in an
+// ID, so the two lists cannot pass for one another).
+func mappingsOf(u store.User) []string {
+	if len(u.GroupIDs) == 0 {
+		return u.RoleIDs // most users: no copy on the token path
+	}
+	return slices.Concat(u.RoleIDs, []string{"\x00"}, u.GroupIDs)
 }
 
 // resolvedRoles is a cached resolution with the mappings it came from.
@@ -164,6 +176,13 @@ func (s *Service) resolveRoles(ctx context.Context, realmID string, u store.User
 		return nil
 	}
 	if err := walk(u.RoleIDs, 0); err != nil {
+		return EffectiveRoles{}, err
+	}
+	groupRoles, err := s.groupRoleIDs(ctx, realmID, u.GroupIDs)
+	if err != nil {
+		return EffectiveRoles{}, err
+	}
+	if err := walk(groupRoles, 0); err != nil {
 		return EffectiveRoles{}, err
 	}
 	out := EffectiveRoles{Client: map[string][]string{}, IDs: map[string]bool{}}

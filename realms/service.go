@@ -45,6 +45,7 @@ type Service struct {
 	serviceAccounts genCache[store.User]
 	saRoles         genCache[resolvedRoles]
 	roles           genCache[store.Role]
+	groups          genCache[store.Group]
 	clientsByID     genCache[store.Client]
 	idps            genCache[[]store.IdentityProvider]
 	// Per-user caches are bounded: unlike clients and roles, a realm may

@@ -367,6 +367,7 @@ func (s *Service) UpdateUser(ctx context.Context, realmName, id string, fn func(
 func cloneUser(u store.User) store.User {
 	c := u
 	c.RoleIDs = slices.Clone(u.RoleIDs)
+	c.GroupIDs = slices.Clone(u.GroupIDs)
 	c.Credentials = slices.Clone(u.Credentials)
 	c.RequiredActions = slices.Clone(u.RequiredActions)
 	c.Attributes = maps.Clone(u.Attributes)

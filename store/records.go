@@ -118,7 +118,10 @@ type User struct {
 	Enabled       bool                `json:"enabled"`
 	Attributes    map[string][]string `json:"attributes,omitempty"`
 	// RoleIDs are the directly mapped realm and client roles.
-	RoleIDs         []string     `json:"roleIds,omitempty"`
+	RoleIDs []string `json:"roleIds,omitempty"`
+	// GroupIDs are the groups the user is a direct member of. IDs of
+	// groups deleted since are ignored (group IDs are never reused).
+	GroupIDs        []string     `json:"groupIds,omitempty"`
 	Credentials     []Credential `json:"credentials,omitempty"`
 	RequiredActions []string     `json:"requiredActions,omitempty"`
 	// ServiceAccountClientID is the UUID of the client whose service account
@@ -166,6 +169,20 @@ type Role struct {
 	// Composites are IDs of roles this role implies.
 	Composites []string            `json:"composites,omitempty"`
 	Attributes map[string][]string `json:"attributes,omitempty"`
+}
+
+// Group is a node of a realm's group tree (Keycloak's GroupModel). Name is
+// unique among its siblings; members inherit RoleIDs of the group and of
+// every ancestor.
+type Group struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// ParentID is the parent group's ID, "" for a top-level group.
+	ParentID   string              `json:"parentId,omitempty"`
+	Attributes map[string][]string `json:"attributes,omitempty"`
+	// RoleIDs are the realm and client roles mapped to the group.
+	RoleIDs []string `json:"roleIds,omitempty"`
 }
 
 // SigningKey is a realm's token-signing key pair.

@@ -21,6 +21,9 @@ var (
 	ErrTokenReused = errors.New("store: refresh token reused")
 	// ErrTokenExpired: the refresh token or its session is past its expiry.
 	ErrTokenExpired = errors.New("store: refresh token expired")
+	// ErrInvalidParent: a group move would make the group its own
+	// ancestor.
+	ErrInvalidParent = errors.New("store: a group cannot be moved under itself")
 	// ErrUnavailable: the store cannot accept writes (read-only file system,
 	// disk full, closed). Reads may still work.
 	ErrUnavailable = errors.New("store: unavailable for writes")
@@ -28,7 +31,7 @@ var (
 
 // ConflictError names the unique field that is already taken.
 type ConflictError struct {
-	Kind  string // "realm", "client", "user", "role"
+	Kind  string // "realm", "client", "user", "role", "group"
 	Field string // "name", "clientId", "username", "email"
 	Value string
 }
@@ -96,6 +99,21 @@ type Store interface {
 	ListRoles(ctx context.Context, realmID, clientID string, q Page) ([]Role, error) // ordered by Name
 	UpdateRole(ctx context.Context, realmID, id string, fn func(*Role) error) (Role, error)
 	DeleteRole(ctx context.Context, realmID, id string) error
+
+	// Groups. (ParentID, Name) is unique per realm (case-sensitive); a
+	// parent must exist.
+	CreateGroup(ctx context.Context, realmID string, g Group) error
+	GetGroup(ctx context.Context, realmID, id string) (Group, error)
+	// ListGroups returns the children of parentID ("" = the top-level
+	// groups), ordered by name.
+	ListGroups(ctx context.Context, realmID, parentID string, q Page) ([]Group, error)
+	// UpdateGroup may rename or move the group (fn changes Name or
+	// ParentID); the new (ParentID, Name) must be free and the new parent
+	// must exist and not be the group or one of its descendants.
+	UpdateGroup(ctx context.Context, realmID, id string, fn func(*Group) error) (Group, error)
+	// DeleteGroup removes the group and all its descendants. Memberships
+	// (User.GroupIDs) that name them are ignored from then on.
+	DeleteGroup(ctx context.Context, realmID, id string) error
 
 	// Signing keys of a realm.
 	CreateKey(ctx context.Context, realmID string, k SigningKey) error
@@ -270,6 +288,10 @@ type UserQuery struct {
 	// ServiceAccounts includes service-account users; Keycloak hides them
 	// from user searches.
 	ServiceAccounts bool
+	// RoleID keeps users with this role directly mapped; GroupID keeps
+	// direct members of this group.
+	RoleID  string
+	GroupID string
 }
 
 // SessionQuery filters ListSessions.

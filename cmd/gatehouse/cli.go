@@ -296,6 +296,8 @@ func crud(ctx context.Context, verb string, args []string, stdin io.Reader, stdo
 	format := fs.String("format", "json", "output format: json or csv")
 	offset := fs.Int("offset", 0, "index of the first result (get)")
 	limit := fs.Int("limit", 0, "maximum number of results (get)")
+	noMerge := fs.Bool("n", false, "update: send only -s/-f, without reading the resource first (kcadm's --no-merge)")
+	fs.BoolVar(noMerge, "no-merge", false, "same as -n")
 	cfgFlag := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -362,7 +364,9 @@ func crud(ctx context.Context, verb string, args []string, stdin io.Reader, stdo
 		return printJSON(stdout, out, *fields, *format)
 	case "update":
 		var body map[string]any
-		if *file != "" {
+		if *file != "" || *noMerge {
+			// Some resources cannot be read back (a membership): -n
+			// sends just what is given.
 			if body, err = readBody(*file, sets, stdin); err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // lookupID finds the id of the single resource a query selects.
@@ -88,6 +89,11 @@ func roles(ctx context.Context, verb string, args []string, stdout, stderr io.Wr
 	uid := fs.String("uid", "", "`id` of the user")
 	cclientid := fs.String("cclientid", "", "`clientId` of the client whose roles are meant (default: realm roles)")
 	cid := fs.String("cid", "", "`id` of that client")
+	gname := fs.String("gname", "", "`name` of a group (instead of a user)")
+	gpath := fs.String("gpath", "", "`path` of a group, /parent/child (instead of a user)")
+	gid := fs.String("gid", "", "`id` of a group (instead of a user)")
+	rname := fs.String("rname", "", "`name` of a realm role whose composites are meant (instead of a user)")
+	rid := fs.String("rid", "", "`id` of a role whose composites are meant (instead of a user)")
 	var names multiFlag
 	fs.Var(&names, "rolename", "role `name` (repeatable)")
 	cfgFlag := configFlag(fs)
@@ -105,7 +111,11 @@ func roles(ctx context.Context, verb string, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	if verb == "get-roles" && *uusername == "" && *uid == "" {
+	holder, composite, err := a.roleHolder(ctx, *realm, *gid, *gname, *gpath, *rid, *rname)
+	if err != nil {
+		return err
+	}
+	if verb == "get-roles" && *uusername == "" && *uid == "" && holder == "" {
 		// The roles that exist: realm roles, or the client's.
 		rel := "roles"
 		if client != "" {
@@ -118,15 +128,25 @@ func roles(ctx context.Context, verb string, args []string, stdout, stderr io.Wr
 		}
 		return printJSON(stdout, out, "", "json")
 	}
-	user, err := a.userID(ctx, *realm, *uid, *uusername)
-	if err != nil {
-		return err
+	if holder == "" {
+		user, err := a.userID(ctx, *realm, *uid, *uusername)
+		if err != nil {
+			return err
+		}
+		holder = "users/" + user + "/role-mappings"
 	}
-	rel := "users/" + user + "/role-mappings/realm"
+	rel := holder + "/realm"
 	if client != "" {
-		rel = "users/" + user + "/role-mappings/clients/" + client
+		rel = holder + "/clients/" + client
 	}
 	path, _ := adminPath(rel, *realm)
+	if composite {
+		// Listing filters by container; changes take the roles by id.
+		path, _ = adminPath(holder, *realm)
+		if verb == "get-roles" {
+			path, _ = adminPath(rel, *realm)
+		}
+	}
 	if verb == "get-roles" {
 		out, _, err := a.do(ctx, http.MethodGet, path, nil, nil)
 		if err != nil {
@@ -140,6 +160,11 @@ func roles(ctx context.Context, verb string, args []string, stdout, stderr io.Wr
 	body := make([]map[string]string, len(names))
 	for i, n := range names {
 		body[i] = map[string]string{"name": n}
+		if composite {
+			if body[i]["id"], err = a.roleID(ctx, *realm, client, n); err != nil {
+				return err
+			}
+		}
 	}
 	method := http.MethodPost
 	if verb == "remove-roles" {
@@ -147,4 +172,60 @@ func roles(ctx context.Context, verb string, args []string, stdout, stderr io.Wr
 	}
 	_, _, err = a.do(ctx, method, path, nil, body)
 	return err
+}
+
+// roleHolder resolves what add-roles, remove-roles and get-roles act on
+// when it is not a user: a group's role mappings (--gid, --gname, --gpath)
+// or a role's composites (--rid, --rname), as kcadm.sh. It returns the
+// path under the realm ("" for a user) and whether it is a composite.
+func (a *adminClient) roleHolder(ctx context.Context, realm, gid, gname, gpath, rid, rname string) (string, bool, error) {
+	switch {
+	case rid != "":
+		return "roles-by-id/" + rid + "/composites", true, nil
+	case rname != "":
+		return "roles/" + url.PathEscape(rname) + "/composites", true, nil
+	case gid != "":
+		return "groups/" + gid + "/role-mappings", false, nil
+	case gpath != "":
+		segs := strings.Split(strings.TrimPrefix(gpath, "/"), "/")
+		for i := range segs {
+			segs[i] = url.PathEscape(segs[i])
+		}
+		path, err := adminPath("group-by-path/"+strings.Join(segs, "/"), realm)
+		if err != nil {
+			return "", false, err
+		}
+		out, _, err := a.do(ctx, http.MethodGet, path, nil, nil)
+		if err != nil {
+			return "", false, err
+		}
+		var g struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(out, &g); err != nil {
+			return "", false, err
+		}
+		return "groups/" + g.ID + "/role-mappings", false, nil
+	case gname != "":
+		id, err := a.lookupID(ctx, realm, "groups", url.Values{"search": {gname}, "exact": {"true"}, "populateHierarchy": {"false"}}, "group "+gname)
+		return "groups/" + id + "/role-mappings", false, err
+	}
+	return "", false, nil
+}
+
+// roleID finds the id of a realm role (client "") or of a client's role.
+func (a *adminClient) roleID(ctx context.Context, realm, client, name string) (string, error) {
+	rel := "roles/" + url.PathEscape(name)
+	if client != "" {
+		rel = "clients/" + client + "/roles/" + url.PathEscape(name)
+	}
+	path, _ := adminPath(rel, realm)
+	out, _, err := a.do(ctx, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return "", err
+	}
+	var r struct {
+		ID string `json:"id"`
+	}
+	return r.ID, json.Unmarshal(out, &r)
 }

@@ -115,16 +115,19 @@ and exit 1.`
 		"gatehouse add-roles -r demo --uusername service-account-app --cclientid realm-management --rolename manage-clients",
 		"gatehouse get-roles -r demo --uusername alice",
 		"gatehouse remove-roles -r demo --uusername alice --rolename reader",
+		"gatehouse add-roles -r demo --gpath /staff/team --rolename reader",
+		"gatehouse add-roles -r demo --rname editor --rolename reader",
 	}
 	for _, v := range []struct{ verb, summary string }{
-		{"add-roles", "grant realm or client roles to a user"},
-		{"remove-roles", "take realm or client roles from a user"},
-		{"get-roles", "list a user's role mappings, or the roles that exist"},
+		{"add-roles", "grant realm or client roles to a user or group, or add them to a composite"},
+		{"remove-roles", "take realm or client roles from a user or group, or a composite"},
+		{"get-roles", "list a user's or group's role mappings, a composite's roles, or the roles that exist"},
 	} {
 		cmds = append(cmds, command{
-			name: v.verb, synopsis: "[-r REALM] (--uusername NAME | --uid ID) [--cclientid CLIENT] [--rolename ROLE]...",
+			name: v.verb, synopsis: "[-r REALM] (--uusername NAME | --uid ID | --gname NAME | --gpath PATH | --gid ID | --rname ROLE | --rid ID) [--cclientid CLIENT] [--rolename ROLE]...",
 			summary: v.summary, examples: rolesExamples,
-			about: "Without --cclientid or --cid the roles are realm roles; with them, that client's roles.",
+			about: "Without --cclientid or --cid the roles are realm roles; with them, that client's roles.\n" +
+				"--gname/--gpath/--gid act on a group's role mappings, --rname/--rid on a role's composites.",
 			run: func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 				return roles(ctx, v.verb, args, stdout, stderr)
 			},

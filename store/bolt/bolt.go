@@ -79,16 +79,15 @@ var (
 	realmSubBucket = [][]byte{bClients, bClientsByCID, bUsers, bUsersByName, bUsersByEmail, bUsersBySA,
 		bRoles, bRolesByName, bKeys, bSessions, bSessByUser, bSessByClient, bRT, bRevokedJTI, bAdminEvents,
 		bIDPs, bKnox, bKnoxByUser, bKnoxByMaker, bUsersByFed, bFailures,
-		bAPIKeys, bAPIKeysByUser, bAccessKeys, bAccessKeysByUser, bNonces, bCodes, bDevice, bDeviceByUser}
+		bAPIKeys, bAPIKeysByUser, bAccessKeys, bAccessKeysByUser, bNonces, bCodes, bDevice, bDeviceByUser,
+		bGroups, bGroupsByName}
 )
 
-// bCodes (authorization codes) is a realm sub-bucket created by the first
-// write that needs it, so realms of stores written before it existed need no
-// migration; only writes read it.
+// bCodes holds authorization codes by hash.
 var bCodes = []byte("auth_codes")
 
 // bDevice holds device authorization requests by device-code hash and
-// bDeviceByUser maps user codes to them; created like bCodes.
+// bDeviceByUser maps user codes to them.
 var (
 	bDevice       = []byte("device_codes")
 	bDeviceByUser = []byte("device_codes_by_user_code")

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	bbolt "go.etcd.io/bbolt"
@@ -193,6 +194,12 @@ func userMatches(u store.User, q store.UserQuery) bool {
 		return false
 	}
 	if q.Enabled != nil && u.Enabled != *q.Enabled {
+		return false
+	}
+	if q.RoleID != "" && !slices.Contains(u.RoleIDs, q.RoleID) {
+		return false
+	}
+	if q.GroupID != "" && !slices.Contains(u.GroupIDs, q.GroupID) {
 		return false
 	}
 	match := func(field, want string) bool {

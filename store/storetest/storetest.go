@@ -38,6 +38,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UsersUniqueCaseInsensitiveAndQueries", testUsers},
 		{"UserUpdateMovesIndexes", testUserUpdate},
 		{"RolesNamespacesAndRename", testRoles},
+		{"GroupsTreeSiblingsMoveAndDelete", testGroups},
+		{"UsersByRoleAndGroup", testUsersByRoleAndGroup},
 		{"KeysOrderedByCreation", testKeys},
 		{"DeleteClientCascades", testDeleteClientCascades},
 		{"DeleteUserEndsSessions", testDeleteUserCascades},
@@ -378,7 +380,7 @@ func testRoundTrip(t *testing.T, s store.Store) {
 
 	u := store.User{ID: id("user"), Username: "Full.User", Email: "Full@Example.com", EmailVerified: true,
 		FirstName: "Full", LastName: "User", Enabled: true,
-		Attributes: map[string][]string{"locale": {"en"}, "groups": {"a", "b"}}, RoleIDs: []string{"r1", "r2"},
+		Attributes: map[string][]string{"locale": {"en"}, "groups": {"a", "b"}}, RoleIDs: []string{"r1", "r2"}, GroupIDs: []string{"g1"},
 		Credentials: []store.Credential{{ID: "cred", Type: "password", UserLabel: "main", CreatedAt: now,
 			Algorithm: "argon2", Iterations: 5, Salt: []byte("salt"), Hash: []byte("hash"),
 			Params: map[string]string{"memory": "7168"}, Temporary: true}},
@@ -1955,4 +1957,120 @@ func testDeviceCodes(t *testing.T, s store.Store) {
 	}
 	// The user code is free again.
 	must(t, s.CreateDeviceCode(ctx, r.ID, store.DeviceCode{Hash: "dev-3", UserCode: "BCDFGHJK", ExpiresAt: now.Add(time.Hour)}))
+}
+
+func testGroups(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "demo")
+	top := map[string]store.Group{}
+	for _, name := range []string{"eng", "ops", "Eng"} { // names are case-sensitive
+		g := store.Group{ID: id("group"), Name: name, Description: "the " + name, Attributes: map[string][]string{"k": {name}}, RoleIDs: []string{"role-" + name}}
+		must(t, s.CreateGroup(ctx, r.ID, g))
+		top[name] = g
+	}
+	wantConflict(t, s.CreateGroup(ctx, r.ID, store.Group{ID: id("group"), Name: "eng"}), "group", "name")
+	backend := store.Group{ID: id("group"), Name: "backend", ParentID: top["eng"].ID}
+	must(t, s.CreateGroup(ctx, r.ID, backend))
+	// The same name under another parent is a different group.
+	must(t, s.CreateGroup(ctx, r.ID, store.Group{ID: id("group"), Name: "backend", ParentID: top["ops"].ID}))
+	wantConflict(t, s.CreateGroup(ctx, r.ID, store.Group{ID: id("group"), Name: "backend", ParentID: top["eng"].ID}), "group", "name")
+	wantErr(t, s.CreateGroup(ctx, r.ID, store.Group{ID: id("group"), Name: "x", ParentID: "no-such-group"}), store.ErrNotFound)
+	leaf := store.Group{ID: id("group"), Name: "db", ParentID: backend.ID}
+	must(t, s.CreateGroup(ctx, r.ID, leaf))
+
+	got, err := s.GetGroup(ctx, r.ID, top["eng"].ID)
+	must(t, err)
+	wantEqual(t, "group round trip", fmt.Sprint(got), fmt.Sprint(top["eng"]))
+
+	names := func(gs []store.Group) string {
+		var out []string
+		for _, g := range gs {
+			out = append(out, g.Name)
+		}
+		return fmt.Sprint(out)
+	}
+	for _, tc := range []struct {
+		parent string
+		page   store.Page
+		want   string
+	}{
+		{"", store.Page{}, "[Eng eng ops]"},
+		{"", store.Page{First: 1, Max: 1}, "[eng]"},
+		{top["eng"].ID, store.Page{}, "[backend]"},
+		{backend.ID, store.Page{}, "[db]"},
+		{leaf.ID, store.Page{}, "[]"},
+	} {
+		gs, err := s.ListGroups(ctx, r.ID, tc.parent, tc.page)
+		must(t, err)
+		if names(gs) != tc.want {
+			t.Errorf("ListGroups(%q, %+v) = %s, want %s", tc.parent, tc.page, names(gs), tc.want)
+		}
+	}
+
+	// Rename and move keep sibling names unique; a group cannot move under
+	// its own descendant.
+	wantConflict(t, errOf(s.UpdateGroup(ctx, r.ID, top["ops"].ID, func(g *store.Group) error { g.Name = "eng"; return nil })), "group", "name")
+	wantErr(t, errOf(s.UpdateGroup(ctx, r.ID, top["eng"].ID, func(g *store.Group) error { g.ParentID = leaf.ID; return nil })), store.ErrInvalidParent)
+	moved, err := s.UpdateGroup(ctx, r.ID, leaf.ID, func(g *store.Group) error { g.ParentID = ""; g.Name = "db-top"; return nil })
+	must(t, err)
+	if moved.ParentID != "" || moved.Name != "db-top" {
+		t.Fatalf("moved group = %+v", moved)
+	}
+	gs, err := s.ListGroups(ctx, r.ID, backend.ID, store.Page{})
+	must(t, err)
+	wantEqual(t, "children after move", names(gs), "[]")
+	must(t, errOf(s.UpdateGroup(ctx, r.ID, leaf.ID, func(g *store.Group) error { g.ParentID = backend.ID; return nil })))
+
+	// Deleting a group deletes its whole subtree, and nothing else.
+	must(t, s.DeleteGroup(ctx, r.ID, top["eng"].ID))
+	wantGone(t, "deleted subtree", map[string]error{
+		"eng":     errOf(s.GetGroup(ctx, r.ID, top["eng"].ID)),
+		"backend": errOf(s.GetGroup(ctx, r.ID, backend.ID)),
+		"db":      errOf(s.GetGroup(ctx, r.ID, leaf.ID)),
+	})
+	gs, err = s.ListGroups(ctx, r.ID, "", store.Page{})
+	must(t, err)
+	wantEqual(t, "top level after delete", names(gs), "[Eng ops]")
+	gs, err = s.ListGroups(ctx, r.ID, top["ops"].ID, store.Page{})
+	must(t, err)
+	wantEqual(t, "other subtree kept", names(gs), "[backend]")
+	// The name is free again.
+	must(t, s.CreateGroup(ctx, r.ID, store.Group{ID: id("group"), Name: "eng"}))
+	wantErr(t, s.DeleteGroup(ctx, r.ID, top["eng"].ID), store.ErrNotFound)
+}
+
+func testUsersByRoleAndGroup(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "demo")
+	for _, u := range []store.User{
+		{ID: id("user"), Username: "ann", Enabled: true, RoleIDs: []string{"r1"}, GroupIDs: []string{"g1"}},
+		{ID: id("user"), Username: "bob", Enabled: true, RoleIDs: []string{"r1", "r2"}},
+		{ID: id("user"), Username: "cy", Enabled: true, GroupIDs: []string{"g1", "g2"}},
+	} {
+		must(t, s.CreateUser(ctx, r.ID, u))
+	}
+	names := func(q store.UserQuery) string {
+		us, err := s.ListUsers(ctx, r.ID, q)
+		must(t, err)
+		var out []string
+		for _, u := range us {
+			out = append(out, u.Username)
+		}
+		n, err := s.CountUsers(ctx, r.ID, q)
+		must(t, err)
+		return fmt.Sprint(out, n)
+	}
+	for _, tc := range []struct {
+		q    store.UserQuery
+		want string
+	}{
+		{store.UserQuery{RoleID: "r1"}, "[ann bob] 2"},
+		{store.UserQuery{RoleID: "r2"}, "[bob] 1"},
+		{store.UserQuery{GroupID: "g1"}, "[ann cy] 2"},
+		{store.UserQuery{GroupID: "g1", Page: store.Page{First: 1}}, "[cy] 2"},
+		{store.UserQuery{GroupID: "g1", RoleID: "r1"}, "[ann] 1"},
+		{store.UserQuery{GroupID: "g3"}, "[] 0"},
+	} {
+		if got := names(tc.q); got != tc.want {
+			t.Errorf("ListUsers(%+v) = %s, want %s", tc.q, got, tc.want)
+		}
+	}
 }
