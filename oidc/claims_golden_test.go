@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
 )
 
 var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/claims.golden from the current tokens")
