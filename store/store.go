@@ -28,7 +28,7 @@ var (
 
 // ConflictError names the unique field that is already taken.
 type ConflictError struct {
-	Kind  string // "realm", "client", "user", "role"
+	Kind  string // "realm", "client", "user", "role", "clientScope"
 	Field string // "name", "clientId", "username", "email"
 	Value string
 }
@@ -96,6 +96,13 @@ type Store interface {
 	ListRoles(ctx context.Context, realmID, clientID string, q Page) ([]Role, error) // ordered by Name
 	UpdateRole(ctx context.Context, realmID, id string, fn func(*Role) error) (Role, error)
 	DeleteRole(ctx context.Context, realmID, id string) error
+
+	// Client scopes. Name is unique per realm (case-sensitive).
+	CreateClientScope(ctx context.Context, realmID string, cs ClientScope) error
+	GetClientScope(ctx context.Context, realmID, id string) (ClientScope, error)
+	ListClientScopes(ctx context.Context, realmID string) ([]ClientScope, error) // ordered by Name
+	UpdateClientScope(ctx context.Context, realmID, id string, fn func(*ClientScope) error) (ClientScope, error)
+	DeleteClientScope(ctx context.Context, realmID, id string) error
 
 	// Signing keys of a realm.
 	CreateKey(ctx context.Context, realmID string, k SigningKey) error
