@@ -7,7 +7,6 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"hash"
 	"slices"
 	"strconv"
@@ -47,6 +46,9 @@ type grant struct {
 	notAfter time.Time
 	// sid links a token to an existing session it does not refresh.
 	sid string
+	// plan is the client-scope plan the scopes were granted under; nil
+	// makes mint derive it from scopes.
+	plan *realms.TokenPlan
 }
 
 func (g *grant) scope() string { return strings.Join(g.scopes, " ") }
@@ -58,6 +60,46 @@ type minter struct {
 	svc    *realms.Service
 	realm  store.Realm
 	signer *Signer
+	// groupPaths returns a user's group full paths for the group
+	// membership mapper; nil while groups are not available.
+	groupPaths func(ctx context.Context, realmID, userID string) ([]string, error)
+}
+
+// planFor returns g's client-scope plan, deriving it from g's scopes when
+// the grant did not choose one.
+func (m *minter) planFor(ctx context.Context, g *grant) (*realms.TokenPlan, error) {
+	if g.plan != nil {
+		return g.plan, nil
+	}
+	opt, err := m.svc.OptionalIn(ctx, m.realm, g.client, g.scope())
+	if err != nil {
+		return nil, err
+	}
+	return m.svc.TokenPlan(ctx, m.realm, g.client, opt)
+}
+
+// mapperInput is what g's mappers read under plan.
+func (m *minter) mapperInput(ctx context.Context, g *grant, plan *realms.TokenPlan) (realms.MapperInput, error) {
+	return mapperInput(ctx, m.svc, m.realm.ID, m.groupPaths, g.user, g.client, plan)
+}
+
+func mapperInput(ctx context.Context, svc *realms.Service, realmID string,
+	groupPaths func(ctx context.Context, realmID, userID string) ([]string, error),
+	u store.User, c store.Client, plan *realms.TokenPlan) (realms.MapperInput, error) {
+	roles, err := svc.ResolveRoles(ctx, realmID, u)
+	if err != nil {
+		return realms.MapperInput{}, err
+	}
+	if roles, err = svc.TokenRoles(ctx, realmID, roles, plan); err != nil {
+		return realms.MapperInput{}, err
+	}
+	in := realms.MapperInput{User: u, Client: c, Roles: roles}
+	if plan.Groups && groupPaths != nil {
+		if in.Groups, err = groupPaths(ctx, realmID, u.ID); err != nil {
+			return realms.MapperInput{}, err
+		}
+	}
+	return in, nil
 }
 
 func (m *minter) accessLifespan(c store.Client) time.Duration {
@@ -148,7 +190,15 @@ func hashToken(token string) (key string, ok bool) {
 // mint signs the access token (and ID token when openid was granted and the
 // grant is a user login) and fills the fosite response in Keycloak's shape.
 func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder, now time.Time, withIDToken bool) error {
-	roles, err := m.svc.ResolveRoles(ctx, m.realm.ID, g.user)
+	plan, err := m.planFor(ctx, g)
+	if err != nil {
+		return err
+	}
+	in, err := m.mapperInput(ctx, g, plan)
+	if err != nil {
+		return err
+	}
+	mapped, err := realms.RunMappers(plan.Mappers, in, realms.AccessToken)
 	if err != nil {
 		return err
 	}
@@ -159,15 +209,14 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	if !g.notAfter.IsZero() && exp.After(g.notAfter) {
 		exp = g.notAfter
 	}
-	saOf := g.user.ServiceAccountClientID
-	p := userProfile(g.user, saOf)
-	realmAccess, resourceAccess, aud := rolesClaims(roles, g.client.ClientID)
+	realmAccess, resourceAccess := roleClaims(mapped)
 	ac := accessClaims{
 		Exp: exp.Unix(), Iat: now.Unix(), Jti: g.jtiPrefix + realms.NewID(), Iss: g.issuer,
-		Aud: aud, Sub: g.user.ID, Typ: "Bearer", Azp: g.client.ClientID, Acr: "1",
-		RealmAccess: realmAccess, ResourceAccess: resourceAccess, Scope: g.scope(),
-		EmailVerified: p.emailVerified, Name: p.name, PreferredUsername: p.preferredUsername,
-		GivenName: p.givenName, FamilyName: p.familyName, Email: p.email,
+		Aud: audience(mapped.Aud), Sub: g.user.ID, Typ: "Bearer", Azp: g.client.ClientID,
+		AllowedOrigins: mapped.AllowedOrigins, RealmAccess: realmAccess, ResourceAccess: resourceAccess, Scope: g.scope(),
+	}
+	if mapped.ACR {
+		ac.Acr = "1"
 	}
 	if g.audience != nil {
 		ac.Aud = audience(g.audience)
@@ -176,10 +225,12 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	if g.session != nil {
 		ac.Sid = g.session.ID
 	}
-	if saOf != "" {
-		ac.ClientID = g.client.ClientID
+	other := mapped.Other
+	if g.user.ServiceAccountClientID != "" {
+		// Keycloak's service-account tokens name their client.
+		other = append(slices.Clip(other), realms.Claim{Name: "client_id", Value: g.client.ClientID})
 	}
-	payload, err := json.Marshal(&ac)
+	payload, err := withClaims(&ac, other)
 	if err != nil {
 		return err
 	}
@@ -205,7 +256,11 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	}
 	resp.SetExtra("scope", g.scope())
 	if withIDToken && g.has("openid") {
-		idt, err := m.idToken(g, p, at, exp, now)
+		idMapped, err := realms.RunMappers(plan.Mappers, in, realms.IDToken)
+		if err != nil {
+			return err
+		}
+		idt, err := m.idToken(g, idMapped, at, exp, now)
 		if err != nil {
 			return err
 		}
@@ -214,19 +269,22 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	return nil
 }
 
-func (m *minter) idToken(g *grant, p profile, accessToken string, exp, now time.Time) (string, error) {
+func (m *minter) idToken(g *grant, mapped *realms.Claims, accessToken string, exp, now time.Time) (string, error) {
 	ic := idClaims{
 		Exp: exp.Unix(), Iat: now.Unix(), Jti: realms.NewID(), Iss: g.issuer, Aud: g.client.ClientID,
-		Sub: g.user.ID, Typ: "ID", Azp: g.client.ClientID, Acr: "1",
-		AtHash:        atHash(accessToken, m.signer.keys.Signing.Algorithm),
-		EmailVerified: p.emailVerified, Name: p.name, PreferredUsername: p.preferredUsername,
-		GivenName: p.givenName, FamilyName: p.familyName, Email: p.email,
+		Sub: g.user.ID, Typ: "ID", Azp: g.client.ClientID,
+		AtHash: atHash(accessToken, m.signer.keys.Signing.Algorithm),
+	}
+	if mapped.ACR {
+		ic.Acr = "1"
 	}
 	if g.session != nil {
 		ic.Sid = g.session.ID
-		ic.AuthTime = g.session.AuthTime.Unix()
+		if mapped.AuthTime {
+			ic.AuthTime = g.session.AuthTime.Unix()
+		}
 	}
-	payload, err := json.Marshal(&ic)
+	payload, err := withClaims(&ic, mapped.Other)
 	if err != nil {
 		return "", err
 	}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/realms"
 )
 
 // userinfo is P/userinfo (GET or POST) with a Bearer access token.
@@ -35,14 +37,33 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rp *realmProvi
 		s.bearerError(w, rp, "insufficient_scope", "Missing openid scope", http.StatusForbidden)
 		return
 	}
-	p := userProfile(at.user, at.user.ServiceAccountClientID)
-	out := map[string]any{"sub": at.user.ID, "preferred_username": p.preferredUsername}
-	if p.emailVerified != nil {
-		out["email_verified"] = *p.emailVerified
+	// The claims follow the client's scopes as they are now, for the
+	// optional scopes the token was granted.
+	ctx := r.Context()
+	mapped, err := func() (*realms.Claims, error) {
+		opt, err := rp.svc.OptionalIn(ctx, rp.realm, at.client, at.claims.Scope)
+		if err != nil {
+			return nil, err
+		}
+		plan, err := rp.svc.TokenPlan(ctx, rp.realm, at.client, opt)
+		if err != nil {
+			return nil, err
+		}
+		in, err := mapperInput(ctx, rp.svc, rp.realm.ID, rp.minter.groupPaths, at.user, at.client, plan)
+		if err != nil {
+			return nil, err
+		}
+		return realms.RunMappers(plan.Mappers, in, realms.UserInfo)
+	}()
+	if err != nil {
+		s.log.Error("userinfo", "realm", rp.realm.Name, "err", err)
+		writeOAuthError(w, errServerError)
+		return
 	}
-	for k, v := range map[string]string{"name": p.name, "given_name": p.givenName, "family_name": p.familyName, "email": p.email} {
-		if v != "" {
-			out[k] = v
+	out := map[string]any{"sub": at.user.ID}
+	for _, c := range mapped.Other {
+		if !reservedClaim[c.Name] {
+			out[c.Name] = c.Value
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -36,6 +36,9 @@ func (s *Service) Bootstrap(ctx context.Context, adminUser, adminPassword string
 		adminUser = "admin"
 	}
 	if master, err := s.store.GetRealm(ctx, MasterRealm); err == nil {
+		if err := s.UpgradeClientScopes(ctx); err != nil {
+			return Bootstrap{}, err
+		}
 		return s.checkBootstrapPassword(ctx, master, adminUser, adminPassword)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return Bootstrap{}, err

@@ -78,10 +78,11 @@ type NewClient struct {
 // service-account user when service accounts are enabled. It returns the
 // stored client and the clear secret ("" for public clients).
 func (s *Service) CreateClient(ctx context.Context, realmName string, nc NewClient) (store.Client, string, error) {
-	realmID, err := s.realmID(ctx, realmName)
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
 		return store.Client{}, "", err
 	}
+	realmID := st.Realm.ID
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(realmID)
 	c := nc.Client
@@ -92,6 +93,9 @@ func (s *Service) CreateClient(ctx context.Context, realmName string, nc NewClie
 		return store.Client{}, "", invalid("id", "id must be 1 to 64 letters, digits, '.', '_' or '-' (a UUID fits), and not '.' or '..'")
 	}
 	if err := ValidateClient(&c); err != nil {
+		return store.Client{}, "", err
+	}
+	if err := s.checkClientScopeFields(ctx, st.Realm, &c); err != nil {
 		return store.Client{}, "", err
 	}
 	now := s.now().UTC()

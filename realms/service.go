@@ -47,6 +47,8 @@ type Service struct {
 	roles           genCache[store.Role]
 	clientsByID     genCache[store.Client]
 	idps            genCache[[]store.IdentityProvider]
+	clientScopes    genCache[[]store.ClientScope]
+	tokenPlans      genCache[*TokenPlan]
 	// Per-user caches are bounded: unlike clients and roles, a realm may
 	// hold millions of users.
 	users     *perUserCache[store.User]
