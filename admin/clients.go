@@ -34,6 +34,11 @@ type clientRep struct {
 	ClientAuthenticatorType   string    `json:"clientAuthenticatorType,omitempty"`
 	FullScopeAllowed          *bool     `json:"fullScopeAllowed,omitempty"`
 	NotBefore                 *int64    `json:"notBefore,omitempty"`
+	// Client scopes by name, and the client's own mappers (see
+	// clientscopes.go).
+	DefaultClientScopes  []string    `json:"defaultClientScopes,omitempty"`
+	OptionalClientScopes []string    `json:"optionalClientScopes,omitempty"`
+	ProtocolMappers      []mapperRep `json:"protocolMappers,omitempty"`
 }
 
 // Attributes Keycloak derives from the secret records.
@@ -74,7 +79,7 @@ func toClientRep(c store.Client, secret, rotated string) clientRep {
 		DirectAccessGrantsEnabled: ptr(c.DirectAccessGrantsEnabled), StandardFlowEnabled: ptr(c.StandardFlowEnabled),
 		ImplicitFlowEnabled: ptr(false), RedirectURIs: nonNil(c.RedirectURIs), WebOrigins: nonNil(c.WebOrigins),
 		Attributes: attrs, Protocol: "openid-connect", ClientAuthenticatorType: "client-secret",
-		FullScopeAllowed: ptr(true), NotBefore: ptr(c.NotBefore),
+		FullScopeAllowed: ptr(!c.RestrictScope), NotBefore: ptr(c.NotBefore),
 	}
 	if secret != "" {
 		rep.Secret = ptr(secret)
@@ -112,6 +117,9 @@ func (rep clientRep) apply(c *store.Client) {
 	setB(&c.ServiceAccountsEnabled, rep.ServiceAccountsEnabled)
 	setB(&c.DirectAccessGrantsEnabled, rep.DirectAccessGrantsEnabled)
 	setB(&c.StandardFlowEnabled, rep.StandardFlowEnabled)
+	if rep.FullScopeAllowed != nil {
+		c.RestrictScope = !*rep.FullScopeAllowed
+	}
 	if rep.NotBefore != nil {
 		c.NotBefore = *rep.NotBefore
 	}
@@ -260,7 +268,12 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		out = append(out, toClientRep(c, secret, ""))
+		rep := toClientRep(c, secret, "")
+		if err := a.withScopes(r, rl, c, &rep); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		out = append(out, rep)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -286,6 +299,12 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) {
 		c.ID = *rep.ID
 	}
 	rep.apply(&c)
+	se, err := a.scopeEdit(r, rl, rep)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	se.apply(rl, &c)
 	secret := ""
 	if rep.Secret != nil {
 		secret = *rep.Secret
@@ -314,7 +333,12 @@ func (a *API) getClient(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toClientRep(c, secret, rotated))
+	rep := toClientRep(c, secret, rotated)
+	if err := a.withScopes(r, rl, c, &rep); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
 }
 
 func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
@@ -335,8 +359,14 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, badRequest("The realm-management client cannot be renamed"))
 		return
 	}
+	se, err := a.scopeEdit(r, rl, rep)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	updated, err := a.svc.UpdateClient(r.Context(), rl.Name, c.ID, func(x *store.Client) error {
 		rep.apply(x)
+		se.apply(rl, x)
 		return nil
 	})
 	var ce *store.ConflictError

@@ -79,4 +79,53 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("/roles-by-id/{role-id}", a.getRole).Methods(get)
 	rr.HandleFunc("/roles-by-id/{role-id}", a.updateRole).Methods(put)
 	rr.HandleFunc("/roles-by-id/{role-id}", a.deleteRole).Methods(del)
+
+	a.clientScopeRoutes(rr)
+}
+
+// clientScopeRoutes are the client-scope, protocol-mapper and
+// scope-mapping routes.
+func (a *API) clientScopeRoutes(rr *mux.Router) {
+	const (
+		get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	)
+	rr.HandleFunc("/client-scopes", a.listClientScopes).Methods(get)
+	rr.HandleFunc("/client-scopes", a.createClientScope).Methods(post)
+	rr.HandleFunc("/client-scopes/{scope}", a.getClientScope).Methods(get)
+	rr.HandleFunc("/client-scopes/{scope}", a.updateClientScope).Methods(put)
+	rr.HandleFunc("/client-scopes/{scope}", a.deleteClientScope).Methods(del)
+	for _, k := range []struct {
+		path     string
+		optional bool
+	}{{"/default-default-client-scopes", false}, {"/default-optional-client-scopes", true}} {
+		rr.HandleFunc(k.path, a.realmDefaultScopes(k.optional)).Methods(get)
+		rr.HandleFunc(k.path+"/{scope}", a.setRealmDefaultScope(k.optional, true)).Methods(put)
+		rr.HandleFunc(k.path+"/{scope}", a.setRealmDefaultScope(k.optional, false)).Methods(del)
+	}
+	for _, k := range []struct {
+		path     string
+		optional bool
+	}{{"/clients/{id}/default-client-scopes", false}, {"/clients/{id}/optional-client-scopes", true}} {
+		rr.HandleFunc(k.path, a.clientScopes(k.optional)).Methods(get)
+		rr.HandleFunc(k.path+"/{scope}", a.setClientScope(k.optional, true)).Methods(put)
+		rr.HandleFunc(k.path+"/{scope}", a.setClientScope(k.optional, false)).Methods(del)
+	}
+	for _, owner := range []string{"/clients/{id}", "/client-scopes/{scope}"} {
+		pm := owner + "/protocol-mappers"
+		rr.HandleFunc(pm+"/models", a.listMappers).Methods(get)
+		rr.HandleFunc(pm+"/models", a.createMapper).Methods(post)
+		rr.HandleFunc(pm+"/add-models", a.addModels).Methods(post)
+		rr.HandleFunc(pm+"/models/{mapper}", a.getMapper).Methods(get)
+		rr.HandleFunc(pm+"/models/{mapper}", a.updateMapper).Methods(put)
+		rr.HandleFunc(pm+"/models/{mapper}", a.deleteMapper).Methods(del)
+		sm := owner + "/scope-mappings"
+		rr.HandleFunc(sm, a.allScopeMappings).Methods(get)
+		for _, c := range []string{sm + "/realm", sm + "/clients/{client}"} {
+			rr.HandleFunc(c, a.scopeMappingsView("")).Methods(get)
+			rr.HandleFunc(c, a.changeScopeMappings(true)).Methods(post)
+			rr.HandleFunc(c, a.changeScopeMappings(false)).Methods(del)
+			rr.HandleFunc(c+"/available", a.scopeMappingsView("available")).Methods(get)
+			rr.HandleFunc(c+"/composite", a.scopeMappingsView("composite")).Methods(get)
+		}
+	}
 }

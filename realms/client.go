@@ -181,6 +181,9 @@ func (s *Service) UpdateClient(ctx context.Context, realmName, id string, fn fun
 		if err := fn(c); err != nil {
 			return err
 		}
+		if err := validateMappers(c.ProtocolMappers); err != nil {
+			return err
+		}
 		return ValidateClient(c)
 	})
 	if err != nil {

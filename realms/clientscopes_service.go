@@ -9,12 +9,12 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// ErrClientScopeInUse: a client scope cannot be assigned as both a default
-// and an optional scope.
+// errBothDefaultAndOptional: a client scope cannot be assigned as both a
+// default and an optional scope.
 var errBothDefaultAndOptional = invalid("", "Client scope cannot be both default and optional")
 
 // validateMappers validates a list of mappers, gives new ones IDs and
-// refuses duplicate names (Keycloak's 409 is a StateError here).
+// refuses duplicate names (a StateError: the admin API answers 409).
 func validateMappers(ms []store.ProtocolMapper) error {
 	seen := map[string]bool{}
 	for i := range ms {
@@ -25,18 +25,12 @@ func validateMappers(ms []store.ProtocolMapper) error {
 			ms[i].ID = NewID()
 		}
 		if seen[ms[i].Name] {
-			return &ConflictNameError{Message: "Protocol mapper exists with same name"}
+			return &StateError{Message: "Protocol mapper exists with same name"}
 		}
 		seen[ms[i].Name] = true
 	}
 	return nil
 }
-
-// ConflictNameError is a name already taken among siblings (the admin API
-// answers 409).
-type ConflictNameError struct{ Message string }
-
-func (e *ConflictNameError) Error() string { return e.Message }
 
 // checkClientScopeFields validates a new client's mappers and gives it the
 // realm's default scopes unless it names its own.
@@ -320,7 +314,7 @@ func (s *Service) AddMappers(ctx context.Context, realmName string, o MapperOwne
 	err := s.editOwner(ctx, realmName, o, func(ms *[]store.ProtocolMapper, _ *[]string) error {
 		for _, m := range add {
 			if slices.ContainsFunc(*ms, func(x store.ProtocolMapper) bool { return x.Name == m.Name }) {
-				return &ConflictNameError{Message: "Protocol mapper exists with same name"}
+				return &StateError{Message: "Protocol mapper exists with same name"}
 			}
 		}
 		*ms = append(*ms, add...)

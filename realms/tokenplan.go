@@ -264,3 +264,9 @@ func (s *Service) TokenRoles(ctx context.Context, realmID string, eff EffectiveR
 	}
 	return out, nil
 }
+
+// ExpandRoleIDs is the set of role IDs that ids imply, composites
+// included (roles that no longer exist are skipped).
+func (s *Service) ExpandRoleIDs(ctx context.Context, realmID string, ids []string) (map[string]bool, error) {
+	return s.expandRoles(ctx, realmID, ids)
+}
