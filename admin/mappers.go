@@ -13,10 +13,10 @@ import (
 
 // mapperRep is Keycloak's ProtocolMapperRepresentation.
 type mapperRep struct {
-	ID             string            `json:"id,omitempty"`
-	Name           string            `json:"name"`
-	Protocol       string            `json:"protocol,omitempty"`
-	ProtocolMapper string            `json:"protocolMapper"`
+	ID             string `json:"id,omitempty"`
+	Name           string `json:"name"`
+	Protocol       string `json:"protocol,omitempty"`
+	ProtocolMapper string `json:"protocolMapper"`
 	// ConsentRequired is deprecated in Keycloak and always false.
 	ConsentRequired *bool             `json:"consentRequired,omitempty"`
 	Config          map[string]string `json:"config"`
