@@ -571,11 +571,11 @@ func (c *Claims) mapClaim(cfg map[string]string, values []string, multi bool) er
 	path := claimPath(name)
 	if len(path) == 1 {
 		if multi {
-			if old, ok := c.Get(name); ok {
+			if old, ok := c.Get(path[0]); ok {
 				val = mergeValues(old, conv)
 			}
 		}
-		c.set(name, val)
+		c.set(path[0], val)
 		return nil
 	}
 	top, _ := c.Get(path[0])
