@@ -17,7 +17,7 @@ func testInput() MapperInput {
 			Attributes: map[string][]string{"dept": {"eng", "ops"}, "age": {"42"}, "flag": {"true"}, "doc": {`{"k":[1,2]}`},
 				"street": {"1 Main St"}, "country": {"NL"}}},
 		Client: store.Client{ClientID: "app", WebOrigins: []string{"+", "https://other"}, RedirectURIs: []string{"https://app.example/cb", "https://*.wild/x"}},
-		Roles: EffectiveRoles{Realm: []string{"admin", "user"}, Client: map[string][]string{"api": {"read", "write"}, "app": {"own"}, "a.b": {"x"}}},
+		Roles:  EffectiveRoles{Realm: []string{"admin", "user"}, Client: map[string][]string{"api": {"read", "write"}, "app": {"own"}, "a.b": {"x"}}},
 		Groups: []string{"/eng/backend", "/ops"},
 	}
 }
