@@ -219,3 +219,34 @@ func claimsOf(t *testing.T, jwt string) map[string]any {
 	}
 	return m
 }
+
+// TestMapperRolesInATokenGrantNoAdminRights: a manage-clients admin adds a
+// hardcoded-role mapper naming realm-admin to the client it logs in
+// through. The token then claims realm-admin, but admin rights come from
+// the user's role mappings (by ID), so nothing more is allowed.
+func TestMapperRolesInATokenGrantNoAdminRights(t *testing.T) {
+	e := newEnv(t)
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true})
+	_, tok := e.userWithRights("demo", "mallory", nil, "manage-clients")
+	var cl []map[string]any
+	e.must(200, "GET", "/admin/realms/demo/clients?clientId=tester", tok, nil).json(t, &cl)
+	e.must(201, "POST", "/admin/realms/demo/clients/"+cl[0]["id"].(string)+"/protocol-mappers/models", tok, map[string]any{
+		"name": "escalate", "protocolMapper": "oidc-hardcoded-role-mapper", "config": map[string]string{"role": "realm-management.realm-admin"}})
+	tok = e.passwordToken("demo", "tester", "", "mallory", "mallory-Pass-1")
+	ra, _ := claimsOf(t, tok)["resource_access"].(map[string]any)
+	if rm, _ := ra["realm-management"].(map[string]any); !strings.Contains(strings.Join(toStrings(rm["roles"]), " "), "realm-admin") {
+		t.Fatalf("the mapper did not run: %v", ra)
+	}
+	e.must(403, "GET", "/admin/realms/demo/users", tok, nil)
+	e.must(403, "POST", "/admin/realms/demo/roles", tok, map[string]any{"name": "x"})
+}
+
+func toStrings(v any) []string {
+	var out []string
+	l, _ := v.([]any)
+	for _, x := range l {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}

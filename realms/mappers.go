@@ -116,8 +116,8 @@ func ValidateMapper(m *store.ProtocolMapper) error {
 		if k == "jsonType.label" && v != "" && !slices.Contains([]string{"String", "long", "int", "boolean", "JSON"}, v) {
 			return invalid("config", "Unsupported jsonType.label %q", v)
 		}
-		if k == "lightweight.claim" && v == "true" {
-			return invalid("config", "lightweight.claim is not supported")
+		if (k == "lightweight.claim" || k == "aggregate.attrs") && v == "true" {
+			return invalid("config", "%s=true is not supported", k)
 		}
 	}
 	switch m.ProtocolMapper {

@@ -204,6 +204,8 @@ func TestValidateMapperRefusesWhatItCannotRun(t *testing.T) {
 		{store.ProtocolMapper{Name: "x", ProtocolMapper: MapperFullName, Config: map[string]string{"claim.name": "n"}}, `Config key "claim.name" is not supported`},
 		{store.ProtocolMapper{Name: "x", ProtocolMapper: MapperUserAttribute, Config: map[string]string{"jsonType.label": "float"}}, `Unsupported jsonType.label "float"`},
 		{store.ProtocolMapper{Name: "x", ProtocolMapper: MapperHardcodedRole}, `needs config role`},
+		{store.ProtocolMapper{Name: "x", ProtocolMapper: MapperUserAttribute, Config: map[string]string{"aggregate.attrs": "true"}}, `aggregate.attrs=true is not supported`},
+		{store.ProtocolMapper{Name: "x", ProtocolMapper: MapperAudience, Config: map[string]string{"lightweight.claim": "true"}}, `lightweight.claim=true is not supported`},
 		{store.ProtocolMapper{Name: "x", Protocol: "saml", ProtocolMapper: MapperFullName}, `Protocol saml is not supported`},
 		{store.ProtocolMapper{Name: "", ProtocolMapper: MapperFullName}, `name is required`},
 	} {
