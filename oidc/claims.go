@@ -3,6 +3,7 @@ package oidc
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 
 	"github.com/gatehouse/gatehouse/realms"
 )
@@ -62,7 +63,9 @@ func withClaims(fixed any, other []realms.Claim) ([]byte, error) {
 	if len(other) == 0 {
 		return b, nil
 	}
-	sorted := slices.Clone(other)
+	// Sorted on the stack for the usual handful of claims.
+	var buf [16]realms.Claim
+	sorted := append(buf[:0], other...)
 	rank := func(c realms.Claim) int {
 		if r, ok := claimRank[c.Name]; ok {
 			return r
@@ -75,14 +78,12 @@ func withClaims(fixed any, other []realms.Claim) ([]byte, error) {
 		if reservedClaim[c.Name] {
 			continue
 		}
-		v, err := json.Marshal(c.Value)
-		if err != nil {
+		b = append(b, ',')
+		b = appendJSONValue(b, c.Name)
+		b = append(b, ':')
+		if b, err = appendJSONAny(b, c.Value); err != nil {
 			return nil, err
 		}
-		b = append(b, ',')
-		b = appendJSONString(b, c.Name)
-		b = append(b, ':')
-		b = append(b, v...)
 	}
 	return append(b, '}'), nil
 }
@@ -138,4 +139,33 @@ func roleClaims(c *realms.Claims) (*roleList, map[string]*roleList) {
 		res[cid] = &roleList{Roles: names}
 	}
 	return realm, res
+}
+
+// appendJSONValue appends s as encoding/json writes it: plain printable
+// ASCII as is, anything else through the encoder.
+func appendJSONValue(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return appendJSONString(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendJSONAny appends v as encoding/json writes it, without a detour
+// through the encoder for strings and booleans.
+func appendJSONAny(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return appendJSONValue(b, x), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, j...), nil
 }

@@ -198,7 +198,7 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	if err != nil {
 		return err
 	}
-	mapped, err := realms.RunMappers(plan.Mappers, in, realms.AccessToken)
+	mapped, err := plan.Run(in, realms.AccessToken)
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	}
 	resp.SetExtra("scope", g.scope())
 	if withIDToken && g.has("openid") {
-		idMapped, err := realms.RunMappers(plan.Mappers, in, realms.IDToken)
+		idMapped, err := plan.Run(in, realms.IDToken)
 		if err != nil {
 			return err
 		}

@@ -53,7 +53,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rp *realmProvi
 		if err != nil {
 			return nil, err
 		}
-		return realms.RunMappers(plan.Mappers, in, realms.UserInfo)
+		return plan.Run(in, realms.UserInfo)
 	}()
 	if err != nil {
 		s.log.Error("userinfo", "realm", rp.realm.Name, "err", err)

@@ -227,27 +227,65 @@ func (c *Claims) set(name string, v any) {
 	c.Other = append(c.Other, Claim{name, v})
 }
 
+// compiledMapper is a mapper with the config every token reads parsed
+// once (see TokenPlan).
+type compiledMapper struct {
+	raw      store.ProtocolMapper
+	Name     string
+	kind     string
+	Config   map[string]string
+	on       [4]bool
+	path     []string
+	jsonType string
+	multi    bool
+}
+
+func compileMappers(ms []store.ProtocolMapper) []compiledMapper {
+	out := make([]compiledMapper, len(ms))
+	for i, m := range ms {
+		c := compiledMapper{raw: m, Name: m.Name, kind: m.ProtocolMapper, Config: m.Config, jsonType: m.Config["jsonType.label"], multi: m.Config["multivalued"] == "true"}
+		for t := AccessToken; t <= Introspection; t++ {
+			c.on[t] = enabled(m.Config, t)
+		}
+		if n := m.Config["claim.name"]; n != "" {
+			c.path = claimPath(n)
+		}
+		out[i] = c
+	}
+	return out
+}
+
 // RunMappers applies mappers (already in priority order) for target t.
 func RunMappers(mappers []store.ProtocolMapper, in MapperInput, t Target) (*Claims, error) {
-	out := &Claims{}
+	return runMappers(compileMappers(mappers), in, t)
+}
+
+// Run applies the plan's mappers for target t.
+func (p *TokenPlan) Run(in MapperInput, t Target) (*Claims, error) {
+	return runMappers(p.compiled, in, t)
+}
+
+func runMappers(mappers []compiledMapper, in MapperInput, t Target) (*Claims, error) {
+	out := &Claims{Other: make([]Claim, 0, 8)}
 	roles := in.Roles
 	edited := false
 	var auds []string
-	for _, m := range mappers {
+	for i := range mappers {
+		m := &mappers[i]
 		cfg := m.Config
-		switch m.ProtocolMapper {
+		switch m.kind {
 		case MapperHardcodedRole, MapperRoleName:
 			if !edited {
 				roles, edited = copyRoles(roles), true
 			}
-			editRoles(&roles, m)
+			editRoles(&roles, m.raw)
 			continue
 		}
-		if !enabled(cfg, t) {
+		if !m.on[t] {
 			continue
 		}
 		var err error
-		switch m.ProtocolMapper {
+		switch m.kind {
 		case MapperSub:
 			out.Sub = true
 		case MapperACR:
@@ -273,15 +311,21 @@ func RunMappers(mappers []store.ProtocolMapper, in MapperInput, t Target) (*Clai
 				out.set("name", n)
 			}
 		case MapperHardcodedClaim:
-			err = out.mapClaim(cfg, []string{cfg["claim.value"]}, false)
+			err = out.mapClaim(m.path, m.jsonType, []string{cfg["claim.value"]}, false)
 		case MapperUserAttribute:
-			err = out.mapClaim(cfg, userAttribute(in.User, cfg["user.attribute"]), cfg["multivalued"] == "true")
+			if one, ok := profileField(in.User, cfg["user.attribute"]); ok {
+				err = out.mapClaim1(m.path, m.jsonType, one, m.multi)
+			} else {
+				err = out.mapClaim(m.path, m.jsonType, in.User.Attributes[cfg["user.attribute"]], m.multi)
+			}
 		case MapperUserProperty:
-			err = out.mapClaim(cfg, userProperty(in.User, cfg["user.attribute"]), false)
+			if one, ok := userProperty(in.User, cfg["user.attribute"]); ok {
+				err = out.mapClaim1(m.path, m.jsonType, one, false)
+			}
 		case MapperRealmRole:
-			err = out.roleClaim(cfg, prefixed(roles.Realm, cfg["usermodel.realmRoleMapping.rolePrefix"]), "realm_access.roles", "")
+			err = out.roleClaim(m, prefixed(roles.Realm, cfg["usermodel.realmRoleMapping.rolePrefix"]), "")
 		case MapperClientRole:
-			err = out.clientRoleClaims(cfg, roles, in.Client.ClientID)
+			err = out.clientRoleClaims(m, roles)
 		case MapperGroupMembership:
 			groups := []string{}
 			for _, p := range in.Groups {
@@ -380,17 +424,27 @@ func prefixed(names []string, prefix string) []string {
 
 // roleClaim emits role names; the default claim names fill the typed
 // realm_access/resource_access claims.
-func (c *Claims) roleClaim(cfg map[string]string, names []string, typed, client string) error {
-	name := cfg["claim.name"]
-	if name == typed || (client != "" && name == "resource_access.${client_id}.roles") {
-		if cfg["jsonType.label"] == "" || cfg["jsonType.label"] == "String" {
+func (c *Claims) roleClaim(m *compiledMapper, names []string, client string) error {
+	name := m.Config["claim.name"]
+	if (client == "" && name == "realm_access.roles") || (client != "" && name == "resource_access.${client_id}.roles") {
+		if m.jsonType == "" || m.jsonType == "String" {
+			// The names may be shared (cached roles): clipped, a later
+			// append copies them.
 			if client == "" {
-				c.RealmRoles = appendUnique(c.RealmRoles, names...)
+				if c.RealmRoles == nil {
+					c.RealmRoles = slices.Clip(names)
+				} else {
+					c.RealmRoles = appendUnique(c.RealmRoles, names...)
+				}
 			} else if len(names) > 0 {
 				if c.ClientRoles == nil {
 					c.ClientRoles = map[string][]string{}
 				}
-				c.ClientRoles[client] = appendUnique(c.ClientRoles[client], names...)
+				if c.ClientRoles[client] == nil {
+					c.ClientRoles[client] = slices.Clip(names)
+				} else {
+					c.ClientRoles[client] = appendUnique(c.ClientRoles[client], names...)
+				}
 			}
 			return nil
 		}
@@ -398,11 +452,11 @@ func (c *Claims) roleClaim(cfg map[string]string, names []string, typed, client 
 	if len(names) == 0 {
 		return nil
 	}
-	if client != "" {
-		name = strings.ReplaceAll(name, "${client_id}", strings.NewReplacer(`\`, `\\`, ".", `\.`).Replace(client))
+	path := m.path
+	if client != "" && strings.Contains(name, "${client_id}") {
+		path = claimPath(strings.ReplaceAll(name, "${client_id}", strings.NewReplacer(`\`, `\\`, ".", `\.`).Replace(client)))
 	}
-	cfg2 := map[string]string{"claim.name": name, "jsonType.label": cfg["jsonType.label"]}
-	return c.mapClaim(cfg2, names, cfg["multivalued"] == "true")
+	return c.mapClaim(path, m.jsonType, names, m.multi)
 }
 
 func appendUnique(dst []string, v ...string) []string {
@@ -414,7 +468,8 @@ func appendUnique(dst []string, v ...string) []string {
 	return dst
 }
 
-func (c *Claims) clientRoleClaims(cfg map[string]string, r EffectiveRoles, azp string) error {
+func (c *Claims) clientRoleClaims(m *compiledMapper, r EffectiveRoles) error {
+	cfg := m.Config
 	only := cfg["usermodel.clientRoleMapping.clientId"]
 	cids := make([]string, 0, len(r.Client))
 	for cid := range r.Client {
@@ -424,7 +479,7 @@ func (c *Claims) clientRoleClaims(cfg map[string]string, r EffectiveRoles, azp s
 	}
 	sort.Strings(cids)
 	for _, cid := range cids {
-		if err := c.roleClaim(cfg, prefixed(r.Client[cid], cfg["usermodel.clientRoleMapping.rolePrefix"]), "", cid); err != nil {
+		if err := c.roleClaim(m, prefixed(r.Client[cid], cfg["usermodel.clientRoleMapping.rolePrefix"]), cid); err != nil {
 			return err
 		}
 	}
@@ -453,10 +508,10 @@ func allowedOrigins(c store.Client) []string {
 	return out
 }
 
-// userAttribute reads a user attribute; the profile fields answer to their
-// Keycloak attribute names.
-func userAttribute(u store.User, name string) []string {
-	var v string
+// profileField reads the profile fields that answer to their Keycloak
+// attribute names; ok is false for other attributes. An empty field is no
+// value.
+func profileField(u store.User, name string) (v string, ok bool) {
 	switch name {
 	case "username":
 		v = u.Username
@@ -467,27 +522,30 @@ func userAttribute(u store.User, name string) []string {
 	case "lastName":
 		v = u.LastName
 	default:
-		return u.Attributes[name]
+		return "", false
 	}
-	if v == "" {
-		return nil
-	}
-	return []string{v}
+	return v, true
 }
 
-// userProperty reads a property of the user model.
-func userProperty(u store.User, name string) []string {
+// userProperty reads a property of the user model (one value).
+func userProperty(u store.User, name string) (string, bool) {
 	switch name {
 	case "emailVerified":
-		return []string{strconv.FormatBool(u.EmailVerified)}
+		return strconv.FormatBool(u.EmailVerified), true
 	case "enabled":
-		return []string{strconv.FormatBool(u.Enabled)}
+		return strconv.FormatBool(u.Enabled), true
 	case "id":
-		return []string{u.ID}
+		return u.ID, true
 	case "createdTimestamp":
-		return []string{strconv.FormatInt(u.CreatedAt.UnixMilli(), 10)}
+		return strconv.FormatInt(u.CreatedAt.UnixMilli(), 10), true
 	}
-	return userAttribute(u, name)
+	if v, ok := profileField(u, name); ok {
+		return v, true
+	}
+	if vs := u.Attributes[name]; len(vs) > 0 {
+		return vs[0], true
+	}
+	return "", false
 }
 
 func address(u store.User, cfg map[string]string) map[string]any {
@@ -549,34 +607,55 @@ func claimPath(name string) []string {
 	return append(out, cur.String())
 }
 
-// mapClaim sets claim.name to values converted to jsonType.label: every
-// value (merged into an existing array) when multivalued, else the first.
-func (c *Claims) mapClaim(cfg map[string]string, values []string, multi bool) error {
-	name := cfg["claim.name"]
-	if name == "" || len(values) == 0 {
+// mapClaim1 is mapClaim for one value; "" is no value.
+func (c *Claims) mapClaim1(path []string, typ, v string, multi bool) error {
+	if v == "" || len(path) == 0 {
 		return nil
+	}
+	if multi {
+		return c.mapClaim(path, typ, []string{v}, true)
+	}
+	x, err := convert(v, typ)
+	if err != nil {
+		return err
+	}
+	c.setPath(path, x, nil)
+	return nil
+}
+
+// mapClaim sets the claim at path to values converted to typ
+// (jsonType.label): every value (merged into an existing array) when
+// multivalued, else the first.
+func (c *Claims) mapClaim(path []string, typ string, values []string, multi bool) error {
+	if len(path) == 0 || len(values) == 0 {
+		return nil
+	}
+	if !multi {
+		return c.mapClaim1(path, typ, values[0], false)
 	}
 	conv := make([]any, 0, len(values))
 	for _, v := range values {
-		x, err := convert(v, cfg["jsonType.label"])
+		x, err := convert(v, typ)
 		if err != nil {
 			return err
 		}
 		conv = append(conv, x)
 	}
-	var val any = conv[0]
-	if multi {
-		val = conv
-	}
-	path := claimPath(name)
+	c.setPath(path, conv, conv)
+	return nil
+}
+
+// setPath sets the claim at path to val; merge, when set, are values to
+// merge de-duplicated into an existing array instead.
+func (c *Claims) setPath(path []string, val any, merge []any) {
 	if len(path) == 1 {
-		if multi {
+		if merge != nil {
 			if old, ok := c.Get(path[0]); ok {
-				val = mergeValues(old, conv)
+				val = mergeValues(old, merge)
 			}
 		}
 		c.set(path[0], val)
-		return nil
+		return
 	}
 	top, _ := c.Get(path[0])
 	m, ok := top.(map[string]any)
@@ -593,14 +672,13 @@ func (c *Claims) mapClaim(cfg map[string]string, values []string, multi bool) er
 		cur = next
 	}
 	leaf := path[len(path)-1]
-	if multi {
+	if merge != nil {
 		if old, ok := cur[leaf]; ok {
-			val = mergeValues(old, conv)
+			val = mergeValues(old, merge)
 		}
 	}
 	cur[leaf] = val
 	c.set(path[0], m)
-	return nil
 }
 
 func mergeValues(old any, add []any) []any {

@@ -49,6 +49,7 @@ type Service struct {
 	idps            genCache[[]store.IdentityProvider]
 	clientScopes    genCache[[]store.ClientScope]
 	tokenPlans      genCache[*TokenPlan]
+	clientScopeSets genCache[clientScopeSet]
 	// Per-user caches are bounded: unlike clients and roles, a realm may
 	// hold millions of users.
 	users     *perUserCache[store.User]

@@ -27,6 +27,9 @@ type TokenPlan struct {
 	Allowed map[string]bool
 	// Groups says a mapper reads the user's groups.
 	Groups bool
+
+	compiled   []compiledMapper
+	withOpenID []string
 }
 
 // InvalidScopeError names a scope parameter that asks for scopes the
@@ -59,25 +62,42 @@ func clientScopeIDs(r store.Realm, c store.Client) (def, opt []string) {
 	return r.DefaultScopeIDs, r.OptionalScopeIDs
 }
 
+// clientScopeSet is a client's resolved scopes, cached per client with
+// the assignment it was resolved from.
+type clientScopeSet struct {
+	fromDef, fromOpt []string
+	def, opt         []store.ClientScope
+}
+
 // ClientScopesOf returns a client's default and optional client scopes
-// (scopes deleted since are skipped).
+// (scopes deleted since are skipped). The result is shared: callers must
+// not modify it.
 func (s *Service) ClientScopesOf(ctx context.Context, r store.Realm, c store.Client) (def, opt []store.ClientScope, err error) {
-	all, err := s.realmClientScopes(ctx, r.ID)
-	if err != nil {
-		return nil, nil, err
-	}
 	d, o := clientScopeIDs(r, c)
-	for _, id := range d {
-		if cs, ok := all[id]; ok {
-			def = append(def, cs)
+	load := func() (clientScopeSet, error) {
+		all, err := s.realmClientScopes(ctx, r.ID)
+		if err != nil {
+			return clientScopeSet{}, err
 		}
-	}
-	for _, id := range o {
-		if cs, ok := all[id]; ok {
-			opt = append(opt, cs)
+		set := clientScopeSet{fromDef: d, fromOpt: o}
+		for _, id := range d {
+			if cs, ok := all[id]; ok {
+				set.def = append(set.def, cs)
+			}
 		}
+		for _, id := range o {
+			if cs, ok := all[id]; ok {
+				set.opt = append(set.opt, cs)
+			}
+		}
+		return set, nil
 	}
-	return def, opt, nil
+	set, err := getCached(s, &s.clientScopeSets, r.ID, c.ID, load)
+	if err == nil && (!slices.Equal(set.fromDef, d) || !slices.Equal(set.fromOpt, o)) {
+		// Cached for another read of the client or realm.
+		set, err = load()
+	}
+	return set.def, set.opt, err
 }
 
 // SelectScopes applies a scope parameter to a client: openid, and any of
@@ -86,11 +106,23 @@ func (s *Service) ClientScopesOf(ctx context.Context, r store.Realm, c store.Cli
 // requested, then the applied scopes shown in the scope claim) and the
 // token plan.
 func (s *Service) SelectScopes(ctx context.Context, r store.Realm, c store.Client, requested string) ([]string, *TokenPlan, error) {
+	openid, onlyOpenID := false, true
+	for _, w := range strings.Fields(requested) {
+		openid = openid || w == "openid"
+		onlyOpenID = onlyOpenID && w == "openid"
+	}
+	if onlyOpenID {
+		// The usual request: the default scopes, one cached plan.
+		plan, err := s.TokenPlan(ctx, r, c, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return plan.Granted(openid), plan, nil
+	}
 	def, opt, err := s.ClientScopesOf(ctx, r, c)
 	if err != nil {
 		return nil, nil, err
 	}
-	openid := false
 	var want []string
 	for _, w := range strings.Fields(requested) {
 		switch {
@@ -110,13 +142,13 @@ func (s *Service) SelectScopes(ctx context.Context, r store.Realm, c store.Clien
 	return plan.Granted(openid), plan, nil
 }
 
-// Granted is the scope list of a token under this plan.
+// Granted is the scope list of a token under this plan (shared: callers
+// must not modify it).
 func (p *TokenPlan) Granted(openid bool) []string {
-	out := make([]string, 0, len(p.Scopes)+1)
 	if openid {
-		out = append(out, "openid")
+		return p.withOpenID
 	}
-	return append(out, p.Scopes...)
+	return p.Scopes
 }
 
 // OptionalIn returns the words of a granted scope string that are
@@ -138,7 +170,10 @@ func (s *Service) OptionalIn(ctx context.Context, r store.Realm, c store.Client,
 // TokenPlan returns the plan for a client with the named optional scopes
 // applied (unknown names are ignored: the caller validated them).
 func (s *Service) TokenPlan(ctx context.Context, r store.Realm, c store.Client, optional []string) (*TokenPlan, error) {
-	key := c.ID + "\x00" + strings.Join(sortedCopy(optional), " ")
+	key := c.ID
+	if len(optional) > 0 {
+		key += "\x00" + strings.Join(sortedCopy(optional), " ")
+	}
 	return getCached(s, &s.tokenPlans, r.ID, key, func() (*TokenPlan, error) {
 		return s.buildPlan(ctx, r, c, optional)
 	})
@@ -178,6 +213,9 @@ func (s *Service) buildPlan(ctx context.Context, r store.Realm, c store.Client, 
 		return mapperPriority(mappers[i].ProtocolMapper) < mapperPriority(mappers[j].ProtocolMapper)
 	})
 	p.Mappers = mappers
+	p.Scopes = slices.Clip(p.Scopes)
+	p.withOpenID = append([]string{"openid"}, p.Scopes...)
+	p.compiled = compileMappers(mappers)
 	p.Groups = slices.ContainsFunc(mappers, func(m store.ProtocolMapper) bool { return m.ProtocolMapper == MapperGroupMembership })
 	if c.RestrictScope {
 		own, err := s.store.ListRoles(ctx, r.ID, c.ID, store.Page{Max: 1 << 20})
