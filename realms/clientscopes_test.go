@@ -3,6 +3,7 @@ package realms
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -75,5 +76,18 @@ func TestRealmsFromBeforeClientScopesGetThemAtStart(t *testing.T) {
 		if cs.Name == OfflineAccess && len(cs.ScopeRoleIDs) != 1 {
 			t.Errorf("offline_access scope mappings = %v", cs.ScopeRoleIDs)
 		}
+	}
+}
+
+// Discovery advertises exactly the built-in scopes a realm starts with.
+func TestSupportedScopesAreTheBuiltinScopes(t *testing.T) {
+	scopes, _, _ := builtinClientScopes("r")
+	var names []string
+	for _, cs := range scopes {
+		names = append(names, cs.Name)
+	}
+	slices.Sort(names)
+	if got := SupportedScopes(); !slices.Equal(got[1:], names) || got[0] != "openid" {
+		t.Errorf("SupportedScopes = %v, built-in scopes %v", got, names)
 	}
 }

@@ -2,32 +2,19 @@ package realms
 
 import (
 	"context"
-	"maps"
 	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// Scopes follow Keycloak's stock client scopes: default scopes are always
-// granted, optional ones when requested. Only scopes that Keycloak includes in
-// the token's "scope" claim are listed there.
-var (
-	// defaultScopes are granted to every token; profile and email show in the
-	// scope claim, the others are implied.
-	defaultScopes      = []string{"profile", "email"}
-	hiddenDefaultScope = map[string]bool{"roles": true, "web-origins": true, "acr": true, "basic": true}
-	optionalScopes     = map[string]bool{"address": true, "phone": true, OfflineAccess: true, "microprofile-jwt": true, "organization": true}
-)
+// builtinScopeNames are the built-in client scopes every realm starts with
+// (see builtinClientScopes), which discovery advertises.
+var builtinScopeNames = []string{"acr", "address", "basic", "email", "microprofile-jwt", OfflineAccess, "phone", "profile", "roles", "web-origins"}
 
-// SupportedScopes lists every scope a client may request, for discovery.
+// SupportedScopes lists the built-in scopes, for discovery.
 func SupportedScopes() []string {
-	out := []string{"openid"}
-	out = append(out, defaultScopes...)
-	out = slices.AppendSeq(out, maps.Keys(hiddenDefaultScope))
-	out = slices.AppendSeq(out, maps.Keys(optionalScopes))
-	slices.Sort(out[1:])
-	return out
+	return append([]string{"openid"}, builtinScopeNames...)
 }
 
 // NarrowScopes keeps only the requested scopes that were granted before
