@@ -199,6 +199,8 @@ type Claims struct {
 	// Other are the remaining top-level claims in the order mappers set
 	// them (nested claim names give nested objects).
 	Other []Claim
+
+	buf [8]Claim // Other's first backing array, allocated with Claims
 }
 
 // Claim is one top-level claim.
@@ -231,6 +233,7 @@ func (c *Claims) set(name string, v any) {
 // once (see TokenPlan).
 type compiledMapper struct {
 	raw      store.ProtocolMapper
+	attr     string // user.attribute
 	Name     string
 	kind     string
 	Config   map[string]string
@@ -243,7 +246,7 @@ type compiledMapper struct {
 func compileMappers(ms []store.ProtocolMapper) []compiledMapper {
 	out := make([]compiledMapper, len(ms))
 	for i, m := range ms {
-		c := compiledMapper{raw: m, Name: m.Name, kind: m.ProtocolMapper, Config: m.Config, jsonType: m.Config["jsonType.label"], multi: m.Config["multivalued"] == "true"}
+		c := compiledMapper{raw: m, attr: m.Config["user.attribute"], Name: m.Name, kind: m.ProtocolMapper, Config: m.Config, jsonType: m.Config["jsonType.label"], multi: m.Config["multivalued"] == "true"}
 		for t := AccessToken; t <= Introspection; t++ {
 			c.on[t] = enabled(m.Config, t)
 		}
@@ -266,7 +269,8 @@ func (p *TokenPlan) Run(in MapperInput, t Target) (*Claims, error) {
 }
 
 func runMappers(mappers []compiledMapper, in MapperInput, t Target) (*Claims, error) {
-	out := &Claims{Other: make([]Claim, 0, 8)}
+	out := &Claims{}
+	out.Other = out.buf[:0]
 	roles := in.Roles
 	edited := false
 	var auds []string
@@ -313,13 +317,13 @@ func runMappers(mappers []compiledMapper, in MapperInput, t Target) (*Claims, er
 		case MapperHardcodedClaim:
 			err = out.mapClaim(m.path, m.jsonType, []string{cfg["claim.value"]}, false)
 		case MapperUserAttribute:
-			if one, ok := profileField(in.User, cfg["user.attribute"]); ok {
+			if one, ok := profileField(in.User, m.attr); ok {
 				err = out.mapClaim1(m.path, m.jsonType, one, m.multi)
 			} else {
-				err = out.mapClaim(m.path, m.jsonType, in.User.Attributes[cfg["user.attribute"]], m.multi)
+				err = out.mapClaim(m.path, m.jsonType, in.User.Attributes[m.attr], m.multi)
 			}
 		case MapperUserProperty:
-			if one, ok := userProperty(in.User, cfg["user.attribute"]); ok {
+			if one, ok := userProperty(in.User, m.attr); ok {
 				err = out.mapClaim1(m.path, m.jsonType, one, false)
 			}
 		case MapperRealmRole:
