@@ -250,3 +250,10 @@ func toStrings(v any) []string {
 	}
 	return out
 }
+
+// TestKeycloakAdminClientClientScopes drives client scopes, protocol
+// mappers and scope mappings through Keycloak's own admin client library
+// (testdata/kcadmin/flow_scopes.mjs), ending with the token they shape.
+func TestKeycloakAdminClientClientScopes(t *testing.T) {
+	runKeycloakAdminFlow(t, "flow_scopes.mjs")
+}

@@ -91,9 +91,12 @@ func (a *API) listMappers(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	protocol, byProtocol := mux.Vars(r)["protocol"]
 	out := []mapperRep{}
 	for _, m := range ms {
-		out = append(out, toMapperRep(m))
+		if !byProtocol || m.Protocol == protocol {
+			out = append(out, toMapperRep(m))
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -115,6 +115,7 @@ func (a *API) clientScopeRoutes(rr *mux.Router) {
 		rr.HandleFunc(pm+"/models", a.listMappers).Methods(get)
 		rr.HandleFunc(pm+"/models", a.createMapper).Methods(post)
 		rr.HandleFunc(pm+"/add-models", a.addModels).Methods(post)
+		rr.HandleFunc(pm+"/protocol/{protocol}", a.listMappers).Methods(get)
 		rr.HandleFunc(pm+"/models/{mapper}", a.getMapper).Methods(get)
 		rr.HandleFunc(pm+"/models/{mapper}", a.updateMapper).Methods(put)
 		rr.HandleFunc(pm+"/models/{mapper}", a.deleteMapper).Methods(del)
