@@ -225,3 +225,44 @@ func TestFullScopeAllowedFalseLimitsRoles(t *testing.T) {
 		t.Errorf("full scope claims = %v", c)
 	}
 }
+
+// TestOptionalScopeSurvivesRefreshAndReachesUserinfo: the optional scopes
+// of the login apply again on refresh and at userinfo; a refresh may
+// narrow them away, but not ask for one it was not granted.
+func TestOptionalScopeSurvivesRefreshAndReachesUserinfo(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.UpdateUser(ctx, "demo", e.alice.ID, func(u *store.User) error {
+		u.Attributes = map[string][]string{"phoneNumber": {"+31 6 1234"}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	login := e.passwordLogin(url.Values{"scope": {"openid phone"}})
+	ui := e.get(e.endpoint("userinfo"), login.str("access_token"))
+	if ui.body["phone_number"] != "+31 6 1234" {
+		t.Errorf("userinfo = %s", ui.raw)
+	}
+	refresh := func(scope string) response {
+		f := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {login.str("refresh_token")}}
+		if scope != "" {
+			f.Set("scope", scope)
+		}
+		r := e.post("token", f, "app", e.secret)
+		if r.status == 200 {
+			login = r
+		}
+		return r
+	}
+	r := refresh("")
+	if c := claims(t, r.str("access_token")); r.str("scope") != "openid phone profile email" || c["phone_number"] != "+31 6 1234" {
+		t.Errorf("refresh: %s", r.raw)
+	}
+	if r := refresh("address"); r.status != 400 || r.str("error") != "invalid_scope" {
+		t.Errorf("refresh asking for a scope not granted: %d %s", r.status, r.raw)
+	}
+	r = refresh("openid")
+	if c := claims(t, r.str("access_token")); r.str("scope") != "openid profile email" || c["phone_number"] != nil {
+		t.Errorf("narrowed refresh: %s", r.raw)
+	}
+}
