@@ -266,3 +266,41 @@ func TestOptionalScopeSurvivesRefreshAndReachesUserinfo(t *testing.T) {
 		t.Errorf("narrowed refresh: %s", r.raw)
 	}
 }
+
+// TestGroupMembershipMapperReadsTheGroupSource: the group-membership
+// mapper asks the service's group source (names, or full paths with
+// full.path) only when a token's plan has the mapper, and emits [] with no
+// source.
+func TestGroupMembershipMapperReadsTheGroupSource(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	calls := 0
+	if _, err := e.svc.AddMappers(ctx, e.realm, realms.MapperOwner{ClientUUID: e.app.ID},
+		store.ProtocolMapper{Name: "groups", ProtocolMapper: realms.MapperGroupMembership, Config: map[string]string{
+			"claim.name": "groups", "full.path": "true", "access.token.claim": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	c := claims(t, e.passwordLogin(nil).str("access_token"))
+	if g, ok := c["groups"].([]any); !ok || len(g) != 0 {
+		t.Errorf("groups without a source = %v", c["groups"])
+	}
+	e.svc.SetGroupPaths(func(_ context.Context, realmID, userID string) ([]string, error) {
+		calls++
+		if userID != e.alice.ID {
+			return nil, nil
+		}
+		return []string{"/eng/backend"}, nil
+	})
+	c = claims(t, e.passwordLogin(nil).str("access_token"))
+	if g, _ := c["groups"].([]any); len(g) != 1 || g[0] != "/eng/backend" {
+		t.Errorf("groups = %v", c["groups"])
+	}
+	before := calls
+	// A client without the mapper never asks.
+	if r := e.post("token", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {alicePassword}, "client_id": {"cli"}}, "", ""); r.status != 200 {
+		t.Fatalf("cli login: %d %s", r.status, r.raw)
+	}
+	if calls != before {
+		t.Errorf("the group source was asked for a client without the mapper")
+	}
+}

@@ -60,9 +60,6 @@ type minter struct {
 	svc    *realms.Service
 	realm  store.Realm
 	signer *Signer
-	// groupPaths returns a user's group full paths for the group
-	// membership mapper; nil while groups are not available.
-	groupPaths func(ctx context.Context, realmID, userID string) ([]string, error)
 }
 
 // planFor returns g's client-scope plan, deriving it from g's scopes when
@@ -80,12 +77,10 @@ func (m *minter) planFor(ctx context.Context, g *grant) (*realms.TokenPlan, erro
 
 // mapperInput is what g's mappers read under plan.
 func (m *minter) mapperInput(ctx context.Context, g *grant, plan *realms.TokenPlan) (realms.MapperInput, error) {
-	return mapperInput(ctx, m.svc, m.realm.ID, m.groupPaths, g.user, g.client, plan)
+	return mapperInput(ctx, m.svc, m.realm.ID, g.user, g.client, plan)
 }
 
-func mapperInput(ctx context.Context, svc *realms.Service, realmID string,
-	groupPaths func(ctx context.Context, realmID, userID string) ([]string, error),
-	u store.User, c store.Client, plan *realms.TokenPlan) (realms.MapperInput, error) {
+func mapperInput(ctx context.Context, svc *realms.Service, realmID string, u store.User, c store.Client, plan *realms.TokenPlan) (realms.MapperInput, error) {
 	roles, err := svc.ResolveRoles(ctx, realmID, u)
 	if err != nil {
 		return realms.MapperInput{}, err
@@ -94,8 +89,8 @@ func mapperInput(ctx context.Context, svc *realms.Service, realmID string,
 		return realms.MapperInput{}, err
 	}
 	in := realms.MapperInput{User: u, Client: c, Roles: roles}
-	if plan.Groups && groupPaths != nil {
-		if in.Groups, err = groupPaths(ctx, realmID, u.ID); err != nil {
+	if plan.Groups {
+		if in.Groups, err = svc.TokenGroupPaths(ctx, realmID, u.ID); err != nil {
 			return realms.MapperInput{}, err
 		}
 	}

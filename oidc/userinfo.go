@@ -49,7 +49,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rp *realmProvi
 		if err != nil {
 			return nil, err
 		}
-		in, err := mapperInput(ctx, rp.svc, rp.realm.ID, rp.minter.groupPaths, at.user, at.client, plan)
+		in, err := mapperInput(ctx, rp.svc, rp.realm.ID, at.user, at.client, plan)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/metrics"
@@ -50,6 +51,9 @@ type Service struct {
 	clientScopes    genCache[[]store.ClientScope]
 	tokenPlans      genCache[*TokenPlan]
 	clientScopeSets genCache[clientScopeSet]
+	// groupPaths is the source of the group-membership mapper's groups
+	// (see SetGroupPaths).
+	groupPaths atomic.Pointer[groupPathsFunc]
 	// Per-user caches are bounded: unlike clients and roles, a realm may
 	// hold millions of users.
 	users     *perUserCache[store.User]

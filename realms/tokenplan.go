@@ -308,3 +308,23 @@ func (s *Service) TokenRoles(ctx context.Context, realmID string, eff EffectiveR
 func (s *Service) ExpandRoleIDs(ctx context.Context, realmID string, ids []string) (map[string]bool, error) {
 	return s.expandRoles(ctx, realmID, ids)
 }
+
+// SetGroupPaths sets where the group-membership mapper reads a user's
+// groups (full paths). Until groups exist in this build nothing sets it
+// and the mapper emits an empty list; call it before serving.
+func (s *Service) SetGroupPaths(fn func(ctx context.Context, realmID, userID string) ([]string, error)) {
+	f := groupPathsFunc(fn)
+	s.groupPaths.Store(&f)
+}
+
+type groupPathsFunc func(ctx context.Context, realmID, userID string) ([]string, error)
+
+// TokenGroupPaths returns a user's group full paths for the
+// group-membership mapper; nil when groups are not available.
+func (s *Service) TokenGroupPaths(ctx context.Context, realmID, userID string) ([]string, error) {
+	fn := s.groupPaths.Load()
+	if fn == nil || *fn == nil {
+		return nil, nil
+	}
+	return (*fn)(ctx, realmID, userID)
+}
