@@ -257,3 +257,26 @@ func toStrings(v any) []string {
 func TestKeycloakAdminClientClientScopes(t *testing.T) {
 	runKeycloakAdminFlow(t, "flow_scopes.mjs")
 }
+
+// TestClientScopesStayInTheirRealm: a client scope, a mapper or a role of
+// another realm cannot be attached by ID.
+func TestClientScopesStayInTheirRealm(t *testing.T) {
+	e := newEnv(t)
+	for _, r := range []string{"a", "b"} {
+		e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": r, "enabled": true})
+	}
+	bScope := idFromLocation(t, e.must(201, "POST", "/admin/realms/b/client-scopes", e.admin, map[string]any{"name": "secret-scope"}))
+	e.must(201, "POST", "/admin/realms/b/roles", e.admin, map[string]any{"name": "b-role"})
+	var bRole map[string]any
+	e.must(200, "GET", "/admin/realms/b/roles/b-role", e.admin, nil).json(t, &bRole)
+	aClient, _ := e.createClient("a", e.admin, map[string]any{"clientId": "app"})
+	e.must(404, "PUT", "/admin/realms/a/clients/"+aClient+"/default-client-scopes/"+bScope, e.admin, nil)
+	e.must(404, "PUT", "/admin/realms/a/default-default-client-scopes/"+bScope, e.admin, nil)
+	e.must(404, "GET", "/admin/realms/a/client-scopes/"+bScope, e.admin, nil)
+	e.must(404, "POST", "/admin/realms/a/client-scopes/"+bScope+"/protocol-mappers/models", e.admin,
+		map[string]any{"name": "x", "protocolMapper": "oidc-full-name-mapper"})
+	e.must(404, "POST", "/admin/realms/a/clients/"+aClient+"/scope-mappings/realm", e.admin, []map[string]any{{"id": bRole["id"]}})
+	if got := names(t, e.must(200, "GET", "/admin/realms/a/clients/"+aClient+"/default-client-scopes", e.admin, nil)); strings.Contains(got, "secret-scope") {
+		t.Errorf("a's client took b's scope: %s", got)
+	}
+}
