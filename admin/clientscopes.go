@@ -10,7 +10,6 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -303,7 +302,6 @@ func (a *API) setClientScope(optional, add bool) http.HandlerFunc {
 	}
 }
 
-var _ = realms.ProtocolOIDC
 
 // clientScopeEdit is what a client representation sets through its
 // defaultClientScopes, optionalClientScopes and protocolMappers.
