@@ -373,46 +373,41 @@ func splitRole(s string) (client, name string) {
 	return "", s
 }
 
-// editRoles applies a hardcoded-role or role-name mapper to the role set.
+// editRoles applies a hardcoded-role or role-name mapper to the role set
+// (a copy: its lists are not shared).
 func editRoles(r *EffectiveRoles, m store.ProtocolMapper) {
-	client, name := splitRole(m.Config["role"])
-	list := func(client string) *[]string {
+	get := func(client string) []string {
 		if client == "" {
-			return &r.Realm
+			return r.Realm
 		}
-		l := r.Client[client]
-		r.Client[client] = l
-		return &l
+		return r.Client[client]
 	}
-	store := func(client string, l []string) {
+	put := func(client string, l []string) {
 		sort.Strings(l)
 		l = slices.Compact(l)
-		if client == "" {
+		switch {
+		case client == "":
 			r.Realm = l
-		} else if len(l) == 0 {
+		case len(l) == 0:
 			delete(r.Client, client)
-		} else {
+		default:
 			r.Client[client] = l
 		}
 	}
+	client, name := splitRole(m.Config["role"])
 	if m.ProtocolMapper == MapperHardcodedRole {
-		store(client, append(*list(client), name))
+		put(client, append(get(client), name))
 		return
 	}
-	l := *list(client)
+	l := get(client)
 	i := slices.Index(l, name)
 	if i < 0 {
-		if client != "" && len(l) == 0 {
-			delete(r.Client, client)
-		}
 		return
 	}
-	store(client, slices.Delete(slices.Clone(l), i, i+1))
-	nc, nn := splitRole(m.Config["new.role.name"])
-	if nn == "" {
-		return
+	put(client, slices.Delete(l, i, i+1))
+	if nc, nn := splitRole(m.Config["new.role.name"]); nn != "" {
+		put(nc, append(get(nc), nn))
 	}
-	store(nc, append(*list(nc), nn))
 }
 
 func prefixed(names []string, prefix string) []string {
