@@ -302,7 +302,6 @@ func (a *API) setClientScope(optional, add bool) http.HandlerFunc {
 	}
 }
 
-
 // clientScopeEdit is what a client representation sets through its
 // defaultClientScopes, optionalClientScopes and protocolMappers.
 type clientScopeEdit struct {
