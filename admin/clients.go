@@ -34,6 +34,11 @@ type clientRep struct {
 	ClientAuthenticatorType   string    `json:"clientAuthenticatorType,omitempty"`
 	FullScopeAllowed          *bool     `json:"fullScopeAllowed,omitempty"`
 	NotBefore                 *int64    `json:"notBefore,omitempty"`
+	// Client scopes by name, and the client's own mappers (see
+	// clientscopes.go).
+	DefaultClientScopes  []string    `json:"defaultClientScopes,omitempty"`
+	OptionalClientScopes []string    `json:"optionalClientScopes,omitempty"`
+	ProtocolMappers      []mapperRep `json:"protocolMappers,omitempty"`
 }
 
 // Attributes Keycloak derives from the secret records.
@@ -74,7 +79,7 @@ func toClientRep(c store.Client, secret, rotated string) clientRep {
 		DirectAccessGrantsEnabled: ptr(c.DirectAccessGrantsEnabled), StandardFlowEnabled: ptr(c.StandardFlowEnabled),
 		ImplicitFlowEnabled: ptr(false), RedirectURIs: nonNil(c.RedirectURIs), WebOrigins: nonNil(c.WebOrigins),
 		Attributes: attrs, Protocol: "openid-connect", ClientAuthenticatorType: "client-secret",
-		FullScopeAllowed: ptr(true), NotBefore: ptr(c.NotBefore),
+		FullScopeAllowed: ptr(!c.RestrictScope), NotBefore: ptr(c.NotBefore),
 	}
 	if secret != "" {
 		rep.Secret = ptr(secret)
@@ -103,6 +108,9 @@ func (rep clientRep) apply(c *store.Client) {
 	setIf(&c.DirectAccessGrantsEnabled, rep.DirectAccessGrantsEnabled)
 	setIf(&c.StandardFlowEnabled, rep.StandardFlowEnabled)
 	setIf(&c.NotBefore, rep.NotBefore)
+	if rep.FullScopeAllowed != nil {
+		c.RestrictScope = !*rep.FullScopeAllowed
+	}
 	if rep.RedirectURIs != nil {
 		c.RedirectURIs = rep.RedirectURIs
 	}
@@ -240,7 +248,11 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 		}
-		out = append(out, toClientRep(c, secret, ""))
+		rep := toClientRep(c, secret, "")
+		if err := a.withScopes(r, rl, c, &rep); err != nil {
+			return err
+		}
+		out = append(out, rep)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -264,6 +276,11 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) error {
 		c.ID = *rep.ID
 	}
 	rep.apply(&c)
+	se, err := a.scopeEdit(r, rl, rep)
+	if err != nil {
+		return err
+	}
+	se.apply(rl, &c)
 	secret := ""
 	if rep.Secret != nil {
 		secret = *rep.Secret
@@ -290,7 +307,11 @@ func (a *API) getClient(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toClientRep(c, secret, rotated))
+	rep := toClientRep(c, secret, rotated)
+	if err := a.withScopes(r, rl, c, &rep); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
 	return nil
 }
 
@@ -309,8 +330,13 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) error {
 	if c.ClientID == realms.RealmManagementClientID && rep.ClientID != nil && *rep.ClientID != c.ClientID {
 		return badRequest("The realm-management client cannot be renamed")
 	}
+	se, err := a.scopeEdit(r, rl, rep)
+	if err != nil {
+		return err
+	}
 	updated, err := a.svc.UpdateClient(r.Context(), rl.Name, c.ID, func(x *store.Client) error {
 		rep.apply(x)
+		se.apply(rl, x)
 		return nil
 	})
 	var ce *store.ConflictError

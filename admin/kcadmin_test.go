@@ -16,6 +16,13 @@ import (
 // attributes, members, inherited role mappings). npm and node come with the
 // machine; `make test` installs the pinned package.
 func TestKeycloakAdminClientLibrary(t *testing.T) {
+	runKeycloakAdminFlow(t, "flow.mjs")
+}
+
+// runKeycloakAdminFlow runs one script of testdata/kcadmin against a fresh
+// server; it must print FLOW OK.
+func runKeycloakAdminFlow(t *testing.T, script string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("needs node and the pinned npm package")
 	}
@@ -34,11 +41,11 @@ func TestKeycloakAdminClientLibrary(t *testing.T) {
 			"(or `cd testdata/kcadmin && npm ci --no-audit --no-fund`) first")
 	}
 	e := newEnv(t)
-	cmd := exec.Command(node, "flow.mjs")
+	cmd := exec.Command(node, script)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GATEHOUSE_URL="+e.srv.URL, "ADMIN_PASSWORD="+adminPassword)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "FLOW OK") {
-		t.Fatalf("Keycloak admin client flow failed: %v\n%s", err, out)
+		t.Fatalf("Keycloak admin client flow %s failed: %v\n%s", script, err, out)
 	}
 }

@@ -114,4 +114,53 @@ func (a *API) routes(r *mux.Router) {
 		}
 	}
 	a.keyRoutes(rr)
+	a.clientScopeRoutes(rr)
+}
+
+// clientScopeRoutes are the client-scope, protocol-mapper and
+// scope-mapping routes.
+func (a *API) clientScopeRoutes(rr *mux.Router) {
+	const (
+		get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	)
+	rr.HandleFunc("/client-scopes", a.handle(a.listClientScopes)).Methods(get)
+	rr.HandleFunc("/client-scopes", a.handle(a.createClientScope)).Methods(post)
+	rr.HandleFunc("/client-scopes/{scope}", a.handle(a.getClientScope)).Methods(get)
+	rr.HandleFunc("/client-scopes/{scope}", a.handle(a.updateClientScope)).Methods(put)
+	rr.HandleFunc("/client-scopes/{scope}", a.handle(a.deleteClientScope)).Methods(del)
+	for _, k := range []struct {
+		path     string
+		optional bool
+	}{{"/default-default-client-scopes", false}, {"/default-optional-client-scopes", true}} {
+		rr.HandleFunc(k.path, a.handle(a.realmDefaultScopes(k.optional))).Methods(get)
+		rr.HandleFunc(k.path+"/{scope}", a.handle(a.setRealmDefaultScope(k.optional, true))).Methods(put)
+		rr.HandleFunc(k.path+"/{scope}", a.handle(a.setRealmDefaultScope(k.optional, false))).Methods(del)
+	}
+	for _, k := range []struct {
+		path     string
+		optional bool
+	}{{"/clients/{id}/default-client-scopes", false}, {"/clients/{id}/optional-client-scopes", true}} {
+		rr.HandleFunc(k.path, a.handle(a.clientScopes(k.optional))).Methods(get)
+		rr.HandleFunc(k.path+"/{scope}", a.handle(a.setClientScope(k.optional, true))).Methods(put)
+		rr.HandleFunc(k.path+"/{scope}", a.handle(a.setClientScope(k.optional, false))).Methods(del)
+	}
+	for _, owner := range []string{"/clients/{id}", "/client-scopes/{scope}"} {
+		pm := owner + "/protocol-mappers"
+		rr.HandleFunc(pm+"/models", a.handle(a.listMappers)).Methods(get)
+		rr.HandleFunc(pm+"/models", a.handle(a.createMapper)).Methods(post)
+		rr.HandleFunc(pm+"/add-models", a.handle(a.addModels)).Methods(post)
+		rr.HandleFunc(pm+"/protocol/{protocol}", a.handle(a.listMappers)).Methods(get)
+		rr.HandleFunc(pm+"/models/{mapper}", a.handle(a.getMapper)).Methods(get)
+		rr.HandleFunc(pm+"/models/{mapper}", a.handle(a.updateMapper)).Methods(put)
+		rr.HandleFunc(pm+"/models/{mapper}", a.handle(a.deleteMapper)).Methods(del)
+		sm := owner + "/scope-mappings"
+		rr.HandleFunc(sm, a.handle(a.allScopeMappings)).Methods(get)
+		for _, c := range []string{sm + "/realm", sm + "/clients/{client}"} {
+			rr.HandleFunc(c, a.handle(a.scopeMappingsView(""))).Methods(get)
+			rr.HandleFunc(c, a.handle(a.changeScopeMappings(true))).Methods(post)
+			rr.HandleFunc(c, a.handle(a.changeScopeMappings(false))).Methods(del)
+			rr.HandleFunc(c+"/available", a.handle(a.scopeMappingsView("available"))).Methods(get)
+			rr.HandleFunc(c+"/composite", a.handle(a.scopeMappingsView("composite"))).Methods(get)
+		}
+	}
 }

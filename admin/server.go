@@ -168,6 +168,8 @@ func conflictMessage(ce *store.ConflictError) string {
 		return "Conflict detected. See logs for details"
 	case ce.Kind == "role":
 		return "Role with name " + ce.Value + " already exists"
+	case ce.Kind == "clientScope":
+		return "Client Scope " + ce.Value + " already exists"
 	}
 	return ce.Error()
 }

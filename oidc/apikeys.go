@@ -217,7 +217,7 @@ func (s *Server) introspectAPIKey(w http.ResponseWriter, r *http.Request, rp *re
 		s.inactiveOrError(w, rp, err)
 		return
 	}
-	realmAccess, resourceAccess, _ := rolesClaims(roles, "")
+	realmAccess, resourceAccess := roleClaims(&realms.Claims{RealmRoles: roles.Realm, ClientRoles: roles.Client})
 	out := map[string]any{
 		"active": true, "token_type": "api_key", "key_id": k.ID,
 		"sub": u.ID, "username": u.Username, "preferred_username": u.Username,
@@ -251,9 +251,9 @@ func (h tokenExchangeGrant) exchangeAPIKey(ctx context.Context, ar fosite.Access
 	if err != nil {
 		return errServerError.WithWrap(err)
 	}
-	scopes, bad := realms.GrantScopes(form.Get("scope"))
-	if len(bad) > 0 {
-		return errInvalidScope(strings.Join(bad, " "))
+	scopes, plan, err := h.rp.svc.SelectScopes(ctx, h.rp.realm, s.grant.client, form.Get("scope"))
+	if err != nil {
+		return scopeErr(err)
 	}
 	var auds []string
 	for _, a := range form["audience"] {
@@ -276,7 +276,7 @@ func (h tokenExchangeGrant) exchangeAPIKey(ctx context.Context, ar fosite.Access
 		ar.GrantAudience(a)
 	}
 	s.grant.user = u
-	s.grant.scopes = scopes
+	s.grant.scopes, s.grant.plan = scopes, plan
 	s.grant.audience = auds
 	s.grant.notAfter = k.ExpiresAt
 	s.grant.apiKeyID = k.ID

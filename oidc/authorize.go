@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -159,9 +160,13 @@ func (s *Server) parseAuthRequest(r *http.Request, rp *realmProvider, raw url.Va
 		// client was configured to ask for would be worse than refusing.
 		return ar, "", &authError{"unauthorized_client", "Client requires user consent"}
 	}
-	scopes, bad := realms.GrantScopes(raw.Get("scope"))
-	if len(bad) > 0 {
-		return ar, "", &authError{"invalid_scope", "Invalid scopes: " + strings.Join(bad, " ")}
+	scopes, _, err := rp.svc.SelectScopes(r.Context(), rp.realm, c, raw.Get("scope"))
+	var inv *realms.InvalidScopeError
+	if errors.As(err, &inv) {
+		return ar, "", &authError{"invalid_scope", "Invalid scopes: " + inv.Requested}
+	}
+	if err != nil {
+		return ar, "", &authError{"server_error", "Internal server error"}
 	}
 	ar.scopes = scopes
 	ar.nonce = raw.Get("nonce")

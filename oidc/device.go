@@ -88,9 +88,14 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request, rp 
 		writeOAuthError(w, errDeviceGrantOff)
 		return
 	}
-	scopes, bad := realms.GrantScopes(f.get("scope"))
-	if len(bad) > 0 {
-		writeOAuthError(w, errInvalidScope(strings.Join(bad, " ")))
+	scopes, _, scopeFail := rp.svc.SelectScopes(r.Context(), rp.realm, c, f.get("scope"))
+	var inv *realms.InvalidScopeError
+	if errors.As(scopeFail, &inv) {
+		writeOAuthError(w, errInvalidScope(inv.Requested))
+		return
+	}
+	if scopeFail != nil {
+		s.serverError(w, rp, "device authorization", scopeFail)
 		return
 	}
 	var b [32]byte

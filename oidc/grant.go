@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/ory/fosite"
 
@@ -48,14 +47,14 @@ func (h grantHandler) requestSession(ar fosite.AccessRequester) (*session, error
 // grantScopes applies the realm's scope rules to the request's scope
 // parameter for the grant's user and records the result with fosite.
 func (h grantHandler) grantScopes(ctx context.Context, ar fosite.AccessRequester, s *session) error {
-	granted, bad := realms.GrantScopes(ar.GetRequestForm().Get("scope"))
-	if len(bad) > 0 {
-		return errInvalidScope(strings.Join(bad, " "))
+	granted, plan, err := h.rp.svc.SelectScopes(ctx, h.rp.realm, s.grant.client, ar.GetRequestForm().Get("scope"))
+	if err != nil {
+		return scopeErr(err)
 	}
 	if err := h.offlineAllowed(ctx, granted, s.grant.user); err != nil {
 		return err
 	}
-	s.grant.scopes = granted
+	s.grant.scopes, s.grant.plan = granted, plan
 	for _, sc := range granted {
 		ar.GrantScope(sc)
 	}
@@ -79,6 +78,15 @@ func (h grantHandler) offlineAllowed(ctx context.Context, scopes []string, u sto
 		return errOfflineNotAllowed
 	}
 	return nil
+}
+
+// scopeErr maps a scope selection failure to the wire.
+func scopeErr(err error) error {
+	var inv *realms.InvalidScopeError
+	if errors.As(err, &inv) {
+		return errInvalidScope(inv.Requested)
+	}
+	return storeErr(err)
 }
 
 // storeErr maps a store failure during a grant to the wire: a store that

@@ -71,9 +71,9 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	if realms.IssuedBeforeNotBefore(rt.IssuedAt.Unix(), h.rp.realm, s.grant.client, u) {
 		return errStaleToken
 	}
-	scopes, bad := realms.NarrowScopes(strings.Fields(rt.Scope), ar.GetRequestForm().Get("scope"))
-	if len(bad) > 0 {
-		return errInvalidScope(strings.Join(bad, " "))
+	scopes, plan, err := h.rp.svc.NarrowScopes(ctx, h.rp.realm, s.grant.client, strings.Fields(rt.Scope), ar.GetRequestForm().Get("scope"))
+	if err != nil {
+		return scopeErr(err)
 	}
 	// The session's scope decides: an offline session stays offline
 	// whatever this refresh narrows to.
@@ -84,7 +84,7 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 		ar.GrantScope(sc)
 	}
 	s.grant.user = u
-	s.grant.scopes = scopes
+	s.grant.scopes, s.grant.plan = scopes, plan
 	s.grant.session = &sess
 	s.grant.refreshRecord = rt // the presented token until rotation
 	s.grant.jtiPrefix = "onrtrt:"

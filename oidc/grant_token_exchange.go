@@ -8,7 +8,6 @@ import (
 
 	"github.com/ory/fosite"
 
-	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -147,11 +146,13 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 	// external token without a scope claim).
 	subjectScopes := strings.Fields(t.scope)
 	if len(subjectScopes) == 0 {
-		subjectScopes, _ = realms.GrantScopes("")
+		if subjectScopes, _, err = h.rp.svc.SelectScopes(ctx, h.rp.realm, c, ""); err != nil {
+			return scopeErr(err)
+		}
 	}
-	scopes, bad := realms.NarrowScopes(subjectScopes, form.Get("scope"))
-	if len(bad) > 0 {
-		return errInvalidScope(strings.Join(bad, " "))
+	scopes, plan, err := h.rp.svc.NarrowScopes(ctx, h.rp.realm, c, subjectScopes, form.Get("scope"))
+	if err != nil {
+		return scopeErr(err)
 	}
 	// Audiences: each must be an enabled client of the realm already within
 	// the subject token's reach.
@@ -181,7 +182,7 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 		ar.GrantAudience(a)
 	}
 	s.grant.user = *u
-	s.grant.scopes = scopes
+	s.grant.scopes, s.grant.plan = scopes, plan
 	s.grant.audience = auds
 	s.grant.notAfter = t.exp
 	if own {

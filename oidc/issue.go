@@ -7,7 +7,6 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"hash"
 	"slices"
 	"strconv"
@@ -51,6 +50,9 @@ type grant struct {
 	apiKeyID string
 	// nonce is the authorization request's, echoed in the ID token.
 	nonce string
+	// plan is the client-scope plan the scopes were granted under; nil
+	// makes mint derive it from scopes.
+	plan *realms.TokenPlan
 }
 
 func (g *grant) scope() string { return strings.Join(g.scopes, " ") }
@@ -62,6 +64,41 @@ type minter struct {
 	svc    *realms.Service
 	realm  store.Realm
 	signer *Signer
+}
+
+// planFor returns g's client-scope plan, deriving it from g's scopes when
+// the grant did not choose one.
+func (m *minter) planFor(ctx context.Context, g *grant) (*realms.TokenPlan, error) {
+	if g.plan != nil {
+		return g.plan, nil
+	}
+	opt, err := m.svc.OptionalIn(ctx, m.realm, g.client, g.scope())
+	if err != nil {
+		return nil, err
+	}
+	return m.svc.TokenPlan(ctx, m.realm, g.client, opt)
+}
+
+// mapperInput is what g's mappers read under plan.
+func (m *minter) mapperInput(ctx context.Context, g *grant, plan *realms.TokenPlan) (realms.MapperInput, error) {
+	return mapperInput(ctx, m.svc, m.realm.ID, g.user, g.client, plan)
+}
+
+func mapperInput(ctx context.Context, svc *realms.Service, realmID string, u store.User, c store.Client, plan *realms.TokenPlan) (realms.MapperInput, error) {
+	roles, err := svc.ResolveRoles(ctx, realmID, u)
+	if err != nil {
+		return realms.MapperInput{}, err
+	}
+	if roles, err = svc.TokenRoles(ctx, realmID, roles, plan); err != nil {
+		return realms.MapperInput{}, err
+	}
+	in := realms.MapperInput{User: u, Client: c, Roles: roles}
+	if plan.Groups {
+		if in.Groups, err = svc.TokenGroupPaths(ctx, realmID, u.ID); err != nil {
+			return realms.MapperInput{}, err
+		}
+	}
+	return in, nil
 }
 
 func (m *minter) accessLifespan(c store.Client) time.Duration {
@@ -152,7 +189,15 @@ func hashToken(token string) (key string, ok bool) {
 // mint signs the access token (and ID token when openid was granted and the
 // grant is a user login) and fills the fosite response in Keycloak's shape.
 func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder, now time.Time, withIDToken bool) error {
-	roles, err := m.svc.ResolveRoles(ctx, m.realm.ID, g.user)
+	plan, err := m.planFor(ctx, g)
+	if err != nil {
+		return err
+	}
+	in, err := m.mapperInput(ctx, g, plan)
+	if err != nil {
+		return err
+	}
+	mapped, err := plan.Run(in, realms.AccessToken)
 	if err != nil {
 		return err
 	}
@@ -163,15 +208,14 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	if !g.notAfter.IsZero() && exp.After(g.notAfter) {
 		exp = g.notAfter
 	}
-	saOf := g.user.ServiceAccountClientID
-	p := userProfile(g.user, saOf)
-	realmAccess, resourceAccess, aud := rolesClaims(roles, g.client.ClientID)
+	realmAccess, resourceAccess := roleClaims(mapped)
 	ac := accessClaims{
 		Exp: exp.Unix(), Iat: now.Unix(), Jti: g.jtiPrefix + realms.NewID(), Iss: g.issuer,
-		Aud: aud, Sub: g.user.ID, Typ: "Bearer", Azp: g.client.ClientID, Acr: "1",
-		RealmAccess: realmAccess, ResourceAccess: resourceAccess, Scope: g.scope(),
-		EmailVerified: p.emailVerified, Name: p.name, PreferredUsername: p.preferredUsername,
-		GivenName: p.givenName, FamilyName: p.familyName, Email: p.email,
+		Aud: audience(mapped.Aud), Sub: g.user.ID, Typ: "Bearer", Azp: g.client.ClientID,
+		AllowedOrigins: mapped.AllowedOrigins, RealmAccess: realmAccess, ResourceAccess: resourceAccess, Scope: g.scope(),
+	}
+	if mapped.ACR {
+		ac.Acr = "1"
 	}
 	if g.audience != nil {
 		ac.Aud = audience(g.audience)
@@ -181,10 +225,12 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	if g.session != nil {
 		ac.Sid = g.session.ID
 	}
-	if saOf != "" {
-		ac.ClientID = g.client.ClientID
+	other := mapped.Other
+	if g.user.ServiceAccountClientID != "" {
+		// Keycloak's service-account tokens name their client.
+		other = append(slices.Clip(other), realms.Claim{Name: "client_id", Value: g.client.ClientID})
 	}
-	payload, err := json.Marshal(&ac)
+	payload, err := withClaims(&ac, other)
 	if err != nil {
 		return err
 	}
@@ -210,7 +256,11 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	}
 	resp.SetExtra("scope", g.scope())
 	if withIDToken && g.has("openid") {
-		idt, err := m.idToken(g, p, at, exp, now)
+		idMapped, err := plan.Run(in, realms.IDToken)
+		if err != nil {
+			return err
+		}
+		idt, err := m.idToken(g, idMapped, at, exp, now)
 		if err != nil {
 			return err
 		}
@@ -219,20 +269,23 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	return nil
 }
 
-func (m *minter) idToken(g *grant, p profile, accessToken string, exp, now time.Time) (string, error) {
+func (m *minter) idToken(g *grant, mapped *realms.Claims, accessToken string, exp, now time.Time) (string, error) {
 	ic := idClaims{
 		Exp: exp.Unix(), Iat: now.Unix(), Jti: realms.NewID(), Iss: g.issuer, Aud: g.client.ClientID,
-		Sub: g.user.ID, Typ: "ID", Azp: g.client.ClientID, Acr: "1",
-		AtHash:        atHash(accessToken, m.signer.keys.Signing.Algorithm),
-		EmailVerified: p.emailVerified, Name: p.name, PreferredUsername: p.preferredUsername,
-		GivenName: p.givenName, FamilyName: p.familyName, Email: p.email,
+		Sub: g.user.ID, Typ: "ID", Azp: g.client.ClientID,
+		AtHash: atHash(accessToken, m.signer.keys.Signing.Algorithm),
+	}
+	if mapped.ACR {
+		ic.Acr = "1"
 	}
 	ic.Nonce = g.nonce
 	if g.session != nil {
 		ic.Sid = g.session.ID
-		ic.AuthTime = g.session.AuthTime.Unix()
+		if mapped.AuthTime {
+			ic.AuthTime = g.session.AuthTime.Unix()
+		}
 	}
-	payload, err := json.Marshal(&ic)
+	payload, err := withClaims(&ic, mapped.Other)
 	if err != nil {
 		return "", err
 	}

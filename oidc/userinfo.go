@@ -42,19 +42,33 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rp *realmProvi
 		s.bearerError(w, rp, "insufficient_scope", "Missing openid scope", http.StatusForbidden)
 		return
 	}
-	writeUserinfo(w, at.user)
-}
-
-// writeUserinfo answers with the OIDC standard claims of u.
-func writeUserinfo(w http.ResponseWriter, u store.User) {
-	p := userProfile(u, u.ServiceAccountClientID)
-	out := map[string]any{"sub": u.ID, "preferred_username": p.preferredUsername}
-	if p.emailVerified != nil {
-		out["email_verified"] = *p.emailVerified
+	// The claims follow the client's scopes as they are now, for the
+	// optional scopes the token was granted.
+	ctx := r.Context()
+	mapped, err := func() (*realms.Claims, error) {
+		opt, err := rp.svc.OptionalIn(ctx, rp.realm, at.client, at.claims.Scope)
+		if err != nil {
+			return nil, err
+		}
+		plan, err := rp.svc.TokenPlan(ctx, rp.realm, at.client, opt)
+		if err != nil {
+			return nil, err
+		}
+		in, err := mapperInput(ctx, rp.svc, rp.realm.ID, at.user, at.client, plan)
+		if err != nil {
+			return nil, err
+		}
+		return plan.Run(in, realms.UserInfo)
+	}()
+	if err != nil {
+		s.log.Error("userinfo", "realm", rp.realm.Name, "err", err)
+		writeOAuthError(w, errServerError)
+		return
 	}
-	for k, v := range map[string]string{"name": p.name, "given_name": p.givenName, "family_name": p.familyName, "email": p.email} {
-		if v != "" {
-			out[k] = v
+	out := map[string]any{"sub": at.user.ID}
+	for _, c := range mapped.Other {
+		if !reservedClaim[c.Name] {
+			out[c.Name] = c.Value
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -74,4 +88,20 @@ func bearerToken(r *http.Request) (string, bool) {
 	}
 	tok = strings.TrimSpace(tok)
 	return tok, tok != ""
+}
+
+// writeUserinfo answers for a presented API key, which belongs to no client
+// and so to no client scopes: the OIDC standard claims of u.
+func writeUserinfo(w http.ResponseWriter, u store.User) {
+	out := map[string]any{"sub": u.ID, "preferred_username": u.Username, "email_verified": false}
+	if u.ServiceAccountClientID == "" {
+		out["email_verified"] = u.EmailVerified
+		for k, v := range map[string]string{"name": strings.TrimSpace(u.FirstName + " " + u.LastName),
+			"given_name": u.FirstName, "family_name": u.LastName, "email": u.Email} {
+			if v != "" {
+				out[k] = v
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }

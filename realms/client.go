@@ -98,10 +98,11 @@ type NewClient struct {
 // service-account user when service accounts are enabled. It returns the
 // stored client and the clear secret ("" for public clients).
 func (s *Service) CreateClient(ctx context.Context, realmName string, nc NewClient) (store.Client, string, error) {
-	realmID, err := s.realmID(ctx, realmName)
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
 		return store.Client{}, "", err
 	}
+	realmID := st.Realm.ID
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(realmID)
 	c := nc.Client
@@ -112,6 +113,9 @@ func (s *Service) CreateClient(ctx context.Context, realmName string, nc NewClie
 		return store.Client{}, "", invalid("id", "id must be 1 to 64 letters, digits, '.', '_' or '-' (a UUID fits), and not '.' or '..'")
 	}
 	if err := ValidateClient(&c); err != nil {
+		return store.Client{}, "", err
+	}
+	if err := s.checkClientScopeFields(ctx, st.Realm, &c); err != nil {
 		return store.Client{}, "", err
 	}
 	now := s.now().UTC()
@@ -195,6 +199,9 @@ func (s *Service) UpdateClient(ctx context.Context, realmName, id string, fn fun
 	defer s.changed(realmID)
 	c, err := s.store.UpdateClient(ctx, realmID, id, func(c *store.Client) error {
 		if err := fn(c); err != nil {
+			return err
+		}
+		if err := validateMappers(c.ProtocolMappers); err != nil {
 			return err
 		}
 		return ValidateClient(c)

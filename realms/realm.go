@@ -133,6 +133,9 @@ func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, 
 	}
 	adminRoles, adminIDs := newAdminRoles(r.Name, rm.ID)
 	r.AdminRoleIDs = adminIDs
+	scopes, defScopes, optScopes := builtinClientScopes(offline.ID)
+	r.ScopesVersion, r.DefaultScopeIDs, r.OptionalScopeIDs = builtinScopesVersion, defScopes, optScopes
+	rm.ScopesAssigned, rm.DefaultScopeIDs, rm.OptionalScopeIDs = true, defScopes, optScopes
 
 	if err := s.store.CreateRealm(ctx, r); err != nil {
 		return store.Realm{}, err
@@ -149,6 +152,11 @@ func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, 
 	}
 	for _, role := range []store.Role{offline, uma, def} {
 		if err := s.store.CreateRole(ctx, r.ID, role); err != nil {
+			return fail(err)
+		}
+	}
+	for _, cs := range scopes {
+		if err := s.store.CreateClientScope(ctx, r.ID, cs); err != nil {
 			return fail(err)
 		}
 	}

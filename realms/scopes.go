@@ -1,74 +1,55 @@
 package realms
 
 import (
-	"maps"
+	"context"
 	"slices"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/store"
 )
 
-// Scopes follow Keycloak's stock client scopes: default scopes are always
-// granted, optional ones when requested. Only scopes that Keycloak includes in
-// the token's "scope" claim are listed there.
-var (
-	// defaultScopes are granted to every token; profile and email show in the
-	// scope claim, the others are implied.
-	defaultScopes      = []string{"profile", "email"}
-	hiddenDefaultScope = map[string]bool{"roles": true, "web-origins": true, "acr": true, "basic": true}
-	optionalScopes     = map[string]bool{"address": true, "phone": true, OfflineAccess: true, "microprofile-jwt": true, "organization": true}
-)
+// builtinScopeNames are the built-in client scopes every realm starts with
+// (see builtinClientScopes), which discovery advertises.
+var builtinScopeNames = []string{"acr", "address", "basic", "email", "microprofile-jwt", OfflineAccess, "phone", "profile", "roles", "web-origins"}
 
-// SupportedScopes lists every scope a client may request, for discovery.
+// SupportedScopes lists the built-in scopes, for discovery.
 func SupportedScopes() []string {
-	out := []string{"openid"}
-	out = append(out, defaultScopes...)
-	out = slices.AppendSeq(out, maps.Keys(hiddenDefaultScope))
-	out = slices.AppendSeq(out, maps.Keys(optionalScopes))
-	slices.Sort(out[1:])
-	return out
+	return append([]string{"openid"}, builtinScopeNames...)
 }
 
-// GrantScopes turns a requested scope parameter into the granted scope list
-// (openid first, as Keycloak orders it). Unknown scopes are returned in bad.
-func GrantScopes(requested string) (granted []string, bad []string) {
-	fields := strings.Fields(requested)
-	openid := false
-	var optional []string
-	for _, s := range fields {
-		switch {
-		case s == "openid":
-			openid = true
-		case hiddenDefaultScope[s] || s == "profile" || s == "email":
-		case optionalScopes[s]:
-			optional = appendOnce(optional, s)
-		default:
-			bad = appendOnce(bad, s)
+// NarrowScopes keeps only the requested scopes that were granted before
+// (a refresh or an exchange that asks for less; an empty request keeps
+// everything) and returns them with the client's token plan. Default
+// scopes stay whatever is asked: Keycloak never drops them. A requested
+// scope neither granted nor a default scope of the client is an
+// *InvalidScopeError.
+func (s *Service) NarrowScopes(ctx context.Context, r store.Realm, c store.Client, granted []string, requested string) ([]string, *TokenPlan, error) {
+	keep := granted
+	if strings.TrimSpace(requested) != "" {
+		def, _, err := s.ClientScopesOf(ctx, r, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		want := strings.Fields(requested)
+		for _, w := range want {
+			if !slices.Contains(granted, w) && !slices.ContainsFunc(def, func(cs store.ClientScope) bool { return cs.Name == w }) {
+				return nil, nil, &InvalidScopeError{Requested: requested}
+			}
+		}
+		keep = nil
+		for _, g := range granted {
+			if slices.Contains(want, g) {
+				keep = append(keep, g)
+			}
 		}
 	}
-	if openid {
-		granted = append(granted, "openid")
+	opt, err := s.OptionalIn(ctx, r, c, strings.Join(keep, " "))
+	if err != nil {
+		return nil, nil, err
 	}
-	granted = append(granted, optional...)
-	granted = append(granted, defaultScopes...)
-	return granted, bad
-}
-
-// NarrowScopes keeps only the requested scopes that were granted before, for
-// a refresh that asks for less. An empty request keeps everything.
-func NarrowScopes(granted []string, requested string) (out []string, bad []string) {
-	if strings.TrimSpace(requested) == "" {
-		return granted, nil
+	plan, err := s.TokenPlan(ctx, r, c, opt)
+	if err != nil {
+		return nil, nil, err
 	}
-	want := strings.Fields(requested)
-	for _, s := range want {
-		if !slices.Contains(granted, s) && !hiddenDefaultScope[s] {
-			bad = appendOnce(bad, s)
-		}
-	}
-	for _, s := range granted {
-		// Default scopes stay: Keycloak never drops them on refresh.
-		if slices.Contains(want, s) || slices.Contains(defaultScopes, s) {
-			out = append(out, s)
-		}
-	}
-	return out, bad
+	return plan.Granted(slices.Contains(keep, "openid")), plan, nil
 }

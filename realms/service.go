@@ -48,6 +48,9 @@ type Service struct {
 	groups          genCache[store.Group]
 	clientsByID     genCache[store.Client]
 	idps            genCache[[]store.IdentityProvider]
+	clientScopes    genCache[[]store.ClientScope]
+	tokenPlans      genCache[*TokenPlan]
+	clientScopeSets genCache[clientScopeSet]
 	// Per-user caches are bounded: unlike clients and roles, a realm may
 	// hold millions of users.
 	users     *perUserCache[store.User]

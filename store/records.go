@@ -50,6 +50,15 @@ type Realm struct {
 	// generateWorkloadAuthToken.
 	WorkloadTokenLifespan int `json:"workloadTokenLifespan,omitempty"`
 
+	// ScopesVersion is 0 until the built-in client scopes were created in
+	// the realm (realms stored before client scopes existed get them once,
+	// at the next start). DefaultScopeIDs and OptionalScopeIDs are the
+	// realm's default-default and default-optional client scopes, given to
+	// each new client.
+	ScopesVersion    int      `json:"scopesVersion,omitempty"`
+	DefaultScopeIDs  []string `json:"defaultClientScopeIds,omitempty"`
+	OptionalScopeIDs []string `json:"optionalClientScopeIds,omitempty"`
+
 	Attributes map[string]string `json:"attributes,omitempty"`
 	CreatedAt  time.Time         `json:"createdAt"`
 }
@@ -93,7 +102,46 @@ type Client struct {
 	// NotBefore (unix seconds): the client's tokens issued earlier are stale.
 	NotBefore int64 `json:"notBefore,omitempty"`
 
+	// ScopesAssigned says DefaultScopeIDs and OptionalScopeIDs were set;
+	// clients stored before client scopes existed have neither and take
+	// the realm's defaults.
+	ScopesAssigned   bool     `json:"scopesAssigned,omitempty"`
+	DefaultScopeIDs  []string `json:"defaultClientScopeIds,omitempty"`
+	OptionalScopeIDs []string `json:"optionalClientScopeIds,omitempty"`
+	// ProtocolMappers are the client's own mappers (besides its scopes').
+	ProtocolMappers []ProtocolMapper `json:"protocolMappers,omitempty"`
+	// ScopeRoleIDs are the client's scope mappings: with RestrictScope
+	// (Keycloak's fullScopeAllowed=false) its tokens carry only these
+	// roles, its own and its scopes' mappings.
+	ScopeRoleIDs  []string `json:"scopeRoleIds,omitempty"`
+	RestrictScope bool     `json:"restrictScope,omitempty"`
+
 	CreatedAt time.Time `json:"createdAt"`
+}
+
+// ClientScope is Keycloak's client scope: a named set of protocol mappers
+// and scope mappings that clients take by default or on request. Name is
+// unique per realm.
+type ClientScope struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Description string            `json:"description,omitempty"`
+	Protocol    string            `json:"protocol"`
+	Attributes  map[string]string `json:"attributes,omitempty"`
+	// ProtocolMappers run in this order.
+	ProtocolMappers []ProtocolMapper `json:"protocolMappers,omitempty"`
+	ScopeRoleIDs    []string         `json:"scopeRoleIds,omitempty"`
+}
+
+// ProtocolMapper is Keycloak's protocol mapper: a mapper type
+// (ProtocolMapper, e.g. oidc-usermodel-attribute-mapper) with its config.
+// Name is unique within its client or client scope.
+type ProtocolMapper struct {
+	ID             string            `json:"id"`
+	Name           string            `json:"name"`
+	Protocol       string            `json:"protocol"`
+	ProtocolMapper string            `json:"protocolMapper"`
+	Config         map[string]string `json:"config,omitempty"`
 }
 
 // Secret is a client secret at rest: the value AES-GCM-sealed under the

@@ -31,7 +31,7 @@ var (
 
 // ConflictError names the unique field that is already taken.
 type ConflictError struct {
-	Kind  string // "realm", "client", "user", "role", "group"
+	Kind  string // "realm", "client", "user", "role", "group", "clientScope"
 	Field string // "name", "clientId", "username", "email"
 	Value string
 }
@@ -114,6 +114,12 @@ type Store interface {
 	// DeleteGroup removes the group and all its descendants. Memberships
 	// (User.GroupIDs) that name them are ignored from then on.
 	DeleteGroup(ctx context.Context, realmID, id string) error
+	// Client scopes. Name is unique per realm (case-sensitive).
+	CreateClientScope(ctx context.Context, realmID string, cs ClientScope) error
+	GetClientScope(ctx context.Context, realmID, id string) (ClientScope, error)
+	ListClientScopes(ctx context.Context, realmID string) ([]ClientScope, error) // ordered by Name
+	UpdateClientScope(ctx context.Context, realmID, id string, fn func(*ClientScope) error) (ClientScope, error)
+	DeleteClientScope(ctx context.Context, realmID, id string) error
 
 	// Signing keys of a realm.
 	CreateKey(ctx context.Context, realmID string, k SigningKey) error

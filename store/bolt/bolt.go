@@ -80,7 +80,7 @@ var (
 		bRoles, bRolesByName, bKeys, bSessions, bSessByUser, bSessByClient, bRT, bRevokedJTI, bAdminEvents,
 		bIDPs, bKnox, bKnoxByUser, bKnoxByMaker, bUsersByFed, bFailures,
 		bAPIKeys, bAPIKeysByUser, bAccessKeys, bAccessKeysByUser, bNonces, bCodes, bDevice, bDeviceByUser,
-		bGroups, bGroupsByName}
+		bGroups, bGroupsByName, bScopes, bScopesByName}
 )
 
 // bCodes holds authorization codes by hash.
