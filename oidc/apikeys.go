@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -255,19 +254,9 @@ func (h tokenExchangeGrant) exchangeAPIKey(ctx context.Context, ar fosite.Access
 	if len(bad) > 0 {
 		return errInvalidScope(strings.Join(bad, " "))
 	}
-	var auds []string
-	for _, a := range form["audience"] {
-		if a == "" || slices.Contains(auds, a) {
-			continue
-		}
-		cl, err := h.rp.svc.ClientByClientID(ctx, h.rp.realm.ID, a)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && !cl.Enabled) {
-			return errAudienceNotAvailable(a)
-		}
-		if err != nil {
-			return errServerError.WithWrap(err)
-		}
-		auds = append(auds, a)
+	auds, err := h.rp.requestedAudiences(ctx, form["audience"], nil)
+	if err != nil {
+		return err
 	}
 	for _, sc := range scopes {
 		ar.GrantScope(sc)

@@ -155,24 +155,13 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 	}
 	// Audiences: each must be an enabled client of the realm already within
 	// the subject token's reach.
-	var auds []string
-	for _, a := range form["audience"] {
-		if a == "" || slices.Contains(auds, a) {
-			continue
-		}
-		cl, err := h.rp.svc.ClientByClientID(ctx, h.rp.realm.ID, a)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && !cl.Enabled) {
-			return errAudienceNotAvailable(a)
-		}
-		if err != nil {
-			return errServerError.WithWrap(err)
-		}
-		// The same reach for an identity provider's token: its audience
-		// claim, never an arbitrary client (realm-management included).
-		if a != c.ClientID && !slices.Contains(t.aud, a) {
-			return errAudienceNotAvailable(a)
-		}
-		auds = append(auds, a)
+	// The same reach for an identity provider's token: its audience claim,
+	// never an arbitrary client (realm-management included).
+	auds, err := h.rp.requestedAudiences(ctx, form["audience"], func(a string) bool {
+		return a == c.ClientID || slices.Contains(t.aud, a)
+	})
+	if err != nil {
+		return err
 	}
 	for _, sc := range scopes {
 		ar.GrantScope(sc)
@@ -222,4 +211,27 @@ func (h tokenExchangeGrant) PopulateTokenEndpointResponse(ctx context.Context, a
 	}
 	resp.SetExtra("issued_token_type", issued)
 	return nil
+}
+
+// requestedAudiences checks each distinct audience of a token request: an
+// enabled client of the realm, which reachable (when not nil) allows.
+func (rp *realmProvider) requestedAudiences(ctx context.Context, requested []string, reachable func(clientID string) bool) ([]string, error) {
+	var auds []string
+	for _, a := range requested {
+		if a == "" || slices.Contains(auds, a) {
+			continue
+		}
+		cl, err := rp.svc.ClientByClientID(ctx, rp.realm.ID, a)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !cl.Enabled) {
+			return nil, errAudienceNotAvailable(a)
+		}
+		if err != nil {
+			return nil, errServerError.WithWrap(err)
+		}
+		if reachable != nil && !reachable(a) {
+			return nil, errAudienceNotAvailable(a)
+		}
+		auds = append(auds, a)
+	}
+	return auds, nil
 }
