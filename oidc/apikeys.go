@@ -291,13 +291,8 @@ func (rp *realmProvider) checkAPIKeyBound(ctx context.Context, keyID, userID str
 // apply: the key is the user's own credential.
 func (s *Server) apiKeyUserinfo(w http.ResponseWriter, r *http.Request, rp *realmProvider, key string) {
 	_, u, err := rp.apiKeyUser(r.Context(), key, RemoteIP(r))
-	if errors.Is(err, errInactive) {
-		s.bearerError(w, rp, "invalid_token", "Token verification failed", http.StatusUnauthorized)
-		return
-	}
 	if err != nil {
-		s.log.Error("userinfo", "realm", rp.realm.Name, "err", err)
-		writeOAuthError(w, errServerError)
+		s.userinfoTokenError(w, rp, err)
 		return
 	}
 	writeUserinfo(w, u)

@@ -28,13 +28,8 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rp *realmProvi
 		return
 	}
 	at, err := rp.validateAccessToken(r.Context(), token)
-	if errors.Is(err, errInactive) {
-		s.bearerError(w, rp, "invalid_token", "Token verification failed", http.StatusUnauthorized)
-		return
-	}
 	if err != nil {
-		s.log.Error("userinfo", "realm", rp.realm.Name, "err", err)
-		writeOAuthError(w, errServerError)
+		s.userinfoTokenError(w, rp, err)
 		return
 	}
 	infoOf(r.Context()).client = at.claims.Azp
@@ -43,6 +38,17 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rp *realmProvi
 		return
 	}
 	writeUserinfo(w, at.user)
+}
+
+// userinfoTokenError answers a bearer credential (access token or API key)
+// that failed validation with err.
+func (s *Server) userinfoTokenError(w http.ResponseWriter, rp *realmProvider, err error) {
+	if errors.Is(err, errInactive) {
+		s.bearerError(w, rp, "invalid_token", "Token verification failed", http.StatusUnauthorized)
+		return
+	}
+	s.log.Error("userinfo", "realm", rp.realm.Name, "err", err)
+	writeOAuthError(w, errServerError)
 }
 
 // writeUserinfo answers with the OIDC standard claims of u.
