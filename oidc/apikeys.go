@@ -162,19 +162,29 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, c *account
 
 func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request, c *accountCaller) {
 	keys, err := s.svc.APIKeys(r.Context(), c.rp.realm.Name, c.user.ID)
+	writeKeyList(s, w, r, keys, err, toAPIKeyRep)
+}
+
+func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request, c *accountCaller) {
+	s.keyDeleted(w, r, c, s.svc.DeleteAPIKey(r.Context(), c.rp.realm.Name, c.user.ID, mux.Vars(r)["keyId"], c.who))
+}
+
+// writeKeyList answers a user's keys (API or access keys), each rendered
+// by rep, or the error of listing them.
+func writeKeyList[K, R any](s *Server, w http.ResponseWriter, r *http.Request, keys []K, err error, rep func(K) R) {
 	if err != nil {
 		s.writeKeyError(w, r, err)
 		return
 	}
-	out := make([]apiKeyRep, 0, len(keys))
+	out := make([]R, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, toAPIKeyRep(k))
+		out = append(out, rep(k))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request, c *accountCaller) {
-	err := s.svc.DeleteAPIKey(r.Context(), c.rp.realm.Name, c.user.ID, mux.Vars(r)["keyId"], c.who)
+// keyDeleted answers the deletion of a key: 204, or its error.
+func (s *Server) keyDeleted(w http.ResponseWriter, r *http.Request, c *accountCaller, err error) {
 	if err = s.eventLost(c, err); err != nil {
 		s.writeKeyError(w, r, err)
 		return

@@ -243,15 +243,7 @@ func (s *Server) createAccessKey(w http.ResponseWriter, r *http.Request, c *acco
 
 func (s *Server) listAccessKeys(w http.ResponseWriter, r *http.Request, c *accountCaller) {
 	keys, err := s.svc.AccessKeys(r.Context(), c.rp.realm.Name, c.user.ID)
-	if err != nil {
-		s.writeKeyError(w, r, err)
-		return
-	}
-	out := make([]accessKeyRep, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, toAccessKeyRep(k))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeKeyList(s, w, r, keys, err, toAccessKeyRep)
 }
 
 // updateAccessKey sets {"status": "ACTIVE"|"INACTIVE"}.
@@ -271,10 +263,5 @@ func (s *Server) updateAccessKey(w http.ResponseWriter, r *http.Request, c *acco
 }
 
 func (s *Server) deleteAccessKey(w http.ResponseWriter, r *http.Request, c *accountCaller) {
-	err := s.svc.DeleteAccessKey(r.Context(), c.rp.realm.Name, c.user.ID, mux.Vars(r)["keyId"], c.who)
-	if err = s.eventLost(c, err); err != nil {
-		s.writeKeyError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.keyDeleted(w, r, c, s.svc.DeleteAccessKey(r.Context(), c.rp.realm.Name, c.user.ID, mux.Vars(r)["keyId"], c.who))
 }
