@@ -268,18 +268,8 @@ func (h tokenExchangeGrant) exchangeAPIKey(ctx context.Context, ar fosite.Access
 	if err != nil {
 		return err
 	}
-	for _, sc := range scopes {
-		ar.GrantScope(sc)
-	}
-	for _, a := range auds {
-		ar.GrantAudience(a)
-	}
-	s.grant.user = u
-	s.grant.scopes = scopes
-	s.grant.audience = auds
-	s.grant.notAfter = k.ExpiresAt
+	grantExchange(ar, s, u, scopes, auds, k.ExpiresAt)
 	s.grant.apiKeyID = k.ID
-	s.grant.jtiPrefix = "ntrtte:"
 	return nil
 }
 

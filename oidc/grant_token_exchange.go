@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ory/fosite"
 
@@ -154,29 +155,19 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 		return errInvalidScope(strings.Join(bad, " "))
 	}
 	// Audiences: each must be an enabled client of the realm already within
-	// the subject token's reach.
-	// The same reach for an identity provider's token: its audience claim,
-	// never an arbitrary client (realm-management included).
+	// the subject token's reach. The same reach for an identity provider's
+	// token: its audience claim, never an arbitrary client
+	// (realm-management included).
 	auds, err := h.rp.requestedAudiences(ctx, form["audience"], func(a string) bool {
 		return a == c.ClientID || slices.Contains(t.aud, a)
 	})
 	if err != nil {
 		return err
 	}
-	for _, sc := range scopes {
-		ar.GrantScope(sc)
-	}
-	for _, a := range auds {
-		ar.GrantAudience(a)
-	}
-	s.grant.user = *u
-	s.grant.scopes = scopes
-	s.grant.audience = auds
-	s.grant.notAfter = t.exp
+	grantExchange(ar, s, *u, scopes, auds, t.exp)
 	if own {
 		s.grant.sid = t.sid
 	}
-	s.grant.jtiPrefix = "ntrtte:"
 	return nil
 }
 
@@ -211,6 +202,22 @@ func (h tokenExchangeGrant) PopulateTokenEndpointResponse(ctx context.Context, a
 	}
 	resp.SetExtra("issued_token_type", issued)
 	return nil
+}
+
+// grantExchange records what a token exchange grants, with fosite and in
+// the session: user u with scopes and auds, no token outliving notAfter.
+func grantExchange(ar fosite.AccessRequester, s *session, u store.User, scopes, auds []string, notAfter time.Time) {
+	for _, sc := range scopes {
+		ar.GrantScope(sc)
+	}
+	for _, a := range auds {
+		ar.GrantAudience(a)
+	}
+	s.grant.user = u
+	s.grant.scopes = scopes
+	s.grant.audience = auds
+	s.grant.notAfter = notAfter
+	s.grant.jtiPrefix = "ntrtte:"
 }
 
 // requestedAudiences checks each distinct audience of a token request: an
