@@ -414,6 +414,16 @@ func (r result[T]) must(t *testing.T) T {
 	return r.v
 }
 
+// listed names each of xs, in order, as fmt prints a []string: the
+// listings tests compare against.
+func listed[T any](xs []T, name func(T) string) string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, name(x))
+	}
+	return fmt.Sprint(out)
+}
+
 // Update methods run fn on a copy: an error from fn aborts the whole write
 // (record and indexes, even after fn mutated nested maps) and is returned
 // unchanged; an unknown record is ErrNotFound.
@@ -562,13 +572,7 @@ func testClients(t *testing.T, s store.Store) {
 	wantErr(t, errOf(s.GetClient(ctx, a.ID, bz.ID)), store.ErrNotFound)
 	must(t, s.CreateClient(ctx, a.ID, store.Client{ID: id("c"), ClientID: "Zeta"}))
 
-	names := func(cs []store.Client) string {
-		var out []string
-		for _, c := range cs {
-			out = append(out, c.ClientID)
-		}
-		return fmt.Sprint(out)
-	}
+	names := func(cs []store.Client) string { return listed(cs, func(c store.Client) string { return c.ClientID }) }
 	for _, tc := range []struct {
 		q    store.ClientQuery
 		want string
@@ -660,13 +664,7 @@ func testUsers(t *testing.T, s store.Store) {
 	must(t, s.CreateUser(ctx, other.ID, store.User{ID: id("u"), Username: "alice", Email: "alice@example.com"}))
 
 	on, off := true, false
-	names := func(us []store.User) string {
-		var out []string
-		for _, u := range us {
-			out = append(out, u.Username)
-		}
-		return fmt.Sprint(out)
-	}
+	names := func(us []store.User) string { return listed(us, func(u store.User) string { return u.Username }) }
 	for _, tc := range []struct {
 		q    store.UserQuery
 		want string
@@ -785,11 +783,7 @@ func testRoles(t *testing.T, s store.Store) {
 	must(t, s.CreateRole(ctx, r.ID, store.Role{ID: id("role"), Name: "Admin"})) // names are case-sensitive
 
 	names := func(rs []store.Role) string {
-		var out []string
-		for _, r := range rs {
-			out = append(out, r.ClientID+"/"+r.Name)
-		}
-		return fmt.Sprint(out)
+		return listed(rs, func(r store.Role) string { return r.ClientID + "/" + r.Name })
 	}
 	for _, tc := range []struct {
 		client string
@@ -865,11 +859,7 @@ func testKeys(t *testing.T, s store.Store) {
 	kids := func() string {
 		keys, err := s.ListKeys(ctx, r.ID)
 		must(t, err)
-		var out []string
-		for _, k := range keys {
-			out = append(out, k.KID+":"+k.Status)
-		}
-		return fmt.Sprint(out)
+		return listed(keys, func(k store.SigningKey) string { return k.KID + ":" + k.Status })
 	}
 	if got := kids(); got != "[k4:active k3:active k2:active k1:active]" {
 		t.Fatalf("keys = %s", got)
