@@ -424,6 +424,16 @@ func listed[T any](xs []T, name func(T) string) string {
 	return fmt.Sprint(out)
 }
 
+// firstListed returns the first record of a listing; an empty one is an
+// error.
+func firstListed[T any](l []T, err error) (T, error) {
+	if len(l) == 0 {
+		var zero T
+		return zero, fmt.Errorf("no %T listed: %v", zero, err)
+	}
+	return l[0], err
+}
+
 // Update methods run fn on a copy: an error from fn aborts the whole write
 // (record and indexes, even after fn mutated nested maps) and is returned
 // unchanged; an unknown record is ErrNotFound.
@@ -1434,13 +1444,7 @@ func testCopies(t *testing.T, s store.Store) {
 	for _, got := range []func() (store.Client, error){
 		func() (store.Client, error) { return s.GetClient(ctx, r.ID, c.ID) },
 		func() (store.Client, error) { return s.GetClientByClientID(ctx, r.ID, "app") },
-		func() (store.Client, error) {
-			l, err := s.ListClients(ctx, r.ID, store.ClientQuery{})
-			if len(l) == 0 {
-				return store.Client{}, fmt.Errorf("no clients listed: %v", err)
-			}
-			return l[0], err
-		},
+		func() (store.Client, error) { return firstListed(s.ListClients(ctx, r.ID, store.ClientQuery{})) },
 		func() (store.Client, error) {
 			return s.UpdateClient(ctx, r.ID, c.ID, func(x *store.Client) error { return nil })
 		},
@@ -1452,13 +1456,7 @@ func testCopies(t *testing.T, s store.Store) {
 	for _, got := range []func() (store.User, error){
 		func() (store.User, error) { return s.GetUser(ctx, r.ID, u.ID) },
 		func() (store.User, error) { return s.GetUserByUsername(ctx, r.ID, "alice") },
-		func() (store.User, error) {
-			l, err := s.ListUsers(ctx, r.ID, store.UserQuery{})
-			if len(l) == 0 {
-				return store.User{}, fmt.Errorf("no users listed: %v", err)
-			}
-			return l[0], err
-		},
+		func() (store.User, error) { return firstListed(s.ListUsers(ctx, r.ID, store.UserQuery{})) },
 	} {
 		x, err := got()
 		must(t, err)
