@@ -149,14 +149,28 @@ func (e *env) tokenRequestFrom(from, realm string, form url.Values, user, pass s
 		defer tr.CloseIdleConnections()
 		hc = &http.Client{Transport: tr}
 	}
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/"+realm+"/protocol/openid-connect/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := e.protocolRequest(realm, "token", form)
 	if user != "" {
 		req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(pass))
 	}
+	return doWith(e.t, hc, req)
+}
+
+// protocolRequest is a form POST to a realm's protocol endpoint
+// P/<endpoint>.
+func (e *env) protocolRequest(realm, endpoint string, form url.Values) *http.Request {
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/"+realm+"/protocol/openid-connect/"+endpoint, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
+}
+
+// doWith sends req with hc and decodes the JSON answer (nil when there is
+// none).
+func doWith(t *testing.T, hc *http.Client, req *http.Request) (int, map[string]any) {
+	t.Helper()
 	res, err := hc.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	var m map[string]any

@@ -1,8 +1,6 @@
 package admin_test
 
 import (
-	"encoding/json"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -15,17 +13,9 @@ import (
 // client's Basic credentials and decodes the JSON answer.
 func (e *env) postForm(realm, endpoint string, form url.Values, client, secret string) (int, map[string]any) {
 	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/"+realm+"/protocol/openid-connect/"+endpoint, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := e.protocolRequest(realm, endpoint, form)
 	req.SetBasicAuth(url.QueryEscape(client), url.QueryEscape(secret))
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	_ = json.NewDecoder(res.Body).Decode(&m)
-	return res.StatusCode, m
+	return do(e.t, req)
 }
 
 // demoRealm creates realm demo with a confidential client "app" (direct
