@@ -180,6 +180,13 @@ func doWith(t *testing.T, hc *http.Client, req *http.Request) (int, map[string]a
 
 func (e *env) passwordToken(realm, client, secret, user, password string) string {
 	e.t.Helper()
+	return e.passwordLogin(realm, client, secret, user, password)["access_token"].(string)
+}
+
+// passwordLogin is a password grant that must succeed; it returns the
+// token response.
+func (e *env) passwordLogin(realm, client, secret, user, password string) map[string]any {
+	e.t.Helper()
 	f := url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}}
 	basic := client
 	if secret == "" {
@@ -190,7 +197,7 @@ func (e *env) passwordToken(realm, client, secret, user, password string) string
 	if status != 200 {
 		e.t.Fatalf("password token %s/%s: %d %v", realm, user, status, m)
 	}
-	return m["access_token"].(string)
+	return m
 }
 
 func (e *env) serviceToken(realm, client, secret string) (int, map[string]any) {

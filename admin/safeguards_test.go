@@ -51,10 +51,7 @@ func TestPasswordResetByAdminEndsTheUsersSessions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			_, secret, uid := e.demoRealm()
-			s, m := e.tokenRequest("demo", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-Pass-1"}}, "app", secret)
-			if s != 200 {
-				t.Fatalf("login: %d %v", s, m)
-			}
+			m := e.passwordLogin("demo", "app", secret, "alice", "alice-Pass-1")
 			at, rt := m["access_token"].(string), m["refresh_token"].(string)
 			tc.reset(e, uid)
 			if s, m := e.tokenRequest("demo", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, "app", secret); s != 400 || m["error"] != "invalid_grant" {
@@ -160,10 +157,7 @@ func TestRefreshTokenIntrospectionHonoursNotBefore(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			clientID, secret, aliceID := e.demoRealm()
-			s, m := e.tokenRequest("demo", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-Pass-1"}}, "app", secret)
-			if s != 200 {
-				t.Fatalf("login: %d %v", s, m)
-			}
+			m := e.passwordLogin("demo", "app", secret, "alice", "alice-Pass-1")
 			at, rt := m["access_token"].(string), m["refresh_token"].(string)
 			if _, m := e.postForm("demo", "token/introspect", url.Values{"token": {rt}}, "app", secret); m["active"] != true {
 				t.Fatalf("fresh refresh token inactive: %v", m)
