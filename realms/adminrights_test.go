@@ -11,17 +11,24 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
+// bootstrappedService is a service over a fresh store, bootstrapped with
+// master admin "admin"; it returns the store and sealer too.
+func bootstrappedService(t *testing.T) (store.Store, *Sealer, *Service) {
+	t.Helper()
+	st, sealer := openTestStore(t), zeroSealer()
+	svc := NewService(st, sealer, nil)
+	if _, err := svc.Bootstrap(context.Background(), "admin", "admin-Pass-1"); err != nil {
+		t.Fatal(err)
+	}
+	return st, sealer, svc
+}
+
 // A realm stored before built-in role IDs were recorded gets them on its
 // first load, found by name once and written back; from then on a rename
 // moves no right.
 func TestLegacyRealmAdoptsAdminRoleIDs(t *testing.T) {
-	st := openTestStore(t)
-	sealer := zeroSealer()
+	st, sealer, _ := bootstrappedService(t)
 	ctx := context.Background()
-	svc := NewService(st, sealer, nil)
-	if _, err := svc.Bootstrap(ctx, "admin", "admin-Pass-1"); err != nil {
-		t.Fatal(err)
-	}
 	master, err := st.GetRealm(ctx, MasterRealm)
 	if err != nil {
 		t.Fatal(err)
@@ -73,13 +80,8 @@ func TestLegacyRealmAdoptsAdminRoleIDs(t *testing.T) {
 // Two admins deleting each other at the same time cannot both succeed: the
 // last-admin rule is checked and applied under one lock.
 func TestLastMasterAdminRuleHoldsUnderConcurrency(t *testing.T) {
-	st := openTestStore(t)
-	sealer := zeroSealer()
+	st, _, svc := bootstrappedService(t)
 	ctx := context.Background()
-	svc := NewService(st, sealer, nil)
-	if _, err := svc.Bootstrap(ctx, "admin", "admin-Pass-1"); err != nil {
-		t.Fatal(err)
-	}
 	rs, err := svc.Realm(ctx, MasterRealm)
 	if err != nil {
 		t.Fatal(err)
