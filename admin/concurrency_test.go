@@ -35,6 +35,31 @@ func (p progress) await(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// runLoad runs step(worker) over and over in n goroutines until the
+// returned stop is called; stop returns once they have all finished.
+func runLoad(n int, step func(worker int)) (stop func()) {
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-quit:
+					return
+				default:
+				}
+				step(i)
+			}
+		}()
+	}
+	return func() {
+		close(quit)
+		wg.Wait()
+	}
+}
+
 // No token request ever succeeds with a secret older than the last
 // acknowledged regeneration, while regenerations and token requests race.
 func TestSecretRegenerationRace(t *testing.T) {
@@ -48,45 +73,32 @@ func TestSecretRegenerationRace(t *testing.T) {
 	}
 	var mu sync.Mutex
 	gens := []*gen{{secret: first}}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
 	var violations, successes, stale, sinceRegen int
 	var lastRegen time.Time
 	prog := newProgress()
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				mu.Lock()
-				g := gens[rand.IntN(len(gens))]
-				mu.Unlock()
-				start := time.Now()
-				s, _ := e.serviceToken("demo", "app", g.secret)
-				mu.Lock()
-				replaced := !g.replacedAt.IsZero() && start.After(g.replacedAt)
-				if replaced {
-					stale++
-				}
-				if s == 200 {
-					successes++
-					if replaced {
-						violations++
-					}
-				}
-				if start.After(lastRegen) {
-					sinceRegen++
-				}
-				mu.Unlock()
-				prog.done()
+	stop := runLoad(4, func(int) {
+		mu.Lock()
+		g := gens[rand.IntN(len(gens))]
+		mu.Unlock()
+		start := time.Now()
+		s, _ := e.serviceToken("demo", "app", g.secret)
+		mu.Lock()
+		replaced := !g.replacedAt.IsZero() && start.After(g.replacedAt)
+		if replaced {
+			stale++
+		}
+		if s == 200 {
+			successes++
+			if replaced {
+				violations++
 			}
-		}()
-	}
+		}
+		if start.After(lastRegen) {
+			sinceRegen++
+		}
+		mu.Unlock()
+		prog.done()
+	})
 	for range 15 {
 		var regen map[string]string
 		e.must(200, "POST", "/admin/realms/demo/clients/"+id+"/client-secret", e.admin, nil).json(t, &regen)
@@ -103,8 +115,7 @@ func TestSecretRegenerationRace(t *testing.T) {
 			return sinceRegen > 0
 		})
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 	if violations > 0 {
 		t.Fatalf("%d token requests succeeded with a secret replaced before they started", violations)
 	}
@@ -124,42 +135,29 @@ func TestRealmDeletionUnderLoad(t *testing.T) {
 	var deletedAt time.Time
 	var late, early, after int
 	prog := newProgress()
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				start := time.Now()
-				var s int
-				if i%2 == 0 {
-					s, _ = e.serviceToken("doomed", "app", secret)
-				} else {
-					s, _ = e.tokenRequest("doomed", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"pw-Alice-1"}}, "app", secret)
-				}
-				mu.Lock()
-				gone := !deletedAt.IsZero() && start.After(deletedAt)
-				if gone {
-					after++
-				}
-				if s == 200 {
-					if gone {
-						late++
-					} else {
-						early++
-					}
-				}
-				mu.Unlock()
-				prog.done()
+	stop := runLoad(4, func(i int) {
+		start := time.Now()
+		var s int
+		if i%2 == 0 {
+			s, _ = e.serviceToken("doomed", "app", secret)
+		} else {
+			s, _ = e.tokenRequest("doomed", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"pw-Alice-1"}}, "app", secret)
+		}
+		mu.Lock()
+		gone := !deletedAt.IsZero() && start.After(deletedAt)
+		if gone {
+			after++
+		}
+		if s == 200 {
+			if gone {
+				late++
+			} else {
+				early++
 			}
-		}()
-	}
+		}
+		mu.Unlock()
+		prog.done()
+	})
 	prog.await(t, "tokens before the deletion", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -175,8 +173,7 @@ func TestRealmDeletionUnderLoad(t *testing.T) {
 		defer mu.Unlock()
 		return after >= 8
 	})
-	close(stop)
-	wg.Wait()
+	stop()
 	if late > 0 {
 		t.Fatalf("%d tokens issued for a realm after its deletion was acknowledged", late)
 	}

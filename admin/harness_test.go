@@ -149,14 +149,28 @@ func (e *env) tokenRequestFrom(from, realm string, form url.Values, user, pass s
 		defer tr.CloseIdleConnections()
 		hc = &http.Client{Transport: tr}
 	}
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/"+realm+"/protocol/openid-connect/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := e.protocolRequest(realm, "token", form)
 	if user != "" {
 		req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(pass))
 	}
+	return doWith(e.t, hc, req)
+}
+
+// protocolRequest is a form POST to a realm's protocol endpoint
+// P/<endpoint>.
+func (e *env) protocolRequest(realm, endpoint string, form url.Values) *http.Request {
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/"+realm+"/protocol/openid-connect/"+endpoint, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
+}
+
+// doWith sends req with hc and decodes the JSON answer (nil when there is
+// none).
+func doWith(t *testing.T, hc *http.Client, req *http.Request) (int, map[string]any) {
+	t.Helper()
 	res, err := hc.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	var m map[string]any
@@ -165,6 +179,13 @@ func (e *env) tokenRequestFrom(from, realm string, form url.Values, user, pass s
 }
 
 func (e *env) passwordToken(realm, client, secret, user, password string) string {
+	e.t.Helper()
+	return e.passwordLogin(realm, client, secret, user, password)["access_token"].(string)
+}
+
+// passwordLogin is a password grant that must succeed; it returns the
+// token response.
+func (e *env) passwordLogin(realm, client, secret, user, password string) map[string]any {
 	e.t.Helper()
 	f := url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}}
 	basic := client
@@ -176,7 +197,7 @@ func (e *env) passwordToken(realm, client, secret, user, password string) string
 	if status != 200 {
 		e.t.Fatalf("password token %s/%s: %d %v", realm, user, status, m)
 	}
-	return m["access_token"].(string)
+	return m
 }
 
 func (e *env) serviceToken(realm, client, secret string) (int, map[string]any) {

@@ -1,11 +1,9 @@
 package admin_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 )
 
@@ -66,17 +64,15 @@ func TestRealmIsolationMatrix(t *testing.T) {
 	e.must(201, "POST", "/admin/realms/t/users", e.admin, map[string]any{"username": "alice", "enabled": true,
 		"credentials": []map[string]any{{"value": "pw-of-t"}}})
 	e.must(204, "PUT", "/admin/realms/t", e.admin, map[string]any{"realm": "corp"})
-	loginReq, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/corp/protocol/openid-connect/token", strings.NewReader(
-		url.Values{"grant_type": {"password"}, "client_id": {"cli"}, "username": {"alice"}, "password": {"pw-of-t"}}.Encode()))
-	loginReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	loginReq := e.protocolRequest("corp", "token",
+		url.Values{"grant_type": {"password"}, "client_id": {"cli"}, "username": {"alice"}, "password": {"pw-of-t"}})
 	loginReq.Host = corpHost
 	_, m = do(t, loginReq)
 	renamed, _ := m["access_token"].(string)
 	exchangeAt := func(realm, subject, host string) (int, map[string]any) {
 		f := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {subject},
 			"subject_token_type": {"urn:ietf:params:oauth:token-type:jwt"}}
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/"+realm+"/protocol/openid-connect/token", strings.NewReader(f.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req := e.protocolRequest(realm, "token", f)
 		req.SetBasicAuth("app", secrets[realm])
 		req.Host = host
 		return do(t, req)
@@ -89,8 +85,7 @@ func TestRealmIsolationMatrix(t *testing.T) {
 	}
 
 	form := func(path string, f url.Values, user, pass string) (int, map[string]any) {
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/b/protocol/openid-connect/"+path, strings.NewReader(f.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req := e.protocolRequest("b", path, f)
 		if user != "" {
 			req.SetBasicAuth(user, pass)
 		}
@@ -220,12 +215,5 @@ func TestRealmIsolationMatrix(t *testing.T) {
 
 func do(t *testing.T, req *http.Request) (int, map[string]any) {
 	t.Helper()
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	_ = json.NewDecoder(res.Body).Decode(&m)
-	return res.StatusCode, m
+	return doWith(t, http.DefaultClient, req)
 }

@@ -1,8 +1,6 @@
 package admin_test
 
 import (
-	"encoding/json"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -15,17 +13,9 @@ import (
 // client's Basic credentials and decodes the JSON answer.
 func (e *env) postForm(realm, endpoint string, form url.Values, client, secret string) (int, map[string]any) {
 	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/realms/"+realm+"/protocol/openid-connect/"+endpoint, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := e.protocolRequest(realm, endpoint, form)
 	req.SetBasicAuth(url.QueryEscape(client), url.QueryEscape(secret))
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	_ = json.NewDecoder(res.Body).Decode(&m)
-	return res.StatusCode, m
+	return do(e.t, req)
 }
 
 // demoRealm creates realm demo with a confidential client "app" (direct
@@ -61,10 +51,7 @@ func TestPasswordResetByAdminEndsTheUsersSessions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			_, secret, uid := e.demoRealm()
-			s, m := e.tokenRequest("demo", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-Pass-1"}}, "app", secret)
-			if s != 200 {
-				t.Fatalf("login: %d %v", s, m)
-			}
+			m := e.passwordLogin("demo", "app", secret, "alice", "alice-Pass-1")
 			at, rt := m["access_token"].(string), m["refresh_token"].(string)
 			tc.reset(e, uid)
 			if s, m := e.tokenRequest("demo", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, "app", secret); s != 400 || m["error"] != "invalid_grant" {
@@ -170,10 +157,7 @@ func TestRefreshTokenIntrospectionHonoursNotBefore(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			clientID, secret, aliceID := e.demoRealm()
-			s, m := e.tokenRequest("demo", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-Pass-1"}}, "app", secret)
-			if s != 200 {
-				t.Fatalf("login: %d %v", s, m)
-			}
+			m := e.passwordLogin("demo", "app", secret, "alice", "alice-Pass-1")
 			at, rt := m["access_token"].(string), m["refresh_token"].(string)
 			if _, m := e.postForm("demo", "token/introspect", url.Values{"token": {rt}}, "app", secret); m["active"] != true {
 				t.Fatalf("fresh refresh token inactive: %v", m)

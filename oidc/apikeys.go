@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -163,19 +162,29 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, c *account
 
 func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request, c *accountCaller) {
 	keys, err := s.svc.APIKeys(r.Context(), c.rp.realm.Name, c.user.ID)
+	writeKeyList(s, w, r, keys, err, toAPIKeyRep)
+}
+
+func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request, c *accountCaller) {
+	s.keyDeleted(w, r, c, s.svc.DeleteAPIKey(r.Context(), c.rp.realm.Name, c.user.ID, mux.Vars(r)["keyId"], c.who))
+}
+
+// writeKeyList answers a user's keys (API or access keys), each rendered
+// by rep, or the error of listing them.
+func writeKeyList[K, R any](s *Server, w http.ResponseWriter, r *http.Request, keys []K, err error, rep func(K) R) {
 	if err != nil {
 		s.writeKeyError(w, r, err)
 		return
 	}
-	out := make([]apiKeyRep, 0, len(keys))
+	out := make([]R, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, toAPIKeyRep(k))
+		out = append(out, rep(k))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request, c *accountCaller) {
-	err := s.svc.DeleteAPIKey(r.Context(), c.rp.realm.Name, c.user.ID, mux.Vars(r)["keyId"], c.who)
+// keyDeleted answers the deletion of a key: 204, or its error.
+func (s *Server) keyDeleted(w http.ResponseWriter, r *http.Request, c *accountCaller, err error) {
 	if err = s.eventLost(c, err); err != nil {
 		s.writeKeyError(w, r, err)
 		return
@@ -255,32 +264,12 @@ func (h tokenExchangeGrant) exchangeAPIKey(ctx context.Context, ar fosite.Access
 	if err != nil {
 		return scopeErr(err)
 	}
-	var auds []string
-	for _, a := range form["audience"] {
-		if a == "" || slices.Contains(auds, a) {
-			continue
-		}
-		cl, err := h.rp.svc.ClientByClientID(ctx, h.rp.realm.ID, a)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && !cl.Enabled) {
-			return errAudienceNotAvailable(a)
-		}
-		if err != nil {
-			return errServerError.WithWrap(err)
-		}
-		auds = append(auds, a)
+	auds, err := h.rp.requestedAudiences(ctx, form["audience"], nil)
+	if err != nil {
+		return err
 	}
-	for _, sc := range scopes {
-		ar.GrantScope(sc)
-	}
-	for _, a := range auds {
-		ar.GrantAudience(a)
-	}
-	s.grant.user = u
-	s.grant.scopes, s.grant.plan = scopes, plan
-	s.grant.audience = auds
-	s.grant.notAfter = k.ExpiresAt
+	grantExchange(ar, s, u, scopes, plan, auds, k.ExpiresAt)
 	s.grant.apiKeyID = k.ID
-	s.grant.jtiPrefix = "ntrtte:"
 	return nil
 }
 
@@ -302,13 +291,8 @@ func (rp *realmProvider) checkAPIKeyBound(ctx context.Context, keyID, userID str
 // apply: the key is the user's own credential.
 func (s *Server) apiKeyUserinfo(w http.ResponseWriter, r *http.Request, rp *realmProvider, key string) {
 	_, u, err := rp.apiKeyUser(r.Context(), key, RemoteIP(r))
-	if errors.Is(err, errInactive) {
-		s.bearerError(w, rp, "invalid_token", "Token verification failed", http.StatusUnauthorized)
-		return
-	}
 	if err != nil {
-		s.log.Error("userinfo", "realm", rp.realm.Name, "err", err)
-		writeOAuthError(w, errServerError)
+		s.userinfoTokenError(w, rp, err)
 		return
 	}
 	writeUserinfo(w, u)

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ory/fosite"
 
+	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -155,40 +157,19 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 		return scopeErr(err)
 	}
 	// Audiences: each must be an enabled client of the realm already within
-	// the subject token's reach.
-	var auds []string
-	for _, a := range form["audience"] {
-		if a == "" || slices.Contains(auds, a) {
-			continue
-		}
-		cl, err := h.rp.svc.ClientByClientID(ctx, h.rp.realm.ID, a)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && !cl.Enabled) {
-			return errAudienceNotAvailable(a)
-		}
-		if err != nil {
-			return errServerError.WithWrap(err)
-		}
-		// The same reach for an identity provider's token: its audience
-		// claim, never an arbitrary client (realm-management included).
-		if a != c.ClientID && !slices.Contains(t.aud, a) {
-			return errAudienceNotAvailable(a)
-		}
-		auds = append(auds, a)
+	// the subject token's reach. The same reach for an identity provider's
+	// token: its audience claim, never an arbitrary client
+	// (realm-management included).
+	auds, err := h.rp.requestedAudiences(ctx, form["audience"], func(a string) bool {
+		return a == c.ClientID || slices.Contains(t.aud, a)
+	})
+	if err != nil {
+		return err
 	}
-	for _, sc := range scopes {
-		ar.GrantScope(sc)
-	}
-	for _, a := range auds {
-		ar.GrantAudience(a)
-	}
-	s.grant.user = *u
-	s.grant.scopes, s.grant.plan = scopes, plan
-	s.grant.audience = auds
-	s.grant.notAfter = t.exp
+	grantExchange(ar, s, *u, scopes, plan, auds, t.exp)
 	if own {
 		s.grant.sid = t.sid
 	}
-	s.grant.jtiPrefix = "ntrtte:"
 	return nil
 }
 
@@ -223,4 +204,43 @@ func (h tokenExchangeGrant) PopulateTokenEndpointResponse(ctx context.Context, a
 	}
 	resp.SetExtra("issued_token_type", issued)
 	return nil
+}
+
+// grantExchange records what a token exchange grants, with fosite and in
+// the session: user u with scopes and auds, no token outliving notAfter.
+func grantExchange(ar fosite.AccessRequester, s *session, u store.User, scopes []string, plan *realms.TokenPlan, auds []string, notAfter time.Time) {
+	for _, sc := range scopes {
+		ar.GrantScope(sc)
+	}
+	for _, a := range auds {
+		ar.GrantAudience(a)
+	}
+	s.grant.user = u
+	s.grant.scopes, s.grant.plan = scopes, plan
+	s.grant.audience = auds
+	s.grant.notAfter = notAfter
+	s.grant.jtiPrefix = "ntrtte:"
+}
+
+// requestedAudiences checks each distinct audience of a token request: an
+// enabled client of the realm, which reachable (when not nil) allows.
+func (rp *realmProvider) requestedAudiences(ctx context.Context, requested []string, reachable func(clientID string) bool) ([]string, error) {
+	var auds []string
+	for _, a := range requested {
+		if a == "" || slices.Contains(auds, a) {
+			continue
+		}
+		cl, err := rp.svc.ClientByClientID(ctx, rp.realm.ID, a)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !cl.Enabled) {
+			return nil, errAudienceNotAvailable(a)
+		}
+		if err != nil {
+			return nil, errServerError.WithWrap(err)
+		}
+		if reachable != nil && !reachable(a) {
+			return nil, errAudienceNotAvailable(a)
+		}
+		auds = append(auds, a)
+	}
+	return auds, nil
 }

@@ -202,24 +202,22 @@ func (e *env) passwordLogin(extra url.Values) response {
 // claims decodes a JWT's payload without verifying it.
 func claims(t *testing.T, jwt string) map[string]any {
 	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return jwtPart(t, jwt, 1)
 }
 
 func header(t *testing.T, jwt string) map[string]any {
 	t.Helper()
-	b, err := base64.RawURLEncoding.DecodeString(strings.Split(jwt, ".")[0])
+	return jwtPart(t, jwt, 0)
+}
+
+// jwtPart decodes part i (0 header, 1 claims) of a compact JWT.
+func jwtPart(t *testing.T, jwt string, i int) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[i])
 	if err != nil {
 		t.Fatal(err)
 	}

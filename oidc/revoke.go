@@ -2,11 +2,14 @@ package oidc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/ory/fosite"
 
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -61,21 +64,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rp *realmProvide
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	rt, _, err := rp.activeRefreshToken(ctx, token)
-	if errors.Is(err, errInactive) {
-		invalidToken()
-		return
-	}
-	if err != nil {
-		s.serverError(w, rp, "revoke", err)
-		return
-	}
-	if rt.ClientID != c.ID {
-		writeOAuthError(w, errUnmatchingClient)
-		return
-	}
-	if err := st.DeleteSession(ctx, rp.realm.ID, rt.SessionID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.storeWriteError(w, rp, "revoke", err)
+	if !s.endRefreshSession(ctx, w, rp, c, token, "revoke", invalidToken, errUnmatchingClient) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -118,24 +107,36 @@ func (s *Server) backchannelLogout(w http.ResponseWriter, r *http.Request, rp *r
 		writeOAuthError(w, errNoRefreshToken)
 		return
 	}
-	rt, _, err := rp.activeRefreshToken(ctx, token)
-	if errors.Is(err, errInactive) {
-		writeOAuthError(w, errInvalidRefreshToken)
-		return
-	}
-	if err != nil {
-		s.serverError(w, rp, "logout", err)
-		return
-	}
-	if rt.ClientID != c.ID {
-		writeOAuthError(w, errRefreshWrongClient)
-		return
-	}
-	if err := rp.svc.Store().DeleteSession(ctx, rp.realm.ID, rt.SessionID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.storeWriteError(w, rp, "logout", err)
+	inactive := func() { writeOAuthError(w, errInvalidRefreshToken) }
+	if !s.endRefreshSession(ctx, w, rp, c, token, "logout", inactive, errRefreshWrongClient) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// endRefreshSession ends the session of refresh token token, which client
+// c must own, and reports whether it did. Otherwise it has answered: by
+// inactive for an unknown, expired or revoked token, by wrongClient for
+// another client's token (revoke and logout word these differently).
+func (s *Server) endRefreshSession(ctx context.Context, w http.ResponseWriter, rp *realmProvider, c store.Client, token, op string, inactive func(), wrongClient *fosite.RFC6749Error) bool {
+	rt, _, err := rp.activeRefreshToken(ctx, token)
+	if errors.Is(err, errInactive) {
+		inactive()
+		return false
+	}
+	if err != nil {
+		s.serverError(w, rp, op, err)
+		return false
+	}
+	if rt.ClientID != c.ID {
+		writeOAuthError(w, wrongClient)
+		return false
+	}
+	if err := rp.svc.Store().DeleteSession(ctx, rp.realm.ID, rt.SessionID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.storeWriteError(w, rp, op, err)
+		return false
+	}
+	return true
 }
 
 func (s *Server) serverError(w http.ResponseWriter, rp *realmProvider, op string, err error) {

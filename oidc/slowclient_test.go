@@ -76,6 +76,30 @@ func dribble(conn net.Conn, prefix, piece string, interval time.Duration, stop <
 	}
 }
 
+// dribbleUntilCutOff sends head, then piece every timeout/8, and fails the
+// test unless the server hangs up, and not before the timeout named kind
+// has (nearly) passed. It returns what the server sent before hanging up.
+func dribbleUntilCutOff(t *testing.T, addr, head, piece string, timeout time.Duration, kind string) hangUp {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	stop := make(chan struct{})
+	defer close(stop)
+	start := time.Now()
+	go dribble(conn, head, piece, timeout/8, stop)
+	end := readUntilClosed(conn, start, timeout+3*time.Second)
+	switch {
+	case !end.closed:
+		t.Fatalf("slow %s client still connected after %v", kind, end.elapsed)
+	case end.elapsed < timeout*9/10:
+		t.Fatalf("connection closed after %v, before the %v %s timeout: another cause (%q)", end.elapsed, timeout, kind, end.got)
+	}
+	return end
+}
+
 // A client that sends its headers a line at a time (slowloris) is cut off by
 // ReadHeaderTimeout: the server hangs up without an answer once the timeout
 // has passed, although the client is still sending, while the same request
@@ -98,22 +122,8 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 		t.Fatalf("the request sent at once was not answered 200: %q", prompt.got)
 	}
 
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	stop := make(chan struct{})
-	defer close(stop)
-	start := time.Now()
-	go dribble(conn, head, "X-A: b\r\n", timeout/8, stop)
-	end := readUntilClosed(conn, start, timeout+3*time.Second)
-	switch {
-	case !end.closed:
-		t.Fatalf("slow-header client still connected after %v", end.elapsed)
-	case end.elapsed < timeout*9/10:
-		t.Fatalf("connection closed after %v, before the %v header timeout: another cause (%q)", end.elapsed, timeout, end.got)
-	case len(end.got) != 0:
+	end := dribbleUntilCutOff(t, addr, head, "X-A: b\r\n", timeout, "header")
+	if len(end.got) != 0 {
 		t.Fatalf("the server answered a request whose headers never ended: %q", end.got)
 	}
 }
@@ -136,22 +146,8 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 		t.Fatalf("the body sent at once was not answered as an unknown grant: %q", prompt.got)
 	}
 
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	stop := make(chan struct{})
-	defer close(stop)
-	start := time.Now()
-	go dribble(conn, head, "a", timeout/8, stop)
-	end := readUntilClosed(conn, start, timeout+3*time.Second)
-	switch {
-	case !end.closed:
-		t.Fatalf("slow-body client still connected after %v", end.elapsed)
-	case end.elapsed < timeout*9/10:
-		t.Fatalf("connection closed after %v, before the %v read timeout: another cause (%q)", end.elapsed, timeout, end.got)
-	case strings.Contains(string(end.got), "unsupported_grant_type") || strings.HasPrefix(string(end.got), "HTTP/1.1 200 "):
+	end := dribbleUntilCutOff(t, addr, head, "a", timeout, "read")
+	if strings.Contains(string(end.got), "unsupported_grant_type") || strings.HasPrefix(string(end.got), "HTTP/1.1 200 ") {
 		t.Fatalf("the server handled a body that never arrived: %q", end.got)
 	}
 	t.Logf("cut off after %v with %q", end.elapsed, end.got)

@@ -28,13 +28,8 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rp *realmProvi
 		return
 	}
 	at, err := rp.validateAccessToken(r.Context(), token)
-	if errors.Is(err, errInactive) {
-		s.bearerError(w, rp, "invalid_token", "Token verification failed", http.StatusUnauthorized)
-		return
-	}
 	if err != nil {
-		s.log.Error("userinfo", "realm", rp.realm.Name, "err", err)
-		writeOAuthError(w, errServerError)
+		s.userinfoTokenError(w, rp, err)
 		return
 	}
 	infoOf(r.Context()).client = at.claims.Azp
@@ -72,6 +67,17 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rp *realmProvi
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// userinfoTokenError answers a bearer credential (access token or API key)
+// that failed validation with err.
+func (s *Server) userinfoTokenError(w http.ResponseWriter, rp *realmProvider, err error) {
+	if errors.Is(err, errInactive) {
+		s.bearerError(w, rp, "invalid_token", "Token verification failed", http.StatusUnauthorized)
+		return
+	}
+	s.log.Error("userinfo", "realm", rp.realm.Name, "err", err)
+	writeOAuthError(w, errServerError)
 }
 
 func (s *Server) bearerError(w http.ResponseWriter, rp *realmProvider, code, desc string, status int) {

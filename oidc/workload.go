@@ -80,6 +80,31 @@ func (s *Server) iamRealm(h func(http.ResponseWriter, *http.Request, *realmProvi
 	}
 }
 
+// signedRequestError answers err, a refused request signature.
+func (s *Server) signedRequestError(w http.ResponseWriter, rp *realmProvider, err error) {
+	// Checked in order: the first match answers.
+	failures := []struct {
+		err           error
+		status        int
+		code, message string
+	}{
+		{realms.ErrSignatureDate, http.StatusUnauthorized, "UNAUTHENTICATED", "The x-altus-date header is missing, malformed or more than 5 minutes from the server's clock"},
+		{realms.ErrSignatureInvalid, http.StatusUnauthorized, "UNAUTHENTICATED", "The request signature (x-altus-auth) is not valid for any access key"},
+		{realms.ErrSignatureReplayed, http.StatusUnauthorized, "UNAUTHENTICATED", "This request signature was already used; sign each request afresh"},
+		{realms.ErrAccessKeyInactive, http.StatusForbidden, "PERMISSION_DENIED", "The access key is INACTIVE"},
+		{realms.ErrUserDisabled, http.StatusForbidden, "PERMISSION_DENIED", "The access key's user is disabled, or their credentials were revoked (not-before)"},
+		{store.ErrUnavailable, http.StatusServiceUnavailable, "UNAVAILABLE", "The server cannot record the request right now; try again later"},
+	}
+	for _, f := range failures {
+		if errors.Is(err, f.err) {
+			cdpError(w, f.status, f.code, f.message)
+			return
+		}
+	}
+	s.log.Error("iam: signed request", "realm", rp.realm.Name, "err", err)
+	cdpError(w, http.StatusInternalServerError, "INTERNAL", "Internal server error")
+}
+
 // generateWorkloadAuthToken answers {"token","expireAt"} for a request
 // signed with an active access key of an enabled user.
 func (s *Server) generateWorkloadAuthToken(w http.ResponseWriter, r *http.Request, rp *realmProvider) {
@@ -89,28 +114,8 @@ func (s *Server) generateWorkloadAuthToken(w http.ResponseWriter, r *http.Reques
 		Date: r.Header.Get("x-altus-date"), Auth: r.Header.Get("x-altus-auth"),
 		Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
 	})
-	switch {
-	case errors.Is(err, realms.ErrSignatureDate):
-		cdpError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "The x-altus-date header is missing, malformed or more than 5 minutes from the server's clock")
-		return
-	case errors.Is(err, realms.ErrSignatureInvalid):
-		cdpError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "The request signature (x-altus-auth) is not valid for any access key")
-		return
-	case errors.Is(err, realms.ErrSignatureReplayed):
-		cdpError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "This request signature was already used; sign each request afresh")
-		return
-	case errors.Is(err, realms.ErrAccessKeyInactive):
-		cdpError(w, http.StatusForbidden, "PERMISSION_DENIED", "The access key is INACTIVE")
-		return
-	case errors.Is(err, realms.ErrUserDisabled):
-		cdpError(w, http.StatusForbidden, "PERMISSION_DENIED", "The access key's user is disabled, or their credentials were revoked (not-before)")
-		return
-	case errors.Is(err, store.ErrUnavailable):
-		cdpError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "The server cannot record the request right now; try again later")
-		return
-	case err != nil:
-		s.log.Error("iam: signed request", "realm", rp.realm.Name, "err", err)
-		cdpError(w, http.StatusInternalServerError, "INTERNAL", "Internal server error")
+	if err != nil {
+		s.signedRequestError(w, rp, err)
 		return
 	}
 	infoOf(ctx).client = k.ID
@@ -238,15 +243,7 @@ func (s *Server) createAccessKey(w http.ResponseWriter, r *http.Request, c *acco
 
 func (s *Server) listAccessKeys(w http.ResponseWriter, r *http.Request, c *accountCaller) {
 	keys, err := s.svc.AccessKeys(r.Context(), c.rp.realm.Name, c.user.ID)
-	if err != nil {
-		s.writeKeyError(w, r, err)
-		return
-	}
-	out := make([]accessKeyRep, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, toAccessKeyRep(k))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeKeyList(s, w, r, keys, err, toAccessKeyRep)
 }
 
 // updateAccessKey sets {"status": "ACTIVE"|"INACTIVE"}.
@@ -266,10 +263,5 @@ func (s *Server) updateAccessKey(w http.ResponseWriter, r *http.Request, c *acco
 }
 
 func (s *Server) deleteAccessKey(w http.ResponseWriter, r *http.Request, c *accountCaller) {
-	err := s.svc.DeleteAccessKey(r.Context(), c.rp.realm.Name, c.user.ID, mux.Vars(r)["keyId"], c.who)
-	if err = s.eventLost(c, err); err != nil {
-		s.writeKeyError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.keyDeleted(w, r, c, s.svc.DeleteAccessKey(r.Context(), c.rp.realm.Name, c.user.ID, mux.Vars(r)["keyId"], c.who))
 }

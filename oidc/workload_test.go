@@ -162,6 +162,19 @@ func testSignatureRefusals(t *testing.T, typ string) {
 	otherID, otherPriv := e.newAccessKey(access, `{"type":"`+typ+`"}`)
 	otherType := map[string]string{"ed25519v1": "rsav1", "rsav1": "ed25519v1"}[typ]
 	base := func() signedCall { return e.workloadCall(clk.now()) }
+	// relabeled keeps the signature but names another key or method in the
+	// x-altus-auth header.
+	relabeled := func(keyID, method string) func() signedCall {
+		return func() signedCall {
+			c := base()
+			c.edit = func(h http.Header) {
+				head, _ := json.Marshal(map[string]string{"access_key_id": keyID, "auth_method": method})
+				_, sig, _ := strings.Cut(h.Get("x-altus-auth"), ".")
+				h.Set("x-altus-auth", base64.URLEncoding.EncodeToString(head)+"."+sig)
+			}
+			return c
+		}
+	}
 	for _, tc := range []struct {
 		name   string
 		call   func() signedCall
@@ -196,24 +209,8 @@ func testSignatureRefusals(t *testing.T, typ string) {
 			c.edit = func(h http.Header) { h.Set("x-altus-date", clk.now().Add(time.Second).Format(http.TimeFormat)) }
 			return c
 		}, 401, "UNAUTHENTICATED"},
-		{"signature moved to another key", func() signedCall {
-			c := base()
-			c.edit = func(h http.Header) {
-				head, _ := json.Marshal(map[string]string{"access_key_id": otherID, "auth_method": typ})
-				_, sig, _ := strings.Cut(h.Get("x-altus-auth"), ".")
-				h.Set("x-altus-auth", base64.URLEncoding.EncodeToString(head)+"."+sig)
-			}
-			return c
-		}, 401, "UNAUTHENTICATED"},
-		{"auth method mismatch", func() signedCall {
-			c := base()
-			c.edit = func(h http.Header) {
-				head, _ := json.Marshal(map[string]string{"access_key_id": id, "auth_method": otherType})
-				_, sig, _ := strings.Cut(h.Get("x-altus-auth"), ".")
-				h.Set("x-altus-auth", base64.URLEncoding.EncodeToString(head)+"."+sig)
-			}
-			return c
-		}, 401, "UNAUTHENTICATED"},
+		{"signature moved to another key", relabeled(otherID, typ), 401, "UNAUTHENTICATED"},
+		{"auth method mismatch", relabeled(id, otherType), 401, "UNAUTHENTICATED"},
 		{"no auth header", func() signedCall {
 			c := base()
 			c.edit = func(h http.Header) { h.Del("x-altus-auth") }

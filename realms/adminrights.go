@@ -196,6 +196,30 @@ func (s *Service) keepsMasterAdmin(ctx context.Context, realm store.Realm, befor
 	return &StateError{Message: msg}
 }
 
+// checkLastMasterAdmin runs keepsMasterAdmin for a change that applies
+// change to a copy of user id (change nil: deletes it). An unknown user
+// passes: the write itself answers it. The caller holds guardMasterAdmins.
+func (s *Service) checkLastMasterAdmin(ctx context.Context, realm store.Realm, id string, change func(*store.User) error, msg string) error {
+	if !hasMasterAdmins(realm) {
+		return nil
+	}
+	u, err := s.store.GetUser(ctx, realm.ID, id)
+	if err != nil {
+		return nil
+	}
+	var after *store.User
+	if change != nil {
+		// Try change on a copy first: the rule needs a store-wide look that
+		// must not run inside the user's write transaction.
+		c := cloneUser(u)
+		if err := change(&c); err != nil {
+			return err
+		}
+		after = &c
+	}
+	return s.keepsMasterAdmin(ctx, realm, u, after, msg)
+}
+
 // isMasterAdmin: u is enabled, no service account, and holds master admin.
 // cached says whether u is a stored user (its resolution may be cached);
 // a user as a change would leave it is resolved afresh.

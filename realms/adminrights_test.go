@@ -4,31 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/store"
-	"github.com/gatehouse/gatehouse/store/bolt"
 )
+
+// bootstrappedService is a service over a fresh store, bootstrapped with
+// master admin "admin"; it returns the store and sealer too.
+func bootstrappedService(t *testing.T) (store.Store, *Sealer, *Service) {
+	t.Helper()
+	st, sealer := openTestStore(t), zeroSealer()
+	svc := NewService(st, sealer, nil)
+	if _, err := svc.Bootstrap(context.Background(), "admin", "admin-Pass-1"); err != nil {
+		t.Fatal(err)
+	}
+	return st, sealer, svc
+}
 
 // A realm stored before built-in role IDs were recorded gets them on its
 // first load, found by name once and written back; from then on a rename
 // moves no right.
 func TestLegacyRealmAdoptsAdminRoleIDs(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "g.db")
-	st, err := bolt.Open(path, bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sealer, _ := NewSealer(make([]byte, 32))
+	st, sealer, _ := bootstrappedService(t)
 	ctx := context.Background()
-	svc := NewService(st, sealer, nil)
-	if _, err := svc.Bootstrap(ctx, "admin", "admin-Pass-1"); err != nil {
-		t.Fatal(err)
-	}
 	master, err := st.GetRealm(ctx, MasterRealm)
 	if err != nil {
 		t.Fatal(err)
@@ -80,17 +80,8 @@ func TestLegacyRealmAdoptsAdminRoleIDs(t *testing.T) {
 // Two admins deleting each other at the same time cannot both succeed: the
 // last-admin rule is checked and applied under one lock.
 func TestLastMasterAdminRuleHoldsUnderConcurrency(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sealer, _ := NewSealer(make([]byte, 32))
+	st, _, svc := bootstrappedService(t)
 	ctx := context.Background()
-	svc := NewService(st, sealer, nil)
-	if _, err := svc.Bootstrap(ctx, "admin", "admin-Pass-1"); err != nil {
-		t.Fatal(err)
-	}
 	rs, err := svc.Realm(ctx, MasterRealm)
 	if err != nil {
 		t.Fatal(err)

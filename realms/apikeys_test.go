@@ -3,7 +3,6 @@ package realms
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/store"
-	"github.com/gatehouse/gatehouse/store/bolt"
 )
 
 // readCounter counts the store reads a key presentation can cause.
@@ -45,13 +43,8 @@ type keyEnv struct {
 
 func newKeyEnv(t *testing.T, realm store.Realm) *keyEnv {
 	t.Helper()
-	b, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	st := &readCounter{Store: b}
-	sealer, _ := NewSealer(make([]byte, 32))
+	st := &readCounter{Store: openTestStore(t)}
+	sealer := zeroSealer()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	svc := NewService(st, sealer, func() time.Time { return now })
 	ctx := context.Background()

@@ -10,15 +10,28 @@ import (
 	"github.com/gatehouse/gatehouse/store/bolt"
 )
 
+// openTestStore is a bolt store in the test's temporary directory, closed
+// when the test ends.
+func openTestStore(tb testing.TB) *bolt.Store {
+	tb.Helper()
+	st, err := bolt.Open(filepath.Join(tb.TempDir(), "g.db"), bolt.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+// zeroSealer seals with an all-zero master key.
+func zeroSealer() *Sealer {
+	sealer, _ := NewSealer(make([]byte, 32))
+	return sealer
+}
+
 func benchService(b testing.TB) (*Service, store.Realm, string) {
 	b.Helper()
-	st, err := bolt.Open(filepath.Join(b.TempDir(), "g.db"), bolt.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	sealer, _ := NewSealer(make([]byte, 32))
-	svc := NewService(st, sealer, nil)
+	st := openTestStore(b)
+	svc := NewService(st, zeroSealer(), nil)
 	ctx := context.Background()
 	r, err := svc.CreateRealm(ctx, store.Realm{Name: "bench", Enabled: true, DefaultSignatureAlgorithm: "ES256"})
 	if err != nil {

@@ -2,23 +2,15 @@ package realms
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/store"
-	"github.com/gatehouse/gatehouse/store/bolt"
 )
 
 // A later start never changes the admin's password, but tells whether the
 // one it was given is not the stored one, without counting a login failure.
 func TestBootstrapOnBootstrappedStoreReportsAnIgnoredPassword(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	sealer, _ := NewSealer(make([]byte, 32))
-	svc := NewService(st, sealer, nil)
+	svc := NewService(openTestStore(t), zeroSealer(), nil)
 	ctx := context.Background()
 	if b, err := svc.Bootstrap(ctx, "root", "First-Password-1"); err != nil || !b.Created {
 		t.Fatalf("first bootstrap: %+v, %v", b, err)

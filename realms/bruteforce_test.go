@@ -26,29 +26,35 @@ func TestClientFailuresThrottleTheSource(t *testing.T) {
 		{"unparsable address is its own source", "unix", "192.0.2.1", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			svc, _, secret := benchService(t)
+			svc, st, secret := bruteForceService(t, store.BruteForcePolicy{Protected: true, FailureFactor: 2, WaitIncrementSeconds: 60})
 			ctx := context.Background()
-			if _, err := svc.UpdateRealm(ctx, "bench", func(r *store.Realm) error {
-				r.BruteForce = store.BruteForcePolicy{Protected: true, FailureFactor: 2, WaitIncrementSeconds: 60}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			st, err := svc.Realm(ctx, "bench")
-			if err != nil {
-				t.Fatal(err)
-			}
 			for range 2 {
 				if _, err := svc.AuthenticateClient(ctx, st.Realm, "app", "wrong", tc.attacker); !errors.Is(err, ErrClientSecret) {
 					t.Fatalf("wrong secret: %v", err)
 				}
 			}
-			_, err = svc.AuthenticateClient(ctx, st.Realm, "app", secret, tc.from)
+			_, err := svc.AuthenticateClient(ctx, st.Realm, "app", secret, tc.from)
 			if got := errors.Is(err, ErrClientSecret); got != tc.throttled || (!tc.throttled && err != nil) {
 				t.Fatalf("right secret from %s after failures from %s: %v, throttled want %v", tc.from, tc.attacker, err, tc.throttled)
 			}
 		})
 	}
+}
+
+// bruteForceService is benchService with policy p on realm bench; it also
+// returns the realm as loaded after the change.
+func bruteForceService(t *testing.T, p store.BruteForcePolicy) (*Service, *RealmState, string) {
+	t.Helper()
+	svc, _, secret := benchService(t)
+	ctx := context.Background()
+	if _, err := svc.UpdateRealm(ctx, "bench", func(r *store.Realm) error { r.BruteForce = p; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	st, err := svc.Realm(ctx, "bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, st, secret
 }
 
 func TestFailureSource(t *testing.T) {
@@ -70,18 +76,8 @@ func TestFailureSource(t *testing.T) {
 // Client records a source no longer needs are pruned: those past the wait
 // and older than maxDeltaTimeSeconds go, a throttled or recent one stays.
 func TestPruneClientFailures(t *testing.T) {
-	svc, _, _ := benchService(t)
+	svc, st, _ := bruteForceService(t, store.BruteForcePolicy{Protected: true, FailureFactor: 2, WaitIncrementSeconds: 600, MaxDeltaTimeSeconds: 3600})
 	ctx := context.Background()
-	if _, err := svc.UpdateRealm(ctx, "bench", func(r *store.Realm) error {
-		r.BruteForce = store.BruteForcePolicy{Protected: true, FailureFactor: 2, WaitIncrementSeconds: 600, MaxDeltaTimeSeconds: 3600}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	st, err := svc.Realm(ctx, "bench")
-	if err != nil {
-		t.Fatal(err)
-	}
 	wrong := func(from string, times int) {
 		for range times {
 			if _, err := svc.AuthenticateClient(ctx, st.Realm, "app", "wrong", from); !errors.Is(err, ErrClientSecret) {

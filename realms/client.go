@@ -298,6 +298,12 @@ func (s *Service) AuthenticateClient(ctx context.Context, r store.Realm, clientI
 
 // ClientSecret reveals a confidential client's current secret.
 func (s *Service) ClientSecret(ctx context.Context, realmName, id string) (string, error) {
+	return s.revealClientSecret(ctx, realmName, id, func(c store.Client) *store.Secret { return c.Secret })
+}
+
+// revealClientSecret reveals the secret slot picks of a client; "" when the
+// slot is empty.
+func (s *Service) revealClientSecret(ctx context.Context, realmName, id string, slot func(store.Client) *store.Secret) (string, error) {
 	realmID, err := s.realmID(ctx, realmName)
 	if err != nil {
 		return "", err
@@ -306,10 +312,7 @@ func (s *Service) ClientSecret(ctx context.Context, realmName, id string) (strin
 	if err != nil {
 		return "", err
 	}
-	if c.Secret == nil {
-		return "", nil
-	}
-	return s.sealer.RevealSecret(c.Secret, secretAAD(realmID, c.ID))
+	return s.sealer.RevealSecret(slot(c), secretAAD(realmID, c.ID))
 }
 
 // RegenerateSecret replaces a confidential client's secret. Without a
@@ -358,15 +361,7 @@ func (s *Service) RegenerateSecret(ctx context.Context, realmName, id string) (s
 
 // RotatedClientSecret reveals a client's rotated (previous) secret.
 func (s *Service) RotatedClientSecret(ctx context.Context, realmName, id string) (string, error) {
-	realmID, err := s.realmID(ctx, realmName)
-	if err != nil {
-		return "", err
-	}
-	c, err := s.store.GetClient(ctx, realmID, id)
-	if err != nil {
-		return "", err
-	}
-	return s.sealer.RevealSecret(c.Rotated, secretAAD(realmID, c.ID))
+	return s.revealClientSecret(ctx, realmName, id, func(c store.Client) *store.Secret { return c.Rotated })
 }
 
 // SetClientSecret replaces a confidential client's secret with one chosen by

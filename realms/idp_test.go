@@ -4,21 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/store"
-	"github.com/gatehouse/gatehouse/store/bolt"
 )
 
 func idpService(t *testing.T) (*Service, store.Realm) {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc := NewService(st, newTestSealer(t, 3), nil)
+	svc := NewService(openTestStore(t), newTestSealer(t, 3), nil)
 	r, err := svc.CreateRealm(context.Background(), store.Realm{Name: "demo", Enabled: true})
 	if err != nil {
 		t.Fatal(err)

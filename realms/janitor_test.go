@@ -5,13 +5,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/store"
-	"github.com/gatehouse/gatehouse/store/bolt"
 )
 
 // testClock is a settable service clock.
@@ -37,12 +35,8 @@ type janitorFixture struct {
 
 func newJanitorFixture(t *testing.T) janitorFixture {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sealer, _ := NewSealer(make([]byte, 32))
+	st := openTestStore(t)
+	sealer := zeroSealer()
 	t0 := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := &testClock{t: t0}
 	svc := NewService(st, sealer, clock.now)

@@ -62,25 +62,18 @@ func (s *Service) RevokeRoles(ctx context.Context, realmName, userID string, rol
 	}
 	realmID := st.Realm.ID
 	defer s.guardMasterAdmins(st.Realm)()
-	if hasMasterAdmins(st.Realm) {
-		if u, err := s.store.GetUser(ctx, realmID, userID); err == nil {
-			after := cloneUser(u)
-			for _, id := range roleIDs {
-				after.RoleIDs = removeString(after.RoleIDs, id)
-			}
-			if err := s.keepsMasterAdmin(ctx, st.Realm, u, &after, msgLastAdminRevoke); err != nil {
-				return err
-			}
-		}
-	}
-	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
-	_, err = s.store.UpdateUser(ctx, realmID, userID, func(u *store.User) error {
+	revoke := func(u *store.User) error {
 		for _, id := range roleIDs {
 			u.RoleIDs = removeString(u.RoleIDs, id)
 		}
 		return nil
-	})
+	}
+	if err := s.checkLastMasterAdmin(ctx, st.Realm, userID, revoke, msgLastAdminRevoke); err != nil {
+		return err
+	}
+	// Drop protocol caches of this realm whatever the outcome.
+	defer s.changed(realmID)
+	_, err = s.store.UpdateUser(ctx, realmID, userID, revoke)
 	return err
 }
 

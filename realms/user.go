@@ -317,12 +317,8 @@ func (s *Service) DeleteUser(ctx context.Context, realmName, id string) error {
 	}
 	realmID := st.Realm.ID
 	defer s.guardMasterAdmins(st.Realm)()
-	if hasMasterAdmins(st.Realm) {
-		if u, err := s.store.GetUser(ctx, realmID, id); err == nil {
-			if err := s.keepsMasterAdmin(ctx, st.Realm, u, nil, msgLastAdminDelete); err != nil {
-				return err
-			}
-		}
+	if err := s.checkLastMasterAdmin(ctx, st.Realm, id, nil, msgLastAdminDelete); err != nil {
+		return err
 	}
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(realmID)
@@ -338,18 +334,8 @@ func (s *Service) UpdateUser(ctx context.Context, realmName, id string, fn func(
 	}
 	realmID := st.Realm.ID
 	defer s.guardMasterAdmins(st.Realm)()
-	if hasMasterAdmins(st.Realm) {
-		// Try fn on a copy first: the rule needs a store-wide look that
-		// must not run inside the user's write transaction.
-		if u, err := s.store.GetUser(ctx, realmID, id); err == nil {
-			after := cloneUser(u)
-			if err := fn(&after); err != nil {
-				return store.User{}, err
-			}
-			if err := s.keepsMasterAdmin(ctx, st.Realm, u, &after, msgLastAdminDisable); err != nil {
-				return store.User{}, err
-			}
-		}
+	if err := s.checkLastMasterAdmin(ctx, st.Realm, id, fn, msgLastAdminDisable); err != nil {
+		return store.User{}, err
 	}
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(realmID)

@@ -38,6 +38,18 @@ func (c cli) run(stdin string, args ...string) (stdout, stderr string, code int)
 	return out.String(), errb.String(), code
 }
 
+// newCLI is a cli with a config file of its own.
+func newCLI(t *testing.T) cli { return cli{t: t, config: filepath.Join(t.TempDir(), "config.json")} }
+
+// adminCLI is a cli logged in to the server at base as the master admin
+// the tests start servers with.
+func adminCLI(t *testing.T, base string) cli {
+	t.Helper()
+	c := newCLI(t)
+	c.ok("config", "credentials", "--server", base, "--realm", "master", "--user", "admin", "--password", "cli-Admin-1")
+	return c
+}
+
 // ok runs a command that must succeed and returns its trimmed stdout.
 func (c cli) ok(args ...string) string {
 	c.t.Helper()
@@ -54,7 +66,7 @@ func (c cli) ok(args ...string) string {
 func TestCLIAdministersConfidentialClients(t *testing.T) {
 	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
 	defer p.stop(t)
-	c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
+	c := newCLI(t)
 
 	// Password read from stdin when not given.
 	if out, errs, code := c.run("cli-Admin-1\n", "config", "credentials", "--server", p.base, "--realm", "master", "--user", "admin"); code != 0 {
@@ -84,7 +96,7 @@ func TestCLIAdministersConfidentialClients(t *testing.T) {
 	}
 
 	// The client logs in with its own credentials and manages clients.
-	bot := cli{t: t, config: filepath.Join(t.TempDir(), "bot.json")}
+	bot := newCLI(t)
 	if _, errs, code := bot.run("", "config", "credentials", "--server", p.base, "--realm", "demo", "--client", "app", "--secret", newSecret); code != 0 {
 		t.Fatalf("client login: %s", errs)
 	}
@@ -119,7 +131,7 @@ func TestCLIAdministersConfidentialClients(t *testing.T) {
 func TestCLILoginErrors(t *testing.T) {
 	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
 	defer p.stop(t)
-	c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
+	c := newCLI(t)
 	_, errs, code := c.run("", "config", "credentials", "--server", p.base, "--user", "admin", "--password", "wrong")
 	if code == 0 || !strings.Contains(errs, "Invalid user credentials") {
 		t.Errorf("bad password: exit %d %q", code, errs)
@@ -134,8 +146,7 @@ func TestCLILoginErrors(t *testing.T) {
 func TestCLITopologyAndKnoxFlow(t *testing.T) {
 	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
 	defer p.stop(t)
-	c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
-	c.ok("config", "credentials", "--server", p.base, "--realm", "master", "--user", "admin", "--password", "cli-Admin-1")
+	c := adminCLI(t, p.base)
 	c.ok("create", "realms", "-s", "realm=demo", "-s", "enabled=true")
 	c.ok("create", "users", "-r", "demo", "-s", "username=alice", "-s", "enabled=true")
 	c.ok("set-password", "-r", "demo", "--username", "alice", "--new-password", "alice-Pass-1")
@@ -163,8 +174,7 @@ func TestCLITopologyAndKnoxFlow(t *testing.T) {
 func TestBackupAndRestore(t *testing.T) {
 	data := t.TempDir()
 	p := startServe(t, data, []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
-	c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
-	c.ok("config", "credentials", "--server", p.base, "--realm", "master", "--user", "admin", "--password", "cli-Admin-1")
+	c := adminCLI(t, p.base)
 	c.ok("create", "realms", "-s", "realm=demo", "-s", "enabled=true")
 	id := c.ok("create", "clients", "-r", "demo", "-s", "clientId=app", "-s", "serviceAccountsEnabled=true", "-i")
 	secret := c.ok("get", "clients/"+id+"/client-secret", "-r", "demo", "--fields", "value", "--format", "csv")
@@ -193,8 +203,7 @@ func TestBackupAndRestore(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Errorf("client from the backup: %d", res.StatusCode)
 	}
-	c2 := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
-	c2.ok("config", "credentials", "--server", p2.base, "--realm", "master", "--user", "admin", "--password", "cli-Admin-1")
+	c2 := adminCLI(t, p2.base)
 	if _, errs, code := c2.run("", "get", "realms/later"); code == 0 {
 		t.Errorf("realm created after the backup is in it: %s", errs)
 	}
@@ -238,8 +247,7 @@ func (c cli) writeConfig(cfg cliConfig) {
 func TestCLIRenewsExpiredTokens(t *testing.T) {
 	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
 	defer p.stop(t)
-	admin := cli{t: t, config: filepath.Join(t.TempDir(), "admin.json")}
-	admin.ok("config", "credentials", "--server", p.base, "--realm", "master", "--user", "admin", "--password", "cli-Admin-1")
+	admin := adminCLI(t, p.base)
 	admin.ok("create", "realms", "-s", "realm=demo", "-s", "enabled=true")
 	id := admin.ok("create", "clients", "-r", "demo", "-s", "clientId=app", "-s", "serviceAccountsEnabled=true", "-i")
 	secret := admin.ok("get", "clients/"+id+"/client-secret", "-r", "demo", "--fields", "value", "--format", "csv")
@@ -272,7 +280,7 @@ func TestCLIRenewsExpiredTokens(t *testing.T) {
 			errPart: "log in again with `gatehouse config credentials`"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
+			c := newCLI(t)
 			c.ok(append([]string{"config", "credentials", "--server", p.base}, tc.login...)...)
 			before := c.readConfig()
 			if before.AccessToken == "" || !before.ExpiresAt.After(time.Now()) || tc.noRefresh != (before.RefreshToken == "") {
@@ -318,7 +326,7 @@ func TestCLIErrorMessages(t *testing.T) {
 	auth := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"}, "--http-relative-path", "/auth")
 	defer auth.stop(t)
 	authRoot := strings.TrimSuffix(auth.base, "/auth")
-	c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
+	c := newCLI(t)
 	login := func(server, realm string) []string {
 		return []string{"config", "credentials", "--server", server, "--realm", realm, "--user", "admin", "--password", "cli-Admin-1"}
 	}
@@ -378,8 +386,7 @@ func TestCLIErrorMessages(t *testing.T) {
 func TestBackupToStdout(t *testing.T) {
 	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
 	defer p.stop(t)
-	c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
-	c.ok("config", "credentials", "--server", p.base, "--realm", "master", "--user", "admin", "--password", "cli-Admin-1")
+	c := adminCLI(t, p.base)
 	c.ok("create", "realms", "-s", "realm=demo", "-s", "enabled=true")
 	out, errs, code := c.run("", "backup", "--out", "-")
 	if code != 0 {
@@ -425,8 +432,7 @@ func TestResponseErrorMessage(t *testing.T) {
 func TestCLISetPasswordEndsTheUsersSessions(t *testing.T) {
 	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
 	defer p.stop(t)
-	c := cli{t: t, config: filepath.Join(t.TempDir(), "config.json")}
-	c.ok("config", "credentials", "--server", p.base, "--realm", "master", "--user", "admin", "--password", "cli-Admin-1")
+	c := adminCLI(t, p.base)
 	c.ok("create", "realms", "-s", "realm=demo", "-s", "enabled=true")
 	c.ok("create", "clients", "-r", "demo", "-s", "clientId=web", "-s", "publicClient=true", "-s", "directAccessGrantsEnabled=true")
 	c.ok("create", "users", "-r", "demo", "-s", "username=alice", "-s", "enabled=true")

@@ -422,6 +422,26 @@ func (r result[T]) must(t *testing.T) T {
 	return r.v
 }
 
+// listed names each of xs, in order, as fmt prints a []string: the
+// listings tests compare against.
+func listed[T any](xs []T, name func(T) string) string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, name(x))
+	}
+	return fmt.Sprint(out)
+}
+
+// firstListed returns the first record of a listing; an empty one is an
+// error.
+func firstListed[T any](l []T, err error) (T, error) {
+	if len(l) == 0 {
+		var zero T
+		return zero, fmt.Errorf("no %T listed: %v", zero, err)
+	}
+	return l[0], err
+}
+
 // Update methods run fn on a copy: an error from fn aborts the whole write
 // (record and indexes, even after fn mutated nested maps) and is returned
 // unchanged; an unknown record is ErrNotFound.
@@ -570,13 +590,7 @@ func testClients(t *testing.T, s store.Store) {
 	wantErr(t, errOf(s.GetClient(ctx, a.ID, bz.ID)), store.ErrNotFound)
 	must(t, s.CreateClient(ctx, a.ID, store.Client{ID: id("c"), ClientID: "Zeta"}))
 
-	names := func(cs []store.Client) string {
-		var out []string
-		for _, c := range cs {
-			out = append(out, c.ClientID)
-		}
-		return fmt.Sprint(out)
-	}
+	names := func(cs []store.Client) string { return listed(cs, func(c store.Client) string { return c.ClientID }) }
 	for _, tc := range []struct {
 		q    store.ClientQuery
 		want string
@@ -668,13 +682,7 @@ func testUsers(t *testing.T, s store.Store) {
 	must(t, s.CreateUser(ctx, other.ID, store.User{ID: id("u"), Username: "alice", Email: "alice@example.com"}))
 
 	on, off := true, false
-	names := func(us []store.User) string {
-		var out []string
-		for _, u := range us {
-			out = append(out, u.Username)
-		}
-		return fmt.Sprint(out)
-	}
+	names := func(us []store.User) string { return listed(us, func(u store.User) string { return u.Username }) }
 	for _, tc := range []struct {
 		q    store.UserQuery
 		want string
@@ -793,11 +801,7 @@ func testRoles(t *testing.T, s store.Store) {
 	must(t, s.CreateRole(ctx, r.ID, store.Role{ID: id("role"), Name: "Admin"})) // names are case-sensitive
 
 	names := func(rs []store.Role) string {
-		var out []string
-		for _, r := range rs {
-			out = append(out, r.ClientID+"/"+r.Name)
-		}
-		return fmt.Sprint(out)
+		return listed(rs, func(r store.Role) string { return r.ClientID + "/" + r.Name })
 	}
 	for _, tc := range []struct {
 		client string
@@ -873,11 +877,7 @@ func testKeys(t *testing.T, s store.Store) {
 	kids := func() string {
 		keys, err := s.ListKeys(ctx, r.ID)
 		must(t, err)
-		var out []string
-		for _, k := range keys {
-			out = append(out, k.KID+":"+k.Status)
-		}
-		return fmt.Sprint(out)
+		return listed(keys, func(k store.SigningKey) string { return k.KID + ":" + k.Status })
 	}
 	if got := kids(); got != "[k4:active k3:active k2:active k1:active]" {
 		t.Fatalf("keys = %s", got)
@@ -1452,13 +1452,7 @@ func testCopies(t *testing.T, s store.Store) {
 	for _, got := range []func() (store.Client, error){
 		func() (store.Client, error) { return s.GetClient(ctx, r.ID, c.ID) },
 		func() (store.Client, error) { return s.GetClientByClientID(ctx, r.ID, "app") },
-		func() (store.Client, error) {
-			l, err := s.ListClients(ctx, r.ID, store.ClientQuery{})
-			if len(l) == 0 {
-				return store.Client{}, fmt.Errorf("no clients listed: %v", err)
-			}
-			return l[0], err
-		},
+		func() (store.Client, error) { return firstListed(s.ListClients(ctx, r.ID, store.ClientQuery{})) },
 		func() (store.Client, error) {
 			return s.UpdateClient(ctx, r.ID, c.ID, func(x *store.Client) error { return nil })
 		},
@@ -1470,13 +1464,7 @@ func testCopies(t *testing.T, s store.Store) {
 	for _, got := range []func() (store.User, error){
 		func() (store.User, error) { return s.GetUser(ctx, r.ID, u.ID) },
 		func() (store.User, error) { return s.GetUserByUsername(ctx, r.ID, "alice") },
-		func() (store.User, error) {
-			l, err := s.ListUsers(ctx, r.ID, store.UserQuery{})
-			if len(l) == 0 {
-				return store.User{}, fmt.Errorf("no users listed: %v", err)
-			}
-			return l[0], err
-		},
+		func() (store.User, error) { return firstListed(s.ListUsers(ctx, r.ID, store.UserQuery{})) },
 	} {
 		x, err := got()
 		must(t, err)
