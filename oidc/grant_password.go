@@ -57,7 +57,7 @@ func (h passwordGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fos
 		return err
 	}
 	now := h.rp.now()
-	if err := h.rp.minter.newSession(&s.grant, now); err != nil {
+	if err := h.rp.minter.newSession(&s.grant, s.ip, now); err != nil {
 		return errServerError.WithWrap(err)
 	}
 	// Durable before anything is signed or sent: a 200 means the refresh

@@ -182,7 +182,7 @@ func (s *Service) checkBootstrapPassword(ctx context.Context, master store.Realm
 		return Bootstrap{}, nil
 	}
 	out := Bootstrap{Username: adminUser}
-	u, err := s.findLoginUser(ctx, master.ID, adminUser)
+	u, err := s.findLoginUser(ctx, master, adminUser)
 	if errors.Is(err, ErrUserNotFound) {
 		out.PasswordIgnored = true
 		return out, nil

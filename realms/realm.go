@@ -14,6 +14,10 @@ const (
 	DefaultSSOSessionIdleTimeout = 1800
 	DefaultSSOSessionMaxLifespan = 36000
 	DefaultSignatureAlgorithm    = "RS256"
+
+	DefaultOfflineSessionIdleTimeout = 2592000
+	DefaultOfflineSessionMaxLifespan = 5184000
+	DefaultSSLRequired               = "external"
 )
 
 // The client every realm carries whose roles grant scoped admin rights.
@@ -50,6 +54,28 @@ func ApplyRealmDefaults(r *store.Realm) {
 	if r.DefaultSignatureAlgorithm == "" {
 		r.DefaultSignatureAlgorithm = DefaultSignatureAlgorithm
 	}
+	if r.SSLRequired == "" {
+		r.SSLRequired = DefaultSSLRequired
+	}
+	for _, d := range []struct {
+		v   *int
+		def int
+	}{
+		{&r.OfflineSessionIdleTimeout, DefaultOfflineSessionIdleTimeout},
+		{&r.OfflineSessionMaxLifespan, DefaultOfflineSessionMaxLifespan},
+		{&r.AccessCodeLifespan, 60},
+		{&r.AccessCodeLifespanUserAction, 300},
+		{&r.AccessCodeLifespanLogin, 1800},
+		{&r.ActionTokenGeneratedByAdminLifespan, 43200},
+		{&r.ActionTokenGeneratedByUserLifespan, 300},
+	} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	if len(r.Events.Listeners) == 0 {
+		r.Events.Listeners = []string{EventListenerLogging}
+	}
 	bf := &r.BruteForce
 	if bf.FailureFactor <= 0 {
 		bf.FailureFactor = 30
@@ -80,13 +106,36 @@ func ValidateRealm(r *store.Realm) error {
 		return invalid("defaultSignatureAlgorithm", "unsupported signature algorithm %q (use RS256, ES256 or EdDSA)", r.DefaultSignatureAlgorithm)
 	}
 	for field, v := range map[string]int{
-		"accessTokenLifespan":   r.AccessTokenLifespan,
-		"ssoSessionIdleTimeout": r.SSOSessionIdleTimeout,
-		"ssoSessionMaxLifespan": r.SSOSessionMaxLifespan,
+		"accessTokenLifespan":                 r.AccessTokenLifespan,
+		"ssoSessionIdleTimeout":               r.SSOSessionIdleTimeout,
+		"ssoSessionMaxLifespan":               r.SSOSessionMaxLifespan,
+		"offlineSessionIdleTimeout":           r.OfflineSessionIdleTimeout,
+		"offlineSessionMaxLifespan":           r.OfflineSessionMaxLifespan,
+		"accessCodeLifespan":                  r.AccessCodeLifespan,
+		"accessCodeLifespanUserAction":        r.AccessCodeLifespanUserAction,
+		"accessCodeLifespanLogin":             r.AccessCodeLifespanLogin,
+		"actionTokenGeneratedByAdminLifespan": r.ActionTokenGeneratedByAdminLifespan,
+		"actionTokenGeneratedByUserLifespan":  r.ActionTokenGeneratedByUserLifespan,
 	} {
 		if v <= 0 || v > 10*365*24*3600 {
 			return invalid(field, "%s must be between 1 and %d seconds", field, 10*365*24*3600)
 		}
+	}
+	for field, v := range map[string]int{
+		"clientSessionIdleTimeout": r.ClientSessionIdleTimeout,
+		"clientSessionMaxLifespan": r.ClientSessionMaxLifespan,
+	} {
+		if v < 0 || v > 10*365*24*3600 {
+			return invalid(field, "%s must be between 0 and %d seconds", field, 10*365*24*3600)
+		}
+	}
+	switch r.SSLRequired {
+	case "all", "external", "none":
+	default:
+		return invalid("sslRequired", "sslRequired must be all, external or none")
+	}
+	if err := validateEventsConfig(r.Events); err != nil {
+		return err
 	}
 	if r.RefreshTokenReuseGraceSeconds < 0 || r.RefreshTokenReuseGraceSeconds > 300 {
 		return invalid("refreshTokenReuseGraceSeconds", "must be between 0 and 300")

@@ -118,6 +118,9 @@ func (s *Service) Realm(ctx context.Context, name string) (*RealmState, error) {
 	if len(r.AdminRoleIDs) == 0 {
 		r = s.adoptAdminRoleIDs(ctx, r)
 	}
+	// A realm stored before a setting existed gets Keycloak's default for
+	// it (a zero offline idle timeout would end offline sessions at once).
+	ApplyRealmDefaults(&r)
 	keys, err := s.loadKeyRing(ctx, r)
 	if err != nil {
 		return nil, err

@@ -174,7 +174,7 @@ func (s *Service) endUserSessions(ctx context.Context, realmID, userID string) e
 // ErrUserNotSetUp. ip is recorded with failures.
 func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username, password, ip string) (store.User, error) {
 	realmID := r.ID
-	u, err := s.findLoginUser(ctx, realmID, username)
+	u, err := s.findLoginUser(ctx, r, username)
 	if err != nil {
 		s.hashing(func() { DummyVerify(password) })
 		if errors.Is(err, ErrUserNotFound) {
@@ -233,12 +233,12 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 	return u, nil
 }
 
-func (s *Service) findLoginUser(ctx context.Context, realmID, username string) (store.User, error) {
+func (s *Service) findLoginUser(ctx context.Context, r store.Realm, username string) (store.User, error) {
 	username = NormalizeUsername(username)
-	u, err := s.store.GetUserByUsername(ctx, realmID, username)
-	if errors.Is(err, store.ErrNotFound) && strings.Contains(username, "@") {
-		// Keycloak's loginWithEmailAllowed default.
-		u, err = s.store.GetUserByEmail(ctx, realmID, username)
+	u, err := s.store.GetUserByUsername(ctx, r.ID, username)
+	if errors.Is(err, store.ErrNotFound) && strings.Contains(username, "@") && !r.NoLoginWithEmail {
+		// Keycloak's loginWithEmailAllowed.
+		u, err = s.store.GetUserByEmail(ctx, r.ID, username)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return store.User{}, ErrUserNotFound

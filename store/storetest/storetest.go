@@ -1017,6 +1017,7 @@ func testSessionRoundTrip(t *testing.T, s store.Store) {
 	now := clock()
 	sess, rt := newSessionAt(c, u, now.Add(-time.Minute), time.Hour, 30*time.Minute)
 	sess.LastRefresh = now
+	sess.IPAddress = "192.0.2.7"
 	must(t, s.CreateSession(ctx, r.ID, sess, rt))
 	wantEqual(t, "session", try(s.GetSession(ctx, r.ID, sess.ID)).must(t), sess)
 	wantEqual(t, "refresh token", try(s.GetRefreshToken(ctx, r.ID, rt.Hash)).must(t), rt)
