@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -32,17 +33,61 @@ type realmRep struct {
 	QuickLoginCheckMilliSeconds   *int      `json:"quickLoginCheckMilliSeconds,omitempty"`
 	MinimumQuickLoginWaitSeconds  *int      `json:"minimumQuickLoginWaitSeconds,omitempty"`
 	Attributes                    stringMap `json:"attributes,omitempty"`
+
+	DisplayNameHTML                     *string   `json:"displayNameHtml,omitempty"`
+	SSLRequired                         *string   `json:"sslRequired,omitempty"`
+	RegistrationAllowed                 *bool     `json:"registrationAllowed,omitempty"`
+	RememberMe                          *bool     `json:"rememberMe,omitempty"`
+	VerifyEmail                         *bool     `json:"verifyEmail,omitempty"`
+	LoginWithEmailAllowed               *bool     `json:"loginWithEmailAllowed,omitempty"`
+	DuplicateEmailsAllowed              *bool     `json:"duplicateEmailsAllowed,omitempty"`
+	ResetPasswordAllowed                *bool     `json:"resetPasswordAllowed,omitempty"`
+	EditUsernameAllowed                 *bool     `json:"editUsernameAllowed,omitempty"`
+	OfflineSessionIdleTimeout           *int      `json:"offlineSessionIdleTimeout,omitempty"`
+	OfflineSessionMaxLifespanEnabled    *bool     `json:"offlineSessionMaxLifespanEnabled,omitempty"`
+	OfflineSessionMaxLifespan           *int      `json:"offlineSessionMaxLifespan,omitempty"`
+	ClientSessionIdleTimeout            *int      `json:"clientSessionIdleTimeout,omitempty"`
+	ClientSessionMaxLifespan            *int      `json:"clientSessionMaxLifespan,omitempty"`
+	AccessCodeLifespan                  *int      `json:"accessCodeLifespan,omitempty"`
+	AccessCodeLifespanUserAction        *int      `json:"accessCodeLifespanUserAction,omitempty"`
+	AccessCodeLifespanLogin             *int      `json:"accessCodeLifespanLogin,omitempty"`
+	ActionTokenGeneratedByAdminLifespan *int      `json:"actionTokenGeneratedByAdminLifespan,omitempty"`
+	ActionTokenGeneratedByUserLifespan  *int      `json:"actionTokenGeneratedByUserLifespan,omitempty"`
+	EventsEnabled                       *bool     `json:"eventsEnabled,omitempty"`
+	EventsExpiration                    *int64    `json:"eventsExpiration,omitempty"`
+	EnabledEventTypes                   *[]string `json:"enabledEventTypes,omitempty"`
+	EventsListeners                     *[]string `json:"eventsListeners,omitempty"`
+	AdminEventsEnabled                  *bool     `json:"adminEventsEnabled,omitempty"`
+	AdminEventsDetailsEnabled           *bool     `json:"adminEventsDetailsEnabled,omitempty"`
+}
+
+// unsupported refuses settings Gatehouse cannot honour rather than store
+// them as if they applied.
+func (rep realmRep) unsupported() error {
+	if rep.DuplicateEmailsAllowed != nil && *rep.DuplicateEmailsAllowed {
+		return badRequest("duplicateEmailsAllowed is not supported: emails are unique per realm")
+	}
+	// The admin audit log is always kept, with the representation.
+	if rep.AdminEventsEnabled != nil && !*rep.AdminEventsEnabled {
+		return badRequest("adminEventsEnabled false is not supported: admin events are always recorded")
+	}
+	if rep.AdminEventsDetailsEnabled != nil && !*rep.AdminEventsDetailsEnabled {
+		return badRequest("adminEventsDetailsEnabled false is not supported: admin events always carry the representation")
+	}
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }
 
 func toRealmRep(r store.Realm) realmRep {
+	// Realms stored before a setting existed show Keycloak's default.
+	realms.ApplyRealmDefaults(&r)
 	bf := r.BruteForce
 	attrs := r.Attributes
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
-	return realmRep{
+	rep := realmRep{
 		ID: ptr(r.ID), Realm: ptr(r.Name), DisplayName: ptr(r.DisplayName), Enabled: ptr(r.Enabled),
 		AccessTokenLifespan: ptr(r.AccessTokenLifespan), SSOSessionIdleTimeout: ptr(r.SSOSessionIdleTimeout),
 		SSOSessionMaxLifespan: ptr(r.SSOSessionMaxLifespan), DefaultSignatureAlgorithm: ptr(r.DefaultSignatureAlgorithm),
@@ -53,7 +98,26 @@ func toRealmRep(r store.Realm) realmRep {
 		MaxFailureWaitSeconds: ptr(bf.MaxFailureWaitSeconds), MaxDeltaTimeSeconds: ptr(bf.MaxDeltaTimeSeconds),
 		QuickLoginCheckMilliSeconds: ptr(bf.QuickLoginCheckMilliSeconds), MinimumQuickLoginWaitSeconds: ptr(bf.MinimumQuickLoginWaitSeconds),
 		Attributes: attrs,
+
+		DisplayNameHTML: ptr(r.DisplayNameHTML), SSLRequired: ptr(r.SSLRequired),
+		RegistrationAllowed: ptr(r.RegistrationAllowed), RememberMe: ptr(r.RememberMe), VerifyEmail: ptr(r.VerifyEmail),
+		LoginWithEmailAllowed: ptr(!r.NoLoginWithEmail), DuplicateEmailsAllowed: ptr(false),
+		ResetPasswordAllowed: ptr(r.ResetPasswordAllowed), EditUsernameAllowed: ptr(r.EditUsernameAllowed),
+		OfflineSessionIdleTimeout:        ptr(r.OfflineSessionIdleTimeout),
+		OfflineSessionMaxLifespanEnabled: ptr(r.OfflineSessionMaxLifespanEnabled),
+		OfflineSessionMaxLifespan:        ptr(r.OfflineSessionMaxLifespan),
+		ClientSessionIdleTimeout:         ptr(r.ClientSessionIdleTimeout), ClientSessionMaxLifespan: ptr(r.ClientSessionMaxLifespan),
+		AccessCodeLifespan: ptr(r.AccessCodeLifespan), AccessCodeLifespanUserAction: ptr(r.AccessCodeLifespanUserAction),
+		AccessCodeLifespanLogin:             ptr(r.AccessCodeLifespanLogin),
+		ActionTokenGeneratedByAdminLifespan: ptr(r.ActionTokenGeneratedByAdminLifespan),
+		ActionTokenGeneratedByUserLifespan:  ptr(r.ActionTokenGeneratedByUserLifespan),
+		EventsEnabled:                       ptr(r.Events.Enabled), EnabledEventTypes: ptr(nonNil(r.Events.EnabledTypes)),
+		EventsListeners: ptr(nonNil(r.Events.Listeners)), AdminEventsEnabled: ptr(true), AdminEventsDetailsEnabled: ptr(true),
 	}
+	if r.Events.ExpirationSeconds > 0 {
+		rep.EventsExpiration = ptr(r.Events.ExpirationSeconds)
+	}
+	return rep
 }
 
 // apply copies the fields present in the representation onto r.
@@ -99,6 +163,41 @@ func (rep realmRep) apply(r *store.Realm) {
 	if rep.Attributes != nil {
 		r.Attributes = rep.Attributes
 	}
+	setS := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setS(&r.DisplayNameHTML, rep.DisplayNameHTML)
+	setS(&r.SSLRequired, rep.SSLRequired)
+	setB(&r.RegistrationAllowed, rep.RegistrationAllowed)
+	setB(&r.RememberMe, rep.RememberMe)
+	setB(&r.VerifyEmail, rep.VerifyEmail)
+	if rep.LoginWithEmailAllowed != nil {
+		r.NoLoginWithEmail = !*rep.LoginWithEmailAllowed
+	}
+	setB(&r.ResetPasswordAllowed, rep.ResetPasswordAllowed)
+	setB(&r.EditUsernameAllowed, rep.EditUsernameAllowed)
+	set(&r.OfflineSessionIdleTimeout, rep.OfflineSessionIdleTimeout)
+	setB(&r.OfflineSessionMaxLifespanEnabled, rep.OfflineSessionMaxLifespanEnabled)
+	set(&r.OfflineSessionMaxLifespan, rep.OfflineSessionMaxLifespan)
+	set(&r.ClientSessionIdleTimeout, rep.ClientSessionIdleTimeout)
+	set(&r.ClientSessionMaxLifespan, rep.ClientSessionMaxLifespan)
+	set(&r.AccessCodeLifespan, rep.AccessCodeLifespan)
+	set(&r.AccessCodeLifespanUserAction, rep.AccessCodeLifespanUserAction)
+	set(&r.AccessCodeLifespanLogin, rep.AccessCodeLifespanLogin)
+	set(&r.ActionTokenGeneratedByAdminLifespan, rep.ActionTokenGeneratedByAdminLifespan)
+	set(&r.ActionTokenGeneratedByUserLifespan, rep.ActionTokenGeneratedByUserLifespan)
+	setB(&r.Events.Enabled, rep.EventsEnabled)
+	if rep.EventsExpiration != nil {
+		r.Events.ExpirationSeconds = *rep.EventsExpiration
+	}
+	if rep.EnabledEventTypes != nil {
+		r.Events.EnabledTypes = *rep.EnabledEventTypes
+	}
+	if rep.EventsListeners != nil {
+		r.Events.Listeners = *rep.EventsListeners
+	}
 }
 
 // listRealms returns the realms the caller may view.
@@ -125,7 +224,11 @@ func (a *API) createRealm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rep realmRep
-	if err := decode(r, &rep); err != nil {
+	if err := decodeStrict(r, &rep); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := rep.unsupported(); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -165,7 +268,11 @@ func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rep realmRep
-	if err := decode(r, &rep); err != nil {
+	if err := decodeStrict(r, &rep); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := rep.unsupported(); err != nil {
 		a.writeError(w, r, err)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -54,6 +55,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rp *realmProvide
 			s.storeWriteError(w, rp, "revoke", err)
 			return
 		}
+		s.realmEvent(rp, r, realms.EventRevokeGrant, c, at.claims.Sub, at.claims.Sid, "")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)
 		return
@@ -75,6 +77,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rp *realmProvide
 		s.storeWriteError(w, rp, "revoke", err)
 		return
 	}
+	s.realmEvent(rp, r, realms.EventRevokeGrant, c, rt.UserID, rt.SessionID, "")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 }
@@ -94,6 +97,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, rp *realmProvide
 	}
 	rt, _, err := rp.activeRefreshToken(ctx, token)
 	if errors.Is(err, errInactive) {
+		s.realmEvent(rp, r, realms.EventLogout, c, "", "", "invalid_token")
 		writeOAuthError(w, errInvalidRefreshToken)
 		return
 	}
@@ -102,6 +106,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, rp *realmProvide
 		return
 	}
 	if rt.ClientID != c.ID {
+		s.realmEvent(rp, r, realms.EventLogout, c, rt.UserID, "", "invalid_token")
 		writeOAuthError(w, errRefreshWrongClient)
 		return
 	}
@@ -109,6 +114,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, rp *realmProvide
 		s.storeWriteError(w, rp, "logout", err)
 		return
 	}
+	s.realmEvent(rp, r, realms.EventLogout, c, rt.UserID, rt.SessionID, "")
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -51,6 +51,9 @@ type Service struct {
 	// hold millions of users.
 	users     *perUserCache[store.User]
 	userRoles *perUserCache[resolvedRoles]
+
+	// events buffers login events until they are written in batches.
+	events eventBuffer
 }
 
 // RealmState is an immutable snapshot of a realm and its key ring. A new

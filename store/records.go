@@ -269,6 +269,21 @@ type AdminEvent struct {
 	IPAddress   string `json:"ipAddress"`
 }
 
+// LoginEvent is one entry of a realm's login events (Keycloak's
+// EventRepresentation). It never holds a secret, password or token.
+type LoginEvent struct {
+	ID   string    `json:"id"`
+	Time time.Time `json:"time"`
+	Type string    `json:"type"` // LOGIN, LOGIN_ERROR, CLIENT_LOGIN, ...
+	// ClientID is the client's clientId, as Keycloak records it.
+	ClientID  string            `json:"clientId,omitempty"`
+	UserID    string            `json:"userId,omitempty"`
+	SessionID string            `json:"sessionId,omitempty"`
+	IPAddress string            `json:"ipAddress,omitempty"`
+	Error     string            `json:"error,omitempty"`
+	Details   map[string]string `json:"details,omitempty"`
+}
+
 // IdentityProvider is a trusted token issuer of a realm (Keycloak's
 // IdentityProviderRepresentation, OIDC only).
 type IdentityProvider struct {

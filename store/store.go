@@ -137,6 +137,14 @@ type Store interface {
 	// ListAdminEvents returns a realm's events newest first.
 	ListAdminEvents(ctx context.Context, realmID string, q Page) ([]AdminEvent, error)
 
+	// Login events of a realm. AppendLoginEvents stores a batch in one
+	// commit; ListLoginEvents returns matches newest first;
+	// DeleteLoginEvents removes at most limit events older than before
+	// (zero: any age), returning how many went.
+	AppendLoginEvents(ctx context.Context, realmID string, events []LoginEvent) error
+	ListLoginEvents(ctx context.Context, realmID string, q LoginEventQuery) ([]LoginEvent, error)
+	DeleteLoginEvents(ctx context.Context, realmID string, before time.Time, limit int) (int, error)
+
 	// Identity providers (trusted issuers) of a realm, by alias.
 	CreateIdentityProvider(ctx context.Context, realmID string, p IdentityProvider) error
 	GetIdentityProvider(ctx context.Context, realmID, alias string) (IdentityProvider, error)
@@ -221,6 +229,17 @@ type UserQuery struct {
 	// ServiceAccounts includes service-account users; Keycloak hides them
 	// from user searches.
 	ServiceAccounts bool
+}
+
+// LoginEventQuery filters ListLoginEvents. Empty fields do not filter.
+type LoginEventQuery struct {
+	Page
+	Types     []string // any of
+	ClientID  string   // clientId, exact
+	UserID    string
+	IPAddress string
+	// From and To bound the event time (inclusive); zero = open.
+	From, To time.Time
 }
 
 // SessionQuery filters ListSessions.
