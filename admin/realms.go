@@ -311,19 +311,20 @@ func (a *API) deleteRealm(w http.ResponseWriter, r *http.Request) {
 	noContent(w)
 }
 
-// adminEvents is GET /admin/realms/{realm}/admin-events, newest first.
+// adminEvents is GET /admin/realms/{realm}/admin-events, newest first,
+// with the filters of adminEventFilter.
 func (a *API) adminEvents(w http.ResponseWriter, r *http.Request) {
 	rl, err := a.targetRealm(r, viewEvents)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	p, err := page(r)
+	f, err := adminEventFilter(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	events, err := a.svc.Store().ListAdminEvents(r.Context(), rl.ID, p)
+	events, err := a.svc.AdminEvents(r.Context(), rl, f)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -61,6 +61,8 @@ type eventBuffer struct {
 	mu      sync.Mutex
 	pending map[string][]store.LoginEvent // by realm ID
 	n       int
+	// limit bounds n (eventBufferMax when zero).
+	limit int
 	// flushing is set while a background flush runs, so a burst of
 	// events starts one, not one per event.
 	flushing atomic.Bool
@@ -95,7 +97,11 @@ func (s *Service) RecordEvent(r store.Realm, e store.LoginEvent) {
 	e.Time = s.now().UTC()
 	b := &s.events
 	b.mu.Lock()
-	if b.n >= eventBufferMax {
+	limit := b.limit
+	if limit <= 0 {
+		limit = eventBufferMax
+	}
+	if b.n >= limit {
 		b.mu.Unlock()
 		b.dropped.Add(1)
 		return

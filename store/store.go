@@ -136,6 +136,8 @@ type Store interface {
 	AppendAdminEvent(ctx context.Context, realmID string, e AdminEvent) error
 	// ListAdminEvents returns a realm's events newest first.
 	ListAdminEvents(ctx context.Context, realmID string, q Page) ([]AdminEvent, error)
+	// DeleteAdminEvents clears a realm's admin events.
+	DeleteAdminEvents(ctx context.Context, realmID string) error
 
 	// Login events of a realm. AppendLoginEvents stores a batch in one
 	// commit; ListLoginEvents returns matches newest first;

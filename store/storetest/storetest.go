@@ -1516,6 +1516,20 @@ func testAdminEvents(t *testing.T, s store.Store) {
 	if len(got) != 2 || got[0].ID != "3" || got[1].ID != "2" {
 		t.Fatalf("events = %v", got)
 	}
+	other := mustRealm(t, s, "other")
+	must(t, s.AppendAdminEvent(ctx, other.ID, store.AdminEvent{ID: "o", Time: base, OperationType: "CREATE"}))
+	must(t, s.DeleteAdminEvents(ctx, r.ID))
+	if got := try(s.ListAdminEvents(ctx, r.ID, store.Page{})).must(t); len(got) != 0 {
+		t.Errorf("after delete: %v", got)
+	}
+	must(t, s.AppendAdminEvent(ctx, r.ID, store.AdminEvent{ID: "after", Time: base, OperationType: "DELETE"}))
+	if got := try(s.ListAdminEvents(ctx, r.ID, store.Page{})).must(t); len(got) != 1 {
+		t.Errorf("append after delete: %v", got)
+	}
+	if got := try(s.ListAdminEvents(ctx, other.ID, store.Page{})).must(t); len(got) != 1 {
+		t.Errorf("other realm's events: %v", got)
+	}
+	wantErr(t, s.DeleteAdminEvents(ctx, "missing"), store.ErrNotFound)
 }
 
 func testLoginEvents(t *testing.T, s store.Store) {
