@@ -148,7 +148,9 @@ func ValidateRealm(r *store.Realm) error {
 
 // CreateRealm creates a realm with Keycloak's defaults for unset settings, an
 // active signing key for its algorithm, the realm-management client with its
-// roles, the offline_access role and the default-roles-<realm> composite.
+// roles, Keycloak's other default clients (see defaultClients), the
+// offline_access role and the default-roles-<realm> composite, all in one
+// store transaction.
 func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, error) {
 	ApplyRealmDefaults(&r)
 	if err := ValidateRealm(&r); err != nil {
@@ -176,31 +178,15 @@ func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, 
 	adminRoles, adminIDs := newAdminRoles(r.Name, rm.ID)
 	r.AdminRoleIDs = adminIDs
 
-	if err := s.store.CreateRealm(ctx, r); err != nil {
+	clients, clientRoles := defaultClients(r.Name, now)
+	init := store.RealmContents{
+		Keys:    []store.SigningKey{key},
+		Roles:   append(append([]store.Role{offline, uma, def}, adminRoles...), clientRoles...),
+		Clients: append([]store.Client{rm}, clients...),
+	}
+	// One transaction: a failed create leaves nothing half-made behind.
+	if err := s.store.CreateRealmWith(ctx, r, init); err != nil {
 		return store.Realm{}, err
-	}
-	// If any later step fails the realm is removed again, so a failed create
-	// leaves nothing half-made behind.
-	fail := func(err error) (store.Realm, error) {
-		_ = s.store.DeleteRealm(context.WithoutCancel(ctx), r.ID)
-		s.invalidate(r.Name)
-		return store.Realm{}, err
-	}
-	if err := s.store.CreateKey(ctx, r.ID, key); err != nil {
-		return fail(err)
-	}
-	for _, role := range []store.Role{offline, uma, def} {
-		if err := s.store.CreateRole(ctx, r.ID, role); err != nil {
-			return fail(err)
-		}
-	}
-	if err := s.store.CreateClient(ctx, r.ID, rm); err != nil {
-		return fail(err)
-	}
-	for _, role := range adminRoles {
-		if err := s.store.CreateRole(ctx, r.ID, role); err != nil {
-			return fail(err)
-		}
 	}
 	s.invalidate(r.Name)
 	return r, nil

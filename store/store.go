@@ -52,6 +52,9 @@ type Store interface {
 	// Realms. Names are unique case-insensitively (two realms must not pass
 	// for one another); lookups by name are exact.
 	CreateRealm(ctx context.Context, r Realm) error
+	// CreateRealmWith creates a realm together with its initial keys, roles
+	// and clients in one transaction: all of them or nothing.
+	CreateRealmWith(ctx context.Context, r Realm, init RealmContents) error
 	GetRealm(ctx context.Context, name string) (Realm, error)
 	GetRealmByID(ctx context.Context, id string) (Realm, error)
 	ListRealms(ctx context.Context) ([]Realm, error) // ordered by name
@@ -197,6 +200,13 @@ type Store interface {
 	Close() error
 }
 
+// RealmContents are the records a new realm starts with.
+type RealmContents struct {
+	Keys    []SigningKey
+	Roles   []Role
+	Clients []Client
+}
+
 // Page selects a window of an ordered list. Max <= 0 means the backend's
 // default of 100.
 type Page struct {
@@ -219,14 +229,23 @@ type ClientQuery struct {
 // UserQuery filters ListUsers and CountUsers. Empty fields do not filter.
 type UserQuery struct {
 	Page
-	// Search is a case-insensitive substring of username, email, first or last
-	// name.
-	Search   string
-	Username string
-	Email    string
-	// Exact makes Username and Email match whole values (case-insensitive)
-	// instead of substrings.
-	Exact   bool
+	// Search matches username, email, first or last name with Keycloak's
+	// pattern rules (see MatchSearch: prefix, "*" wildcard, quoted exact).
+	Search    string
+	Username  string
+	Email     string
+	FirstName string
+	LastName  string
+	// Exact makes Username, Email, FirstName and LastName match whole
+	// values (case-insensitive) instead of substrings.
+	Exact bool
+	// Attributes: the user has, for each key, the value among its values
+	// (exact, case-sensitive).
+	Attributes map[string]string
+	// IDPAlias selects users linked to that identity provider, and with
+	// IDPUserID to that account there.
+	IDPAlias  string
+	IDPUserID string
 	Enabled *bool
 	// ServiceAccounts includes service-account users; Keycloak hides them
 	// from user searches.

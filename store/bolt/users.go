@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	bbolt "go.etcd.io/bbolt"
@@ -204,15 +205,22 @@ func userMatches(u store.User, q store.UserQuery) bool {
 		}
 		return strings.Contains(lower(field), lower(want))
 	}
-	if !match(u.Username, q.Username) || !match(u.Email, q.Email) {
+	if !match(u.Username, q.Username) || !match(u.Email, q.Email) || !match(u.FirstName, q.FirstName) || !match(u.LastName, q.LastName) {
 		return false
 	}
-	if q.Search != "" {
-		n := lower(q.Search)
-		if !strings.Contains(lower(u.Username), n) && !strings.Contains(lower(u.Email), n) &&
-			!strings.Contains(lower(u.FirstName), n) && !strings.Contains(lower(u.LastName), n) {
+	if q.Search != "" && !store.MatchSearch(q.Search, u.Username) && !store.MatchSearch(q.Search, u.Email) &&
+		!store.MatchSearch(q.Search, u.FirstName) && !store.MatchSearch(q.Search, u.LastName) {
+		return false
+	}
+	for k, v := range q.Attributes {
+		if !slices.Contains(u.Attributes[k], v) {
 			return false
 		}
+	}
+	if q.IDPAlias != "" && !slices.ContainsFunc(u.FederatedIdentities, func(f store.FederatedIdentity) bool {
+		return f.IdentityProvider == q.IDPAlias && (q.IDPUserID == "" || f.UserID == q.IDPUserID)
+	}) {
+		return false
 	}
 	return true
 }

@@ -33,6 +33,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RealmCRUDAndUniqueName", testRealmCRUD},
 		{"RealmRenameAndAbortedUpdate", testRealmRename},
 		{"RealmDeleteRemovesEverything", testRealmDelete},
+		{"RealmCreateWithContentsAllOrNothing", testRealmCreateWith},
 		{"RecordsRoundTripEveryField", testRoundTrip},
 		{"UpdateFnErrorAbortsAndIsReturnedAsIs", testUpdateAborts},
 		{"ClientsUniquePerRealmAndListing", testClients},
@@ -174,6 +175,39 @@ func testRealmCRUD(t *testing.T, s store.Store) {
 	if got, _ := s.GetRealm(ctx, "demo"); got.ID != r.ID {
 		t.Fatal("the conflicting create replaced the realm")
 	}
+}
+
+func testRealmCreateWith(t *testing.T, s store.Store) {
+	now := clock()
+	contents := func() store.RealmContents {
+		c := store.Client{ID: id("c"), ClientID: "account", Enabled: true, CreatedAt: now}
+		return store.RealmContents{
+			Keys:    []store.SigningKey{{KID: id("k"), Algorithm: "RS256", Status: store.KeyActive, CreatedAt: now}},
+			Roles:   []store.Role{{ID: id("r"), Name: "offline_access"}, {ID: id("r"), Name: "view-profile", ClientID: c.ID}},
+			Clients: []store.Client{c},
+		}
+	}
+	r := store.Realm{ID: id("realm"), Name: "demo", Enabled: true, CreatedAt: now}
+	init := contents()
+	must(t, s.CreateRealmWith(ctx, r, init))
+	wantEqual(t, "realm", try(s.GetRealm(ctx, "demo")).must(t), r)
+	wantEqual(t, "keys", try(s.ListKeys(ctx, r.ID)).must(t), init.Keys)
+	wantEqual(t, "client", try(s.GetClientByClientID(ctx, r.ID, "account")).must(t), init.Clients[0])
+	wantEqual(t, "client role", try(s.GetRoleByName(ctx, r.ID, init.Clients[0].ID, "view-profile")).must(t), init.Roles[1])
+	wantConflict(t, s.CreateRealmWith(ctx, store.Realm{ID: id("realm"), Name: "DEMO"}, contents()), "realm", "name")
+
+	// A conflict among the contents (two clients with one clientId) aborts
+	// the realm too.
+	bad := contents()
+	bad.Clients = append(bad.Clients, store.Client{ID: id("c"), ClientID: "account"})
+	other := store.Realm{ID: id("realm"), Name: "other", Enabled: true, CreatedAt: now}
+	wantConflict(t, s.CreateRealmWith(ctx, other, bad), "client", "clientId")
+	wantGone(t, "aborted create", map[string]error{
+		"realm by name": errOf(s.GetRealm(ctx, "other")),
+		"realm by id":   errOf(s.GetRealmByID(ctx, other.ID)),
+	})
+	// The name stays free.
+	must(t, s.CreateRealmWith(ctx, other, contents()))
 }
 
 func testRealmRename(t *testing.T, s store.Store) {
@@ -631,11 +665,13 @@ func testClients(t *testing.T, s store.Store) {
 func testUsers(t *testing.T, s store.Store) {
 	r := mustRealm(t, s, "demo")
 	users := []store.User{
-		{Username: "carol", Email: "carol@example.com", FirstName: "Caroline", Enabled: true},
-		{Username: "Alice", Email: "ALICE@example.com", LastName: "Liddell", Enabled: true},
+		{Username: "carol", Email: "carol@example.com", FirstName: "Caroline", Enabled: true,
+			Attributes: map[string][]string{"dept": {"eng", "ops"}}},
+		{Username: "Alice", Email: "ALICE@example.com", LastName: "Liddell", Enabled: true,
+			FederatedIdentities: []store.FederatedIdentity{{IdentityProvider: "corp", UserID: "a-1", UserName: "alice"}}},
 		{Username: "bob", Email: "bob@other.org", Enabled: false},
 		{Username: "service-account-app", ServiceAccountClientID: "c1", Enabled: true},
-		{Username: "dave", Enabled: true}, // a second empty email is no conflict
+		{Username: "dave", Enabled: true, Attributes: map[string][]string{"dept": {"eng"}, "site": {"x"}}}, // a second empty email is no conflict
 	}
 	for i := range users {
 		users[i].ID = id("u")
@@ -674,13 +710,30 @@ func testUsers(t *testing.T, s store.Store) {
 	}{
 		{store.UserQuery{}, "[Alice bob carol dave]"},
 		{store.UserQuery{ServiceAccounts: true}, "[Alice bob carol dave service-account-app]"},
-		{store.UserQuery{Search: "EXAMPLE"}, "[Alice carol]"},
+		// Search follows Keycloak: prefix by default, * wildcards, quotes exact.
+		{store.UserQuery{Search: "EXAMPLE"}, "[]"},
+		{store.UserQuery{Search: "*EXAMPLE"}, "[Alice carol]"},
 		{store.UserQuery{Search: "liddell"}, "[Alice]"}, // last name
-		{store.UserQuery{Search: "OLINE"}, "[carol]"},   // first name
+		{store.UserQuery{Search: "*OLINE"}, "[carol]"},  // first name
 		{store.UserQuery{Search: "car"}, "[carol]"},
-		{store.UserQuery{Search: "a"}, "[Alice carol dave]"},
-		{store.UserQuery{Search: "a", ServiceAccounts: true}, "[Alice carol dave service-account-app]"},
-		{store.UserQuery{Search: "a", Enabled: &on, Page: store.Page{First: 1}}, "[carol dave]"},
+		{store.UserQuery{Search: "a"}, "[Alice]"},
+		{store.UserQuery{Search: "*a"}, "[Alice carol dave]"},
+		{store.UserQuery{Search: "*", ServiceAccounts: true}, "[Alice bob carol dave service-account-app]"},
+		{store.UserQuery{Search: "*a", ServiceAccounts: true}, "[Alice carol dave service-account-app]"},
+		{store.UserQuery{Search: "*a", Enabled: &on, Page: store.Page{First: 1}}, "[carol dave]"},
+		{store.UserQuery{Search: `"alice"`}, "[Alice]"},
+		{store.UserQuery{Search: `"ali"`}, "[]"},
+		{store.UserQuery{FirstName: "carol"}, "[carol]"},
+		{store.UserQuery{LastName: "LIDDELL", Exact: true}, "[Alice]"},
+		{store.UserQuery{LastName: "lid", Exact: true}, "[]"},
+		{store.UserQuery{Attributes: map[string]string{"dept": "eng"}}, "[carol dave]"},
+		{store.UserQuery{Attributes: map[string]string{"dept": "ops"}}, "[carol]"},
+		{store.UserQuery{Attributes: map[string]string{"dept": "eng", "site": "x"}}, "[dave]"},
+		{store.UserQuery{Attributes: map[string]string{"dept": "ENG"}}, "[]"},
+		{store.UserQuery{IDPAlias: "corp"}, "[Alice]"},
+		{store.UserQuery{IDPAlias: "corp", IDPUserID: "a-1"}, "[Alice]"},
+		{store.UserQuery{IDPAlias: "corp", IDPUserID: "b-2"}, "[]"},
+		{store.UserQuery{IDPAlias: "other"}, "[]"},
 		{store.UserQuery{Username: "o"}, "[bob carol]"},
 		{store.UserQuery{Username: "ALI"}, "[Alice]"},
 		{store.UserQuery{Username: "bo", Exact: true}, "[]"},
