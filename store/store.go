@@ -246,7 +246,7 @@ type UserQuery struct {
 	// IDPUserID to that account there.
 	IDPAlias  string
 	IDPUserID string
-	Enabled *bool
+	Enabled   *bool
 	// ServiceAccounts includes service-account users; Keycloak hides them
 	// from user searches.
 	ServiceAccounts bool
