@@ -98,3 +98,37 @@ func TestRealmKeysMetadata(t *testing.T) {
 		}
 	}
 }
+
+// GET /users/profile answers Keycloak's UPConfig with the default
+// attributes to any caller who may query users.
+func TestUserProfileConfig(t *testing.T) {
+	e := newEnv(t)
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true})
+	var cfg struct {
+		Attributes []map[string]any `json:"attributes"`
+		Policy     string           `json:"unmanagedAttributePolicy"`
+	}
+	e.must(200, "GET", "/admin/realms/demo/users/profile", e.admin, nil).json(t, &cfg)
+	var names []string
+	for _, a := range cfg.Attributes {
+		names = append(names, a["name"].(string))
+	}
+	if len(names) != 4 || names[0] != "username" || names[1] != "email" || names[2] != "firstName" || names[3] != "lastName" || cfg.Policy != "ENABLED" {
+		t.Errorf("profile = %+v", cfg)
+	}
+	_, querier := e.userWithRights("demo", "q", nil, "query-users")
+	_, none := e.userWithRights("demo", "n", nil, "view-events")
+	e.must(200, "GET", "/admin/realms/demo/users/profile", querier, nil)
+	for _, tc := range []struct {
+		path, token string
+		status      int
+	}{
+		{"/admin/realms/demo/users/profile", none, 403},
+		{"/admin/realms/demo/users/profile", "", 401},
+		{"/admin/realms/nothing/users/profile", e.admin, 404},
+	} {
+		if r := e.call("GET", tc.path, tc.token, nil); r.status != tc.status || r.obj(t)["errorMessage"] == nil {
+			t.Errorf("GET %s: %d %s, want %d", tc.path, r.status, r.raw, tc.status)
+		}
+	}
+}

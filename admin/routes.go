@@ -60,6 +60,7 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("/users", a.listUsers).Methods(get)
 	rr.HandleFunc("/users", a.createUser).Methods(post)
 	rr.HandleFunc("/users/count", a.countUsers).Methods(get)
+	rr.HandleFunc("/users/profile", a.userProfile).Methods(get)
 	rr.HandleFunc("/users/{id}", a.getUser).Methods(get)
 	rr.HandleFunc("/users/{id}", a.updateUser).Methods(put)
 	rr.HandleFunc("/users/{id}", a.deleteUser).Methods(del)
