@@ -104,6 +104,11 @@ func TestLoginEventsRecordedPerType(t *testing.T) {
 			e.postForm("demo", "logout", url.Values{"refresh_token": {m["refresh_token"].(string)}}, "app", f.secret)
 			return []string{m["refresh_token"].(string)}
 		}, func(f eventsFixture) string { return f.alice }, true, "", nil},
+		{"INTROSPECT_TOKEN", func(e *env, f eventsFixture) []string {
+			m := f.login(e)
+			e.postForm("demo", "token/introspect", url.Values{"token": {m["access_token"].(string)}}, "app", f.secret)
+			return []string{m["access_token"].(string)}
+		}, func(f eventsFixture) string { return f.alice }, true, "", nil},
 		{"REVOKE_GRANT", func(e *env, f eventsFixture) []string {
 			m := f.login(e)
 			e.postForm("demo", "revoke", url.Values{"token": {m["refresh_token"].(string)}}, "app", f.secret)
@@ -126,9 +131,10 @@ func TestLoginEventsRecordedPerType(t *testing.T) {
 				t.Fatalf("events = %s, want one %s", r.raw, tc.typ)
 			}
 			ev := got[0]
-			// Logout and revocation are posted from the default address.
+			// Logout, revocation and introspection are posted from the
+			// default address.
 			wantIP := "127.0.0.3"
-			if tc.typ == "LOGOUT" || tc.typ == "REVOKE_GRANT" {
+			if tc.typ == "LOGOUT" || tc.typ == "REVOKE_GRANT" || tc.typ == "INTROSPECT_TOKEN" {
 				wantIP = "127.0.0.1"
 			}
 			if ev["type"] != tc.typ || ev["clientId"] != "app" || ev["ipAddress"] != wantIP || ev["realmId"] == nil ||
