@@ -35,7 +35,7 @@ func TestRealmSettingsDefaultsAndRoundTrip(t *testing.T) {
 		"accessCodeLifespanUserAction": 301.0, "accessCodeLifespanLogin": 1801.0,
 		"actionTokenGeneratedByAdminLifespan": 43201.0, "actionTokenGeneratedByUserLifespan": 301.0,
 		"eventsEnabled": true, "eventsExpiration": 3600.0, "enabledEventTypes": []any{"LOGIN", "LOGIN_ERROR"},
-		"displayNameHtml": "<b>Demo</b>", "attributes": map[string]any{"frontendUrl": ""},
+		"displayNameHtml": "<b>Demo</b>", "attributes": map[string]any{"frontendUrl": ""}, "eventsListeners": []any{},
 	}
 	e.must(204, "PUT", "/admin/realms/demo", e.admin, set)
 	got = e.must(200, "GET", "/admin/realms/demo", e.admin, nil).obj(t)

@@ -73,9 +73,6 @@ func ApplyRealmDefaults(r *store.Realm) {
 			*d.v = d.def
 		}
 	}
-	if len(r.Events.Listeners) == 0 {
-		r.Events.Listeners = []string{EventListenerLogging}
-	}
 	bf := &r.BruteForce
 	if bf.FailureFactor <= 0 {
 		bf.FailureFactor = 30
@@ -153,6 +150,10 @@ func ValidateRealm(r *store.Realm) error {
 // store transaction.
 func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, error) {
 	ApplyRealmDefaults(&r)
+	// Keycloak's new realms carry this listener; an admin may remove it.
+	if r.Events.Listeners == nil {
+		r.Events.Listeners = []string{EventListenerLogging}
+	}
 	if err := ValidateRealm(&r); err != nil {
 		return store.Realm{}, err
 	}
