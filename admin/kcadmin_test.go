@@ -13,7 +13,17 @@ import (
 // confidential client, secret read and regeneration, user, password reset,
 // realm role and mapping, and the role in the user's next token. npm and
 // node come with the machine; the test installs the pinned package itself.
-func TestKeycloakAdminClientLibrary(t *testing.T) {
+func TestKeycloakAdminClientLibrary(t *testing.T) { runKeycloakAdminFlow(t, "flow.mjs") }
+
+// The admin client's calls for sessions, events, realm settings, default
+// clients, user search, keys, user profile and server info succeed.
+func TestKeycloakAdminClientSessionsAndEvents(t *testing.T) {
+	runKeycloakAdminFlow(t, "sessions_events.mjs")
+}
+
+// runKeycloakAdminFlow runs a script of testdata/kcadmin against a fresh
+// server; it must print FLOW OK.
+func runKeycloakAdminFlow(t *testing.T, script string) {
 	if testing.Short() {
 		t.Skip("needs node and the npm registry")
 	}
@@ -37,7 +47,7 @@ func TestKeycloakAdminClientLibrary(t *testing.T) {
 		}
 	}
 	e := newEnv(t)
-	cmd := exec.Command(node, "flow.mjs")
+	cmd := exec.Command(node, script)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GATEHOUSE_URL="+e.srv.URL, "ADMIN_PASSWORD="+adminPassword)
 	out, err := cmd.CombinedOutput()
