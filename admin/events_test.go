@@ -104,6 +104,10 @@ func TestLoginEventsRecordedPerType(t *testing.T) {
 			e.postForm("demo", "logout", url.Values{"refresh_token": {m["refresh_token"].(string)}}, "app", f.secret)
 			return []string{m["refresh_token"].(string)}
 		}, func(f eventsFixture) string { return f.alice }, true, "", nil},
+		{"LOGOUT_ERROR", func(e *env, f eventsFixture) []string {
+			e.postForm("demo", "logout", url.Values{"refresh_token": {"not-a-refresh-token"}}, "app", f.secret)
+			return []string{"not-a-refresh-token"}
+		}, nil, false, "invalid_token", nil},
 		{"INTROSPECT_TOKEN", func(e *env, f eventsFixture) []string {
 			m := f.login(e)
 			e.postForm("demo", "token/introspect", url.Values{"token": {m["access_token"].(string)}}, "app", f.secret)
@@ -134,7 +138,7 @@ func TestLoginEventsRecordedPerType(t *testing.T) {
 			// Logout, revocation and introspection are posted from the
 			// default address.
 			wantIP := "127.0.0.3"
-			if tc.typ == "LOGOUT" || tc.typ == "REVOKE_GRANT" || tc.typ == "INTROSPECT_TOKEN" {
+			if tc.typ == "LOGOUT" || tc.typ == "LOGOUT_ERROR" || tc.typ == "REVOKE_GRANT" || tc.typ == "INTROSPECT_TOKEN" {
 				wantIP = "127.0.0.1"
 			}
 			if ev["type"] != tc.typ || ev["clientId"] != "app" || ev["ipAddress"] != wantIP || ev["realmId"] == nil ||
