@@ -37,6 +37,10 @@ func (f eventsFixture) login(e *env) map[string]any {
 	return m
 }
 
+// tokenEndpointEvents are the successful token-endpoint events, which name
+// the access token they issued (token_id, its jti).
+var tokenEndpointEvents = map[string]bool{"LOGIN": true, "CLIENT_LOGIN": true, "REFRESH_TOKEN": true, "TOKEN_EXCHANGE": true}
+
 // Every event type is recorded once per request with Keycloak's
 // representation and error strings, and no event carries a secret,
 // password or token.
@@ -155,6 +159,9 @@ func TestLoginEventsRecordedPerType(t *testing.T) {
 				t.Errorf("error %q, want %q", e, tc.err)
 			}
 			details, _ := ev["details"].(map[string]any)
+			if tc.err == "" && tokenEndpointEvents[tc.typ] && (details["token_id"] == nil || details["token_id"] == "") {
+				t.Errorf("no token_id in %v", details)
+			}
 			for k, v := range tc.details {
 				if details[k] != v {
 					t.Errorf("details[%s] = %v, want %s (%v)", k, details[k], v, details)

@@ -92,6 +92,9 @@ func (s *Server) tokenEvent(rp *realmProvider, r *http.Request, gt, clientID str
 		}
 		if err == nil {
 			e.Details["scope"] = g.scope()
+			if g.jti != "" {
+				e.Details["token_id"] = g.jti
+			}
 			auth := "client-secret"
 			if g.client.PublicClient {
 				auth = "none"

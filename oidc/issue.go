@@ -44,6 +44,8 @@ type grant struct {
 	notAfter time.Time
 	// sid links a token to an existing session it does not refresh.
 	sid string
+	// jti is the minted access token's ID (the login event's token_id).
+	jti string
 }
 
 func (g *grant) scope() string { return strings.Join(g.scopes, " ") }
@@ -183,6 +185,7 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	if g.audience != nil {
 		ac.Aud = audience(g.audience)
 	}
+	g.jti = ac.Jti
 	ac.Sid = g.sid
 	if g.session != nil {
 		ac.Sid = g.session.ID
