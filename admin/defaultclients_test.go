@@ -45,6 +45,9 @@ func TestNewRealmHasKeycloaksDefaultClients(t *testing.T) {
 		if c["name"] != "${client_"+tc.clientID+"}" {
 			t.Errorf("%s name = %v", tc.clientID, c["name"])
 		}
+		if attrs, _ := c["attributes"].(map[string]any); (attrs["realm_client"] == "true") != (tc.clientID == "broker" || tc.clientID == "realm-management") {
+			t.Errorf("%s attributes = %v: realm_client is for broker and realm-management", tc.clientID, attrs)
+		}
 		if tc.clientID == "account-console" || tc.clientID == "security-admin-console" {
 			if attrs, _ := c["attributes"].(map[string]any); attrs["pkce.code.challenge.method"] != "S256" {
 				t.Errorf("%s attributes = %v, want PKCE S256", tc.clientID, c["attributes"])

@@ -26,6 +26,9 @@ var AccountRoles = []string{
 const (
 	attrPKCEMethod          = "pkce.code.challenge.method"
 	attrPostLogoutRedirects = "post.logout.redirect.uris"
+	// attrRealmClient marks the clients Keycloak treats as part of the
+	// realm itself (broker, realm-management).
+	attrRealmClient = "realm_client"
 )
 
 // defaultClients returns Keycloak's default clients of realm name (admin-cli,
@@ -56,7 +59,10 @@ func defaultClients(name string, now time.Time) ([]store.Client, []store.Role) {
 		}),
 		account,
 		client(AccountConsoleClientID, func(c *store.Client) { browser(c, accountURIs) }),
-		client(BrokerClientID, func(c *store.Client) { c.BearerOnly = true }),
+		client(BrokerClientID, func(c *store.Client) {
+			c.BearerOnly = true
+			c.Attributes = map[string]string{attrRealmClient: "true"}
+		}),
 		client(SecurityAdminConsoleClientID, func(c *store.Client) {
 			browser(c, []string{"/admin/" + name + "/console/*"})
 			c.WebOrigins = []string{"+"}

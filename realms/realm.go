@@ -174,7 +174,7 @@ func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, 
 	r.DefaultRoleID = def.ID
 	rm := store.Client{
 		ID: NewID(), ClientID: RealmManagementClientID, Name: "${client_realm-management}",
-		Enabled: true, BearerOnly: true, CreatedAt: now,
+		Enabled: true, BearerOnly: true, CreatedAt: now, Attributes: map[string]string{attrRealmClient: "true"},
 	}
 	adminRoles, adminIDs := newAdminRoles(r.Name, rm.ID)
 	r.AdminRoleIDs = adminIDs
