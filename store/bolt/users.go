@@ -230,14 +230,24 @@ func userMatches(u store.User, q store.UserQuery) bool {
 func (s *Store) scanUsers(realmID string, q store.UserQuery, fn func(store.User) bool) error {
 	return s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		users := sub(rb, bUsers)
-		if q.Exact && (q.Username != "" || q.Email != "") {
-			// An exact username or email is one index lookup, not a scan;
-			// userMatches still applies every other filter.
-			index, key := bUsersByName, q.Username
-			if key == "" {
-				index, key = bUsersByEmail, q.Email
+		// An exact username or email, or a federated identity link, is one
+		// index lookup, not a scan; userMatches still applies every other
+		// filter.
+		var index, key []byte
+		switch {
+		case q.Exact && q.Username != "":
+			index, key = bUsersByName, []byte(lower(q.Username))
+		case q.Exact && q.Email != "":
+			index, key = bUsersByEmail, []byte(lower(q.Email))
+		case q.IDPAlias != "" && q.IDPUserID != "":
+			index, key = bUsersByFed, idx(q.IDPAlias, q.IDPUserID)
+		}
+		if index != nil {
+			b := sub(rb, index)
+			if b == nil {
+				return nil
 			}
-			id := sub(rb, index).Get([]byte(lower(key)))
+			id := b.Get(key)
 			if id == nil {
 				return nil
 			}
