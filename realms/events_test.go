@@ -2,6 +2,8 @@ package realms
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,5 +119,29 @@ func TestEventBufferBounded(t *testing.T) {
 	got, err := f.svc.Store().ListLoginEvents(context.Background(), f.realmID, store.LoginEventQuery{Page: store.Page{Max: 1000}})
 	if err != nil || len(got) != f.svc.events.limit {
 		t.Errorf("stored %d events (%v), want %d", len(got), err, f.svc.events.limit)
+	}
+}
+
+// failingEventWrites is a store whose login-event writes fail.
+type failingEventWrites struct{ store.Store }
+
+func (failingEventWrites) AppendLoginEvents(context.Context, string, []store.LoginEvent) error {
+	return errors.New("event writes fail")
+}
+
+// A failure to write login events does not keep expired sessions alive: the
+// janitor deletes them and reports the event failure.
+func TestJanitorDeletesExpiredSessionsWhenEventWritesFail(t *testing.T) {
+	f := newJanitorFixture(t)
+	r := f.enableEvents(t, store.EventsConfig{Enabled: true})
+	svc := NewService(failingEventWrites{f.svc.Store()}, f.svc.sealer, f.clock.now)
+	svc.RecordEvent(r, store.LoginEvent{Type: EventLogin})
+	f.clock.set(f.t0.Add(time.Hour))
+	n, err := svc.DeleteExpired(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "event writes fail") {
+		t.Errorf("DeleteExpired error = %v, want the event failure", err)
+	}
+	if n == 0 || f.sessionExists(t) {
+		t.Errorf("expired session kept (%d rows deleted)", n)
 	}
 }

@@ -2,6 +2,7 @@ package realms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -22,13 +23,20 @@ const janitorBatch = 1000
 // expiration (writing buffered events first). It works in bounded batches
 // and returns how many rows went.
 func (s *Service) DeleteExpired(ctx context.Context) (int, error) {
-	now := s.now()
-	total, err := s.expireLoginEvents(ctx)
-	if err != nil {
-		return total, fmt.Errorf("login events: %w", err)
-	}
-	n, err := s.store.DeleteExpiredKnoxTokens(ctx, now.Add(-knoxEvictionGrace), janitorBatch)
+	total, err := s.deleteExpiredTokens(ctx)
+	// Login events come last and apart: a failure to write or expire them
+	// must not keep expired credentials in the store.
+	n, eerr := s.expireLoginEvents(ctx)
 	total += n
+	if eerr != nil {
+		eerr = fmt.Errorf("login events: %w", eerr)
+	}
+	return total, errors.Join(err, eerr)
+}
+
+func (s *Service) deleteExpiredTokens(ctx context.Context) (int, error) {
+	now := s.now()
+	total, err := s.store.DeleteExpiredKnoxTokens(ctx, now.Add(-knoxEvictionGrace), janitorBatch)
 	if err != nil {
 		return total, fmt.Errorf("expired knox tokens: %w", err)
 	}
