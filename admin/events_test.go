@@ -61,7 +61,7 @@ func TestLoginEventsRecordedPerType(t *testing.T) {
 		{"LOGIN_ERROR", func(e *env, f eventsFixture) []string {
 			f.token(e, url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"wrong-Pass-9"}})
 			return []string{"wrong-Pass-9"}
-		}, nil, false, "invalid_user_credentials", map[string]string{"grant_type": "password", "username": "alice"}},
+		}, func(f eventsFixture) string { return f.alice }, false, "invalid_user_credentials", map[string]string{"grant_type": "password", "username": "alice"}},
 		{"LOGIN_ERROR", func(e *env, f eventsFixture) []string {
 			f.token(e, url.Values{"grant_type": {"password"}, "username": {"nobody"}, "password": {"x-Pass-1"}})
 			return []string{"x-Pass-1"}
@@ -69,7 +69,7 @@ func TestLoginEventsRecordedPerType(t *testing.T) {
 		{"LOGIN_ERROR", func(e *env, f eventsFixture) []string {
 			f.token(e, url.Values{"grant_type": {"password"}, "username": {"bob"}, "password": {"bob-Pass-1"}})
 			return []string{"bob-Pass-1"}
-		}, nil, false, "user_disabled", map[string]string{"username": "bob"}},
+		}, func(f eventsFixture) string { return f.bob }, false, "user_disabled", map[string]string{"username": "bob"}},
 		{"CLIENT_LOGIN", func(e *env, f eventsFixture) []string {
 			m := f.token(e, url.Values{"grant_type": {"client_credentials"}})
 			return []string{m["access_token"].(string)}
@@ -152,6 +152,9 @@ func TestLoginEventsRecordedPerType(t *testing.T) {
 			if tc.user != nil && ev["userId"] != tc.user(f) {
 				t.Errorf("userId %v, want %s", ev["userId"], tc.user(f))
 			}
+			if tc.err == "user_not_found" && ev["userId"] != nil {
+				t.Errorf("userId %v for an unknown user", ev["userId"])
+			}
 			if _, has := ev["sessionId"]; has != tc.session {
 				t.Errorf("sessionId %v, want present=%v", ev["sessionId"], tc.session)
 			}
@@ -217,7 +220,7 @@ func TestLoginEventsFilters(t *testing.T) {
 	}{
 		{"", []string{"LOGIN_ERROR", "CLIENT_LOGIN", "LOGIN"}},
 		{"?type=LOGIN&type=CLIENT_LOGIN", []string{"CLIENT_LOGIN", "LOGIN"}},
-		{"?user=" + f.alice, []string{"LOGIN"}},
+		{"?user=" + f.alice, []string{"LOGIN_ERROR", "LOGIN"}}, // the failed login names alice too
 		{"?client=app&max=1", []string{"LOGIN_ERROR"}},
 		{"?client=other", nil},
 		{"?first=2", []string{"LOGIN"}},

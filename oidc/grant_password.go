@@ -32,6 +32,12 @@ func (h passwordGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite
 		return errMissingUsername
 	}
 	u, err := h.rp.svc.AuthenticateUser(ctx, h.rp.realm, username, form.Get("password"), s.ip)
+	var le *realms.LoginError
+	if errors.As(err, &le) {
+		// Only for the LOGIN_ERROR event, which names the user as
+		// Keycloak's does; the failed request issues nothing.
+		s.grant.user.ID = le.UserID
+	}
 	switch {
 	case errors.Is(err, realms.ErrUserLocked):
 		return errUserLocked

@@ -191,13 +191,13 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 	if locked {
 		s.hashing(func() { DummyVerify(password) })
 		s.metrics.LoginFailure(r.Name, metrics.LoginLocked)
-		return store.User{}, ErrUserLocked
+		return store.User{}, &LoginError{UserID: u.ID, Err: ErrUserLocked}
 	}
 	i := passwordIndex(u.Credentials)
 	if i < 0 {
 		s.hashing(func() { DummyVerify(password) })
 		s.metrics.LoginFailure(r.Name, metrics.LoginBadPassword)
-		return store.User{}, ErrBadPassword
+		return store.User{}, &LoginError{UserID: u.ID, Err: ErrBadPassword}
 	}
 	cred := u.Credentials[i]
 	var ok, rehash bool
@@ -206,7 +206,7 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 		// A stored hash that cannot be checked (corrupt, or an import with
 		// parameters beyond the work bounds) cannot log anyone in.
 		s.metrics.LoginFailure(r.Name, metrics.LoginBadPassword)
-		return store.User{}, ErrBadPassword
+		return store.User{}, &LoginError{UserID: u.ID, Err: ErrBadPassword}
 	}
 	if err != nil {
 		return store.User{}, err
@@ -216,16 +216,16 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 		if err := s.recordFailure(ctx, r, key, ip, now); err != nil {
 			return store.User{}, err
 		}
-		return store.User{}, ErrBadPassword
+		return store.User{}, &LoginError{UserID: u.ID, Err: ErrBadPassword}
 	}
 	s.recordSuccess(ctx, r, key, recorded)
 	if !u.Enabled {
 		s.metrics.LoginFailure(r.Name, metrics.LoginDisabled)
-		return store.User{}, ErrUserDisabled
+		return store.User{}, &LoginError{UserID: u.ID, Err: ErrUserDisabled}
 	}
 	if cred.Temporary || len(u.RequiredActions) > 0 {
 		s.metrics.LoginFailure(r.Name, metrics.LoginNotSetUp)
-		return store.User{}, ErrUserNotSetUp
+		return store.User{}, &LoginError{UserID: u.ID, Err: ErrUserNotSetUp}
 	}
 	if rehash {
 		s.rehash(ctx, realmID, u.ID, cred.ID, password)
