@@ -320,8 +320,12 @@ func TestKnoxAdminRightFollowsRoleIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := st.Realm.AdminRoleIDs
-	for id, name := range map[string]string{ids["manage-users"]: "was-manage-users", ids["manage-clients"]: "manage-users"} {
-		if _, err := e.store.UpdateRole(ctx, st.Realm.ID, id, func(r *store.Role) error { r.Name = name; return nil }); err != nil {
+	// In this order: the name manage-users is free only once the first
+	// rename is done.
+	for _, rn := range []struct{ id, name string }{
+		{ids["manage-users"], "was-manage-users"}, {ids["manage-clients"], "manage-users"},
+	} {
+		if _, err := e.store.UpdateRole(ctx, st.Realm.ID, rn.id, func(r *store.Role) error { r.Name = rn.name; return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
