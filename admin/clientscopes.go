@@ -1,12 +1,8 @@
 package admin
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -51,28 +47,6 @@ func briefScopes(list []store.ClientScope) []briefScopeRep {
 		out = append(out, briefScopeRep{ID: cs.ID, Name: cs.Name, Protocol: cs.Protocol})
 	}
 	return out
-}
-
-// decodeStrict is decode for representations Gatehouse stores whole: a
-// field it does not know is refused by name rather than dropped.
-func decodeStrict(r *http.Request, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		return badRequest("unable to read request body")
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err := decode(r, v); err != nil {
-		return err
-	}
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return badRequest("Unsupported field %s", f)
-		}
-		return badRequest("invalid JSON: %v", err)
-	}
-	return nil
 }
 
 func (rep clientScopeRep) apply(cs *store.ClientScope) error {
@@ -142,7 +116,7 @@ func (a *API) createClientScope(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var rep clientScopeRep
-	if err := decodeStrict(r, &rep); err != nil {
+	if err := decodeKnown(r, &rep); err != nil {
 		return err
 	}
 	var cs store.ClientScope
@@ -167,7 +141,7 @@ func (a *API) updateClientScope(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var rep clientScopeRep
-	if err := decodeStrict(r, &rep); err != nil {
+	if err := decodeKnown(r, &rep); err != nil {
 		return err
 	}
 	id := mux.Vars(r)["scope"]

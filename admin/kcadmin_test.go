@@ -15,11 +15,15 @@ import (
 // roles, role users, available/composite mappings, and groups (tree,
 // attributes, members, inherited role mappings). npm and node come with the
 // machine; `make test` installs the pinned package.
-func TestKeycloakAdminClientLibrary(t *testing.T) {
-	runKeycloakAdminFlow(t, "flow.mjs")
+func TestKeycloakAdminClientLibrary(t *testing.T) { runKeycloakAdminFlow(t, "flow.mjs") }
+
+// The admin client's calls for sessions, events, realm settings, default
+// clients, user search, keys, user profile and server info succeed.
+func TestKeycloakAdminClientSessionsAndEvents(t *testing.T) {
+	runKeycloakAdminFlow(t, "sessions_events.mjs")
 }
 
-// runKeycloakAdminFlow runs one script of testdata/kcadmin against a fresh
+// runKeycloakAdminFlow runs a script of testdata/kcadmin against a fresh
 // server; it must print FLOW OK.
 func runKeycloakAdminFlow(t *testing.T, script string) {
 	t.Helper()

@@ -120,7 +120,7 @@ func (a *API) getMapper(w http.ResponseWriter, r *http.Request) error {
 // addMappers POST .../protocol-mappers/add-models (a list, 204).
 func (a *API) createMapper(w http.ResponseWriter, r *http.Request) error {
 	var rep mapperRep
-	if err := decodeStrict(r, &rep); err != nil {
+	if err := decodeKnown(r, &rep); err != nil {
 		return err
 	}
 	return a.addMappers(w, r, []mapperRep{rep}, true)
@@ -128,7 +128,7 @@ func (a *API) createMapper(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) addModels(w http.ResponseWriter, r *http.Request) error {
 	var reps []mapperRep
-	if err := decodeStrict(r, &reps); err != nil {
+	if err := decodeKnown(r, &reps); err != nil {
 		return err
 	}
 	return a.addMappers(w, r, reps, false)
@@ -160,7 +160,7 @@ func (a *API) addMappers(w http.ResponseWriter, r *http.Request, reps []mapperRe
 
 func (a *API) updateMapper(w http.ResponseWriter, r *http.Request) error {
 	var rep mapperRep
-	if err := decodeStrict(r, &rep); err != nil {
+	if err := decodeKnown(r, &rep); err != nil {
 		return err
 	}
 	rl, o, path, err := a.mapperOwner(r, true)

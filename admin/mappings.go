@@ -16,9 +16,11 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// decodeKnown is decode for the representations of this model
-// (roles, groups): a field the representation does not know is refused
-// with 400 naming it, never accepted and dropped.
+// decodeKnown is decode for representations stored whole (roles, groups,
+// client scopes, mappers): a field the representation does not know, at
+// any depth, is refused with 400 naming it, never accepted and dropped.
+// decodeStrict is its lenient sibling for representations that clients
+// echo back with defaults (realms).
 func decodeKnown(r *http.Request, v any) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -35,6 +36,48 @@ type realmRep struct {
 	Attributes                    stringMap `json:"attributes,omitempty"`
 	credentialSettingsRep
 	DefaultRole *roleRep `json:"defaultRole,omitempty"`
+
+	DisplayNameHTML                     *string   `json:"displayNameHtml,omitempty"`
+	SSLRequired                         *string   `json:"sslRequired,omitempty"`
+	RegistrationAllowed                 *bool     `json:"registrationAllowed,omitempty"`
+	RememberMe                          *bool     `json:"rememberMe,omitempty"`
+	VerifyEmail                         *bool     `json:"verifyEmail,omitempty"`
+	LoginWithEmailAllowed               *bool     `json:"loginWithEmailAllowed,omitempty"`
+	DuplicateEmailsAllowed              *bool     `json:"duplicateEmailsAllowed,omitempty"`
+	ResetPasswordAllowed                *bool     `json:"resetPasswordAllowed,omitempty"`
+	EditUsernameAllowed                 *bool     `json:"editUsernameAllowed,omitempty"`
+	OfflineSessionIdleTimeout           *int      `json:"offlineSessionIdleTimeout,omitempty"`
+	OfflineSessionMaxLifespanEnabled    *bool     `json:"offlineSessionMaxLifespanEnabled,omitempty"`
+	OfflineSessionMaxLifespan           *int      `json:"offlineSessionMaxLifespan,omitempty"`
+	ClientSessionIdleTimeout            *int      `json:"clientSessionIdleTimeout,omitempty"`
+	ClientSessionMaxLifespan            *int      `json:"clientSessionMaxLifespan,omitempty"`
+	AccessCodeLifespan                  *int      `json:"accessCodeLifespan,omitempty"`
+	AccessCodeLifespanUserAction        *int      `json:"accessCodeLifespanUserAction,omitempty"`
+	AccessCodeLifespanLogin             *int      `json:"accessCodeLifespanLogin,omitempty"`
+	ActionTokenGeneratedByAdminLifespan *int      `json:"actionTokenGeneratedByAdminLifespan,omitempty"`
+	ActionTokenGeneratedByUserLifespan  *int      `json:"actionTokenGeneratedByUserLifespan,omitempty"`
+	EventsEnabled                       *bool     `json:"eventsEnabled,omitempty"`
+	EventsExpiration                    *int64    `json:"eventsExpiration,omitempty"`
+	EnabledEventTypes                   *[]string `json:"enabledEventTypes,omitempty"`
+	EventsListeners                     *[]string `json:"eventsListeners,omitempty"`
+	AdminEventsEnabled                  *bool     `json:"adminEventsEnabled,omitempty"`
+	AdminEventsDetailsEnabled           *bool     `json:"adminEventsDetailsEnabled,omitempty"`
+}
+
+// unsupported refuses settings Gatehouse cannot honour rather than store
+// them as if they applied.
+func (rep realmRep) unsupported() error {
+	if rep.DuplicateEmailsAllowed != nil && *rep.DuplicateEmailsAllowed {
+		return badRequest("duplicateEmailsAllowed is not supported: emails are unique per realm")
+	}
+	// The admin audit log is always kept, with the representation.
+	if rep.AdminEventsEnabled != nil && !*rep.AdminEventsEnabled {
+		return badRequest("adminEventsEnabled false is not supported: admin events are always recorded")
+	}
+	if rep.AdminEventsDetailsEnabled != nil && !*rep.AdminEventsDetailsEnabled {
+		return badRequest("adminEventsDetailsEnabled false is not supported: admin events always carry the representation")
+	}
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -48,12 +91,14 @@ func setIf[T any](dst *T, v *T) {
 }
 
 func toRealmRep(r store.Realm) realmRep {
+	// Realms stored before a setting existed show Keycloak's default.
+	realms.ApplyRealmDefaults(&r)
 	bf := r.BruteForce
 	attrs := r.Attributes
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
-	return realmRep{
+	rep := realmRep{
 		ID: ptr(r.ID), Realm: ptr(r.Name), DisplayName: ptr(r.DisplayName), Enabled: ptr(r.Enabled),
 		AccessTokenLifespan: ptr(r.AccessTokenLifespan), SSOSessionIdleTimeout: ptr(r.SSOSessionIdleTimeout),
 		SSOSessionMaxLifespan: ptr(r.SSOSessionMaxLifespan), DefaultSignatureAlgorithm: ptr(r.DefaultSignatureAlgorithm),
@@ -64,7 +109,26 @@ func toRealmRep(r store.Realm) realmRep {
 		MaxFailureWaitSeconds: ptr(bf.MaxFailureWaitSeconds), MaxDeltaTimeSeconds: ptr(bf.MaxDeltaTimeSeconds),
 		QuickLoginCheckMilliSeconds: ptr(bf.QuickLoginCheckMilliSeconds), MinimumQuickLoginWaitSeconds: ptr(bf.MinimumQuickLoginWaitSeconds),
 		Attributes: attrs, credentialSettingsRep: toCredentialSettings(r),
+
+		DisplayNameHTML: ptr(r.DisplayNameHTML), SSLRequired: ptr(r.SSLRequired),
+		RegistrationAllowed: ptr(r.RegistrationAllowed), RememberMe: ptr(r.RememberMe), VerifyEmail: ptr(r.VerifyEmail),
+		LoginWithEmailAllowed: ptr(!r.NoLoginWithEmail), DuplicateEmailsAllowed: ptr(false),
+		ResetPasswordAllowed: ptr(r.ResetPasswordAllowed), EditUsernameAllowed: ptr(r.EditUsernameAllowed),
+		OfflineSessionIdleTimeout:        ptr(r.OfflineSessionIdleTimeout),
+		OfflineSessionMaxLifespanEnabled: ptr(r.OfflineSessionMaxLifespanEnabled),
+		OfflineSessionMaxLifespan:        ptr(r.OfflineSessionMaxLifespan),
+		ClientSessionIdleTimeout:         ptr(r.ClientSessionIdleTimeout), ClientSessionMaxLifespan: ptr(r.ClientSessionMaxLifespan),
+		AccessCodeLifespan: ptr(r.AccessCodeLifespan), AccessCodeLifespanUserAction: ptr(r.AccessCodeLifespanUserAction),
+		AccessCodeLifespanLogin:             ptr(r.AccessCodeLifespanLogin),
+		ActionTokenGeneratedByAdminLifespan: ptr(r.ActionTokenGeneratedByAdminLifespan),
+		ActionTokenGeneratedByUserLifespan:  ptr(r.ActionTokenGeneratedByUserLifespan),
+		EventsEnabled:                       ptr(r.Events.Enabled), EnabledEventTypes: ptr(nonNil(r.Events.EnabledTypes)),
+		EventsListeners: ptr(nonNil(r.Events.Listeners)), AdminEventsEnabled: ptr(true), AdminEventsDetailsEnabled: ptr(true),
 	}
+	if r.Events.ExpirationSeconds > 0 {
+		rep.EventsExpiration = ptr(r.Events.ExpirationSeconds)
+	}
+	return rep
 }
 
 // apply copies the fields present in the representation onto r.
@@ -93,6 +157,36 @@ func (rep realmRep) apply(r *store.Realm) {
 	if rep.Attributes != nil {
 		r.Attributes = rep.Attributes
 	}
+	setIf(&r.DisplayNameHTML, rep.DisplayNameHTML)
+	setIf(&r.SSLRequired, rep.SSLRequired)
+	setIf(&r.RegistrationAllowed, rep.RegistrationAllowed)
+	setIf(&r.RememberMe, rep.RememberMe)
+	setIf(&r.VerifyEmail, rep.VerifyEmail)
+	if rep.LoginWithEmailAllowed != nil {
+		r.NoLoginWithEmail = !*rep.LoginWithEmailAllowed
+	}
+	setIf(&r.ResetPasswordAllowed, rep.ResetPasswordAllowed)
+	setIf(&r.EditUsernameAllowed, rep.EditUsernameAllowed)
+	setIf(&r.OfflineSessionIdleTimeout, rep.OfflineSessionIdleTimeout)
+	setIf(&r.OfflineSessionMaxLifespanEnabled, rep.OfflineSessionMaxLifespanEnabled)
+	setIf(&r.OfflineSessionMaxLifespan, rep.OfflineSessionMaxLifespan)
+	setIf(&r.ClientSessionIdleTimeout, rep.ClientSessionIdleTimeout)
+	setIf(&r.ClientSessionMaxLifespan, rep.ClientSessionMaxLifespan)
+	setIf(&r.AccessCodeLifespan, rep.AccessCodeLifespan)
+	setIf(&r.AccessCodeLifespanUserAction, rep.AccessCodeLifespanUserAction)
+	setIf(&r.AccessCodeLifespanLogin, rep.AccessCodeLifespanLogin)
+	setIf(&r.ActionTokenGeneratedByAdminLifespan, rep.ActionTokenGeneratedByAdminLifespan)
+	setIf(&r.ActionTokenGeneratedByUserLifespan, rep.ActionTokenGeneratedByUserLifespan)
+	setIf(&r.Events.Enabled, rep.EventsEnabled)
+	if rep.EventsExpiration != nil {
+		r.Events.ExpirationSeconds = *rep.EventsExpiration
+	}
+	if rep.EnabledEventTypes != nil {
+		r.Events.EnabledTypes = *rep.EnabledEventTypes
+	}
+	if rep.EventsListeners != nil {
+		r.Events.Listeners = *rep.EventsListeners
+	}
 }
 
 // listRealms returns the realms the caller may view.
@@ -118,7 +212,10 @@ func (a *API) createRealm(w http.ResponseWriter, r *http.Request) error {
 		return withReason(errForbidden, "caller lacks create-realm")
 	}
 	var rep realmRep
-	if err := decode(r, &rep); err != nil {
+	if err := decodeStrict(r, &rep); err != nil {
+		return err
+	}
+	if err := rep.unsupported(); err != nil {
 		return err
 	}
 	if rep.Realm == nil || *rep.Realm == "" {
@@ -164,7 +261,10 @@ func (a *API) updateRealm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var rep realmRep
-	if err := decode(r, &rep); err != nil {
+	if err := decodeStrict(r, &rep); err != nil {
+		return err
+	}
+	if err := rep.unsupported(); err != nil {
 		return err
 	}
 	defaultRole := rl.DefaultRoleID
@@ -205,17 +305,18 @@ func (a *API) deleteRealm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// adminEvents is GET /admin/realms/{realm}/admin-events, newest first.
+// adminEvents is GET /admin/realms/{realm}/admin-events, newest first,
+// with the filters of adminEventFilter.
 func (a *API) adminEvents(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.targetRealm(r, viewEvents)
 	if err != nil {
 		return err
 	}
-	p, err := page(r)
+	f, err := adminEventFilter(r)
 	if err != nil {
 		return err
 	}
-	events, err := a.svc.Store().ListAdminEvents(r.Context(), rl.ID, p)
+	events, err := a.svc.AdminEvents(r.Context(), rl, f)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,12 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("", a.handle(a.updateRealm)).Methods(put)
 	rr.HandleFunc("", a.handle(a.deleteRealm)).Methods(del)
 	rr.HandleFunc("/admin-events", a.handle(a.adminEvents)).Methods(get)
+	rr.HandleFunc("/admin-events", a.handle(a.clearAdminEvents)).Methods(del)
+	rr.HandleFunc("/events", a.handle(a.loginEvents)).Methods(get)
+	rr.HandleFunc("/events", a.handle(a.clearLoginEvents)).Methods(del)
+	rr.HandleFunc("/events/config", a.handle(a.eventsConfig)).Methods(get)
+	rr.HandleFunc("/events/config", a.handle(a.putEventsConfig)).Methods(put)
+	rr.HandleFunc("/keys", a.handle(a.realmKeys)).Methods(get)
 	rr.HandleFunc("/attack-detection/brute-force/users/{id}", a.handle(a.bruteForceStatus)).Methods(get)
 	rr.HandleFunc("/attack-detection/brute-force/users/{id}", a.handle(a.clearBruteForce)).Methods(del)
 	rr.HandleFunc("/attack-detection/brute-force/clients/{id}", a.handle(a.clientBruteForceStatus)).Methods(get)
@@ -54,6 +60,7 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("/users", a.handle(a.listUsers)).Methods(get)
 	rr.HandleFunc("/users", a.handle(a.createUser)).Methods(post)
 	rr.HandleFunc("/users/count", a.handle(a.countUsers)).Methods(get)
+	rr.HandleFunc("/users/profile", a.handle(a.userProfile)).Methods(get)
 	rr.HandleFunc("/users/{id}", a.handle(a.getUser)).Methods(get)
 	rr.HandleFunc("/users/{id}", a.handle(a.updateUser)).Methods(put)
 	rr.HandleFunc("/users/{id}", a.handle(a.deleteUser)).Methods(del)
@@ -163,4 +170,16 @@ func (a *API) clientScopeRoutes(rr *mux.Router) {
 			rr.HandleFunc(c+"/composite", a.handle(a.scopeMappingsView("composite"))).Methods(get)
 		}
 	}
+
+	rr.HandleFunc("/users/{id}/sessions", a.handle(a.userSessions)).Methods(get)
+	rr.HandleFunc("/users/{id}/offline-sessions/{client}", a.handle(a.userOfflineSessions)).Methods(get)
+	rr.HandleFunc("/users/{id}/logout", a.handle(a.logoutUser)).Methods(post)
+	rr.HandleFunc("/clients/{id}/user-sessions", a.handle(a.clientSessions(false))).Methods(get)
+	rr.HandleFunc("/clients/{id}/offline-sessions", a.handle(a.clientSessions(true))).Methods(get)
+	rr.HandleFunc("/clients/{id}/session-count", a.handle(a.clientSessionCount(false))).Methods(get)
+	rr.HandleFunc("/clients/{id}/offline-session-count", a.handle(a.clientSessionCount(true))).Methods(get)
+	rr.HandleFunc("/client-session-stats", a.handle(a.clientSessionStats)).Methods(get)
+	rr.HandleFunc("/logout-all", a.handle(a.logoutAll)).Methods(post)
+	rr.HandleFunc("/push-revocation", a.handle(a.pushRevocation)).Methods(post)
+	rr.HandleFunc("/sessions/{session}", a.handle(a.deleteSession)).Methods(del)
 }

@@ -1,13 +1,18 @@
 package admin
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/gatehouse/gatehouse/realms"
+)
 
 // SetVersion is the version GET /admin/serverinfo reports.
 func (a *API) SetVersion(v string) { a.version = v }
 
 // serverInfo is GET /admin/serverinfo: the part of Keycloak's server info
-// Gatehouse can state truthfully (its version and clock). It has no themes,
-// SPI providers or feature profile, so those are empty. Like the rest of the
+// Gatehouse can state truthfully (its version and clock, and the few
+// providers it has). It has no themes or feature profile, so those are
+// empty. Like the rest of the
 // admin API it is for administrators: a caller without any admin right gets
 // 403.
 func (a *API) serverInfo(w http.ResponseWriter, r *http.Request) error {
@@ -28,7 +33,25 @@ func (a *API) serverInfo(w http.ResponseWriter, r *http.Request) error {
 		"profileInfo": map[string]any{"name": "gatehouse", "disabledFeatures": []string{},
 			"previewFeatures": []string{}, "experimentalFeatures": []string{}},
 		"themes":    map[string]any{},
-		"providers": map[string]any{},
+		"providers": serverProviders(),
 	})
 	return nil
+}
+
+// serverProviders lists, in Keycloak's SPI shape, the providers Gatehouse
+// actually has where clients look them up: the one login protocol, the key
+// providers GET /keys names, and the one event listener realms accept.
+func serverProviders() map[string]any {
+	spi := func(ids ...string) map[string]any {
+		ps := map[string]any{}
+		for _, id := range ids {
+			ps[id] = map[string]any{"order": 0, "operationalInfo": map[string]any{}}
+		}
+		return map[string]any{"internal": false, "providers": ps}
+	}
+	return map[string]any{
+		"login-protocol": spi("openid-connect"),
+		"keys":           spi("rsa-generated", "ecdsa-generated", "eddsa-generated"),
+		"eventsListener": spi(realms.EventListenerLogging),
+	}
 }

@@ -69,6 +69,13 @@ func TestServerInfo(t *testing.T) {
 			if body.SystemInfo.Version != "1.2.3-test" || body.ProfileInfo == nil || body.Themes == nil || body.Providers == nil {
 				t.Errorf("serverinfo %+v", body)
 			}
+			for spi, id := range map[string]string{"login-protocol": "openid-connect", "keys": "rsa-generated", "eventsListener": "jboss-logging"} {
+				entry, _ := body.Providers[spi].(map[string]any)
+				ps, _ := entry["providers"].(map[string]any)
+				if _, ok := ps[id]; !ok {
+					t.Errorf("providers[%s] = %v, want %s", spi, body.Providers[spi], id)
+				}
+			}
 			st, err := time.Parse("Mon Jan 02 15:04:05 MST 2006", body.SystemInfo.ServerTime)
 			if err != nil || st.Sub(e.svc.Now()).Abs() > time.Minute {
 				t.Errorf("serverTime %q (%v), server clock %v", body.SystemInfo.ServerTime, err, e.svc.Now())

@@ -99,8 +99,11 @@ func userQuery(r *http.Request) (store.UserQuery, error) {
 		return store.UserQuery{}, err
 	}
 	q := r.URL.Query()
-	uq := store.UserQuery{Page: p, Search: strings.Trim(q.Get("search"), "*"), Username: q.Get("username"),
+	uq := store.UserQuery{Page: p, Search: q.Get("search"), Username: q.Get("username"),
 		Email: q.Get("email"), Exact: q.Get("exact") == "true"}
+	if err := searchFilters(q, &uq); err != nil {
+		return uq, err
+	}
 	// Searches hide service accounts, as Keycloak's do; an exact username
 	// lookup finds them (kcadm add-roles --uusername service-account-x).
 	uq.ServiceAccounts = uq.Exact && uq.Username != ""
@@ -147,13 +150,17 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	// GET /users/{id} requires), so a query-only caller gets id and
 	// username.
 	view := callerOf(r).can(rl, viewUsers)
+	brief := r.URL.Query().Get("briefRepresentation") == "true"
 	out := []userRep{}
 	for _, u := range users {
-		if !view {
+		switch {
+		case !view:
 			out = append(out, userRep{ID: ptr(u.ID), Username: ptr(u.Username)})
-			continue
+		case brief:
+			out = append(out, briefUserRep(u))
+		default:
+			out = append(out, toUserRep(u))
 		}
-		out = append(out, toUserRep(u))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

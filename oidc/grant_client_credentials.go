@@ -52,7 +52,7 @@ func (h clientCredentialsGrant) PopulateTokenEndpointResponse(ctx context.Contex
 	}
 	now := h.rp.now()
 	if s.grant.client.Attributes[realms.AttrCCUseRefreshToken] == "true" {
-		if err := h.rp.minter.newSession(&s.grant, now); err != nil {
+		if err := h.rp.minter.newSession(&s.grant, s.ip, now); err != nil {
 			return errServerError.WithWrap(err)
 		}
 		if err := h.rp.svc.Store().CreateSession(ctx, h.rp.realm.ID, *s.grant.session, s.grant.refreshRecord); err != nil {

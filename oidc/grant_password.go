@@ -32,6 +32,12 @@ func (h passwordGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite
 		return errMissingUsername
 	}
 	u, err := h.rp.svc.AuthenticateUser(ctx, h.rp.realm, username, form.Get("password"), s.ip)
+	var le *realms.LoginError
+	if errors.As(err, &le) {
+		// Only for the LOGIN_ERROR event, which names the user as
+		// Keycloak's does; the failed request issues nothing.
+		s.grant.user.ID = le.UserID
+	}
 	switch {
 	case errors.Is(err, realms.ErrUserLocked):
 		return errUserLocked
@@ -57,7 +63,7 @@ func (h passwordGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fos
 		return err
 	}
 	now := h.rp.now()
-	if err := h.rp.minter.newSession(&s.grant, now); err != nil {
+	if err := h.rp.minter.newSession(&s.grant, s.ip, now); err != nil {
 		return errServerError.WithWrap(err)
 	}
 	// Durable before anything is signed or sent: a 200 means the refresh

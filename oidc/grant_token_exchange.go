@@ -184,7 +184,7 @@ func (h tokenExchangeGrant) PopulateTokenEndpointResponse(ctx context.Context, a
 	}
 	issued := tokenTypeAccessToken
 	if s.exchange.refresh {
-		if err := h.rp.minter.newSession(&s.grant, now); err != nil {
+		if err := h.rp.minter.newSession(&s.grant, s.ip, now); err != nil {
 			return errServerError.WithWrap(err)
 		}
 		// The new session cannot outlive the subject token either.

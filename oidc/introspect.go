@@ -79,6 +79,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmPro
 			s.inactiveOrError(w, rp, err)
 			return
 		}
+		s.realmEvent(rp, r, realms.EventIntrospectToken, c, at.claims.Sub, at.claims.Sid, "")
 		writeIntrospection(w, at)
 		return
 	}
@@ -103,6 +104,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmPro
 		writeJSON(w, http.StatusOK, inactive)
 		return
 	}
+	s.realmEvent(rp, r, realms.EventIntrospectToken, c, rt.UserID, sess.ID, "")
 	writeJSON(w, http.StatusOK, map[string]any{
 		"active": true, "token_type": "Refresh", "typ": "Refresh",
 		"exp": rt.ExpiresAt.Unix(), "iat": rt.IssuedAt.Unix(), "sid": sess.ID, "sub": rt.UserID,

@@ -19,12 +19,9 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// Keycloak's offline session defaults: 30 days idle; Gatehouse bounds the
-// otherwise unlimited offline session at one year.
-const (
-	offlineIdle   = 30 * 24 * time.Hour
-	offlineMaxAge = 365 * 24 * time.Hour
-)
+// offlineMaxAge bounds an offline session when the realm sets no
+// offlineSessionMaxLifespan (Keycloak's is then unlimited).
+const offlineMaxAge = 365 * 24 * time.Hour
 
 // grant is what a grant handler established, handed to the minter.
 type grant struct {
@@ -53,6 +50,8 @@ type grant struct {
 	// plan is the client-scope plan the scopes were granted under; nil
 	// makes mint derive it from scopes.
 	plan *realms.TokenPlan
+	// jti is the minted access token's ID (the login event's token_id).
+	jti string
 }
 
 func (g *grant) scope() string { return strings.Join(g.scopes, " ") }
@@ -108,18 +107,32 @@ func (m *minter) accessLifespan(c store.Client) time.Duration {
 	return time.Duration(m.realm.AccessTokenLifespan) * time.Second
 }
 
-// newSession starts a session (token family) for g at now with its first
-// refresh token; the caller stores both with one durable commit.
-func (m *minter) newSession(g *grant, now time.Time) error {
-	maxAge := time.Duration(m.realm.SSOSessionMaxLifespan) * time.Second
+// newSession starts a session (token family) for g at now, from address
+// ip, with its first refresh token; the caller stores both with one durable
+// commit.
+func (m *minter) newSession(g *grant, ip string, now time.Time) error {
+	maxAge := clientSessionBound(m.realm.SSOSessionMaxLifespan, m.realm.ClientSessionMaxLifespan)
 	if g.has(realms.OfflineAccess) {
 		maxAge = offlineMaxAge
+		if m.realm.OfflineSessionMaxLifespanEnabled {
+			maxAge = time.Duration(m.realm.OfflineSessionMaxLifespan) * time.Second
+		}
 	}
 	g.session = &store.Session{
 		ID: realms.NewID(), ClientID: g.client.ID, UserID: g.user.ID, Scope: g.scope(),
-		AuthTime: now, LastRefresh: now, ExpiresAt: now.Add(maxAge),
+		AuthTime: now, LastRefresh: now, ExpiresAt: now.Add(maxAge), IPAddress: ip,
 	}
 	return m.nextRefresh(g, now)
+}
+
+// clientSessionBound is the SSO session's limit (seconds) narrowed by the
+// realm's client-session limit when that is set: every Gatehouse session
+// belongs to one client, so it is both the user and the client session.
+func clientSessionBound(sso, client int) time.Duration {
+	if client > 0 && client < sso {
+		sso = client
+	}
+	return time.Duration(sso) * time.Second
 }
 
 // nextRefresh mints the session's next refresh token into g.
@@ -128,9 +141,9 @@ func (m *minter) nextRefresh(g *grant, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	idle := time.Duration(m.realm.SSOSessionIdleTimeout) * time.Second
+	idle := clientSessionBound(m.realm.SSOSessionIdleTimeout, m.realm.ClientSessionIdleTimeout)
 	if g.has(realms.OfflineAccess) {
-		idle = offlineIdle
+		idle = time.Duration(m.realm.OfflineSessionIdleTimeout) * time.Second
 	}
 	exp := now.Add(idle)
 	if exp.After(g.session.ExpiresAt) {
@@ -220,6 +233,7 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	if g.audience != nil {
 		ac.Aud = audience(g.audience)
 	}
+	g.jti = ac.Jti
 	ac.Sid = g.sid
 	ac.APIKeyID = g.apiKeyID
 	if g.session != nil {

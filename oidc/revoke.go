@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -60,11 +60,12 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rp *realmProvide
 			s.storeWriteError(w, rp, "revoke", err)
 			return
 		}
+		s.realmEvent(rp, r, realms.EventRevokeGrant, c, at.claims.Sub, at.claims.Sid, "")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if !s.endRefreshSession(ctx, w, rp, c, token, "revoke", invalidToken, errUnmatchingClient) {
+	if !s.endRefreshSession(r, w, rp, c, token, "revoke", realms.EventRevokeGrant, false, invalidToken, errUnmatchingClient) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -101,26 +102,30 @@ func (s *Server) backchannelLogout(w http.ResponseWriter, r *http.Request, rp *r
 	if !ok {
 		return
 	}
-	ctx := r.Context()
 	token := f.get("refresh_token")
 	if token == "" {
 		writeOAuthError(w, errNoRefreshToken)
 		return
 	}
 	inactive := func() { writeOAuthError(w, errInvalidRefreshToken) }
-	if !s.endRefreshSession(ctx, w, rp, c, token, "logout", inactive, errRefreshWrongClient) {
+	if !s.endRefreshSession(r, w, rp, c, token, "logout", realms.EventLogout, true, inactive, errRefreshWrongClient) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // endRefreshSession ends the session of refresh token token, which client
-// c must own, and reports whether it did. Otherwise it has answered: by
-// inactive for an unknown, expired or revoked token, by wrongClient for
-// another client's token (revoke and logout word these differently).
-func (s *Server) endRefreshSession(ctx context.Context, w http.ResponseWriter, rp *realmProvider, c store.Client, token, op string, inactive func(), wrongClient *fosite.RFC6749Error) bool {
+// c must own, records event ev, and reports whether it did. Otherwise it
+// has answered: by inactive for an unknown, expired or revoked token, by
+// wrongClient for another client's token (revoke and logout word these
+// differently), recording the failure when failures is set.
+func (s *Server) endRefreshSession(r *http.Request, w http.ResponseWriter, rp *realmProvider, c store.Client, token, op, ev string, failures bool, inactive func(), wrongClient *fosite.RFC6749Error) bool {
+	ctx := r.Context()
 	rt, _, err := rp.activeRefreshToken(ctx, token)
 	if errors.Is(err, errInactive) {
+		if failures {
+			s.realmEvent(rp, r, ev, c, "", "", "invalid_token")
+		}
 		inactive()
 		return false
 	}
@@ -129,6 +134,9 @@ func (s *Server) endRefreshSession(ctx context.Context, w http.ResponseWriter, r
 		return false
 	}
 	if rt.ClientID != c.ID {
+		if failures {
+			s.realmEvent(rp, r, ev, c, rt.UserID, "", "invalid_token")
+		}
 		writeOAuthError(w, wrongClient)
 		return false
 	}
@@ -136,6 +144,7 @@ func (s *Server) endRefreshSession(ctx context.Context, w http.ResponseWriter, r
 		s.storeWriteError(w, rp, op, err)
 		return false
 	}
+	s.realmEvent(rp, r, ev, c, rt.UserID, rt.SessionID, "")
 	return true
 }
 

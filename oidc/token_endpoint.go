@@ -30,14 +30,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rp *realmProvider
 	infoOf(ctx).grant = gt
 	c, cerr := s.authenticateClient(ctx, rp, r, f)
 	if cerr != nil {
+		s.tokenEvent(rp, r, gt, infoOf(ctx).client, f, nil, cerr)
 		writeOAuthError(w, cerr)
 		return
 	}
 	if f.dup != "" {
+		s.tokenEvent(rp, r, gt, c.ClientID, f, nil, errDuplicatedParameter)
 		writeOAuthError(w, errDuplicatedParameter)
 		return
 	}
 	if c.BearerOnly {
+		s.tokenEvent(rp, r, gt, c.ClientID, f, nil, errBearerOnly)
 		writeOAuthError(w, errBearerOnly)
 		return
 	}
@@ -49,16 +52,19 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rp *realmProvider
 	}
 	ar, err := rp.oauth2.NewAccessRequest(ctx, r, sess)
 	if err != nil {
+		s.tokenEvent(rp, r, gt, c.ClientID, f, sess, err)
 		s.writeGrantError(w, rp, err)
 		return
 	}
 	resp, err := rp.oauth2.NewAccessResponse(ctx, ar)
 	if err != nil {
+		s.tokenEvent(rp, r, gt, c.ClientID, f, sess, err)
 		s.writeGrantError(w, rp, err)
 		return
 	}
 	rp.oauth2.WriteAccessResponse(ctx, w, ar, resp)
 	s.svc.Metrics().TokenIssued(rp.realm.Name, gt)
+	s.tokenEvent(rp, r, gt, c.ClientID, f, sess, nil)
 }
 
 // writeGrantError writes a grant handler's error. Our handlers return

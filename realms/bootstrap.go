@@ -26,8 +26,8 @@ type Bootstrap struct {
 	PasswordIgnored bool
 }
 
-// Bootstrap creates, on an empty store, realm master with the public client
-// admin-cli (direct access grants on) and an admin user holding the master
+// Bootstrap creates, on an empty store, realm master (with the default
+// clients, admin-cli among them) and an admin user holding the master
 // realm role admin. An empty password is replaced by a generated one. On a
 // store that already has a master realm it changes nothing, and only checks
 // that a given password is the admin's (see PasswordIgnored).
@@ -58,12 +58,6 @@ func (s *Service) Bootstrap(ctx context.Context, adminUser, adminPassword string
 	}
 	// Keycloak's master realm keeps admin tokens short-lived.
 	if _, err := s.CreateRealm(ctx, store.Realm{Name: MasterRealm, DisplayName: "Keycloak", Enabled: true, AccessTokenLifespan: 60}); err != nil {
-		return Bootstrap{}, err
-	}
-	if _, _, err := s.CreateClient(ctx, MasterRealm, NewClient{Client: store.Client{
-		ClientID: AdminCLIClientID, Name: "${client_admin-cli}", Enabled: true,
-		PublicClient: true, DirectAccessGrantsEnabled: true,
-	}}); err != nil {
 		return Bootstrap{}, err
 	}
 	u, err := s.CreateUser(ctx, MasterRealm, NewUser{User: store.User{Username: adminUser, Enabled: true}, Password: adminPassword})
@@ -188,7 +182,7 @@ func (s *Service) checkBootstrapPassword(ctx context.Context, master store.Realm
 		return Bootstrap{}, nil
 	}
 	out := Bootstrap{Username: adminUser}
-	u, err := s.findLoginUser(ctx, master.ID, adminUser)
+	u, err := s.findLoginUser(ctx, master, adminUser)
 	if errors.Is(err, ErrUserNotFound) {
 		out.PasswordIgnored = true
 		return out, nil

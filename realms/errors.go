@@ -38,6 +38,18 @@ var (
 	ErrRealmNotFound = errors.New("realms: realm not found")
 )
 
+// LoginError is a failed login of a known user: the cause (ErrBadPassword,
+// ErrUserDisabled, ErrUserNotSetUp, ErrUserLocked), which errors.Is sees,
+// and the user's ID for the login event. It never reaches a caller of the
+// protocol endpoints.
+type LoginError struct {
+	UserID string
+	Err    error
+}
+
+func (e *LoginError) Error() string { return e.Err.Error() }
+func (e *LoginError) Unwrap() error { return e.Err }
+
 // ValidationError says which field of a representation is invalid. The admin
 // API turns it into 400 {"errorMessage": ...}.
 type ValidationError struct {

@@ -2,6 +2,7 @@ package realms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -17,10 +18,23 @@ const knoxEvictionGrace = 24 * time.Hour
 const janitorBatch = 1000
 
 // DeleteExpired deletes everything that has expired by the service clock:
-// refresh tokens, sessions, revoked access-token IDs, and managed Knox
-// tokens past their eviction grace. It works in bounded batches and returns
-// how many rows went.
+// refresh tokens, sessions, revoked access-token IDs, managed Knox tokens
+// past their eviction grace, and login events past their realm's
+// expiration (writing buffered events first). It works in bounded batches
+// and returns how many rows went.
 func (s *Service) DeleteExpired(ctx context.Context) (int, error) {
+	total, err := s.deleteExpiredTokens(ctx)
+	// Login events come last and apart: a failure to write or expire them
+	// must not keep expired credentials in the store.
+	n, eerr := s.expireLoginEvents(ctx)
+	total += n
+	if eerr != nil {
+		eerr = fmt.Errorf("login events: %w", eerr)
+	}
+	return total, errors.Join(err, eerr)
+}
+
+func (s *Service) deleteExpiredTokens(ctx context.Context) (int, error) {
 	now := s.now()
 	total, err := s.store.DeleteExpiredKnoxTokens(ctx, now.Add(-knoxEvictionGrace), janitorBatch)
 	if err != nil {
@@ -91,9 +105,15 @@ func (s *Service) startJanitor(ticks <-chan time.Time, stopTicks func(), log *sl
 	return j
 }
 
-// Close stops the janitor and waits for a sweep in progress to finish. It
-// may be called more than once.
+// Close stops the janitor, waits for a sweep in progress to finish and
+// writes the login events still buffered. It may be called more than once.
 func (j *Janitor) Close() {
-	j.once.Do(func() { close(j.stop) })
+	j.once.Do(func() {
+		close(j.stop)
+		<-j.done
+		if err := j.svc.FlushEvents(context.Background()); err != nil && j.log != nil {
+			j.log.Warn("janitor: write login events", "err", err)
+		}
+	})
 	<-j.done
 }

@@ -15,6 +15,10 @@ const (
 	DefaultSSOSessionIdleTimeout = 1800
 	DefaultSSOSessionMaxLifespan = 36000
 	DefaultSignatureAlgorithm    = "RS256"
+
+	DefaultOfflineSessionIdleTimeout = 2592000
+	DefaultOfflineSessionMaxLifespan = 5184000
+	DefaultSSLRequired               = "external"
 )
 
 // The client every realm carries whose roles grant scoped admin rights.
@@ -51,11 +55,26 @@ func ApplyRealmDefaults(r *store.Realm) {
 	if r.DefaultSignatureAlgorithm == "" {
 		r.DefaultSignatureAlgorithm = DefaultSignatureAlgorithm
 	}
-	if r.APIKeyDefaultLifespanDays <= 0 {
-		r.APIKeyDefaultLifespanDays = DefaultAPIKeyLifespanDays
+	if r.SSLRequired == "" {
+		r.SSLRequired = DefaultSSLRequired
 	}
-	if r.WorkloadTokenLifespan <= 0 {
-		r.WorkloadTokenLifespan = DefaultWorkloadTokenLifespan
+	for _, d := range []struct {
+		v   *int
+		def int
+	}{
+		{&r.OfflineSessionIdleTimeout, DefaultOfflineSessionIdleTimeout},
+		{&r.OfflineSessionMaxLifespan, DefaultOfflineSessionMaxLifespan},
+		{&r.AccessCodeLifespan, 60},
+		{&r.AccessCodeLifespanUserAction, 300},
+		{&r.AccessCodeLifespanLogin, 1800},
+		{&r.ActionTokenGeneratedByAdminLifespan, 43200},
+		{&r.ActionTokenGeneratedByUserLifespan, 300},
+		{&r.APIKeyDefaultLifespanDays, DefaultAPIKeyLifespanDays},
+		{&r.WorkloadTokenLifespan, DefaultWorkloadTokenLifespan},
+	} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
 	}
 	bf := &r.BruteForce
 	if bf.FailureFactor <= 0 {
@@ -87,13 +106,36 @@ func ValidateRealm(r *store.Realm) error {
 		return invalid("defaultSignatureAlgorithm", "unsupported signature algorithm %q (use RS256, ES256 or EdDSA)", r.DefaultSignatureAlgorithm)
 	}
 	for field, v := range map[string]int{
-		"accessTokenLifespan":   r.AccessTokenLifespan,
-		"ssoSessionIdleTimeout": r.SSOSessionIdleTimeout,
-		"ssoSessionMaxLifespan": r.SSOSessionMaxLifespan,
+		"accessTokenLifespan":                 r.AccessTokenLifespan,
+		"ssoSessionIdleTimeout":               r.SSOSessionIdleTimeout,
+		"ssoSessionMaxLifespan":               r.SSOSessionMaxLifespan,
+		"offlineSessionIdleTimeout":           r.OfflineSessionIdleTimeout,
+		"offlineSessionMaxLifespan":           r.OfflineSessionMaxLifespan,
+		"accessCodeLifespan":                  r.AccessCodeLifespan,
+		"accessCodeLifespanUserAction":        r.AccessCodeLifespanUserAction,
+		"accessCodeLifespanLogin":             r.AccessCodeLifespanLogin,
+		"actionTokenGeneratedByAdminLifespan": r.ActionTokenGeneratedByAdminLifespan,
+		"actionTokenGeneratedByUserLifespan":  r.ActionTokenGeneratedByUserLifespan,
 	} {
 		if v <= 0 || v > 10*365*24*3600 {
 			return invalid(field, "%s must be between 1 and %d seconds", field, 10*365*24*3600)
 		}
+	}
+	for field, v := range map[string]int{
+		"clientSessionIdleTimeout": r.ClientSessionIdleTimeout,
+		"clientSessionMaxLifespan": r.ClientSessionMaxLifespan,
+	} {
+		if v < 0 || v > 10*365*24*3600 {
+			return invalid(field, "%s must be between 0 and %d seconds", field, 10*365*24*3600)
+		}
+	}
+	switch r.SSLRequired {
+	case "all", "external", "none":
+	default:
+		return invalid("sslRequired", "sslRequired must be all, external or none")
+	}
+	if err := validateEventsConfig(r.Events); err != nil {
+		return err
 	}
 	if r.RefreshTokenReuseGraceSeconds < 0 || r.RefreshTokenReuseGraceSeconds > 300 {
 		return invalid("refreshTokenReuseGraceSeconds", "must be between 0 and 300")
@@ -106,9 +148,15 @@ func ValidateRealm(r *store.Realm) error {
 
 // CreateRealm creates a realm with Keycloak's defaults for unset settings, an
 // active signing key for its algorithm, the realm-management client with its
-// roles, the offline_access role and the default-roles-<realm> composite.
+// roles, Keycloak's other default clients (see defaultClients), the
+// offline_access role and the default-roles-<realm> composite, all in one
+// store transaction.
 func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, error) {
 	ApplyRealmDefaults(&r)
+	// Keycloak's new realms carry this listener; an admin may remove it.
+	if r.Events.Listeners == nil {
+		r.Events.Listeners = []string{EventListenerLogging}
+	}
 	if err := ValidateRealm(&r); err != nil {
 		return store.Realm{}, err
 	}
@@ -129,7 +177,7 @@ func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, 
 	r.DefaultRoleID = def.ID
 	rm := store.Client{
 		ID: NewID(), ClientID: RealmManagementClientID, Name: "${client_realm-management}",
-		Enabled: true, BearerOnly: true, CreatedAt: now,
+		Enabled: true, BearerOnly: true, CreatedAt: now, Attributes: map[string]string{attrRealmClient: "true"},
 	}
 	adminRoles, adminIDs := newAdminRoles(r.Name, rm.ID)
 	r.AdminRoleIDs = adminIDs
@@ -137,36 +185,19 @@ func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, 
 	r.ScopesVersion, r.DefaultScopeIDs, r.OptionalScopeIDs = builtinScopesVersion, defScopes, optScopes
 	rm.ScopesAssigned, rm.DefaultScopeIDs, rm.OptionalScopeIDs = true, defScopes, optScopes
 
-	if err := s.store.CreateRealm(ctx, r); err != nil {
+	clients, clientRoles := defaultClients(r.Name, now)
+	for i := range clients {
+		clients[i].ScopesAssigned, clients[i].DefaultScopeIDs, clients[i].OptionalScopeIDs = true, defScopes, optScopes
+	}
+	init := store.RealmContents{
+		Keys:         []store.SigningKey{key},
+		Roles:        append(append([]store.Role{offline, uma, def}, adminRoles...), clientRoles...),
+		ClientScopes: scopes,
+		Clients:      append([]store.Client{rm}, clients...),
+	}
+	// One transaction: a failed create leaves nothing half-made behind.
+	if err := s.store.CreateRealmWith(ctx, r, init); err != nil {
 		return store.Realm{}, err
-	}
-	// If any later step fails the realm is removed again, so a failed create
-	// leaves nothing half-made behind.
-	fail := func(err error) (store.Realm, error) {
-		_ = s.store.DeleteRealm(context.WithoutCancel(ctx), r.ID)
-		s.invalidate(r.Name)
-		return store.Realm{}, err
-	}
-	if err := s.store.CreateKey(ctx, r.ID, key); err != nil {
-		return fail(err)
-	}
-	for _, role := range []store.Role{offline, uma, def} {
-		if err := s.store.CreateRole(ctx, r.ID, role); err != nil {
-			return fail(err)
-		}
-	}
-	for _, cs := range scopes {
-		if err := s.store.CreateClientScope(ctx, r.ID, cs); err != nil {
-			return fail(err)
-		}
-	}
-	if err := s.store.CreateClient(ctx, r.ID, rm); err != nil {
-		return fail(err)
-	}
-	for _, role := range adminRoles {
-		if err := s.store.CreateRole(ctx, r.ID, role); err != nil {
-			return fail(err)
-		}
 	}
 	s.invalidate(r.Name)
 	return r, nil

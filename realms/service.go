@@ -55,6 +55,9 @@ type Service struct {
 	// hold millions of users.
 	users     *perUserCache[store.User]
 	userRoles *perUserCache[resolvedRoles]
+
+	// events buffers login events until they are written in batches.
+	events eventBuffer
 }
 
 // RealmState is an immutable snapshot of a realm and its key ring. A new
@@ -122,6 +125,9 @@ func (s *Service) Realm(ctx context.Context, name string) (*RealmState, error) {
 	if len(r.AdminRoleIDs) == 0 {
 		r = s.adoptAdminRoleIDs(ctx, r)
 	}
+	// A realm stored before a setting existed gets Keycloak's default for
+	// it (a zero offline idle timeout would end offline sessions at once).
+	ApplyRealmDefaults(&r)
 	keys, err := s.loadKeyRing(ctx, r)
 	if err != nil {
 		return nil, err

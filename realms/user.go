@@ -175,7 +175,7 @@ func (s *Service) endUserSessions(ctx context.Context, realmID, userID string) e
 // with failures.
 func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username, password, ip string) (store.User, error) {
 	realmID := r.ID
-	u, err := s.findLoginUser(ctx, realmID, username)
+	u, err := s.findLoginUser(ctx, r, username)
 	if err != nil {
 		s.hashing(func() { DummyVerify(password) })
 		if errors.Is(err, ErrUserNotFound) {
@@ -192,13 +192,13 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 	if locked {
 		s.hashing(func() { DummyVerify(password) })
 		s.metrics.LoginFailure(r.Name, metrics.LoginLocked)
-		return store.User{}, ErrUserLocked
+		return store.User{}, &LoginError{UserID: u.ID, Err: ErrUserLocked}
 	}
 	i := passwordIndex(u.Credentials)
 	if i < 0 {
 		s.hashing(func() { DummyVerify(password) })
 		s.metrics.LoginFailure(r.Name, metrics.LoginBadPassword)
-		return store.User{}, ErrBadPassword
+		return store.User{}, &LoginError{UserID: u.ID, Err: ErrBadPassword}
 	}
 	cred := u.Credentials[i]
 	var ok, rehash bool
@@ -207,7 +207,7 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 		// A stored hash that cannot be checked (corrupt, or an import with
 		// parameters beyond the work bounds) cannot log anyone in.
 		s.metrics.LoginFailure(r.Name, metrics.LoginBadPassword)
-		return store.User{}, ErrBadPassword
+		return store.User{}, &LoginError{UserID: u.ID, Err: ErrBadPassword}
 	}
 	if err != nil {
 		return store.User{}, err
@@ -217,19 +217,19 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 		if err := s.recordFailure(ctx, r, key, ip, now); err != nil {
 			return store.User{}, err
 		}
-		return store.User{}, ErrBadPassword
+		return store.User{}, &LoginError{UserID: u.ID, Err: ErrBadPassword}
 	}
 	s.recordSuccess(ctx, r, key, recorded)
 	if !u.Enabled {
 		s.metrics.LoginFailure(r.Name, metrics.LoginDisabled)
-		return store.User{}, ErrUserDisabled
+		return store.User{}, &LoginError{UserID: u.ID, Err: ErrUserDisabled}
 	}
 	if cred.Temporary || len(u.RequiredActions) > 0 {
 		s.metrics.LoginFailure(r.Name, metrics.LoginNotSetUp)
 		// The user comes back with the error: the browser login goes on
 		// to the required action, for which the password just proved
 		// the identity.
-		return u, ErrUserNotSetUp
+		return u, &LoginError{UserID: u.ID, Err: ErrUserNotSetUp}
 	}
 	if rehash {
 		s.rehash(ctx, realmID, u.ID, cred.ID, password)
@@ -237,12 +237,12 @@ func (s *Service) AuthenticateUser(ctx context.Context, r store.Realm, username,
 	return u, nil
 }
 
-func (s *Service) findLoginUser(ctx context.Context, realmID, username string) (store.User, error) {
+func (s *Service) findLoginUser(ctx context.Context, r store.Realm, username string) (store.User, error) {
 	username = NormalizeUsername(username)
-	u, err := s.store.GetUserByUsername(ctx, realmID, username)
-	if errors.Is(err, store.ErrNotFound) && strings.Contains(username, "@") {
-		// Keycloak's loginWithEmailAllowed default.
-		u, err = s.store.GetUserByEmail(ctx, realmID, username)
+	u, err := s.store.GetUserByUsername(ctx, r.ID, username)
+	if errors.Is(err, store.ErrNotFound) && strings.Contains(username, "@") && !r.NoLoginWithEmail {
+		// Keycloak's loginWithEmailAllowed.
+		u, err = s.store.GetUserByEmail(ctx, r.ID, username)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return store.User{}, ErrUserNotFound

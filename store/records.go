@@ -61,6 +61,44 @@ type Realm struct {
 
 	Attributes map[string]string `json:"attributes,omitempty"`
 	CreatedAt  time.Time         `json:"createdAt"`
+
+	// Keycloak's realm settings (RealmRepresentation), in seconds where
+	// they are durations. README ("Realm settings") says which take effect.
+	DisplayNameHTML     string `json:"displayNameHtml,omitempty"`
+	SSLRequired         string `json:"sslRequired,omitempty"`
+	RegistrationAllowed bool   `json:"registrationAllowed,omitempty"`
+	RememberMe          bool   `json:"rememberMe,omitempty"`
+	VerifyEmail         bool   `json:"verifyEmail,omitempty"`
+	// NoLoginWithEmail is Keycloak's loginWithEmailAllowed negated, so
+	// that realms stored before it existed keep Keycloak's default (true).
+	NoLoginWithEmail     bool `json:"noLoginWithEmail,omitempty"`
+	ResetPasswordAllowed bool `json:"resetPasswordAllowed,omitempty"`
+	EditUsernameAllowed  bool `json:"editUsernameAllowed,omitempty"`
+
+	OfflineSessionIdleTimeout        int  `json:"offlineSessionIdleTimeout,omitempty"`
+	OfflineSessionMaxLifespanEnabled bool `json:"offlineSessionMaxLifespanEnabled,omitempty"`
+	OfflineSessionMaxLifespan        int  `json:"offlineSessionMaxLifespan,omitempty"`
+	// ClientSession*: 0 = the SSO session's value.
+	ClientSessionIdleTimeout            int `json:"clientSessionIdleTimeout,omitempty"`
+	ClientSessionMaxLifespan            int `json:"clientSessionMaxLifespan,omitempty"`
+	AccessCodeLifespan                  int `json:"accessCodeLifespan,omitempty"`
+	AccessCodeLifespanUserAction        int `json:"accessCodeLifespanUserAction,omitempty"`
+	AccessCodeLifespanLogin             int `json:"accessCodeLifespanLogin,omitempty"`
+	ActionTokenGeneratedByAdminLifespan int `json:"actionTokenGeneratedByAdminLifespan,omitempty"`
+	ActionTokenGeneratedByUserLifespan  int `json:"actionTokenGeneratedByUserLifespan,omitempty"`
+
+	Events EventsConfig `json:"events"`
+}
+
+// EventsConfig is Keycloak's RealmEventsConfigRepresentation for login
+// events. (Admin events are always recorded.)
+type EventsConfig struct {
+	Enabled bool `json:"enabled,omitempty"`
+	// EnabledTypes: empty = every type.
+	EnabledTypes []string `json:"enabledTypes,omitempty"`
+	// ExpirationSeconds: events older than this are deleted; 0 = kept.
+	ExpirationSeconds int64    `json:"expirationSeconds,omitempty"`
+	Listeners         []string `json:"listeners,omitempty"`
 }
 
 // BruteForcePolicy mirrors Keycloak's realm brute-force settings.
@@ -265,6 +303,9 @@ type Session struct {
 	LastRefresh time.Time `json:"lastRefresh"`
 	// ExpiresAt is the hard end (SSO max lifespan).
 	ExpiresAt time.Time `json:"expiresAt"`
+	// IPAddress is the address the session was started from (Keycloak's
+	// UserSessionRepresentation.ipAddress); LastRefresh is its lastAccess.
+	IPAddress string `json:"ipAddress,omitempty"`
 }
 
 // AuthCode is an authorization code, stored by the SHA-256 of the code
@@ -341,6 +382,21 @@ type AdminEvent struct {
 	AuthUserID  string `json:"authUserId"`
 	AuthUser    string `json:"authUsername"`
 	IPAddress   string `json:"ipAddress"`
+}
+
+// LoginEvent is one entry of a realm's login events (Keycloak's
+// EventRepresentation). It never holds a secret, password or token.
+type LoginEvent struct {
+	ID   string    `json:"id"`
+	Time time.Time `json:"time"`
+	Type string    `json:"type"` // LOGIN, LOGIN_ERROR, CLIENT_LOGIN, ...
+	// ClientID is the client's clientId, as Keycloak records it.
+	ClientID  string            `json:"clientId,omitempty"`
+	UserID    string            `json:"userId,omitempty"`
+	SessionID string            `json:"sessionId,omitempty"`
+	IPAddress string            `json:"ipAddress,omitempty"`
+	Error     string            `json:"error,omitempty"`
+	Details   map[string]string `json:"details,omitempty"`
 }
 
 // IdentityProvider is a trusted token issuer of a realm (Keycloak's

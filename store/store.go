@@ -55,6 +55,9 @@ type Store interface {
 	// Realms. Names are unique case-insensitively (two realms must not pass
 	// for one another); lookups by name are exact.
 	CreateRealm(ctx context.Context, r Realm) error
+	// CreateRealmWith creates a realm together with its initial keys, roles
+	// and clients in one transaction: all of them or nothing.
+	CreateRealmWith(ctx context.Context, r Realm, init RealmContents) error
 	GetRealm(ctx context.Context, name string) (Realm, error)
 	GetRealmByID(ctx context.Context, id string) (Realm, error)
 	ListRealms(ctx context.Context) ([]Realm, error) // ordered by name
@@ -185,6 +188,16 @@ type Store interface {
 	AppendAdminEvent(ctx context.Context, realmID string, e AdminEvent) error
 	// ListAdminEvents returns a realm's events newest first.
 	ListAdminEvents(ctx context.Context, realmID string, q Page) ([]AdminEvent, error)
+	// DeleteAdminEvents clears a realm's admin events.
+	DeleteAdminEvents(ctx context.Context, realmID string) error
+
+	// Login events of a realm. AppendLoginEvents stores a batch in one
+	// commit; ListLoginEvents returns matches newest first;
+	// DeleteLoginEvents removes at most limit events older than before
+	// (zero: any age), returning how many went.
+	AppendLoginEvents(ctx context.Context, realmID string, events []LoginEvent) error
+	ListLoginEvents(ctx context.Context, realmID string, q LoginEventQuery) ([]LoginEvent, error)
+	DeleteLoginEvents(ctx context.Context, realmID string, before time.Time, limit int) (int, error)
 
 	// Identity providers (trusted issuers) of a realm, by alias.
 	CreateIdentityProvider(ctx context.Context, realmID string, p IdentityProvider) error
@@ -260,6 +273,14 @@ type Store interface {
 	Close() error
 }
 
+// RealmContents are the records a new realm starts with.
+type RealmContents struct {
+	Keys         []SigningKey
+	Roles        []Role
+	ClientScopes []ClientScope
+	Clients      []Client
+}
+
 // Page selects a window of an ordered list. Max <= 0 means the backend's
 // default of 100.
 type Page struct {
@@ -282,15 +303,24 @@ type ClientQuery struct {
 // UserQuery filters ListUsers and CountUsers. Empty fields do not filter.
 type UserQuery struct {
 	Page
-	// Search is a case-insensitive substring of username, email, first or last
-	// name.
-	Search   string
-	Username string
-	Email    string
-	// Exact makes Username and Email match whole values (case-insensitive)
-	// instead of substrings.
-	Exact   bool
-	Enabled *bool
+	// Search matches username, email, first or last name with Keycloak's
+	// pattern rules (see MatchSearch: prefix, "*" wildcard, quoted exact).
+	Search    string
+	Username  string
+	Email     string
+	FirstName string
+	LastName  string
+	// Exact makes Username, Email, FirstName and LastName match whole
+	// values (case-insensitive) instead of substrings.
+	Exact bool
+	// Attributes: the user has, for each key, the value among its values
+	// (exact, case-sensitive).
+	Attributes map[string]string
+	// IDPAlias selects users linked to that identity provider, and with
+	// IDPUserID to that account there.
+	IDPAlias  string
+	IDPUserID string
+	Enabled   *bool
 	// ServiceAccounts includes service-account users; Keycloak hides them
 	// from user searches.
 	ServiceAccounts bool
@@ -298,6 +328,17 @@ type UserQuery struct {
 	// direct members of this group.
 	RoleID  string
 	GroupID string
+}
+
+// LoginEventQuery filters ListLoginEvents. Empty fields do not filter.
+type LoginEventQuery struct {
+	Page
+	Types     []string // any of
+	ClientID  string   // clientId, exact
+	UserID    string
+	IPAddress string
+	// From and To bound the event time (inclusive); zero = open.
+	From, To time.Time
 }
 
 // SessionQuery filters ListSessions.

@@ -13,19 +13,21 @@ func (s *Store) CreateClient(ctx context.Context, realmID string, c store.Client
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		clients, byCID := sub(rb, bClients), sub(rb, bClientsByCID)
-		if byCID.Get([]byte(c.ClientID)) != nil {
-			return &store.ConflictError{Kind: "client", Field: "clientId", Value: c.ClientID}
-		}
-		if clients.Get([]byte(c.ID)) != nil {
-			return &store.ConflictError{Kind: "client", Field: "id", Value: c.ID}
-		}
-		if err := byCID.Put([]byte(c.ClientID), []byte(c.ID)); err != nil {
-			return err
-		}
-		return putRow(clients, c.ID, c)
-	})
+	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error { return createClientTx(rb, c) })
+}
+
+func createClientTx(rb *bbolt.Bucket, c store.Client) error {
+	clients, byCID := sub(rb, bClients), sub(rb, bClientsByCID)
+	if byCID.Get([]byte(c.ClientID)) != nil {
+		return &store.ConflictError{Kind: "client", Field: "clientId", Value: c.ClientID}
+	}
+	if clients.Get([]byte(c.ID)) != nil {
+		return &store.ConflictError{Kind: "client", Field: "id", Value: c.ID}
+	}
+	if err := byCID.Put([]byte(c.ClientID), []byte(c.ID)); err != nil {
+		return err
+	}
+	return putRow(clients, c.ID, c)
 }
 
 func (s *Store) GetClient(_ context.Context, realmID, id string) (store.Client, error) {

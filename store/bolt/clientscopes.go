@@ -23,19 +23,21 @@ func (s *Store) CreateClientScope(ctx context.Context, realmID string, cs store.
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		rows, byName := scopeBuckets(rb)
-		if byName.Get([]byte(cs.Name)) != nil {
-			return &store.ConflictError{Kind: "clientScope", Field: "name", Value: cs.Name}
-		}
-		if rows.Get([]byte(cs.ID)) != nil {
-			return &store.ConflictError{Kind: "clientScope", Field: "id", Value: cs.ID}
-		}
-		if err := byName.Put([]byte(cs.Name), []byte(cs.ID)); err != nil {
-			return err
-		}
-		return putRow(rows, cs.ID, cs)
-	})
+	return s.updateRealm(realmID, func(_ *bbolt.Tx, rb *bbolt.Bucket) error { return createClientScopeTx(rb, cs) })
+}
+
+func createClientScopeTx(rb *bbolt.Bucket, cs store.ClientScope) error {
+	rows, byName := scopeBuckets(rb)
+	if byName.Get([]byte(cs.Name)) != nil {
+		return &store.ConflictError{Kind: "clientScope", Field: "name", Value: cs.Name}
+	}
+	if rows.Get([]byte(cs.ID)) != nil {
+		return &store.ConflictError{Kind: "clientScope", Field: "id", Value: cs.ID}
+	}
+	if err := byName.Put([]byte(cs.Name), []byte(cs.ID)); err != nil {
+		return err
+	}
+	return putRow(rows, cs.ID, cs)
 }
 
 func (s *Store) GetClientScope(_ context.Context, realmID, id string) (store.ClientScope, error) {

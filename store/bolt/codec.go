@@ -22,26 +22,39 @@ import (
 const (
 	tagSession      byte = 0x01
 	tagRefreshToken byte = 0x02
+	// tagSessionIP is tagSession followed by the session's IP address.
+	tagSessionIP byte = 0x03
 )
 
 var errBadRow = errors.New("malformed binary row")
 
 func appendSession(b []byte, s store.Session) []byte {
-	b = append(b, tagSession)
+	b = append(b, tagSessionIP)
 	b = appendString(b, s.ID)
 	b = appendString(b, s.ClientID)
 	b = appendString(b, s.UserID)
 	b = appendString(b, s.Scope)
 	b = appendTime(b, s.AuthTime)
 	b = appendTime(b, s.LastRefresh)
-	return appendTime(b, s.ExpiresAt)
+	b = appendTime(b, s.ExpiresAt)
+	return appendString(b, s.IPAddress)
 }
 
+// parseSession reads both layouts: rows written before sessions kept an
+// address (tagSession) stay readable, with no address.
 func parseSession(b []byte, s *store.Session) error {
+	withIP := len(b) > 0 && b[0] == tagSessionIP
 	r := rowReader{b: b}
-	r.tag(tagSession)
+	if withIP {
+		r.tag(tagSessionIP)
+	} else {
+		r.tag(tagSession)
+	}
 	*s = store.Session{ID: r.string(), ClientID: r.string(), UserID: r.string(), Scope: r.string(),
 		AuthTime: r.time(), LastRefresh: r.time(), ExpiresAt: r.time()}
+	if withIP {
+		s.IPAddress = r.string()
+	}
 	return r.done()
 }
 

@@ -20,6 +20,7 @@ var (
 		{},
 		{ID: "s1", ClientID: "c1", UserID: "u1", Scope: "openid profile", AuthTime: codecNow, LastRefresh: codecNow.Add(time.Minute), ExpiresAt: codecNow.Add(10 * time.Hour)},
 		{ID: "ünïcødé-☃", Scope: string(make([]byte, 300)), AuthTime: time.Unix(0, 1).UTC()},
+		{ID: "s2", ClientID: "c1", UserID: "u1", AuthTime: codecNow, IPAddress: "2001:db8::1"},
 	}
 	codecTokens = []store.RefreshToken{
 		{},
@@ -42,6 +43,29 @@ func TestHotRowsRoundTrip(t *testing.T) {
 	var s store.Session
 	if parseSession(appendRefreshToken(nil, codecTokens[1]), &s) == nil {
 		t.Fatal("a refresh token row parsed as a session")
+	}
+}
+
+// A session row written before sessions kept their address (the first
+// layout, without the trailing address) still reads, with no address.
+func TestSessionRowOfTheFirstLayoutStillReads(t *testing.T) {
+	want := codecSessions[1]
+	old := []byte{tagSession}
+	for _, f := range []string{want.ID, want.ClientID, want.UserID, want.Scope} {
+		old = appendString(old, f)
+	}
+	for _, tm := range []time.Time{want.AuthTime, want.LastRefresh, want.ExpiresAt} {
+		old = appendTime(old, tm)
+	}
+	var got store.Session
+	if err := parseSession(old, &got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(viaJSON(t, want), got); diff != "" {
+		t.Error(diff)
+	}
+	if parseSession(append(old, 0), &got) == nil {
+		t.Error("a first-layout row with a trailing byte parsed")
 	}
 }
 
@@ -98,7 +122,7 @@ func TestRowsReadInTheFormPutRowWrote(t *testing.T) {
 				return err
 			}
 		}
-		if raw := b.Get([]byte("session")); raw[0] != tagSession {
+		if raw := b.Get([]byte("session")); raw[0] != tagSessionIP {
 			t.Errorf("session row starts with %q, want the binary tag", raw[0])
 		}
 		var s store.Session

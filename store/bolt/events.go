@@ -53,3 +53,16 @@ func (s *Store) ListAdminEvents(_ context.Context, realmID string, q store.Page)
 	})
 	return out, err
 }
+
+func (s *Store) DeleteAdminEvents(ctx context.Context, realmID string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		if err := rb.DeleteBucket(bAdminEvents); err != nil {
+			return err
+		}
+		_, err := rb.CreateBucket(bAdminEvents)
+		return err
+	})
+}

@@ -15,13 +15,15 @@ func (s *Store) CreateKey(ctx context.Context, realmID string, k store.SigningKe
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		keys := sub(rb, bKeys)
-		if keys.Get([]byte(k.KID)) != nil {
-			return &store.ConflictError{Kind: "key", Field: "kid", Value: k.KID}
-		}
-		return putRow(keys, k.KID, k)
-	})
+	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error { return createKeyTx(rb, k) })
+}
+
+func createKeyTx(rb *bbolt.Bucket, k store.SigningKey) error {
+	keys := sub(rb, bKeys)
+	if keys.Get([]byte(k.KID)) != nil {
+		return &store.ConflictError{Kind: "key", Field: "kid", Value: k.KID}
+	}
+	return putRow(keys, k.KID, k)
 }
 
 func (s *Store) ListKeys(_ context.Context, realmID string) ([]store.SigningKey, error) {

@@ -30,31 +30,71 @@ func (s *Store) CreateRealm(ctx context.Context, r store.Realm) error {
 		return err
 	}
 	return s.update(func(tx *bbolt.Tx) error {
-		byName, fold := tx.Bucket(bRealmsByName), tx.Bucket(bRealmsByFold)
-		if byName.Get([]byte(r.Name)) != nil || fold.Get(foldName(r.Name)) != nil {
-			return &store.ConflictError{Kind: "realm", Field: "name", Value: r.Name}
-		}
-		rb, err := tx.CreateBucket([]byte("realm/" + r.ID))
-		if errors.Is(err, bolterrors.ErrBucketExists) || tx.Bucket(bRealms).Get([]byte(r.ID)) != nil {
-			// Reusing an ID would hand the new realm the old one's data.
-			return &store.ConflictError{Kind: "realm", Field: "id", Value: r.ID}
-		}
+		_, err := createRealmTx(tx, r)
+		return err
+	})
+}
+
+// CreateRealmWith creates the realm and its initial records in one
+// transaction: a failure leaves nothing behind.
+func (s *Store) CreateRealmWith(ctx context.Context, r store.Realm, init store.RealmContents) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.update(func(tx *bbolt.Tx) error {
+		rb, err := createRealmTx(tx, r)
 		if err != nil {
 			return err
 		}
-		for _, name := range realmSubBucket {
-			if _, err := rb.CreateBucket(name); err != nil {
+		for _, k := range init.Keys {
+			if err := createKeyTx(rb, k); err != nil {
 				return err
 			}
 		}
-		if err := byName.Put([]byte(r.Name), []byte(r.ID)); err != nil {
-			return err
+		for _, role := range init.Roles {
+			if err := createRoleTx(rb, role); err != nil {
+				return err
+			}
 		}
-		if err := fold.Put(foldName(r.Name), []byte(r.ID)); err != nil {
-			return err
+		for _, cs := range init.ClientScopes {
+			if err := createClientScopeTx(rb, cs); err != nil {
+				return err
+			}
 		}
-		return putRow(tx.Bucket(bRealms), r.ID, r)
+		for _, c := range init.Clients {
+			if err := createClientTx(rb, c); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+}
+
+func createRealmTx(tx *bbolt.Tx, r store.Realm) (*bbolt.Bucket, error) {
+	byName, fold := tx.Bucket(bRealmsByName), tx.Bucket(bRealmsByFold)
+	if byName.Get([]byte(r.Name)) != nil || fold.Get(foldName(r.Name)) != nil {
+		return nil, &store.ConflictError{Kind: "realm", Field: "name", Value: r.Name}
+	}
+	rb, err := tx.CreateBucket([]byte("realm/" + r.ID))
+	if errors.Is(err, bolterrors.ErrBucketExists) || tx.Bucket(bRealms).Get([]byte(r.ID)) != nil {
+		// Reusing an ID would hand the new realm the old one's data.
+		return nil, &store.ConflictError{Kind: "realm", Field: "id", Value: r.ID}
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range realmSubBucket {
+		if _, err := rb.CreateBucket(name); err != nil {
+			return nil, err
+		}
+	}
+	if err := byName.Put([]byte(r.Name), []byte(r.ID)); err != nil {
+		return nil, err
+	}
+	if err := fold.Put(foldName(r.Name), []byte(r.ID)); err != nil {
+		return nil, err
+	}
+	return rb, putRow(tx.Bucket(bRealms), r.ID, r)
 }
 
 func (s *Store) GetRealm(_ context.Context, name string) (store.Realm, error) {

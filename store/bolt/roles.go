@@ -15,19 +15,21 @@ func (s *Store) CreateRole(ctx context.Context, realmID string, r store.Role) er
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
-		roles, byName := sub(rb, bRoles), sub(rb, bRolesByName)
-		if byName.Get(roleKey(r)) != nil {
-			return &store.ConflictError{Kind: "role", Field: "name", Value: r.Name}
-		}
-		if roles.Get([]byte(r.ID)) != nil {
-			return &store.ConflictError{Kind: "role", Field: "id", Value: r.ID}
-		}
-		if err := byName.Put(roleKey(r), []byte(r.ID)); err != nil {
-			return err
-		}
-		return putRow(roles, r.ID, r)
-	})
+	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error { return createRoleTx(rb, r) })
+}
+
+func createRoleTx(rb *bbolt.Bucket, r store.Role) error {
+	roles, byName := sub(rb, bRoles), sub(rb, bRolesByName)
+	if byName.Get(roleKey(r)) != nil {
+		return &store.ConflictError{Kind: "role", Field: "name", Value: r.Name}
+	}
+	if roles.Get([]byte(r.ID)) != nil {
+		return &store.ConflictError{Kind: "role", Field: "id", Value: r.ID}
+	}
+	if err := byName.Put(roleKey(r), []byte(r.ID)); err != nil {
+		return err
+	}
+	return putRow(roles, r.ID, r)
 }
 
 func (s *Store) GetRole(_ context.Context, realmID, id string) (store.Role, error) {

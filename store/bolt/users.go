@@ -211,15 +211,22 @@ func userMatches(u store.User, q store.UserQuery) bool {
 		}
 		return strings.Contains(lower(field), lower(want))
 	}
-	if !match(u.Username, q.Username) || !match(u.Email, q.Email) {
+	if !match(u.Username, q.Username) || !match(u.Email, q.Email) || !match(u.FirstName, q.FirstName) || !match(u.LastName, q.LastName) {
 		return false
 	}
-	if q.Search != "" {
-		n := lower(q.Search)
-		if !strings.Contains(lower(u.Username), n) && !strings.Contains(lower(u.Email), n) &&
-			!strings.Contains(lower(u.FirstName), n) && !strings.Contains(lower(u.LastName), n) {
+	if q.Search != "" && !store.MatchSearch(q.Search, u.Username) && !store.MatchSearch(q.Search, u.Email) &&
+		!store.MatchSearch(q.Search, u.FirstName) && !store.MatchSearch(q.Search, u.LastName) {
+		return false
+	}
+	for k, v := range q.Attributes {
+		if !slices.Contains(u.Attributes[k], v) {
 			return false
 		}
+	}
+	if q.IDPAlias != "" && !slices.ContainsFunc(u.FederatedIdentities, func(f store.FederatedIdentity) bool {
+		return f.IdentityProvider == q.IDPAlias && (q.IDPUserID == "" || f.UserID == q.IDPUserID)
+	}) {
+		return false
 	}
 	return true
 }
@@ -229,14 +236,24 @@ func userMatches(u store.User, q store.UserQuery) bool {
 func (s *Store) scanUsers(realmID string, q store.UserQuery, fn func(store.User) bool) error {
 	return s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
 		users := sub(rb, bUsers)
-		if q.Exact && (q.Username != "" || q.Email != "") {
-			// An exact username or email is one index lookup, not a scan;
-			// userMatches still applies every other filter.
-			index, key := bUsersByName, q.Username
-			if key == "" {
-				index, key = bUsersByEmail, q.Email
+		// An exact username or email, or a federated identity link, is one
+		// index lookup, not a scan; userMatches still applies every other
+		// filter.
+		var index, key []byte
+		switch {
+		case q.Exact && q.Username != "":
+			index, key = bUsersByName, []byte(lower(q.Username))
+		case q.Exact && q.Email != "":
+			index, key = bUsersByEmail, []byte(lower(q.Email))
+		case q.IDPAlias != "" && q.IDPUserID != "":
+			index, key = bUsersByFed, idx(q.IDPAlias, q.IDPUserID)
+		}
+		if index != nil {
+			b := sub(rb, index)
+			if b == nil {
+				return nil
 			}
-			id := sub(rb, index).Get([]byte(lower(key)))
+			id := b.Get(key)
 			if id == nil {
 				return nil
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,6 +33,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RealmCRUDAndUniqueName", testRealmCRUD},
 		{"RealmRenameAndAbortedUpdate", testRealmRename},
 		{"RealmDeleteRemovesEverything", testRealmDelete},
+		{"RealmCreateWithContentsAllOrNothing", testRealmCreateWith},
 		{"RecordsRoundTripEveryField", testRoundTrip},
 		{"UpdateFnErrorAbortsAndIsReturnedAsIs", testUpdateAborts},
 		{"ClientsUniquePerRealmAndListing", testClients},
@@ -52,6 +54,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RevokedAccessTokens", testRevokedJTI},
 		{"DeleteExpired", testDeleteExpired},
 		{"AdminEventsNewestFirst", testAdminEvents},
+		{"LoginEventsFilterAndDelete", testLoginEvents},
 		{"ReturnedRecordsAreCopies", testCopies},
 		{"IdentityProvidersCRUD", testIDPs},
 		{"FederatedIdentityLinks", testFederatedIdentities},
@@ -181,6 +184,39 @@ func testRealmCRUD(t *testing.T, s store.Store) {
 	if got, _ := s.GetRealm(ctx, "demo"); got.ID != r.ID {
 		t.Fatal("the conflicting create replaced the realm")
 	}
+}
+
+func testRealmCreateWith(t *testing.T, s store.Store) {
+	now := clock()
+	contents := func() store.RealmContents {
+		c := store.Client{ID: id("c"), ClientID: "account", Enabled: true, CreatedAt: now}
+		return store.RealmContents{
+			Keys:    []store.SigningKey{{KID: id("k"), Algorithm: "RS256", Status: store.KeyActive, CreatedAt: now}},
+			Roles:   []store.Role{{ID: id("r"), Name: "offline_access"}, {ID: id("r"), Name: "view-profile", ClientID: c.ID}},
+			Clients: []store.Client{c},
+		}
+	}
+	r := store.Realm{ID: id("realm"), Name: "demo", Enabled: true, CreatedAt: now}
+	init := contents()
+	must(t, s.CreateRealmWith(ctx, r, init))
+	wantEqual(t, "realm", try(s.GetRealm(ctx, "demo")).must(t), r)
+	wantEqual(t, "keys", try(s.ListKeys(ctx, r.ID)).must(t), init.Keys)
+	wantEqual(t, "client", try(s.GetClientByClientID(ctx, r.ID, "account")).must(t), init.Clients[0])
+	wantEqual(t, "client role", try(s.GetRoleByName(ctx, r.ID, init.Clients[0].ID, "view-profile")).must(t), init.Roles[1])
+	wantConflict(t, s.CreateRealmWith(ctx, store.Realm{ID: id("realm"), Name: "DEMO"}, contents()), "realm", "name")
+
+	// A conflict among the contents (two clients with one clientId) aborts
+	// the realm too.
+	bad := contents()
+	bad.Clients = append(bad.Clients, store.Client{ID: id("c"), ClientID: "account"})
+	other := store.Realm{ID: id("realm"), Name: "other", Enabled: true, CreatedAt: now}
+	wantConflict(t, s.CreateRealmWith(ctx, other, bad), "client", "clientId")
+	wantGone(t, "aborted create", map[string]error{
+		"realm by name": errOf(s.GetRealm(ctx, "other")),
+		"realm by id":   errOf(s.GetRealmByID(ctx, other.ID)),
+	})
+	// The name stays free.
+	must(t, s.CreateRealmWith(ctx, other, contents()))
 }
 
 func testRealmRename(t *testing.T, s store.Store) {
@@ -652,11 +688,13 @@ func testClients(t *testing.T, s store.Store) {
 func testUsers(t *testing.T, s store.Store) {
 	r := mustRealm(t, s, "demo")
 	users := []store.User{
-		{Username: "carol", Email: "carol@example.com", FirstName: "Caroline", Enabled: true},
-		{Username: "Alice", Email: "ALICE@example.com", LastName: "Liddell", Enabled: true},
+		{Username: "carol", Email: "carol@example.com", FirstName: "Caroline", Enabled: true,
+			Attributes: map[string][]string{"dept": {"eng", "ops"}}},
+		{Username: "Alice", Email: "ALICE@example.com", LastName: "Liddell", Enabled: true,
+			FederatedIdentities: []store.FederatedIdentity{{IdentityProvider: "corp", UserID: "a-1", UserName: "alice"}}},
 		{Username: "bob", Email: "bob@other.org", Enabled: false},
 		{Username: "service-account-app", ServiceAccountClientID: "c1", Enabled: true},
-		{Username: "dave", Enabled: true}, // a second empty email is no conflict
+		{Username: "dave", Enabled: true, Attributes: map[string][]string{"dept": {"eng"}, "site": {"x"}}}, // a second empty email is no conflict
 	}
 	for i := range users {
 		users[i].ID = id("u")
@@ -689,13 +727,30 @@ func testUsers(t *testing.T, s store.Store) {
 	}{
 		{store.UserQuery{}, "[Alice bob carol dave]"},
 		{store.UserQuery{ServiceAccounts: true}, "[Alice bob carol dave service-account-app]"},
-		{store.UserQuery{Search: "EXAMPLE"}, "[Alice carol]"},
+		// Search follows Keycloak: prefix by default, * wildcards, quotes exact.
+		{store.UserQuery{Search: "EXAMPLE"}, "[]"},
+		{store.UserQuery{Search: "*EXAMPLE"}, "[Alice carol]"},
 		{store.UserQuery{Search: "liddell"}, "[Alice]"}, // last name
-		{store.UserQuery{Search: "OLINE"}, "[carol]"},   // first name
+		{store.UserQuery{Search: "*OLINE"}, "[carol]"},  // first name
 		{store.UserQuery{Search: "car"}, "[carol]"},
-		{store.UserQuery{Search: "a"}, "[Alice carol dave]"},
-		{store.UserQuery{Search: "a", ServiceAccounts: true}, "[Alice carol dave service-account-app]"},
-		{store.UserQuery{Search: "a", Enabled: &on, Page: store.Page{First: 1}}, "[carol dave]"},
+		{store.UserQuery{Search: "a"}, "[Alice]"},
+		{store.UserQuery{Search: "*a"}, "[Alice carol dave]"},
+		{store.UserQuery{Search: "*", ServiceAccounts: true}, "[Alice bob carol dave service-account-app]"},
+		{store.UserQuery{Search: "*a", ServiceAccounts: true}, "[Alice carol dave service-account-app]"},
+		{store.UserQuery{Search: "*a", Enabled: &on, Page: store.Page{First: 1}}, "[carol dave]"},
+		{store.UserQuery{Search: `"alice"`}, "[Alice]"},
+		{store.UserQuery{Search: `"ali"`}, "[]"},
+		{store.UserQuery{FirstName: "carol"}, "[carol]"},
+		{store.UserQuery{LastName: "LIDDELL", Exact: true}, "[Alice]"},
+		{store.UserQuery{LastName: "lid", Exact: true}, "[]"},
+		{store.UserQuery{Attributes: map[string]string{"dept": "eng"}}, "[carol dave]"},
+		{store.UserQuery{Attributes: map[string]string{"dept": "ops"}}, "[carol]"},
+		{store.UserQuery{Attributes: map[string]string{"dept": "eng", "site": "x"}}, "[dave]"},
+		{store.UserQuery{Attributes: map[string]string{"dept": "ENG"}}, "[]"},
+		{store.UserQuery{IDPAlias: "corp"}, "[Alice]"},
+		{store.UserQuery{IDPAlias: "corp", IDPUserID: "a-1"}, "[Alice]"},
+		{store.UserQuery{IDPAlias: "corp", IDPUserID: "b-2"}, "[]"},
+		{store.UserQuery{IDPAlias: "other"}, "[]"},
 		{store.UserQuery{Username: "o"}, "[bob carol]"},
 		{store.UserQuery{Username: "ALI"}, "[Alice]"},
 		{store.UserQuery{Username: "bo", Exact: true}, "[]"},
@@ -1026,6 +1081,7 @@ func testSessionRoundTrip(t *testing.T, s store.Store) {
 	now := clock()
 	sess, rt := newSessionAt(c, u, now.Add(-time.Minute), time.Hour, 30*time.Minute)
 	sess.LastRefresh = now
+	sess.IPAddress = "192.0.2.7"
 	must(t, s.CreateSession(ctx, r.ID, sess, rt))
 	wantEqual(t, "session", try(s.GetSession(ctx, r.ID, sess.ID)).must(t), sess)
 	wantEqual(t, "refresh token", try(s.GetRefreshToken(ctx, r.ID, rt.Hash)).must(t), rt)
@@ -1509,6 +1565,85 @@ func testAdminEvents(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(got) != 2 || got[0].ID != "3" || got[1].ID != "2" {
 		t.Fatalf("events = %v", got)
+	}
+	other := mustRealm(t, s, "other")
+	must(t, s.AppendAdminEvent(ctx, other.ID, store.AdminEvent{ID: "o", Time: base, OperationType: "CREATE"}))
+	must(t, s.DeleteAdminEvents(ctx, r.ID))
+	if got := try(s.ListAdminEvents(ctx, r.ID, store.Page{})).must(t); len(got) != 0 {
+		t.Errorf("after delete: %v", got)
+	}
+	must(t, s.AppendAdminEvent(ctx, r.ID, store.AdminEvent{ID: "after", Time: base, OperationType: "DELETE"}))
+	if got := try(s.ListAdminEvents(ctx, r.ID, store.Page{})).must(t); len(got) != 1 {
+		t.Errorf("append after delete: %v", got)
+	}
+	if got := try(s.ListAdminEvents(ctx, other.ID, store.Page{})).must(t); len(got) != 1 {
+		t.Errorf("other realm's events: %v", got)
+	}
+	wantErr(t, s.DeleteAdminEvents(ctx, "missing"), store.ErrNotFound)
+}
+
+func testLoginEvents(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "demo")
+	other := mustRealm(t, s, "other")
+	base := clock()
+	ev := func(i int, typ, client, user, ip string) store.LoginEvent {
+		return store.LoginEvent{ID: fmt.Sprintf("e%d", i), Time: base.Add(time.Duration(i) * time.Second), Type: typ,
+			ClientID: client, UserID: user, SessionID: "s" + user, IPAddress: ip, Details: map[string]string{"grant_type": "password"}}
+	}
+	all := []store.LoginEvent{
+		ev(0, "LOGIN", "app", "u1", "192.0.2.1"),
+		ev(1, "LOGIN_ERROR", "app", "", "192.0.2.2"),
+		ev(2, "CLIENT_LOGIN", "svc", "u2", "192.0.2.1"),
+		ev(3, "REFRESH_TOKEN", "app", "u1", "192.0.2.1"),
+		ev(4, "LOGIN", "other", "u1", "192.0.2.3"),
+	}
+	all[1].Error = "invalid_user_credentials"
+	must(t, s.AppendLoginEvents(ctx, r.ID, all[:2]))
+	must(t, s.AppendLoginEvents(ctx, r.ID, all[2:]))
+	must(t, s.AppendLoginEvents(ctx, other.ID, []store.LoginEvent{ev(9, "LOGIN", "app", "u9", "")}))
+	wantErr(t, s.AppendLoginEvents(ctx, "missing", all[:1]), store.ErrNotFound)
+	ids := func(q store.LoginEventQuery) []string {
+		t.Helper()
+		got, err := s.ListLoginEvents(ctx, r.ID, q)
+		must(t, err)
+		out := []string{}
+		for _, e := range got {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	for name, tc := range map[string]struct {
+		q    store.LoginEventQuery
+		want []string
+	}{
+		"all newest first":  {store.LoginEventQuery{}, []string{"e4", "e3", "e2", "e1", "e0"}},
+		"types":             {store.LoginEventQuery{Types: []string{"LOGIN", "LOGIN_ERROR"}}, []string{"e4", "e1", "e0"}},
+		"client":            {store.LoginEventQuery{ClientID: "app"}, []string{"e3", "e1", "e0"}},
+		"user":              {store.LoginEventQuery{UserID: "u1"}, []string{"e4", "e3", "e0"}},
+		"ip":                {store.LoginEventQuery{IPAddress: "192.0.2.1"}, []string{"e3", "e2", "e0"}},
+		"from and to":       {store.LoginEventQuery{From: base.Add(time.Second), To: base.Add(3 * time.Second)}, []string{"e3", "e2", "e1"}},
+		"page after filter": {store.LoginEventQuery{Page: store.Page{First: 1, Max: 1}, ClientID: "app"}, []string{"e1"}},
+		"nothing":           {store.LoginEventQuery{UserID: "nobody"}, []string{}},
+	} {
+		if got := ids(tc.q); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", name, got, tc.want)
+		}
+	}
+	got, err := s.ListLoginEvents(ctx, r.ID, store.LoginEventQuery{Types: []string{"LOGIN_ERROR"}})
+	must(t, err)
+	wantEqual(t, "event", got[0], all[1])
+	n, err := s.DeleteLoginEvents(ctx, r.ID, base.Add(2*time.Second), 100)
+	must(t, err)
+	if n != 2 || !slices.Equal(ids(store.LoginEventQuery{}), []string{"e4", "e3", "e2"}) {
+		t.Errorf("delete before e2: %d gone, left %v", n, ids(store.LoginEventQuery{}))
+	}
+	n, err = s.DeleteLoginEvents(ctx, r.ID, time.Time{}, 2)
+	must(t, err)
+	if n != 2 || !slices.Equal(ids(store.LoginEventQuery{}), []string{"e4"}) {
+		t.Errorf("delete all, limit 2: %d gone, left %v", n, ids(store.LoginEventQuery{}))
+	}
+	if got, err := s.ListLoginEvents(ctx, other.ID, store.LoginEventQuery{}); err != nil || len(got) != 1 {
+		t.Errorf("the other realm's events: %v %v", got, err)
 	}
 }
 

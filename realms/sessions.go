@@ -1,0 +1,206 @@
+package realms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// ErrSessionNotFound: no live session by that ID in the realm.
+var ErrSessionNotFound = errors.New("realms: session not found")
+
+// Offline reports whether a session is an offline session (started with
+// scope offline_access), which Keycloak lists apart from the others.
+func Offline(sess store.Session) bool {
+	return slices.Contains(strings.Fields(sess.Scope), OfflineAccess)
+}
+
+// sessionAlive reports whether a session of realm r can still be refreshed
+// at now: it is within its hard end and was used within the idle timeout
+// that applies to it. The janitor removes dead ones later; until then they
+// must not show up as live.
+func sessionAlive(r store.Realm, sess store.Session, now time.Time) bool {
+	if !sess.ExpiresAt.After(now) {
+		return false
+	}
+	idle := r.SSOSessionIdleTimeout
+	if r.ClientSessionIdleTimeout > 0 && r.ClientSessionIdleTimeout < idle {
+		idle = r.ClientSessionIdleTimeout
+	}
+	if Offline(sess) {
+		idle = r.OfflineSessionIdleTimeout
+	}
+	return sess.LastRefresh.Add(time.Duration(idle) * time.Second).After(now)
+}
+
+// SessionFilter selects a user's or a client's live sessions.
+type SessionFilter struct {
+	UserID   string
+	ClientID string // client UUID
+	// Offline selects the offline sessions instead of the others.
+	Offline bool
+}
+
+// SessionInfo is a live session with the names an admin reads.
+type SessionInfo struct {
+	store.Session
+	Username string
+	// ClientID is the session client's clientId.
+	ClientID string
+}
+
+// Sessions returns the live sessions of a user or a client of realm r,
+// online or offline as f says, oldest first, with the user's and the
+// client's current names.
+func (s *Service) Sessions(ctx context.Context, r store.Realm, f SessionFilter) ([]SessionInfo, error) {
+	live, err := s.liveSessions(ctx, r, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SessionInfo, 0, len(live))
+	for _, sess := range live {
+		info := SessionInfo{Session: sess}
+		if u, err := s.store.GetUser(ctx, r.ID, sess.UserID); err == nil {
+			info.Username = u.Username
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("session user: %w", err)
+		}
+		if c, err := s.Client(ctx, r.ID, sess.ClientID); err == nil {
+			info.ClientID = c.ClientID
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("session client: %w", err)
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+func (s *Service) liveSessions(ctx context.Context, r store.Realm, f SessionFilter) ([]store.Session, error) {
+	all, err := s.store.ListSessions(ctx, r.ID, store.SessionQuery{UserID: f.UserID, ClientID: f.ClientID})
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	now := s.now()
+	out := all[:0]
+	for _, sess := range all {
+		if Offline(sess) == f.Offline && sessionAlive(r, sess, now) {
+			out = append(out, sess)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Session) int {
+		if c := a.AuthTime.Compare(b.AuthTime); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// ClientSessionStats counts one client's live sessions.
+type ClientSessionStats struct {
+	Client  store.Client
+	Active  int
+	Offline int
+}
+
+// SessionStats returns, for each client of realm r with a live session,
+// its online and offline session counts, ordered by clientId.
+func (s *Service) SessionStats(ctx context.Context, r store.Realm) ([]ClientSessionStats, error) {
+	clients, err := s.allClients(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []ClientSessionStats
+	for _, c := range clients {
+		all, err := s.store.ListSessions(ctx, r.ID, store.SessionQuery{ClientID: c.ID})
+		if err != nil {
+			return nil, fmt.Errorf("list sessions: %w", err)
+		}
+		st := ClientSessionStats{Client: c}
+		now := s.now()
+		for _, sess := range all {
+			switch {
+			case !sessionAlive(r, sess, now):
+			case Offline(sess):
+				st.Offline++
+			default:
+				st.Active++
+			}
+		}
+		if st.Active+st.Offline > 0 {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) allClients(ctx context.Context, realmID string) ([]store.Client, error) {
+	var out []store.Client
+	for first := 0; ; first += store.DefaultMax {
+		page, err := s.store.ListClients(ctx, realmID, store.ClientQuery{Page: store.Page{First: first, Max: store.DefaultMax}})
+		if err != nil {
+			return nil, fmt.Errorf("list clients: %w", err)
+		}
+		out = append(out, page...)
+		if len(page) < store.DefaultMax {
+			return out, nil
+		}
+	}
+}
+
+// DeleteSession ends one session of realm r (online or offline) with its
+// refresh tokens.
+func (s *Service) DeleteSession(ctx context.Context, r store.Realm, id string) error {
+	if _, err := s.store.GetSession(ctx, r.ID, id); err != nil {
+		return notFoundAs(err, ErrSessionNotFound)
+	}
+	return notFoundAs(s.store.DeleteSession(ctx, r.ID, id), ErrSessionNotFound)
+}
+
+// LogoutUser is Keycloak's POST /users/{id}/logout: the user's tokens
+// issued until now become stale (user notBefore) and all of the user's
+// sessions, offline ones included, end.
+func (s *Service) LogoutUser(ctx context.Context, r store.Realm, userID string) error {
+	now := s.now().Unix()
+	if _, err := s.UpdateUser(ctx, r.Name, userID, func(u *store.User) error {
+		u.NotBefore = now
+		return nil
+	}); err != nil {
+		return err
+	}
+	return s.endUserSessions(ctx, r.ID, userID)
+}
+
+// LogoutAll is Keycloak's POST /logout-all: every session of the realm
+// ends and the realm's notBefore moves to now, so no token issued until
+// now is honoured any longer.
+func (s *Service) LogoutAll(ctx context.Context, r store.Realm) error {
+	now := s.now().Unix()
+	if _, err := s.UpdateRealm(ctx, r.Name, func(x *store.Realm) error {
+		x.NotBefore = now
+		return nil
+	}); err != nil {
+		return err
+	}
+	clients, err := s.allClients(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	for _, c := range clients {
+		all, err := s.store.ListSessions(ctx, r.ID, store.SessionQuery{ClientID: c.ID})
+		if err != nil {
+			return fmt.Errorf("list sessions: %w", err)
+		}
+		for _, sess := range all {
+			if err := s.store.DeleteSession(ctx, r.ID, sess.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("end session: %w", err)
+			}
+		}
+	}
+	return nil
+}
