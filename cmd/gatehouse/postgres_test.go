@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/store/postgres/pgtest"
+)
+
+// Two replicas on one PostgreSQL database with the same master key: a
+// confidential client created through one gets client_credentials tokens
+// from the other. A third replica with another key refuses to start rather
+// than seal secrets the others cannot open.
+func TestServePostgresReplicasShareClients(t *testing.T) {
+	db := pgtest.URL(t)
+	key := "GATEHOUSE_MASTER_KEY=" + strings.Repeat("42", 32)
+	env := []string{"GATEHOUSE_ADMIN_PASSWORD=pg-Admin-1", "GATEHOUSE_STORE=" + db, key}
+	p1 := startServe(t, t.TempDir(), env)
+	p2 := startServe(t, t.TempDir(), env, "--db-pool-max", "2")
+	hc := &http.Client{Timeout: 10 * time.Second}
+	g1, g2 := gh{base: p1.base, hc: hc}, gh{base: p2.base, hc: hc}
+
+	admin := adminTokenPW(t, g1, "pg-Admin-1")
+	mustStatus(t, 201)(g1.json("POST", "/admin/realms", admin, map[string]any{"realm": "pg", "enabled": true}))
+	mustStatus(t, 201)(g1.json("POST", "/admin/realms/pg/clients", admin, map[string]any{"clientId": "app", "secret": "app-Secret-12345",
+		"serviceAccountsEnabled": true}))
+	for name, g := range map[string]gh{"the replica that created it": g1, "the other replica": g2} {
+		s, m, err := g.form("/realms/pg/protocol/openid-connect/token", url.Values{"grant_type": {"client_credentials"}}, "app", "app-Secret-12345")
+		if err != nil || s != 200 || m["access_token"] == nil {
+			t.Errorf("client_credentials from %s: %d %v %v", name, s, m, err)
+		}
+	}
+	p1.stop(t)
+	p2.stop(t)
+	if strings.Contains(p1.logs(), "pg-Admin-1") || strings.Contains(p1.logs()+p1.out(), "app-Secret-12345") {
+		t.Error("a secret appears in the output")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, "serve", "--addr", freePort(t), "--data", t.TempDir(), "--store", db)
+	cmd.Env = append(cmd.Environ(), "GATEHOUSE_MASTER_KEY="+strings.Repeat("17", 32))
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "GATEHOUSE_MASTER_KEY") {
+		t.Errorf("a replica with another master key: %v\n%s", err, out)
+	}
+}
+
+// --store picks the backend: empty or bolt://DIR is bbolt (DIR standing
+// for --data), postgres:// is PostgreSQL; anything else is refused without
+// echoing a URL that may hold a password.
+func TestServeStoreFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		env      string // GATEHOUSE_STORE
+		args     []string
+		wantData string
+		wantErr  string
+		password bool // PasswordInArgs
+	}{
+		{name: "default", wantData: "./data"},
+		{name: "bolt dir", args: []string{"--store", "bolt:///srv/gh"}, wantData: "/srv/gh"},
+		{name: "bolt dir and the same data", args: []string{"--store", "bolt://x/y", "--data", "x/y/"}, wantData: "x/y"},
+		{name: "bolt dir and another data", args: []string{"--store", "bolt://x", "--data", "y"}, wantErr: "give one"},
+		{name: "bolt without dir", args: []string{"--store", "bolt://"}, wantErr: "needs a directory"},
+		{name: "postgres", args: []string{"--store", "postgres://gh@db/gh", "--db-pool-max", "16"}, wantData: "./data"},
+		{name: "postgresql from env", env: "postgresql://gh:pw@db/gh", wantData: "./data"},
+		{name: "password on the command line", args: []string{"--store", "postgres://gh:pw@db/gh"}, wantData: "./data", password: true},
+		{name: "unknown scheme", args: []string{"--store", "mysql://root:hunter2@db/gh"}, wantErr: "use bolt://DIR or postgres://"},
+		{name: "negative pool", args: []string{"--db-pool-max", "-1"}, wantErr: "must not be negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GATEHOUSE_STORE", tc.env)
+			var stderr strings.Builder
+			c, err := parseServeFlags(tc.args, &stderr)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "hunter2") {
+					t.Errorf("the error shows the password: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Data != tc.wantData || c.PasswordInArgs != tc.password {
+				t.Errorf("data %q, password in args %v; want %q, %v", c.Data, c.PasswordInArgs, tc.wantData, tc.password)
+			}
+		})
+	}
+}
