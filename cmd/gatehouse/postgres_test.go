@@ -96,3 +96,59 @@ func TestServeStoreFlag(t *testing.T) {
 		})
 	}
 }
+
+// A database that goes away: /health/ready fails (the load balancer stops
+// routing here), /health/live does not (no restart needed), writes answer
+// 503 in each API's error shape; when it is back, the server recovers by
+// itself.
+func TestServePostgresOutage(t *testing.T) {
+	u, err := url.Parse(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := pgtest.StartProxy(t, u.Host)
+	u.Host = proxy.Addr
+	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=pg-Admin-1", "GATEHOUSE_STORE=" + u.String()})
+	g := gh{base: p.base, hc: &http.Client{Timeout: 10 * time.Second}}
+	admin := adminTokenPW(t, g, "pg-Admin-1")
+	get := func(path string) int {
+		res, err := g.hc.Get(g.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	createRealm := func(name string) (int, map[string]any) {
+		s, m, err := g.json("POST", "/admin/realms", admin, map[string]any{"realm": name, "enabled": true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, m
+	}
+
+	proxy.Stop()
+	if s := get("/health/ready"); s != 503 {
+		t.Errorf("/health/ready with the database gone: %d, want 503", s)
+	}
+	if s := get("/health/live"); s != 200 {
+		t.Errorf("/health/live with the database gone: %d, want 200", s)
+	}
+	if s, m := createRealm("during"); s != 503 || m["errorMessage"] == nil {
+		t.Errorf("admin write with the database gone: %d %v, want 503 with errorMessage", s, m)
+	}
+	s, m, err := g.form("/realms/master/protocol/openid-connect/token", url.Values{"grant_type": {"password"}, "client_id": {"admin-cli"},
+		"username": {"admin"}, "password": {"pg-Admin-1"}}, "", "")
+	if err != nil || s != 503 || m["error"] == nil {
+		t.Errorf("password grant with the database gone: %d %v %v, want 503 with an OAuth error", s, m, err)
+	}
+
+	proxy.Restart(t)
+	if s := get("/health/ready"); s != 200 {
+		t.Errorf("/health/ready with the database back: %d", s)
+	}
+	if s, m := createRealm("after"); s != 201 {
+		t.Errorf("admin write with the database back: %d %v", s, m)
+	}
+	p.stop(t)
+}

@@ -161,6 +161,15 @@ type app struct {
 	svc   *realms.Service
 }
 
+// ready is the readiness check: a store that talks to a database answers
+// only while the database does.
+func (a *app) ready(ctx context.Context) error {
+	if p, ok := a.store.(interface{ Ping(context.Context) error }); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
+
 // readOnly reports a store that serves reads only (bbolt on a read-only
 // file system).
 func (a *app) readOnly() bool {
@@ -272,7 +281,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	srv := oidc.NewServer(oidc.Config{
 		Service: a.svc, Hostname: cfg.Hostname, RelativePath: cfg.HTTPRelativePath,
-		Logger: log, TLS: cfg.TLSCert != "",
+		Logger: log, TLS: cfg.TLSCert != "", Ready: a.ready,
 	})
 	admin.Mount(srv, a.svc, log).SetVersion(version)
 	hs := oidc.NewHTTPServer(srv)

@@ -147,29 +147,44 @@ func (s *Store) err(err error) error {
 		switch {
 		case pe.Code == "23503": // foreign_key_violation
 			return store.ErrNotFound
+		case pe.Code == "57P01", pe.Code == "57P02": // the server is shutting down or crashed
+			s.connectionsLost()
+			return errUnavailable(err)
 		case strings.HasPrefix(pe.Code, "08"), // connection exception
-			strings.HasPrefix(pe.Code, "53"),                           // insufficient resources: disk full, too many connections
-			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", // shutting down, crashed, starting up
-			pe.Code == "25006": // read-only transaction: a standby, or a primary demoted by failover
+			strings.HasPrefix(pe.Code, "53"), // insufficient resources: disk full, too many connections
+			pe.Code == "57P03",               // starting up
+			pe.Code == "25006":               // read-only transaction: a standby, or a primary demoted by failover
 			return errUnavailable(err)
 		}
 		return err
 	}
-	if unreachable(err) || s.closed.Load() {
+	if connectionLost(err) {
+		s.connectionsLost()
+		return errUnavailable(err)
+	}
+	if pgconn.Timeout(err) || s.closed.Load() || strings.Contains(err.Error(), "closed pool") {
 		return errUnavailable(err)
 	}
 	return err
 }
 
-// unreachable reports connection failures: refused, reset, timed out,
-// closed under a query, or a pool that is closed.
-func unreachable(err error) bool {
+// connectionLost reports a connection that failed or broke under a query:
+// refused, reset, closed.
+func connectionLost(err error) bool {
 	var ce *pgconn.ConnectError
 	var ne net.Error
-	return errors.As(err, &ce) || pgconn.Timeout(err) || errors.As(err, &ne) ||
+	return errors.As(err, &ce) || (errors.As(err, &ne) && !ne.Timeout()) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		strings.Contains(err.Error(), "closed pool")
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// connectionsLost drops every pooled connection once one turned out broken:
+// a database restart or a network cut breaks them all, and a stale idle
+// connection would fail a request after the database is back.
+func (s *Store) connectionsLost() {
+	if !s.closed.Load() {
+		s.pool.Reset()
+	}
 }
 
 func errUnavailable(err error) error { return fmt.Errorf("%w: %v", store.ErrUnavailable, err) }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -360,14 +358,14 @@ func unavailableCalls(s store.Store, rt store.RefreshToken) map[string]error {
 func TestPostgresUnreachableThenRecovers(t *testing.T) {
 	u, err := url.Parse(pgtest.URL(t))
 	must(t, err)
-	p := startProxy(t, u.Host)
-	u.Host = p.addr
+	p := pgtest.StartProxy(t, u.Host)
+	u.Host = p.Addr
 	s := open(t, u.String())
 	defer s.Close()
 	seed(t, s)
 	rt := session(t, s, "s1", time.Now().Add(time.Hour))
 
-	p.stop()
+	p.Stop()
 	for name, err := range unavailableCalls(s, rt) {
 		if !errors.Is(err, store.ErrUnavailable) {
 			t.Errorf("%s with the database unreachable: %v, want ErrUnavailable", name, err)
@@ -377,82 +375,39 @@ func TestPostgresUnreachableThenRecovers(t *testing.T) {
 		t.Errorf("Ping with the database unreachable: %v", err)
 	}
 
-	p.restart(t)
-	// Connections broken by the cut are discarded as they are found; a
-	// call or two may still meet one, then calls succeed again.
-	var last error
-	for range 10 {
-		if last = s.RevokeAccessToken(ctx, "r1", "after", time.Now().Add(time.Hour)); last == nil {
-			break
-		}
-	}
-	must(t, last)
+	// The calls above found the connections broken and dropped them all,
+	// so the first call after the database is back already succeeds.
+	p.Restart(t)
+	must(t, s.RevokeAccessToken(ctx, "r1", "after", time.Now().Add(time.Hour)))
 	must(t, s.Ping(ctx))
 	if _, err := s.RotateRefreshToken(ctx, "r1", rt.Hash, store.RefreshToken{Hash: "s1-1", ExpiresAt: time.Now().Add(time.Hour)},
 		store.RotationPolicy{}, time.Now()); err != nil {
 		t.Fatalf("rotation after recovery: %v", err)
 	}
-}
 
-// proxy forwards TCP connections to the database until stopped.
-type proxy struct {
-	target, addr string
-	mu           sync.Mutex
-	ln           net.Listener
-	conns        []net.Conn
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	p := &proxy{target: target, addr: ln.Addr().String()}
-	p.serve(ln)
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *proxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			d, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, d)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(d, c); d.Close() }()
-			go func() { _, _ = io.Copy(c, d); c.Close() }()
+	// One broken connection found means all are: with a full pool of idle
+	// connections cut, a single failed call is enough for every call after
+	// the database is back to get a fresh one.
+	parallel := func(call func() error) []error {
+		errs := make([]error, 8)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Go(func() { errs[i] = call() })
 		}
-	}()
-}
-
-// stop refuses new connections and cuts the open ones.
-func (p *proxy) stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
+		wg.Wait()
+		return errs
 	}
-	for _, c := range p.conns {
-		c.Close()
+	for _, err := range parallel(func() error { return s.Ping(ctx) }) {
+		must(t, err)
 	}
-	p.conns = nil
-}
-
-func (p *proxy) restart(t *testing.T) {
-	t.Helper()
-	ln, err := net.Listen("tcp", p.addr)
-	must(t, err)
-	p.serve(ln)
+	p.Stop()
+	if err := s.RevokeAccessToken(ctx, "r1", "cut", time.Now().Add(time.Hour)); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("write with the database unreachable: %v", err)
+	}
+	p.Restart(t)
+	for i, err := range parallel(func() error { return errOf(s.GetClientByClientID(ctx, "r1", "app")) }) {
+		if err != nil {
+			t.Errorf("call %d after the database is back: %v", i, err)
+		}
+	}
 }
