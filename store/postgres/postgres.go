@@ -273,6 +273,29 @@ func listData[T any](ctx context.Context, q querier, sql string, args ...any) ([
 	return out, rows.Err()
 }
 
+// stmt is one statement of execAll.
+type stmt struct {
+	sql  string
+	args []any
+}
+
+// execAll sends the statements in one round trip (pgx pipelines a batch)
+// and reports the first that failed, by index (-1: none).
+func execAll(ctx context.Context, tx pgx.Tx, stmts ...stmt) (int, error) {
+	b := &pgx.Batch{}
+	for _, st := range stmts {
+		b.Queue(st.sql, st.args...)
+	}
+	br := tx.SendBatch(ctx, b)
+	for i := range stmts {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return i, err
+		}
+	}
+	return -1, br.Close()
+}
+
 // window is store.Page as OFFSET and LIMIT.
 func window(p store.Page) (offset, limit int) {
 	limit = p.Max

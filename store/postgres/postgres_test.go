@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -408,6 +409,45 @@ func TestPostgresUnreachableThenRecovers(t *testing.T) {
 	for i, err := range parallel(func() error { return errOf(s.GetClientByClientID(ctx, "r1", "app")) }) {
 		if err != nil {
 			t.Errorf("call %d after the database is back: %v", i, err)
+		}
+	}
+}
+
+// BenchmarkRotateRefreshToken is store/bolt's benchmark of the refresh hot
+// path on PostgreSQL: each goroutine rotates its own chain.
+func BenchmarkRotateRefreshToken(b *testing.B) {
+	s := newStore(b)
+	r := seed(b, s)
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		prefix := fmt.Sprintf("g%d-", n.Add(1))
+		sess := store.Session{ID: prefix + "s", ClientID: "c1", UserID: "u1", ExpiresAt: time.Now().Add(time.Hour)}
+		cur := store.RefreshToken{Hash: prefix + "0", SessionID: sess.ID, ExpiresAt: sess.ExpiresAt}
+		if err := s.CreateSession(ctx, r.ID, sess, cur); err != nil {
+			b.Error(err)
+			return
+		}
+		i := 0
+		for pb.Next() {
+			i++
+			next := store.RefreshToken{Hash: fmt.Sprintf("%s%d", prefix, i), ExpiresAt: cur.ExpiresAt}
+			if _, err := s.RotateRefreshToken(ctx, r.ID, cur.Hash, next, store.RotationPolicy{}, time.Now()); err != nil {
+				b.Error(err)
+				return
+			}
+			cur = next
+		}
+	})
+}
+
+func BenchmarkGetClientByClientID(b *testing.B) {
+	s := newStore(b)
+	r := seed(b, s)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.GetClientByClientID(ctx, r.ID, "app"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

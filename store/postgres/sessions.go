@@ -42,15 +42,20 @@ func tokenStorable(rt store.RefreshToken) bool {
 	return storable(rt.Hash, rt.SessionID, rt.ClientID, rt.UserID, rt.Scope)
 }
 
-func insertToken(ctx context.Context, q querier, realmID string, rt store.RefreshToken) error {
+// tokenInsert is the statement storing a new refresh token. A unique
+// violation of its key is tokenConflict: overwriting a stored token (a
+// rotated-out one included) would reset its UsedAt and defeat reuse
+// detection.
+func tokenInsert(realmID string, rt store.RefreshToken) (stmt, error) {
 	if !tokenStorable(rt) {
-		return errUnstorable(rt.Hash, rt.SessionID, rt.ClientID, rt.UserID)
+		return stmt{}, errUnstorable(rt.Hash, rt.SessionID, rt.ClientID, rt.UserID)
 	}
-	_, err := q.Exec(ctx, `INSERT INTO refresh_tokens (realm_id, `+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		realmID, rt.Hash, rt.SessionID, rt.ClientID, rt.UserID, rt.Scope, ts(rt.IssuedAt), ts(rt.ExpiresAt), ts(rt.UsedAt), rt.UseCount)
-	// Overwriting a stored token (a rotated-out one included) would reset
-	// its UsedAt and defeat reuse detection.
-	return conflict(err, conflicts{"refresh_tokens_pkey": {Kind: "refresh-token", Field: "hash", Value: rt.Hash}})
+	return stmt{`INSERT INTO refresh_tokens (realm_id, ` + tokenColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		[]any{realmID, rt.Hash, rt.SessionID, rt.ClientID, rt.UserID, rt.Scope, ts(rt.IssuedAt), ts(rt.ExpiresAt), ts(rt.UsedAt), rt.UseCount}}, nil
+}
+
+func tokenConflict(rt store.RefreshToken) conflicts {
+	return conflicts{"refresh_tokens_pkey": {Kind: "refresh-token", Field: "hash", Value: rt.Hash}}
 }
 
 func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Session, first store.RefreshToken) error {
@@ -61,13 +66,21 @@ func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Se
 		return errUnstorable(realmID, sess.ID, sess.ClientID, sess.UserID)
 	}
 	first.SessionID = sess.ID
+	insertToken, err := tokenInsert(realmID, first)
+	if err != nil {
+		return err
+	}
+	insertSession := stmt{`INSERT INTO sessions (realm_id, ` + sessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		[]any{realmID, sess.ID, sess.ClientID, sess.UserID, sess.Scope, ts(sess.AuthTime), ts(sess.LastRefresh), ts(sess.ExpiresAt)}}
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO sessions (realm_id, `+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			realmID, sess.ID, sess.ClientID, sess.UserID, sess.Scope, ts(sess.AuthTime), ts(sess.LastRefresh), ts(sess.ExpiresAt))
-		if err != nil {
+		switch i, err := execAll(ctx, tx, insertSession, insertToken); i {
+		case 0:
 			return conflict(err, conflicts{"sessions_pkey": {Kind: "session", Field: "id", Value: sess.ID}})
+		case 1:
+			return conflict(err, tokenConflict(first))
+		default:
+			return err
 		}
-		return insertToken(ctx, tx, realmID, first)
 	})
 }
 
@@ -141,14 +154,18 @@ func (s *Store) RotateRefreshToken(ctx context.Context, realmID, oldHash string,
 			return err
 		}
 		next.SessionID = sid
-		if err := insertToken(ctx, tx, realmID, next); err != nil {
+		insertNext, err := tokenInsert(realmID, next)
+		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET used_at = $3, use_count = $4 WHERE realm_id = $1 AND hash = $2`,
-			realmID, oldHash, ts(rt.UsedAt), rt.UseCount); err != nil {
-			return err
+		i, err := execAll(ctx, tx, insertNext,
+			stmt{`UPDATE refresh_tokens SET used_at = $3, use_count = $4 WHERE realm_id = $1 AND hash = $2`,
+				[]any{realmID, oldHash, ts(rt.UsedAt), rt.UseCount}},
+			stmt{`UPDATE sessions SET last_refresh = $3 WHERE realm_id = $1 AND id = $2`, []any{realmID, sid, ts(now)}})
+		if i == 0 {
+			return conflict(err, tokenConflict(next))
 		}
-		if _, err := tx.Exec(ctx, `UPDATE sessions SET last_refresh = $3 WHERE realm_id = $1 AND id = $2`, realmID, sid, ts(now)); err != nil {
+		if err != nil {
 			return err
 		}
 		old = rt
