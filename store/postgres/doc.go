@@ -13,8 +13,8 @@
 // guarantees of the Store interface (one winner among concurrent
 // rotations of a refresh token, no lost brute-force increments, the Knox
 // per-user limit) hold across processes, not only goroutines. Commits are
-// durable when they return as long as the server keeps PostgreSQL's
-// default synchronous_commit.
+// durable when they return: Open refuses a session with synchronous_commit
+// off.
 //
 // The SQL is meant to run on CockroachDB as well: no PostgreSQL-only types,
 // no LISTEN/NOTIFY, transactions retried on serialization failures. The

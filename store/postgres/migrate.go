@@ -83,6 +83,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	if !strings.Contains(version, "CockroachDB") {
+		if err := checkDurable(ctx, c); err != nil {
+			return err
+		}
 		unlock, err := advisoryLock(ctx, c)
 		if err != nil {
 			return err
@@ -137,6 +140,23 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", m.name, err)
 		}
+	}
+	return nil
+}
+
+// checkDurable refuses a session whose commits return before they are
+// flushed (PostgreSQL's synchronous_commit off): the Store contract is
+// durable before acknowledged, as with bbolt. Every pooled connection gets
+// the same settings (role, database and URL parameters), so checking one
+// is enough.
+func checkDurable(ctx context.Context, c *pgx.Conn) error {
+	var mode string
+	if err := c.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&mode); err != nil {
+		return err
+	}
+	if mode == "off" {
+		return errors.New("synchronous_commit is off, so acknowledged writes could be lost in a crash: " +
+			"turn it on for Gatehouse's role (ALTER ROLE ... SET synchronous_commit = on) or add synchronous_commit=on to the URL")
 	}
 	return nil
 }

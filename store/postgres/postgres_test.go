@@ -242,6 +242,22 @@ func TestPostgresConcurrentFirstStart(t *testing.T) {
 	}
 }
 
+// A session that acknowledges commits before flushing them would break
+// "durable before acknowledged": Open refuses it and says how to fix it.
+func TestPostgresRefusesAsynchronousCommit(t *testing.T) {
+	u := pgtest.URL(t)
+	s, err := postgres.Open(ctx, u+"&synchronous_commit=off", postgres.Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open accepted synchronous_commit=off")
+	}
+	if !strings.Contains(err.Error(), "synchronous_commit") {
+		t.Errorf("error does not name the setting: %v", err)
+	}
+	s = open(t, u+"&synchronous_commit=on")
+	s.Close()
+}
+
 func connect(t testing.TB, u string) *pgx.Conn {
 	t.Helper()
 	conn, err := pgx.Connect(ctx, u)
