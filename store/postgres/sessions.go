@@ -110,12 +110,13 @@ func (s *Store) GetRefreshToken(ctx context.Context, realmID, hash string) (stor
 	return rt, s.err(err)
 }
 
-// RotateRefreshToken locks the session row, then the token row, in one
-// transaction. Concurrent rotations of one token (on any replica) queue on
-// the session lock; each sees the committed result of the one before, so
-// exactly one finds the token current, and the next finds it used and
-// revokes the family. Session-then-token is also the order in which
-// deleting a session locks them, so the two never deadlock.
+// RotateRefreshToken locks the session row (found through the token), then
+// the token row, in one transaction. Concurrent rotations of one token (on
+// any replica) queue on the session lock; each sees the committed result of
+// the one before, so exactly one finds the token current, and the next
+// finds it used and revokes the family. Session-then-token is also the
+// order in which deleting a session locks them, so the two never deadlock.
+// Five round trips: begin, the two locks, the writes pipelined, commit.
 func (s *Store) RotateRefreshToken(ctx context.Context, realmID, oldHash string, next store.RefreshToken, p store.RotationPolicy, now time.Time) (store.RefreshToken, error) {
 	if err := ctxErr(ctx); err != nil {
 		return store.RefreshToken{}, err
@@ -127,14 +128,14 @@ func (s *Store) RotateRefreshToken(ctx context.Context, realmID, oldHash string,
 	var reused bool
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		old, reused = store.RefreshToken{}, false
-		var sid string
-		if err := tx.QueryRow(ctx, `SELECT session_id FROM refresh_tokens WHERE realm_id = $1 AND hash = $2`, realmID, oldHash).Scan(&sid); err != nil {
-			return err
-		}
-		sess, err := scanSession(tx.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE realm_id = $1 AND id = $2 FOR UPDATE`, realmID, sid))
+		// FOR UPDATE locks the session row only, not the token row the
+		// subquery reads: that one is locked next.
+		sess, err := scanSession(tx.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE realm_id = $1
+			AND id = (SELECT session_id FROM refresh_tokens WHERE realm_id = $1 AND hash = $2) FOR UPDATE`, realmID, oldHash))
 		if err != nil {
 			return err
 		}
+		sid := sess.ID
 		rt, err := scanToken(tx.QueryRow(ctx, `SELECT `+tokenColumns+` FROM refresh_tokens WHERE realm_id = $1 AND hash = $2 FOR UPDATE`, realmID, oldHash))
 		if err != nil {
 			return err
