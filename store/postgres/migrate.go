@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Migrations are the files migrations/NNNN_name.sql, applied in order, each
@@ -165,12 +166,15 @@ func checkDurable(ctx context.Context, c *pgx.Conn) error {
 // this schema (PostgreSQL only). The key is derived from the schema name so
 // stores in different schemas of one database migrate independently.
 func advisoryLock(ctx context.Context, c *pgx.Conn) (func(), error) {
-	var schema string
+	var schema pgtype.Text
 	if err := c.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		return nil, err
 	}
+	if !schema.Valid {
+		return nil, errors.New("no schema to create the tables in: the connection's search_path names none that exists (create it first)")
+	}
 	h := fnv.New64a()
-	h.Write([]byte("gatehouse-migrate:" + schema))
+	h.Write([]byte("gatehouse-migrate:" + schema.String))
 	key := int64(h.Sum64())
 	if _, err := c.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
 		return nil, err

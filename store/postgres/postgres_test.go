@@ -258,6 +258,24 @@ func TestPostgresRefusesAsynchronousCommit(t *testing.T) {
 	s.Close()
 }
 
+// A search_path naming no existing schema is refused with a message that
+// says so, not a driver error about NULL.
+func TestPostgresMissingSchema(t *testing.T) {
+	u, err := url.Parse(pgtest.Require(t))
+	must(t, err)
+	q := u.Query()
+	q.Set("search_path", "gatehouse_no_such_schema")
+	u.RawQuery = q.Encode()
+	s, err := postgres.Open(ctx, u.String(), postgres.Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open succeeded without a schema to create tables in")
+	}
+	if !strings.Contains(err.Error(), "search_path") {
+		t.Errorf("error does not say what is wrong: %v", err)
+	}
+}
+
 func connect(t testing.TB, u string) *pgx.Conn {
 	t.Helper()
 	conn, err := pgx.Connect(ctx, u)
