@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -151,4 +152,66 @@ func TestServePostgresOutage(t *testing.T) {
 		t.Errorf("admin write with the database back: %d %v", s, m)
 	}
 	p.stop(t)
+}
+
+// The same refresh token presented to two replicas at once: exactly one
+// refresh succeeds, the others are refused, and the winner's new token is
+// dead too (reuse detection revoked the family), on both replicas.
+func TestServePostgresReplicasRefreshOnce(t *testing.T) {
+	db := pgtest.URL(t)
+	env := []string{"GATEHOUSE_ADMIN_PASSWORD=pg-Admin-1", "GATEHOUSE_STORE=" + db, "GATEHOUSE_MASTER_KEY=" + strings.Repeat("42", 32)}
+	hc := &http.Client{Timeout: 20 * time.Second}
+	g := []gh{{base: startServe(t, t.TempDir(), env).base, hc: hc}, {base: startServe(t, t.TempDir(), env).base, hc: hc}}
+	admin := adminTokenPW(t, g[0], "pg-Admin-1")
+	mustStatus(t, 201)(g[0].json("POST", "/admin/realms", admin, map[string]any{"realm": "pg", "enabled": true}))
+	mustStatus(t, 201)(g[0].json("POST", "/admin/realms/pg/clients", admin, map[string]any{"clientId": "app", "secret": "app-Secret-12345",
+		"directAccessGrantsEnabled": true}))
+	mustStatus(t, 201)(g[0].json("POST", "/admin/realms/pg/users", admin, map[string]any{"username": "alice", "enabled": true,
+		"credentials": []map[string]any{{"type": "password", "value": "alice-Pass-1", "temporary": false}}}))
+	const token = "/realms/pg/protocol/openid-connect/token"
+	s, login, err := g[1].form(token, url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-Pass-1"}}, "app", "app-Secret-12345")
+	if err != nil || s != 200 {
+		t.Fatalf("password grant: %d %v %v", s, login, err)
+	}
+	refresh := func(g gh, rt any) (int, map[string]any) {
+		s, m, err := g.form(token, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt.(string)}}, "app", "app-Secret-12345")
+		if err != nil {
+			t.Error(err)
+		}
+		return s, m
+	}
+	const n = 8
+	status := make([]int, n)
+	bodies := make([]map[string]any, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			status[i], bodies[i] = refresh(g[i%2], login["refresh_token"])
+		})
+	}
+	close(start)
+	wg.Wait()
+	var winner map[string]any
+	for i, s := range status {
+		switch {
+		case s == 200:
+			if winner != nil {
+				t.Errorf("a second refresh succeeded (replica %d)", i%2)
+			}
+			winner = bodies[i]
+		case s == 400 && bodies[i]["error"] == "invalid_grant":
+		default:
+			t.Errorf("refresh on replica %d: %d %v", i%2, s, bodies[i])
+		}
+	}
+	if winner == nil {
+		t.Fatalf("no refresh succeeded: %v", status)
+	}
+	for i := range g {
+		if s, m := refresh(g[i], winner["refresh_token"]); s != 400 || m["error"] != "invalid_grant" {
+			t.Errorf("the winner's new token on replica %d after the family was revoked: %d %v", i, s, m)
+		}
+	}
 }
