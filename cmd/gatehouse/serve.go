@@ -255,6 +255,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			log.Error("close store", "err", err)
 		}
 	}()
+	if kind, _, _ := storeKind(cfg.Store); kind == "postgres" {
+		// Until caches are invalidated across replicas, an operator running
+		// several must know that admin changes need the others restarted.
+		log.Warn("with several replicas on this database: realm, key, client, role and user caches are per process; " +
+			"restart the other replicas after admin changes (disabling a client, a new secret, a role mapping, a key rotation)")
+	}
 	if cfg.PasswordInArgs {
 		log.Warn("the --store URL on the command line holds a password other local users can read: use GATEHOUSE_STORE, ~/.pgpass or PGPASSWORD")
 	}
