@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -215,6 +217,19 @@ func TestServePostgresReplicasRefreshOnce(t *testing.T) {
 	for i := range g {
 		if s, m := refresh(g[i], winner["refresh_token"]); s != 400 || m["error"] != "invalid_grant" {
 			t.Errorf("the winner's new token on replica %d after the family was revoked: %d %v", i, s, m)
+		}
+	}
+}
+
+// --store bolt://DIR is the embedded store in DIR, as --data DIR is.
+func TestServeBoltStoreURL(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gh")
+	p := startServe(t, "", []string{"GATEHOUSE_ADMIN_PASSWORD=bolt-Admin-1"}, "--store", "bolt://"+dir)
+	adminTokenPW(t, gh{base: p.base, hc: &http.Client{Timeout: 10 * time.Second}}, "bolt-Admin-1")
+	p.stop(t)
+	for _, f := range []string{"gatehouse.db", "master.key"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s not in the bolt:// directory: %v", f, err)
 		}
 	}
 }
