@@ -27,11 +27,9 @@ func (s *Store) CreateClient(ctx context.Context, realmID string, c store.Client
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO clients (realm_id, id, client_id, client_id_lower, data) VALUES ($1, $2, $3, $4, $5)`,
-			realmID, c.ID, c.ClientID, strings.ToLower(c.ClientID), raw)
-		return conflict(err, clientConflicts(c))
-	})
+	_, err = s.exec(ctx, `INSERT INTO clients (realm_id, id, client_id, client_id_lower, data) VALUES ($1, $2, $3, $4, $5)`,
+		realmID, c.ID, c.ClientID, strings.ToLower(c.ClientID), raw)
+	return s.err(conflict(err, clientConflicts(c)))
 }
 
 func (s *Store) GetClient(ctx context.Context, realmID, id string) (store.Client, error) {

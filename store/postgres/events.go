@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -19,11 +17,9 @@ func (s *Store) AppendAdminEvent(ctx context.Context, realmID string, e store.Ad
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO admin_events (realm_id, at_ns, id, data) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (realm_id, at_ns, id) DO UPDATE SET data = excluded.data`, realmID, e.Time.UnixNano(), e.ID, raw)
-		return err
-	})
+	_, err = s.exec(ctx, `INSERT INTO admin_events (realm_id, at_ns, id, data) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (realm_id, at_ns, id) DO UPDATE SET data = excluded.data`, realmID, e.Time.UnixNano(), e.ID, raw)
+	return s.err(err)
 }
 
 func (s *Store) ListAdminEvents(ctx context.Context, realmID string, q store.Page) ([]store.AdminEvent, error) {

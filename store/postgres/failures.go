@@ -68,7 +68,5 @@ func (s *Store) DeleteLoginFailure(ctx context.Context, realmID, key string) err
 	if !storable(realmID, key) {
 		return store.ErrNotFound
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		return deleteOne(ctx, tx, `DELETE FROM login_failures WHERE realm_id = $1 AND failure_key = $2`, realmID, key)
-	})
+	return s.deleteOne(ctx, `DELETE FROM login_failures WHERE realm_id = $1 AND failure_key = $2`, realmID, key)
 }

@@ -20,10 +20,8 @@ func (s *Store) CreateKey(ctx context.Context, realmID string, k store.SigningKe
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO signing_keys (realm_id, kid, data) VALUES ($1, $2, $3)`, realmID, k.KID, raw)
-		return conflict(err, conflicts{"signing_keys_pkey": {Kind: "key", Field: "kid", Value: k.KID}})
-	})
+	_, err = s.exec(ctx, `INSERT INTO signing_keys (realm_id, kid, data) VALUES ($1, $2, $3)`, realmID, k.KID, raw)
+	return s.err(conflict(err, conflicts{"signing_keys_pkey": {Kind: "key", Field: "kid", Value: k.KID}}))
 }
 
 func (s *Store) ListKeys(ctx context.Context, realmID string) ([]store.SigningKey, error) {

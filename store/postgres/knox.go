@@ -23,10 +23,8 @@ func (s *Store) CreateIdentityProvider(ctx context.Context, realmID string, p st
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO identity_providers (realm_id, alias, data) VALUES ($1, $2, $3)`, realmID, p.Alias, raw)
-		return conflict(err, conflicts{"identity_providers_pkey": {Kind: "identity-provider", Field: "alias", Value: p.Alias}})
-	})
+	_, err = s.exec(ctx, `INSERT INTO identity_providers (realm_id, alias, data) VALUES ($1, $2, $3)`, realmID, p.Alias, raw)
+	return s.err(conflict(err, conflicts{"identity_providers_pkey": {Kind: "identity-provider", Field: "alias", Value: p.Alias}}))
 }
 
 func (s *Store) GetIdentityProvider(ctx context.Context, realmID, alias string) (store.IdentityProvider, error) {
@@ -90,9 +88,7 @@ func (s *Store) DeleteIdentityProvider(ctx context.Context, realmID, alias strin
 	if !storable(realmID, alias) {
 		return store.ErrNotFound
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		return deleteOne(ctx, tx, `DELETE FROM identity_providers WHERE realm_id = $1 AND alias = $2`, realmID, alias)
-	})
+	return s.deleteOne(ctx, `DELETE FROM identity_providers WHERE realm_id = $1 AND alias = $2`, realmID, alias)
 }
 
 // --- topologies
@@ -108,11 +104,9 @@ func (s *Store) PutTopology(ctx context.Context, t store.Topology) error {
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO topologies (name, data) VALUES ($1, $2)
-			ON CONFLICT (name) DO UPDATE SET data = excluded.data`, t.Name, raw)
-		return err
-	})
+	_, err = s.exec(ctx, `INSERT INTO topologies (name, data) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET data = excluded.data`, t.Name, raw)
+	return s.err(err)
 }
 
 func (s *Store) GetTopology(ctx context.Context, name string) (store.Topology, error) {
@@ -143,7 +137,7 @@ func (s *Store) DeleteTopology(ctx context.Context, name string) error {
 	if !storable(name) {
 		return store.ErrNotFound
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error { return deleteOne(ctx, tx, `DELETE FROM topologies WHERE name = $1`, name) })
+	return s.deleteOne(ctx, `DELETE FROM topologies WHERE name = $1`, name)
 }
 
 // --- managed Knox tokens
@@ -263,9 +257,7 @@ func (s *Store) DeleteKnoxToken(ctx context.Context, realmID, id string) error {
 	if !storable(realmID, id) {
 		return store.ErrNotFound
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		return deleteOne(ctx, tx, `DELETE FROM knox_tokens WHERE realm_id = $1 AND id = $2`, realmID, id)
-	})
+	return s.deleteOne(ctx, `DELETE FROM knox_tokens WHERE realm_id = $1 AND id = $2`, realmID, id)
 }
 
 func (s *Store) ListKnoxTokens(ctx context.Context, realmID string, q store.KnoxTokenQuery) ([]store.KnoxToken, error) {
@@ -289,12 +281,10 @@ func (s *Store) DeleteExpiredKnoxTokens(ctx context.Context, before time.Time, l
 	if limit <= 0 {
 		limit = 1000
 	}
-	var n int64
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM knox_tokens WHERE (realm_id, id) IN
-			(SELECT realm_id, id FROM knox_tokens WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)`, before, limit)
-		n = tag.RowsAffected()
-		return err
-	})
-	return int(n), err
+	tag, err := s.exec(ctx, `DELETE FROM knox_tokens WHERE (realm_id, id) IN
+		(SELECT realm_id, id FROM knox_tokens WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)`, before, limit)
+	if err != nil {
+		return 0, s.err(err)
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -273,24 +273,108 @@ func listData[T any](ctx context.Context, q querier, sql string, args ...any) ([
 	return out, rows.Err()
 }
 
-// stmt is one statement of execAll.
+// stmt is one statement of a pipelined transaction.
 type stmt struct {
 	sql  string
 	args []any
 }
 
-// execAll sends the statements in one round trip (pgx pipelines a batch)
-// and reports the first that failed, by index (-1: none).
-func execAll(ctx context.Context, tx pgx.Tx, stmts ...stmt) (int, error) {
+// Round trips to the database are most of what a store call costs the
+// process (pprof of the refresh grant on PostgreSQL: socket system calls
+// and the wake-ups around them), so writes are pipelined: pgx sends a
+// batch of statements at once and reads their results after.
+
+// exec runs one statement in its own implicit transaction: one round trip
+// where BEGIN, the statement and COMMIT would take three. Errors are the
+// driver's (the caller maps its conflicts), retried like tx's.
+func (s *Store) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if s.closed.Load() {
+		return pgconn.CommandTag{}, errUnavailable(errors.New("store closed"))
+	}
+	var tag pgconn.CommandTag
+	var err error
+	for range maxAttempts {
+		tag, err = s.pool.Exec(ctx, sql, args...)
+		if !retryable(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	return tag, err
+}
+
+// pipeline runs the statements as one transaction in one round trip
+// (BEGIN, the statements and COMMIT sent together) and reports the first
+// that failed, by index (-1: none, or the commit). Errors are the
+// driver's, for the caller to map.
+func (s *Store) pipeline(ctx context.Context, stmts ...stmt) (int, error) {
+	var i int
+	err := s.onConn(ctx, func(c *pgxpool.Conn) error {
+		var err error
+		i, err = sendTx(ctx, c, true, stmts, true)
+		return err
+	})
+	return i, err
+}
+
+// onConn runs fn on one pooled connection, retrying it like tx. A
+// transaction fn leaves open (it failed half-way) is rolled back, so the
+// connection goes back to the pool clean (the pool would otherwise discard
+// it).
+func (s *Store) onConn(ctx context.Context, fn func(*pgxpool.Conn) error) error {
+	if s.closed.Load() {
+		return errUnavailable(errors.New("store closed"))
+	}
+	var err error
+	for range maxAttempts {
+		err = func() error {
+			c, err := s.pool.Acquire(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Release()
+			err = fn(c)
+			if c.Conn().PgConn().TxStatus() != 'I' && !c.Conn().IsClosed() {
+				_, _ = c.Exec(ctx, "ROLLBACK")
+			}
+			return err
+		}()
+		if !retryable(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	return err
+}
+
+// sendTx sends stmts in one round trip, preceded by BEGIN and followed by
+// COMMIT as asked, and reports the first statement that failed (-1: none,
+// or BEGIN or COMMIT failed). After a failure the server skips the rest of
+// the batch and the transaction stays open for onConn to roll back.
+func sendTx(ctx context.Context, c *pgxpool.Conn, begin bool, stmts []stmt, commit bool) (int, error) {
 	b := &pgx.Batch{}
+	if begin {
+		b.Queue("BEGIN")
+	}
 	for _, st := range stmts {
 		b.Queue(st.sql, st.args...)
 	}
-	br := tx.SendBatch(ctx, b)
+	if commit {
+		b.Queue("COMMIT")
+	}
+	br := c.SendBatch(ctx, b)
+	defer br.Close()
+	if begin {
+		if _, err := br.Exec(); err != nil {
+			return -1, err
+		}
+	}
 	for i := range stmts {
 		if _, err := br.Exec(); err != nil {
-			br.Close()
 			return i, err
+		}
+	}
+	if commit {
+		if _, err := br.Exec(); err != nil {
+			return -1, err
 		}
 	}
 	return -1, br.Close()

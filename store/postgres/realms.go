@@ -27,10 +27,8 @@ func (s *Store) CreateRealm(ctx context.Context, r store.Realm) error {
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO realms (id, name, data) VALUES ($1, $2, $3)`, r.ID, r.Name, raw)
-		return conflict(err, realmConflicts(r))
-	})
+	_, err = s.exec(ctx, `INSERT INTO realms (id, name, data) VALUES ($1, $2, $3)`, r.ID, r.Name, raw)
+	return s.err(conflict(err, realmConflicts(r)))
 }
 
 func (s *Store) GetRealm(ctx context.Context, name string) (store.Realm, error) {
@@ -105,15 +103,26 @@ func (s *Store) DeleteRealm(ctx context.Context, id string) error {
 		return store.ErrNotFound
 	}
 	// Every realm table cascades from realms: one statement removes all.
-	return s.tx(ctx, func(tx pgx.Tx) error { return deleteOne(ctx, tx, `DELETE FROM realms WHERE id = $1`, id) })
+	return s.deleteOne(ctx, `DELETE FROM realms WHERE id = $1`, id)
 }
 
-// deleteOne runs a DELETE (or UPDATE) that must hit a row, else
-// store.ErrNotFound.
+// deleteOne runs a DELETE that must hit a row, else store.ErrNotFound.
 func deleteOne(ctx context.Context, q querier, sql string, args ...any) error {
 	tag, err := q.Exec(ctx, sql, args...)
 	if err != nil {
 		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// deleteOne is deleteOne in an implicit transaction of its own.
+func (s *Store) deleteOne(ctx context.Context, sql string, args ...any) error {
+	tag, err := s.exec(ctx, sql, args...)
+	if err != nil {
+		return s.err(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return store.ErrNotFound

@@ -26,11 +26,9 @@ func (s *Store) CreateRole(ctx context.Context, realmID string, r store.Role) er
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO roles (realm_id, id, client_id, name, data) VALUES ($1, $2, $3, $4, $5)`,
-			realmID, r.ID, r.ClientID, r.Name, raw)
-		return conflict(err, roleConflicts(r))
-	})
+	_, err = s.exec(ctx, `INSERT INTO roles (realm_id, id, client_id, name, data) VALUES ($1, $2, $3, $4, $5)`,
+		realmID, r.ID, r.ClientID, r.Name, raw)
+	return s.err(conflict(err, roleConflicts(r)))
 }
 
 func (s *Store) GetRole(ctx context.Context, realmID, id string) (store.Role, error) {
@@ -115,7 +113,5 @@ func (s *Store) DeleteRole(ctx context.Context, realmID, id string) error {
 	}
 	// Mappings and composites that still name this role are ignored by role
 	// resolution; the ID is a UUID and is never reused.
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		return deleteOne(ctx, tx, `DELETE FROM roles WHERE realm_id = $1 AND id = $2`, realmID, id)
-	})
+	return s.deleteOne(ctx, `DELETE FROM roles WHERE realm_id = $1 AND id = $2`, realmID, id)
 }

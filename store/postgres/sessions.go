@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -72,16 +73,14 @@ func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Se
 	}
 	insertSession := stmt{`INSERT INTO sessions (realm_id, ` + sessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		[]any{realmID, sess.ID, sess.ClientID, sess.UserID, sess.Scope, ts(sess.AuthTime), ts(sess.LastRefresh), ts(sess.ExpiresAt)}}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		switch i, err := execAll(ctx, tx, insertSession, insertToken); i {
-		case 0:
-			return conflict(err, conflicts{"sessions_pkey": {Kind: "session", Field: "id", Value: sess.ID}})
-		case 1:
-			return conflict(err, tokenConflict(first))
-		default:
-			return err
-		}
-	})
+	switch i, err := s.pipeline(ctx, insertSession, insertToken); i {
+	case 0:
+		return s.err(conflict(err, conflicts{"sessions_pkey": {Kind: "session", Field: "id", Value: sess.ID}}))
+	case 1:
+		return s.err(conflict(err, tokenConflict(first)))
+	default:
+		return s.err(err)
+	}
 }
 
 func (s *Store) GetSession(ctx context.Context, realmID, id string) (store.Session, error) {
@@ -116,7 +115,10 @@ func (s *Store) GetRefreshToken(ctx context.Context, realmID, hash string) (stor
 // the one before, so exactly one finds the token current, and the next
 // finds it used and revokes the family. Session-then-token is also the
 // order in which deleting a session locks them, so the two never deadlock.
-// Five round trips: begin, the two locks, the writes pipelined, commit.
+//
+// Two round trips: BEGIN and the two locking reads are sent together (the
+// server runs them in order, so the lock order holds), then the writes
+// with COMMIT, or nothing and a rollback.
 func (s *Store) RotateRefreshToken(ctx context.Context, realmID, oldHash string, next store.RefreshToken, p store.RotationPolicy, now time.Time) (store.RefreshToken, error) {
 	if err := ctxErr(ctx); err != nil {
 		return store.RefreshToken{}, err
@@ -126,17 +128,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, realmID, oldHash string,
 	}
 	var old store.RefreshToken
 	var reused bool
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.onConn(ctx, func(c *pgxpool.Conn) error {
 		old, reused = store.RefreshToken{}, false
-		// FOR UPDATE locks the session row only, not the token row the
-		// subquery reads: that one is locked next.
-		sess, err := scanSession(tx.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE realm_id = $1
-			AND id = (SELECT session_id FROM refresh_tokens WHERE realm_id = $1 AND hash = $2) FOR UPDATE`, realmID, oldHash))
-		if err != nil {
-			return err
-		}
-		sid := sess.ID
-		rt, err := scanToken(tx.QueryRow(ctx, `SELECT `+tokenColumns+` FROM refresh_tokens WHERE realm_id = $1 AND hash = $2 FOR UPDATE`, realmID, oldHash))
+		sess, rt, err := lockForRotation(ctx, c, realmID, oldHash)
 		if err != nil {
 			return err
 		}
@@ -151,18 +145,18 @@ func (s *Store) RotateRefreshToken(ctx context.Context, realmID, oldHash string,
 			// Reuse: the family is compromised. The deletion must commit,
 			// so this returns nil and the caller gets ErrTokenReused.
 			reused = true
-			_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE realm_id = $1 AND id = $2`, realmID, sid)
+			_, err := sendTx(ctx, c, false, []stmt{{`DELETE FROM sessions WHERE realm_id = $1 AND id = $2`, []any{realmID, sess.ID}}}, true)
 			return err
 		}
-		next.SessionID = sid
+		next.SessionID = sess.ID
 		insertNext, err := tokenInsert(realmID, next)
 		if err != nil {
 			return err
 		}
-		i, err := execAll(ctx, tx, insertNext,
-			stmt{`UPDATE refresh_tokens SET used_at = $3, use_count = $4 WHERE realm_id = $1 AND hash = $2`,
-				[]any{realmID, oldHash, ts(rt.UsedAt), rt.UseCount}},
-			stmt{`UPDATE sessions SET last_refresh = $3 WHERE realm_id = $1 AND id = $2`, []any{realmID, sid, ts(now)}})
+		i, err := sendTx(ctx, c, false, []stmt{insertNext,
+			{`UPDATE refresh_tokens SET used_at = $3, use_count = $4 WHERE realm_id = $1 AND hash = $2`, []any{realmID, oldHash, ts(rt.UsedAt), rt.UseCount}},
+			{`UPDATE sessions SET last_refresh = $3 WHERE realm_id = $1 AND id = $2`, []any{realmID, sess.ID, ts(now)}},
+		}, true)
 		if i == 0 {
 			return conflict(err, tokenConflict(next))
 		}
@@ -173,12 +167,39 @@ func (s *Store) RotateRefreshToken(ctx context.Context, realmID, oldHash string,
 		return nil
 	})
 	if err != nil {
-		return store.RefreshToken{}, err
+		return store.RefreshToken{}, s.err(err)
 	}
 	if reused {
 		return store.RefreshToken{}, store.ErrTokenReused
 	}
 	return old, nil
+}
+
+// lockForRotation begins a transaction and locks the token's session, then
+// the token, in one round trip.
+func lockForRotation(ctx context.Context, c *pgxpool.Conn, realmID, hash string) (store.Session, store.RefreshToken, error) {
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	// FOR UPDATE locks the session row only, not the token row the
+	// subquery reads: that one is locked next.
+	b.Queue(`SELECT `+sessionColumns+` FROM sessions WHERE realm_id = $1
+		AND id = (SELECT session_id FROM refresh_tokens WHERE realm_id = $1 AND hash = $2) FOR UPDATE`, realmID, hash)
+	b.Queue(`SELECT `+tokenColumns+` FROM refresh_tokens WHERE realm_id = $1 AND hash = $2 FOR UPDATE`, realmID, hash)
+	br := c.SendBatch(ctx, b)
+	defer br.Close()
+	var sess store.Session
+	var rt store.RefreshToken
+	_, err := br.Exec()
+	if err == nil {
+		sess, err = scanSession(br.QueryRow())
+	}
+	if err == nil {
+		rt, err = scanToken(br.QueryRow())
+	}
+	if err == nil {
+		err = br.Close()
+	}
+	return sess, rt, err
 }
 
 func (s *Store) DeleteSession(ctx context.Context, realmID, id string) error {
@@ -188,9 +209,7 @@ func (s *Store) DeleteSession(ctx context.Context, realmID, id string) error {
 	if !storable(realmID, id) {
 		return store.ErrNotFound
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		return deleteOne(ctx, tx, `DELETE FROM sessions WHERE realm_id = $1 AND id = $2`, realmID, id)
-	})
+	return s.deleteOne(ctx, `DELETE FROM sessions WHERE realm_id = $1 AND id = $2`, realmID, id)
 }
 
 func (s *Store) ListSessions(ctx context.Context, realmID string, q store.SessionQuery) ([]store.Session, error) {
@@ -222,12 +241,10 @@ func (s *Store) RevokeAccessToken(ctx context.Context, realmID, jti string, exp 
 	}
 	// A second revocation keeps the later expiry, so the janitor cannot
 	// forget the first too soon.
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO revoked_jti (realm_id, jti, expires_at) VALUES ($1, $2, $3)
-			ON CONFLICT (realm_id, jti) DO UPDATE SET expires_at = greatest(revoked_jti.expires_at, excluded.expires_at)`,
-			realmID, jti, exp)
-		return err
-	})
+	_, err := s.exec(ctx, `INSERT INTO revoked_jti (realm_id, jti, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (realm_id, jti) DO UPDATE SET expires_at = greatest(revoked_jti.expires_at, excluded.expires_at)`,
+		realmID, jti, exp)
+	return s.err(err)
 }
 
 func (s *Store) IsAccessTokenRevoked(ctx context.Context, realmID, jti string) (bool, error) {
@@ -276,16 +293,11 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 		if n >= limit {
 			break
 		}
-		var tag int64
-		err := s.tx(ctx, func(tx pgx.Tx) error {
-			t, err := tx.Exec(ctx, sql, now, limit-n)
-			tag = t.RowsAffected()
-			return err
-		})
+		tag, err := s.exec(ctx, sql, now, limit-n)
 		if err != nil {
-			return n, err
+			return n, s.err(err)
 		}
-		n += int(tag)
+		n += int(tag.RowsAffected())
 	}
 	return n, nil
 }

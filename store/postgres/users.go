@@ -50,7 +50,7 @@ func (s *Store) CreateUsers(ctx context.Context, realmID string, users []store.U
 	if !storable(realmID) {
 		return errUnstorable(realmID)
 	}
-	rows := make([][]any, len(users))
+	stmts := make([]stmt, len(users))
 	for i, u := range users {
 		if !storable(u.ID) {
 			return errUnstorable(u.ID)
@@ -59,16 +59,13 @@ func (s *Store) CreateUsers(ctx context.Context, realmID string, users []store.U
 		if err != nil {
 			return err
 		}
-		rows[i] = append([]any{realmID, u.ID}, cols...)
+		stmts[i] = stmt{insertUser, append([]any{realmID, u.ID}, cols...)}
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		for i, args := range rows {
-			if _, err := tx.Exec(ctx, insertUser, args...); err != nil {
-				return conflict(err, userConflicts(users[i]))
-			}
-		}
-		return nil
-	})
+	i, err := s.pipeline(ctx, stmts...)
+	if i >= 0 {
+		return s.err(conflict(err, userConflicts(users[i])))
+	}
+	return s.err(err)
 }
 
 func (s *Store) getUser(ctx context.Context, realmID, column, key string) (store.User, error) {
