@@ -22,7 +22,8 @@ var (
 	// ErrTokenExpired: the refresh token or its session is past its expiry.
 	ErrTokenExpired = errors.New("store: refresh token expired")
 	// ErrUnavailable: the store cannot accept writes (read-only file system,
-	// disk full, closed). Reads may still work.
+	// disk full, closed, a database that cannot be reached). Reads may still
+	// work, or fail with it too when the database is gone.
 	ErrUnavailable = errors.New("store: unavailable for writes")
 )
 

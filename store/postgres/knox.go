@@ -1,0 +1,290 @@
+package postgres
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// --- identity providers
+
+func (s *Store) CreateIdentityProvider(ctx context.Context, realmID string, p store.IdentityProvider) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if !storable(realmID, p.Alias) {
+		return errUnstorable(realmID, p.Alias)
+	}
+	raw, err := encode(p)
+	if err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, `INSERT INTO identity_providers (realm_id, alias, data) VALUES ($1, $2, $3)`, realmID, p.Alias, raw)
+	return s.err(conflict(err, conflicts{"identity_providers_pkey": {Kind: "identity-provider", Field: "alias", Value: p.Alias}}))
+}
+
+func (s *Store) GetIdentityProvider(ctx context.Context, realmID, alias string) (store.IdentityProvider, error) {
+	var p store.IdentityProvider
+	if !storable(realmID, alias) {
+		return p, store.ErrNotFound
+	}
+	db, err := s.db()
+	if err != nil {
+		return p, err
+	}
+	return p, s.err(getData(ctx, db, &p, `SELECT data FROM identity_providers WHERE realm_id = $1 AND alias = $2`, realmID, alias))
+}
+
+func (s *Store) ListIdentityProviders(ctx context.Context, realmID string) ([]store.IdentityProvider, error) {
+	if !storable(realmID) {
+		return nil, store.ErrNotFound
+	}
+	db, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	out, err := listData[store.IdentityProvider](ctx, db, `SELECT data FROM identity_providers WHERE realm_id = $1 ORDER BY alias`, realmID)
+	return emptyOrMissing(ctx, s, db, realmID, out, err)
+}
+
+func (s *Store) UpdateIdentityProvider(ctx context.Context, realmID, alias string, fn func(*store.IdentityProvider) error) (store.IdentityProvider, error) {
+	if err := ctxErr(ctx); err != nil {
+		return store.IdentityProvider{}, err
+	}
+	if !storable(realmID, alias) {
+		return store.IdentityProvider{}, store.ErrNotFound
+	}
+	var out store.IdentityProvider
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var p store.IdentityProvider
+		if err := getData(ctx, tx, &p, `SELECT data FROM identity_providers WHERE realm_id = $1 AND alias = $2 FOR UPDATE`, realmID, alias); err != nil {
+			return err
+		}
+		if err := fn(&p); err != nil {
+			return err
+		}
+		p.Alias = alias
+		raw, err := encode(p)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE identity_providers SET data = $3 WHERE realm_id = $1 AND alias = $2`, realmID, alias, raw); err != nil {
+			return err
+		}
+		out = p
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) DeleteIdentityProvider(ctx context.Context, realmID, alias string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if !storable(realmID, alias) {
+		return store.ErrNotFound
+	}
+	return s.deleteOne(ctx, `DELETE FROM identity_providers WHERE realm_id = $1 AND alias = $2`, realmID, alias)
+}
+
+// --- topologies
+
+func (s *Store) PutTopology(ctx context.Context, t store.Topology) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if !storable(t.Name) {
+		return errUnstorable(t.Name)
+	}
+	raw, err := encode(t)
+	if err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, `INSERT INTO topologies (name, data) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET data = excluded.data`, t.Name, raw)
+	return s.err(err)
+}
+
+func (s *Store) GetTopology(ctx context.Context, name string) (store.Topology, error) {
+	var t store.Topology
+	if !storable(name) {
+		return t, store.ErrNotFound
+	}
+	db, err := s.db()
+	if err != nil {
+		return t, err
+	}
+	return t, s.err(getData(ctx, db, &t, `SELECT data FROM topologies WHERE name = $1`, name))
+}
+
+func (s *Store) ListTopologies(ctx context.Context) ([]store.Topology, error) {
+	db, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	out, err := listData[store.Topology](ctx, db, `SELECT data FROM topologies ORDER BY name`)
+	return out, s.err(err)
+}
+
+func (s *Store) DeleteTopology(ctx context.Context, name string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if !storable(name) {
+		return store.ErrNotFound
+	}
+	return s.deleteOne(ctx, `DELETE FROM topologies WHERE name = $1`, name)
+}
+
+// --- managed Knox tokens
+
+func knoxStorable(t store.KnoxToken) bool { return storable(t.ID, t.Username, t.CreatedBy) }
+
+// oldestFirst orders tokens by IssuedAt; rows come in ID order, so ties
+// keep it, as in bbolt.
+func oldestFirst(ts []store.KnoxToken) []store.KnoxToken {
+	sort.SliceStable(ts, func(i, j int) bool { return ts[i].IssuedAt.Before(ts[j].IssuedAt) })
+	return ts
+}
+
+// CreateKnoxToken enforces the per-user limit across replicas: it locks
+// the user's row in knox_token_owners (created on first use) before
+// counting, so two creations for one user run one after the other and the
+// second counts the first's token.
+func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.KnoxToken, limit store.KnoxTokenLimit) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if !storable(realmID) || !knoxStorable(t) {
+		return errUnstorable(realmID, t.ID, t.Username, t.CreatedBy)
+	}
+	raw, err := encode(t)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if limit.Max > 0 {
+			if _, err := tx.Exec(ctx, `INSERT INTO knox_token_owners (realm_id, username) VALUES ($1, $2)
+				ON CONFLICT (realm_id, username) DO NOTHING`, realmID, t.Username); err != nil {
+				return err
+			}
+			var one int
+			if err := tx.QueryRow(ctx, `SELECT 1 FROM knox_token_owners WHERE realm_id = $1 AND username = $2 FOR UPDATE`,
+				realmID, t.Username).Scan(&one); err != nil {
+				return err
+			}
+			mine, err := listData[store.KnoxToken](ctx, tx, `SELECT data FROM knox_tokens WHERE realm_id = $1 AND username = $2 ORDER BY id`,
+				realmID, t.Username)
+			if err != nil {
+				return err
+			}
+			var live []store.KnoxToken
+			for _, m := range oldestFirst(mine) {
+				if m.ExpiresAt.IsZero() || m.ExpiresAt.After(limit.Now) {
+					live = append(live, m)
+				}
+			}
+			for len(live) >= limit.Max {
+				if !limit.RemoveOldest {
+					return store.ErrLimitExceeded
+				}
+				if _, err := tx.Exec(ctx, `DELETE FROM knox_tokens WHERE realm_id = $1 AND id = $2`, realmID, live[0].ID); err != nil {
+					return err
+				}
+				live = live[1:]
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO knox_tokens (realm_id, id, username, created_by, expires_at, data) VALUES ($1, $2, $3, $4, $5, $6)`,
+			realmID, t.ID, t.Username, t.CreatedBy, ts(t.ExpiresAt), raw)
+		return conflict(err, conflicts{"knox_tokens_pkey": {Kind: "knox-token", Field: "id", Value: t.ID}})
+	})
+}
+
+func (s *Store) GetKnoxToken(ctx context.Context, realmID, id string) (store.KnoxToken, error) {
+	var t store.KnoxToken
+	if !storable(realmID, id) {
+		return t, store.ErrNotFound
+	}
+	db, err := s.db()
+	if err != nil {
+		return t, err
+	}
+	return t, s.err(getData(ctx, db, &t, `SELECT data FROM knox_tokens WHERE realm_id = $1 AND id = $2`, realmID, id))
+}
+
+func (s *Store) UpdateKnoxToken(ctx context.Context, realmID, id string, fn func(*store.KnoxToken) error) (store.KnoxToken, error) {
+	if err := ctxErr(ctx); err != nil {
+		return store.KnoxToken{}, err
+	}
+	if !storable(realmID, id) {
+		return store.KnoxToken{}, store.ErrNotFound
+	}
+	var out store.KnoxToken
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var t store.KnoxToken
+		if err := getData(ctx, tx, &t, `SELECT data FROM knox_tokens WHERE realm_id = $1 AND id = $2 FOR UPDATE`, realmID, id); err != nil {
+			return err
+		}
+		if err := fn(&t); err != nil {
+			return err
+		}
+		t.ID = id
+		if !knoxStorable(t) {
+			return errUnstorable(t.Username, t.CreatedBy)
+		}
+		raw, err := encode(t)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE knox_tokens SET username = $3, created_by = $4, expires_at = $5, data = $6
+			WHERE realm_id = $1 AND id = $2`, realmID, id, t.Username, t.CreatedBy, ts(t.ExpiresAt), raw); err != nil {
+			return err
+		}
+		out = t
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) DeleteKnoxToken(ctx context.Context, realmID, id string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if !storable(realmID, id) {
+		return store.ErrNotFound
+	}
+	return s.deleteOne(ctx, `DELETE FROM knox_tokens WHERE realm_id = $1 AND id = $2`, realmID, id)
+}
+
+func (s *Store) ListKnoxTokens(ctx context.Context, realmID string, q store.KnoxTokenQuery) ([]store.KnoxToken, error) {
+	if !storable(realmID, q.Username, q.CreatedBy) {
+		return nil, store.ErrNotFound
+	}
+	db, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	out, err := listData[store.KnoxToken](ctx, db, `SELECT data FROM knox_tokens WHERE realm_id = $1
+		AND ($2 = '' OR username = $2) AND ($3 = '' OR created_by = $3) ORDER BY id`, realmID, q.Username, q.CreatedBy)
+	out, err = emptyOrMissing(ctx, s, db, realmID, out, err)
+	return oldestFirst(out), err
+}
+
+func (s *Store) DeleteExpiredKnoxTokens(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := ctxErr(ctx); err != nil {
+		return 0, err
+	}
+	if limit <= 0 {
+		limit = 1000
+	}
+	tag, err := s.exec(ctx, `DELETE FROM knox_tokens WHERE (realm_id, id) IN
+		(SELECT realm_id, id FROM knox_tokens WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)`, before, limit)
+	if err != nil {
+		return 0, s.err(err)
+	}
+	return int(tag.RowsAffected()), nil
+}
