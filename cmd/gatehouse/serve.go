@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"flag"
@@ -287,8 +285,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer debug.close()
 	}
-	a, err := openApp(cfg.Data, cfg.MasterKey, rec)
-	a, err := openApp(ctx, cfg)
+	a, err := openApp(ctx, cfg, rec)
 	if err != nil {
 		return err
 	}

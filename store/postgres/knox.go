@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"time"
 
@@ -88,7 +89,41 @@ func (s *Store) DeleteIdentityProvider(ctx context.Context, realmID, alias strin
 	if !storable(realmID, alias) {
 		return store.ErrNotFound
 	}
-	return s.deleteOne(ctx, `DELETE FROM identity_providers WHERE realm_id = $1 AND alias = $2`, realmID, alias)
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if err := deleteOne(ctx, tx, `DELETE FROM identity_providers WHERE realm_id = $1 AND alias = $2`, realmID, alias); err != nil {
+			return err
+		}
+		return unlinkProvider(ctx, tx, realmID, alias)
+	})
+}
+
+// unlinkProvider removes every user's link to provider alias, from the
+// index and from the users' records, so a provider created later under
+// the alias inherits none. It locks the users before their links, the
+// order in which UpdateUser takes them.
+func unlinkProvider(ctx context.Context, tx pgx.Tx, realmID, alias string) error {
+	users, err := listData[store.User](ctx, tx, `SELECT data FROM users WHERE realm_id = $1
+		AND id IN (SELECT user_id FROM federated_identities WHERE realm_id = $1 AND alias = $2) ORDER BY id FOR UPDATE`, realmID, alias)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM federated_identities WHERE realm_id = $1 AND alias = $2`, realmID, alias); err != nil {
+		return err
+	}
+	for _, u := range users {
+		u.FederatedIdentities = slices.DeleteFunc(u.FederatedIdentities, func(f store.FederatedIdentity) bool { return f.IdentityProvider == alias })
+		if len(u.FederatedIdentities) == 0 {
+			u.FederatedIdentities = nil
+		}
+		raw, err := encode(u)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET data = $3 WHERE realm_id = $1 AND id = $2`, realmID, u.ID, raw); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // --- topologies
@@ -142,7 +177,7 @@ func (s *Store) DeleteTopology(ctx context.Context, name string) error {
 
 // --- managed Knox tokens
 
-func knoxStorable(t store.KnoxToken) bool { return storable(t.ID, t.Username, t.CreatedBy) }
+func knoxStorable(t store.KnoxToken) bool { return storable(t.ID, t.UserID, t.CreatedByID) }
 
 // oldestFirst orders tokens by IssuedAt; rows come in ID order, so ties
 // keep it, as in bbolt.
@@ -152,33 +187,34 @@ func oldestFirst(ts []store.KnoxToken) []store.KnoxToken {
 }
 
 // CreateKnoxToken enforces the per-user limit across replicas: it locks
-// the user's row in knox_token_owners (created on first use) before
+// the owner's row in knox_token_holders (created on first use) before
 // counting, so two creations for one user run one after the other and the
-// second counts the first's token.
+// second counts the first's token. A token without an owner ID (none is
+// written today) belongs to no user and counts against no limit.
 func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.KnoxToken, limit store.KnoxTokenLimit) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
 	if !storable(realmID) || !knoxStorable(t) {
-		return errUnstorable(realmID, t.ID, t.Username, t.CreatedBy)
+		return errUnstorable(realmID, t.ID, t.UserID, t.CreatedByID)
 	}
 	raw, err := encode(t)
 	if err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		if limit.Max > 0 {
-			if _, err := tx.Exec(ctx, `INSERT INTO knox_token_owners (realm_id, username) VALUES ($1, $2)
-				ON CONFLICT (realm_id, username) DO NOTHING`, realmID, t.Username); err != nil {
+		if limit.Max > 0 && t.UserID != "" {
+			if _, err := tx.Exec(ctx, `INSERT INTO knox_token_holders (realm_id, user_id) VALUES ($1, $2)
+				ON CONFLICT (realm_id, user_id) DO NOTHING`, realmID, t.UserID); err != nil {
 				return err
 			}
 			var one int
-			if err := tx.QueryRow(ctx, `SELECT 1 FROM knox_token_owners WHERE realm_id = $1 AND username = $2 FOR UPDATE`,
-				realmID, t.Username).Scan(&one); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT 1 FROM knox_token_holders WHERE realm_id = $1 AND user_id = $2 FOR UPDATE`,
+				realmID, t.UserID).Scan(&one); err != nil {
 				return err
 			}
-			mine, err := listData[store.KnoxToken](ctx, tx, `SELECT data FROM knox_tokens WHERE realm_id = $1 AND username = $2 ORDER BY id`,
-				realmID, t.Username)
+			mine, err := listData[store.KnoxToken](ctx, tx, `SELECT data FROM knox_tokens WHERE realm_id = $1 AND user_id = $2 ORDER BY id`,
+				realmID, t.UserID)
 			if err != nil {
 				return err
 			}
@@ -198,8 +234,8 @@ func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.Kno
 				live = live[1:]
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO knox_tokens (realm_id, id, username, created_by, expires_at, data) VALUES ($1, $2, $3, $4, $5, $6)`,
-			realmID, t.ID, t.Username, t.CreatedBy, ts(t.ExpiresAt), raw)
+		_, err := tx.Exec(ctx, `INSERT INTO knox_tokens (realm_id, id, user_id, created_by_id, expires_at, data) VALUES ($1, $2, $3, $4, $5, $6)`,
+			realmID, t.ID, nullIfEmpty(t.UserID), nullIfEmpty(t.CreatedByID), ts(t.ExpiresAt), raw)
 		return conflict(err, conflicts{"knox_tokens_pkey": {Kind: "knox-token", Field: "id", Value: t.ID}})
 	})
 }
@@ -234,14 +270,14 @@ func (s *Store) UpdateKnoxToken(ctx context.Context, realmID, id string, fn func
 		}
 		t.ID = id
 		if !knoxStorable(t) {
-			return errUnstorable(t.Username, t.CreatedBy)
+			return errUnstorable(t.UserID, t.CreatedByID)
 		}
 		raw, err := encode(t)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE knox_tokens SET username = $3, created_by = $4, expires_at = $5, data = $6
-			WHERE realm_id = $1 AND id = $2`, realmID, id, t.Username, t.CreatedBy, ts(t.ExpiresAt), raw); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE knox_tokens SET user_id = $3, created_by_id = $4, expires_at = $5, data = $6
+			WHERE realm_id = $1 AND id = $2`, realmID, id, nullIfEmpty(t.UserID), nullIfEmpty(t.CreatedByID), ts(t.ExpiresAt), raw); err != nil {
 			return err
 		}
 		out = t
@@ -260,8 +296,10 @@ func (s *Store) DeleteKnoxToken(ctx context.Context, realmID, id string) error {
 	return s.deleteOne(ctx, `DELETE FROM knox_tokens WHERE realm_id = $1 AND id = $2`, realmID, id)
 }
 
+// ListKnoxTokens filters on the owner ID columns; a row without an owner
+// ID has NULL there, which equals no user ID.
 func (s *Store) ListKnoxTokens(ctx context.Context, realmID string, q store.KnoxTokenQuery) ([]store.KnoxToken, error) {
-	if !storable(realmID, q.Username, q.CreatedBy) {
+	if !storable(realmID, q.UserID, q.CreatedByID) {
 		return nil, store.ErrNotFound
 	}
 	db, err := s.db()
@@ -269,7 +307,7 @@ func (s *Store) ListKnoxTokens(ctx context.Context, realmID string, q store.Knox
 		return nil, err
 	}
 	out, err := listData[store.KnoxToken](ctx, db, `SELECT data FROM knox_tokens WHERE realm_id = $1
-		AND ($2 = '' OR username = $2) AND ($3 = '' OR created_by = $3) ORDER BY id`, realmID, q.Username, q.CreatedBy)
+		AND ($2 = '' OR user_id = $2) AND ($3 = '' OR created_by_id = $3) ORDER BY id`, realmID, q.UserID, q.CreatedByID)
 	out, err = emptyOrMissing(ctx, s, db, realmID, out, err)
 	return oldestFirst(out), err
 }

@@ -168,7 +168,7 @@ func TestPostgresReplicasKnoxLimit(t *testing.T) {
 			for i := range n {
 				wg.Go(func() {
 					<-start
-					tok := store.KnoxToken{ID: fmt.Sprintf("%s-%d", user, i), Username: user, CreatedBy: user,
+					tok := store.KnoxToken{ID: fmt.Sprintf("%s-%d", user, i), UserID: user, Username: user, CreatedByID: user, CreatedBy: user,
 						IssuedAt: now.Add(time.Duration(i) * time.Millisecond), ExpiresAt: now.Add(time.Hour), Enabled: true}
 					errs[i] = rs[i%2].CreateKnoxToken(ctx, "r1", tok, store.KnoxTokenLimit{Max: 2, RemoveOldest: tc.removeOldest, Now: now})
 				})
@@ -192,7 +192,7 @@ func TestPostgresReplicasKnoxLimit(t *testing.T) {
 			if ok != want {
 				t.Errorf("%d creations succeeded, want %d", ok, want)
 			}
-			held, err := rs[1].ListKnoxTokens(ctx, "r1", store.KnoxTokenQuery{Username: user})
+			held, err := rs[1].ListKnoxTokens(ctx, "r1", store.KnoxTokenQuery{UserID: user})
 			must(t, err)
 			if len(held) != 2 {
 				t.Errorf("user holds %d tokens, limit 2: %v", len(held), held)

@@ -66,14 +66,20 @@ func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Se
 	if !storable(realmID, sess.ID, sess.ClientID, sess.UserID, sess.Scope) {
 		return errUnstorable(realmID, sess.ID, sess.ClientID, sess.UserID)
 	}
-	first.SessionID = sess.ID
-	insertToken, err := tokenInsert(realmID, first)
-	if err != nil {
-		return err
-	}
 	insertSession := stmt{`INSERT INTO sessions (realm_id, ` + sessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		[]any{realmID, sess.ID, sess.ClientID, sess.UserID, sess.Scope, ts(sess.AuthTime), ts(sess.LastRefresh), ts(sess.ExpiresAt)}}
-	switch i, err := s.pipeline(ctx, insertSession, insertToken); i {
+	stmts := []stmt{insertSession}
+	// A first token without a hash: a browser SSO session, whose tokens
+	// come later through AddRefreshToken.
+	if first.Hash != "" {
+		first.SessionID = sess.ID
+		insertToken, err := tokenInsert(realmID, first)
+		if err != nil {
+			return err
+		}
+		stmts = append(stmts, insertToken)
+	}
+	switch i, err := s.pipeline(ctx, stmts...); i {
 	case 0:
 		return s.err(conflict(err, conflicts{"sessions_pkey": {Kind: "session", Field: "id", Value: sess.ID}}))
 	case 1:
@@ -81,6 +87,79 @@ func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Se
 	default:
 		return s.err(err)
 	}
+}
+
+// AddRefreshToken inserts the token only if its session is there and
+// live, in one statement: the foreign key holds the session row until the
+// insert commits, so a session ended meanwhile takes the token with it.
+// When nothing was inserted, the session says why.
+func (s *Store) AddRefreshToken(ctx context.Context, realmID string, rt store.RefreshToken, now time.Time) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if !storable(realmID) {
+		return store.ErrNotFound
+	}
+	if !tokenStorable(rt) {
+		return errUnstorable(rt.Hash, rt.SessionID, rt.ClientID, rt.UserID)
+	}
+	tag, err := s.exec(ctx, `INSERT INTO refresh_tokens (realm_id, `+tokenColumns+`)
+		SELECT $1, $2, id, $4, $5, $6, $7, $8, $9, $10 FROM sessions WHERE realm_id = $1 AND id = $3 AND expires_at > $11`,
+		realmID, rt.Hash, rt.SessionID, rt.ClientID, rt.UserID, rt.Scope, ts(rt.IssuedAt), ts(rt.ExpiresAt), ts(rt.UsedAt), rt.UseCount, now)
+	if err != nil {
+		return s.err(conflict(err, tokenConflict(rt)))
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	return s.whyNotLive(ctx, realmID, rt.SessionID)
+}
+
+// whyNotLive is the error for a session a conditional write did not find
+// live: gone (ErrNotFound) or expired (ErrTokenExpired; a session's expiry
+// never moves).
+func (s *Store) whyNotLive(ctx context.Context, realmID, id string) error {
+	db, err := s.db()
+	if err != nil {
+		return err
+	}
+	var one int
+	if err := db.QueryRow(ctx, `SELECT 1 FROM sessions WHERE realm_id = $1 AND id = $2`, realmID, id).Scan(&one); err != nil {
+		return s.err(err)
+	}
+	return store.ErrTokenExpired
+}
+
+// TouchSession moves LastRefresh forward only, in one conditional UPDATE;
+// when it changed nothing, the session is gone, expired, or already
+// touched at a later time (no error).
+func (s *Store) TouchSession(ctx context.Context, realmID, id string, now time.Time) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if !storable(realmID, id) {
+		return store.ErrNotFound
+	}
+	tag, err := s.exec(ctx, `UPDATE sessions SET last_refresh = $3 WHERE realm_id = $1 AND id = $2 AND expires_at > $3
+		AND (last_refresh IS NULL OR last_refresh < $3)`, realmID, id, ts(now))
+	if err != nil {
+		return s.err(err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	db, err := s.db()
+	if err != nil {
+		return err
+	}
+	var exp pgtype.Timestamptz
+	if err := db.QueryRow(ctx, `SELECT expires_at FROM sessions WHERE realm_id = $1 AND id = $2`, realmID, id).Scan(&exp); err != nil {
+		return s.err(err)
+	}
+	if !timeOf(exp).After(now) {
+		return store.ErrTokenExpired
+	}
+	return nil
 }
 
 func (s *Store) GetSession(ctx context.Context, realmID, id string) (store.Session, error) {
@@ -272,8 +351,8 @@ func (s *Store) IsAccessTokenRevoked(ctx context.Context, realmID, jti string) (
 }
 
 // DeleteExpired deletes expired refresh tokens, then sessions (their
-// tokens go with them), then revoked jtis, oldest first, at most limit rows
-// in all.
+// tokens go with them), then revoked jtis, nonces, authorization codes and
+// device requests, oldest first, at most limit rows in all.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
 	if err := ctxErr(ctx); err != nil {
 		return 0, err
@@ -289,6 +368,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 			(SELECT realm_id, id FROM sessions WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)`,
 		`DELETE FROM revoked_jti WHERE (realm_id, jti) IN
 			(SELECT realm_id, jti FROM revoked_jti WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)`,
+		`DELETE FROM nonces WHERE (realm_id, nonce) IN
+			(SELECT realm_id, nonce FROM nonces WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)`,
+		`DELETE FROM auth_codes WHERE (realm_id, hash) IN
+			(SELECT realm_id, hash FROM auth_codes WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)`,
+		`DELETE FROM device_codes WHERE (realm_id, hash) IN
+			(SELECT realm_id, hash FROM device_codes WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)`,
 	} {
 		if n >= limit {
 			break

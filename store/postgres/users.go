@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -50,8 +51,9 @@ func (s *Store) CreateUsers(ctx context.Context, realmID string, users []store.U
 	if !storable(realmID) {
 		return errUnstorable(realmID)
 	}
-	stmts := make([]stmt, len(users))
-	for i, u := range users {
+	var stmts []stmt
+	var cs []conflicts // the conflicts of each statement
+	for _, u := range users {
 		if !storable(u.ID) {
 			return errUnstorable(u.ID)
 		}
@@ -59,13 +61,75 @@ func (s *Store) CreateUsers(ctx context.Context, realmID string, users []store.U
 		if err != nil {
 			return err
 		}
-		stmts[i] = stmt{insertUser, append([]any{realmID, u.ID}, cols...)}
+		links, linkConflicts, err := linkInserts(realmID, u)
+		if err != nil {
+			return err
+		}
+		stmts = append(append(stmts, stmt{insertUser, append([]any{realmID, u.ID}, cols...)}), links...)
+		cs = append(append(cs, userConflicts(u)), linkConflicts...)
 	}
 	i, err := s.pipeline(ctx, stmts...)
 	if i >= 0 {
-		return s.err(conflict(err, userConflicts(users[i])))
+		return s.err(conflict(err, cs[i]))
 	}
 	return s.err(err)
+}
+
+func errLinkTaken(alias string) error {
+	return &store.ConflictError{Kind: "user", Field: "federatedIdentity", Value: alias}
+}
+
+// linkInserts are the statements storing u's federated identity links in
+// their index, each with the conflict its unique keys stand for: the
+// provider account linked to another user, or a second link of u to one
+// provider (refused here already, as the bbolt backend does).
+func linkInserts(realmID string, u store.User) ([]stmt, []conflicts, error) {
+	var stmts []stmt
+	var cs []conflicts
+	seen := map[string]bool{}
+	for _, f := range u.FederatedIdentities {
+		if !storable(f.IdentityProvider, f.UserID) {
+			return nil, nil, errUnstorable(f.IdentityProvider, f.UserID)
+		}
+		if seen[f.IdentityProvider] {
+			return nil, nil, errLinkTaken(f.IdentityProvider)
+		}
+		seen[f.IdentityProvider] = true
+		taken := errLinkTaken(f.IdentityProvider).(*store.ConflictError)
+		stmts = append(stmts, stmt{`INSERT INTO federated_identities (realm_id, alias, provider_user_id, user_id) VALUES ($1, $2, $3, $4)`,
+			[]any{realmID, f.IdentityProvider, f.UserID, u.ID}})
+		cs = append(cs, conflicts{"federated_identities_pkey": taken, "federated_identities_user_alias_key": taken})
+	}
+	return stmts, cs, nil
+}
+
+// sameLinks reports whether two lists of links index the same accounts
+// (display names aside).
+func sameLinks(a, b []store.FederatedIdentity) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].IdentityProvider != b[i].IdentityProvider || a[i].UserID != b[i].UserID {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) GetUserByFederatedIdentity(ctx context.Context, realmID, alias, providerUserID string) (store.User, error) {
+	var u store.User
+	if !storable(realmID, alias, providerUserID) {
+		return u, store.ErrNotFound
+	}
+	db, err := s.db()
+	if err != nil {
+		return u, err
+	}
+	err = getData(ctx, db, &u, `SELECT u.data FROM federated_identities f
+		JOIN users u ON u.realm_id = f.realm_id AND u.id = f.user_id
+		WHERE f.realm_id = $1 AND f.alias = $2 AND f.provider_user_id = $3`, realmID, alias, providerUserID)
+	return u, s.err(err)
 }
 
 func (s *Store) getUser(ctx context.Context, realmID, column, key string) (store.User, error) {
@@ -182,6 +246,7 @@ func (s *Store) UpdateUser(ctx context.Context, realmID, id string, fn func(*sto
 		if err := getData(ctx, tx, &u, `SELECT data FROM users WHERE realm_id = $1 AND id = $2 FOR UPDATE`, realmID, id); err != nil {
 			return err
 		}
+		oldLinks := slices.Clone(u.FederatedIdentities)
 		if err := fn(&u); err != nil {
 			return err
 		}
@@ -194,6 +259,20 @@ func (s *Store) UpdateUser(ctx context.Context, realmID, id string, fn func(*sto
 			enabled = $7, sa_client_id = $8, data = $9 WHERE realm_id = $1 AND id = $2`, append([]any{realmID, id}, cols...)...)
 		if err != nil {
 			return conflict(err, userConflicts(u))
+		}
+		if !sameLinks(oldLinks, u.FederatedIdentities) {
+			links, cs, err := linkInserts(realmID, u)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM federated_identities WHERE realm_id = $1 AND user_id = $2`, realmID, id); err != nil {
+				return err
+			}
+			for i, l := range links {
+				if _, err := tx.Exec(ctx, l.sql, l.args...); err != nil {
+					return conflict(err, cs[i])
+				}
+			}
 		}
 		out = u
 		return nil
@@ -212,7 +291,8 @@ func (s *Store) DeleteUser(ctx context.Context, realmID, id string) error {
 		if err := deleteOne(ctx, tx, `DELETE FROM users WHERE realm_id = $1 AND id = $2`, realmID, id); err != nil {
 			return err
 		}
-		// Its sessions; their refresh tokens cascade.
+		// Its sessions; their refresh tokens cascade, as its federated
+		// identity links and keys cascade from the user row.
 		_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE realm_id = $1 AND user_id = $2`, realmID, id)
 		return err
 	})
