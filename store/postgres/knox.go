@@ -100,15 +100,35 @@ func (s *Store) DeleteIdentityProvider(ctx context.Context, realmID, alias strin
 // unlinkProvider removes every user's link to provider alias, from the
 // index and from the users' records, so a provider created later under
 // the alias inherits none. It locks the users before their links, the
-// order in which UpdateUser takes them.
+// order in which UpdateUser takes them; a link committed between the two
+// (a user linked meanwhile) is deleted too, and its user locked then.
 func unlinkProvider(ctx context.Context, tx pgx.Tx, realmID, alias string) error {
 	users, err := listData[store.User](ctx, tx, `SELECT data FROM users WHERE realm_id = $1
 		AND id IN (SELECT user_id FROM federated_identities WHERE realm_id = $1 AND alias = $2) ORDER BY id FOR UPDATE`, realmID, alias)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM federated_identities WHERE realm_id = $1 AND alias = $2`, realmID, alias); err != nil {
+	rows, err := tx.Query(ctx, `DELETE FROM federated_identities WHERE realm_id = $1 AND alias = $2 RETURNING user_id`, realmID, alias)
+	if err != nil {
 		return err
+	}
+	unlinked, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	var late []string
+	for _, id := range unlinked {
+		if !slices.ContainsFunc(users, func(u store.User) bool { return u.ID == id }) {
+			late = append(late, id)
+		}
+	}
+	if len(late) > 0 {
+		more, err := listData[store.User](ctx, tx, `SELECT data FROM users WHERE realm_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`,
+			realmID, late)
+		if err != nil {
+			return err
+		}
+		users = append(users, more...)
 	}
 	for _, u := range users {
 		u.FederatedIdentities = slices.DeleteFunc(u.FederatedIdentities, func(f store.FederatedIdentity) bool { return f.IdentityProvider == alias })
