@@ -197,7 +197,9 @@ func (s *Store) DeleteTopology(ctx context.Context, name string) error {
 
 // --- managed Knox tokens
 
-func knoxStorable(t store.KnoxToken) bool { return storable(t.ID, t.UserID, t.CreatedByID) }
+func knoxStorable(t store.KnoxToken) bool {
+	return storable(t.ID, t.UserID, t.CreatedByID, t.Username, t.CreatedBy)
+}
 
 // oldestFirst orders tokens by IssuedAt; rows come in ID order, so ties
 // keep it, as in bbolt.
@@ -216,7 +218,7 @@ func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.Kno
 		return err
 	}
 	if !storable(realmID) || !knoxStorable(t) {
-		return errUnstorable(realmID, t.ID, t.UserID, t.CreatedByID)
+		return errUnstorable(realmID, t.ID, t.UserID, t.CreatedByID, t.Username, t.CreatedBy)
 	}
 	raw, err := encode(t)
 	if err != nil {
@@ -254,8 +256,11 @@ func (s *Store) CreateKnoxToken(ctx context.Context, realmID string, t store.Kno
 				live = live[1:]
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO knox_tokens (realm_id, id, user_id, created_by_id, expires_at, data) VALUES ($1, $2, $3, $4, $5, $6)`,
-			realmID, t.ID, nullIfEmpty(t.UserID), nullIfEmpty(t.CreatedByID), ts(t.ExpiresAt), raw)
+		// The username columns are for replicas of schema version 1 (see
+		// migration 2).
+		_, err := tx.Exec(ctx, `INSERT INTO knox_tokens (realm_id, id, user_id, created_by_id, username, created_by, expires_at, data)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			realmID, t.ID, nullIfEmpty(t.UserID), nullIfEmpty(t.CreatedByID), t.Username, t.CreatedBy, ts(t.ExpiresAt), raw)
 		return conflict(err, conflicts{"knox_tokens_pkey": {Kind: "knox-token", Field: "id", Value: t.ID}})
 	})
 }
@@ -290,14 +295,15 @@ func (s *Store) UpdateKnoxToken(ctx context.Context, realmID, id string, fn func
 		}
 		t.ID = id
 		if !knoxStorable(t) {
-			return errUnstorable(t.UserID, t.CreatedByID)
+			return errUnstorable(t.UserID, t.CreatedByID, t.Username, t.CreatedBy)
 		}
 		raw, err := encode(t)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE knox_tokens SET user_id = $3, created_by_id = $4, expires_at = $5, data = $6
-			WHERE realm_id = $1 AND id = $2`, realmID, id, nullIfEmpty(t.UserID), nullIfEmpty(t.CreatedByID), ts(t.ExpiresAt), raw); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE knox_tokens SET user_id = $3, created_by_id = $4, username = $5, created_by = $6, expires_at = $7, data = $8
+			WHERE realm_id = $1 AND id = $2`, realmID, id, nullIfEmpty(t.UserID), nullIfEmpty(t.CreatedByID), t.Username, t.CreatedBy,
+			ts(t.ExpiresAt), raw); err != nil {
 			return err
 		}
 		out = t

@@ -2,22 +2,17 @@ package postgres
 
 import (
 	"context"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// foldName is a realm name in the case-insensitive unique index, folded as
-// the bbolt backend folds it.
-func foldName(name string) string { return strings.ToLower(name) }
-
 func realmConflicts(r store.Realm) conflicts {
 	return conflicts{
 		"realms_name_key": {Kind: "realm", Field: "name", Value: r.Name},
 		// Names differing only by case are one name: two realms must not
-		// pass for one another.
+		// pass for one another (an index on lower(name)).
 		"realms_name_fold_key": {Kind: "realm", Field: "name", Value: r.Name},
 		// Reusing an ID would hand the new realm the old one's data.
 		"realms_pkey": {Kind: "realm", Field: "id", Value: r.ID},
@@ -35,7 +30,7 @@ func (s *Store) CreateRealm(ctx context.Context, r store.Realm) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO realms (id, name, name_fold, data) VALUES ($1, $2, $3, $4)`, r.ID, r.Name, foldName(r.Name), raw)
+	_, err = s.exec(ctx, `INSERT INTO realms (id, name, data) VALUES ($1, $2, $3)`, r.ID, r.Name, raw)
 	return s.err(conflict(err, realmConflicts(r)))
 }
 
@@ -94,7 +89,7 @@ func (s *Store) UpdateRealm(ctx context.Context, id string, fn func(*store.Realm
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE realms SET name = $2, name_fold = $3, data = $4 WHERE id = $1`, id, r.Name, foldName(r.Name), raw); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE realms SET name = $2, data = $3 WHERE id = $1`, id, r.Name, raw); err != nil {
 			return conflict(err, realmConflicts(r))
 		}
 		out = r

@@ -92,7 +92,8 @@ func wantOneWinner(t *testing.T, what string, errs []error, lost func(error) boo
 // and Knox tokens bound to user IDs) is migrated in place when a newer
 // binary opens it: its realms keep their names and block other spellings,
 // and its Knox tokens, which name their owner only by username, are kept
-// but belong to no user, so no later user of that name inherits them.
+// but belong to no user, so no later user of that name inherits them. The
+// migration only adds, so a version-1 replica keeps working meanwhile.
 func TestPostgresMigratesVersion1Data(t *testing.T) {
 	u := pgtest.URL(t)
 	v1, err := os.ReadFile("migrations/0001_init.sql")
@@ -145,4 +146,34 @@ func TestPostgresMigratesVersion1Data(t *testing.T) {
 	// Nor does it count against the new alice's limit.
 	must(t, s.CreateKnoxToken(ctx, "r1", store.KnoxToken{ID: "new", UserID: "u-alice", Username: "alice", Enabled: true},
 		store.KnoxTokenLimit{Max: 1, Now: time.Now()}))
+
+	// A replica of version 1 still running while the others upgrade keeps
+	// working with its own statements, and what it writes is held to the
+	// new rules: its renames keep names unique whatever their case, and
+	// its Knox tokens belong to no user.
+	for _, sql := range []string{
+		`INSERT INTO realms (id, name, data) VALUES ('r3', 'Old', '{"id":"r3","realm":"Old"}')`,
+		`UPDATE realms SET name = 'Older', data = '{"id":"r3","realm":"Older"}' WHERE id = 'r3'`,
+		`INSERT INTO knox_token_owners (realm_id, username) VALUES ('r1', 'bob')`,
+		`INSERT INTO knox_tokens (realm_id, id, username, created_by, expires_at, data)
+			VALUES ('r1', 'by-v1', 'bob', 'bob', NULL, '{"id":"by-v1","username":"bob","createdBy":"bob","enabled":true}')`,
+		`SELECT data FROM knox_tokens WHERE realm_id = 'r1' AND username = 'alice' ORDER BY id`,
+	} {
+		_, err := conn.Exec(ctx, sql)
+		must(t, err)
+	}
+	must(t, s.CreateRealm(ctx, store.Realm{ID: "r4", Name: "old"}))
+	err = s.CreateRealm(ctx, store.Realm{ID: "r5", Name: "OLDER"})
+	if !errors.As(err, &ce) || ce.Kind != "realm" || ce.Field != "name" {
+		t.Fatalf("another spelling of a name a version-1 replica gave: %v, want a realm name conflict", err)
+	}
+	if all, err := s.ListKnoxTokens(ctx, "r1", store.KnoxTokenQuery{}); err != nil || len(all) != 3 {
+		t.Fatalf("the realm's Knox tokens = %v, %v; want legacy, new and by-v1", all, err)
+	}
+	// The version-1 replica still finds this binary's tokens by name.
+	var n int
+	must(t, conn.QueryRow(ctx, `SELECT count(*) FROM knox_tokens WHERE realm_id = 'r1' AND username = 'alice'`).Scan(&n))
+	if n != 2 {
+		t.Errorf("version-1 lookup of alice's tokens found %d rows, want legacy and new", n)
+	}
 }

@@ -1,15 +1,15 @@
 -- Gatehouse schema, version 2: what the Store interface gained after
 -- version 1 (realm names unique case-insensitively, federated identity
 -- links, Knox tokens owned by user IDs, authorization and device codes,
--- single-use nonces, personal API keys and access keys).
+-- single-use nonces, personal API keys and access keys). It only adds, so
+-- replicas of the previous version keep working while others upgrade.
 
--- Realm names are unique whatever their case: name_fold is the name
--- lower-cased by Gatehouse (Go's strings.ToLower) on every write. Rows of
--- version 1 are folded by the database here, which agrees for the names
--- the API accepts.
-ALTER TABLE realms ADD COLUMN IF NOT EXISTS name_fold text COLLATE "C";
-UPDATE realms SET name_fold = lower(name) WHERE name_fold IS NULL;
-CREATE UNIQUE INDEX IF NOT EXISTS realms_name_fold_key ON realms (name_fold);
+-- Realm names are unique whatever their case. The index folds with the
+-- database's lower(), which on COLLATE "C" text folds ASCII letters only:
+-- the letters realm names may contain, folded as Go's strings.ToLower
+-- folds them. An index (not a column Gatehouse fills) stays right whatever
+-- writes the row, a replica of the previous version included.
+CREATE UNIQUE INDEX IF NOT EXISTS realms_name_fold_key ON realms (lower(name));
 
 -- Federated identity links, also kept in the user's JSON: this table is
 -- their index and makes (provider, account) unique per realm, and one link
@@ -25,19 +25,19 @@ CREATE TABLE IF NOT EXISTS federated_identities (
 );
 
 -- Knox tokens belong to their owner's user ID, never to a name a later
--- user could take. Rows of version 1 have none and match no user.
+-- user could take. Rows written before this migration (or by a replica of
+-- the previous version while the others are upgraded) have none and match
+-- no user. The username columns stay, written for such replicas, but are
+-- no longer looked up by.
 DROP INDEX IF EXISTS knox_tokens_user_idx;
 DROP INDEX IF EXISTS knox_tokens_creator_idx;
-ALTER TABLE knox_tokens DROP COLUMN IF EXISTS username;
-ALTER TABLE knox_tokens DROP COLUMN IF EXISTS created_by;
 ALTER TABLE knox_tokens ADD COLUMN IF NOT EXISTS user_id text COLLATE "C";
 ALTER TABLE knox_tokens ADD COLUMN IF NOT EXISTS created_by_id text COLLATE "C";
 CREATE INDEX IF NOT EXISTS knox_tokens_user_id_idx ON knox_tokens (realm_id, user_id);
 CREATE INDEX IF NOT EXISTS knox_tokens_created_by_id_idx ON knox_tokens (realm_id, created_by_id);
 
--- The per-user limit locks one row per owner ID (the name-keyed table of
--- version 1 is no longer used).
-DROP TABLE IF EXISTS knox_token_owners;
+-- The per-user limit locks one row per owner ID (knox_token_owners, by
+-- name, is left to replicas of the previous version).
 CREATE TABLE IF NOT EXISTS knox_token_holders (
 	realm_id text COLLATE "C" NOT NULL,
 	user_id  text COLLATE "C" NOT NULL,
