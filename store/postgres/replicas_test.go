@@ -93,7 +93,8 @@ func wantOneWinner(t *testing.T, what string, errs []error, lost func(error) boo
 // binary opens it: its realms keep their names and block other spellings,
 // and its Knox tokens, which name their owner only by username, are kept
 // but belong to no user, so no later user of that name inherits them. The
-// migration only adds, so a version-1 replica keeps working meanwhile.
+// migration keeps what version 1 uses, so a version-1 replica keeps
+// working meanwhile.
 func TestPostgresMigratesVersion1Data(t *testing.T) {
 	u := pgtest.URL(t)
 	v1, err := os.ReadFile("migrations/0001_init.sql")

@@ -1,8 +1,10 @@
 -- Gatehouse schema, version 2: what the Store interface gained after
 -- version 1 (realm names unique case-insensitively, federated identity
 -- links, Knox tokens owned by user IDs, authorization and device codes,
--- single-use nonces, personal API keys and access keys). It only adds, so
--- replicas of the previous version keep working while others upgrade.
+-- single-use nonces, personal API keys and access keys). It keeps every
+-- table and column version 1 uses (it drops only two indexes of columns
+-- no longer looked up by), so replicas of the previous version keep
+-- working while the others are upgraded.
 
 -- Realm names are unique whatever their case. The index folds with the
 -- database's lower(), which on COLLATE "C" text folds ASCII letters only:
