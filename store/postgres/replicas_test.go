@@ -178,3 +178,45 @@ func TestPostgresMigratesVersion1Data(t *testing.T) {
 		t.Errorf("version-1 lookup of alice's tokens found %d rows, want legacy and new", n)
 	}
 }
+
+// One provider account links to one user, also when replicas link it to
+// different users at once: one link wins, the others are conflicts that
+// leave their users unlinked, and both replicas agree on the owner.
+func TestPostgresReplicasLinkAccountOnce(t *testing.T) {
+	rs := replicas(t, 2)
+	seed(t, rs[0])
+	must(t, rs[0].CreateIdentityProvider(ctx, "r1", store.IdentityProvider{Alias: "cp", ProviderID: "oidc"}))
+	const n = 8
+	for i := range n {
+		must(t, rs[0].CreateUser(ctx, "r1", store.User{ID: fmt.Sprint("linked-", i), Username: fmt.Sprint("user", i)}))
+	}
+	errs := race(rs, n, func(s *postgres.Store, i int) error {
+		_, err := s.UpdateUser(ctx, "r1", fmt.Sprint("linked-", i), func(u *store.User) error {
+			u.FederatedIdentities = []store.FederatedIdentity{{IdentityProvider: "cp", UserID: "acct"}}
+			return nil
+		})
+		return err
+	})
+	wantOneWinner(t, "links", errs, func(err error) bool {
+		var ce *store.ConflictError
+		return errors.As(err, &ce) && ce.Field == "federatedIdentity"
+	})
+	winner := ""
+	for i, err := range errs {
+		if err == nil {
+			winner = fmt.Sprint("linked-", i)
+		}
+	}
+	for i, s := range rs {
+		if u, err := s.GetUserByFederatedIdentity(ctx, "r1", "cp", "acct"); err != nil || u.ID != winner {
+			t.Errorf("replica %d: the account's user = %q, %v; want %q", i, u.ID, err, winner)
+		}
+	}
+	for i := range n {
+		u, err := rs[1].GetUser(ctx, "r1", fmt.Sprint("linked-", i))
+		must(t, err)
+		if linked := len(u.FederatedIdentities) > 0; linked != (u.ID == winner) {
+			t.Errorf("user %s: links %v, winner %q", u.ID, u.FederatedIdentities, winner)
+		}
+	}
+}
