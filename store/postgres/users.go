@@ -75,7 +75,7 @@ func (s *Store) CreateUsers(ctx context.Context, realmID string, users []store.U
 	return s.err(err)
 }
 
-func errLinkTaken(alias string) error {
+func linkTaken(alias string) *store.ConflictError {
 	return &store.ConflictError{Kind: "user", Field: "federatedIdentity", Value: alias}
 }
 
@@ -92,10 +92,10 @@ func linkInserts(realmID string, u store.User) ([]stmt, []conflicts, error) {
 			return nil, nil, errUnstorable(f.IdentityProvider, f.UserID)
 		}
 		if seen[f.IdentityProvider] {
-			return nil, nil, errLinkTaken(f.IdentityProvider)
+			return nil, nil, linkTaken(f.IdentityProvider)
 		}
 		seen[f.IdentityProvider] = true
-		taken := errLinkTaken(f.IdentityProvider).(*store.ConflictError)
+		taken := linkTaken(f.IdentityProvider)
 		stmts = append(stmts, stmt{`INSERT INTO federated_identities (realm_id, alias, provider_user_id, user_id) VALUES ($1, $2, $3, $4)`,
 			[]any{realmID, f.IdentityProvider, f.UserID, u.ID}})
 		cs = append(cs, conflicts{"federated_identities_pkey": taken, "federated_identities_user_alias_key": taken})
