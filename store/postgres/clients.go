@@ -20,16 +20,24 @@ func (s *Store) CreateClient(ctx context.Context, realmID string, c store.Client
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if !storable(realmID, c.ID, c.ClientID) {
-		return errUnstorable(realmID, c.ID, c.ClientID)
-	}
-	raw, err := encode(c)
+	ins, err := clientInsert(realmID, c)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO clients (realm_id, id, client_id, client_id_lower, data) VALUES ($1, $2, $3, $4, $5)`,
-		realmID, c.ID, c.ClientID, strings.ToLower(c.ClientID), raw)
+	_, err = s.exec(ctx, ins.sql, ins.args...)
 	return s.err(conflict(err, clientConflicts(c)))
+}
+
+func clientInsert(realmID string, c store.Client) (stmt, error) {
+	if !storable(realmID, c.ID, c.ClientID) {
+		return stmt{}, errUnstorable(realmID, c.ID, c.ClientID)
+	}
+	raw, err := encode(c)
+	if err != nil {
+		return stmt{}, err
+	}
+	return stmt{`INSERT INTO clients (realm_id, id, client_id, client_id_lower, data) VALUES ($1, $2, $3, $4, $5)`,
+		[]any{realmID, c.ID, c.ClientID, strings.ToLower(c.ClientID), raw}}, nil
 }
 
 func (s *Store) GetClient(ctx context.Context, realmID, id string) (store.Client, error) {

@@ -13,15 +13,27 @@ func (s *Store) CreateKey(ctx context.Context, realmID string, k store.SigningKe
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if !storable(realmID, k.KID) {
-		return errUnstorable(realmID, k.KID)
-	}
-	raw, err := encode(k)
+	ins, err := keyInsert(realmID, k)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO signing_keys (realm_id, kid, data) VALUES ($1, $2, $3)`, realmID, k.KID, raw)
-	return s.err(conflict(err, conflicts{"signing_keys_pkey": {Kind: "key", Field: "kid", Value: k.KID}}))
+	_, err = s.exec(ctx, ins.sql, ins.args...)
+	return s.err(conflict(err, keyConflicts(k)))
+}
+
+func keyConflicts(k store.SigningKey) conflicts {
+	return conflicts{"signing_keys_pkey": {Kind: "key", Field: "kid", Value: k.KID}}
+}
+
+func keyInsert(realmID string, k store.SigningKey) (stmt, error) {
+	if !storable(realmID, k.KID) {
+		return stmt{}, errUnstorable(realmID, k.KID)
+	}
+	raw, err := encode(k)
+	if err != nil {
+		return stmt{}, err
+	}
+	return stmt{`INSERT INTO signing_keys (realm_id, kid, data) VALUES ($1, $2, $3)`, []any{realmID, k.KID, raw}}, nil
 }
 
 func (s *Store) ListKeys(ctx context.Context, realmID string) ([]store.SigningKey, error) {

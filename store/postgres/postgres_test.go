@@ -485,3 +485,72 @@ func BenchmarkGetClientByClientID(b *testing.B) {
 		}
 	}
 }
+
+// User search patterns become SQL LIKE patterns: the characters LIKE
+// gives a meaning to (%, _ and its escape \) must match only themselves,
+// as they do in store.MatchSearch.
+func TestPostgresUserSearchLikeMetacharacters(t *testing.T) {
+	s := newStore(t)
+	seed(t, s)
+	for _, u := range []store.User{
+		{ID: "u2", Username: "a_c"}, {ID: "u3", Username: "abc"},
+		{ID: "u4", Username: "50%off"}, {ID: "u5", Username: "50xoff"},
+		{ID: "u6", Username: `back\slash`}, {ID: "u7", Username: "backxslash"},
+	} {
+		must(t, s.CreateUser(ctx, "r1", u))
+	}
+	for _, tc := range []struct{ search, want string }{
+		{"a_", "[a_c]"},
+		{"*_c", "[a_c]"},
+		{"50%", "[50%off]"},
+		{`back\`, `[back\slash]`},
+		{`"a_c"`, "[a_c]"},
+		{"a*c", "[a_c abc alice]"},
+	} {
+		users, err := s.ListUsers(ctx, "r1", store.UserQuery{Search: tc.search})
+		must(t, err)
+		var names []string
+		for _, u := range users {
+			names = append(names, u.Username)
+		}
+		if got := fmt.Sprint(names); got != tc.want {
+			t.Errorf("search %q = %s, want %s", tc.search, got, tc.want)
+		}
+	}
+}
+
+// Two replicas moving two groups under each other at once: one move wins,
+// the other is refused, and the tree never gets a cycle.
+func TestPostgresReplicasCrossingGroupMoves(t *testing.T) {
+	rs := replicas(t, 2)
+	seed(t, rs[0])
+	for round := range 10 {
+		a, b := fmt.Sprintf("a%d", round), fmt.Sprintf("b%d", round)
+		must(t, rs[0].CreateGroup(ctx, "r1", store.Group{ID: a, Name: a}))
+		must(t, rs[0].CreateGroup(ctx, "r1", store.Group{ID: b, Name: b}))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make([]error, 2)
+		for i, move := range [][2]string{{a, b}, {b, a}} {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = rs[i].UpdateGroup(ctx, "r1", move[0], func(g *store.Group) error { g.ParentID = move[1]; return nil })
+			})
+		}
+		close(start)
+		wg.Wait()
+		refused := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+			case errors.Is(err, store.ErrInvalidParent):
+				refused++
+			default:
+				t.Fatalf("round %d: unexpected error %v", round, err)
+			}
+		}
+		if refused != 1 {
+			t.Fatalf("round %d: %d moves refused, want exactly 1 (errors %v)", round, refused, errs)
+		}
+	}
+}

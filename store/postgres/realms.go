@@ -23,15 +23,70 @@ func (s *Store) CreateRealm(ctx context.Context, r store.Realm) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if !storable(r.ID, r.Name) {
-		return errUnstorable(r.ID, r.Name)
-	}
-	raw, err := encode(r)
+	ins, err := realmInsert(r)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO realms (id, name, data) VALUES ($1, $2, $3)`, r.ID, r.Name, raw)
+	_, err = s.exec(ctx, ins.sql, ins.args...)
 	return s.err(conflict(err, realmConflicts(r)))
+}
+
+func realmInsert(r store.Realm) (stmt, error) {
+	if !storable(r.ID, r.Name) {
+		return stmt{}, errUnstorable(r.ID, r.Name)
+	}
+	raw, err := encode(r)
+	if err != nil {
+		return stmt{}, err
+	}
+	return stmt{`INSERT INTO realms (id, name, data) VALUES ($1, $2, $3)`, []any{r.ID, r.Name, raw}}, nil
+}
+
+// CreateRealmWith sends the realm and its contents as one pipelined
+// transaction: a conflict anywhere leaves nothing behind.
+func (s *Store) CreateRealmWith(ctx context.Context, r store.Realm, init store.RealmContents) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	ins, err := realmInsert(r)
+	if err != nil {
+		return err
+	}
+	stmts := []stmt{ins}
+	cs := []conflicts{realmConflicts(r)} // the conflicts of each statement
+	add := func(st stmt, c conflicts, err error) error {
+		stmts, cs = append(stmts, st), append(cs, c)
+		return err
+	}
+	for _, k := range init.Keys {
+		st, err := keyInsert(r.ID, k)
+		if err := add(st, keyConflicts(k), err); err != nil {
+			return err
+		}
+	}
+	for _, role := range init.Roles {
+		st, err := roleInsert(r.ID, role)
+		if err := add(st, roleConflicts(role), err); err != nil {
+			return err
+		}
+	}
+	for _, sc := range init.ClientScopes {
+		st, err := clientScopeInsert(r.ID, sc)
+		if err := add(st, clientScopeConflicts(sc), err); err != nil {
+			return err
+		}
+	}
+	for _, c := range init.Clients {
+		st, err := clientInsert(r.ID, c)
+		if err := add(st, clientConflicts(c), err); err != nil {
+			return err
+		}
+	}
+	i, err := s.pipeline(ctx, stmts...)
+	if i >= 0 {
+		return s.err(conflict(err, cs[i]))
+	}
+	return s.err(err)
 }
 
 func (s *Store) GetRealm(ctx context.Context, name string) (store.Realm, error) {

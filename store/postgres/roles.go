@@ -19,16 +19,24 @@ func (s *Store) CreateRole(ctx context.Context, realmID string, r store.Role) er
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if !storable(realmID, r.ID, r.ClientID, r.Name) {
-		return errUnstorable(realmID, r.ID, r.ClientID, r.Name)
-	}
-	raw, err := encode(r)
+	ins, err := roleInsert(realmID, r)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO roles (realm_id, id, client_id, name, data) VALUES ($1, $2, $3, $4, $5)`,
-		realmID, r.ID, r.ClientID, r.Name, raw)
+	_, err = s.exec(ctx, ins.sql, ins.args...)
 	return s.err(conflict(err, roleConflicts(r)))
+}
+
+func roleInsert(realmID string, r store.Role) (stmt, error) {
+	if !storable(realmID, r.ID, r.ClientID, r.Name) {
+		return stmt{}, errUnstorable(realmID, r.ID, r.ClientID, r.Name)
+	}
+	raw, err := encode(r)
+	if err != nil {
+		return stmt{}, err
+	}
+	return stmt{`INSERT INTO roles (realm_id, id, client_id, name, data) VALUES ($1, $2, $3, $4, $5)`,
+		[]any{realmID, r.ID, r.ClientID, r.Name, raw}}, nil
 }
 
 func (s *Store) GetRole(ctx context.Context, realmID, id string) (store.Role, error) {

@@ -15,12 +15,12 @@ import (
 // Sessions and refresh tokens have a column per field: they are read and
 // written on every refresh, and the janitor deletes them by expiry.
 
-const sessionColumns = `id, client_id, user_id, scope, auth_time, last_refresh, expires_at`
+const sessionColumns = `id, client_id, user_id, scope, auth_time, last_refresh, expires_at, ip_address`
 
 func scanSession(row pgx.Row) (store.Session, error) {
 	var sess store.Session
 	var auth, last, exp pgtype.Timestamptz
-	if err := row.Scan(&sess.ID, &sess.ClientID, &sess.UserID, &sess.Scope, &auth, &last, &exp); err != nil {
+	if err := row.Scan(&sess.ID, &sess.ClientID, &sess.UserID, &sess.Scope, &auth, &last, &exp, &sess.IPAddress); err != nil {
 		return store.Session{}, err
 	}
 	sess.AuthTime, sess.LastRefresh, sess.ExpiresAt = timeOf(auth), timeOf(last), timeOf(exp)
@@ -63,11 +63,11 @@ func (s *Store) CreateSession(ctx context.Context, realmID string, sess store.Se
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if !storable(realmID, sess.ID, sess.ClientID, sess.UserID, sess.Scope) {
-		return errUnstorable(realmID, sess.ID, sess.ClientID, sess.UserID)
+	if !storable(realmID, sess.ID, sess.ClientID, sess.UserID, sess.Scope, sess.IPAddress) {
+		return errUnstorable(realmID, sess.ID, sess.ClientID, sess.UserID, sess.IPAddress)
 	}
-	insertSession := stmt{`INSERT INTO sessions (realm_id, ` + sessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		[]any{realmID, sess.ID, sess.ClientID, sess.UserID, sess.Scope, ts(sess.AuthTime), ts(sess.LastRefresh), ts(sess.ExpiresAt)}}
+	insertSession := stmt{`INSERT INTO sessions (realm_id, ` + sessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		[]any{realmID, sess.ID, sess.ClientID, sess.UserID, sess.Scope, ts(sess.AuthTime), ts(sess.LastRefresh), ts(sess.ExpiresAt), sess.IPAddress}}
 	stmts := []stmt{insertSession}
 	// A first token without a hash: a browser SSO session, whose tokens
 	// come later through AddRefreshToken.

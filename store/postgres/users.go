@@ -162,7 +162,8 @@ func (s *Store) GetUserByEmail(ctx context.Context, realmID, email string) (stor
 
 // userFilter is the WHERE clause and arguments of a user query; $1 is the
 // realm. Matching is on the lower-cased columns with lower-cased needles,
-// so it is Go's case folding, as in the bbolt backend.
+// so it is Go's case folding, as in the bbolt backend. Filters on fields
+// kept only in the JSON row are userMatches', applied after.
 func userFilter(realmID string, q store.UserQuery) (string, []any) {
 	where := []string{"realm_id = $1"}
 	args := []any{realmID}
@@ -176,7 +177,9 @@ func userFilter(realmID string, q store.UserQuery) (string, []any) {
 	if q.Enabled != nil {
 		where = append(where, "enabled = "+arg(*q.Enabled))
 	}
-	for _, f := range []struct{ column, want string }{{"username_lower", q.Username}, {"email_lower", q.Email}} {
+	for _, f := range []struct{ column, want string }{
+		{"username_lower", q.Username}, {"email_lower", q.Email}, {"first_lower", q.FirstName}, {"last_lower", q.LastName},
+	} {
 		switch {
 		case f.want == "":
 		case q.Exact:
@@ -186,14 +189,59 @@ func userFilter(realmID string, q store.UserQuery) (string, []any) {
 		}
 	}
 	if q.Search != "" {
-		n := arg(lower(q.Search))
-		where = append(where, fmt.Sprintf("(strpos(username_lower, %[1]s) > 0 OR strpos(coalesce(email_lower, ''), %[1]s) > 0 OR strpos(first_lower, %[1]s) > 0 OR strpos(last_lower, %[1]s) > 0)", n))
+		op, needle := searchPattern(q.Search)
+		n := arg(needle)
+		where = append(where, fmt.Sprintf("(username_lower %[1]s %[2]s OR coalesce(email_lower, '') %[1]s %[2]s OR first_lower %[1]s %[2]s OR last_lower %[1]s %[2]s)", op, n))
+	}
+	if q.IDPAlias != "" {
+		where = append(where, `EXISTS (SELECT 1 FROM federated_identities f WHERE f.realm_id = users.realm_id AND f.user_id = users.id
+			AND f.alias = `+arg(q.IDPAlias)+` AND (`+arg(q.IDPUserID)+` = '' OR f.provider_user_id = `+arg(q.IDPUserID)+`))`)
 	}
 	return strings.Join(where, " AND "), args
 }
 
+// searchPattern is store.MatchSearch as an SQL comparison of a lower-cased
+// column: a quoted pattern is equality, any other a LIKE pattern anchored
+// at the start, its "*" any run of characters (MatchSearch's in-order
+// matching of the parts is what LIKE's % does).
+func searchPattern(pattern string) (op, needle string) {
+	p := lower(pattern)
+	if len(p) >= 2 && strings.HasPrefix(p, `"`) && strings.HasSuffix(p, `"`) {
+		return "=", p[1 : len(p)-1]
+	}
+	parts := strings.Split(p, "*")
+	for i, part := range parts {
+		parts[i] = likeEscaper.Replace(part)
+	}
+	return "LIKE", strings.Join(parts, "%") + "%"
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// userMatches applies the filters on fields that have no column (roles,
+// groups, attributes); nil when the query has none.
+func userMatches(q store.UserQuery) func(store.User) bool {
+	if q.RoleID == "" && q.GroupID == "" && len(q.Attributes) == 0 {
+		return nil
+	}
+	return func(u store.User) bool {
+		if q.RoleID != "" && !slices.Contains(u.RoleIDs, q.RoleID) {
+			return false
+		}
+		if q.GroupID != "" && !slices.Contains(u.GroupIDs, q.GroupID) {
+			return false
+		}
+		for k, v := range q.Attributes {
+			if !slices.Contains(u.Attributes[k], v) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
 func userQueryStorable(realmID string, q store.UserQuery) bool {
-	return storable(realmID, q.Username, q.Email, q.Search)
+	return storable(realmID, q.Username, q.Email, q.FirstName, q.LastName, q.Search, q.IDPAlias, q.IDPUserID)
 }
 
 func (s *Store) ListUsers(ctx context.Context, realmID string, q store.UserQuery) ([]store.User, error) {
@@ -206,10 +254,51 @@ func (s *Store) ListUsers(ctx context.Context, realmID string, q store.UserQuery
 	}
 	where, args := userFilter(realmID, q)
 	offset, limit := window(q.Page)
-	args = append(args, offset, limit)
-	out, err := listData[store.User](ctx, db, fmt.Sprintf(`SELECT data FROM users WHERE %s ORDER BY username_lower OFFSET $%d LIMIT $%d`,
-		where, len(args)-1, len(args)), args...)
+	match := userMatches(q)
+	if match == nil {
+		args = append(args, offset, limit)
+		out, err := listData[store.User](ctx, db, fmt.Sprintf(`SELECT data FROM users WHERE %s ORDER BY username_lower OFFSET $%d LIMIT $%d`,
+			where, len(args)-1, len(args)), args...)
+		return emptyOrMissing(ctx, s, db, realmID, out, err)
+	}
+	var out []store.User
+	skipped := 0
+	err = scanUsers(ctx, db, where, args, func(u store.User) bool {
+		if !match(u) {
+			return true
+		}
+		if skipped < offset {
+			skipped++
+			return true
+		}
+		out = append(out, u)
+		return len(out) < limit
+	})
 	return emptyOrMissing(ctx, s, db, realmID, out, err)
+}
+
+// scanUsers decodes the users matching where in username order, calling fn
+// until it returns false.
+func scanUsers(ctx context.Context, db querier, where string, args []any, fn func(store.User) bool) error {
+	rows, err := db.Query(ctx, `SELECT data FROM users WHERE `+where+` ORDER BY username_lower`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return err
+		}
+		var u store.User
+		if err := decode(raw, &u); err != nil {
+			return err
+		}
+		if !fn(u) {
+			return nil
+		}
+	}
+	return rows.Err()
 }
 
 func (s *Store) CountUsers(ctx context.Context, realmID string, q store.UserQuery) (int, error) {
@@ -222,7 +311,17 @@ func (s *Store) CountUsers(ctx context.Context, realmID string, q store.UserQuer
 	}
 	where, args := userFilter(realmID, q)
 	var n int
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM users WHERE `+where, args...).Scan(&n); err != nil {
+	if match := userMatches(q); match == nil {
+		err = db.QueryRow(ctx, `SELECT count(*) FROM users WHERE `+where, args...).Scan(&n)
+	} else {
+		err = scanUsers(ctx, db, where, args, func(u store.User) bool {
+			if match(u) {
+				n++
+			}
+			return true
+		})
+	}
+	if err != nil {
 		return 0, s.err(err)
 	}
 	if n == 0 {
