@@ -43,8 +43,18 @@ test-deps:
 		cd $(KCADMIN) && npm ci --no-audit --no-fund; \
 	fi
 
+# The PostgreSQL tests run against GATEHOUSE_TEST_POSTGRES; when it is unset
+# and the local database below answers, make test points them at it, else
+# they skip, saying so.
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+
 test: fmt-check vet test-deps
-	$(GO) test -race -count=1 ./...
+	@url="$${GATEHOUSE_TEST_POSTGRES:-}"; \
+	if [ -z "$$url" ] && $(GO) run ./internal/pgprobe '$(PG_TEST_URL)' 2>/dev/null; then url='$(PG_TEST_URL)'; fi; \
+	if [ -z "$$url" ]; then echo "make test: GATEHOUSE_TEST_POSTGRES is unset and no PostgreSQL answers at $(PG_TEST_URL): the PostgreSQL tests SKIP"; \
+	else echo "make test: the PostgreSQL tests run against GATEHOUSE_TEST_POSTGRES"; fi; \
+	export GATEHOUSE_TEST_POSTGRES="$$url"; \
+	$(GO) test -race -count=1 ./... && \
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./... > /dev/null
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5000x
 

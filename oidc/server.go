@@ -28,6 +28,10 @@ type Config struct {
 	// IAMRealm is the realm of the unprefixed CDP IAM path
 	// (/api/v1/iam/...); empty means DefaultIAMRealm.
 	IAMRealm string
+	// Ready, when set, is asked by /health/ready: an error answers 503 so
+	// a load balancer stops sending this replica requests it cannot serve
+	// (its database is unreachable). /health/live does not ask.
+	Ready func(context.Context) error
 }
 
 // Server is Gatehouse's HTTP handler: health, the per-realm protocol
@@ -59,16 +63,17 @@ func NewServer(cfg Config) *Server {
 	s.root.Use(routeTemplate)
 	s.root.NotFoundHandler = http.HandlerFunc(notFound)
 	s.root.MethodNotAllowedHandler = http.HandlerFunc(methodNotAllowed)
-	for _, p := range []string{"/health/ready", "/health/live", "/health"} {
-		s.root.HandleFunc(p, health).Methods(http.MethodGet, http.MethodHead)
+	ready := s.ready
+	for p, h := range map[string]http.HandlerFunc{"/health/ready": ready, "/health/live": health, "/health": ready} {
+		s.root.HandleFunc(p, h).Methods(http.MethodGet, http.MethodHead)
 	}
 	s.Router = s.root
 	if cfg.RelativePath != "" {
 		s.Router = s.root.PathPrefix(cfg.RelativePath).Subrouter()
 		s.Router.NotFoundHandler = s.root.NotFoundHandler
 		s.Router.MethodNotAllowedHandler = s.root.MethodNotAllowedHandler
-		for _, p := range []string{"/health/ready", "/health/live"} {
-			s.Router.HandleFunc(p, health).Methods(http.MethodGet, http.MethodHead)
+		for p, h := range map[string]http.HandlerFunc{"/health/ready": ready, "/health/live": health} {
+			s.Router.HandleFunc(p, h).Methods(http.MethodGet, http.MethodHead)
 		}
 	}
 	s.routes()
@@ -153,6 +158,25 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 
 func health(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "UP", "checks": []any{}})
+}
+
+// readyTimeout bounds the readiness check, so a probe gets an answer while
+// the database is merely slow to refuse.
+const readyTimeout = 2 * time.Second
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready == nil {
+		health(w, r)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := s.cfg.Ready(ctx); err != nil {
+		s.log.Warn("not ready", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "DOWN", "checks": []any{map[string]any{"name": "store", "status": "DOWN"}}})
+		return
+	}
+	health(w, r)
 }
 
 func notFound(w http.ResponseWriter, _ *http.Request) {

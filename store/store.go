@@ -25,7 +25,8 @@ var (
 	// ancestor.
 	ErrInvalidParent = errors.New("store: a group cannot be moved under itself")
 	// ErrUnavailable: the store cannot accept writes (read-only file system,
-	// disk full, closed). Reads may still work.
+	// disk full, closed, a database that cannot be reached). Reads may still
+	// work, or fail with it too when the database is gone.
 	ErrUnavailable = errors.New("store: unavailable for writes")
 )
 

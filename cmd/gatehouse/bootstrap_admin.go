@@ -47,7 +47,7 @@ func bootstrapAdmin(ctx context.Context, args []string, stdin io.Reader, stdout,
 		}
 		password = p
 	}
-	a, err := openApp(*data, masterKey, nil)
+	a, err := openApp(ctx, serveConfig{Data: *data, MasterKey: masterKey}, nil)
 	if errors.Is(err, bolt.ErrLocked) {
 		return fmt.Errorf("bootstrap-admin: %s is in use by a running server; stop it first: %w", dbPath, err)
 	}
@@ -55,7 +55,7 @@ func bootstrapAdmin(ctx context.Context, args []string, stdin io.Reader, stdout,
 		return err
 	}
 	defer a.store.Close()
-	if a.store.ReadOnly() {
+	if a.readOnly() {
 		return fmt.Errorf("bootstrap-admin: %s is read-only", dbPath)
 	}
 	res, err := a.svc.BootstrapAdmin(ctx, *username, password)

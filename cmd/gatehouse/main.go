@@ -40,14 +40,17 @@ func commands() []command {
 		synopsis: "[flags]",
 		summary:  "run the token service",
 		about: `Runs the OpenID Connect token service and the admin REST API on an embedded
-store in --data. Every flag can also be set as GATEHOUSE_<NAME> (upper case,
-dashes as underscores); flags win over the environment. On the first start
-with an empty data directory it creates realm master, client admin-cli and an
-admin user. Go's GOGC and GOMEMLIMIT default to 200 and 64MiB unless set.`,
+store in --data, or on a PostgreSQL database shared by several replicas
+(--store postgres://..., schema created and migrated at start). Every flag can
+also be set as GATEHOUSE_<NAME> (upper case, dashes as underscores); flags win
+over the environment. On the first start with an empty store it creates realm
+master, client admin-cli and an admin user. Go's GOGC and GOMEMLIMIT default
+to 200 and 64MiB unless set.`,
 		examples: []string{
 			"GATEHOUSE_ADMIN_PASSWORD=change-me gatehouse serve",
 			"gatehouse serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --hostname https://id.example.com",
 			"GATEHOUSE_DATA=/var/lib/gatehouse gatehouse serve --http-relative-path /auth --log-format json",
+			"GATEHOUSE_STORE=postgres://gatehouse:secret@db:5432/gatehouse GATEHOUSE_MASTER_KEY=... gatehouse serve --db-pool-max 16",
 		},
 		run: func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 			return serve(ctx, args, stdout, stderr)

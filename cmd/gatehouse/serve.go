@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -20,7 +22,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/metrics/prom"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/bolt"
+	"github.com/gatehouse/gatehouse/store/postgres"
 )
 
 // serveConfig is everything `gatehouse serve` can be told; each flag can also
@@ -28,6 +32,8 @@ import (
 type serveConfig struct {
 	Addr             string
 	Data             string
+	Store            string
+	DBPoolMax        int
 	HTTPRelativePath string
 	Hostname         string
 	TLSCert          string
@@ -42,13 +48,20 @@ type serveConfig struct {
 	ManagementAddr   string
 	ManagementPprof  bool
 	IAMRealm         string
+	// PasswordInArgs: --store on the command line carries a password,
+	// which other local users can read there.
+	PasswordInArgs bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
 	fs := newFlagSet("serve", stderr)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
-	fs.StringVar(&c.Data, "data", "./data", "data directory (bbolt store and master key)")
+	fs.StringVar(&c.Data, "data", "./data", "data directory: the bbolt store and the master key (with a postgres:// store, only the key)")
+	fs.StringVar(&c.Store, "store", "", "where records live: bolt://DIR (embedded, one process; default: bbolt in --data) or\n"+
+		"postgres://USER@HOST:PORT/DB (shared by any number of replicas; keep the password out of\n"+
+		"the command line: GATEHOUSE_STORE, ~/.pgpass or PGPASSWORD)")
+	fs.IntVar(&c.DBPoolMax, "db-pool-max", 0, "PostgreSQL connections per process (default: the larger of 4 and the CPU count)")
 	fs.StringVar(&c.HTTPRelativePath, "http-relative-path", "", "serve everything under this path, e.g. /auth")
 	fs.StringVar(&c.Hostname, "hostname", "", "public base URL, e.g. https://id.example.com (default: derived from each request)")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); serves HTTPS with --tls-key")
@@ -64,7 +77,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	// other local users can read).
 	fs.envString(&c.AdminUser, "GATEHOUSE_ADMIN_USER", "bootstrap admin user, first start only (default admin)")
 	fs.envString(&c.AdminPassword, "GATEHOUSE_ADMIN_PASSWORD", "bootstrap admin password, first start only (default: generated and printed once)")
-	fs.envString(&c.MasterKey, "GATEHOUSE_MASTER_KEY", "32-byte key, base64 or hex, sealing client secrets and signing keys at rest\n(default: <data>/master.key, created on first start)")
+	fs.envString(&c.MasterKey, "GATEHOUSE_MASTER_KEY", "32-byte key, base64 or hex, sealing client secrets and signing keys at rest\n(default: <data>/master.key, created on first start). Replicas sharing a postgres://\nstore must all have the same key: one with another key refuses to start")
 	if err := applyEnv(fs); err != nil {
 		return c, err
 	}
@@ -80,7 +93,45 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	if c.HTTPRelativePath != "" && !strings.HasPrefix(c.HTTPRelativePath, "/") {
 		return c, errors.New("serve: --http-relative-path must start with /")
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if u, err := url.Parse(c.Store); f.Name == "store" && err == nil && u.User != nil {
+			_, c.PasswordInArgs = u.User.Password()
+		}
+	})
+	if c.DBPoolMax < 0 {
+		return c, errors.New("serve: --db-pool-max must not be negative")
+	}
+	kind, dir, err := storeKind(c.Store)
+	if err != nil {
+		return c, err
+	}
+	if kind == "bolt" && dir != "" {
+		if c.Data != "./data" && filepath.Clean(c.Data) != filepath.Clean(dir) {
+			return c, fmt.Errorf("serve: --store bolt://%s and --data %s name different directories: give one", dir, c.Data)
+		}
+		c.Data = dir
+	}
 	return c, nil
+}
+
+// storeKind parses --store: "bolt" with its directory ("" = --data), or
+// "postgres".
+func storeKind(spec string) (kind, dir string, err error) {
+	switch {
+	case spec == "":
+		return "bolt", "", nil
+	case strings.HasPrefix(spec, "bolt://"):
+		dir = strings.TrimPrefix(spec, "bolt://")
+		if dir == "" {
+			return "", "", errors.New("serve: --store bolt://DIR needs a directory")
+		}
+		return "bolt", dir, nil
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		return "postgres", "", nil
+	}
+	// Only the scheme: the rest may hold a password.
+	scheme, _, _ := strings.Cut(spec, ":")
+	return "", "", fmt.Errorf("serve: --store %q: use bolt://DIR or postgres://USER@HOST/DB", scheme+"://...")
 }
 
 // applyEnv binds every flag to its GATEHOUSE_<NAME> variable; command-line
@@ -110,31 +161,81 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("log format %q: use text or json", format)
 }
 
-// app is an opened data directory with its services.
+// app is an opened store with its services.
 type app struct {
-	store *bolt.Store
+	store store.Store
 	svc   *realms.Service
 }
 
-// openApp opens (creating on first use) the data directory: master key, store
-// and the realm service, reporting to m.
-func openApp(dataDir, masterKeyEnv string, m metrics.Recorder) (*app, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+// ready is the readiness check: a store that talks to a database answers
+// only while the database does.
+func (a *app) ready(ctx context.Context) error {
+	if p, ok := a.store.(interface{ Ping(context.Context) error }); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
+
+// readOnly reports a store that serves reads only (bbolt on a read-only
+// file system).
+func (a *app) readOnly() bool {
+	ro, ok := a.store.(interface{ ReadOnly() bool })
+	return ok && ro.ReadOnly()
+}
+
+// openApp opens (creating on first use) the data directory, the store
+// (bbolt in the data directory, or PostgreSQL), the master key that must
+// open what the store holds, and the realm service, reporting to m.
+func openApp(ctx context.Context, cfg serveConfig, m metrics.Recorder) (*app, error) {
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := bolt.Open(filepath.Join(dataDir, "gatehouse.db"), bolt.Options{Metrics: m})
+	kind, _, err := storeKind(cfg.Store)
 	if err != nil {
+		return nil, err
+	}
+	var st store.Store
+	var pg *postgres.Store
+	if kind == "postgres" {
+		if pg, err = postgres.Open(ctx, cfg.Store, postgres.Options{MaxConns: int32(min(cfg.DBPoolMax, math.MaxInt32))}); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		st = pg
+	} else if st, err = bolt.Open(filepath.Join(cfg.Data, "gatehouse.db"), bolt.Options{Metrics: m}); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	// The key must open what the store holds, or every request would fail.
-	sealer, err := realms.OpenSealer(context.Background(), st, dataDir, masterKeyEnv)
+	sealer, err := realms.OpenSealer(ctx, st, cfg.Data, cfg.MasterKey)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
+	// Replicas on one database must share the key: the database records a
+	// keyed digest of it, which proves that and reveals nothing of it.
+	if pg != nil {
+		if err := pg.CheckMasterKey(ctx, sealer.Digest(masterKeyCheck)); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
 	svc := realms.NewService(st, sealer, nil)
 	svc.SetMetrics(m)
 	return &app{store: st, svc: svc}, nil
+}
+
+// masterKeyCheck is what the master key's digest in a shared database is
+// taken over.
+const masterKeyCheck = "gatehouse master key check"
+
+// storeLabel names the store for the log, without a password.
+func storeLabel(cfg serveConfig) string {
+	if kind, _, _ := storeKind(cfg.Store); kind == "postgres" {
+		if u, err := url.Parse(cfg.Store); err == nil {
+			return u.Redacted()
+		}
+		return "postgres"
+	}
+	return "bolt://" + cfg.Data
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -184,7 +285,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer debug.close()
 	}
-	a, err := openApp(cfg.Data, cfg.MasterKey, rec)
+	a, err := openApp(ctx, cfg, rec)
 	if err != nil {
 		return err
 	}
@@ -193,10 +294,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			log.Error("close store", "err", err)
 		}
 	}()
-	if a.store.ReadOnly() {
+	if kind, _, _ := storeKind(cfg.Store); kind == "postgres" {
+		// Until caches are invalidated across replicas, an operator running
+		// several must know that admin changes need the others restarted.
+		log.Warn("with several replicas on this database: realm, key, client, role and user caches are per process; " +
+			"restart the other replicas after admin changes (disabling a client, a new secret, a role mapping, a key rotation)")
+	}
+	if cfg.PasswordInArgs {
+		log.Warn("the --store URL on the command line holds a password other local users can read: use GATEHOUSE_STORE, ~/.pgpass or PGPASSWORD")
+	}
+	if a.readOnly() {
 		log.Warn("data directory is read-only: serving reads and token verification; every write answers 503", "data", cfg.Data)
 	}
 	boot, err := a.svc.Bootstrap(ctx, cfg.AdminUser, cfg.AdminPassword)
+	if errors.Is(err, store.ErrAlreadyExists) {
+		// Another replica on the same database bootstrapped at the same
+		// moment; the second look finds its master realm.
+		boot, err = a.svc.Bootstrap(ctx, cfg.AdminUser, cfg.AdminPassword)
+	}
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
@@ -215,7 +330,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	srv := oidc.NewServer(oidc.Config{
 		Service: a.svc, Hostname: cfg.Hostname, RelativePath: cfg.HTTPRelativePath,
-		Logger: log, TLS: cfg.TLSCert != "", IAMRealm: cfg.IAMRealm,
+		Logger: log, TLS: cfg.TLSCert != "", IAMRealm: cfg.IAMRealm, Ready: a.ready,
 	})
 	admin.Mount(srv, a.svc, log).SetVersion(version)
 	hs := oidc.NewHTTPServer(srv)
@@ -228,7 +343,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		scheme = "https"
 	}
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String()+cfg.HTTPRelativePath,
-		"data", cfg.Data, "startup", time.Since(start))
+		"store", storeLabel(cfg), "startup", time.Since(start))
 
 	if mgmt != nil {
 		mgmt.serve(log)

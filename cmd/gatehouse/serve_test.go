@@ -69,7 +69,11 @@ func startServe(t *testing.T, dataDir string, env []string, args ...string) *pro
 	t.Helper()
 	addr := freePort(t)
 	p := &proc{}
-	p.cmd = exec.Command(binPath, append([]string{"serve", "--addr", addr, "--data", dataDir}, args...)...)
+	base := []string{"serve", "--addr", addr}
+	if dataDir != "" { // "" leaves the store's place to args
+		base = append(base, "--data", dataDir)
+	}
+	p.cmd = exec.Command(binPath, append(base, args...)...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout = &lockedWriter{mu: &p.mu, b: &p.stdout}
 	p.cmd.Stderr = &lockedWriter{mu: &p.mu, b: &p.stderr}
