@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/ory/fosite"
 
@@ -58,6 +59,38 @@ func (h grantHandler) grantScopes(ctx context.Context, ar fosite.AccessRequester
 	for _, sc := range granted {
 		ar.GrantScope(sc)
 	}
+	return nil
+}
+
+// resumeSession grants what a redeemed code (authorization or device) was
+// issued for: its scope, for its SSO session and user. The code is worth
+// nothing once the session has ended or the user is gone or disabled.
+func (h grantHandler) resumeSession(ctx context.Context, ar fosite.AccessRequester, s *session, sessionID, userID, scope string) error {
+	sess, err := h.rp.svc.SSOSession(ctx, h.rp.realm, sessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errSessionNotActive
+	}
+	if err != nil {
+		return storeErr(err)
+	}
+	u, err := h.rp.svc.TokenUser(ctx, h.rp.realm.ID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errSessionNotActive
+	}
+	if err != nil {
+		return storeErr(err)
+	}
+	if !u.Enabled {
+		return errUserDisabledLater
+	}
+	scopes := strings.Fields(scope)
+	if err := h.offlineAllowed(ctx, scopes, u); err != nil {
+		return err
+	}
+	for _, sc := range scopes {
+		ar.GrantScope(sc)
+	}
+	s.grant.user, s.grant.scopes, s.grant.session = u, scopes, &sess
 	return nil
 }
 

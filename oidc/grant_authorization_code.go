@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"strings"
 
 	"github.com/ory/fosite"
 
@@ -80,33 +79,9 @@ func (h authorizationCodeGrant) HandleTokenEndpointRequest(ctx context.Context, 
 			return errVerifierMismatch
 		}
 	}
-	sess, err := h.rp.svc.SSOSession(ctx, h.rp.realm, code.SessionID)
-	if errors.Is(err, store.ErrNotFound) {
-		return errSessionNotActive
-	}
-	if err != nil {
-		return storeErr(err)
-	}
-	u, err := h.rp.svc.TokenUser(ctx, realmID, code.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return errSessionNotActive
-	}
-	if err != nil {
-		return storeErr(err)
-	}
-	if !u.Enabled {
-		return errUserDisabledLater
-	}
-	scopes := strings.Fields(code.Scope)
-	if err := h.offlineAllowed(ctx, scopes, u); err != nil {
+	if err := h.resumeSession(ctx, ar, s, code.SessionID, code.UserID, code.Scope); err != nil {
 		return err
 	}
-	for _, sc := range scopes {
-		ar.GrantScope(sc)
-	}
-	s.grant.user = u
-	s.grant.scopes = scopes
-	s.grant.session = &sess
 	s.grant.nonce = code.Nonce
 	s.grant.jtiPrefix = "onrtac:"
 	return nil
