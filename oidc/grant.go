@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ory/fosite"
 
@@ -91,6 +92,28 @@ func (h grantHandler) resumeSession(ctx context.Context, ar fosite.AccessRequest
 		ar.GrantScope(sc)
 	}
 	s.grant.user, s.grant.scopes, s.grant.session = u, scopes, &sess
+	return nil
+}
+
+// respondRefreshed answers a grant that continues an SSO session: it draws
+// the session's next refresh token, has keep make it durable (presented is
+// the request's refresh token, if any), and only then mints the response.
+func (h grantHandler) respondRefreshed(ctx context.Context, ar fosite.AccessRequester, resp fosite.AccessResponder, keep func(presented, next store.RefreshToken, now time.Time) error) error {
+	s, err := h.requestSession(ar)
+	if err != nil {
+		return err
+	}
+	now := h.rp.now()
+	presented := s.grant.refreshRecord
+	if err := h.rp.minter.nextRefresh(&s.grant, now); err != nil {
+		return errServerError.WithWrap(err)
+	}
+	if err := keep(presented, s.grant.refreshRecord, now); err != nil {
+		return err
+	}
+	if err := h.rp.minter.mint(ctx, &s.grant, resp, now, true); err != nil {
+		return errServerError.WithWrap(err)
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"time"
 
 	"github.com/ory/fosite"
 
@@ -88,25 +89,16 @@ func (h authorizationCodeGrant) HandleTokenEndpointRequest(ctx context.Context, 
 }
 
 func (h authorizationCodeGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fosite.AccessRequester, resp fosite.AccessResponder) error {
-	s, err := h.requestSession(ar)
-	if err != nil {
-		return err
-	}
-	now := h.rp.now()
-	if err := h.rp.minter.nextRefresh(&s.grant, now); err != nil {
-		return errServerError.WithWrap(err)
-	}
-	// The client's tokens join the SSO session, so logging out of it (or
-	// a reused code ending it) ends them.
-	err = h.rp.svc.AddRefreshToken(ctx, h.rp.realm.ID, s.grant.refreshRecord)
-	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrTokenExpired):
-		return errSessionNotActive
-	case err != nil:
-		return storeErr(err)
-	}
-	if err := h.rp.minter.mint(ctx, &s.grant, resp, now, true); err != nil {
-		return errServerError.WithWrap(err)
-	}
-	return nil
+	return h.respondRefreshed(ctx, ar, resp, func(_, next store.RefreshToken, _ time.Time) error {
+		// The client's tokens join the SSO session, so logging out of it
+		// (or a reused code ending it) ends them.
+		err := h.rp.svc.AddRefreshToken(ctx, h.rp.realm.ID, next)
+		switch {
+		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrTokenExpired):
+			return errSessionNotActive
+		case err != nil:
+			return storeErr(err)
+		}
+		return nil
+	})
 }
