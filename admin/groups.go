@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -484,11 +485,7 @@ func (a *API) mayManageGroup(r *http.Request, rl store.Realm, g store.Group) err
 	if err != nil {
 		return err
 	}
-	ids := make([]string, 0, len(eff.IDs))
-	for id := range eff.IDs {
-		ids = append(ids, id)
-	}
-	rights, err := a.svc.RoleRights(r.Context(), rl, ids...)
+	rights, err := a.svc.RoleRights(r.Context(), rl, slices.Collect(maps.Keys(eff.IDs))...)
 	if err != nil {
 		return err
 	}
