@@ -137,11 +137,7 @@ type clientMappings struct {
 // roleMappings is GET …/role-mappings: Keycloak's MappingsRepresentation of
 // the direct mappings.
 func (a *API) roleMappings(w http.ResponseWriter, r *http.Request) error {
-	h, err := a.holderOf(r, viewUsers)
-	if err != nil {
-		return err
-	}
-	roles, err := a.rolesByID(r.Context(), h.realm.ID, h.direct)
+	h, roles, err := a.directHolder(r)
 	if err != nil {
 		return err
 	}
@@ -199,11 +195,7 @@ func writeRoles(w http.ResponseWriter, r *http.Request, realmID, clientID string
 // listMappings is GET …/role-mappings/realm and …/clients/{client}: the
 // direct mappings of the container.
 func (a *API) listMappings(w http.ResponseWriter, r *http.Request) error {
-	h, err := a.holderOf(r, viewUsers)
-	if err != nil {
-		return err
-	}
-	roles, err := a.rolesByID(r.Context(), h.realm.ID, h.direct)
+	h, roles, err := a.directHolder(r)
 	if err != nil {
 		return err
 	}
@@ -215,6 +207,17 @@ func (a *API) listMappings(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// directHolder is the holder of a read of its direct mappings, and those
+// roles.
+func (a *API) directHolder(r *http.Request) (roleHolder, []store.Role, error) {
+	h, err := a.holderOf(r, viewUsers)
+	if err != nil {
+		return h, nil, err
+	}
+	roles, err := a.rolesByID(r.Context(), h.realm.ID, h.direct)
+	return h, roles, err
 }
 
 // effectiveHolder is the holder of a read of its effective roles, and
