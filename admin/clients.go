@@ -259,12 +259,8 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) createClient(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.targetRealm(r, createClient)
+	rl, rep, err := targetBody[clientRep](a, r, createClient, decode)
 	if err != nil {
-		return err
-	}
-	var rep clientRep
-	if err := decode(r, &rep); err != nil {
 		return err
 	}
 	if rep.ClientID == nil || *rep.ClientID == "" {

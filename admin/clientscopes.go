@@ -74,10 +74,15 @@ func (rep clientScopeRep) apply(cs *store.ClientScope) error {
 
 func (a *API) loadClientScope(r *http.Request, rl store.Realm) (store.ClientScope, error) {
 	cs, err := a.svc.GetClientScope(r.Context(), rl.Name, mux.Vars(r)["scope"])
+	return cs, clientScopeErr(err)
+}
+
+// clientScopeErr answers a missing client scope as Keycloak does.
+func clientScopeErr(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return cs, notFound("client scope")
+		return notFound("client scope")
 	}
-	return cs, err
+	return err
 }
 
 func (a *API) listClientScopes(w http.ResponseWriter, r *http.Request) error {
@@ -111,12 +116,8 @@ func (a *API) getClientScope(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) createClientScope(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.targetRealm(r, manageClient)
+	rl, rep, err := targetBody[clientScopeRep](a, r, manageClient, decodeKnown)
 	if err != nil {
-		return err
-	}
-	var rep clientScopeRep
-	if err := decodeKnown(r, &rep); err != nil {
 		return err
 	}
 	var cs store.ClientScope
@@ -136,12 +137,8 @@ func (a *API) createClientScope(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) updateClientScope(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.targetRealm(r, manageClient)
+	rl, rep, err := targetBody[clientScopeRep](a, r, manageClient, decodeKnown)
 	if err != nil {
-		return err
-	}
-	var rep clientScopeRep
-	if err := decodeKnown(r, &rep); err != nil {
 		return err
 	}
 	id := mux.Vars(r)["scope"]
@@ -149,15 +146,10 @@ func (a *API) updateClientScope(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("Cannot change the id of a client scope")
 	}
 	cs, err := a.svc.UpdateClientScope(r.Context(), rl.Name, id, func(cs *store.ClientScope) error { return rep.apply(cs) })
-	if errors.Is(err, store.ErrNotFound) {
-		err = notFound("client scope")
-	}
 	if err != nil {
-		return err
+		return clientScopeErr(err)
 	}
-	a.audit(r, rl.ID, "UPDATE", "CLIENT_SCOPE", "client-scopes/"+cs.ID, toClientScopeRep(cs))
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "UPDATE", "CLIENT_SCOPE", "client-scopes/"+cs.ID, toClientScopeRep(cs))
 }
 
 func (a *API) deleteClientScope(w http.ResponseWriter, r *http.Request) error {
@@ -167,14 +159,9 @@ func (a *API) deleteClientScope(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := mux.Vars(r)["scope"]
 	if err := a.svc.DeleteClientScope(r.Context(), rl.Name, id); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			err = notFound("client scope")
-		}
-		return err
+		return clientScopeErr(err)
 	}
-	a.audit(r, rl.ID, "DELETE", "CLIENT_SCOPE", "client-scopes/"+id, nil)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "DELETE", "CLIENT_SCOPE", "client-scopes/"+id, nil)
 }
 
 // realmDefaultScopes serves GET default-default-client-scopes and
@@ -202,10 +189,7 @@ func (a *API) setRealmDefaultScope(optional, add bool) handlerFunc {
 		}
 		id := mux.Vars(r)["scope"]
 		if err := a.svc.SetRealmDefaultScope(r.Context(), rl.Name, id, optional, add); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				err = notFound("client scope")
-			}
-			return err
+			return clientScopeErr(err)
 		}
 		kind := "default-default-client-scopes/"
 		if optional {
@@ -246,10 +230,7 @@ func (a *API) setClientScope(optional, add bool) handlerFunc {
 		}
 		id := mux.Vars(r)["scope"]
 		if err := a.svc.SetClientScope(r.Context(), rl.Name, c.ID, id, optional, add); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				err = notFound("client scope")
-			}
-			return err
+			return clientScopeErr(err)
 		}
 		kind := "/default-client-scopes/"
 		if optional {

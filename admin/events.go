@@ -130,12 +130,8 @@ func (a *API) eventsConfig(w http.ResponseWriter, r *http.Request) error {
 // putEventsConfig is PUT /events/config: the fields sent replace the
 // current ones.
 func (a *API) putEventsConfig(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.targetRealm(r, manageEvents)
+	rl, rep, err := targetBody[eventsConfigRep](a, r, manageEvents, decodeStrict)
 	if err != nil {
-		return err
-	}
-	var rep eventsConfigRep
-	if err := decodeStrict(r, &rep); err != nil {
 		return err
 	}
 	fields := rep.realmEventFields()

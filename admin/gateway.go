@@ -58,12 +58,8 @@ func (a *API) listIDPs(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) createIDP(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.targetRealm(r, manageRealm)
+	rl, rep, err := targetBody[idpRep](a, r, manageRealm, decode)
 	if err != nil {
-		return err
-	}
-	var rep idpRep
-	if err := decode(r, &rep); err != nil {
 		return err
 	}
 	p, err := a.svc.CreateIdentityProvider(r.Context(), rl.Name, rep.record())

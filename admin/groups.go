@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -247,6 +248,23 @@ func (a *API) groupReader(r *http.Request) (store.Realm, error) {
 	return a.targetRealmAny(r, queryGroups, viewUsers)
 }
 
+// readGroup resolves {realm} for a group read and the group {id} in it.
+func (a *API) readGroup(r *http.Request) (store.Realm, store.Group, error) {
+	rl, err := a.groupReader(r)
+	if err == nil {
+		var g store.Group
+		if g, err = a.loadGroup(r, rl); err == nil {
+			return rl, g, nil
+		}
+	}
+	return store.Realm{}, store.Group{}, err
+}
+
+// targetGroup is targetClient for the group {id}.
+func (a *API) targetGroup(r *http.Request, right string) (store.Realm, store.Group, error) {
+	return targetIn(a, r, right, a.loadGroup)
+}
+
 func (a *API) listGroups(w http.ResponseWriter, r *http.Request) error {
 	rl, err := a.groupReader(r)
 	if err != nil {
@@ -256,11 +274,7 @@ func (a *API) listGroups(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listChildren(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.groupReader(r)
-	if err != nil {
-		return err
-	}
-	g, err := a.loadGroup(r, rl)
+	rl, g, err := a.readGroup(r)
 	if err != nil {
 		return err
 	}
@@ -300,11 +314,7 @@ func (a *API) countGroups(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getGroup(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.groupReader(r)
-	if err != nil {
-		return err
-	}
-	g, err := a.loadGroup(r, rl)
+	rl, g, err := a.readGroup(r)
 	if err != nil {
 		return err
 	}
@@ -443,17 +453,11 @@ func (a *API) moveGroup(w http.ResponseWriter, r *http.Request, rl store.Realm, 
 	if err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, "UPDATE", "GROUP", "groups/"+g.ID, groupRep{ID: g.ID, Name: g.Name, ParentID: g.ParentID})
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "UPDATE", "GROUP", "groups/"+g.ID, groupRep{ID: g.ID, Name: g.Name, ParentID: g.ParentID})
 }
 
 func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.targetRealm(r, manageUsers)
-	if err != nil {
-		return err
-	}
-	g, err := a.loadGroup(r, rl)
+	rl, g, err := a.targetGroup(r, manageUsers)
 	if err != nil {
 		return err
 	}
@@ -465,23 +469,13 @@ func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	updated, err := a.svc.UpdateGroup(r.Context(), rl.Name, g.ID, func(x *store.Group) error {
-		if rep.Name != "" {
-			x.Name = rep.Name
-		}
-		if rep.Description != nil {
-			x.Description = *rep.Description
-		}
-		if rep.Attributes != nil {
-			x.Attributes = rep.Attributes
-		}
+		patchNamed(&x.Name, &x.Description, &x.Attributes, rep.Name, rep.Description, rep.Attributes)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, "UPDATE", "GROUP", "groups/"+g.ID, groupRep{ID: updated.ID, Name: updated.Name, Attributes: updated.Attributes, Description: rep.Description})
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "UPDATE", "GROUP", "groups/"+g.ID, groupRep{ID: updated.ID, Name: updated.Name, Attributes: updated.Attributes, Description: rep.Description})
 }
 
 // mayManageGroup: deleting a group or changing who is in it moves the
@@ -491,11 +485,7 @@ func (a *API) mayManageGroup(r *http.Request, rl store.Realm, g store.Group) err
 	if err != nil {
 		return err
 	}
-	ids := make([]string, 0, len(eff.IDs))
-	for id := range eff.IDs {
-		ids = append(ids, id)
-	}
-	rights, err := a.svc.RoleRights(r.Context(), rl, ids...)
+	rights, err := a.svc.RoleRights(r.Context(), rl, slices.Collect(maps.Keys(eff.IDs))...)
 	if err != nil {
 		return err
 	}
@@ -506,11 +496,7 @@ func (a *API) mayManageGroup(r *http.Request, rl store.Realm, g store.Group) err
 }
 
 func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.targetRealm(r, manageUsers)
-	if err != nil {
-		return err
-	}
-	g, err := a.loadGroup(r, rl)
+	rl, g, err := a.targetGroup(r, manageUsers)
 	if err == nil {
 		err = a.mayManageGroup(r, rl, g)
 	}
@@ -520,19 +506,13 @@ func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, "DELETE", "GROUP", "groups/"+g.ID, nil)
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, "DELETE", "GROUP", "groups/"+g.ID, nil)
 }
 
 // groupMembers is GET /groups/{id}/members: direct members, full
 // representations unless briefRepresentation=true.
 func (a *API) groupMembers(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.targetRealm(r, viewUsers)
-	if err != nil {
-		return err
-	}
-	g, err := a.loadGroup(r, rl)
+	rl, g, err := a.targetGroup(r, viewUsers)
 	if err != nil {
 		return err
 	}
@@ -550,11 +530,7 @@ func (a *API) groupMembers(w http.ResponseWriter, r *http.Request) error {
 
 // userGroupList is the user's groups for /users/{id}/groups and /count.
 func (a *API) userGroupList(r *http.Request) (store.Realm, []groupRep, error) {
-	rl, err := a.targetRealm(r, viewUsers)
-	if err != nil {
-		return rl, nil, err
-	}
-	u, err := a.loadUser(r, rl)
+	rl, u, err := a.targetUser(r, viewUsers)
 	if err != nil {
 		return rl, nil, err
 	}
@@ -615,11 +591,7 @@ func (a *API) leaveGroup(w http.ResponseWriter, r *http.Request) error {
 
 // changeMembership is PUT/DELETE /users/{id}/groups/{group}.
 func (a *API) changeMembership(w http.ResponseWriter, r *http.Request, join bool) error {
-	rl, err := a.targetRealm(r, manageUsers)
-	if err != nil {
-		return err
-	}
-	u, err := a.loadUser(r, rl)
+	rl, u, err := a.targetUser(r, manageUsers)
 	if err != nil {
 		return err
 	}
@@ -637,9 +609,7 @@ func (a *API) changeMembership(w http.ResponseWriter, r *http.Request, join bool
 	if err != nil {
 		return err
 	}
-	a.audit(r, rl.ID, op, "GROUP_MEMBERSHIP", "users/"+u.ID+"/groups/"+g.ID, groupRep{ID: g.ID, Name: g.Name})
-	noContent(w)
-	return nil
+	return a.changed(w, r, rl.ID, op, "GROUP_MEMBERSHIP", "users/"+u.ID+"/groups/"+g.ID, groupRep{ID: g.ID, Name: g.Name})
 }
 
 // groupsByPath resolves UserRepresentation.groups (full paths) for a new

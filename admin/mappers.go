@@ -79,12 +79,17 @@ func (a *API) mapperOwner(r *http.Request, write bool) (rl store.Realm, o realms
 
 func mapperResource(realms.MapperOwner) string { return "PROTOCOL_MAPPER" }
 
-func (a *API) listMappers(w http.ResponseWriter, r *http.Request) error {
+// ownerMappers is the mappers of the owner a read addresses.
+func (a *API) ownerMappers(r *http.Request) ([]store.ProtocolMapper, error) {
 	rl, o, _, err := a.mapperOwner(r, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ms, err := a.svc.Mappers(r.Context(), rl.Name, o)
+	return a.svc.Mappers(r.Context(), rl.Name, o)
+}
+
+func (a *API) listMappers(w http.ResponseWriter, r *http.Request) error {
+	ms, err := a.ownerMappers(r)
 	if err != nil {
 		return err
 	}
@@ -100,11 +105,7 @@ func (a *API) listMappers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getMapper(w http.ResponseWriter, r *http.Request) error {
-	rl, o, _, err := a.mapperOwner(r, false)
-	if err != nil {
-		return err
-	}
-	ms, err := a.svc.Mappers(r.Context(), rl.Name, o)
+	ms, err := a.ownerMappers(r)
 	if err != nil {
 		return err
 	}

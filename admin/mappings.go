@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -135,32 +137,34 @@ type clientMappings struct {
 // roleMappings is GET …/role-mappings: Keycloak's MappingsRepresentation of
 // the direct mappings.
 func (a *API) roleMappings(w http.ResponseWriter, r *http.Request) error {
-	h, err := a.holderOf(r, viewUsers)
+	h, roles, err := a.directHolder(r)
 	if err != nil {
 		return err
 	}
-	roles, err := a.rolesByID(r.Context(), h.realm.ID, h.direct)
-	if err != nil {
-		return err
-	}
+	return a.writeMappings(w, r, h.realm.ID, roles)
+}
+
+// writeMappings answers Keycloak's MappingsRepresentation of roles: realm
+// roles, and client roles by client (those of a client gone since left out).
+func (a *API) writeMappings(w http.ResponseWriter, r *http.Request, realmID string, roles []store.Role) error {
 	out := map[string]any{}
 	var realmRoles []roleRep
 	clients := map[string]*clientMappings{}
 	for _, role := range roles {
 		if role.ClientID == "" {
-			realmRoles = append(realmRoles, toRoleRep(h.realm.ID, role))
+			realmRoles = append(realmRoles, toRoleRep(realmID, role))
 			continue
 		}
 		cm := clients[role.ClientID]
 		if cm == nil {
-			c, err := a.svc.Client(r.Context(), h.realm.ID, role.ClientID)
+			c, err := a.svc.Client(r.Context(), realmID, role.ClientID)
 			if err != nil {
 				continue
 			}
 			cm = &clientMappings{ID: c.ID, Client: c.ClientID}
 			clients[role.ClientID] = cm
 		}
-		cm.Mappings = append(cm.Mappings, toRoleRep(h.realm.ID, role))
+		cm.Mappings = append(cm.Mappings, toRoleRep(realmID, role))
 	}
 	if len(realmRoles) > 0 {
 		out["realmMappings"] = realmRoles
@@ -191,11 +195,7 @@ func writeRoles(w http.ResponseWriter, r *http.Request, realmID, clientID string
 // listMappings is GET …/role-mappings/realm and …/clients/{client}: the
 // direct mappings of the container.
 func (a *API) listMappings(w http.ResponseWriter, r *http.Request) error {
-	h, err := a.holderOf(r, viewUsers)
-	if err != nil {
-		return err
-	}
-	roles, err := a.rolesByID(r.Context(), h.realm.ID, h.direct)
+	h, roles, err := a.directHolder(r)
 	if err != nil {
 		return err
 	}
@@ -209,22 +209,36 @@ func (a *API) listMappings(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// directHolder is the holder of a read of its direct mappings, and those
+// roles.
+func (a *API) directHolder(r *http.Request) (roleHolder, []store.Role, error) {
+	h, err := a.holderOf(r, viewUsers)
+	if err != nil {
+		return h, nil, err
+	}
+	roles, err := a.rolesByID(r.Context(), h.realm.ID, h.direct)
+	return h, roles, err
+}
+
+// effectiveHolder is the holder of a read of its effective roles, and
+// those roles.
+func (a *API) effectiveHolder(r *http.Request) (roleHolder, realms.EffectiveRoles, error) {
+	h, err := a.holderOf(r, viewUsers)
+	if err != nil {
+		return h, realms.EffectiveRoles{}, err
+	}
+	eff, err := h.effective(r.Context())
+	return h, eff, err
+}
+
 // compositeMappings is GET …/composite: the effective roles of the
 // container (direct, through groups and their ancestors, and composites).
 func (a *API) compositeMappings(w http.ResponseWriter, r *http.Request) error {
-	h, err := a.holderOf(r, viewUsers)
+	h, eff, err := a.effectiveHolder(r)
 	if err != nil {
 		return err
 	}
-	eff, err := h.effective(r.Context())
-	if err != nil {
-		return err
-	}
-	ids := make([]string, 0, len(eff.IDs))
-	for id := range eff.IDs {
-		ids = append(ids, id)
-	}
-	roles, err := a.rolesByID(r.Context(), h.realm.ID, ids)
+	roles, err := a.rolesByID(r.Context(), h.realm.ID, slices.Collect(maps.Keys(eff.IDs)))
 	if err != nil {
 		return err
 	}
@@ -235,11 +249,7 @@ func (a *API) compositeMappings(w http.ResponseWriter, r *http.Request) error {
 // availableMappings is GET …/available: the container's roles the holder
 // does not hold yet, effectively.
 func (a *API) availableMappings(w http.ResponseWriter, r *http.Request) error {
-	h, err := a.holderOf(r, viewUsers)
-	if err != nil {
-		return err
-	}
-	eff, err := h.effective(r.Context())
+	h, eff, err := a.effectiveHolder(r)
 	if err != nil {
 		return err
 	}

@@ -233,21 +233,28 @@ func (a *API) updateRole(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("Built-in role %s cannot be renamed", role.Name)
 	}
 	updated, err := a.svc.UpdateRole(r.Context(), rl.Name, role.ID, func(x *store.Role) error {
-		if rep.Name != "" {
-			x.Name = rep.Name
-		}
-		if rep.Description != nil {
-			x.Description = *rep.Description
-		}
-		if rep.Attributes != nil {
-			x.Attributes = rep.Attributes
-		}
+		patchNamed(&x.Name, &x.Description, &x.Attributes, rep.Name, rep.Description, rep.Attributes)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	return a.changed(w, r, rl.ID, "UPDATE", resourceTypeOf(updated), rolePath(updated), toRoleRep(rl.ID, updated))
+}
+
+// patchNamed applies an update representation to a role's or group's
+// name, description and attributes: a field the representation leaves out
+// (empty name, no description, no attributes) keeps its value.
+func patchNamed(name, description *string, attributes *map[string][]string, newName string, newDescription *string, newAttributes map[string][]string) {
+	if newName != "" {
+		*name = newName
+	}
+	if newDescription != nil {
+		*description = *newDescription
+	}
+	if newAttributes != nil {
+		*attributes = newAttributes
+	}
 }
 
 // isOfflineAccess: the realm role the offline_access scope asks for keeps

@@ -3,7 +3,6 @@ package admin
 import (
 	"errors"
 	"net/http"
-	"sort"
 
 	"github.com/gorilla/mux"
 
@@ -31,19 +30,7 @@ func (a *API) scopeRoles(r *http.Request, rl store.Realm, o realms.MapperOwner) 
 	if err != nil {
 		return nil, err
 	}
-	var out []store.Role
-	for _, id := range ids {
-		role, err := a.svc.Store().GetRole(r.Context(), rl.ID, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, role)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return a.rolesByID(r.Context(), rl.ID, ids)
 }
 
 // allScopeMappings is GET .../scope-mappings: realm and client mappings.
@@ -56,37 +43,7 @@ func (a *API) allScopeMappings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := map[string]any{}
-	var realmRoles []roleRep
-	clients := map[string]*clientMappings{}
-	for _, role := range roles {
-		if role.ClientID == "" {
-			realmRoles = append(realmRoles, toRoleRep(rl.ID, role))
-			continue
-		}
-		cm := clients[role.ClientID]
-		if cm == nil {
-			c, err := a.svc.Store().GetClient(r.Context(), rl.ID, role.ClientID)
-			if err != nil {
-				continue
-			}
-			cm = &clientMappings{ID: c.ID, Client: c.ClientID}
-			clients[role.ClientID] = cm
-		}
-		cm.Mappings = append(cm.Mappings, toRoleRep(rl.ID, role))
-	}
-	if len(realmRoles) > 0 {
-		out["realmMappings"] = realmRoles
-	}
-	if len(clients) > 0 {
-		byClientID := map[string]*clientMappings{}
-		for _, cm := range clients {
-			byClientID[cm.Client] = cm
-		}
-		out["clientMappings"] = byClientID
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return a.writeMappings(w, r, rl.ID, roles)
 }
 
 // scopeMappingsView serves GET .../scope-mappings/realm|clients/{client}

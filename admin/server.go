@@ -477,3 +477,14 @@ func (a *API) targetClient(r *http.Request, right string) (store.Realm, store.Cl
 func (a *API) targetUser(r *http.Request, right string) (store.Realm, store.User, error) {
 	return targetIn(a, r, right, a.loadUser)
 }
+
+// targetBody resolves {realm} with right, then reads the representation
+// the request sends with dec (decode, decodeStrict or decodeKnown).
+func targetBody[T any](a *API, r *http.Request, right string, dec func(*http.Request, any) error) (store.Realm, T, error) {
+	var rep T
+	rl, err := a.targetRealm(r, right)
+	if err == nil {
+		err = dec(r, &rep)
+	}
+	return rl, rep, err
+}

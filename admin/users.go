@@ -192,12 +192,8 @@ func passwordOf(creds []passwordRep) (*passwordRep, error) {
 }
 
 func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
-	rl, err := a.targetRealm(r, manageUsers)
+	rl, rep, err := targetBody[userRep](a, r, manageUsers, decode)
 	if err != nil {
-		return err
-	}
-	var rep userRep
-	if err := decode(r, &rep); err != nil {
 		return err
 	}
 	if rep.Username == nil || strings.TrimSpace(*rep.Username) == "" {

@@ -310,31 +310,9 @@ func (h deviceCodeGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosi
 	default:
 		return errDeviceCodeInvalid
 	}
-	sess, err := h.rp.svc.SSOSession(ctx, h.rp.realm, d.SessionID)
-	if errors.Is(err, store.ErrNotFound) {
-		return errSessionNotActive
-	}
-	if err != nil {
-		return storeErr(err)
-	}
-	u, err := h.rp.svc.TokenUser(ctx, realmID, d.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return errSessionNotActive
-	}
-	if err != nil {
-		return storeErr(err)
-	}
-	if !u.Enabled {
-		return errUserDisabledLater
-	}
-	scopes := strings.Fields(d.Scope)
-	if err := h.offlineAllowed(ctx, scopes, u); err != nil {
+	if err := h.resumeSession(ctx, ar, s, d.SessionID, d.UserID, d.Scope); err != nil {
 		return err
 	}
-	for _, sc := range scopes {
-		ar.GrantScope(sc)
-	}
-	s.grant.user, s.grant.scopes, s.grant.session = u, scopes, &sess
 	s.grant.jtiPrefix = "onrtdc:"
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/ory/fosite"
 
@@ -57,6 +59,60 @@ func (h grantHandler) grantScopes(ctx context.Context, ar fosite.AccessRequester
 	s.grant.scopes, s.grant.plan = granted, plan
 	for _, sc := range granted {
 		ar.GrantScope(sc)
+	}
+	return nil
+}
+
+// resumeSession grants what a redeemed code (authorization or device) was
+// issued for: its scope, for its SSO session and user. The code is worth
+// nothing once the session has ended or the user is gone or disabled.
+func (h grantHandler) resumeSession(ctx context.Context, ar fosite.AccessRequester, s *session, sessionID, userID, scope string) error {
+	sess, err := h.rp.svc.SSOSession(ctx, h.rp.realm, sessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errSessionNotActive
+	}
+	if err != nil {
+		return storeErr(err)
+	}
+	u, err := h.rp.svc.TokenUser(ctx, h.rp.realm.ID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errSessionNotActive
+	}
+	if err != nil {
+		return storeErr(err)
+	}
+	if !u.Enabled {
+		return errUserDisabledLater
+	}
+	scopes := strings.Fields(scope)
+	if err := h.offlineAllowed(ctx, scopes, u); err != nil {
+		return err
+	}
+	for _, sc := range scopes {
+		ar.GrantScope(sc)
+	}
+	s.grant.user, s.grant.scopes, s.grant.session = u, scopes, &sess
+	return nil
+}
+
+// respondRefreshed answers a grant that continues an SSO session: it draws
+// the session's next refresh token, has keep make it durable (presented is
+// the request's refresh token, if any), and only then mints the response.
+func (h grantHandler) respondRefreshed(ctx context.Context, ar fosite.AccessRequester, resp fosite.AccessResponder, keep func(presented, next store.RefreshToken, now time.Time) error) error {
+	s, err := h.requestSession(ar)
+	if err != nil {
+		return err
+	}
+	now := h.rp.now()
+	presented := s.grant.refreshRecord
+	if err := h.rp.minter.nextRefresh(&s.grant, now); err != nil {
+		return errServerError.WithWrap(err)
+	}
+	if err := keep(presented, s.grant.refreshRecord, now); err != nil {
+		return err
+	}
+	if err := h.rp.minter.mint(ctx, &s.grant, resp, now, true); err != nil {
+		return errServerError.WithWrap(err)
 	}
 	return nil
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"strings"
+	"time"
 
 	"github.com/ory/fosite"
 
@@ -80,58 +80,25 @@ func (h authorizationCodeGrant) HandleTokenEndpointRequest(ctx context.Context, 
 			return errVerifierMismatch
 		}
 	}
-	sess, err := h.rp.svc.SSOSession(ctx, h.rp.realm, code.SessionID)
-	if errors.Is(err, store.ErrNotFound) {
-		return errSessionNotActive
-	}
-	if err != nil {
-		return storeErr(err)
-	}
-	u, err := h.rp.svc.TokenUser(ctx, realmID, code.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return errSessionNotActive
-	}
-	if err != nil {
-		return storeErr(err)
-	}
-	if !u.Enabled {
-		return errUserDisabledLater
-	}
-	scopes := strings.Fields(code.Scope)
-	if err := h.offlineAllowed(ctx, scopes, u); err != nil {
+	if err := h.resumeSession(ctx, ar, s, code.SessionID, code.UserID, code.Scope); err != nil {
 		return err
 	}
-	for _, sc := range scopes {
-		ar.GrantScope(sc)
-	}
-	s.grant.user = u
-	s.grant.scopes = scopes
-	s.grant.session = &sess
 	s.grant.nonce = code.Nonce
 	s.grant.jtiPrefix = "onrtac:"
 	return nil
 }
 
 func (h authorizationCodeGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fosite.AccessRequester, resp fosite.AccessResponder) error {
-	s, err := h.requestSession(ar)
-	if err != nil {
-		return err
-	}
-	now := h.rp.now()
-	if err := h.rp.minter.nextRefresh(&s.grant, now); err != nil {
-		return errServerError.WithWrap(err)
-	}
-	// The client's tokens join the SSO session, so logging out of it (or
-	// a reused code ending it) ends them.
-	err = h.rp.svc.AddRefreshToken(ctx, h.rp.realm.ID, s.grant.refreshRecord)
-	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrTokenExpired):
-		return errSessionNotActive
-	case err != nil:
-		return storeErr(err)
-	}
-	if err := h.rp.minter.mint(ctx, &s.grant, resp, now, true); err != nil {
-		return errServerError.WithWrap(err)
-	}
-	return nil
+	return h.respondRefreshed(ctx, ar, resp, func(_, next store.RefreshToken, _ time.Time) error {
+		// The client's tokens join the SSO session, so logging out of it
+		// (or a reused code ending it) ends them.
+		err := h.rp.svc.AddRefreshToken(ctx, h.rp.realm.ID, next)
+		switch {
+		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrTokenExpired):
+			return errSessionNotActive
+		case err != nil:
+			return storeErr(err)
+		}
+		return nil
+	})
 }

@@ -92,34 +92,24 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 }
 
 func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fosite.AccessRequester, resp fosite.AccessResponder) error {
-	s, err := h.requestSession(ar)
-	if err != nil {
-		return err
-	}
-	now := h.rp.now()
-	oldHash := s.grant.refreshRecord.Hash
-	if err := h.rp.minter.nextRefresh(&s.grant, now); err != nil {
-		return errServerError.WithWrap(err)
-	}
-	policy := store.RotationPolicy{Grace: time.Duration(h.rp.realm.RefreshTokenReuseGraceSeconds) * time.Second}
-	if policy.Grace > 0 {
-		policy.MaxReuse = max(h.rp.realm.RefreshTokenMaxReuse, 1)
-	}
-	_, err = h.rp.svc.Store().RotateRefreshToken(ctx, h.rp.realm.ID, oldHash, s.grant.refreshRecord, policy, now)
-	switch {
-	case errors.Is(err, store.ErrTokenReused):
-		h.rp.svc.Metrics().RefreshReuse(h.rp.realm.Name)
-		return errRefreshReused
-	case errors.Is(err, store.ErrTokenExpired):
-		return errRefreshNotActive
-	case errors.Is(err, store.ErrNotFound):
-		// The session ended (logout, reuse elsewhere) since the request step.
-		return errSessionNotActive
-	case err != nil:
-		return storeErr(err)
-	}
-	if err := h.rp.minter.mint(ctx, &s.grant, resp, now, true); err != nil {
-		return errServerError.WithWrap(err)
-	}
-	return nil
+	return h.respondRefreshed(ctx, ar, resp, func(presented, next store.RefreshToken, now time.Time) error {
+		policy := store.RotationPolicy{Grace: time.Duration(h.rp.realm.RefreshTokenReuseGraceSeconds) * time.Second}
+		if policy.Grace > 0 {
+			policy.MaxReuse = max(h.rp.realm.RefreshTokenMaxReuse, 1)
+		}
+		_, err := h.rp.svc.Store().RotateRefreshToken(ctx, h.rp.realm.ID, presented.Hash, next, policy, now)
+		switch {
+		case errors.Is(err, store.ErrTokenReused):
+			h.rp.svc.Metrics().RefreshReuse(h.rp.realm.Name)
+			return errRefreshReused
+		case errors.Is(err, store.ErrTokenExpired):
+			return errRefreshNotActive
+		case errors.Is(err, store.ErrNotFound):
+			// The session ended (logout, reuse elsewhere) since the request step.
+			return errSessionNotActive
+		case err != nil:
+			return storeErr(err)
+		}
+		return nil
+	})
 }

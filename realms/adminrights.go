@@ -237,19 +237,31 @@ func (s *Service) isMasterAdmin(ctx context.Context, realm store.Realm, u store.
 }
 
 func (s *Service) otherMasterAdmin(ctx context.Context, realm store.Realm, except string) (bool, error) {
+	return s.anyEnabledUser(ctx, realm.ID, func(u store.User) (bool, error) {
+		if u.ID == except {
+			return false, nil
+		}
+		ok, err := s.isMasterAdmin(ctx, realm, u, true)
+		if errors.Is(err, store.ErrNotFound) {
+			err = nil
+		}
+		return ok, err
+	})
+}
+
+// anyEnabledUser pages through the realm's enabled users until match
+// holds for one (or fails).
+func (s *Service) anyEnabledUser(ctx context.Context, realmID string, match func(store.User) (bool, error)) (bool, error) {
 	enabled := true
 	q := store.UserQuery{Page: store.Page{Max: 500}, Enabled: &enabled}
 	for {
-		users, err := s.store.ListUsers(ctx, realm.ID, q)
+		users, err := s.store.ListUsers(ctx, realmID, q)
 		if err != nil {
 			return false, err
 		}
 		for _, u := range users {
-			if u.ID == except {
-				continue
-			}
-			ok, err := s.isMasterAdmin(ctx, realm, u, true)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
+			ok, err := match(u)
+			if err != nil {
 				return false, err
 			}
 			if ok {

@@ -97,14 +97,11 @@ func (s *Service) Composites(ctx context.Context, realmID string, role store.Rol
 // already contains id (directly or through its own composites) is refused:
 // a cycle would make every role of it imply all the others.
 func (s *Service) AddComposites(ctx context.Context, realmName, id string, childIDs ...string) error {
-	st, err := s.Realm(ctx, realmName)
+	realm, err := s.compositesRealm(ctx, realmName, id)
 	if err != nil {
 		return err
 	}
-	realmID := st.Realm.ID
-	if err := s.fixedComposites(ctx, st.Realm, id); err != nil {
-		return err
-	}
+	realmID := realm.ID
 	defer s.changed(realmID)
 	for _, cid := range childIDs {
 		if _, err := s.store.GetRole(ctx, realmID, cid); err != nil {
@@ -131,14 +128,11 @@ func (s *Service) AddComposites(ctx context.Context, realmName, id string, child
 // In a realm carrying master's admin right, a removal that would leave no
 // enabled admin is undone and refused.
 func (s *Service) RemoveComposites(ctx context.Context, realmName, id string, childIDs ...string) error {
-	st, err := s.Realm(ctx, realmName)
+	realm, err := s.compositesRealm(ctx, realmName, id)
 	if err != nil {
 		return err
 	}
-	realmID := st.Realm.ID
-	if err := s.fixedComposites(ctx, st.Realm, id); err != nil {
-		return err
-	}
+	realmID := realm.ID
 	defer s.changed(realmID)
 	var before []string
 	change := func() error {
@@ -155,12 +149,22 @@ func (s *Service) RemoveComposites(ctx context.Context, realmName, id string, ch
 		_, err := s.store.UpdateRole(ctx, realmID, id, func(r *store.Role) error { r.Composites = before; return nil })
 		return err
 	}
-	return s.changeKeepingMasterAdmin(ctx, st.Realm, change, undo)
+	return s.changeKeepingMasterAdmin(ctx, realm, change, undo)
 }
 
 // ExpandRoles resolves a set of role IDs with their composites.
 func (s *Service) ExpandRoles(ctx context.Context, realmID string, roleIDs ...string) (EffectiveRoles, error) {
 	return s.resolveRoles(ctx, realmID, store.User{RoleIDs: roleIDs})
+}
+
+// compositesRealm is the realm of a change to role id's composites, once
+// fixedComposites allows it.
+func (s *Service) compositesRealm(ctx context.Context, realmName, id string) (store.Realm, error) {
+	st, err := s.Realm(ctx, realmName)
+	if err != nil {
+		return store.Realm{}, err
+	}
+	return st.Realm, s.fixedComposites(ctx, st.Realm, id)
 }
 
 // fixedComposites refuses to change what a built-in admin role contains:

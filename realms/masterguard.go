@@ -45,32 +45,14 @@ func (s *Service) changeKeepingMasterAdmin(ctx context.Context, realm store.Real
 // holds master admin, each user as adjust would leave it (nil: as
 // stored, resolved through the caches).
 func (s *Service) anyMasterAdmin(ctx context.Context, realm store.Realm, adjust func(*store.User)) (bool, error) {
-	enabled := true
-	q := store.UserQuery{Page: store.Page{Max: 500}, Enabled: &enabled}
-	for {
-		users, err := s.store.ListUsers(ctx, realm.ID, q)
-		if err != nil {
-			return false, err
+	return s.anyEnabledUser(ctx, realm.ID, func(u store.User) (bool, error) {
+		cached := adjust == nil
+		if !cached {
+			u = cloneUser(u)
+			adjust(&u)
 		}
-		for _, u := range users {
-			cached := adjust == nil
-			if !cached {
-				u = cloneUser(u)
-				adjust(&u)
-			}
-			ok, err := s.isMasterAdmin(ctx, realm, u, cached)
-			if err != nil {
-				return false, err
-			}
-			if ok {
-				return true, nil
-			}
-		}
-		if len(users) < q.Max {
-			return false, nil
-		}
-		q.First += len(users)
-	}
+		return s.isMasterAdmin(ctx, realm, u, cached)
+	})
 }
 
 // deleteGroupKeepingMasterAdmin refuses to delete a group subtree whose
