@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/store/postgres"
+	"github.com/gatehouse/gatehouse/store/postgres/pgtest"
+)
+
+// A server's bbolt data directory migrated to PostgreSQL serves on from
+// there: a replica with the directory's master key accepts the old admin
+// password, client secret and user password, and rotates a refresh token
+// issued before the move. The database is tied to that key, and a second
+// migration into it is refused.
+func TestMigrateBoltToPostgresServesOldCredentials(t *testing.T) {
+	db := pgtest.URL(t)
+	data := t.TempDir()
+	hc := &http.Client{Timeout: 10 * time.Second}
+	p := startServe(t, data, []string{"GATEHOUSE_ADMIN_PASSWORD=mig-Admin-1"})
+	g := gh{base: p.base, hc: hc}
+	admin := adminTokenPW(t, g, "mig-Admin-1")
+	mustStatus(t, 201)(g.json("POST", "/admin/realms", admin, map[string]any{"realm": "mig", "enabled": true}))
+	mustStatus(t, 201)(g.json("POST", "/admin/realms/mig/clients", admin, map[string]any{"clientId": "app", "secret": "app-Secret-12345",
+		"serviceAccountsEnabled": true, "directAccessGrantsEnabled": true}))
+	mustStatus(t, 201)(g.json("POST", "/admin/realms/mig/users", admin, map[string]any{"username": "alice", "enabled": true,
+		"credentials": []map[string]any{{"type": "password", "value": "alice-Pass-1", "temporary": false}}}))
+	s, m, err := g.form("/realms/mig/protocol/openid-connect/token", url.Values{"grant_type": {"password"},
+		"username": {"alice"}, "password": {"alice-Pass-1"}}, "app", "app-Secret-12345")
+	refresh, _ := m["refresh_token"].(string)
+	if err != nil || s != 200 || refresh == "" {
+		t.Fatalf("password grant before the move: %d %v %v", s, m, err)
+	}
+	p.stop(t)
+
+	migrateCmd := func() (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, binPath, "migrate", "--from", "bolt://"+data)
+		cmd.Env = append(os.Environ(), "GATEHOUSE_STORE="+db)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := migrateCmd()
+	if err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	for _, want := range []string{"realm mig:", "realm master:", "verified (read back from the target)", "refreshTokens"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("migrate output lacks %q:\n%s", want, out)
+		}
+	}
+	if out, err := migrateCmd(); err == nil || !strings.Contains(out, "--force") {
+		t.Errorf("a second migrate into the same database: %v\n%s", err, out)
+	}
+
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, db, postgres.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.CheckMasterKey(ctx, []byte("not the key's digest")); !errors.Is(err, postgres.ErrMasterKeyMismatch) {
+		t.Errorf("the database is not tied to the directory's master key: %v", err)
+	}
+	pg.Close()
+
+	key, err := os.ReadFile(filepath.Join(data, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startServe(t, t.TempDir(), []string{"GATEHOUSE_STORE=" + db, "GATEHOUSE_MASTER_KEY=" + strings.TrimSpace(string(key))})
+	defer r.stop(t)
+	gr := gh{base: r.base, hc: hc}
+	adminTokenPW(t, gr, "mig-Admin-1")
+	s, m, err = gr.form("/realms/mig/protocol/openid-connect/token", url.Values{"grant_type": {"client_credentials"}}, "app", "app-Secret-12345")
+	if err != nil || s != 200 || m["access_token"] == nil {
+		t.Errorf("client_credentials with the old secret: %d %v %v", s, m, err)
+	}
+	s, m, err = gr.form("/realms/mig/protocol/openid-connect/token", url.Values{"grant_type": {"password"},
+		"username": {"alice"}, "password": {"alice-Pass-1"}}, "app", "app-Secret-12345")
+	if err != nil || s != 200 {
+		t.Errorf("password grant with the old password: %d %v %v", s, m, err)
+	}
+	s, m, err = gr.form("/realms/mig/protocol/openid-connect/token", url.Values{"grant_type": {"refresh_token"},
+		"refresh_token": {refresh}}, "app", "app-Secret-12345")
+	if next, _ := m["refresh_token"].(string); err != nil || s != 200 || next == "" || next == refresh {
+		t.Errorf("refresh with a token issued before the move: %d %v %v", s, m, err)
+	}
+}
