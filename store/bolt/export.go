@@ -12,9 +12,29 @@ import (
 
 // The Each methods walk records that store.Store reaches only through a
 // secret's hash or an owner (sessions, refresh tokens, codes, revoked
-// access tokens, nonces), so that `gatehouse migrate` can copy a whole
-// store. They read one snapshot of the realm; fn runs inside the read
-// transaction and must not write to this store.
+// access tokens, nonces), or only in pages whose offsets cost a scan from
+// the start each (users, events), so that `gatehouse migrate` can copy a
+// whole store in one pass. They read one snapshot of the realm, in key
+// order; fn runs inside the read transaction and must not write to this
+// store.
+
+// EachUser calls fn with every user of the realm, service accounts
+// included.
+func (s *Store) EachUser(ctx context.Context, realmID string, fn func(store.User) error) error {
+	return eachRow(ctx, s, realmID, bUsers, fn)
+}
+
+// EachAdminEvent calls fn with every admin event of the realm, oldest
+// first.
+func (s *Store) EachAdminEvent(ctx context.Context, realmID string, fn func(store.AdminEvent) error) error {
+	return eachRow(ctx, s, realmID, bAdminEvents, fn)
+}
+
+// EachLoginEvent calls fn with every login event of the realm, oldest
+// first.
+func (s *Store) EachLoginEvent(ctx context.Context, realmID string, fn func(store.LoginEvent) error) error {
+	return eachRow(ctx, s, realmID, bLoginEvents, fn)
+}
 
 // EachSession calls fn with every session of the realm.
 func (s *Store) EachSession(ctx context.Context, realmID string, fn func(store.Session) error) error {
@@ -53,6 +73,9 @@ func (s *Store) EachNonce(ctx context.Context, realmID string, fn func(nonce str
 func eachRow[T any](ctx context.Context, s *Store, realmID string, bucket []byte, fn func(T) error) error {
 	return s.viewRealm(realmID, func(_ *bbolt.Tx, rb *bbolt.Bucket) error {
 		b := sub(rb, bucket)
+		if b == nil { // created on first use (login events)
+			return nil
+		}
 		return b.ForEach(func(k, _ []byte) error {
 			if err := ctxErr(ctx); err != nil {
 				return err

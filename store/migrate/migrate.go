@@ -10,16 +10,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// Source is a store that can also walk the records store.Store reaches only
-// through a secret's hash or an owner (the bbolt store offers it).
+// Source is a store that can also walk, in one pass, the records store.Store
+// reaches only through a secret's hash or an owner, or in pages (the bbolt
+// store offers it).
 type Source interface {
 	store.Store
+	EachUser(ctx context.Context, realmID string, fn func(store.User) error) error
+	EachAdminEvent(ctx context.Context, realmID string, fn func(store.AdminEvent) error) error // oldest first
+	EachLoginEvent(ctx context.Context, realmID string, fn func(store.LoginEvent) error) error // oldest first
 	EachSession(ctx context.Context, realmID string, fn func(store.Session) error) error
 	EachRefreshToken(ctx context.Context, realmID string, fn func(store.RefreshToken) error) error
 	EachAuthCode(ctx context.Context, realmID string, fn func(store.AuthCode) error) error
@@ -145,6 +148,10 @@ type copier struct {
 	// lookups and found count, per hash-addressed kind, the records copied
 	// and those the target then answered for.
 	lookups, found Counts
+	// realmName and inRealm are the realm being copied and its counts so
+	// far, for progress lines.
+	realmName string
+	inRealm   Counts
 }
 
 // put records the outcome of one write: a conflict on a forced copy is a
@@ -153,6 +160,7 @@ func (c *copier) put(kind string, err error) error {
 	switch {
 	case err == nil:
 		c.rep.Copied[kind]++
+		c.tick(kind, 1)
 	case errors.Is(err, store.ErrAlreadyExists):
 		c.rep.Kept[kind]++
 	default:
@@ -161,11 +169,22 @@ func (c *copier) put(kind string, err error) error {
 	return nil
 }
 
-func (c *copier) realm(ctx context.Context, r store.Realm) error {
-	before := Counts{}
-	for k, v := range c.rep.Copied {
-		before[k] = v
+// progressEvery is how many records of one kind pass between progress
+// lines within a realm, so a large realm shows it is moving.
+const progressEvery = 10000
+
+// tick counts n records of kind copied in the current realm, printing a
+// line each time the count passes a multiple of progressEvery.
+func (c *copier) tick(kind string, n int) {
+	before := c.inRealm[kind]
+	c.inRealm[kind] += n
+	if c.inRealm[kind]/progressEvery > before/progressEvery {
+		fmt.Fprintf(c.progress, "realm %s: %s %d so far\n", c.realmName, kind, c.inRealm[kind])
 	}
+}
+
+func (c *copier) realm(ctx context.Context, r store.Realm) error {
+	c.realmName, c.inRealm = r.Name, Counts{}
 	src, dst, id := c.src, c.dst, r.ID
 	if err := c.put("realms", dst.CreateRealm(ctx, r)); err != nil {
 		return err
@@ -221,16 +240,9 @@ func (c *copier) realm(ctx context.Context, r store.Realm) error {
 			return err
 		}
 	}
-	users, err := all(func(p store.Page) ([]store.User, error) {
-		return src.ListUsers(ctx, id, store.UserQuery{Page: p, ServiceAccounts: true})
-	})
+	err = src.EachUser(ctx, id, func(u store.User) error { return c.put("users", dst.CreateUser(ctx, id, u)) })
 	if err != nil {
 		return err
-	}
-	for _, u := range users {
-		if err := c.put("users", dst.CreateUser(ctx, id, u)); err != nil {
-			return err
-		}
 	}
 	idps, err := src.ListIdentityProviders(ctx, id)
 	if err != nil {
@@ -290,7 +302,7 @@ func (c *copier) realm(ctx context.Context, r store.Realm) error {
 	}
 	line := fmt.Sprintf("realm %s:", r.Name)
 	for _, k := range Kinds {
-		if n := c.rep.Copied[k] - before[k]; n > 0 && k != "realms" {
+		if n := c.inRealm[k]; n > 0 && k != "realms" {
 			line += fmt.Sprintf(" %s %d", k, n)
 		}
 	}
@@ -299,32 +311,37 @@ func (c *copier) realm(ctx context.Context, r store.Realm) error {
 }
 
 // events copies the audit and login events oldest first, as they were
-// appended (both lists come newest first).
+// appended, login events in batches.
 func (c *copier) events(ctx context.Context, id string) error {
-	admin, err := all(func(p store.Page) ([]store.AdminEvent, error) { return c.src.ListAdminEvents(ctx, id, p) })
-	if err != nil {
-		return err
-	}
-	slices.Reverse(admin)
-	for _, e := range admin {
-		if err := c.put("adminEvents", c.dst.AppendAdminEvent(ctx, id, e)); err != nil {
-			return err
-		}
-	}
-	logins, err := all(func(p store.Page) ([]store.LoginEvent, error) {
-		return c.src.ListLoginEvents(ctx, id, store.LoginEventQuery{Page: p})
+	err := c.src.EachAdminEvent(ctx, id, func(e store.AdminEvent) error {
+		return c.put("adminEvents", c.dst.AppendAdminEvent(ctx, id, e))
 	})
 	if err != nil {
 		return err
 	}
-	slices.Reverse(logins)
-	for batch := range slices.Chunk(logins, pageSize) {
+	var batch []store.LoginEvent
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
 		if err := c.dst.AppendLoginEvents(ctx, id, batch); err != nil {
 			return fmt.Errorf("loginEvents: %w", err)
 		}
 		c.rep.Copied["loginEvents"] += len(batch)
+		c.tick("loginEvents", len(batch))
+		batch = batch[:0]
+		return nil
 	}
-	return nil
+	err = c.src.EachLoginEvent(ctx, id, func(e store.LoginEvent) error {
+		if batch = append(batch, e); len(batch) == pageSize {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
 }
 
 // sessions copies the live sessions, then their live refresh tokens
@@ -462,15 +479,14 @@ func Inventory(ctx context.Context, st store.Store, now time.Time) (Counts, erro
 			return nil, err
 		}
 		n["groups"] += len(groups)
-		users, err := all(func(p store.Page) ([]store.User, error) {
-			return st.ListUsers(ctx, id, store.UserQuery{Page: p, ServiceAccounts: true})
-		})
+		users, err := st.CountUsers(ctx, id, store.UserQuery{ServiceAccounts: true})
 		if err != nil {
 			return nil, err
 		}
-		n["users"] += len(users)
-		for _, u := range users {
-			sessions, err := st.ListSessions(ctx, id, store.SessionQuery{UserID: u.ID})
+		n["users"] += users
+		// Every session belongs to a client, and there are few clients.
+		for _, cl := range clients {
+			sessions, err := st.ListSessions(ctx, id, store.SessionQuery{ClientID: cl.ID})
 			if err != nil {
 				return nil, err
 			}

@@ -161,14 +161,16 @@ var targets = []struct {
 		t.Cleanup(func() { st.Close() })
 		return st
 	}},
-	{"bolt", func(t *testing.T) store.Store {
-		st, err := bolt.Open(filepath.Join(t.TempDir(), "target.db"), bolt.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}},
+	{"bolt", openBoltTarget},
+}
+
+func openBoltTarget(t *testing.T) store.Store {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "target.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // snapshot is everything listable in the demo realm, for comparison.
@@ -383,5 +385,31 @@ func TestMigrateRefusesNonEmptyTargetUnlessForced(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A realm with many records of one kind reports its progress while it is
+// copied, not only when it is done.
+func TestMigrateReportsProgressWithinALargeRealm(t *testing.T) {
+	ctx := context.Background()
+	p := populate(t)
+	events := make([]store.LoginEvent, 10001)
+	for i := range events {
+		events[i] = store.LoginEvent{ID: "bulk-" + strings.Repeat("x", i%3) + time.Duration(i).String(),
+			Time: p.now.Add(time.Duration(i) * time.Millisecond), Type: "LOGIN"}
+	}
+	if err := p.src.AppendLoginEvents(ctx, p.realm.ID, events); err != nil {
+		t.Fatal(err)
+	}
+	var progress strings.Builder
+	rep, err := migrate.Copy(ctx, p.src, openBoltTarget(t), migrate.Options{Progress: &progress, Now: func() time.Time { return p.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Target["loginEvents"] != 10003 {
+		t.Errorf("target holds %d login events, want 10003", rep.Target["loginEvents"])
+	}
+	if !strings.Contains(progress.String(), "realm demo: loginEvents 10000 so far\n") {
+		t.Errorf("no progress line within the realm:\n%s", progress.String())
 	}
 }
