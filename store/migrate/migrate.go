@@ -64,8 +64,9 @@ type Report struct {
 	// source (refresh tokens of ended sessions).
 	Copied, Kept, Skipped Counts
 	// Source and Target are the verification counts: each kind listed back
-	// from both stores (see Inventory), plus the refresh tokens, device
-	// codes and revoked access tokens looked up one by one on the target.
+	// from both stores (see Inventory), plus the sessions, refresh tokens,
+	// device codes and revoked access tokens copied from the source and
+	// looked up one by one on the target.
 	Source, Target Counts
 }
 
@@ -115,15 +116,15 @@ func Copy(ctx context.Context, src Source, dst store.Store, opts Options) (Repor
 	}
 	fmt.Fprintf(opts.Progress, "topologies: %d\n", len(tops))
 
-	if rep.Source, err = Inventory(ctx, src, now); err != nil {
+	if rep.Source, err = Inventory(ctx, src); err != nil {
 		return rep, fmt.Errorf("migrate: count source: %w", err)
 	}
-	if rep.Target, err = Inventory(ctx, dst, now); err != nil {
+	if rep.Target, err = Inventory(ctx, dst); err != nil {
 		return rep, fmt.Errorf("migrate: count target: %w", err)
 	}
 	// Records the interface finds only by hash: the ones copied are looked
 	// up on the target.
-	for _, k := range []string{"refreshTokens", "deviceCodes", "revokedAccessTokens"} {
+	for _, k := range []string{"sessions", "refreshTokens", "deviceCodes", "revokedAccessTokens"} {
 		rep.Source[k] = c.lookups[k]
 		rep.Target[k] = c.found[k]
 	}
@@ -352,7 +353,14 @@ func (c *copier) sessions(ctx context.Context, id string) error {
 			c.rep.Skipped["sessions"]++
 			return nil
 		}
-		return c.put("sessions", c.dst.CreateSession(ctx, id, s, store.RefreshToken{}))
+		if err := c.put("sessions", c.dst.CreateSession(ctx, id, s, store.RefreshToken{})); err != nil {
+			return err
+		}
+		c.lookups["sessions"]++
+		if _, err := c.dst.GetSession(ctx, id, s.ID); err == nil {
+			c.found["sessions"]++
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -437,11 +445,11 @@ func (c *copier) codes(ctx context.Context, id string) error {
 }
 
 // Inventory counts, through store.Store alone, the records of each kind st
-// holds; sessions count only while live at now. Authorization codes and
-// nonces cannot be read without spending them, and refresh tokens, device
-// codes and revoked access tokens only by their key: Inventory leaves
-// those out.
-func Inventory(ctx context.Context, st store.Store, now time.Time) (Counts, error) {
+// holds. Authorization codes and nonces cannot be read without spending
+// them, and sessions (browser sessions belong to no client), refresh
+// tokens, device codes and revoked access tokens are found only by key or
+// owner: Inventory leaves those out.
+func Inventory(ctx context.Context, st store.Store) (Counts, error) {
 	n := Counts{}
 	realms, err := st.ListRealms(ctx)
 	if err != nil {
@@ -484,18 +492,6 @@ func Inventory(ctx context.Context, st store.Store, now time.Time) (Counts, erro
 			return nil, err
 		}
 		n["users"] += users
-		// Every session belongs to a client, and there are few clients.
-		for _, cl := range clients {
-			sessions, err := st.ListSessions(ctx, id, store.SessionQuery{ClientID: cl.ID})
-			if err != nil {
-				return nil, err
-			}
-			for _, s := range sessions {
-				if s.ExpiresAt.After(now) {
-					n["sessions"]++
-				}
-			}
-		}
 		idps, err := st.ListIdentityProviders(ctx, id)
 		if err != nil {
 			return nil, err

@@ -120,6 +120,9 @@ func populate(t *testing.T) *populated {
 	must(src.CreateSession(ctx, id, sess, token(p.rt1)))
 	_, err = src.RotateRefreshToken(ctx, id, hash(p.rt1), token(p.rt2), store.RotationPolicy{}, now)
 	must(err)
+	// A browser (SSO) session belongs to no client.
+	must(src.CreateSession(ctx, id, store.Session{ID: "sso-1", UserID: p.alice.ID, AuthTime: now, LastRefresh: now,
+		ExpiresAt: now.Add(10 * time.Hour)}, store.RefreshToken{}))
 	// An expired session is not worth copying.
 	must(src.CreateSession(ctx, id, store.Session{ID: "sess-old", ClientID: app.ID, UserID: p.alice.ID,
 		AuthTime: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}, store.RefreshToken{}))
@@ -307,7 +310,7 @@ func TestMigrateCopiesPopulatedBoltStore(t *testing.T) {
 			if diff := cmp.Diff(rep.Source, rep.Target); diff != "" {
 				t.Errorf("verification counts differ:\n%s", diff)
 			}
-			for kind, want := range map[string]int{"realms": 1, "users": 2, "groups": 2, "sessions": 1, "refreshTokens": 2,
+			for kind, want := range map[string]int{"realms": 1, "users": 2, "groups": 2, "sessions": 2, "refreshTokens": 2,
 				"knoxTokens": 1, "apiKeys": 1, "authCodes": 1, "nonces": 1, "topologies": 1, "loginEvents": 2} {
 				if rep.Copied[kind] != want {
 					t.Errorf("copied %d %s, want %d", rep.Copied[kind], kind, want)
