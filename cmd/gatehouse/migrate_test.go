@@ -19,8 +19,8 @@ import (
 // A server's bbolt data directory migrated to PostgreSQL serves on from
 // there: a replica with the directory's master key accepts the old admin
 // password, client secret and user password, and rotates a refresh token
-// issued before the move. The database is tied to that key, and a second
-// migration into it is refused.
+// issued before the move. The database is tied to that key; migrating a
+// running server's store, or into the database a second time, is refused.
 func TestMigrateBoltToPostgresServesOldCredentials(t *testing.T) {
 	db := pgtest.URL(t)
 	data := t.TempDir()
@@ -39,8 +39,6 @@ func TestMigrateBoltToPostgresServesOldCredentials(t *testing.T) {
 	if err != nil || s != 200 || refresh == "" {
 		t.Fatalf("password grant before the move: %d %v %v", s, m, err)
 	}
-	p.stop(t)
-
 	migrateCmd := func() (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -49,6 +47,12 @@ func TestMigrateBoltToPostgresServesOldCredentials(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
+	// A running server would keep writing after the copy.
+	if out, err := migrateCmd(); err == nil || !strings.Contains(out, "stop it first") {
+		t.Errorf("migrate of a running server's store: %v\n%s", err, out)
+	}
+	p.stop(t)
+
 	out, err := migrateCmd()
 	if err != nil {
 		t.Fatalf("migrate: %v\n%s", err, out)
