@@ -99,3 +99,36 @@ func TestMigrateBoltToPostgresServesOldCredentials(t *testing.T) {
 		t.Errorf("refresh with a token issued before the move: %d %v %v", s, m, err)
 	}
 }
+
+// migrate takes a bbolt directory and a PostgreSQL URL, and says so when
+// given anything else, without echoing a URL that may hold a password.
+func TestMigrateUsageErrors(t *testing.T) {
+	t.Setenv("GATEHOUSE_STORE", "")
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--from bolt://DIR is required"},
+		{[]string{"--from", "postgres://gh@db/gh", "--to", "postgres://gh@db/gh"}, "--from bolt://DIR is required"},
+		{[]string{"--from", "bolt://" + dir}, "--to postgres://USER@HOST/DB (or GATEHOUSE_STORE) is required"},
+		{[]string{"--from", "bolt://" + dir, "--to", "mysql://root:hunter2@db/gh"}, "--to postgres://USER@HOST/DB (or GATEHOUSE_STORE) is required"},
+		{[]string{"--from", "bolt://" + dir, "--to", "bolt://elsewhere"}, "--to postgres://USER@HOST/DB (or GATEHOUSE_STORE) is required"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, errs, code := runCLI(t, append([]string{"migrate"}, tc.args...)...)
+			want := "gatehouse migrate: " + tc.want + "\nRun `gatehouse help migrate` for usage.\n"
+			if code != 2 || out != "" || errs != want {
+				t.Errorf("exit %d stdout %q stderr %q, want 2 and %q", code, out, errs, want)
+			}
+		})
+	}
+	// A directory without a store is not created one.
+	_, errs, code := runCLI(t, "migrate", "--from", "bolt://"+dir, "--to", "postgres://gh@127.0.0.1:1/gh")
+	if code != 1 || !strings.Contains(errs, "no Gatehouse store at") {
+		t.Errorf("a directory without a store: exit %d %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gatehouse.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("migrate created a store in the source directory: %v", err)
+	}
+}
