@@ -47,6 +47,10 @@ type Options struct {
 // ErrTargetNotEmpty: the target holds records and Options.Force is not set.
 var ErrTargetNotEmpty = errors.New("migrate: the target store is not empty (use --force to copy into it anyway)")
 
+// ErrRealmClash: a forced copy found a realm of the same name but another
+// ID in the target.
+var ErrRealmClash = errors.New("migrate: realm name taken in the target by another realm")
+
 // Counts is how many records of each kind a store holds (or a copy wrote).
 type Counts map[string]int
 
@@ -189,6 +193,15 @@ func (c *copier) realm(ctx context.Context, r store.Realm) error {
 	src, dst, id := c.src, c.dst, r.ID
 	if err := c.put("realms", dst.CreateRealm(ctx, r)); err != nil {
 		return err
+	}
+	// A forced copy continues into a realm already there only if it is this
+	// one; another of the same name (say a replica started on the database
+	// first bootstrapped its own master) would be mixed with this one's
+	// records.
+	if there, err := dst.GetRealm(ctx, r.Name); err != nil {
+		return err
+	} else if there.ID != r.ID {
+		return fmt.Errorf("%w: the target has another realm named %q (ID %s, the source's is %s)", ErrRealmClash, r.Name, there.ID, r.ID)
 	}
 	keys, err := src.ListKeys(ctx, id)
 	if err != nil {

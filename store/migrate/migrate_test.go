@@ -416,3 +416,20 @@ func TestMigrateReportsProgressWithinALargeRealm(t *testing.T) {
 		t.Errorf("no progress line within the realm:\n%s", progress.String())
 	}
 }
+
+// A forced copy into a target whose realm of the same name is another realm
+// (a replica started there first bootstraps its own master) stops with an
+// error naming it instead of mixing the two realms' records.
+func TestMigrateForcedRefusesAnotherRealmOfTheSameName(t *testing.T) {
+	ctx := context.Background()
+	p := populate(t)
+	dst := openBoltTarget(t)
+	other := realms.NewService(dst, p.sealer, func() time.Time { return p.now })
+	if _, err := other.CreateRealm(ctx, store.Realm{Name: "demo", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := migrate.Copy(ctx, p.src, dst, migrate.Options{Force: true, Now: func() time.Time { return p.now }})
+	if !errors.Is(err, migrate.ErrRealmClash) || !strings.Contains(err.Error(), `"demo"`) {
+		t.Errorf("forced copy onto another realm demo: %v, want ErrRealmClash naming it", err)
+	}
+}
