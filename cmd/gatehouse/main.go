@@ -164,6 +164,27 @@ store.`,
 		examples: []string{"GATEHOUSE_ADMIN_PASSWORD='n3w-pass' gatehouse bootstrap-admin --data ./data --username admin"},
 		run:      bootstrapAdmin,
 	}, command{
+		name:     "migrate",
+		synopsis: "--from bolt://DIR --to postgres://USER@HOST/DB [--force]",
+		summary:  "on a stopped server: copy its bbolt store into an empty PostgreSQL database",
+		about: `Copies everything in a stopped server's bbolt store (DIR is its --data) into an
+empty PostgreSQL database: realms, keys, clients, users with their password
+hashes, roles, groups, client scopes, identity providers, topologies, Knox
+tokens, API and access keys, live sessions and refresh tokens, codes, login
+failures, admin and login events. Progress goes to stderr; at the end every
+kind is counted back from the database and compared with the source. Sealed
+values (client secrets, signing keys) are copied as stored, so every replica
+on the database needs DIR's master key: GATEHOUSE_MASTER_KEY set to the
+content of DIR/master.key, or a copy of that file in its --data. When the key
+is at hand, migrate checks it opens the store and records it in the database,
+so a replica with another key refuses to start. A database that already holds
+realms is refused unless --force (re-running an interrupted migration keeps
+what is there).`,
+		examples: []string{
+			"GATEHOUSE_STORE=postgres://gatehouse@db:5432/gatehouse gatehouse migrate --from bolt:///var/lib/gatehouse",
+		},
+		run: migrateStore,
+	}, command{
 		name:    "version",
 		summary: "print the version",
 		run: func(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
