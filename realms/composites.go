@@ -105,7 +105,7 @@ func (s *Service) AddComposites(ctx context.Context, realmName, id string, child
 	if err := s.fixedComposites(ctx, st.Realm, id); err != nil {
 		return err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	for _, cid := range childIDs {
 		if _, err := s.store.GetRole(ctx, realmID, cid); err != nil {
 			return err
@@ -139,7 +139,7 @@ func (s *Service) RemoveComposites(ctx context.Context, realmName, id string, ch
 	if err := s.fixedComposites(ctx, st.Realm, id); err != nil {
 		return err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	var before []string
 	change := func() error {
 		_, err := s.store.UpdateRole(ctx, realmID, id, func(r *store.Role) error {
