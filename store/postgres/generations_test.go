@@ -43,7 +43,9 @@ func TestPostgresGenerationsAnnouncedAndMadeUpAfterReconnect(t *testing.T) {
 	got := make(chan heard, 16)
 	lctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- listener.ListenGenerations(lctx, func(id string, gen uint64) { got <- heard{id, gen} }) }()
+	go func() {
+		done <- listener.ListenGenerations(lctx, func(id string, gen uint64) { got <- heard{id, gen} })
+	}()
 	defer func() {
 		stop()
 		<-done
