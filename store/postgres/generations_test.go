@@ -73,3 +73,17 @@ func TestPostgresGenerationsAnnouncedAndMadeUpAfterReconnect(t *testing.T) {
 		t.Errorf("generation after three bumps = %q %d %v, want r1 3", id, gen, err)
 	}
 }
+
+// The read every request makes before serving a realm from a replica's
+// caches (see BENCHMARKS.md).
+func BenchmarkRealmGeneration(b *testing.B) {
+	s := open(b, pgtest.URL(b))
+	defer s.Close()
+	seed(b, s)
+	must(b, s.BumpGeneration(ctx, "r1"))
+	for b.Loop() {
+		if _, _, err := s.RealmGeneration(ctx, "demo"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
