@@ -145,6 +145,9 @@ func TestServePostgresOutage(t *testing.T) {
 	if err != nil || s != 503 || m["error"] == nil {
 		t.Errorf("password grant with the database gone: %d %v %v, want 503 with an OAuth error", s, m, err)
 	}
+	if s, m, err := g.json("POST", "/api/v1/iam/generateWorkloadAuthToken", admin, map[string]any{"workloadName": "DE"}); err != nil || s != 503 || m["code"] != "UNAVAILABLE" {
+		t.Errorf("IAM request with the database gone: %d %v %v, want 503 in the CDP shape", s, m, err)
+	}
 
 	proxy.Restart(t)
 	if s := get("/health/ready"); s != 200 {

@@ -338,7 +338,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger: log, TLS: cfg.TLSCert != "", IAMRealm: cfg.IAMRealm, Ready: a.ready,
 	})
 	admin.Mount(srv, a.svc, log).SetVersion(version)
-	hs := oidc.NewHTTPServer(requestScoped(srv))
+	var h http.Handler = srv
+	if kind, _, _ := storeKind(cfg.Store); kind == "postgres" {
+		h = requestScoped(h)
+	}
+	hs := oidc.NewHTTPServer(h)
 	hs.TLSConfig = tlsConfig
 	// The server's own messages (TLS handshake failures above all) join the
 	// structured log instead of going to stderr unformatted.
@@ -413,7 +417,8 @@ func tuneGC() {
 }
 
 // requestScoped gives each request a realms.WithRequestScope context, so a
-// shared store's realm generations are read once per realm per request.
+// shared store's realm generations are read once per realm per request
+// (bbolt has none to read, and its requests go without the scope).
 func requestScoped(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(realms.WithRequestScope(r.Context())))
