@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // Config configures the HTTP surface.
@@ -226,6 +227,13 @@ func (s *Server) realmHandler(h func(http.ResponseWriter, *http.Request, *realmP
 		rp, err := s.providers.realm(r.Context(), name)
 		if errors.Is(err, realms.ErrRealmNotFound) {
 			writeJSON(w, http.StatusNotFound, errRealmNotFound)
+			return
+		}
+		if errors.Is(err, store.ErrUnavailable) {
+			// On a shared store every request reads its realm's
+			// generation first, so a database gone away shows here.
+			s.log.Error("load realm: store unavailable", "realm", name, "err", err)
+			writeOAuthError(w, errUnavailable)
 			return
 		}
 		if err != nil {

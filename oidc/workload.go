@@ -66,6 +66,11 @@ func (s *Server) iamRealm(h func(http.ResponseWriter, *http.Request, *realmProvi
 			cdpError(w, http.StatusNotFound, "NOT_FOUND", "Realm does not exist")
 			return
 		}
+		if errors.Is(err, store.ErrUnavailable) {
+			s.log.Error("iam: load realm: store unavailable", "realm", name, "err", err)
+			cdpError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "The server cannot reach its store right now; try again later")
+			return
+		}
 		if err != nil {
 			s.log.Error("iam: load realm", "realm", name, "err", err)
 			cdpError(w, http.StatusInternalServerError, "INTERNAL", "Internal server error")

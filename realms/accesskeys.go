@@ -142,7 +142,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, realmName, userID string,
 		return store.AccessKey{}, "", err
 	}
 	k := store.AccessKey{ID: NewID(), UserID: userID, Type: typ, PublicKey: pub, Status: store.AccessKeyActive, CreatedAt: s.now().UTC()}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	if err := s.store.CreateAccessKey(ctx, realmID, k); err != nil {
 		return store.AccessKey{}, "", err
 	}
@@ -168,7 +168,7 @@ func (s *Service) SetAccessKeyStatus(ctx context.Context, realmName, userID, id,
 	if err != nil {
 		return store.AccessKey{}, err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	k, err := s.store.UpdateAccessKey(ctx, realmID, id, func(k *store.AccessKey) error {
 		if k.UserID != userID {
 			return store.ErrNotFound
@@ -195,7 +195,7 @@ func (s *Service) DeleteAccessKey(ctx context.Context, realmName, userID, id str
 	if k.UserID != userID {
 		return store.ErrNotFound
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	if err := s.store.DeleteAccessKey(ctx, realmID, id); err != nil {
 		return err
 	}

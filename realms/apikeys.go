@@ -240,7 +240,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, realmName, userID string, in
 	if err := s.keyHolder(ctx, r.ID, userID); err != nil {
 		return store.APIKey{}, "", err
 	}
-	defer s.changed(r.ID)
+	defer s.changed(ctx, r.ID)
 	for attempt := 0; ; attempt++ {
 		id, err := newAPIKeyID()
 		if err != nil {
@@ -317,7 +317,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, realmName, userID, keyID str
 	if k.UserID != userID {
 		return store.ErrNotFound
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	if err := s.store.DeleteAPIKey(ctx, realmID, keyID); err != nil {
 		return err
 	}
@@ -335,7 +335,7 @@ func (s *Service) DeleteAPIKeys(ctx context.Context, realmName, userID string, w
 	if err != nil {
 		return 0, err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	n := 0
 	var firstErr error
 	for _, k := range keys {

@@ -104,7 +104,7 @@ func (s *Service) CreateClient(ctx context.Context, realmName string, nc NewClie
 	}
 	realmID := st.Realm.ID
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	c := nc.Client
 	if c.ID == "" {
 		c.ID = NewID()
@@ -165,7 +165,7 @@ func (s *Service) ensureServiceAccount(ctx context.Context, realmID string, c st
 	if r.DefaultRoleID != "" {
 		u.RoleIDs = []string{r.DefaultRoleID}
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	return s.store.CreateUser(ctx, realmID, u)
 }
 
@@ -196,7 +196,7 @@ func (s *Service) UpdateClient(ctx context.Context, realmName, id string, fn fun
 		return store.Client{}, err
 	}
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	c, err := s.store.UpdateClient(ctx, realmID, id, func(c *store.Client) error {
 		if err := fn(c); err != nil {
 			return err
@@ -224,7 +224,7 @@ func (s *Service) DeleteClient(ctx context.Context, realmName, id string) error 
 		return err
 	}
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	if err := s.store.DeleteClient(ctx, realmID, id); err != nil {
 		return err
 	}
@@ -325,7 +325,7 @@ func (s *Service) RegenerateSecret(ctx context.Context, realmName, id string) (s
 		return "", err
 	}
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	secret, err := GenerateSecret()
 	if err != nil {
 		return "", err
@@ -373,7 +373,7 @@ func (s *Service) SetClientSecret(ctx context.Context, realmName, id, secret str
 		return err
 	}
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	if len(secret) > 4096 {
 		return invalid("secret", "secret must be at most 4096 bytes")
 	}
@@ -410,7 +410,7 @@ func (s *Service) InvalidateRotatedSecret(ctx context.Context, realmName, id str
 		return err
 	}
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	_, err = s.store.UpdateClient(ctx, realmID, id, func(c *store.Client) error {
 		c.Rotated = nil
 		return nil

@@ -204,7 +204,7 @@ func (s *Service) UpgradeClientScopes(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
-		s.changed(r.ID)
+		s.changed(ctx, r.ID)
 		s.invalidate(r.Name)
 	}
 	return nil

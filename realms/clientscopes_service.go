@@ -104,7 +104,7 @@ func (s *Service) CreateClientScope(ctx context.Context, realmName string, cs st
 	if err != nil {
 		return store.ClientScope{}, err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	if cs.ID == "" {
 		cs.ID = NewID()
 	}
@@ -126,7 +126,7 @@ func (s *Service) UpdateClientScope(ctx context.Context, realmName, id string, f
 	if err != nil {
 		return store.ClientScope{}, err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	return s.store.UpdateClientScope(ctx, realmID, id, func(cs *store.ClientScope) error {
 		if err := fn(cs); err != nil {
 			return err
@@ -143,7 +143,7 @@ func (s *Service) DeleteClientScope(ctx context.Context, realmName, id string) e
 		return err
 	}
 	realmID := st.Realm.ID
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	if err := s.store.DeleteClientScope(ctx, realmID, id); err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (s *Service) editRealmScopes(ctx context.Context, r store.Realm, fn func(de
 		return nil
 	})
 	s.invalidate(r.Name)
-	s.changed(r.ID)
+	s.changed(ctx, r.ID)
 	return err
 }
 
@@ -228,7 +228,7 @@ func (s *Service) SetClientScope(ctx context.Context, realmName, clientUUID, sco
 		return err
 	}
 	realmID := st.Realm.ID
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	if add {
 		if _, err := s.store.GetClientScope(ctx, realmID, scopeID); err != nil {
 			return err
@@ -269,7 +269,7 @@ func (s *Service) editOwner(ctx context.Context, realmName string, o MapperOwner
 	if err != nil {
 		return err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	if o.ClientUUID != "" {
 		_, err = s.store.UpdateClient(ctx, realmID, o.ClientUUID, func(c *store.Client) error {
 			return fn(&c.ProtocolMappers, &c.ScopeRoleIDs)

@@ -102,7 +102,7 @@ func (s *Service) AddComposites(ctx context.Context, realmName, id string, child
 		return err
 	}
 	realmID := realm.ID
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	for _, cid := range childIDs {
 		if _, err := s.store.GetRole(ctx, realmID, cid); err != nil {
 			return err
@@ -133,7 +133,7 @@ func (s *Service) RemoveComposites(ctx context.Context, realmName, id string, ch
 		return err
 	}
 	realmID := realm.ID
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	var before []string
 	change := func() error {
 		_, err := s.store.UpdateRole(ctx, realmID, id, func(r *store.Role) error {

@@ -16,23 +16,43 @@ import (
 // roles) remember the generation they were filled at and are dropped when
 // it moves, so a change made through the service is visible to the very
 // next request. Writes must therefore go through the Service.
+//
+// On a store several replicas share (store.Generations), a realm's
+// generation is the sum of this process's own writes and the newest
+// database generation it has seen: both only grow, so the sum moves
+// whenever either does, and the caches of every replica are dropped by
+// another's write (see sync.go).
 type generations struct {
-	m sync.Map // realm ID -> *atomic.Uint64
+	m sync.Map // realm ID -> *realmGen
 }
 
-func (g *generations) counter(realmID string) *atomic.Uint64 {
+type realmGen struct {
+	local  atomic.Uint64 // this process's writes
+	remote atomic.Uint64 // the newest database generation seen
+}
+
+func (g *generations) counter(realmID string) *realmGen {
 	if c, ok := g.m.Load(realmID); ok {
-		return c.(*atomic.Uint64)
+		return c.(*realmGen)
 	}
-	c, _ := g.m.LoadOrStore(realmID, new(atomic.Uint64))
-	return c.(*atomic.Uint64)
+	c, _ := g.m.LoadOrStore(realmID, new(realmGen))
+	return c.(*realmGen)
 }
 
 // DataGeneration is the realm's current write generation.
-func (s *Service) DataGeneration(realmID string) uint64 { return s.gens.counter(realmID).Load() }
+func (s *Service) DataGeneration(realmID string) uint64 {
+	c := s.gens.counter(realmID)
+	return c.local.Load() + c.remote.Load()
+}
 
-// changed records a write to the realm's clients, users or roles.
-func (s *Service) changed(realmID string) { s.gens.counter(realmID).Add(1) }
+// changed records a write to the realm's clients, users or roles, and, on
+// a shared store, announces it to the other replicas. It runs after the
+// write committed, so a replica that sees the new generation reads the
+// write too.
+func (s *Service) changed(ctx context.Context, realmID string) {
+	s.gens.counter(realmID).local.Add(1)
+	s.bumpShared(ctx, realmID)
+}
 
 // cacheEntry is a value filled at a write generation.
 type cacheEntry[T any] struct {

@@ -178,7 +178,7 @@ func (s *Service) CreateGroup(ctx context.Context, realmName string, g store.Gro
 	if err != nil {
 		return store.Group{}, err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	if err := printableName("name", g.Name, 255); err != nil {
 		return store.Group{}, err
 	}
@@ -201,7 +201,7 @@ func (s *Service) UpdateGroup(ctx context.Context, realmName, id string, fn func
 	realmID := st.Realm.ID
 	// Members' resolved roles depend on the group: drop them whatever the
 	// outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	var before, tried, g store.Group // tried: what fn asked for, for the conflict message
 	change := func() error {
 		var err error
@@ -236,7 +236,7 @@ func (s *Service) DeleteGroup(ctx context.Context, realmName, id string) error {
 	if err != nil {
 		return err
 	}
-	defer s.changed(st.Realm.ID)
+	defer s.changed(ctx, st.Realm.ID)
 	return s.deleteGroupKeepingMasterAdmin(ctx, st.Realm, id)
 }
 
@@ -277,7 +277,7 @@ func (s *Service) JoinGroup(ctx context.Context, realmName, userID, groupID stri
 	if err != nil {
 		return err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	if _, err := s.store.GetGroup(ctx, realmID, groupID); err != nil {
 		return err
 	}
@@ -307,7 +307,7 @@ func (s *Service) LeaveGroup(ctx context.Context, realmName, userID, groupID str
 			}
 		}
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	_, err = s.store.UpdateUser(ctx, realmID, userID, func(u *store.User) error {
 		u.GroupIDs = removeString(u.GroupIDs, groupID)
 		return nil

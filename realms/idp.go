@@ -50,7 +50,7 @@ func (s *Service) CreateIdentityProvider(ctx context.Context, realmName string, 
 	if err := s.prepareIdentityProvider(ctx, realmID, &p, nil); err != nil {
 		return p, err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	return p, s.store.CreateIdentityProvider(ctx, realmID, p)
 }
 
@@ -82,7 +82,7 @@ func (s *Service) UpdateIdentityProvider(ctx context.Context, realmName, alias s
 	if err := s.prepareIdentityProvider(ctx, realmID, &next, &cur); err != nil {
 		return store.IdentityProvider{}, err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	return s.store.UpdateIdentityProvider(ctx, realmID, alias, func(p *store.IdentityProvider) error {
 		if !reflect.DeepEqual(*p, cur) {
 			return &store.ConflictError{Kind: "identity-provider", Field: "alias", Value: alias}
@@ -216,7 +216,7 @@ func (s *Service) DeleteIdentityProvider(ctx context.Context, realmName, alias s
 	if err != nil {
 		return err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	return s.store.DeleteIdentityProvider(ctx, realmID, alias)
 }
 
@@ -354,7 +354,7 @@ func (s *Service) LinkFederatedIdentity(ctx context.Context, realmName, userID s
 	if err := printableName("userName", f.UserName, 255); err != nil {
 		return err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	_, err = s.store.UpdateUser(ctx, realmID, userID, func(u *store.User) error {
 		for _, l := range u.FederatedIdentities {
 			if l.IdentityProvider == f.IdentityProvider {
@@ -374,7 +374,7 @@ func (s *Service) UnlinkFederatedIdentity(ctx context.Context, realmName, userID
 	if err != nil {
 		return err
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	_, err = s.store.UpdateUser(ctx, realmID, userID, func(u *store.User) error {
 		var kept []store.FederatedIdentity
 		for _, l := range u.FederatedIdentities {

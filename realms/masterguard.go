@@ -26,7 +26,7 @@ func (s *Service) changeKeepingMasterAdmin(ctx context.Context, realm store.Real
 	if err := change(); err != nil || !before {
 		return err
 	}
-	s.changed(realm.ID)
+	s.changed(ctx, realm.ID)
 	after, err := s.anyMasterAdmin(ctx, realm, nil)
 	if err == nil && after {
 		return nil
@@ -34,7 +34,7 @@ func (s *Service) changeKeepingMasterAdmin(ctx context.Context, realm store.Real
 	if uerr := undo(); uerr != nil {
 		return errors.Join(err, uerr)
 	}
-	s.changed(realm.ID)
+	s.changed(ctx, realm.ID)
 	if err != nil {
 		return err
 	}

@@ -200,6 +200,7 @@ func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, 
 		return store.Realm{}, err
 	}
 	s.invalidate(r.Name)
+	s.changed(ctx, r.ID)
 	return r, nil
 }
 
@@ -230,6 +231,7 @@ func (s *Service) UpdateRealm(ctx context.Context, name string, fn func(*store.R
 		return store.Realm{}, notFoundAs(err, ErrRealmNotFound)
 	}
 	defer s.invalidate(name, updated.Name)
+	defer s.changed(ctx, updated.ID)
 	if updated.DefaultSignatureAlgorithm != st.Realm.DefaultSignatureAlgorithm {
 		k, err := GenerateSigningKey(updated.DefaultSignatureAlgorithm, s.sealer, s.now().UTC())
 		if err != nil {
@@ -252,6 +254,7 @@ func (s *Service) DeleteRealm(ctx context.Context, name string) error {
 		return &StateError{Message: "The master realm cannot be deleted"}
 	}
 	defer s.invalidate(name)
+	defer s.changed(ctx, r.ID)
 	return notFoundAs(s.store.DeleteRealm(ctx, r.ID), ErrRealmNotFound)
 }
 
@@ -267,6 +270,7 @@ func (s *Service) RotateKey(ctx context.Context, name string) (store.SigningKey,
 		return store.SigningKey{}, err
 	}
 	defer s.invalidate(name)
+	defer s.changed(ctx, st.Realm.ID)
 	return k, s.rotateKeyTo(ctx, st.Realm.ID, k)
 }
 

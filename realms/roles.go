@@ -16,7 +16,7 @@ func (s *Service) CreateRole(ctx context.Context, realmName string, r store.Role
 		return store.Role{}, err
 	}
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	if err := printableName("name", r.Name, 255); err != nil {
 		return store.Role{}, err
 	}
@@ -38,7 +38,7 @@ func (s *Service) GrantRoles(ctx context.Context, realmName, userID string, role
 		return err
 	}
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	for _, id := range roleIDs {
 		if _, err := s.store.GetRole(ctx, realmID, id); err != nil {
 			return err
@@ -72,7 +72,7 @@ func (s *Service) RevokeRoles(ctx context.Context, realmName, userID string, rol
 		return err
 	}
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	_, err = s.store.UpdateUser(ctx, realmID, userID, revoke)
 	return err
 }
@@ -216,7 +216,7 @@ func (s *Service) UpdateRole(ctx context.Context, realmName, id string, fn func(
 	}
 	realmID := st.Realm.ID
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	return s.store.UpdateRole(ctx, realmID, id, func(r *store.Role) error {
 		name := r.Name
 		if err := fn(r); err != nil {
@@ -245,6 +245,6 @@ func (s *Service) DeleteRole(ctx context.Context, realmName, id string) error {
 		return invalid("", "Built-in role %s cannot be deleted", role.Name)
 	}
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	return s.store.DeleteRole(ctx, realmID, id)
 }

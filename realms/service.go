@@ -13,8 +13,9 @@ import (
 
 // Service applies the domain rules on top of a store.Store. It is safe for
 // concurrent use. All writes to realms and keys go through it so that its
-// realm cache can be invalidated in-process (the store's file lock means a
-// single process owns the data).
+// realm cache can be invalidated: in process for bbolt (the store's file
+// lock means a single process owns the data), and across replicas through
+// the realm's generation in a shared store (see sync.go).
 type Service struct {
 	store  store.Store
 	sealer *Sealer
@@ -34,6 +35,10 @@ type Service struct {
 	adminMu sync.Mutex
 
 	gens generations
+	// shared is the store's generations when several replicas share it
+	// (nil for bbolt); pendingBumps holds realm IDs whose bump failed.
+	shared       store.Generations
+	pendingBumps sync.Map
 	// hashSlots bounds concurrent password hashes to the CPUs that can run
 	// them: each argon2id hash holds 7 MiB, so 128 concurrent logins would
 	// otherwise need almost a gigabyte, and beyond the CPU count extra
@@ -75,6 +80,7 @@ func NewService(st store.Store, sealer *Sealer, now func() time.Time) *Service {
 	}
 	s := &Service{store: st, sealer: sealer, now: now, byName: map[string]*RealmState{}, metrics: metrics.Nop{},
 		hashSlots: make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))}
+	s.shared, _ = st.(store.Generations)
 	s.users, s.userRoles = newPerUserCache[store.User](s), newPerUserCache[resolvedRoles](s)
 	return s
 }
@@ -107,6 +113,9 @@ func (s *Service) OnRealmChange(fn func(name string)) {
 // Realm returns the current snapshot of the realm named name, loading it once
 // and then serving it from memory until it changes.
 func (s *Service) Realm(ctx context.Context, name string) (*RealmState, error) {
+	if err := s.syncRealm(ctx, name); err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
 	st, ok := s.byName[name]
 	gen := s.gen

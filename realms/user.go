@@ -93,7 +93,7 @@ func (s *Service) CreateUser(ctx context.Context, realmName string, nu NewUser) 
 			u.RequiredActions = appendOnce(u.RequiredActions, RequiredActionUpdatePassword)
 		}
 	}
-	defer s.changed(st.Realm.ID)
+	defer s.changed(ctx, st.Realm.ID)
 	if err := s.store.CreateUser(ctx, st.Realm.ID, u); err != nil {
 		return store.User{}, err
 	}
@@ -128,7 +128,7 @@ func (s *Service) SetPassword(ctx context.Context, realmName, userID, password s
 		return err
 	}
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	// Hash outside the store transaction.
 	cred, err := s.newPasswordCredential(password, temporary)
 	if err != nil {
@@ -265,7 +265,7 @@ func (s *Service) rehash(ctx context.Context, realmID, userID, credID, password 
 	if err != nil {
 		return
 	}
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	_, _ = s.store.UpdateUser(ctx, realmID, userID, func(u *store.User) error {
 		i := passwordIndex(u.Credentials)
 		if i < 0 || u.Credentials[i].ID != credID {
@@ -321,7 +321,7 @@ func (s *Service) DeleteUser(ctx context.Context, realmName, id string) error {
 		return err
 	}
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	return s.store.DeleteUser(ctx, realmID, id)
 }
 
@@ -338,7 +338,7 @@ func (s *Service) UpdateUser(ctx context.Context, realmName, id string, fn func(
 		return store.User{}, err
 	}
 	// Drop protocol caches of this realm whatever the outcome.
-	defer s.changed(realmID)
+	defer s.changed(ctx, realmID)
 	return s.store.UpdateUser(ctx, realmID, id, func(u *store.User) error {
 		stored := u.Username
 		if err := fn(u); err != nil {

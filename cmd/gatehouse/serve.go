@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -294,12 +295,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			log.Error("close store", "err", err)
 		}
 	}()
-	if kind, _, _ := storeKind(cfg.Store); kind == "postgres" {
-		// Until caches are invalidated across replicas, an operator running
-		// several must know that admin changes need the others restarted.
-		log.Warn("with several replicas on this database: realm, key, client, role and user caches are per process; " +
-			"restart the other replicas after admin changes (disabling a client, a new secret, a role mapping, a key rotation)")
-	}
+	// Other replicas' announced writes drop this one's caches at once; the
+	// per-request generation check (WithRequestScope below) is what
+	// guarantees the next request sees them. Stopped before the store closes.
+	followCtx, stopFollowing := context.WithCancel(ctx)
+	defer stopFollowing()
+	go func() {
+		if err := a.svc.FollowReplicas(followCtx); err != nil && followCtx.Err() == nil {
+			log.Error("stopped following other replicas' writes", "err", err)
+		}
+	}()
 	if cfg.PasswordInArgs {
 		log.Warn("the --store URL on the command line holds a password other local users can read: use GATEHOUSE_STORE, ~/.pgpass or PGPASSWORD")
 	}
@@ -333,7 +338,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger: log, TLS: cfg.TLSCert != "", IAMRealm: cfg.IAMRealm, Ready: a.ready,
 	})
 	admin.Mount(srv, a.svc, log).SetVersion(version)
-	hs := oidc.NewHTTPServer(srv)
+	var h http.Handler = srv
+	if kind, _, _ := storeKind(cfg.Store); kind == "postgres" {
+		h = requestScoped(h)
+	}
+	hs := oidc.NewHTTPServer(h)
 	hs.TLSConfig = tlsConfig
 	// The server's own messages (TLS handshake failures above all) join the
 	// structured log instead of going to stderr unformatted.
@@ -405,4 +414,13 @@ func tuneGC() {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
+}
+
+// requestScoped gives each request a realms.WithRequestScope context, so a
+// shared store's realm generations are read once per realm per request
+// (bbolt has none to read, and its requests go without the scope).
+func requestScoped(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(realms.WithRequestScope(r.Context())))
+	})
 }

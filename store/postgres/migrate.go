@@ -83,7 +83,8 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := c.QueryRow(ctx, `SELECT version()`).Scan(&version); err != nil {
 		return err
 	}
-	if !strings.Contains(version, "CockroachDB") {
+	s.noNotify = strings.Contains(version, "CockroachDB")
+	if !s.noNotify {
 		if err := checkDurable(ctx, c); err != nil {
 			return err
 		}

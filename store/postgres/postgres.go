@@ -36,6 +36,9 @@ type Options struct {
 type Store struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
+	// noNotify is set on CockroachDB, which has no LISTEN/NOTIFY: replicas
+	// there rely on the per-request generation check alone.
+	noNotify bool
 }
 
 var _ store.Store = (*Store)(nil)
