@@ -59,7 +59,9 @@ func mustJSON(v map[string][]string) string {
 
 func TestImportedKeycloakHashesLogInAndAreUpgraded(t *testing.T) {
 	salt := []byte("0123456789abcdef")
-	pbkdf := func(h func() hash.Hash, iter, n int) []byte { return xpbkdf2.Key([]byte("old secret"), salt, iter, n, h) }
+	pbkdf := func(h func() hash.Hash, iter, n int) []byte {
+		return xpbkdf2.Key([]byte("old secret"), salt, iter, n, h)
+	}
 	bc, err := bcrypt.GenerateFromPassword([]byte("old secret"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
