@@ -211,10 +211,17 @@ func (a *API) createRealm(w http.ResponseWriter, r *http.Request) error {
 	if !c.createRealm {
 		return withReason(errForbidden, "caller lacks create-realm")
 	}
-	var rep realmRep
-	if err := decodeStrict(r, &rep); err != nil {
+	// A create takes the whole RealmRepresentation, as a Keycloak export
+	// writes it: the settings and the realm's roles, groups, clients and
+	// users.
+	var full struct {
+		realmRep
+		realms.RealmImport
+	}
+	if err := decodeStrict(r, &full); err != nil {
 		return err
 	}
+	rep := full.realmRep
 	if err := rep.unsupported(); err != nil {
 		return err
 	}
@@ -229,7 +236,7 @@ func (a *API) createRealm(w http.ResponseWriter, r *http.Request) error {
 	}
 	var rl store.Realm
 	rep.apply(&rl)
-	created_, err := a.svc.CreateRealm(r.Context(), rl)
+	created_, err := a.svc.ImportRealm(r.Context(), rl, full.RealmImport)
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
 		return withReason(conflict("Conflict detected. See logs for details"), "realm exists")

@@ -1,0 +1,106 @@
+package admin_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/pbkdf2"
+)
+
+// keycloakRealm is a RealmRepresentation shaped as Keycloak exports it:
+// a confidential client, a realm role, a group and a user whose password
+// is a Keycloak pbkdf2-sha256 hash (computed here with x/crypto).
+func keycloakRealm(t *testing.T, name string) map[string]any {
+	t.Helper()
+	salt := []byte("0123456789abcdef")
+	value := pbkdf2.Key([]byte("kc-password"), salt, 27500, 64, sha256.New)
+	return map[string]any{
+		"realm": name, "enabled": true,
+		"defaultRole": map[string]any{"name": "default-roles-" + name, "composite": true},
+		"roles": map[string]any{
+			"realm":  []any{map[string]any{"name": "buyer"}, map[string]any{"name": "default-roles-" + name, "composite": true, "composites": map[string]any{"realm": []string{"offline_access"}}}},
+			"client": map[string]any{"shop": []any{map[string]any{"name": "checkout"}}},
+		},
+		"clients": []any{map[string]any{
+			"clientId": "shop", "secret": "shop-secret-from-keycloak", "publicClient": false,
+			"directAccessGrantsEnabled": true, "redirectUris": []string{"https://shop.example/*"},
+		}},
+		"groups": []any{map[string]any{"name": "customers", "path": "/customers", "clientRoles": map[string]any{"shop": []string{"checkout"}}}},
+		"users": []any{map[string]any{
+			"id": "5b0c7d3e-9f1a-4c2b-8d7e-6f5a4b3c2d1e", "username": "carol", "enabled": true, "email": "carol@example.com",
+			"realmRoles": []string{"buyer"}, "groups": []string{"/customers"},
+			"credentials": []any{map[string]any{
+				"type":           "password",
+				"createdDate":    1700000000000,
+				"secretData":     fmt.Sprintf(`{"value":%q,"salt":%q,"additionalParameters":{}}`, base64.StdEncoding.EncodeToString(value), base64.StdEncoding.EncodeToString(salt)),
+				"credentialData": `{"hashIterations":27500,"algorithm":"pbkdf2-sha256","additionalParameters":{}}`,
+			}},
+		}},
+	}
+}
+
+func claims(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestCreateRealmFromKeycloakExportUsersKeepPasswords(t *testing.T) {
+	e := newEnv(t)
+	e.must(201, "POST", "/admin/realms", e.admin, keycloakRealm(t, "shop"))
+	tok := claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
+	if tok["sub"] != "5b0c7d3e-9f1a-4c2b-8d7e-6f5a4b3c2d1e" {
+		t.Fatalf("sub = %v, want the exported user ID", tok["sub"])
+	}
+	realmRoles, _ := tok["realm_access"].(map[string]any)["roles"].([]any)
+	if !slices.Contains(realmRoles, any("buyer")) || !slices.Contains(realmRoles, any("offline_access")) {
+		t.Fatalf("realm roles = %v", realmRoles)
+	}
+	shop, _ := tok["resource_access"].(map[string]any)["shop"].(map[string]any)
+	if roles, _ := shop["roles"].([]any); !slices.Contains(roles, any("checkout")) {
+		t.Fatalf("resource_access = %v, want checkout from the group", tok["resource_access"])
+	}
+}
+
+func TestCreateRealmFromInvalidExportCreatesNothing(t *testing.T) {
+	cases := []struct {
+		name  string
+		edit  func(map[string]any)
+		field string
+	}{
+		{"unknown group", func(r map[string]any) { r["users"].([]any)[0].(map[string]any)["groups"] = []string{"/nope"} }, "users[0].groups"},
+		{"unknown role", func(r map[string]any) { r["users"].([]any)[0].(map[string]any)["realmRoles"] = []string{"nope"} }, "users[0]"},
+		{"hostile iterations", func(r map[string]any) {
+			r["users"].([]any)[0].(map[string]any)["credentials"].([]any)[0].(map[string]any)["credentialData"] =
+				`{"hashIterations":2000000000,"algorithm":"pbkdf2-sha256"}`
+		}, "users[0].credentials[0]"},
+		{"bad redirect", func(r map[string]any) {
+			r["clients"].([]any)[0].(map[string]any)["redirectUris"] = []string{"not a uri"}
+		}, "clients[0]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			rep := keycloakRealm(t, "shop")
+			tc.edit(rep)
+			r := e.must(400, "POST", "/admin/realms", e.admin, rep)
+			if msg := r.obj(t)["errorMessage"]; !strings.HasPrefix(fmt.Sprint(msg), tc.field) {
+				t.Fatalf("errorMessage = %v, want it to name %s", msg, tc.field)
+			}
+			e.must(404, "GET", "/admin/realms/shop", e.admin, nil)
+		})
+	}
+}
