@@ -29,11 +29,20 @@ func keycloakRealm(t *testing.T, name string) map[string]any {
 		"clients": []any{map[string]any{
 			"clientId": "shop", "secret": "shop-secret-from-keycloak", "publicClient": false,
 			"directAccessGrantsEnabled": true, "redirectUris": []string{"https://shop.example/*"},
+			"defaultClientScopes": []string{"roles", "shop-scope"}, "optionalClientScopes": []string{},
+			"protocolMappers": []any{map[string]any{"name": "tier", "protocol": "openid-connect", "protocolMapper": "oidc-hardcoded-claim-mapper",
+				"consentRequired": false, "config": map[string]string{"claim.name": "tier", "claim.value": "gold", "access.token.claim": "true", "jsonType.label": "String"}}},
 		}},
+		"clientScopes": []any{map[string]any{"name": "shop-scope", "protocol": "openid-connect",
+			"protocolMappers": []any{map[string]any{"name": "shop", "protocol": "openid-connect", "protocolMapper": "oidc-hardcoded-claim-mapper",
+				"config": map[string]string{"claim.name": "shop", "claim.value": "main", "access.token.claim": "true", "jsonType.label": "String"}}}}},
+		"identityProviders": []any{map[string]any{"alias": "ext", "providerId": "oidc",
+			"config": map[string]string{"issuer": "https://idp.example", "jwksUrl": "https://idp.example/jwks"}}},
 		"groups": []any{map[string]any{"name": "customers", "path": "/customers", "clientRoles": map[string]any{"shop": []string{"checkout"}}}},
 		"users": []any{map[string]any{
 			"id": "5b0c7d3e-9f1a-4c2b-8d7e-6f5a4b3c2d1e", "username": "carol", "enabled": true, "email": "carol@example.com",
 			"realmRoles": []string{"buyer"}, "groups": []string{"/customers"},
+			"federatedIdentities": []any{map[string]any{"identityProvider": "ext", "userId": "ext-carol", "userName": "carol@idp"}},
 			"credentials": []any{map[string]any{
 				"type":           "password",
 				"createdDate":    1700000000000,
@@ -73,6 +82,14 @@ func TestCreateRealmFromKeycloakExportUsersKeepPasswords(t *testing.T) {
 	if roles, _ := shop["roles"].([]any); !slices.Contains(roles, any("checkout")) {
 		t.Fatalf("resource_access = %v, want checkout from the group", tok["resource_access"])
 	}
+	if tok["tier"] != "gold" || tok["shop"] != "main" {
+		t.Fatalf("claims tier=%v shop=%v: the client's mapper and its imported scope's mapper must apply", tok["tier"], tok["shop"])
+	}
+	var links []map[string]any
+	e.must(200, "GET", "/admin/realms/shop/users/5b0c7d3e-9f1a-4c2b-8d7e-6f5a4b3c2d1e/federated-identity", e.admin, nil).json(t, &links)
+	if len(links) != 1 || links[0]["userId"] != "ext-carol" {
+		t.Fatalf("federated identities = %v", links)
+	}
 }
 
 func TestCreateRealmFromInvalidExportCreatesNothing(t *testing.T) {
@@ -87,6 +104,10 @@ func TestCreateRealmFromInvalidExportCreatesNothing(t *testing.T) {
 			r["users"].([]any)[0].(map[string]any)["credentials"].([]any)[0].(map[string]any)["credentialData"] =
 				`{"hashIterations":2000000000,"algorithm":"pbkdf2-sha256"}`
 		}, "users[0].credentials[0]"},
+		{"unknown scope", func(r map[string]any) {
+			r["clients"].([]any)[0].(map[string]any)["defaultClientScopes"] = []string{"nope"}
+		}, "clients[0].defaultClientScopes"},
+		{"link to unknown provider", func(r map[string]any) { r["identityProviders"] = []any{} }, "users[0].federatedIdentities"},
 		{"bad redirect", func(r map[string]any) {
 			r["clients"].([]any)[0].(map[string]any)["redirectUris"] = []string{"not a uri"}
 		}, "clients[0]"},

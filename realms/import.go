@@ -16,10 +16,34 @@ import (
 // Keycloak export writes them. Unknown nested fields are ignored, as
 // Keycloak ignores them.
 type RealmImport struct {
-	Roles   *ImportRoles   `json:"roles,omitempty"`
-	Groups  []ImportGroup  `json:"groups,omitempty"`
-	Clients []ImportClient `json:"clients,omitempty"`
-	Users   []ImportUser   `json:"users,omitempty"`
+	Roles             *ImportRoles             `json:"roles,omitempty"`
+	Groups            []ImportGroup            `json:"groups,omitempty"`
+	Clients           []ImportClient           `json:"clients,omitempty"`
+	ClientScopes      []ImportClientScope      `json:"clientScopes,omitempty"`
+	IdentityProviders []ImportIdentityProvider `json:"identityProviders,omitempty"`
+	Users             []ImportUser             `json:"users,omitempty"`
+	// The realm's default and optional client scopes, by name.
+	DefaultDefaultClientScopes  []string `json:"defaultDefaultClientScopes,omitempty"`
+	DefaultOptionalClientScopes []string `json:"defaultOptionalClientScopes,omitempty"`
+}
+
+// ImportClientScope is Keycloak's ClientScopeRepresentation.
+type ImportClientScope struct {
+	ID              string                 `json:"id,omitempty"`
+	Name            string                 `json:"name"`
+	Description     string                 `json:"description,omitempty"`
+	Protocol        string                 `json:"protocol,omitempty"`
+	Attributes      map[string]string      `json:"attributes,omitempty"`
+	ProtocolMappers []store.ProtocolMapper `json:"protocolMappers,omitempty"`
+}
+
+// ImportIdentityProvider is Keycloak's IdentityProviderRepresentation.
+type ImportIdentityProvider struct {
+	Alias       string            `json:"alias"`
+	DisplayName string            `json:"displayName,omitempty"`
+	ProviderID  string            `json:"providerId"`
+	Enabled     *bool             `json:"enabled,omitempty"`
+	Config      map[string]string `json:"config,omitempty"`
 }
 
 // ImportRoles is Keycloak's RolesRepresentation: realm roles, and client
@@ -76,24 +100,29 @@ type ImportClient struct {
 	WebOrigins                []string          `json:"webOrigins,omitempty"`
 	Attributes                map[string]string `json:"attributes,omitempty"`
 	FullScopeAllowed          *bool             `json:"fullScopeAllowed,omitempty"`
+	// Client scopes by name; absent, the realm's defaults.
+	DefaultClientScopes  []string               `json:"defaultClientScopes,omitempty"`
+	OptionalClientScopes []string               `json:"optionalClientScopes,omitempty"`
+	ProtocolMappers      []store.ProtocolMapper `json:"protocolMappers,omitempty"`
 }
 
 // ImportUser is Keycloak's UserRepresentation as an export writes it.
 type ImportUser struct {
-	ID                     string              `json:"id,omitempty"`
-	Username               string              `json:"username"`
-	Email                  string              `json:"email,omitempty"`
-	EmailVerified          bool                `json:"emailVerified,omitempty"`
-	FirstName              string              `json:"firstName,omitempty"`
-	LastName               string              `json:"lastName,omitempty"`
-	Enabled                bool                `json:"enabled,omitempty"`
-	Attributes             map[string][]string `json:"attributes,omitempty"`
-	Credentials            []ImportCredential  `json:"credentials,omitempty"`
-	RequiredActions        []string            `json:"requiredActions,omitempty"`
-	RealmRoles             []string            `json:"realmRoles,omitempty"`
-	ClientRoles            map[string][]string `json:"clientRoles,omitempty"`
-	Groups                 []string            `json:"groups,omitempty"`
-	ServiceAccountClientID string              `json:"serviceAccountClientId,omitempty"`
+	ID                     string                    `json:"id,omitempty"`
+	Username               string                    `json:"username"`
+	Email                  string                    `json:"email,omitempty"`
+	EmailVerified          bool                      `json:"emailVerified,omitempty"`
+	FirstName              string                    `json:"firstName,omitempty"`
+	LastName               string                    `json:"lastName,omitempty"`
+	Enabled                bool                      `json:"enabled,omitempty"`
+	Attributes             map[string][]string       `json:"attributes,omitempty"`
+	Credentials            []ImportCredential        `json:"credentials,omitempty"`
+	RequiredActions        []string                  `json:"requiredActions,omitempty"`
+	RealmRoles             []string                  `json:"realmRoles,omitempty"`
+	ClientRoles            map[string][]string       `json:"clientRoles,omitempty"`
+	Groups                 []string                  `json:"groups,omitempty"`
+	ServiceAccountClientID string                    `json:"serviceAccountClientId,omitempty"`
+	FederatedIdentities    []store.FederatedIdentity `json:"federatedIdentities,omitempty"`
 }
 
 // ImportCredential is Keycloak's CredentialRepresentation: a clear-text
@@ -175,6 +204,18 @@ func (s *Service) planImport(imp RealmImport) (importPlan, error) {
 			}
 		}
 	}
+	scopeNames := map[string]bool{}
+	for i, cs := range imp.ClientScopes {
+		if err := checkImportName(fmt.Sprintf("clientScopes[%d]", i), cs.Name, scopeNames); err != nil {
+			return plan, err
+		}
+	}
+	aliases := map[string]bool{}
+	for i, p := range imp.IdentityProviders {
+		if err := checkImportName(fmt.Sprintf("identityProviders[%d]", i), p.Alias, aliases); err != nil {
+			return plan, err
+		}
+	}
 	groupPaths := map[string]bool{}
 	var walk func(prefix, field string, gs []ImportGroup) error
 	walk = func(prefix, field string, gs []ImportGroup) error {
@@ -207,6 +248,11 @@ func (s *Service) planImport(imp RealmImport) (importPlan, error) {
 			}
 		} else if err := checkImportName(field, name, usernames); err != nil {
 			return plan, err
+		}
+		for _, f := range u.FederatedIdentities {
+			if !aliases[f.IdentityProvider] {
+				return plan, invalid(field+".federatedIdentities", "no identity provider %q in the representation", f.IdentityProvider)
+			}
 		}
 		for _, g := range u.Groups {
 			if !groupPaths["/"+strings.TrimPrefix(g, "/")] {
@@ -330,6 +376,10 @@ func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImpor
 	for _, c := range existing {
 		ids.clients[c.ClientID] = c
 	}
+	scopes, err := s.importClientScopes(ctx, r, imp)
+	if err != nil {
+		return err
+	}
 	for i, ic := range imp.Clients {
 		field := fmt.Sprintf("clients[%d]", i)
 		if _, ok := ids.clients[ic.ClientID]; ok {
@@ -340,7 +390,19 @@ func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImpor
 			ConsentRequired: ic.ConsentRequired, StandardFlowEnabled: ic.StandardFlowEnabled == nil || *ic.StandardFlowEnabled,
 			DirectAccessGrantsEnabled: ic.DirectAccessGrantsEnabled, ServiceAccountsEnabled: ic.ServiceAccountsEnabled,
 			RedirectURIs: ic.RedirectURIs, WebOrigins: ic.WebOrigins, Attributes: ic.Attributes,
-			RestrictScope: ic.FullScopeAllowed != nil && !*ic.FullScopeAllowed}
+			RestrictScope: ic.FullScopeAllowed != nil && !*ic.FullScopeAllowed, ProtocolMappers: ic.ProtocolMappers}
+		if ic.DefaultClientScopes != nil || ic.OptionalClientScopes != nil {
+			c.ScopesAssigned = true
+			if c.DefaultScopeIDs, err = scopes.ids(field+".defaultClientScopes", ic.DefaultClientScopes); err != nil {
+				return err
+			}
+			if c.OptionalScopeIDs, err = scopes.ids(field+".optionalClientScopes", ic.OptionalClientScopes); err != nil {
+				return err
+			}
+		}
+		for j := range c.ProtocolMappers {
+			c.ProtocolMappers[j].ID = keepID(c.ProtocolMappers[j].ID)
+		}
 		created, _, err := s.CreateClient(ctx, r.Name, NewClient{Client: c, Secret: ic.Secret})
 		if err != nil {
 			return prefixField(field, err)
@@ -443,6 +505,13 @@ func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImpor
 	if err := groups("", "", "groups", imp.Groups); err != nil {
 		return err
 	}
+	for i, ip := range imp.IdentityProviders {
+		p := store.IdentityProvider{Alias: ip.Alias, DisplayName: ip.DisplayName, ProviderID: ip.ProviderID,
+			Enabled: ip.Enabled == nil || *ip.Enabled, Config: ip.Config}
+		if _, err := s.CreateIdentityProvider(ctx, r.Name, p); err != nil {
+			return prefixField(fmt.Sprintf("identityProviders[%d]", i), err)
+		}
+	}
 	for i, iu := range imp.Users {
 		if err := s.importUser(ctx, r, ids, fmt.Sprintf("users[%d]", i), iu, plan.creds[i]); err != nil {
 			return err
@@ -475,7 +544,7 @@ func (s *Service) importUser(ctx context.Context, r store.Realm, ids *importIDs,
 	}
 	u := store.User{ID: keepID(iu.ID), Username: iu.Username, Email: iu.Email, EmailVerified: iu.EmailVerified,
 		FirstName: iu.FirstName, LastName: iu.LastName, Enabled: iu.Enabled, Attributes: iu.Attributes,
-		RoleIDs: roleIDs, GroupIDs: groupIDs, RequiredActions: iu.RequiredActions}
+		RoleIDs: roleIDs, GroupIDs: groupIDs, RequiredActions: iu.RequiredActions, FederatedIdentities: iu.FederatedIdentities}
 	created, err := s.CreateUser(ctx, r.Name, NewUser{User: u})
 	if err != nil {
 		return prefixField(field, err)
@@ -524,4 +593,64 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// scopeNames resolves client scope names of the new realm.
+type scopeNames map[string]string
+
+func (n scopeNames) ids(field string, names []string) ([]string, error) {
+	out := []string{}
+	for _, name := range names {
+		id, ok := n[name]
+		if !ok {
+			return nil, invalid(field, "no client scope %q", name)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// importClientScopes creates the scopes of imp that the new realm does not
+// have built in (those keep the built-in definition) and sets the realm's
+// default and optional scopes.
+func (s *Service) importClientScopes(ctx context.Context, r store.Realm, imp RealmImport) (scopeNames, error) {
+	existing, err := s.store.ListClientScopes(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	names := scopeNames{}
+	for _, cs := range existing {
+		names[cs.Name] = cs.ID
+	}
+	for i, ic := range imp.ClientScopes {
+		if _, ok := names[ic.Name]; ok {
+			continue
+		}
+		cs := store.ClientScope{ID: keepID(ic.ID), Name: ic.Name, Description: ic.Description, Protocol: ic.Protocol,
+			Attributes: ic.Attributes, ProtocolMappers: ic.ProtocolMappers}
+		for j := range cs.ProtocolMappers {
+			cs.ProtocolMappers[j].ID = keepID(cs.ProtocolMappers[j].ID)
+		}
+		created, err := s.CreateClientScope(ctx, r.Name, cs)
+		if err != nil {
+			return nil, prefixField(fmt.Sprintf("clientScopes[%d]", i), err)
+		}
+		names[created.Name] = created.ID
+	}
+	if imp.DefaultDefaultClientScopes == nil && imp.DefaultOptionalClientScopes == nil {
+		return names, nil
+	}
+	def, err := names.ids("defaultDefaultClientScopes", imp.DefaultDefaultClientScopes)
+	if err != nil {
+		return nil, err
+	}
+	opt, err := names.ids("defaultOptionalClientScopes", imp.DefaultOptionalClientScopes)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.UpdateRealm(ctx, r.Name, func(x *store.Realm) error {
+		x.DefaultScopeIDs, x.OptionalScopeIDs = def, opt
+		return nil
+	})
+	return names, err
 }
