@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -368,8 +369,7 @@ func keepID(id string) string {
 func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImport, plan importPlan) error {
 	ids := &importIDs{realmID: r.ID, clients: map[string]store.Client{}, realmRoles: map[string]string{},
 		clientRoles: map[string]map[string]string{}, groups: map[string]string{}}
-	// A new realm has only its built-in clients.
-	existing, err := s.store.ListClients(ctx, r.ID, store.ClientQuery{Page: store.Page{Max: 1000}})
+	existing, err := s.allClients(ctx, r.ID)
 	if err != nil {
 		return err
 	}
@@ -390,7 +390,7 @@ func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImpor
 			ConsentRequired: ic.ConsentRequired, StandardFlowEnabled: ic.StandardFlowEnabled == nil || *ic.StandardFlowEnabled,
 			DirectAccessGrantsEnabled: ic.DirectAccessGrantsEnabled, ServiceAccountsEnabled: ic.ServiceAccountsEnabled,
 			RedirectURIs: ic.RedirectURIs, WebOrigins: ic.WebOrigins, Attributes: ic.Attributes,
-			RestrictScope: ic.FullScopeAllowed != nil && !*ic.FullScopeAllowed, ProtocolMappers: ic.ProtocolMappers}
+			RestrictScope: ic.FullScopeAllowed != nil && !*ic.FullScopeAllowed, ProtocolMappers: slices.Clone(ic.ProtocolMappers)}
 		if ic.DefaultClientScopes != nil || ic.OptionalClientScopes != nil {
 			c.ScopesAssigned = true
 			if c.DefaultScopeIDs, err = scopes.ids(field+".defaultClientScopes", ic.DefaultClientScopes); err != nil {
@@ -474,6 +474,13 @@ func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImpor
 		if err != nil {
 			return err
 		}
+		// A built-in role already has its composites (an export lists
+		// them too): add only what it lacks.
+		have, err := s.store.GetRole(ctx, r.ID, c.id)
+		if err != nil {
+			return err
+		}
+		children = slices.DeleteFunc(children, func(id string) bool { return slices.Contains(have.Composites, id) })
 		if len(children) == 0 {
 			continue
 		}
@@ -507,7 +514,7 @@ func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImpor
 	}
 	for i, ip := range imp.IdentityProviders {
 		p := store.IdentityProvider{Alias: ip.Alias, DisplayName: ip.DisplayName, ProviderID: ip.ProviderID,
-			Enabled: ip.Enabled == nil || *ip.Enabled, Config: ip.Config}
+			Enabled: ip.Enabled == nil || *ip.Enabled, Config: maps.Clone(ip.Config)}
 		if _, err := s.CreateIdentityProvider(ctx, r.Name, p); err != nil {
 			return prefixField(fmt.Sprintf("identityProviders[%d]", i), err)
 		}
@@ -627,7 +634,7 @@ func (s *Service) importClientScopes(ctx context.Context, r store.Realm, imp Rea
 			continue
 		}
 		cs := store.ClientScope{ID: keepID(ic.ID), Name: ic.Name, Description: ic.Description, Protocol: ic.Protocol,
-			Attributes: ic.Attributes, ProtocolMappers: ic.ProtocolMappers}
+			Attributes: ic.Attributes, ProtocolMappers: slices.Clone(ic.ProtocolMappers)}
 		for j := range cs.ProtocolMappers {
 			cs.ProtocolMappers[j].ID = keepID(cs.ProtocolMappers[j].ID)
 		}

@@ -17,6 +17,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	xpbkdf2 "golang.org/x/crypto/pbkdf2"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/bolt"
 )
@@ -241,5 +243,132 @@ func TestImportRealmIsAllOrNothing(t *testing.T) {
 				t.Fatalf("clean import after the failed one: %v", err)
 			}
 		})
+	}
+}
+
+// stripBuiltinIDs blanks the IDs an import does not carry over: those of
+// what every new realm makes for itself (roles, scopes and their mappers,
+// built-in clients, service-account users).
+func stripBuiltinIDs(x *RealmImport) {
+	for i := range x.Roles.Realm {
+		x.Roles.Realm[i].ID = ""
+	}
+	for _, rs := range x.Roles.Client {
+		for i := range rs {
+			rs[i].ID = ""
+		}
+	}
+	for i := range x.ClientScopes {
+		x.ClientScopes[i].ID = ""
+		for j := range x.ClientScopes[i].ProtocolMappers {
+			x.ClientScopes[i].ProtocolMappers[j].ID = ""
+		}
+	}
+	for i := range x.Clients {
+		if builtinClientID(x.Clients[i].ClientID) {
+			x.Clients[i].ID = ""
+		}
+	}
+	for i := range x.Users {
+		if x.Users[i].ServiceAccountClientID != "" {
+			x.Users[i].ID = ""
+		}
+	}
+}
+
+func TestExportImportExportIsLossless(t *testing.T) {
+	ctx := context.Background()
+	src := newImportService(t)
+	salt := []byte("0123456789abcdef")
+	imp := RealmImport{
+		Roles: &ImportRoles{
+			Realm:  []ImportRole{{Name: "editor", Composites: &ImportComposites{Realm: []string{"reader"}, Client: map[string][]string{"api": {"write"}}}}, {Name: "reader", Attributes: map[string][]string{"k": {"v"}}}},
+			Client: map[string][]ImportRole{"api": {{Name: "write", Description: "writes"}}},
+		},
+		Clients: []ImportClient{{ClientID: "api", Secret: "api-secret", ServiceAccountsEnabled: true, RedirectURIs: []string{"https://api.example/*"},
+			ProtocolMappers: []store.ProtocolMapper{{Name: "tier", Protocol: "openid-connect", ProtocolMapper: MapperHardcodedClaim,
+				Config: map[string]string{"claim.name": "tier", "claim.value": "gold", "access.token.claim": "true"}}}}},
+		ClientScopes: []ImportClientScope{{Name: "extra", Protocol: "openid-connect"}},
+		IdentityProviders: []ImportIdentityProvider{{Alias: "ext", ProviderID: "oidc",
+			Config: map[string]string{"issuer": "https://idp.example", "jwksUrl": "https://idp.example/jwks", "clientSecret": "idp-secret"}}},
+		Groups: []ImportGroup{{Name: "staff", RealmRoles: []string{"editor"}, SubGroups: []ImportGroup{{Name: "ops", ClientRoles: map[string][]string{"api": {"write"}}}}}},
+		Users: []ImportUser{
+			{Username: "ann", Enabled: true, Email: "ann@example.com", Groups: []string{"/staff/ops"}, Attributes: map[string][]string{"a": {"1", "2"}},
+				FederatedIdentities: []store.FederatedIdentity{{IdentityProvider: "ext", UserID: "ext-ann", UserName: "ann"}},
+				Credentials:         []ImportCredential{keycloakCredential("pbkdf2-sha256", 1000, salt, xpbkdf2.Key([]byte("pw"), salt, 1000, 32, sha256.New), nil)}},
+			{Username: "bob", RealmRoles: []string{"reader"}, Credentials: []ImportCredential{{Type: "password", Value: "bob-pw", Temporary: true}}},
+			{Username: "service-account-api", ServiceAccountClientID: "api", RealmRoles: []string{"reader"}},
+		},
+	}
+	if _, err := src.ImportRealm(ctx, store.Realm{Name: "trip", Enabled: true}, imp); err != nil {
+		t.Fatal(err)
+	}
+	full := ExportOptions{Clients: true, GroupsAndRoles: true, Users: true, Secrets: true}
+	first, err := src.ExportRealm(ctx, "trip", full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := newImportService(t)
+	r2, err := dst.ImportRealm(ctx, store.Realm{Name: "trip", Enabled: true}, first)
+	if err != nil {
+		t.Fatalf("importing the export: %v", err)
+	}
+	second, err := dst.ExportRealm(ctx, "trip", full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stripBuiltinIDs(&first)
+	stripBuiltinIDs(&second)
+	if diff := cmp.Diff(first, second); diff != "" {
+		t.Fatalf("export -> import -> export changed (-first +second):\n%s", diff)
+	}
+	// What the export carried works in the new place.
+	if _, err := dst.AuthenticateUser(ctx, r2, "ann", "pw", ""); err != nil {
+		t.Fatalf("ann after the round trip: %v", err)
+	}
+	if _, err := dst.AuthenticateClient(ctx, r2, "api", "api-secret", ""); err != nil {
+		t.Fatalf("api secret after the round trip: %v", err)
+	}
+	p, err := dst.IdentityProvider(ctx, r2.ID, "ext")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sec, err := dst.IdentityProviderSecret(r2.ID, p); err != nil || sec != "idp-secret" {
+		t.Fatalf("idp secret = %q, %v", sec, err)
+	}
+}
+
+func TestPartialExportMasksSecretsAndLeavesUsersOut(t *testing.T) {
+	ctx := context.Background()
+	svc := newImportService(t)
+	imp := RealmImport{
+		Clients: []ImportClient{{ClientID: "api", Secret: "api-secret"}},
+		IdentityProviders: []ImportIdentityProvider{{Alias: "ext", ProviderID: "oidc",
+			Config: map[string]string{"issuer": "https://idp.example", "jwksUrl": "https://idp.example/jwks", "clientSecret": "idp-secret"}}},
+		Users: []ImportUser{{Username: "ann", Credentials: []ImportCredential{{Type: "password", Value: "pw"}}}},
+	}
+	if _, err := svc.ImportRealm(ctx, store.Realm{Name: "p", Enabled: true}, imp); err != nil {
+		t.Fatal(err)
+	}
+	out, err := svc.ExportRealm(ctx, "p", ExportOptions{Clients: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Users) != 0 || out.Roles != nil || out.Groups != nil {
+		t.Fatalf("partial export carries users %v roles %v groups %v", out.Users, out.Roles, out.Groups)
+	}
+	i := slices.IndexFunc(out.Clients, func(c ImportClient) bool { return c.ClientID == "api" })
+	if i < 0 || out.Clients[i].Secret != MaskedSecret {
+		t.Fatalf("clients = %+v, want api's secret masked", out.Clients)
+	}
+	if got := out.IdentityProviders[0].Config["clientSecret"]; got != MaskedSecret {
+		t.Fatalf("idp clientSecret = %q, want masked", got)
+	}
+	none, err := svc.ExportRealm(ctx, "p", ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(none.Clients) != 0 {
+		t.Fatalf("exportClients=false exported %d clients", len(none.Clients))
 	}
 }
