@@ -125,3 +125,51 @@ func TestCreateRealmFromInvalidExportCreatesNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestPartialExportMasksSecretsAndHasNoUsers(t *testing.T) {
+	e := newEnv(t)
+	e.must(201, "POST", "/admin/realms", e.admin, keycloakRealm(t, "shop"))
+	var out map[string]any
+	e.must(200, "POST", "/admin/realms/shop/partial-export?exportClients=true&exportGroupsAndRoles=true", e.admin, nil).json(t, &out)
+	if out["realm"] != "shop" || out["users"] != nil {
+		t.Fatalf("realm=%v users=%v: settings without users", out["realm"], out["users"])
+	}
+	var shop map[string]any
+	for _, c := range out["clients"].([]any) {
+		if c.(map[string]any)["clientId"] == "shop" {
+			shop = c.(map[string]any)
+		}
+	}
+	if shop == nil || shop["secret"] != "**********" {
+		t.Fatalf("shop client = %v, want its secret masked", shop)
+	}
+	if idp := out["identityProviders"].([]any)[0].(map[string]any); idp["alias"] != "ext" {
+		t.Fatalf("identityProviders = %v", out["identityProviders"])
+	}
+	if !strings.Contains(fmt.Sprint(out["roles"]), "checkout") || !strings.Contains(fmt.Sprint(out["groups"]), "customers") {
+		t.Fatalf("roles %v groups %v", out["roles"], out["groups"])
+	}
+	var bare map[string]any
+	e.must(200, "POST", "/admin/realms/shop/partial-export", e.admin, nil).json(t, &bare)
+	if bare["clients"] != nil || bare["roles"] != nil || bare["groups"] != nil {
+		t.Fatalf("export without flags carries clients/roles/groups: %v", bare)
+	}
+	e.must(400, "POST", "/admin/realms/shop/partial-export?exportClients=maybe", e.admin, nil)
+	// The export creates an equivalent realm elsewhere (secrets aside).
+	out["realm"] = "shop2"
+	out["defaultRole"] = map[string]any{"name": "default-roles-shop2"}
+	delete(out, "id")
+	roles := out["roles"].(map[string]any)["realm"].([]any)
+	for _, r := range roles {
+		if r.(map[string]any)["name"] == "default-roles-shop" {
+			r.(map[string]any)["name"] = "default-roles-shop2"
+		}
+	}
+	for _, c := range out["clients"].([]any) {
+		delete(c.(map[string]any), "id")
+	}
+	e.must(201, "POST", "/admin/realms", e.admin, out)
+	if st, _ := e.serviceToken("shop2", "shop", "**********"); st == 200 {
+		t.Fatal("the mask became the imported client's secret")
+	}
+}

@@ -403,7 +403,12 @@ func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImpor
 		for j := range c.ProtocolMappers {
 			c.ProtocolMappers[j].ID = keepID(c.ProtocolMappers[j].ID)
 		}
-		created, _, err := s.CreateClient(ctx, r.Name, NewClient{Client: c, Secret: ic.Secret})
+		secret := ic.Secret
+		if secret == MaskedSecret {
+			// A partial export's mask is no secret: a fresh one is made.
+			secret = ""
+		}
+		created, _, err := s.CreateClient(ctx, r.Name, NewClient{Client: c, Secret: secret})
 		if err != nil {
 			return prefixField(field, err)
 		}

@@ -1,0 +1,142 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// realmFileRep is the whole RealmRepresentation, as Keycloak exports it and
+// as POST /admin/realms takes it: the settings and the realm's contents.
+type realmFileRep struct {
+	realmRep
+	realms.RealmImport
+}
+
+// exportRealm builds the representation of a realm with opts.
+func exportRealm(ctx context.Context, svc *realms.Service, rl store.Realm, opts realms.ExportOptions) (realmFileRep, error) {
+	out := realmFileRep{realmRep: toRealmRep(rl)}
+	var err error
+	if out.RealmImport, err = svc.ExportRealm(ctx, rl.Name, opts); err != nil {
+		return out, err
+	}
+	if rl.DefaultRoleID != "" {
+		role, err := svc.Role(ctx, rl.ID, rl.DefaultRoleID)
+		if err == nil {
+			rep := toRoleRepBrief(rl.ID, role, true)
+			out.DefaultRole = &rep
+		}
+	}
+	return out, nil
+}
+
+// partialExport is POST /admin/realms/{realm}/partial-export: the realm's
+// settings, with clients and groups and roles on request; never users,
+// and secrets masked.
+func (a *API) partialExport(w http.ResponseWriter, r *http.Request) error {
+	rl, err := a.targetRealm(r, manageRealm)
+	if err != nil {
+		return err
+	}
+	flag := func(name string) (bool, error) {
+		v := r.URL.Query().Get(name)
+		if v == "" {
+			return false, nil
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, badRequest("%s must be true or false", name)
+		}
+		return b, nil
+	}
+	var opts realms.ExportOptions
+	if opts.Clients, err = flag("exportClients"); err != nil {
+		return err
+	}
+	if opts.GroupsAndRoles, err = flag("exportGroupsAndRoles"); err != nil {
+		return err
+	}
+	rep, err := exportRealm(r.Context(), a.svc, rl, opts)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// ExportRealmFile writes realm name as a Keycloak realm file with
+// everything needed to recreate it elsewhere: users with their password
+// hashes and clear client and provider secrets. It is for the offline
+// `gatehouse export`; the file must be kept as secret as the database.
+func ExportRealmFile(ctx context.Context, svc *realms.Service, name string) ([]byte, error) {
+	st, err := svc.Realm(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := exportRealm(ctx, svc, st.Realm, realms.ExportOptions{Clients: true, GroupsAndRoles: true, Users: true, Secrets: true})
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("export %s: %w", name, err)
+	}
+	return append(b, '\n'), nil
+}
+
+// ImportRealmFile creates the realm a Keycloak realm file describes, with
+// the checks of POST /admin/realms. An existing realm of that name is
+// replaced when override is set, else left alone (imported is false).
+func ImportRealmFile(ctx context.Context, svc *realms.Service, data []byte, override bool) (name string, imported bool, err error) {
+	// The same strictness as the API, without its request size limit: a
+	// realm file with its users is large.
+	var rep realmFileRep
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return "", false, fmt.Errorf("realm file: %w", err)
+	}
+	if unknown := unknownFields(data, &rep); len(unknown) > 0 {
+		return "", false, badRequest("unsupported field(s): %s", strings.Join(unknown, ", "))
+	}
+	rl, err := rep.newRealm()
+	if err != nil {
+		return "", false, err
+	}
+	if _, err := svc.Realm(ctx, rl.Name); err == nil {
+		if !override {
+			return rl.Name, false, nil
+		}
+		if err := svc.DeleteRealm(ctx, rl.Name); err != nil {
+			return rl.Name, false, err
+		}
+	}
+	if _, err := svc.ImportRealm(ctx, rl, rep.RealmImport); err != nil {
+		return rl.Name, false, err
+	}
+	return rl.Name, true, nil
+}
+
+// newRealm checks a create's settings and turns them into the realm
+// record CreateRealm takes.
+func (rep realmFileRep) newRealm() (store.Realm, error) {
+	if err := rep.unsupported(); err != nil {
+		return store.Realm{}, err
+	}
+	if rep.Realm == nil || *rep.Realm == "" {
+		return store.Realm{}, badRequest("Realm name cannot be empty")
+	}
+	// A new realm's default role is always default-roles-<realm>; an
+	// export naming it is accepted, any other is refused rather than
+	// dropped.
+	if d := rep.DefaultRole; d != nil && d.Name != "default-roles-"+strings.ToLower(*rep.Realm) {
+		return store.Realm{}, badRequest("unsupported field defaultRole: a new realm's default role is default-roles-%s", strings.ToLower(*rep.Realm))
+	}
+	var rl store.Realm
+	rep.apply(&rl)
+	return rl, nil
+}
