@@ -71,15 +71,16 @@ func (a *API) partialExport(w http.ResponseWriter, r *http.Request) error {
 }
 
 // ExportRealmFile writes realm name as a Keycloak realm file with
-// everything needed to recreate it elsewhere: users with their password
-// hashes and clear client and provider secrets. It is for the offline
-// `gatehouse export`; the file must be kept as secret as the database.
-func ExportRealmFile(ctx context.Context, svc *realms.Service, name string) ([]byte, error) {
+// everything needed to recreate it elsewhere: clear client and provider
+// secrets and, with users, the users with their password hashes. It is for
+// the offline `gatehouse export`; the file must be kept as secret as the
+// database.
+func ExportRealmFile(ctx context.Context, svc *realms.Service, name string, users bool) ([]byte, error) {
 	st, err := svc.Realm(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	rep, err := exportRealm(ctx, svc, st.Realm, realms.ExportOptions{Clients: true, GroupsAndRoles: true, Users: true, Secrets: true})
+	rep, err := exportRealm(ctx, svc, st.Realm, realms.ExportOptions{Clients: true, GroupsAndRoles: true, Users: users, Secrets: true})
 	if err != nil {
 		return nil, err
 	}
