@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/gatehouse/gatehouse/admin"
+	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store/bolt"
 )
 
@@ -97,11 +98,8 @@ func importRealms(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	}
 	files := []string{*file}
 	if *dir != "" {
-		if files, err = filepath.Glob(filepath.Join(*dir, "*-realm.json")); err != nil {
-			return err
-		}
-		if len(files) == 0 {
-			return fmt.Errorf("import: no *-realm.json file in %s", *dir)
+		if files, err = realmFiles(*dir); err != nil {
+			return fmt.Errorf("import: %w", err)
 		}
 	}
 	a, err := openStopped("import", *data, masterKey)
@@ -109,20 +107,45 @@ func importRealms(ctx context.Context, args []string, _ io.Reader, stdout, stder
 		return err
 	}
 	defer a.store.Close()
+	err = importFiles(ctx, a.svc, files, over, func(name, file string, done bool) {
+		if done {
+			fmt.Fprintf(stdout, "imported realm %q from %s\n", name, file)
+		} else {
+			fmt.Fprintf(stdout, "realm %q exists; %s skipped (--override false)\n", name, file)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	return nil
+}
+
+// realmFiles lists the *-realm.json files of dir, as Keycloak's import
+// directory is read.
+func realmFiles(dir string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*-realm.json"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no *-realm.json file in %s", dir)
+	}
+	return files, nil
+}
+
+// importFiles imports realm files one by one, each all or nothing, and
+// stops at the first that fails.
+func importFiles(ctx context.Context, svc *realms.Service, files []string, override bool, report func(name, file string, done bool)) error {
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return fmt.Errorf("import: %w", err)
+			return err
 		}
-		name, done, err := admin.ImportRealmFile(ctx, a.svc, b, over)
+		name, done, err := admin.ImportRealmFile(ctx, svc, b, override)
 		if err != nil {
-			return fmt.Errorf("import %s: %w", f, err)
+			return fmt.Errorf("%s: %w", f, err)
 		}
-		if done {
-			fmt.Fprintf(stdout, "imported realm %q from %s\n", name, f)
-		} else {
-			fmt.Fprintf(stdout, "realm %q exists; %s skipped (--override false)\n", name, f)
-		}
+		report(name, f, done)
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,5 +181,53 @@ func TestImportExportCommandsRefuseBadUse(t *testing.T) {
 	}
 	if out, _ := runCmd(t, "help", "import"); !slices.ContainsFunc(strings.Split(out, "\n"), func(l string) bool { return strings.Contains(l, "-override") }) {
 		t.Errorf("help import lacks --override:\n%s", out)
+	}
+}
+
+// A container starts with its realms: serve --import-realm imports the
+// realm files once, and a restart keeps what was changed since.
+func TestServeImportRealmAtStart(t *testing.T) {
+	data, imports := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(imports, "shop-realm.json"), keycloakRealmFile(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(imports, "notes.json"), []byte("not a realm"), 0o600)
+	login := func(base string) int {
+		res, err := http.PostForm(base+"/realms/shop/protocol/openid-connect/token", url.Values{"grant_type": {"password"},
+			"client_id": {"shop"}, "client_secret": {"shop-secret"}, "username": {"dora"}, "password": {"from-keycloak"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	p := startServe(t, data, []string{"GATEHOUSE_ADMIN_PASSWORD=Admin-Pass-1"}, "--import-realm", imports)
+	if st := login(p.base); st != 200 {
+		t.Fatalf("dora's Keycloak password on the imported realm: %d\n%s", st, p.logs())
+	}
+	if !strings.Contains(p.logs(), "imported realm") {
+		t.Fatalf("no import in the log:\n%s", p.logs())
+	}
+	p.stop(t)
+	// Changed meanwhile: the file would bring the old secret back.
+	app, err := openApp(data, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := app.svc.Realm(context.Background(), "shop")
+	c, err := app.svc.ClientByClientID(context.Background(), st.Realm.ID, "shop")
+	if err == nil {
+		err = app.svc.SetClientSecret(context.Background(), "shop", c.ID, "changed-secret")
+	}
+	app.store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = startServe(t, data, nil, "--import-realm", imports)
+	if st := login(p.base); st != 401 {
+		t.Fatalf("after a restart the file's old secret works again: %d", st)
+	}
+	if !strings.Contains(p.logs(), "realm exists, import skipped") {
+		t.Fatalf("no skip in the log:\n%s", p.logs())
 	}
 }

@@ -42,6 +42,7 @@ type serveConfig struct {
 	ManagementAddr   string
 	ManagementPprof  bool
 	IAMRealm         string
+	ImportRealm      string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -59,6 +60,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.ManagementAddr, "management-addr", "127.0.0.1:9000", "management listener (/metrics, /health/*), as Keycloak's management port; \"off\" disables it")
 	fs.BoolVar(&c.ManagementPprof, "management-pprof", false, "also serve Go's pprof profiles on the management listener (never expose it)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "deprecated: use --management-pprof; serves pprof profiles on this separate address")
+	fs.StringVar(&c.ImportRealm, "import-realm", "", "at start, import every *-realm.json of this directory whose realm does not exist yet (Keycloak's --import-realm)")
 	fs.StringVar(&c.IAMRealm, "iam-realm", oidc.DefaultIAMRealm, "realm of the unprefixed CDP IAM path /api/v1/iam/generateWorkloadAuthToken")
 	// Secrets come from the environment only, never the command line (which
 	// other local users can read).
@@ -211,6 +213,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if boot.PasswordIgnored {
 		log.Warn("GATEHOUSE_ADMIN_PASSWORD is not the password of the stored admin user and was not applied: it only sets the password on first start; change it with the admin API or CLI",
 			"user", boot.Username)
+	}
+
+	if cfg.ImportRealm != "" {
+		// Existing realms are kept: a restart must not undo what was
+		// changed since the first import.
+		files, err := realmFiles(cfg.ImportRealm)
+		if err != nil {
+			return fmt.Errorf("import-realm: %w", err)
+		}
+		err = importFiles(ctx, a.svc, files, false, func(name, file string, done bool) {
+			if done {
+				log.Info("imported realm", "realm", name, "file", file)
+			} else {
+				log.Info("realm exists, import skipped", "realm", name, "file", file)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("import-realm: %w", err)
+		}
 	}
 
 	srv := oidc.NewServer(oidc.Config{
