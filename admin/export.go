@@ -141,3 +141,27 @@ func (rep realmFileRep) newRealm() (store.Realm, error) {
 	rep.apply(&rl)
 	return rl, nil
 }
+
+// partialImport is POST /admin/realms/{realm}/partialImport (manage-realm):
+// Keycloak's PartialImportRepresentation, answered with its
+// PartialImportResults.
+func (a *API) partialImport(w http.ResponseWriter, r *http.Request) error {
+	rl, err := a.targetRealm(r, manageRealm)
+	if err != nil {
+		return err
+	}
+	var rep struct {
+		IfResourceExists string `json:"ifResourceExists"`
+		realms.RealmImport
+	}
+	if err := decodeStrict(r, &rep); err != nil {
+		return err
+	}
+	res, err := a.svc.PartialImport(r.Context(), rl.Name, rep.IfResourceExists, rep.RealmImport)
+	if err != nil {
+		return err
+	}
+	a.audit(r, rl.ID, "CREATE", "REALM", "partialImport", res)
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}

@@ -177,3 +177,45 @@ func TestPartialExportMasksSecretsAndHasNoUsers(t *testing.T) {
 		t.Fatalf("the mask as the imported client's secret: %d %v", st, m)
 	}
 }
+
+func TestPartialImportFailSkipOverwrite(t *testing.T) {
+	e := newEnv(t)
+	e.must(201, "POST", "/admin/realms", e.admin, keycloakRealm(t, "shop"))
+	body := func(mode string) map[string]any {
+		return map[string]any{"ifResourceExists": mode,
+			"users": []any{
+				map[string]any{"username": "carol", "enabled": true, "credentials": []any{map[string]any{"type": "password", "value": "carol-new"}}},
+				map[string]any{"username": "dave", "enabled": true, "groups": []string{"/customers"}, "credentials": []any{map[string]any{"type": "password", "value": "dave-pw"}}},
+			},
+			"roles": map[string]any{"realm": []any{map[string]any{"name": "auditor"}}},
+		}
+	}
+	type result struct {
+		Added, Skipped, Overwritten int
+		Results                     []struct{ Action, ResourceType, ResourceName, ID string }
+	}
+	r := e.must(409, "POST", "/admin/realms/shop/partialImport", e.admin, body("FAIL"))
+	if msg := r.obj(t)["errorMessage"]; msg != "User with user name carol already exists." {
+		t.Fatalf("FAIL message = %v", msg)
+	}
+	if st, _ := e.tokenRequest("shop", url.Values{"grant_type": {"password"}, "username": {"dave"}, "password": {"dave-pw"}}, "shop", "shop-secret-from-keycloak"); st == 200 {
+		t.Fatal("FAIL imported dave anyway")
+	}
+	var skip result
+	e.must(200, "POST", "/admin/realms/shop/partialImport", e.admin, body("SKIP")).json(t, &skip)
+	if skip.Added != 2 || skip.Skipped != 1 || skip.Overwritten != 0 || len(skip.Results) != 3 {
+		t.Fatalf("SKIP = %+v", skip)
+	}
+	e.passwordLogin("shop", "shop", "shop-secret-from-keycloak", "dave", "dave-pw")
+	e.passwordLogin("shop", "shop", "shop-secret-from-keycloak", "carol", "kc-password")
+	var over result
+	e.must(200, "POST", "/admin/realms/shop/partialImport", e.admin, body("OVERWRITE")).json(t, &over)
+	if over.Overwritten != 3 || over.Added != 0 {
+		t.Fatalf("OVERWRITE = %+v", over)
+	}
+	tok := claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "carol-new"))
+	if tok["sub"] != "5b0c7d3e-9f1a-4c2b-8d7e-6f5a4b3c2d1e" {
+		t.Fatalf("overwritten carol's sub = %v, want her ID kept", tok["sub"])
+	}
+	e.must(400, "POST", "/admin/realms/shop/partialImport", e.admin, map[string]any{"ifResourceExists": "MERGE"})
+}

@@ -145,7 +145,7 @@ type ImportCredential struct {
 // written, and if a write still fails the new realm is deleted again. A
 // ValidationError names the element (e.g. users[2].credentials[0]).
 func (s *Service) ImportRealm(ctx context.Context, r store.Realm, imp RealmImport) (store.Realm, error) {
-	plan, err := s.planImport(imp)
+	plan, err := s.planImport(imp, knownNames{})
 	if err != nil {
 		return store.Realm{}, err
 	}
@@ -170,18 +170,28 @@ type importPlan struct {
 	creds [][]store.Credential
 }
 
-// planImport checks imp without touching the store.
-func (s *Service) planImport(imp RealmImport) (importPlan, error) {
+// knownNames are what an import into an existing realm may refer to
+// besides the representation's own elements.
+type knownNames struct {
+	clientIDs, groupPaths, aliases map[string]bool
+}
+
+// planImport checks imp without touching the store; references may also
+// name what known lists.
+func (s *Service) planImport(imp RealmImport, known knownNames) (importPlan, error) {
 	plan := importPlan{creds: make([][]store.Credential, len(imp.Users))}
 	realmRoles := map[string]bool{}
 	clientRoles := map[string]map[string]bool{}
-	clientIDs := map[string]bool{}
+	clientIDs := maps.Clone(known.clientIDs)
+	if clientIDs == nil {
+		clientIDs = map[string]bool{}
+	}
 	for i, c := range imp.Clients {
 		field := fmt.Sprintf("clients[%d]", i)
 		if c.ClientID == "" {
 			return plan, invalid(field, "clientId is missing")
 		}
-		if clientIDs[c.ClientID] {
+		if clientIDs[c.ClientID] && !known.clientIDs[c.ClientID] {
 			return plan, invalid(field, "client %q appears twice", c.ClientID)
 		}
 		clientIDs[c.ClientID] = true
@@ -217,6 +227,9 @@ func (s *Service) planImport(imp RealmImport) (importPlan, error) {
 			return plan, err
 		}
 	}
+	for a := range known.aliases {
+		aliases[a] = true
+	}
 	groupPaths := map[string]bool{}
 	var walk func(prefix, field string, gs []ImportGroup) error
 	walk = func(prefix, field string, gs []ImportGroup) error {
@@ -238,6 +251,9 @@ func (s *Service) planImport(imp RealmImport) (importPlan, error) {
 	}
 	if err := walk("", "groups", imp.Groups); err != nil {
 		return plan, err
+	}
+	for p := range known.groupPaths {
+		groupPaths[p] = true
 	}
 	usernames := map[string]bool{}
 	for i, u := range imp.Users {
@@ -369,6 +385,16 @@ func keepID(id string) string {
 func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImport, plan importPlan) error {
 	ids := &importIDs{realmID: r.ID, clients: map[string]store.Client{}, realmRoles: map[string]string{},
 		clientRoles: map[string]map[string]string{}, groups: map[string]string{}}
+	// An import into an existing realm may put users in its groups.
+	groupsNow, err := s.AllGroups(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	for _, g := range groupsNow {
+		if path, err := s.GroupPath(ctx, r.ID, g.ID); err == nil {
+			ids.groups[path] = g.ID
+		}
+	}
 	existing, err := s.allClients(ctx, r.ID)
 	if err != nil {
 		return err
