@@ -207,7 +207,7 @@ func TestPartialImportFailSkipOverwrite(t *testing.T) {
 		t.Fatalf("SKIP = %+v", skip)
 	}
 	e.passwordLogin("shop", "shop", "shop-secret-from-keycloak", "dave", "dave-pw")
-	e.passwordLogin("shop", "shop", "shop-secret-from-keycloak", "carol", "kc-password")
+	old := e.passwordLogin("shop", "shop", "shop-secret-from-keycloak", "carol", "kc-password")
 	var over result
 	e.must(200, "POST", "/admin/realms/shop/partialImport", e.admin, body("OVERWRITE")).json(t, &over)
 	if over.Overwritten != 3 || over.Added != 0 {
@@ -216,6 +216,11 @@ func TestPartialImportFailSkipOverwrite(t *testing.T) {
 	tok := claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "carol-new"))
 	if tok["sub"] != "5b0c7d3e-9f1a-4c2b-8d7e-6f5a4b3c2d1e" {
 		t.Fatalf("overwritten carol's sub = %v, want her ID kept", tok["sub"])
+	}
+	// The session of the overwritten carol ends with her old password.
+	if st, m := e.tokenRequest("shop", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {old["refresh_token"].(string)}},
+		"shop", "shop-secret-from-keycloak"); st != 400 {
+		t.Fatalf("refresh of the overwritten user's old session: %d %v", st, m)
 	}
 	e.must(400, "POST", "/admin/realms/shop/partialImport", e.admin, map[string]any{"ifResourceExists": "MERGE"})
 }
