@@ -567,6 +567,11 @@ func (s *Service) importUser(ctx context.Context, r store.Realm, ids *importIDs,
 		// The client's service account was made with the client: it
 		// takes the exported roles.
 		c := ids.clients[iu.ServiceAccountClientID]
+		if !c.ServiceAccountsEnabled {
+			// Else an import could give a built-in client an account
+			// with roles it was never meant to hold.
+			return invalid(field, "client %q has no service account (serviceAccountsEnabled is false)", iu.ServiceAccountClientID)
+		}
 		if err := s.ensureServiceAccount(ctx, r.ID, c); err != nil {
 			return prefixField(field, err)
 		}

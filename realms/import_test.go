@@ -222,6 +222,9 @@ func TestImportRealmIsAllOrNothing(t *testing.T) {
 		{"unknown composite", func(i *RealmImport) {
 			i.Roles.Realm[0].Composites = &ImportComposites{Client: map[string][]string{"app": {"nope"}}}
 		}, "roles.realm[0].composites"},
+		{"service account of a client without one", func(i *RealmImport) {
+			i.Users = append(i.Users, ImportUser{Username: "service-account-admin-cli", ServiceAccountClientID: "admin-cli", RealmRoles: []string{"reader"}})
+		}, "users[1]"},
 		{"invalid email", func(i *RealmImport) { i.Users[0].Email = "not an email" }, "users[0].email"},
 	}
 	for _, tc := range cases {
