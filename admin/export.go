@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -91,35 +92,57 @@ func ExportRealmFile(ctx context.Context, svc *realms.Service, name string, user
 	return append(b, '\n'), nil
 }
 
+// RealmFileImport is what ImportRealmFile did with one realm file.
+type RealmFileImport struct {
+	Realm    string
+	Imported bool // false: the realm existed and override was off
+	// Ignored lists, sorted, the file's top-level fields with a value
+	// that were not imported: a Keycloak export carries many (flows,
+	// components, policies) that Gatehouse does not implement.
+	Ignored []string
+}
+
 // ImportRealmFile creates the realm a Keycloak realm file describes, with
-// the checks of POST /admin/realms. An existing realm of that name is
-// replaced when override is set, else left alone (imported is false).
-func ImportRealmFile(ctx context.Context, svc *realms.Service, data []byte, override bool) (name string, imported bool, err error) {
-	// The same strictness as the API, without its request size limit: a
-	// realm file with its users is large.
+// the checks of POST /admin/realms but for one difference: a file is the
+// operator's own (typically a whole Keycloak export), so top-level fields
+// Gatehouse does not support are reported in Ignored instead of refusing
+// the file, and so are adminEventsEnabled/adminEventsDetailsEnabled false
+// (admin events are always recorded here). An existing realm of that name
+// is replaced when override is set, else left alone.
+func ImportRealmFile(ctx context.Context, svc *realms.Service, data []byte, override bool) (RealmFileImport, error) {
+	var out RealmFileImport
 	var rep realmFileRep
 	if err := json.Unmarshal(data, &rep); err != nil {
-		return "", false, fmt.Errorf("realm file: %w", err)
+		return out, fmt.Errorf("realm file: %w", err)
 	}
-	if unknown := unknownFields(data, &rep); len(unknown) > 0 {
-		return "", false, badRequest("unsupported field(s): %s", strings.Join(unknown, ", "))
+	out.Ignored = unknownFields(data, &rep)
+	if rep.AdminEventsEnabled != nil && !*rep.AdminEventsEnabled {
+		rep.AdminEventsEnabled = nil
+		out.Ignored = append(out.Ignored, "adminEventsEnabled")
 	}
+	if rep.AdminEventsDetailsEnabled != nil && !*rep.AdminEventsDetailsEnabled {
+		rep.AdminEventsDetailsEnabled = nil
+		out.Ignored = append(out.Ignored, "adminEventsDetailsEnabled")
+	}
+	slices.Sort(out.Ignored)
 	rl, err := rep.newRealm()
 	if err != nil {
-		return "", false, err
+		return out, err
 	}
+	out.Realm = rl.Name
 	if _, err := svc.Realm(ctx, rl.Name); err == nil {
 		if !override {
-			return rl.Name, false, nil
+			return out, nil
 		}
 		if err := svc.DeleteRealm(ctx, rl.Name); err != nil {
-			return rl.Name, false, err
+			return out, err
 		}
 	}
 	if _, err := svc.ImportRealm(ctx, rl, rep.RealmImport); err != nil {
-		return rl.Name, false, err
+		return out, err
 	}
-	return rl.Name, true, nil
+	out.Imported = true
+	return out, nil
 }
 
 // newRealm checks a create's settings and turns them into the realm

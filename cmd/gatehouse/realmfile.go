@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/admin"
 	"github.com/gatehouse/gatehouse/realms"
@@ -107,11 +108,14 @@ func importRealms(ctx context.Context, args []string, _ io.Reader, stdout, stder
 		return err
 	}
 	defer a.store.Close()
-	err = importFiles(ctx, a.svc, files, over, func(name, file string, done bool) {
-		if done {
-			fmt.Fprintf(stdout, "imported realm %q from %s\n", name, file)
-		} else {
-			fmt.Fprintf(stdout, "realm %q exists; %s skipped (--override false)\n", name, file)
+	err = importFiles(ctx, a.svc, files, over, func(file string, res admin.RealmFileImport) {
+		if !res.Imported {
+			fmt.Fprintf(stdout, "realm %q exists; %s skipped (--override false)\n", res.Realm, file)
+			return
+		}
+		fmt.Fprintf(stdout, "imported realm %q from %s\n", res.Realm, file)
+		if len(res.Ignored) > 0 {
+			fmt.Fprintf(stdout, "  not imported (not supported by Gatehouse): %s\n", strings.Join(res.Ignored, ", "))
 		}
 	})
 	if err != nil {
@@ -135,17 +139,17 @@ func realmFiles(dir string) ([]string, error) {
 
 // importFiles imports realm files one by one, each all or nothing, and
 // stops at the first that fails.
-func importFiles(ctx context.Context, svc *realms.Service, files []string, override bool, report func(name, file string, done bool)) error {
+func importFiles(ctx context.Context, svc *realms.Service, files []string, override bool, report func(file string, res admin.RealmFileImport)) error {
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return err
 		}
-		name, done, err := admin.ImportRealmFile(ctx, svc, b, override)
+		res, err := admin.ImportRealmFile(ctx, svc, b, override)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
-		report(name, f, done)
+		report(f, res)
 	}
 	return nil
 }

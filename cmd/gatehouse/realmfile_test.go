@@ -231,3 +231,27 @@ func TestServeImportRealmAtStart(t *testing.T) {
 		t.Fatalf("no skip in the log:\n%s", p.logs())
 	}
 }
+
+// A whole Keycloak export carries settings Gatehouse does not implement:
+// the file imports and the command names what it left out.
+func TestImportReportsWhatItDidNotImport(t *testing.T) {
+	dir := t.TempDir()
+	var rep map[string]any
+	if err := json.Unmarshal(keycloakRealmFile(t), &rep); err != nil {
+		t.Fatal(err)
+	}
+	rep["otpPolicyType"] = "totp"
+	rep["authenticationFlows"] = []any{map[string]any{"alias": "browser"}}
+	rep["adminEventsEnabled"] = false
+	rep["keycloakVersion"] = ""
+	b, _ := json.Marshal(rep)
+	f := filepath.Join(dir, "kc-realm.json")
+	os.WriteFile(f, b, 0o600)
+	out, err := runCmd(t, "import", "--data", filepath.Join(dir, "data"), "--file", f)
+	if err != nil {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	if !strings.Contains(out, "not imported (not supported by Gatehouse): adminEventsEnabled, authenticationFlows, otpPolicyType\n") {
+		t.Fatalf("output does not name the fields left out:\n%s", out)
+	}
+}

@@ -222,11 +222,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("import-realm: %w", err)
 		}
-		err = importFiles(ctx, a.svc, files, false, func(name, file string, done bool) {
-			if done {
-				log.Info("imported realm", "realm", name, "file", file)
-			} else {
-				log.Info("realm exists, import skipped", "realm", name, "file", file)
+		err = importFiles(ctx, a.svc, files, false, func(file string, res admin.RealmFileImport) {
+			switch {
+			case !res.Imported:
+				log.Info("realm exists, import skipped", "realm", res.Realm, "file", file)
+			case len(res.Ignored) > 0:
+				log.Warn("imported realm; fields not supported by Gatehouse were not imported", "realm", res.Realm, "file", file,
+					"not_imported", strings.Join(res.Ignored, ","))
+			default:
+				log.Info("imported realm", "realm", res.Realm, "file", file)
 			}
 		})
 		if err != nil {
