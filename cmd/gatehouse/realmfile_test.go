@@ -255,3 +255,36 @@ func TestImportReportsWhatItDidNotImport(t *testing.T) {
 		t.Fatalf("output does not name the fields left out:\n%s", out)
 	}
 }
+
+// A realm file Keycloak itself wrote (see testdata/keycloak/README.md)
+// imports: its settings and roles are taken, its built-in roles matched,
+// and what Gatehouse does not implement is named.
+func TestImportKeycloakProducedRealmFile(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	f := filepath.Join("..", "..", "testdata", "keycloak", "import-without-clients-realm.json")
+	out, err := runCmd(t, "import", "--data", data, "--file", f)
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	for _, field := range []string{"authenticationFlows", "components", "defaultRoles", "otpPolicyType", "requiredActions", "browserFlow"} {
+		if !strings.Contains(out, field) {
+			t.Errorf("the report does not name %s:\n%s", field, out)
+		}
+	}
+	app, err := openApp(data, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.store.Close()
+	ctx := context.Background()
+	st, err := app.svc.Realm(ctx, "import-without-clients")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Realm.AccessTokenLifespan != 300 || st.Realm.SSOSessionMaxLifespan != 36000 || st.Realm.SSLRequired != "external" {
+		t.Fatalf("settings not taken: %+v", st.Realm)
+	}
+	if _, err := app.svc.RoleByName(ctx, st.Realm.ID, "", "offline_access"); err != nil {
+		t.Fatalf("offline_access: %v", err)
+	}
+}
