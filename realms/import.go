@@ -2,6 +2,7 @@ package realms
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -136,6 +137,11 @@ type ImportCredential struct {
 	Temporary      bool   `json:"temporary,omitempty"`
 	SecretData     string `json:"secretData,omitempty"`
 	CredentialData string `json:"credentialData,omitempty"`
+	// Exports of Keycloak before 11 carry the hash in these fields.
+	HashedSaltedValue string `json:"hashedSaltedValue,omitempty"`
+	Salt              string `json:"salt,omitempty"`
+	HashIterations    int    `json:"hashIterations,omitempty"`
+	Algorithm         string `json:"algorithm,omitempty"`
 }
 
 // ImportRealm creates a realm with its settings (r, as CreateRealm takes
@@ -321,6 +327,15 @@ func (s *Service) importCredential(c ImportCredential) (store.Credential, error)
 	}
 	var cred store.Credential
 	var err error
+	if c.HashedSaltedValue != "" {
+		if c.SecretData != "" || c.CredentialData != "" || c.Value != "" {
+			return store.Credential{}, errors.New("hashedSaltedValue and value or secretData are exclusive")
+		}
+		// The same credential in today's shape.
+		sd, _ := json.Marshal(kcSecretData{Value: c.HashedSaltedValue, Salt: c.Salt})
+		cd, _ := json.Marshal(kcCredentialData{HashIterations: c.HashIterations, Algorithm: c.Algorithm})
+		c.SecretData, c.CredentialData = string(sd), string(cd)
+	}
 	switch {
 	case c.SecretData != "" || c.CredentialData != "":
 		if c.Value != "" {

@@ -80,6 +80,9 @@ func TestImportedKeycloakHashesLogInAndAreUpgraded(t *testing.T) {
 			map[string]string{"type": "id", "version": "1.3", "memory": "1024", "parallelism": "1", "hashLength": "32"})},
 		{"argon2i", keycloakCredential("argon2", 3, salt, xargon2.Key([]byte("old secret"), salt, 3, 512, 2, 16),
 			map[string]string{"type": "i", "version": "1.3", "memory": "512", "parallelism": "2", "hashLength": "16"})},
+		// Keycloak before 11 wrote the hash in the credential itself.
+		{"legacy", ImportCredential{Type: "password", HashedSaltedValue: base64.StdEncoding.EncodeToString(pbkdf(sha256.New, 2000, 64)),
+			Salt: base64.StdEncoding.EncodeToString(salt), HashIterations: 2000, Algorithm: "pbkdf2-sha256"}},
 		{"bcrypt", ImportCredential{Type: "password", SecretData: fmt.Sprintf(`{"value":%q}`, bc),
 			CredentialData: `{"hashIterations":-1,"algorithm":"bcrypt"}`}},
 	}
@@ -213,6 +216,9 @@ func TestImportRealmIsAllOrNothing(t *testing.T) {
 	}{
 		{"hostile pbkdf2 iterations", func(i *RealmImport) { i.Users[0].Credentials = []ImportCredential{hostile} }, "users[0].credentials[0]"},
 		{"hostile argon2 memory", func(i *RealmImport) { i.Users[0].Credentials = []ImportCredential{hugeArgon} }, "users[0].credentials[0]"},
+		{"legacy hash without algorithm", func(i *RealmImport) {
+			i.Users[0].Credentials = []ImportCredential{{Type: "password", HashedSaltedValue: "AAAA", Salt: "AAAA", HashIterations: 1}}
+		}, "users[0].credentials[0]"},
 		{"otp credential", func(i *RealmImport) { i.Users[0].Credentials = []ImportCredential{{Type: "otp", Value: "x"}} }, "users[0].credentials[0]"},
 		{"duplicate username", func(i *RealmImport) { i.Users = append(i.Users, ImportUser{Username: "ANN"}) }, "users[1]"},
 		{"unknown group", func(i *RealmImport) { i.Users[0].Groups = []string{"/nope"} }, "users[0].groups"},
