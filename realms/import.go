@@ -102,6 +102,10 @@ type ImportClient struct {
 	WebOrigins                []string          `json:"webOrigins,omitempty"`
 	Attributes                map[string]string `json:"attributes,omitempty"`
 	FullScopeAllowed          *bool             `json:"fullScopeAllowed,omitempty"`
+	// Only OpenID Connect clients authenticating with a secret exist
+	// here; others are refused rather than imported as something else.
+	Protocol                string `json:"protocol,omitempty"`
+	ClientAuthenticatorType string `json:"clientAuthenticatorType,omitempty"`
 	// Client scopes by name; absent, the realm's defaults.
 	DefaultClientScopes  []string               `json:"defaultClientScopes,omitempty"`
 	OptionalClientScopes []string               `json:"optionalClientScopes,omitempty"`
@@ -196,6 +200,12 @@ func (s *Service) planImport(imp RealmImport, known knownNames) (importPlan, err
 		field := fmt.Sprintf("clients[%d]", i)
 		if c.ClientID == "" {
 			return plan, invalid(field, "clientId is missing")
+		}
+		if c.Protocol != "" && c.Protocol != "openid-connect" {
+			return plan, invalid(field, "protocol %q is not supported (only openid-connect)", c.Protocol)
+		}
+		if c.ClientAuthenticatorType != "" && c.ClientAuthenticatorType != "client-secret" {
+			return plan, invalid(field, "clientAuthenticatorType %q is not supported (only client-secret)", c.ClientAuthenticatorType)
 		}
 		if clientIDs[c.ClientID] && !known.clientIDs[c.ClientID] {
 			return plan, invalid(field, "client %q appears twice", c.ClientID)

@@ -219,6 +219,8 @@ func TestImportRealmIsAllOrNothing(t *testing.T) {
 		{"legacy hash without algorithm", func(i *RealmImport) {
 			i.Users[0].Credentials = []ImportCredential{{Type: "password", HashedSaltedValue: "AAAA", Salt: "AAAA", HashIterations: 1}}
 		}, "users[0].credentials[0]"},
+		{"saml client", func(i *RealmImport) { i.Clients[0].Protocol = "saml" }, "clients[0]"},
+		{"jwt-authenticated client", func(i *RealmImport) { i.Clients[0].ClientAuthenticatorType = "client-jwt" }, "clients[0]"},
 		{"otp credential", func(i *RealmImport) { i.Users[0].Credentials = []ImportCredential{{Type: "otp", Value: "x"}} }, "users[0].credentials[0]"},
 		{"duplicate username", func(i *RealmImport) { i.Users = append(i.Users, ImportUser{Username: "ANN"}) }, "users[1]"},
 		{"unknown group", func(i *RealmImport) { i.Users[0].Groups = []string{"/nope"} }, "users[0].groups"},
