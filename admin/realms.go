@@ -3,7 +3,6 @@ package admin
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
@@ -211,25 +210,18 @@ func (a *API) createRealm(w http.ResponseWriter, r *http.Request) error {
 	if !c.createRealm {
 		return withReason(errForbidden, "caller lacks create-realm")
 	}
-	var rep realmRep
-	if err := decodeStrict(r, &rep); err != nil {
+	// A create takes the whole RealmRepresentation, as a Keycloak export
+	// writes it: the settings and the realm's roles, groups, clients and
+	// users.
+	var full realmFileRep
+	if err := decodeStrict(r, &full); err != nil {
 		return err
 	}
-	if err := rep.unsupported(); err != nil {
+	rl, err := full.newRealm()
+	if err != nil {
 		return err
 	}
-	if rep.Realm == nil || *rep.Realm == "" {
-		return badRequest("Realm name cannot be empty")
-	}
-	// A new realm's default role is always default-roles-<realm>; an
-	// export naming it is accepted, any other is refused rather than
-	// dropped.
-	if d := rep.DefaultRole; d != nil && d.Name != "default-roles-"+strings.ToLower(*rep.Realm) {
-		return badRequest("unsupported field defaultRole: a new realm's default role is default-roles-%s", strings.ToLower(*rep.Realm))
-	}
-	var rl store.Realm
-	rep.apply(&rl)
-	created_, err := a.svc.CreateRealm(r.Context(), rl)
+	created_, err := a.svc.ImportRealm(r.Context(), rl, full.RealmImport)
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
 		return withReason(conflict("Conflict detected. See logs for details"), "realm exists")

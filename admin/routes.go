@@ -26,6 +26,8 @@ func (a *API) routes(r *mux.Router) {
 	rr.HandleFunc("/events/config", a.handle(a.eventsConfig)).Methods(get)
 	rr.HandleFunc("/events/config", a.handle(a.putEventsConfig)).Methods(put)
 	rr.HandleFunc("/keys", a.handle(a.realmKeys)).Methods(get)
+	rr.HandleFunc("/partial-export", a.handle(a.partialExport)).Methods(post)
+	rr.HandleFunc("/partialImport", a.handle(a.partialImport)).Methods(post)
 	rr.HandleFunc("/attack-detection/brute-force/users/{id}", a.handle(a.bruteForceStatus)).Methods(get)
 	rr.HandleFunc("/attack-detection/brute-force/users/{id}", a.handle(a.clearBruteForce)).Methods(del)
 	rr.HandleFunc("/attack-detection/brute-force/clients/{id}", a.handle(a.clientBruteForceStatus)).Methods(get)

@@ -185,6 +185,32 @@ what is there).`,
 		},
 		run: migrateStore,
 	}, command{
+		name:     "export",
+		synopsis: "--data DIR --realm REALM --file FILE [--users realm_file|skip]",
+		summary:  "on a stopped server: write a realm as a Keycloak realm file",
+		about: `Writes a realm of a stopped server's data directory as a Keycloak realm file
+(kc.sh export style): settings, roles, groups, clients, client scopes, identity
+providers and users, with clear client and provider secrets and the users'
+password hashes in Keycloak's form, so that gatehouse import (or Keycloak)
+recreates it. The file is written with mode 0600; keep it as secret as the
+data directory.`,
+		examples: []string{"gatehouse export --data ./data --realm demo --file demo-realm.json"},
+		run:      exportRealm,
+	}, command{
+		name:     "import",
+		synopsis: "--data DIR (--file FILE | --dir DIR) [--override true|false]",
+		summary:  "on a stopped server: create realms from Keycloak realm files",
+		about: `Creates the realms of Keycloak realm files (a gatehouse or Keycloak export) in a
+stopped server's data directory (kc.sh import style). Users keep their IDs and
+password hashes (pbkdf2, pbkdf2-sha256, pbkdf2-sha512, argon2, bcrypt), clients
+their secrets. Each file is all or nothing. With --override true (the default)
+an existing realm of the same name is deleted first; with false it is kept.`,
+		examples: []string{
+			"gatehouse import --data ./data --file demo-realm.json",
+			"gatehouse import --data ./data --dir ./realms --override false",
+		},
+		run: importRealms,
+	}, command{
 		name:    "version",
 		summary: "print the version",
 		run: func(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {

@@ -49,6 +49,7 @@ type serveConfig struct {
 	ManagementAddr   string
 	ManagementPprof  bool
 	IAMRealm         string
+	ImportRealm      string
 	// PasswordInArgs: --store on the command line carries a password,
 	// which other local users can read there.
 	PasswordInArgs bool
@@ -73,6 +74,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.ManagementAddr, "management-addr", "127.0.0.1:9000", "management listener (/metrics, /health/*), as Keycloak's management port; \"off\" disables it")
 	fs.BoolVar(&c.ManagementPprof, "management-pprof", false, "also serve Go's pprof profiles on the management listener (never expose it)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "deprecated: use --management-pprof; serves pprof profiles on this separate address")
+	fs.StringVar(&c.ImportRealm, "import-realm", "", "at start, import every *-realm.json of this directory whose realm does not exist yet (Keycloak's --import-realm)")
 	fs.StringVar(&c.IAMRealm, "iam-realm", oidc.DefaultIAMRealm, "realm of the unprefixed CDP IAM path /api/v1/iam/generateWorkloadAuthToken")
 	// Secrets come from the environment only, never the command line (which
 	// other local users can read).
@@ -331,6 +333,29 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if boot.PasswordIgnored {
 		log.Warn("GATEHOUSE_ADMIN_PASSWORD is not the password of the stored admin user and was not applied: it only sets the password on first start; change it with the admin API or CLI",
 			"user", boot.Username)
+	}
+
+	if cfg.ImportRealm != "" {
+		// Existing realms are kept: a restart must not undo what was
+		// changed since the first import.
+		files, err := realmFiles(cfg.ImportRealm)
+		if err != nil {
+			return fmt.Errorf("import-realm: %w", err)
+		}
+		err = importFiles(ctx, a.svc, files, false, func(file string, res admin.RealmFileImport) {
+			switch {
+			case !res.Imported:
+				log.Info("realm exists, import skipped", "realm", res.Realm, "file", file)
+			case len(res.Ignored) > 0:
+				log.Warn("imported realm; fields not supported by Gatehouse were not imported", "realm", res.Realm, "file", file,
+					"not_imported", strings.Join(res.Ignored, ","))
+			default:
+				log.Info("imported realm", "realm", res.Realm, "file", file)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("import-realm: %w", err)
+		}
 	}
 
 	srv := oidc.NewServer(oidc.Config{

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/admin"
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store/bolt"
+)
+
+// openStopped opens a stopped server's data directory for an offline
+// command; the store's file lock makes it refuse while a server runs.
+func openStopped(verb, data, masterKey string) (*app, error) {
+	a, err := openApp(context.Background(), serveConfig{Data: data, MasterKey: masterKey}, nil)
+	if errors.Is(err, bolt.ErrLocked) {
+		return nil, fmt.Errorf("%s: %s is in use by a running server; stop it first: %w", verb, data, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", verb, err)
+	}
+	return a, nil
+}
+
+// exportRealm is `gatehouse export --data DIR --realm R --file F`: the
+// realm as a Keycloak realm file, with its secrets and (unless --users
+// skip) its users' password hashes, for `gatehouse import` or Keycloak.
+func exportRealm(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("export", stderr)
+	data := fs.String("data", "./data", "data `directory` of the stopped server")
+	realm := fs.String("realm", "", "`name` of the realm to export")
+	file := fs.String("file", "", "`file` to write (mode 0600: it holds secrets and password hashes), or - for stdout")
+	users := fs.String("users", "realm_file", "realm_file: users in the file; skip: no users")
+	var masterKey string
+	fs.envString(&masterKey, "GATEHOUSE_MASTER_KEY", "the server's master key, when it is not in <data>/master.key")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q", fs.Args())
+	}
+	if *realm == "" || *file == "" {
+		return usagef("--realm and --file are required")
+	}
+	if *users != "realm_file" && *users != "skip" {
+		return usagef("--users must be realm_file or skip")
+	}
+	if _, err := os.Stat(filepath.Join(*data, "gatehouse.db")); err != nil {
+		return fmt.Errorf("export: no Gatehouse store in %s: %w", *data, err)
+	}
+	a, err := openStopped("export", *data, masterKey)
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	b, err := admin.ExportRealmFile(ctx, a.svc, *realm, *users == "realm_file")
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if *file == "-" {
+		_, err = stdout.Write(b)
+		return err
+	}
+	if err := os.WriteFile(*file, b, 0o600); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	fmt.Fprintf(stderr, "exported realm %q to %s\n", *realm, *file)
+	return nil
+}
+
+// importRealms is `gatehouse import --data DIR (--file F | --dir D)`: creates
+// the realms of Keycloak realm files on a stopped server's data directory.
+func importRealms(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("import", stderr)
+	data := fs.String("data", "./data", "data `directory` of the stopped server (created if missing)")
+	file := fs.String("file", "", "realm `file` to import")
+	dir := fs.String("dir", "", "`directory` whose *-realm.json files are imported")
+	override := fs.String("override", "true", "true: an existing realm of the same name is replaced; false: it is kept and the file skipped")
+	var masterKey string
+	fs.envString(&masterKey, "GATEHOUSE_MASTER_KEY", "the server's master key, when it is not in <data>/master.key")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q", fs.Args())
+	}
+	if (*file == "") == (*dir == "") {
+		return usagef("exactly one of --file and --dir is required")
+	}
+	over, err := strconv.ParseBool(*override)
+	if err != nil {
+		return usagef("--override must be true or false")
+	}
+	files := []string{*file}
+	if *dir != "" {
+		if files, err = realmFiles(*dir); err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+	}
+	a, err := openStopped("import", *data, masterKey)
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	err = importFiles(ctx, a.svc, files, over, func(file string, res admin.RealmFileImport) {
+		if !res.Imported {
+			fmt.Fprintf(stdout, "realm %q exists; %s skipped (--override false)\n", res.Realm, file)
+			return
+		}
+		fmt.Fprintf(stdout, "imported realm %q from %s\n", res.Realm, file)
+		if len(res.Ignored) > 0 {
+			fmt.Fprintf(stdout, "  not imported (not supported by Gatehouse): %s\n", strings.Join(res.Ignored, ", "))
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	return nil
+}
+
+// realmFiles lists the *-realm.json files of dir, as Keycloak's import
+// directory is read.
+func realmFiles(dir string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*-realm.json"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no *-realm.json file in %s", dir)
+	}
+	return files, nil
+}
+
+// importFiles imports realm files one by one, each all or nothing, and
+// stops at the first that fails.
+func importFiles(ctx context.Context, svc *realms.Service, files []string, override bool, report func(file string, res admin.RealmFileImport)) error {
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		res, err := admin.ImportRealmFile(ctx, svc, b, override)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		report(f, res)
+	}
+	return nil
+}

@@ -1,0 +1,724 @@
+package realms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// RealmImport is the part of Keycloak's RealmRepresentation that is not a
+// realm setting: the realm's roles, groups, clients and users, as a
+// Keycloak export writes them. Unknown nested fields are ignored, as
+// Keycloak ignores them.
+type RealmImport struct {
+	Roles             *ImportRoles             `json:"roles,omitempty"`
+	Groups            []ImportGroup            `json:"groups,omitempty"`
+	Clients           []ImportClient           `json:"clients,omitempty"`
+	ClientScopes      []ImportClientScope      `json:"clientScopes,omitempty"`
+	IdentityProviders []ImportIdentityProvider `json:"identityProviders,omitempty"`
+	Users             []ImportUser             `json:"users,omitempty"`
+	// The realm's default and optional client scopes, by name.
+	DefaultDefaultClientScopes  []string `json:"defaultDefaultClientScopes,omitempty"`
+	DefaultOptionalClientScopes []string `json:"defaultOptionalClientScopes,omitempty"`
+}
+
+// ImportClientScope is Keycloak's ClientScopeRepresentation.
+type ImportClientScope struct {
+	ID              string                 `json:"id,omitempty"`
+	Name            string                 `json:"name"`
+	Description     string                 `json:"description,omitempty"`
+	Protocol        string                 `json:"protocol,omitempty"`
+	Attributes      map[string]string      `json:"attributes,omitempty"`
+	ProtocolMappers []store.ProtocolMapper `json:"protocolMappers,omitempty"`
+}
+
+// ImportIdentityProvider is Keycloak's IdentityProviderRepresentation.
+type ImportIdentityProvider struct {
+	Alias       string            `json:"alias"`
+	DisplayName string            `json:"displayName,omitempty"`
+	ProviderID  string            `json:"providerId"`
+	Enabled     *bool             `json:"enabled,omitempty"`
+	Config      map[string]string `json:"config,omitempty"`
+}
+
+// ImportRoles is Keycloak's RolesRepresentation: realm roles, and client
+// roles by clientId.
+type ImportRoles struct {
+	Realm  []ImportRole            `json:"realm,omitempty"`
+	Client map[string][]ImportRole `json:"client,omitempty"`
+}
+
+// ImportRole is Keycloak's RoleRepresentation.
+type ImportRole struct {
+	ID          string              `json:"id,omitempty"`
+	Name        string              `json:"name"`
+	Description string              `json:"description,omitempty"`
+	Composite   bool                `json:"composite,omitempty"`
+	Composites  *ImportComposites   `json:"composites,omitempty"`
+	Attributes  map[string][]string `json:"attributes,omitempty"`
+}
+
+// ImportComposites names a composite role's children: realm roles by name,
+// client roles by clientId and name.
+type ImportComposites struct {
+	Realm  []string            `json:"realm,omitempty"`
+	Client map[string][]string `json:"client,omitempty"`
+}
+
+// ImportGroup is Keycloak's GroupRepresentation.
+type ImportGroup struct {
+	ID          string              `json:"id,omitempty"`
+	Name        string              `json:"name"`
+	Description string              `json:"description,omitempty"`
+	Attributes  map[string][]string `json:"attributes,omitempty"`
+	RealmRoles  []string            `json:"realmRoles,omitempty"`
+	ClientRoles map[string][]string `json:"clientRoles,omitempty"`
+	SubGroups   []ImportGroup       `json:"subGroups,omitempty"`
+}
+
+// ImportClient is Keycloak's ClientRepresentation, limited to what a
+// store.Client holds.
+type ImportClient struct {
+	ID                        string            `json:"id,omitempty"`
+	ClientID                  string            `json:"clientId"`
+	Name                      string            `json:"name,omitempty"`
+	Description               string            `json:"description,omitempty"`
+	Enabled                   *bool             `json:"enabled,omitempty"`
+	PublicClient              bool              `json:"publicClient,omitempty"`
+	BearerOnly                bool              `json:"bearerOnly,omitempty"`
+	ConsentRequired           bool              `json:"consentRequired,omitempty"`
+	StandardFlowEnabled       *bool             `json:"standardFlowEnabled,omitempty"`
+	DirectAccessGrantsEnabled bool              `json:"directAccessGrantsEnabled,omitempty"`
+	ServiceAccountsEnabled    bool              `json:"serviceAccountsEnabled,omitempty"`
+	Secret                    string            `json:"secret,omitempty"`
+	RedirectURIs              []string          `json:"redirectUris,omitempty"`
+	WebOrigins                []string          `json:"webOrigins,omitempty"`
+	Attributes                map[string]string `json:"attributes,omitempty"`
+	FullScopeAllowed          *bool             `json:"fullScopeAllowed,omitempty"`
+	// Only OpenID Connect clients authenticating with a secret exist
+	// here; others are refused rather than imported as something else.
+	Protocol                string `json:"protocol,omitempty"`
+	ClientAuthenticatorType string `json:"clientAuthenticatorType,omitempty"`
+	// Client scopes by name; absent, the realm's defaults.
+	DefaultClientScopes  []string               `json:"defaultClientScopes,omitempty"`
+	OptionalClientScopes []string               `json:"optionalClientScopes,omitempty"`
+	ProtocolMappers      []store.ProtocolMapper `json:"protocolMappers,omitempty"`
+}
+
+// ImportUser is Keycloak's UserRepresentation as an export writes it.
+type ImportUser struct {
+	ID                     string                    `json:"id,omitempty"`
+	Username               string                    `json:"username"`
+	Email                  string                    `json:"email,omitempty"`
+	EmailVerified          bool                      `json:"emailVerified,omitempty"`
+	FirstName              string                    `json:"firstName,omitempty"`
+	LastName               string                    `json:"lastName,omitempty"`
+	Enabled                bool                      `json:"enabled,omitempty"`
+	Attributes             map[string][]string       `json:"attributes,omitempty"`
+	Credentials            []ImportCredential        `json:"credentials,omitempty"`
+	RequiredActions        []string                  `json:"requiredActions,omitempty"`
+	RealmRoles             []string                  `json:"realmRoles,omitempty"`
+	ClientRoles            map[string][]string       `json:"clientRoles,omitempty"`
+	Groups                 []string                  `json:"groups,omitempty"`
+	ServiceAccountClientID string                    `json:"serviceAccountClientId,omitempty"`
+	FederatedIdentities    []store.FederatedIdentity `json:"federatedIdentities,omitempty"`
+}
+
+// ImportCredential is Keycloak's CredentialRepresentation: a clear-text
+// value, or a stored hash as secretData and credentialData.
+type ImportCredential struct {
+	Type           string `json:"type"`
+	UserLabel      string `json:"userLabel,omitempty"`
+	CreatedDate    int64  `json:"createdDate,omitempty"`
+	Value          string `json:"value,omitempty"`
+	Temporary      bool   `json:"temporary,omitempty"`
+	SecretData     string `json:"secretData,omitempty"`
+	CredentialData string `json:"credentialData,omitempty"`
+	// Exports of Keycloak before 11 carry the hash in these fields.
+	HashedSaltedValue string `json:"hashedSaltedValue,omitempty"`
+	Salt              string `json:"salt,omitempty"`
+	HashIterations    int    `json:"hashIterations,omitempty"`
+	Algorithm         string `json:"algorithm,omitempty"`
+}
+
+// ImportRealm creates a realm with its settings (r, as CreateRealm takes
+// it) and the roles, groups, clients and users of imp. It is all or
+// nothing: everything that can be checked without the realm (credentials,
+// names, references between elements) is checked before anything is
+// written, and if a write still fails the new realm is deleted again. A
+// ValidationError names the element (e.g. users[2].credentials[0]).
+func (s *Service) ImportRealm(ctx context.Context, r store.Realm, imp RealmImport) (store.Realm, error) {
+	plan, err := s.planImport(imp, knownNames{})
+	if err != nil {
+		return store.Realm{}, err
+	}
+	created, err := s.CreateRealm(ctx, r)
+	if err != nil {
+		return store.Realm{}, err
+	}
+	if err := s.writeImport(ctx, created, imp, plan); err != nil {
+		// The realm is new and nobody else has used it yet: removing it
+		// undoes the whole import.
+		if derr := s.DeleteRealm(context.WithoutCancel(ctx), created.Name); derr != nil {
+			return store.Realm{}, errors.Join(err, fmt.Errorf("import: removing the half-imported realm: %w", derr))
+		}
+		return store.Realm{}, err
+	}
+	return created, nil
+}
+
+// importPlan is what planImport prepares: the users' credentials, already
+// parsed and bounded, by index.
+type importPlan struct {
+	creds [][]store.Credential
+}
+
+// knownNames are what an import into an existing realm may refer to
+// besides the representation's own elements.
+type knownNames struct {
+	clientIDs, groupPaths, aliases map[string]bool
+}
+
+// planImport checks imp without touching the store; references may also
+// name what known lists.
+func (s *Service) planImport(imp RealmImport, known knownNames) (importPlan, error) {
+	plan := importPlan{creds: make([][]store.Credential, len(imp.Users))}
+	realmRoles := map[string]bool{}
+	clientRoles := map[string]map[string]bool{}
+	clientIDs := maps.Clone(known.clientIDs)
+	if clientIDs == nil {
+		clientIDs = map[string]bool{}
+	}
+	for i, c := range imp.Clients {
+		field := fmt.Sprintf("clients[%d]", i)
+		if c.ClientID == "" {
+			return plan, invalid(field, "clientId is missing")
+		}
+		if c.Protocol != "" && c.Protocol != "openid-connect" {
+			return plan, invalid(field, "protocol %q is not supported (only openid-connect)", c.Protocol)
+		}
+		if c.ClientAuthenticatorType != "" && c.ClientAuthenticatorType != "client-secret" {
+			return plan, invalid(field, "clientAuthenticatorType %q is not supported (only client-secret)", c.ClientAuthenticatorType)
+		}
+		if clientIDs[c.ClientID] && !known.clientIDs[c.ClientID] {
+			return plan, invalid(field, "client %q appears twice", c.ClientID)
+		}
+		clientIDs[c.ClientID] = true
+	}
+	if imp.Roles != nil {
+		for i, role := range imp.Roles.Realm {
+			field := fmt.Sprintf("roles.realm[%d]", i)
+			if err := checkImportName(field, role.Name, realmRoles); err != nil {
+				return plan, err
+			}
+		}
+		for clientID, roles := range imp.Roles.Client {
+			if !clientIDs[clientID] && !builtinClientID(clientID) {
+				return plan, invalid("roles.client."+clientID, "no client %q in the representation", clientID)
+			}
+			clientRoles[clientID] = map[string]bool{}
+			for i, role := range roles {
+				if err := checkImportName(fmt.Sprintf("roles.client.%s[%d]", clientID, i), role.Name, clientRoles[clientID]); err != nil {
+					return plan, err
+				}
+			}
+		}
+	}
+	scopeNames := map[string]bool{}
+	for i, cs := range imp.ClientScopes {
+		if err := checkImportName(fmt.Sprintf("clientScopes[%d]", i), cs.Name, scopeNames); err != nil {
+			return plan, err
+		}
+	}
+	aliases := map[string]bool{}
+	for i, p := range imp.IdentityProviders {
+		if err := checkImportName(fmt.Sprintf("identityProviders[%d]", i), p.Alias, aliases); err != nil {
+			return plan, err
+		}
+	}
+	for a := range known.aliases {
+		aliases[a] = true
+	}
+	groupPaths := map[string]bool{}
+	var walk func(prefix, field string, gs []ImportGroup) error
+	walk = func(prefix, field string, gs []ImportGroup) error {
+		for i, g := range gs {
+			f := fmt.Sprintf("%s[%d]", field, i)
+			if g.Name == "" || strings.Contains(g.Name, "/") {
+				return invalid(f, "group name %q must be non-empty and without '/'", g.Name)
+			}
+			path := prefix + "/" + g.Name
+			if groupPaths[path] {
+				return invalid(f, "group %q appears twice", path)
+			}
+			groupPaths[path] = true
+			if err := walk(path, f+".subGroups", g.SubGroups); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk("", "groups", imp.Groups); err != nil {
+		return plan, err
+	}
+	for p := range known.groupPaths {
+		groupPaths[p] = true
+	}
+	usernames := map[string]bool{}
+	for i, u := range imp.Users {
+		field := fmt.Sprintf("users[%d]", i)
+		name := NormalizeUsername(u.Username)
+		if u.ServiceAccountClientID != "" {
+			if !clientIDs[u.ServiceAccountClientID] && !builtinClientID(u.ServiceAccountClientID) {
+				return plan, invalid(field, "service account of unknown client %q", u.ServiceAccountClientID)
+			}
+		} else if err := checkImportName(field, name, usernames); err != nil {
+			return plan, err
+		}
+		for _, f := range u.FederatedIdentities {
+			if !aliases[f.IdentityProvider] {
+				return plan, invalid(field+".federatedIdentities", "no identity provider %q in the representation", f.IdentityProvider)
+			}
+		}
+		for _, g := range u.Groups {
+			if !groupPaths["/"+strings.TrimPrefix(g, "/")] {
+				return plan, invalid(field+".groups", "no group %q in the representation", g)
+			}
+		}
+		for j, c := range u.Credentials {
+			cf := fmt.Sprintf("%s.credentials[%d]", field, j)
+			cred, err := s.importCredential(c)
+			if err != nil {
+				return plan, invalid(cf, "%v", err)
+			}
+			plan.creds[i] = append(plan.creds[i], cred)
+		}
+		if len(plan.creds[i]) > 1 {
+			return plan, invalid(field+".credentials", "a user has at most one password")
+		}
+	}
+	return plan, nil
+}
+
+func checkImportName(field, name string, seen map[string]bool) error {
+	if name == "" {
+		return invalid(field, "name is missing")
+	}
+	if seen[name] {
+		return invalid(field, "%q appears twice", name)
+	}
+	seen[name] = true
+	return nil
+}
+
+// builtinClientID tells the clients every new realm has, which an export
+// lists too and the import therefore merges instead of creating.
+func builtinClientID(clientID string) bool {
+	if clientID == RealmManagementClientID {
+		return true
+	}
+	clients, _ := defaultClients("", time.Time{})
+	return slices.ContainsFunc(clients, func(c store.Client) bool { return c.ClientID == clientID })
+}
+
+// importCredential turns a CredentialRepresentation into a stored
+// credential: a clear value is hashed, a stored hash is checked against
+// the work bounds.
+func (s *Service) importCredential(c ImportCredential) (store.Credential, error) {
+	if c.Type != credTypePassword {
+		return store.Credential{}, fmt.Errorf("credential type %q is not supported", c.Type)
+	}
+	var cred store.Credential
+	var err error
+	if c.HashedSaltedValue != "" {
+		if c.SecretData != "" || c.CredentialData != "" || c.Value != "" {
+			return store.Credential{}, errors.New("hashedSaltedValue and value or secretData are exclusive")
+		}
+		// The same credential in today's shape.
+		sd, _ := json.Marshal(kcSecretData{Value: c.HashedSaltedValue, Salt: c.Salt})
+		cd, _ := json.Marshal(kcCredentialData{HashIterations: c.HashIterations, Algorithm: c.Algorithm})
+		c.SecretData, c.CredentialData = string(sd), string(cd)
+	}
+	switch {
+	case c.SecretData != "" || c.CredentialData != "":
+		if c.Value != "" {
+			return store.Credential{}, errors.New("value and secretData are exclusive")
+		}
+		cred, err = ImportKeycloakCredential(c.SecretData, c.CredentialData, c.CreatedDate)
+	case c.Value != "":
+		cred, err = s.newPasswordCredential(c.Value, c.Temporary)
+	default:
+		return store.Credential{}, errors.New("password credential without value or secretData")
+	}
+	if err != nil {
+		return store.Credential{}, err
+	}
+	cred.UserLabel = c.UserLabel
+	cred.Temporary = c.Temporary
+	if cred.CreatedAt.IsZero() {
+		cred.CreatedAt = s.now().UTC()
+	}
+	return cred, nil
+}
+
+// importIDs resolves names of the new realm's roles, clients and groups.
+type importIDs struct {
+	realmID     string
+	clients     map[string]store.Client // by clientId
+	realmRoles  map[string]string
+	clientRoles map[string]map[string]string
+	groups      map[string]string // by path
+}
+
+func (ids *importIDs) roles(field string, realm []string, client map[string][]string) ([]string, error) {
+	var out []string
+	for _, n := range realm {
+		id, ok := ids.realmRoles[n]
+		if !ok {
+			return nil, invalid(field, "no realm role %q", n)
+		}
+		out = append(out, id)
+	}
+	for clientID, names := range client {
+		for _, n := range names {
+			id, ok := ids.clientRoles[clientID][n]
+			if !ok {
+				return nil, invalid(field, "no role %q of client %q", n, clientID)
+			}
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// keepID uses an exported ID when it is a valid one, so that tokens and
+// references made before the move (a user's sub above all) stay valid.
+func keepID(id string) string {
+	if id != "" && ValidEntityID(id) {
+		return id
+	}
+	return NewID()
+}
+
+func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImport, plan importPlan) error {
+	ids := &importIDs{realmID: r.ID, clients: map[string]store.Client{}, realmRoles: map[string]string{},
+		clientRoles: map[string]map[string]string{}, groups: map[string]string{}}
+	// An import into an existing realm may put users in its groups.
+	groupsNow, err := s.AllGroups(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	for _, g := range groupsNow {
+		if path, err := s.GroupPath(ctx, r.ID, g.ID); err == nil {
+			ids.groups[path] = g.ID
+		}
+	}
+	existing, err := s.allClients(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	for _, c := range existing {
+		ids.clients[c.ClientID] = c
+	}
+	scopes, err := s.importClientScopes(ctx, r, imp)
+	if err != nil {
+		return err
+	}
+	for i, ic := range imp.Clients {
+		field := fmt.Sprintf("clients[%d]", i)
+		if _, ok := ids.clients[ic.ClientID]; ok {
+			continue // a built-in client: the new realm's own is kept
+		}
+		c := store.Client{ID: keepID(ic.ID), ClientID: ic.ClientID, Name: ic.Name, Description: ic.Description,
+			Enabled: ic.Enabled == nil || *ic.Enabled, PublicClient: ic.PublicClient, BearerOnly: ic.BearerOnly,
+			ConsentRequired: ic.ConsentRequired, StandardFlowEnabled: ic.StandardFlowEnabled == nil || *ic.StandardFlowEnabled,
+			DirectAccessGrantsEnabled: ic.DirectAccessGrantsEnabled, ServiceAccountsEnabled: ic.ServiceAccountsEnabled,
+			RedirectURIs: ic.RedirectURIs, WebOrigins: ic.WebOrigins, Attributes: ic.Attributes,
+			RestrictScope: ic.FullScopeAllowed != nil && !*ic.FullScopeAllowed, ProtocolMappers: slices.Clone(ic.ProtocolMappers)}
+		if ic.DefaultClientScopes != nil || ic.OptionalClientScopes != nil {
+			c.ScopesAssigned = true
+			if c.DefaultScopeIDs, err = scopes.ids(field+".defaultClientScopes", ic.DefaultClientScopes); err != nil {
+				return err
+			}
+			if c.OptionalScopeIDs, err = scopes.ids(field+".optionalClientScopes", ic.OptionalClientScopes); err != nil {
+				return err
+			}
+		}
+		for j := range c.ProtocolMappers {
+			c.ProtocolMappers[j].ID = keepID(c.ProtocolMappers[j].ID)
+		}
+		secret := ic.Secret
+		if secret == MaskedSecret {
+			// A partial export's mask is no secret: a fresh one is made.
+			secret = ""
+		}
+		created, _, err := s.CreateClient(ctx, r.Name, NewClient{Client: c, Secret: secret})
+		if err != nil {
+			return prefixField(field, err)
+		}
+		ids.clients[created.ClientID] = created
+	}
+	roles, err := s.allRoles(ctx, r.ID, "")
+	if err != nil {
+		return err
+	}
+	for _, role := range roles {
+		ids.realmRoles[role.Name] = role.ID
+	}
+	for clientID, c := range ids.clients {
+		roles, err := s.allRoles(ctx, r.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		ids.clientRoles[clientID] = map[string]string{}
+		for _, role := range roles {
+			ids.clientRoles[clientID][role.Name] = role.ID
+		}
+	}
+	// Roles first, composites once every role exists (they may refer
+	// forward).
+	type composite struct {
+		field, id string
+		of        *ImportComposites
+	}
+	var composites []composite
+	create := func(field, clientID string, ir ImportRole, byName map[string]string) error {
+		if id, ok := byName[ir.Name]; ok {
+			// A role every new realm has (offline_access, the default
+			// role, a built-in client's): keep it, take its composites.
+			composites = append(composites, composite{field, id, ir.Composites})
+			return nil
+		}
+		role := store.Role{ID: keepID(ir.ID), Name: ir.Name, Description: ir.Description, Attributes: ir.Attributes}
+		if clientID != "" {
+			role.ClientID = ids.clients[clientID].ID
+		}
+		created, err := s.CreateRole(ctx, r.Name, role)
+		if err != nil {
+			return prefixField(field, err)
+		}
+		byName[ir.Name] = created.ID
+		composites = append(composites, composite{field, created.ID, ir.Composites})
+		return nil
+	}
+	if imp.Roles != nil {
+		for i, ir := range imp.Roles.Realm {
+			if err := create(fmt.Sprintf("roles.realm[%d]", i), "", ir, ids.realmRoles); err != nil {
+				return err
+			}
+		}
+		for _, clientID := range sortedKeys(imp.Roles.Client) {
+			for i, ir := range imp.Roles.Client[clientID] {
+				if err := create(fmt.Sprintf("roles.client.%s[%d]", clientID, i), clientID, ir, ids.clientRoles[clientID]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, c := range composites {
+		if c.of == nil {
+			continue
+		}
+		children, err := ids.roles(c.field+".composites", c.of.Realm, c.of.Client)
+		if err != nil {
+			return err
+		}
+		// A built-in role already has its composites (an export lists
+		// them too): add only what it lacks.
+		have, err := s.store.GetRole(ctx, r.ID, c.id)
+		if err != nil {
+			return err
+		}
+		children = slices.DeleteFunc(children, func(id string) bool { return slices.Contains(have.Composites, id) })
+		if len(children) == 0 {
+			continue
+		}
+		if err := s.AddComposites(ctx, r.Name, c.id, children...); err != nil {
+			return prefixField(c.field+".composites", err)
+		}
+	}
+	var groups func(parentID, prefix, field string, gs []ImportGroup) error
+	groups = func(parentID, prefix, field string, gs []ImportGroup) error {
+		for i, ig := range gs {
+			f := fmt.Sprintf("%s[%d]", field, i)
+			roleIDs, err := ids.roles(f, ig.RealmRoles, ig.ClientRoles)
+			if err != nil {
+				return err
+			}
+			g, err := s.CreateGroup(ctx, r.Name, store.Group{ID: keepID(ig.ID), Name: ig.Name, Description: ig.Description,
+				ParentID: parentID, Attributes: ig.Attributes, RoleIDs: roleIDs})
+			if err != nil {
+				return prefixField(f, err)
+			}
+			path := prefix + "/" + ig.Name
+			ids.groups[path] = g.ID
+			if err := groups(g.ID, path, f+".subGroups", ig.SubGroups); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := groups("", "", "groups", imp.Groups); err != nil {
+		return err
+	}
+	for i, ip := range imp.IdentityProviders {
+		p := store.IdentityProvider{Alias: ip.Alias, DisplayName: ip.DisplayName, ProviderID: ip.ProviderID,
+			Enabled: ip.Enabled == nil || *ip.Enabled, Config: maps.Clone(ip.Config)}
+		if _, err := s.CreateIdentityProvider(ctx, r.Name, p); err != nil {
+			return prefixField(fmt.Sprintf("identityProviders[%d]", i), err)
+		}
+	}
+	for i, iu := range imp.Users {
+		if err := s.importUser(ctx, r, ids, fmt.Sprintf("users[%d]", i), iu, plan.creds[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) importUser(ctx context.Context, r store.Realm, ids *importIDs, field string, iu ImportUser, creds []store.Credential) error {
+	roleIDs, err := ids.roles(field, iu.RealmRoles, iu.ClientRoles)
+	if err != nil {
+		return err
+	}
+	if iu.ServiceAccountClientID != "" {
+		// The client's service account was made with the client: it
+		// takes the exported roles.
+		c := ids.clients[iu.ServiceAccountClientID]
+		if !c.ServiceAccountsEnabled {
+			// Else an import could give a built-in client an account
+			// with roles it was never meant to hold.
+			return invalid(field, "client %q has no service account (serviceAccountsEnabled is false)", iu.ServiceAccountClientID)
+		}
+		if err := s.ensureServiceAccount(ctx, r.ID, c); err != nil {
+			return prefixField(field, err)
+		}
+		sa, err := s.loadServiceAccount(ctx, r.ID, c)
+		if err != nil {
+			return prefixField(field, err)
+		}
+		return prefixField(field, s.GrantRoles(ctx, r.Name, sa.ID, roleIDs...))
+	}
+	var groupIDs []string
+	for _, g := range iu.Groups {
+		groupIDs = append(groupIDs, ids.groups["/"+strings.TrimPrefix(g, "/")])
+	}
+	u := store.User{ID: keepID(iu.ID), Username: iu.Username, Email: iu.Email, EmailVerified: iu.EmailVerified,
+		FirstName: iu.FirstName, LastName: iu.LastName, Enabled: iu.Enabled, Attributes: iu.Attributes,
+		RoleIDs: roleIDs, GroupIDs: groupIDs, RequiredActions: iu.RequiredActions, FederatedIdentities: iu.FederatedIdentities}
+	created, err := s.CreateUser(ctx, r.Name, NewUser{User: u})
+	if err != nil {
+		return prefixField(field, err)
+	}
+	if len(creds) == 0 {
+		return nil
+	}
+	defer s.changed(ctx, r.ID)
+	_, err = s.store.UpdateUser(ctx, r.ID, created.ID, func(u *store.User) error {
+		u.Credentials = creds
+		if creds[0].Temporary {
+			u.RequiredActions = appendOnce(u.RequiredActions, RequiredActionUpdatePassword)
+		}
+		return nil
+	})
+	return prefixField(field, err)
+}
+
+// prefixField puts the element's place in the representation in front of
+// a validation error's field, and turns a conflict into a validation
+// error of that element: within an import it is the representation that
+// is inconsistent.
+func prefixField(field string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		f := field
+		if ve.Field != "" {
+			f += "." + ve.Field
+		}
+		return &ValidationError{Field: f, Message: ve.Message}
+	}
+	var ce *store.ConflictError
+	if errors.As(err, &ce) {
+		return invalid(field, "%v", err)
+	}
+	return fmt.Errorf("%s: %w", field, err)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// scopeNames resolves client scope names of the new realm.
+type scopeNames map[string]string
+
+func (n scopeNames) ids(field string, names []string) ([]string, error) {
+	out := []string{}
+	for _, name := range names {
+		id, ok := n[name]
+		if !ok {
+			return nil, invalid(field, "no client scope %q", name)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// importClientScopes creates the scopes of imp that the new realm does not
+// have built in (those keep the built-in definition) and sets the realm's
+// default and optional scopes.
+func (s *Service) importClientScopes(ctx context.Context, r store.Realm, imp RealmImport) (scopeNames, error) {
+	existing, err := s.store.ListClientScopes(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	names := scopeNames{}
+	for _, cs := range existing {
+		names[cs.Name] = cs.ID
+	}
+	for i, ic := range imp.ClientScopes {
+		if _, ok := names[ic.Name]; ok {
+			continue
+		}
+		cs := store.ClientScope{ID: keepID(ic.ID), Name: ic.Name, Description: ic.Description, Protocol: ic.Protocol,
+			Attributes: ic.Attributes, ProtocolMappers: slices.Clone(ic.ProtocolMappers)}
+		for j := range cs.ProtocolMappers {
+			cs.ProtocolMappers[j].ID = keepID(cs.ProtocolMappers[j].ID)
+		}
+		created, err := s.CreateClientScope(ctx, r.Name, cs)
+		if err != nil {
+			return nil, prefixField(fmt.Sprintf("clientScopes[%d]", i), err)
+		}
+		names[created.Name] = created.ID
+	}
+	if imp.DefaultDefaultClientScopes == nil && imp.DefaultOptionalClientScopes == nil {
+		return names, nil
+	}
+	def, err := names.ids("defaultDefaultClientScopes", imp.DefaultDefaultClientScopes)
+	if err != nil {
+		return nil, err
+	}
+	opt, err := names.ids("defaultOptionalClientScopes", imp.DefaultOptionalClientScopes)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.UpdateRealm(ctx, r.Name, func(x *store.Realm) error {
+		x.DefaultScopeIDs, x.OptionalScopeIDs = def, opt
+		return nil
+	})
+	return names, err
+}

@@ -1,0 +1,385 @@
+package realms
+
+import (
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"hash"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	xargon2 "golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
+	xpbkdf2 "golang.org/x/crypto/pbkdf2"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/store/bolt"
+)
+
+func newImportService(t *testing.T) *Service {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "i.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sealer, _ := NewSealer(make([]byte, 32))
+	return NewService(st, sealer, nil)
+}
+
+// keycloakCredential writes a password credential as a Keycloak export
+// does, from a hash computed here with x/crypto, independently of the code
+// under test.
+func keycloakCredential(alg string, iterations int, salt, value []byte, params map[string]string) ImportCredential {
+	add := map[string][]string{}
+	for k, v := range params {
+		add[k] = []string{v}
+	}
+	sd := fmt.Sprintf(`{"value":%q,"salt":%q,"additionalParameters":{}}`,
+		base64.StdEncoding.EncodeToString(value), base64.StdEncoding.EncodeToString(salt))
+	cd := fmt.Sprintf(`{"hashIterations":%d,"algorithm":%q,"additionalParameters":%s}`, iterations, alg, mustJSON(add))
+	return ImportCredential{Type: "password", SecretData: sd, CredentialData: cd, CreatedDate: 1700000000000}
+}
+
+func mustJSON(v map[string][]string) string {
+	out := "{"
+	for _, k := range sortedKeys(v) {
+		if len(out) > 1 {
+			out += ","
+		}
+		out += fmt.Sprintf("%q:[%q]", k, v[k][0])
+	}
+	return out + "}"
+}
+
+func TestImportedKeycloakHashesLogInAndAreUpgraded(t *testing.T) {
+	salt := []byte("0123456789abcdef")
+	pbkdf := func(h func() hash.Hash, iter, n int) []byte {
+		return xpbkdf2.Key([]byte("old secret"), salt, iter, n, h)
+	}
+	bc, err := bcrypt.GenerateFromPassword([]byte("old secret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := []struct {
+		name string
+		cred ImportCredential
+	}{
+		{"sha256", keycloakCredential("pbkdf2-sha256", 2750, salt, pbkdf(sha256.New, 2750, 64), nil)},
+		{"sha256-32", keycloakCredential("pbkdf2-sha256", 1000, salt, pbkdf(sha256.New, 1000, 32), nil)},
+		{"sha512", keycloakCredential("pbkdf2-sha512", 3000, salt, pbkdf(sha512.New, 3000, 64), nil)},
+		{"sha1", keycloakCredential("pbkdf2", 2000, salt, pbkdf(sha1.New, 2000, 20), nil)},
+		{"argon2id", keycloakCredential("argon2", 2, salt, xargon2.IDKey([]byte("old secret"), salt, 2, 1024, 1, 32),
+			map[string]string{"type": "id", "version": "1.3", "memory": "1024", "parallelism": "1", "hashLength": "32"})},
+		{"argon2i", keycloakCredential("argon2", 3, salt, xargon2.Key([]byte("old secret"), salt, 3, 512, 2, 16),
+			map[string]string{"type": "i", "version": "1.3", "memory": "512", "parallelism": "2", "hashLength": "16"})},
+		// Keycloak before 11 wrote the hash in the credential itself.
+		{"legacy", ImportCredential{Type: "password", HashedSaltedValue: base64.StdEncoding.EncodeToString(pbkdf(sha256.New, 2000, 64)),
+			Salt: base64.StdEncoding.EncodeToString(salt), HashIterations: 2000, Algorithm: "pbkdf2-sha256"}},
+		{"bcrypt", ImportCredential{Type: "password", SecretData: fmt.Sprintf(`{"value":%q}`, bc),
+			CredentialData: `{"hashIterations":-1,"algorithm":"bcrypt"}`}},
+	}
+	imp := RealmImport{}
+	for _, u := range users {
+		imp.Users = append(imp.Users, ImportUser{Username: u.name, Enabled: true, Credentials: []ImportCredential{u.cred}})
+	}
+	svc := newImportService(t)
+	ctx := context.Background()
+	r, err := svc.ImportRealm(ctx, store.Realm{Name: "moved", Enabled: true}, imp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		t.Run(u.name, func(t *testing.T) {
+			if _, err := svc.AuthenticateUser(ctx, r, u.name, "wrong", ""); !errors.Is(err, ErrBadPassword) {
+				t.Fatalf("wrong password: %v", err)
+			}
+			got, err := svc.AuthenticateUser(ctx, r, u.name, "old secret", "")
+			if err != nil {
+				t.Fatalf("login with the exported hash: %v", err)
+			}
+			stored, err := svc.store.GetUser(ctx, r.ID, got.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := stored.Credentials[passwordIndex(stored.Credentials)]
+			if c.Algorithm != algArgon2 || !slices.Equal(c.Hash, xargon2.IDKey([]byte("old secret"), c.Salt, argonIterations, argonMemoryKiB, argonParallelism, argonHashLen)) {
+				t.Fatalf("after login the hash is %s %v, want the current argon2id", c.Algorithm, c.Params)
+			}
+			if _, err := svc.AuthenticateUser(ctx, r, u.name, "old secret", ""); err != nil {
+				t.Fatalf("login after the upgrade: %v", err)
+			}
+		})
+	}
+}
+
+func TestImportRealmRolesGroupsClientsAndUsers(t *testing.T) {
+	svc := newImportService(t)
+	ctx := context.Background()
+	imp := RealmImport{
+		Roles: &ImportRoles{
+			Realm: []ImportRole{
+				// Refers forward to a role listed after it.
+				{Name: "editor", Composite: true, Composites: &ImportComposites{Realm: []string{"reader"}, Client: map[string][]string{"api": {"write"}}}},
+				{Name: "reader"},
+				{Name: "default-roles-shop", Composite: true, Composites: &ImportComposites{Realm: []string{"offline_access", "reader"}}},
+			},
+			Client: map[string][]ImportRole{"api": {{Name: "write"}, {Name: "call"}}},
+		},
+		Clients: []ImportClient{
+			{ID: "6a4f1a52-3ae6-4f4e-9a3b-3a3a3a3a3a3a", ClientID: "api", Secret: "api-old-secret", ServiceAccountsEnabled: true},
+			{ClientID: "account", Name: "renamed"},
+		},
+		Groups: []ImportGroup{{Name: "staff", RealmRoles: []string{"editor"},
+			SubGroups: []ImportGroup{{Name: "ops", ClientRoles: map[string][]string{"api": {"call"}}}}}},
+		Users: []ImportUser{
+			{ID: "0d7c59b5-1f67-4a35-9e62-1a2b3c4d5e6f", Username: "Ann", Email: "ann@example.com", Enabled: true,
+				Attributes: map[string][]string{"dept": {"toys"}}, Groups: []string{"/staff/ops"},
+				Credentials: []ImportCredential{{Type: "password", Value: "ann-pw"}}},
+			{Username: "service-account-api", ServiceAccountClientID: "api", RealmRoles: []string{"reader"}},
+		},
+	}
+	r, err := svc.ImportRealm(ctx, store.Realm{Name: "shop", Enabled: true}, imp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann, err := svc.AuthenticateUser(ctx, r, "ann", "ann-pw", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ann.ID != "0d7c59b5-1f67-4a35-9e62-1a2b3c4d5e6f" || ann.Attributes["dept"][0] != "toys" {
+		t.Fatalf("user = %+v: the exported ID (the token sub) and attributes must survive", ann)
+	}
+	groupRoles, err := svc.groupRoleIDs(ctx, r.ID, ann.GroupIDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eff, err := svc.ExpandRoles(ctx, r.ID, append(slices.Clone(ann.RoleIDs), groupRoles...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(eff.Realm)
+	wantRealm := []string{"default-roles-shop", "editor", "offline_access", "reader", "uma_authorization"}
+	if !slices.Equal(eff.Realm, wantRealm) {
+		t.Fatalf("realm roles = %v, want %v", eff.Realm, wantRealm)
+	}
+	api := slices.Sorted(slices.Values(eff.Client["api"]))
+	if !slices.Equal(api, []string{"call", "write"}) {
+		t.Fatalf("api roles = %v (from the subgroup and the composite)", eff.Client)
+	}
+	c, err := svc.AuthenticateClient(ctx, r, "api", "api-old-secret", "")
+	if err != nil {
+		t.Fatalf("the client's exported secret: %v", err)
+	}
+	if c.ID != "6a4f1a52-3ae6-4f4e-9a3b-3a3a3a3a3a3a" {
+		t.Fatalf("client ID = %s", c.ID)
+	}
+	sa, err := svc.ServiceAccount(ctx, r.ID, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := svc.RoleByName(ctx, r.ID, "", "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(sa.RoleIDs, reader.ID) {
+		t.Fatalf("service account roles %v lack the exported reader", sa.RoleIDs)
+	}
+	account, err := svc.ClientByClientID(ctx, r.ID, "account")
+	if err != nil || account.Name != "${client_account}" {
+		t.Fatalf("built-in account client = %+v, %v: the new realm's own is kept", account, err)
+	}
+}
+
+func TestImportRealmIsAllOrNothing(t *testing.T) {
+	ok := func() RealmImport {
+		return RealmImport{
+			Roles:   &ImportRoles{Realm: []ImportRole{{Name: "reader"}}},
+			Clients: []ImportClient{{ClientID: "app", Secret: "s"}},
+			Groups:  []ImportGroup{{Name: "staff"}},
+			Users:   []ImportUser{{Username: "ann", Enabled: true, Groups: []string{"staff"}}},
+		}
+	}
+	hostile := keycloakCredential("pbkdf2-sha256", 1_000_000_000, []byte("0123456789abcdef"), make([]byte, 32), nil)
+	hugeArgon := keycloakCredential("argon2", 5, []byte("0123456789abcdef"), make([]byte, 32), map[string]string{"memory": "100000000"})
+	cases := []struct {
+		name  string
+		edit  func(*RealmImport)
+		field string
+	}{
+		{"hostile pbkdf2 iterations", func(i *RealmImport) { i.Users[0].Credentials = []ImportCredential{hostile} }, "users[0].credentials[0]"},
+		{"hostile argon2 memory", func(i *RealmImport) { i.Users[0].Credentials = []ImportCredential{hugeArgon} }, "users[0].credentials[0]"},
+		{"legacy hash without algorithm", func(i *RealmImport) {
+			i.Users[0].Credentials = []ImportCredential{{Type: "password", HashedSaltedValue: "AAAA", Salt: "AAAA", HashIterations: 1}}
+		}, "users[0].credentials[0]"},
+		{"saml client", func(i *RealmImport) { i.Clients[0].Protocol = "saml" }, "clients[0]"},
+		{"jwt-authenticated client", func(i *RealmImport) { i.Clients[0].ClientAuthenticatorType = "client-jwt" }, "clients[0]"},
+		{"otp credential", func(i *RealmImport) { i.Users[0].Credentials = []ImportCredential{{Type: "otp", Value: "x"}} }, "users[0].credentials[0]"},
+		{"duplicate username", func(i *RealmImport) { i.Users = append(i.Users, ImportUser{Username: "ANN"}) }, "users[1]"},
+		{"unknown group", func(i *RealmImport) { i.Users[0].Groups = []string{"/nope"} }, "users[0].groups"},
+		{"client roles of unknown client", func(i *RealmImport) { i.Roles.Client = map[string][]ImportRole{"nope": {{Name: "x"}}} }, "roles.client.nope"},
+		// Found only while writing: the realm made so far is removed.
+		{"unknown realm role", func(i *RealmImport) { i.Users[0].RealmRoles = []string{"writer"} }, "users[0]"},
+		{"unknown composite", func(i *RealmImport) {
+			i.Roles.Realm[0].Composites = &ImportComposites{Client: map[string][]string{"app": {"nope"}}}
+		}, "roles.realm[0].composites"},
+		{"service account of a client without one", func(i *RealmImport) {
+			i.Users = append(i.Users, ImportUser{Username: "service-account-admin-cli", ServiceAccountClientID: "admin-cli", RealmRoles: []string{"reader"}})
+		}, "users[1]"},
+		{"invalid email", func(i *RealmImport) { i.Users[0].Email = "not an email" }, "users[0].email"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := newImportService(t)
+			ctx := context.Background()
+			imp := ok()
+			tc.edit(&imp)
+			_, err := svc.ImportRealm(ctx, store.Realm{Name: "half", Enabled: true}, imp)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Field != tc.field {
+				t.Fatalf("err = %v, want a validation error of %s", err, tc.field)
+			}
+			if _, err := svc.Realm(ctx, "half"); !errors.Is(err, ErrRealmNotFound) {
+				t.Fatalf("after a failed import the realm lookup = %v, want ErrRealmNotFound", err)
+			}
+			// The representation without the fault imports.
+			if _, err := svc.ImportRealm(ctx, store.Realm{Name: "half", Enabled: true}, ok()); err != nil {
+				t.Fatalf("clean import after the failed one: %v", err)
+			}
+		})
+	}
+}
+
+// stripBuiltinIDs blanks the IDs an import does not carry over: those of
+// what every new realm makes for itself (roles, scopes and their mappers,
+// built-in clients, service-account users).
+func stripBuiltinIDs(x *RealmImport) {
+	for i := range x.Roles.Realm {
+		x.Roles.Realm[i].ID = ""
+	}
+	for _, rs := range x.Roles.Client {
+		for i := range rs {
+			rs[i].ID = ""
+		}
+	}
+	for i := range x.ClientScopes {
+		x.ClientScopes[i].ID = ""
+		for j := range x.ClientScopes[i].ProtocolMappers {
+			x.ClientScopes[i].ProtocolMappers[j].ID = ""
+		}
+	}
+	for i := range x.Clients {
+		if builtinClientID(x.Clients[i].ClientID) {
+			x.Clients[i].ID = ""
+		}
+	}
+	for i := range x.Users {
+		if x.Users[i].ServiceAccountClientID != "" {
+			x.Users[i].ID = ""
+		}
+	}
+}
+
+func TestExportImportExportIsLossless(t *testing.T) {
+	ctx := context.Background()
+	src := newImportService(t)
+	salt := []byte("0123456789abcdef")
+	imp := RealmImport{
+		Roles: &ImportRoles{
+			Realm:  []ImportRole{{Name: "editor", Composites: &ImportComposites{Realm: []string{"reader"}, Client: map[string][]string{"api": {"write"}}}}, {Name: "reader", Attributes: map[string][]string{"k": {"v"}}}},
+			Client: map[string][]ImportRole{"api": {{Name: "write", Description: "writes"}}},
+		},
+		Clients: []ImportClient{{ClientID: "api", Secret: "api-secret", ServiceAccountsEnabled: true, RedirectURIs: []string{"https://api.example/*"},
+			ProtocolMappers: []store.ProtocolMapper{{Name: "tier", Protocol: "openid-connect", ProtocolMapper: MapperHardcodedClaim,
+				Config: map[string]string{"claim.name": "tier", "claim.value": "gold", "access.token.claim": "true"}}}}},
+		ClientScopes: []ImportClientScope{{Name: "extra", Protocol: "openid-connect"}},
+		IdentityProviders: []ImportIdentityProvider{{Alias: "ext", ProviderID: "oidc",
+			Config: map[string]string{"issuer": "https://idp.example", "jwksUrl": "https://idp.example/jwks", "clientSecret": "idp-secret"}}},
+		Groups: []ImportGroup{{Name: "staff", RealmRoles: []string{"editor"}, SubGroups: []ImportGroup{{Name: "ops", ClientRoles: map[string][]string{"api": {"write"}}}}}},
+		Users: []ImportUser{
+			{Username: "ann", Enabled: true, Email: "ann@example.com", Groups: []string{"/staff/ops"}, Attributes: map[string][]string{"a": {"1", "2"}},
+				FederatedIdentities: []store.FederatedIdentity{{IdentityProvider: "ext", UserID: "ext-ann", UserName: "ann"}},
+				Credentials:         []ImportCredential{keycloakCredential("pbkdf2-sha256", 1000, salt, xpbkdf2.Key([]byte("pw"), salt, 1000, 32, sha256.New), nil)}},
+			{Username: "bob", RealmRoles: []string{"reader"}, Credentials: []ImportCredential{{Type: "password", Value: "bob-pw", Temporary: true}}},
+			{Username: "service-account-api", ServiceAccountClientID: "api", RealmRoles: []string{"reader"}},
+		},
+	}
+	if _, err := src.ImportRealm(ctx, store.Realm{Name: "trip", Enabled: true}, imp); err != nil {
+		t.Fatal(err)
+	}
+	full := ExportOptions{Clients: true, GroupsAndRoles: true, Users: true, Secrets: true}
+	first, err := src.ExportRealm(ctx, "trip", full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := newImportService(t)
+	r2, err := dst.ImportRealm(ctx, store.Realm{Name: "trip", Enabled: true}, first)
+	if err != nil {
+		t.Fatalf("importing the export: %v", err)
+	}
+	second, err := dst.ExportRealm(ctx, "trip", full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stripBuiltinIDs(&first)
+	stripBuiltinIDs(&second)
+	if diff := cmp.Diff(first, second); diff != "" {
+		t.Fatalf("export -> import -> export changed (-first +second):\n%s", diff)
+	}
+	// What the export carried works in the new place.
+	if _, err := dst.AuthenticateUser(ctx, r2, "ann", "pw", ""); err != nil {
+		t.Fatalf("ann after the round trip: %v", err)
+	}
+	if _, err := dst.AuthenticateClient(ctx, r2, "api", "api-secret", ""); err != nil {
+		t.Fatalf("api secret after the round trip: %v", err)
+	}
+	p, err := dst.IdentityProvider(ctx, r2.ID, "ext")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sec, err := dst.IdentityProviderSecret(r2.ID, p); err != nil || sec != "idp-secret" {
+		t.Fatalf("idp secret = %q, %v", sec, err)
+	}
+}
+
+func TestPartialExportMasksSecretsAndLeavesUsersOut(t *testing.T) {
+	ctx := context.Background()
+	svc := newImportService(t)
+	imp := RealmImport{
+		Clients: []ImportClient{{ClientID: "api", Secret: "api-secret"}},
+		IdentityProviders: []ImportIdentityProvider{{Alias: "ext", ProviderID: "oidc",
+			Config: map[string]string{"issuer": "https://idp.example", "jwksUrl": "https://idp.example/jwks", "clientSecret": "idp-secret"}}},
+		Users: []ImportUser{{Username: "ann", Credentials: []ImportCredential{{Type: "password", Value: "pw"}}}},
+	}
+	if _, err := svc.ImportRealm(ctx, store.Realm{Name: "p", Enabled: true}, imp); err != nil {
+		t.Fatal(err)
+	}
+	out, err := svc.ExportRealm(ctx, "p", ExportOptions{Clients: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Users) != 0 || out.Roles != nil || out.Groups != nil {
+		t.Fatalf("partial export carries users %v roles %v groups %v", out.Users, out.Roles, out.Groups)
+	}
+	i := slices.IndexFunc(out.Clients, func(c ImportClient) bool { return c.ClientID == "api" })
+	if i < 0 || out.Clients[i].Secret != MaskedSecret {
+		t.Fatalf("clients = %+v, want api's secret masked", out.Clients)
+	}
+	if got := out.IdentityProviders[0].Config["clientSecret"]; got != MaskedSecret {
+		t.Fatalf("idp clientSecret = %q, want masked", got)
+	}
+	none, err := svc.ExportRealm(ctx, "p", ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(none.Clients) != 0 {
+		t.Fatalf("exportClients=false exported %d clients", len(none.Clients))
+	}
+}
