@@ -53,3 +53,42 @@ func (s *Service) KnoxOwnerID(ctx context.Context, realmID, username string) (st
 	}
 	return u.ID, nil
 }
+
+// CreateKnoxToken stores a managed Knox token, within the per-user limit.
+func (s *Service) CreateKnoxToken(ctx context.Context, realmID string, t store.KnoxToken, limit store.KnoxTokenLimit) error {
+	if err := s.store.CreateKnoxToken(ctx, realmID, t, limit); err != nil {
+		return err
+	}
+	s.changed(ctx, realmID)
+	return nil
+}
+
+// KnoxToken returns the managed Knox token of realm realmID with that ID.
+func (s *Service) KnoxToken(ctx context.Context, realmID, id string) (store.KnoxToken, error) {
+	return s.store.GetKnoxToken(ctx, realmID, id)
+}
+
+// UpdateKnoxToken changes a managed Knox token with fn.
+func (s *Service) UpdateKnoxToken(ctx context.Context, realmID, id string, fn func(*store.KnoxToken) error) (store.KnoxToken, error) {
+	t, err := s.store.UpdateKnoxToken(ctx, realmID, id, fn)
+	if err != nil {
+		return t, err
+	}
+	s.changed(ctx, realmID)
+	return t, nil
+}
+
+// DeleteKnoxToken removes a managed Knox token; store.ErrNotFound when
+// there is none.
+func (s *Service) DeleteKnoxToken(ctx context.Context, realmID, id string) error {
+	if err := s.store.DeleteKnoxToken(ctx, realmID, id); err != nil {
+		return err
+	}
+	s.changed(ctx, realmID)
+	return nil
+}
+
+// KnoxTokens lists managed Knox tokens of realm realmID as q selects.
+func (s *Service) KnoxTokens(ctx context.Context, realmID string, q store.KnoxTokenQuery) ([]store.KnoxToken, error) {
+	return s.store.ListKnoxTokens(ctx, realmID, q)
+}

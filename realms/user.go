@@ -359,3 +359,8 @@ func cloneUser(u store.User) store.User {
 	c.Attributes = maps.Clone(u.Attributes)
 	return c
 }
+
+// UserByUsername returns the realm user now named username.
+func (s *Service) UserByUsername(ctx context.Context, realmID, username string) (store.User, error) {
+	return s.store.GetUserByUsername(ctx, realmID, username)
+}
