@@ -45,7 +45,7 @@ func (a *API) listIDPs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ps, err := a.svc.Store().ListIdentityProviders(r.Context(), rl.ID)
+	ps, err := a.svc.IdentityProviders(r.Context(), rl.ID)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (a *API) getIDP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := a.svc.Store().GetIdentityProvider(r.Context(), rl.ID, mux.Vars(r)["alias"])
+	p, err := a.svc.IdentityProvider(r.Context(), rl.ID, mux.Vars(r)["alias"])
 	if err != nil {
 		return mapNotFound(err, "identity provider")
 	}
