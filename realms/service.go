@@ -106,7 +106,9 @@ func (s *Service) Backuper() (Backuper, bool) {
 	return b, ok
 }
 
-// Store returns the underlying store for read paths that need no rules.
+// Store returns the underlying store, for tests that arrange or inspect
+// state. Handlers go through the service's methods: writes there move the
+// realm's write generation that caches and replicas follow.
 func (s *Service) Store() store.Store { return s.store }
 
 // Sealer returns the sealer that protects secrets and keys.
