@@ -98,10 +98,11 @@ func ours(roles []string) []string {
 	return out
 }
 
-// Knox token, topology and revocation writes move the realm's write
-// generation, which other replicas' caches follow; starting a session and
-// rotating its refresh token (every grant) deliberately do not, so issuing
-// tokens does not drop the realm's caches.
+// Topology writes move the realm's write generation, which other replicas'
+// caches follow; starting a session, rotating its refresh token, revoking an
+// access token and Knox token writes deliberately do not: no cache holds
+// them (they are read from the store on every use), and issuing tokens must
+// not drop the realm's caches.
 func TestTokenWritesAndTheWriteGeneration(t *testing.T) {
 	svc, r, _ := benchService(t)
 	ctx := context.Background()
@@ -126,13 +127,13 @@ func TestTokenWritesAndTheWriteGeneration(t *testing.T) {
 			_, err := svc.RotateRefreshToken(ctx, r.ID, first.Hash, next, store.RotationPolicy{}, now)
 			return err
 		}, false},
-		{"revoke access token", func() error { return svc.RevokeAccessToken(ctx, r.ID, "jti-1", exp) }, true},
-		{"create knox token", func() error { return svc.CreateKnoxToken(ctx, r.ID, kt, store.KnoxTokenLimit{}) }, true},
+		{"revoke access token", func() error { return svc.RevokeAccessToken(ctx, r.ID, "jti-1", exp) }, false},
+		{"create knox token", func() error { return svc.CreateKnoxToken(ctx, r.ID, kt, store.KnoxTokenLimit{}) }, false},
 		{"disable knox token", func() error {
 			_, err := svc.UpdateKnoxToken(ctx, r.ID, kt.ID, func(x *store.KnoxToken) error { x.Enabled = false; return nil })
 			return err
-		}, true},
-		{"delete knox token", func() error { return svc.DeleteKnoxToken(ctx, r.ID, kt.ID) }, true},
+		}, false},
+		{"delete knox token", func() error { return svc.DeleteKnoxToken(ctx, r.ID, kt.ID) }, false},
 		{"put topology", func() error {
 			_, err := svc.PutTopology(ctx, store.Topology{Name: "sandbox", Realm: r.Name, Authentication: AuthBearer})
 			return err

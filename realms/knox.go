@@ -54,13 +54,14 @@ func (s *Service) KnoxOwnerID(ctx context.Context, realmID, username string) (st
 	return u.ID, nil
 }
 
+// Managed Knox tokens are read from the store on every use (no cache holds
+// them), so their writes leave the realm's caches and write generation
+// alone, as sessions do: issuing a Knox token must not drop every cache of
+// the realm, nor cost replicas a generation bump.
+
 // CreateKnoxToken stores a managed Knox token, within the per-user limit.
 func (s *Service) CreateKnoxToken(ctx context.Context, realmID string, t store.KnoxToken, limit store.KnoxTokenLimit) error {
-	if err := s.store.CreateKnoxToken(ctx, realmID, t, limit); err != nil {
-		return err
-	}
-	s.changed(ctx, realmID)
-	return nil
+	return s.store.CreateKnoxToken(ctx, realmID, t, limit)
 }
 
 // KnoxToken returns the managed Knox token of realm realmID with that ID.
@@ -70,22 +71,13 @@ func (s *Service) KnoxToken(ctx context.Context, realmID, id string) (store.Knox
 
 // UpdateKnoxToken changes a managed Knox token with fn.
 func (s *Service) UpdateKnoxToken(ctx context.Context, realmID, id string, fn func(*store.KnoxToken) error) (store.KnoxToken, error) {
-	t, err := s.store.UpdateKnoxToken(ctx, realmID, id, fn)
-	if err != nil {
-		return t, err
-	}
-	s.changed(ctx, realmID)
-	return t, nil
+	return s.store.UpdateKnoxToken(ctx, realmID, id, fn)
 }
 
 // DeleteKnoxToken removes a managed Knox token; store.ErrNotFound when
 // there is none.
 func (s *Service) DeleteKnoxToken(ctx context.Context, realmID, id string) error {
-	if err := s.store.DeleteKnoxToken(ctx, realmID, id); err != nil {
-		return err
-	}
-	s.changed(ctx, realmID)
-	return nil
+	return s.store.DeleteKnoxToken(ctx, realmID, id)
 }
 
 // KnoxTokens lists managed Knox tokens of realm realmID as q selects.

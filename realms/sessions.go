@@ -232,13 +232,11 @@ func (s *Service) Session(ctx context.Context, realmID, id string) (store.Sessio
 }
 
 // RevokeAccessToken marks the access token jti of realm realmID revoked
-// until it expires at exp.
+// until it expires at exp. Revocations are read from the store on every
+// use of a token (the verified-token cache keeps only the signature check),
+// so, like StartSession, it leaves the realm's caches alone.
 func (s *Service) RevokeAccessToken(ctx context.Context, realmID, jti string, exp time.Time) error {
-	if err := s.store.RevokeAccessToken(ctx, realmID, jti, exp); err != nil {
-		return err
-	}
-	s.changed(ctx, realmID)
-	return nil
+	return s.store.RevokeAccessToken(ctx, realmID, jti, exp)
 }
 
 // AccessTokenRevoked reports whether the access token jti of realm realmID
