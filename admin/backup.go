@@ -8,12 +8,6 @@ import (
 	"time"
 )
 
-// backuper is implemented by stores that can stream a consistent online copy
-// of themselves (bbolt's Tx.WriteTo).
-type backuper interface {
-	Backup(w io.Writer) (int64, error)
-}
-
 // backup is GET /admin/backup: the whole store as one consistent file, for
 // master admins only (it holds every realm's sealed secrets). Restoring also
 // needs the master key.
@@ -21,7 +15,7 @@ func (a *API) backup(w http.ResponseWriter, r *http.Request) error {
 	if !callerOf(r).masterAdmin {
 		return errForbidden
 	}
-	b, ok := a.svc.Store().(backuper)
+	b, ok := a.svc.Backuper()
 	if !ok {
 		return &apiError{http.StatusNotImplemented, "This store cannot be backed up online"}
 	}

@@ -145,7 +145,7 @@ func (rep clientRep) redacted() clientRep {
 }
 
 func (a *API) loadClient(r *http.Request, rl store.Realm) (store.Client, error) {
-	c, err := a.svc.Store().GetClient(r.Context(), rl.ID, mux.Vars(r)["id"])
+	c, err := a.svc.StoredClient(r.Context(), rl.ID, mux.Vars(r)["id"])
 	return c, mapNotFound(err, "client")
 }
 
@@ -229,7 +229,7 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	clients, err := a.svc.Store().ListClients(r.Context(), rl.ID, store.ClientQuery{
+	clients, err := a.svc.Clients(r.Context(), rl.ID, store.ClientQuery{
 		Page: p, ClientID: q.Get("clientId"), Search: q.Get("search") == "true"})
 	if err != nil {
 		return err

@@ -45,7 +45,7 @@ func (a *API) listIDPs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ps, err := a.svc.Store().ListIdentityProviders(r.Context(), rl.ID)
+	ps, err := a.svc.IdentityProviders(r.Context(), rl.ID)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (a *API) getIDP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := a.svc.Store().GetIdentityProvider(r.Context(), rl.ID, mux.Vars(r)["alias"])
+	p, err := a.svc.IdentityProvider(r.Context(), rl.ID, mux.Vars(r)["alias"])
 	if err != nil {
 		return mapNotFound(err, "identity provider")
 	}
@@ -170,7 +170,7 @@ func (a *API) canSeeTopology(r *http.Request, t store.Topology) bool {
 }
 
 func (a *API) listTopologies(w http.ResponseWriter, r *http.Request) error {
-	ts, err := a.svc.Store().ListTopologies(r.Context())
+	ts, err := a.svc.Topologies(r.Context())
 	if err != nil {
 		return err
 	}
@@ -185,7 +185,7 @@ func (a *API) listTopologies(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getTopology(w http.ResponseWriter, r *http.Request) error {
-	t, err := a.svc.Store().GetTopology(r.Context(), mux.Vars(r)["name"])
+	t, err := a.svc.Topology(r.Context(), mux.Vars(r)["name"])
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.canSeeTopology(r, t)) {
 		err = notFound("topology")
 	}
@@ -222,12 +222,12 @@ func (a *API) putTopology(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.ValidateTopology(r.Context(), &t); err != nil {
 		return err
 	}
-	_, existed := a.svc.Store().GetTopology(r.Context(), name)
-	if err := a.svc.Store().PutTopology(r.Context(), t); err != nil {
+	created, err := a.svc.PutTopology(r.Context(), t)
+	if err != nil {
 		return err
 	}
 	a.audit(r, c.token.Realm.ID, "UPDATE", "GATEWAY_TOPOLOGY", "gateway/topologies/"+name, toTopologyRep(t))
-	if existed != nil {
+	if created {
 		w.Header().Set("Location", requestURL(r))
 		writeJSON(w, http.StatusCreated, toTopologyRep(t))
 		return nil
@@ -242,7 +242,7 @@ func (a *API) deleteTopology(w http.ResponseWriter, r *http.Request) error {
 		return errForbidden
 	}
 	name := mux.Vars(r)["name"]
-	err := a.svc.Store().DeleteTopology(r.Context(), name)
+	err := a.svc.DeleteTopology(r.Context(), name)
 	if err != nil {
 		return mapNotFound(err, "topology")
 	}

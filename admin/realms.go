@@ -191,7 +191,7 @@ func (rep realmRep) apply(r *store.Realm) {
 // listRealms returns the realms the caller may view.
 func (a *API) listRealms(w http.ResponseWriter, r *http.Request) error {
 	c := callerOf(r)
-	all, err := a.svc.Store().ListRealms(r.Context())
+	all, err := a.svc.Realms(r.Context())
 	if err != nil {
 		return err
 	}

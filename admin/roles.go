@@ -163,9 +163,9 @@ func (a *API) loadRole(r *http.Request, rl store.Realm, clientID string) (store.
 	var role store.Role
 	var err error
 	if id, ok := vars["role-id"]; ok {
-		role, err = a.svc.Store().GetRole(r.Context(), rl.ID, id)
+		role, err = a.svc.Role(r.Context(), rl.ID, id)
 	} else {
-		role, err = a.svc.Store().GetRoleByName(r.Context(), rl.ID, clientID, vars["role"])
+		role, err = a.svc.RoleByName(r.Context(), rl.ID, clientID, vars["role"])
 	}
 	return role, mapNotFound(err, "role")
 }

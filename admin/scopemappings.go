@@ -17,7 +17,7 @@ func (a *API) scopeContainer(r *http.Request, rl store.Realm) (string, error) {
 	if !ok {
 		return "", nil
 	}
-	c, err := a.svc.Store().GetClient(r.Context(), rl.ID, cid)
+	c, err := a.svc.StoredClient(r.Context(), rl.ID, cid)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", notFound("client")
 	}
@@ -66,7 +66,7 @@ func (a *API) scopeMappingsView(view string) handlerFunc {
 		for _, role := range mapped {
 			mappedIDs[role.ID] = true
 		}
-		all, err := a.svc.Store().ListRoles(r.Context(), rl.ID, container, store.Page{Max: 1 << 20})
+		all, err := a.svc.Roles(r.Context(), rl.ID, container, realms.RoleQuery{Page: store.Page{Max: 1 << 20}})
 		if err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func (a *API) scopeMappingsView(view string) handlerFunc {
 		case "composite":
 			full := false
 			if o.ClientUUID != "" {
-				c, err := a.svc.Store().GetClient(r.Context(), rl.ID, o.ClientUUID)
+				c, err := a.svc.StoredClient(r.Context(), rl.ID, o.ClientUUID)
 				if err != nil {
 					return err
 				}
@@ -127,9 +127,9 @@ func (a *API) changeScopeMappings(add bool) handlerFunc {
 		for _, rep := range reps {
 			var role store.Role
 			if rep.ID != "" {
-				role, err = a.svc.Store().GetRole(r.Context(), rl.ID, rep.ID)
+				role, err = a.svc.Role(r.Context(), rl.ID, rep.ID)
 			} else {
-				role, err = a.svc.Store().GetRoleByName(r.Context(), rl.ID, container, rep.Name)
+				role, err = a.svc.RoleByName(r.Context(), rl.ID, container, rep.Name)
 			}
 			if errors.Is(err, store.ErrNotFound) || (err == nil && role.ClientID != container) {
 				err = notFound("role")

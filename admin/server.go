@@ -386,7 +386,7 @@ func (a *API) audit(r *http.Request, realmID, op, resourceType, path string, rep
 	}
 	// The change is already committed; a failed audit write is logged
 	// loudly rather than turning a success into an error.
-	if err := a.svc.Store().AppendAdminEvent(context.WithoutCancel(r.Context()), realmID, e); err != nil {
+	if err := a.svc.AppendAdminEvent(context.WithoutCancel(r.Context()), realmID, e); err != nil {
 		a.log.Error("admin: audit log write failed", "realm", realmID, "op", op, "path", path, "err", err)
 	}
 }

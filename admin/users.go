@@ -78,7 +78,7 @@ func (rep userRep) apply(u *store.User) {
 }
 
 func (a *API) loadUser(r *http.Request, rl store.Realm) (store.User, error) {
-	u, err := a.svc.Store().GetUser(r.Context(), rl.ID, mux.Vars(r)["id"])
+	u, err := a.svc.User(r.Context(), rl.ID, mux.Vars(r)["id"])
 	return u, mapNotFound(err, "user")
 }
 
@@ -142,7 +142,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	users, err := a.svc.Store().ListUsers(r.Context(), rl.ID, q)
+	users, err := a.svc.Users(r.Context(), rl.ID, q)
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (a *API) countUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	n, err := a.svc.Store().CountUsers(r.Context(), rl.ID, q)
+	n, err := a.svc.CountUsers(r.Context(), rl.ID, q)
 	if err != nil {
 		return err
 	}

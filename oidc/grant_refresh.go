@@ -32,9 +32,8 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	if !ok {
 		return errInvalidRefreshToken
 	}
-	st := h.rp.svc.Store()
 	realmID := h.rp.realm.ID
-	rt, err := st.GetRefreshToken(ctx, realmID, key)
+	rt, err := h.rp.svc.RefreshToken(ctx, realmID, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return errInvalidRefreshToken
 	}
@@ -48,7 +47,7 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	if !rt.ExpiresAt.After(now) {
 		return errRefreshNotActive
 	}
-	sess, err := st.GetSession(ctx, realmID, rt.SessionID)
+	sess, err := h.rp.svc.Session(ctx, realmID, rt.SessionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return errSessionNotActive
 	}
@@ -97,7 +96,7 @@ func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fosi
 		if policy.Grace > 0 {
 			policy.MaxReuse = max(h.rp.realm.RefreshTokenMaxReuse, 1)
 		}
-		_, err := h.rp.svc.Store().RotateRefreshToken(ctx, h.rp.realm.ID, presented.Hash, next, policy, now)
+		_, err := h.rp.svc.RotateRefreshToken(ctx, h.rp.realm.ID, presented.Hash, next, policy, now)
 		switch {
 		case errors.Is(err, store.ErrTokenReused):
 			h.rp.svc.Metrics().RefreshReuse(h.rp.realm.Name)

@@ -132,7 +132,7 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 		}
 		u = &fu
 	default:
-		found, err := h.rp.svc.Store().GetUserByUsername(ctx, h.rp.realm.ID, t.username)
+		found, err := h.rp.svc.UserByUsername(ctx, h.rp.realm.ID, t.username)
 		if errors.Is(err, store.ErrNotFound) {
 			return errExchangeNoUser
 		}
@@ -194,7 +194,7 @@ func (h tokenExchangeGrant) PopulateTokenEndpointResponse(ctx context.Context, a
 				s.grant.refreshRecord.ExpiresAt = s.grant.notAfter
 			}
 		}
-		if err := h.rp.svc.Store().CreateSession(ctx, h.rp.realm.ID, *s.grant.session, s.grant.refreshRecord); err != nil {
+		if err := h.rp.svc.StartSession(ctx, h.rp.realm.ID, *s.grant.session, s.grant.refreshRecord); err != nil {
 			return storeErr(err)
 		}
 		issued = tokenTypeRefreshToken

@@ -65,7 +65,7 @@ func (rp *realmProvider) validateKnoxToken(ctx context.Context, token string) (*
 	}
 	t := &knoxToken{claims: m, id: id}
 	if claimString(m, "managed.token") == "true" {
-		rec, err := rp.svc.Store().GetKnoxToken(ctx, rp.realm.ID, id)
+		rec, err := rp.svc.KnoxToken(ctx, rp.realm.ID, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, errInactive
 		}
@@ -167,7 +167,7 @@ func (s *Server) loadTopology(w http.ResponseWriter, r *http.Request) (store.Top
 	var t store.Topology
 	err := errInactive
 	if realms.ValidRealmName(name) {
-		t, err = s.svc.Store().GetTopology(r.Context(), name)
+		t, err = s.svc.Topology(r.Context(), name)
 	}
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, errInactive) {
@@ -307,7 +307,7 @@ func (s *Server) setPrincipal(ctx context.Context, g *gateway, username string) 
 		return errInactive
 	}
 	g.principal = username
-	u, err := g.rp.svc.Store().GetUserByUsername(ctx, g.rp.realm.ID, username)
+	u, err := g.rp.svc.UserByUsername(ctx, g.rp.realm.ID, username)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -354,7 +354,7 @@ func (rp *realmProvider) checkPasscode(ctx context.Context, passcode string) (st
 	if !ok {
 		return store.KnoxToken{}, nil, errInactive
 	}
-	rec, err := rp.svc.Store().GetKnoxToken(ctx, rp.realm.ID, id)
+	rec, err := rp.svc.KnoxToken(ctx, rp.realm.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.KnoxToken{}, nil, errInactive
 	}
@@ -436,7 +436,7 @@ func (s *Server) knoxIssue(w http.ResponseWriter, r *http.Request, g *gateway) {
 		if limit.Max == 0 {
 			limit.Max = realms.DefaultKnoxLimitPerUser
 		}
-		err = g.rp.svc.Store().CreateKnoxToken(r.Context(), g.rp.realm.ID, rec, limit)
+		err = g.rp.svc.CreateKnoxToken(r.Context(), g.rp.realm.ID, rec, limit)
 		if errors.Is(err, store.ErrLimitExceeded) {
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "Unable to get token - token limit exceeded."})
 			return
@@ -523,7 +523,7 @@ func (g *gateway) lifecycleTarget(ctx context.Context, body string) (store.KnoxT
 		}
 		id = kid
 	}
-	rec, err := g.rp.svc.Store().GetKnoxToken(ctx, g.rp.realm.ID, id)
+	rec, err := g.rp.svc.KnoxToken(ctx, g.rp.realm.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return rec, errInactive
 	}
@@ -616,7 +616,7 @@ func (s *Server) knoxRenew(w http.ResponseWriter, r *http.Request, g *gateway) {
 	if !rec.MaxLifetime.IsZero() && exp.After(rec.MaxLifetime) {
 		exp = rec.MaxLifetime
 	}
-	if _, err := g.rp.svc.Store().UpdateKnoxToken(r.Context(), g.rp.realm.ID, rec.ID, func(t *store.KnoxToken) error {
+	if _, err := g.rp.svc.UpdateKnoxToken(r.Context(), g.rp.realm.ID, rec.ID, func(t *store.KnoxToken) error {
 		t.ExpiresAt = exp
 		return nil
 	}); err != nil {
@@ -645,7 +645,7 @@ func (s *Server) knoxRevoke(w http.ResponseWriter, r *http.Request, g *gateway) 
 		knoxFail(w, http.StatusForbidden, "revoked", "Caller ("+g.principal+") not authorized to revoke tokens.", codeUnauthorized)
 		return
 	}
-	if err := g.rp.svc.Store().DeleteKnoxToken(r.Context(), g.rp.realm.ID, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := g.rp.svc.DeleteKnoxToken(r.Context(), g.rp.realm.ID, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.storeWriteError(w, g.rp, "knox revoke", err)
 		return
 	}
@@ -696,7 +696,7 @@ func (s *Server) knoxEnable(enable bool) func(http.ResponseWriter, *http.Request
 			// An admin disabling what its owner disabled takes it over, so
 			// the owner can no longer enable it.
 		}
-		if _, err := g.rp.svc.Store().UpdateKnoxToken(r.Context(), g.rp.realm.ID, rec.ID, func(t *store.KnoxToken) error {
+		if _, err := g.rp.svc.UpdateKnoxToken(r.Context(), g.rp.realm.ID, rec.ID, func(t *store.KnoxToken) error {
 			t.Enabled = enable
 			t.DisabledBy = ""
 			if !enable {
@@ -798,7 +798,7 @@ func (s *Server) listKnoxTokens(ctx context.Context, g *gateway, userName, creat
 		}
 		*f.id = id
 	}
-	return g.rp.svc.Store().ListKnoxTokens(ctx, g.rp.realm.ID, q)
+	return g.rp.svc.KnoxTokens(ctx, g.rp.realm.ID, q)
 }
 
 func boolStr(b bool) string {

@@ -38,7 +38,6 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rp *realmProvide
 		writeOAuthError(w, errUnsupportedHintType)
 		return
 	}
-	st := rp.svc.Store()
 	invalidToken := func() {
 		writeJSON(w, http.StatusOK, map[string]string{"error": "invalid_token", "error_description": "Invalid token"})
 	}
@@ -56,7 +55,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rp *realmProvide
 			writeOAuthError(w, errUnmatchingClient)
 			return
 		}
-		if err := st.RevokeAccessToken(ctx, rp.realm.ID, at.claims.Jti, time.Unix(at.claims.Exp, 0)); err != nil {
+		if err := rp.svc.RevokeAccessToken(ctx, rp.realm.ID, at.claims.Jti, time.Unix(at.claims.Exp, 0)); err != nil {
 			s.storeWriteError(w, rp, "revoke", err)
 			return
 		}
@@ -140,7 +139,7 @@ func (s *Server) endRefreshSession(r *http.Request, w http.ResponseWriter, rp *r
 		writeOAuthError(w, wrongClient)
 		return false
 	}
-	if err := rp.svc.Store().DeleteSession(ctx, rp.realm.ID, rt.SessionID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := rp.svc.EndSession(ctx, rp.realm.ID, rt.SessionID); err != nil {
 		s.storeWriteError(w, rp, op, err)
 		return false
 	}

@@ -103,3 +103,9 @@ func (s *Service) AdminEvents(ctx context.Context, r store.Realm, f AdminEventFi
 func (s *Service) ClearAdminEvents(ctx context.Context, r store.Realm) error {
 	return s.store.DeleteAdminEvents(ctx, r.ID)
 }
+
+// AppendAdminEvent records a committed admin change in realm realmID's
+// admin event log.
+func (s *Service) AppendAdminEvent(ctx context.Context, realmID string, e store.AdminEvent) error {
+	return s.store.AppendAdminEvent(ctx, realmID, e)
+}

@@ -446,3 +446,14 @@ func validRedirectURI(v string) error {
 	}
 	return nil
 }
+
+// StoredClient returns a client by ID read from the store, not from the
+// shared cache Client uses: admin callers change their copy.
+func (s *Service) StoredClient(ctx context.Context, realmID, id string) (store.Client, error) {
+	return s.store.GetClient(ctx, realmID, id)
+}
+
+// Clients lists the realm's clients as q selects, by clientId.
+func (s *Service) Clients(ctx context.Context, realmID string, q store.ClientQuery) ([]store.Client, error) {
+	return s.store.ListClients(ctx, realmID, q)
+}

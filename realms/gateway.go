@@ -137,3 +137,45 @@ func (s *Sealer) Digest(v string) []byte { return s.digest(v) }
 func (s *Sealer) DigestMatches(digest []byte, v string) bool {
 	return len(digest) > 0 && subtle.ConstantTimeCompare(s.digest(v), digest) == 1
 }
+
+// Topology returns the gateway topology with that name.
+func (s *Service) Topology(ctx context.Context, name string) (store.Topology, error) {
+	return s.store.GetTopology(ctx, name)
+}
+
+// Topologies returns every gateway topology, ordered by name.
+func (s *Service) Topologies(ctx context.Context) ([]store.Topology, error) {
+	return s.store.ListTopologies(ctx)
+}
+
+// PutTopology creates or replaces a topology checked by ValidateTopology,
+// and reports whether it was created.
+func (s *Service) PutTopology(ctx context.Context, t store.Topology) (created bool, err error) {
+	_, existed := s.store.GetTopology(ctx, t.Name)
+	if err := s.store.PutTopology(ctx, t); err != nil {
+		return false, err
+	}
+	s.topologyChanged(ctx, t.Realm)
+	return existed != nil, nil
+}
+
+// DeleteTopology removes a topology; store.ErrNotFound when there is none.
+func (s *Service) DeleteTopology(ctx context.Context, name string) error {
+	t, err := s.store.GetTopology(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteTopology(ctx, name); err != nil {
+		return err
+	}
+	s.topologyChanged(ctx, t.Realm)
+	return nil
+}
+
+// topologyChanged moves the write generation of the realm a topology is
+// bound to (by name, today), when that realm still exists.
+func (s *Service) topologyChanged(ctx context.Context, realmName string) {
+	if rs, err := s.Realm(ctx, realmName); err == nil {
+		s.changed(ctx, rs.Realm.ID)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -95,4 +96,66 @@ func ours(roles []string) []string {
 		}
 	}
 	return out
+}
+
+// Topology writes move the realm's write generation, which other replicas'
+// caches follow; starting a session, rotating its refresh token, revoking an
+// access token and Knox token writes deliberately do not: no cache holds
+// them (they are read from the store on every use), and issuing tokens must
+// not drop the realm's caches.
+func TestTokenWritesAndTheWriteGeneration(t *testing.T) {
+	svc, r, _ := benchService(t)
+	ctx := context.Background()
+	c, err := svc.ClientByClientID(ctx, r.ID, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := svc.now()
+	exp := now.Add(time.Hour)
+	sess := store.Session{ID: NewID(), ClientID: c.ID, Scope: "openid", AuthTime: now, LastRefresh: now, ExpiresAt: exp}
+	first := store.RefreshToken{Hash: "h1", SessionID: sess.ID, ClientID: c.ID, IssuedAt: now, ExpiresAt: exp}
+	next := first
+	next.Hash = "h2"
+	kt := store.KnoxToken{ID: NewID(), Username: "alice", CreatedBy: "alice", IssuedAt: now, ExpiresAt: exp, Enabled: true}
+	steps := []struct {
+		name  string
+		write func() error
+		moves bool
+	}{
+		{"start session", func() error { return svc.StartSession(ctx, r.ID, sess, first) }, false},
+		{"rotate refresh token", func() error {
+			_, err := svc.RotateRefreshToken(ctx, r.ID, first.Hash, next, store.RotationPolicy{}, now)
+			return err
+		}, false},
+		{"revoke access token", func() error { return svc.RevokeAccessToken(ctx, r.ID, "jti-1", exp) }, false},
+		{"create knox token", func() error { return svc.CreateKnoxToken(ctx, r.ID, kt, store.KnoxTokenLimit{}) }, false},
+		{"disable knox token", func() error {
+			_, err := svc.UpdateKnoxToken(ctx, r.ID, kt.ID, func(x *store.KnoxToken) error { x.Enabled = false; return nil })
+			return err
+		}, false},
+		{"delete knox token", func() error { return svc.DeleteKnoxToken(ctx, r.ID, kt.ID) }, false},
+		{"put topology", func() error {
+			_, err := svc.PutTopology(ctx, store.Topology{Name: "sandbox", Realm: r.Name, Authentication: AuthBearer})
+			return err
+		}, true},
+		{"delete topology", func() error { return svc.DeleteTopology(ctx, "sandbox") }, true},
+	}
+	for _, step := range steps {
+		before := svc.DataGeneration(r.ID)
+		if err := step.write(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if moved := svc.DataGeneration(r.ID) != before; moved != step.moves {
+			t.Errorf("%s: generation moved = %v, want %v", step.name, moved, step.moves)
+		}
+	}
+	if revoked, err := svc.AccessTokenRevoked(ctx, r.ID, "jti-1"); err != nil || !revoked {
+		t.Errorf("AccessTokenRevoked = %v, %v; want true", revoked, err)
+	}
+	if _, err := svc.KnoxToken(ctx, r.ID, kt.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleted knox token: %v, want ErrNotFound", err)
+	}
+	if err := svc.DeleteTopology(ctx, "sandbox"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleting a missing topology: %v, want ErrNotFound", err)
+	}
 }

@@ -53,3 +53,34 @@ func (s *Service) KnoxOwnerID(ctx context.Context, realmID, username string) (st
 	}
 	return u.ID, nil
 }
+
+// Managed Knox tokens are read from the store on every use (no cache holds
+// them), so their writes leave the realm's caches and write generation
+// alone, as sessions do: issuing a Knox token must not drop every cache of
+// the realm, nor cost replicas a generation bump.
+
+// CreateKnoxToken stores a managed Knox token, within the per-user limit.
+func (s *Service) CreateKnoxToken(ctx context.Context, realmID string, t store.KnoxToken, limit store.KnoxTokenLimit) error {
+	return s.store.CreateKnoxToken(ctx, realmID, t, limit)
+}
+
+// KnoxToken returns the managed Knox token of realm realmID with that ID.
+func (s *Service) KnoxToken(ctx context.Context, realmID, id string) (store.KnoxToken, error) {
+	return s.store.GetKnoxToken(ctx, realmID, id)
+}
+
+// UpdateKnoxToken changes a managed Knox token with fn.
+func (s *Service) UpdateKnoxToken(ctx context.Context, realmID, id string, fn func(*store.KnoxToken) error) (store.KnoxToken, error) {
+	return s.store.UpdateKnoxToken(ctx, realmID, id, fn)
+}
+
+// DeleteKnoxToken removes a managed Knox token; store.ErrNotFound when
+// there is none.
+func (s *Service) DeleteKnoxToken(ctx context.Context, realmID, id string) error {
+	return s.store.DeleteKnoxToken(ctx, realmID, id)
+}
+
+// KnoxTokens lists managed Knox tokens of realm realmID as q selects.
+func (s *Service) KnoxTokens(ctx context.Context, realmID string, q store.KnoxTokenQuery) ([]store.KnoxToken, error) {
+	return s.store.ListKnoxTokens(ctx, realmID, q)
+}

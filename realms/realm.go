@@ -297,3 +297,8 @@ func (s *Service) rotateKeyTo(ctx context.Context, realmID string, k store.Signi
 	}
 	return nil
 }
+
+// Realms lists every realm, by name.
+func (s *Service) Realms(ctx context.Context) ([]store.Realm, error) {
+	return s.store.ListRealms(ctx)
+}

@@ -3,6 +3,7 @@ package realms
 import (
 	"context"
 	"errors"
+	"io"
 	"runtime"
 	"sync"
 	"time"
@@ -93,7 +94,21 @@ func (s *Service) SetMetrics(m metrics.Recorder) { s.metrics = metrics.OrNop(m) 
 // Metrics is the Recorder set by SetMetrics (a no-op one by default).
 func (s *Service) Metrics() metrics.Recorder { return s.metrics }
 
-// Store returns the underlying store for read paths that need no rules.
+// Backuper is implemented by stores that can stream a consistent online
+// copy of themselves (bbolt's Tx.WriteTo).
+type Backuper interface {
+	Backup(w io.Writer) (int64, error)
+}
+
+// Backuper returns the store's online backup, when the store has one.
+func (s *Service) Backuper() (Backuper, bool) {
+	b, ok := s.store.(Backuper)
+	return b, ok
+}
+
+// Store returns the underlying store, for tests that arrange or inspect
+// state. Handlers go through the service's methods: writes there move the
+// realm's write generation that caches and replicas follow.
 func (s *Service) Store() store.Store { return s.store }
 
 // Sealer returns the sealer that protects secrets and keys.

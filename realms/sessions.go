@@ -204,3 +204,43 @@ func (s *Service) LogoutAll(ctx context.Context, r store.Realm) error {
 	}
 	return nil
 }
+
+// StartSession stores a new session of realm realmID with its first
+// refresh token. Issuing tokens is the hot path and no cache holds
+// sessions or refresh tokens (they are read from the store on every use),
+// so it does not move the realm's write generation, which would drop every
+// other cache of the realm on each grant.
+func (s *Service) StartSession(ctx context.Context, realmID string, sess store.Session, first store.RefreshToken) error {
+	return s.store.CreateSession(ctx, realmID, sess, first)
+}
+
+// RotateRefreshToken retires the refresh token with hash oldHash in favour
+// of next (see store.Store.RotateRefreshToken). Like StartSession, it does
+// not move the realm's write generation.
+func (s *Service) RotateRefreshToken(ctx context.Context, realmID, oldHash string, next store.RefreshToken, p store.RotationPolicy, now time.Time) (store.RefreshToken, error) {
+	return s.store.RotateRefreshToken(ctx, realmID, oldHash, next, p, now)
+}
+
+// RefreshToken returns the refresh token of realm realmID with that hash.
+func (s *Service) RefreshToken(ctx context.Context, realmID, hash string) (store.RefreshToken, error) {
+	return s.store.GetRefreshToken(ctx, realmID, hash)
+}
+
+// Session returns the session of realm realmID with that ID.
+func (s *Service) Session(ctx context.Context, realmID, id string) (store.Session, error) {
+	return s.store.GetSession(ctx, realmID, id)
+}
+
+// RevokeAccessToken marks the access token jti of realm realmID revoked
+// until it expires at exp. Revocations are read from the store on every
+// use of a token (the verified-token cache keeps only the signature check),
+// so, like StartSession, it leaves the realm's caches alone.
+func (s *Service) RevokeAccessToken(ctx context.Context, realmID, jti string, exp time.Time) error {
+	return s.store.RevokeAccessToken(ctx, realmID, jti, exp)
+}
+
+// AccessTokenRevoked reports whether the access token jti of realm realmID
+// was revoked.
+func (s *Service) AccessTokenRevoked(ctx context.Context, realmID, jti string) (bool, error) {
+	return s.store.IsAccessTokenRevoked(ctx, realmID, jti)
+}

@@ -359,3 +359,24 @@ func cloneUser(u store.User) store.User {
 	c.Attributes = maps.Clone(u.Attributes)
 	return c
 }
+
+// UserByUsername returns the realm user now named username.
+func (s *Service) UserByUsername(ctx context.Context, realmID, username string) (store.User, error) {
+	return s.store.GetUserByUsername(ctx, realmID, username)
+}
+
+// User returns the realm user with that ID, read from the store (not the
+// token cache): admin callers change their copy and must see every field.
+func (s *Service) User(ctx context.Context, realmID, id string) (store.User, error) {
+	return s.store.GetUser(ctx, realmID, id)
+}
+
+// Users lists the realm's users as q selects, by lower-cased username.
+func (s *Service) Users(ctx context.Context, realmID string, q store.UserQuery) ([]store.User, error) {
+	return s.store.ListUsers(ctx, realmID, q)
+}
+
+// CountUsers counts the realm's users q selects (ignoring its page).
+func (s *Service) CountUsers(ctx context.Context, realmID string, q store.UserQuery) (int, error) {
+	return s.store.CountUsers(ctx, realmID, q)
+}
