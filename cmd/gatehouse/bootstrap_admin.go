@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 
 	"golang.org/x/term"
-
-	"github.com/gatehouse/gatehouse/store/bolt"
 )
 
 // bootstrapAdmin is `gatehouse bootstrap-admin --data DIR --username U`:
@@ -21,17 +19,12 @@ import (
 // runs on the directory.
 func bootstrapAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bootstrap-admin", stderr)
-	data := fs.String("data", "./data", "data `directory` of the stopped server")
+	data, masterKey := stoppedServerFlags(fs, "data `directory` of the stopped server")
 	username := fs.String("username", "", "master-realm `user` to create or restore")
 	var password string
 	fs.envString(&password, "GATEHOUSE_ADMIN_PASSWORD", "the new password (default: prompted twice, without echo, on a terminal)")
-	var masterKey string
-	fs.envString(&masterKey, "GATEHOUSE_MASTER_KEY", "the server's master key, when it is not in <data>/master.key")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments %q", fs.Args())
 	}
 	if *username == "" {
 		return usagef("--username is required")
@@ -47,10 +40,7 @@ func bootstrapAdmin(ctx context.Context, args []string, stdin io.Reader, stdout,
 		}
 		password = p
 	}
-	a, err := openApp(ctx, serveConfig{Data: *data, MasterKey: masterKey}, nil)
-	if errors.Is(err, bolt.ErrLocked) {
-		return fmt.Errorf("bootstrap-admin: %s is in use by a running server; stop it first: %w", dbPath, err)
-	}
+	a, err := openStopped("bootstrap-admin", *data, *masterKey)
 	if err != nil {
 		return err
 	}

@@ -239,3 +239,23 @@ func writeOverview(w io.Writer) {
 	fmt.Fprint(w, "\nRun `gatehouse help <command>` or `gatehouse <command> -h` for its flags, environment\n"+
 		"variables and examples. Flags take one or two dashes: -r demo, --realm=demo.\n")
 }
+
+// parseNoArgs parses the command line and refuses positional arguments.
+func (fs *flagSet) parseNoArgs(args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q", fs.Args())
+	}
+	return nil
+}
+
+// stoppedServerFlags declares what every offline command on a data
+// directory takes: --data and the server's GATEHOUSE_MASTER_KEY.
+func stoppedServerFlags(fs *flagSet, dataUsage string) (data, masterKey *string) {
+	data = fs.String("data", "./data", dataUsage)
+	masterKey = new(string)
+	fs.envString(masterKey, "GATEHOUSE_MASTER_KEY", "the server's master key, when it is not in <data>/master.key")
+	return data, masterKey
+}

@@ -33,17 +33,12 @@ func openStopped(verb, data, masterKey string) (*app, error) {
 // skip) its users' password hashes, for `gatehouse import` or Keycloak.
 func exportRealm(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("export", stderr)
-	data := fs.String("data", "./data", "data `directory` of the stopped server")
+	data, masterKey := stoppedServerFlags(fs, "data `directory` of the stopped server")
 	realm := fs.String("realm", "", "`name` of the realm to export")
 	file := fs.String("file", "", "`file` to write (mode 0600: it holds secrets and password hashes), or - for stdout")
 	users := fs.String("users", "realm_file", "realm_file: users in the file; skip: no users")
-	var masterKey string
-	fs.envString(&masterKey, "GATEHOUSE_MASTER_KEY", "the server's master key, when it is not in <data>/master.key")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments %q", fs.Args())
 	}
 	if *realm == "" || *file == "" {
 		return usagef("--realm and --file are required")
@@ -54,7 +49,7 @@ func exportRealm(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	if _, err := os.Stat(filepath.Join(*data, "gatehouse.db")); err != nil {
 		return fmt.Errorf("export: no Gatehouse store in %s: %w", *data, err)
 	}
-	a, err := openStopped("export", *data, masterKey)
+	a, err := openStopped("export", *data, *masterKey)
 	if err != nil {
 		return err
 	}
@@ -78,17 +73,12 @@ func exportRealm(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 // the realms of Keycloak realm files on a stopped server's data directory.
 func importRealms(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("import", stderr)
-	data := fs.String("data", "./data", "data `directory` of the stopped server (created if missing)")
+	data, masterKey := stoppedServerFlags(fs, "data `directory` of the stopped server (created if missing)")
 	file := fs.String("file", "", "realm `file` to import")
 	dir := fs.String("dir", "", "`directory` whose *-realm.json files are imported")
 	override := fs.String("override", "true", "true: an existing realm of the same name is replaced; false: it is kept and the file skipped")
-	var masterKey string
-	fs.envString(&masterKey, "GATEHOUSE_MASTER_KEY", "the server's master key, when it is not in <data>/master.key")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments %q", fs.Args())
 	}
 	if (*file == "") == (*dir == "") {
 		return usagef("exactly one of --file and --dir is required")
@@ -103,7 +93,7 @@ func importRealms(ctx context.Context, args []string, _ io.Reader, stdout, stder
 			return fmt.Errorf("import: %w", err)
 		}
 	}
-	a, err := openStopped("import", *data, masterKey)
+	a, err := openStopped("import", *data, *masterKey)
 	if err != nil {
 		return err
 	}
