@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -447,43 +446,15 @@ func TestPostgresUnreachableThenRecovers(t *testing.T) {
 	}
 }
 
-// BenchmarkRotateRefreshToken is store/bolt's benchmark of the refresh hot
-// path on PostgreSQL: each goroutine rotates its own chain.
+// BenchmarkRotateRefreshToken is the refresh hot path on PostgreSQL.
 func BenchmarkRotateRefreshToken(b *testing.B) {
 	s := newStore(b)
-	r := seed(b, s)
-	var n atomic.Int64
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		prefix := fmt.Sprintf("g%d-", n.Add(1))
-		sess := store.Session{ID: prefix + "s", ClientID: "c1", UserID: "u1", ExpiresAt: time.Now().Add(time.Hour)}
-		cur := store.RefreshToken{Hash: prefix + "0", SessionID: sess.ID, ExpiresAt: sess.ExpiresAt}
-		if err := s.CreateSession(ctx, r.ID, sess, cur); err != nil {
-			b.Error(err)
-			return
-		}
-		i := 0
-		for pb.Next() {
-			i++
-			next := store.RefreshToken{Hash: fmt.Sprintf("%s%d", prefix, i), ExpiresAt: cur.ExpiresAt}
-			if _, err := s.RotateRefreshToken(ctx, r.ID, cur.Hash, next, store.RotationPolicy{}, time.Now()); err != nil {
-				b.Error(err)
-				return
-			}
-			cur = next
-		}
-	})
+	storetest.BenchRotateRefreshToken(b, s, seed(b, s).ID)
 }
 
 func BenchmarkGetClientByClientID(b *testing.B) {
 	s := newStore(b)
-	r := seed(b, s)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := s.GetClientByClientID(ctx, r.ID, "app"); err != nil {
-			b.Fatal(err)
-		}
-	}
+	storetest.BenchGetClientByClientID(b, s, seed(b, s).ID, "app")
 }
 
 // User search patterns become SQL LIKE patterns: the characters LIKE
