@@ -111,42 +111,6 @@ func newAdminRoles(realmName, rmID string) ([]store.Role, map[string]string) {
 	return roles, ids
 }
 
-// adoptAdminRoleIDs records the built-in admin role IDs of a realm stored
-// before they were recorded. It finds them by name, once: from then on the
-// IDs decide. The record is written if the store takes writes; otherwise the
-// IDs found serve this snapshot and the lookup is tried again next load.
-func (s *Service) adoptAdminRoleIDs(ctx context.Context, r store.Realm) store.Realm {
-	ids := map[string]string{}
-	if rm, err := s.store.GetClientByClientID(ctx, r.ID, RealmManagementClientID); err == nil {
-		for _, name := range append([]string{RealmAdminRole}, RealmManagementRoles...) {
-			if role, err := s.store.GetRoleByName(ctx, r.ID, rm.ID, name); err == nil {
-				ids[name] = role.ID
-			}
-		}
-	}
-	if r.Name == MasterRealm {
-		for _, name := range []string{AdminRole, CreateRealmRole} {
-			if role, err := s.store.GetRoleByName(ctx, r.ID, "", name); err == nil {
-				ids[name] = role.ID
-			}
-		}
-	}
-	if len(ids) == 0 {
-		return r
-	}
-	updated, err := s.store.UpdateRealm(ctx, r.ID, func(x *store.Realm) error {
-		if len(x.AdminRoleIDs) == 0 {
-			x.AdminRoleIDs = ids
-		}
-		return nil
-	})
-	if err != nil {
-		r.AdminRoleIDs = ids
-		return r
-	}
-	return updated
-}
-
 // Messages of the last-master-admin rule.
 const (
 	msgLastAdminDelete  = "The last enabled user holding the master admin role cannot be deleted"

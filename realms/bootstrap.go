@@ -36,12 +36,6 @@ func (s *Service) Bootstrap(ctx context.Context, adminUser, adminPassword string
 		adminUser = "admin"
 	}
 	if master, err := s.store.GetRealm(ctx, MasterRealm); err == nil {
-		// A read-only store cannot take the scopes; it serves as it is
-		// (realms without them issue tokens without their claims) until
-		// started writable once.
-		if err := s.UpgradeClientScopes(ctx); err != nil && !errors.Is(err, store.ErrUnavailable) {
-			return Bootstrap{}, err
-		}
 		return s.checkBootstrapPassword(ctx, master, adminUser, adminPassword)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return Bootstrap{}, err

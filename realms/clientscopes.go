@@ -1,10 +1,7 @@
 package realms
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -16,10 +13,6 @@ const (
 	AttrConsentText         = "consent.screen.text"
 	ProtocolOIDC            = "openid-connect"
 )
-
-// builtinScopesVersion is the version of the built-in client scopes a realm
-// holds (store.Realm.ScopesVersion).
-const builtinScopesVersion = 1
 
 // flags is the config of a mapper that emits to the given targets, in
 // Keycloak's "true"/"false" strings.
@@ -146,66 +139,4 @@ func builtinClientScopes(offlineRoleID string) (scopes []store.ClientScope, defa
 		}
 	}
 	return scopes, defaults, optional
-}
-
-// UpgradeClientScopes gives every realm stored before client scopes existed
-// Keycloak's built-in scopes and default assignment, once: it runs at start
-// (see Bootstrap) and changes nothing in realms that have them. Clients of
-// such realms take the realm's defaults until an admin assigns theirs.
-func (s *Service) UpgradeClientScopes(ctx context.Context) error {
-	rs, err := s.store.ListRealms(ctx)
-	if err != nil {
-		return err
-	}
-	for _, r := range rs {
-		if r.ScopesVersion >= builtinScopesVersion {
-			continue
-		}
-		offline, err := s.store.GetRoleByName(ctx, r.ID, "", OfflineAccess)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		scopes, defs, opts := builtinClientScopes(offline.ID)
-		if offline.ID == "" {
-			scopes[slices.IndexFunc(scopes, func(c store.ClientScope) bool { return c.Name == OfflineAccess })].ScopeRoleIDs = nil
-		}
-		have, err := s.store.ListClientScopes(ctx, r.ID)
-		if err != nil {
-			return err
-		}
-		byName := map[string]string{}
-		for _, cs := range have {
-			byName[cs.Name] = cs.ID
-		}
-		remap := map[string]string{}
-		for _, cs := range scopes {
-			if id, ok := byName[cs.Name]; ok {
-				// A half-done earlier upgrade: keep what is there.
-				remap[cs.ID] = id
-				continue
-			}
-			if err := s.store.CreateClientScope(ctx, r.ID, cs); err != nil {
-				return fmt.Errorf("realm %s: client scope %s: %w", r.Name, cs.Name, err)
-			}
-		}
-		for i, id := range defs {
-			if v, ok := remap[id]; ok {
-				defs[i] = v
-			}
-		}
-		for i, id := range opts {
-			if v, ok := remap[id]; ok {
-				opts[i] = v
-			}
-		}
-		if _, err := s.store.UpdateRealm(ctx, r.ID, func(r *store.Realm) error {
-			r.ScopesVersion, r.DefaultScopeIDs, r.OptionalScopeIDs = builtinScopesVersion, defs, opts
-			return nil
-		}); err != nil {
-			return err
-		}
-		s.changed(ctx, r.ID)
-		s.invalidate(r.Name)
-	}
-	return nil
 }

@@ -182,7 +182,7 @@ func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, 
 	adminRoles, adminIDs := newAdminRoles(r.Name, rm.ID)
 	r.AdminRoleIDs = adminIDs
 	scopes, defScopes, optScopes := builtinClientScopes(offline.ID)
-	r.ScopesVersion, r.DefaultScopeIDs, r.OptionalScopeIDs = builtinScopesVersion, defScopes, optScopes
+	r.DefaultScopeIDs, r.OptionalScopeIDs = defScopes, optScopes
 	rm.ScopesAssigned, rm.DefaultScopeIDs, rm.OptionalScopeIDs = true, defScopes, optScopes
 
 	clients, clientRoles := defaultClients(r.Name, now)

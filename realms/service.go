@@ -146,9 +146,6 @@ func (s *Service) Realm(ctx context.Context, name string) (*RealmState, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(r.AdminRoleIDs) == 0 {
-		r = s.adoptAdminRoleIDs(ctx, r)
-	}
 	// A realm stored before a setting existed gets Keycloak's default for
 	// it (a zero offline idle timeout would end offline sessions at once).
 	ApplyRealmDefaults(&r)

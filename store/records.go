@@ -50,12 +50,8 @@ type Realm struct {
 	// generateWorkloadAuthToken.
 	WorkloadTokenLifespan int `json:"workloadTokenLifespan,omitempty"`
 
-	// ScopesVersion is 0 until the built-in client scopes were created in
-	// the realm (realms stored before client scopes existed get them once,
-	// at the next start). DefaultScopeIDs and OptionalScopeIDs are the
-	// realm's default-default and default-optional client scopes, given to
-	// each new client.
-	ScopesVersion    int      `json:"scopesVersion,omitempty"`
+	// DefaultScopeIDs and OptionalScopeIDs are the realm's default-default
+	// and default-optional client scopes, given to each new client.
 	DefaultScopeIDs  []string `json:"defaultClientScopeIds,omitempty"`
 	OptionalScopeIDs []string `json:"optionalClientScopeIds,omitempty"`
 

@@ -2268,7 +2268,6 @@ func testClientScopes(t *testing.T, s store.Store) {
 func testClientScopeFields(t *testing.T, s store.Store) {
 	r := mustRealm(t, s, "demo")
 	up, err := s.UpdateRealm(ctx, r.ID, func(r *store.Realm) error {
-		r.ScopesVersion = 1
 		r.DefaultScopeIDs = []string{"s1", "s2"}
 		r.OptionalScopeIDs = []string{"s3"}
 		return nil
