@@ -156,6 +156,11 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 	if err != nil {
 		return scopeErr(err)
 	}
+	// offline_access carried over from the subject token is checked again:
+	// the role may have been taken away since that token was issued.
+	if err := h.offlineAllowed(ctx, scopes, *u); err != nil {
+		return err
+	}
 	// Audiences: each must be an enabled client of the realm already within
 	// the subject token's reach. The same reach for an identity provider's
 	// token: its audience claim, never an arbitrary client
