@@ -250,6 +250,13 @@ func (b *Browser) Location(t testing.TB) string {
 	return Get(t, b, chromedp.Location())
 }
 
+// Focused describes the element that has the keyboard focus: its id, or
+// its tag name (lower case) when it has none; for keyboard-only tests.
+func (b *Browser) Focused(t testing.TB) string {
+	t.Helper()
+	return Get(t, b, chromedp.Evaluate[string](`(e => e ? (e.id || e.tagName.toLowerCase()) : "")(document.activeElement)`))
+}
+
 // Screenshot returns a PNG of the visible viewport.
 func (b *Browser) Screenshot(t testing.TB) []byte {
 	t.Helper()

@@ -62,6 +62,9 @@ func TestBrowserFillsClicksAndReadsScriptWrittenText(t *testing.T) {
 	if got := b.Text(t, "#out"); got != "Hello Alice" {
 		t.Errorf("text = %q, want Hello Alice (Fill must replace the prefilled value)", got)
 	}
+	if got := b.Focused(t); got != "go" {
+		t.Errorf("focus after the click on #go: %q", got)
+	}
 	if got := b.Value(t, "#name"); got != "Alice" {
 		t.Errorf("value = %q", got)
 	}
