@@ -190,3 +190,26 @@ func TestChromiumLoginPageByKeyboardOnANarrowScreen(t *testing.T) {
 		t.Errorf("shop shows %q", got)
 	}
 }
+
+// TestChromiumFormPostResponseMode: with response_mode=form_post the
+// browser runs the answer page's script, which posts the code to the app's
+// callback; the app signs the user in from the posted form.
+func TestChromiumFormPostResponseMode(t *testing.T) {
+	e := newEnv(t)
+	shop := newWebApp(t, e, "shop")
+	shop.authParams = map[string]string{"response_mode": "form_post"}
+	b := browsertest.New(t)
+	b.Run(t,
+		chromedp.Navigate(shop.url+"/login"),
+		signInOnLoginPage("alice", alicePassword),
+		browsertest.WaitVisible("#user"),
+	)
+	if got := b.Text(t, "#name"); got != "Alice Liddell" {
+		t.Errorf("shop shows %q (errors %v)", got, shop.errors())
+	}
+	// Silent sign-in through the SSO session uses the same page.
+	b.Run(t, chromedp.Navigate(shop.url+"/login"), browsertest.WaitVisible("#user"))
+	if errs := shop.errors(); len(errs) > 0 {
+		t.Errorf("app refused: %v", errs)
+	}
+}
