@@ -40,7 +40,8 @@ type Config struct {
 }
 
 // Server is Gatehouse's HTTP handler: health, the per-realm protocol
-// endpoints, and whatever else (admin API) is mounted on Router.
+// endpoints, and whatever else (the admin API, the Knox API) is mounted on
+// Router.
 type Server struct {
 	cfg       Config
 	svc       *realms.Service
