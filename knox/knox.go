@@ -99,8 +99,8 @@ func (g *gateway) realmID() string { return g.realm.Realm.ID }
 // errInternal is the body of a 500 that is not a store failure.
 var errInternal = map[string]string{"error": "server_error", "error_description": "Internal server error"}
 
-// fail logs a failed call and answers 503 (store cannot write now) or 500.
-func (a *API) fail(w http.ResponseWriter, g *gateway, op string, err error) {
+// storeError logs a failed call and answers 503 (store cannot write now) or 500.
+func (a *API) storeError(w http.ResponseWriter, g *gateway, op string, err error) {
 	a.log.Error(op, "realm", g.realm.Realm.Name, "topology", g.topo.Name, "err", err)
 	oidc.WriteStoreError(w, err)
 }
@@ -151,7 +151,7 @@ func (a *API) gatewayHandler(h func(http.ResponseWriter, *http.Request, *gateway
 		}
 		if err := a.authenticate(r, g); err != nil {
 			if !errors.Is(err, oidc.ErrInvalidToken) {
-				a.fail(w, g, "gateway authentication", err)
+				a.storeError(w, g, "gateway authentication", err)
 				return
 			}
 			scheme := "Basic"
@@ -313,7 +313,7 @@ func (a *API) issue(w http.ResponseWriter, r *http.Request, g *gateway) {
 			return
 		}
 		if err != nil {
-			a.fail(w, g, "knox token", err)
+			a.storeError(w, g, "knox token", err)
 			return
 		}
 	}

@@ -77,7 +77,7 @@ func (a *API) lifecycleTarget(w http.ResponseWriter, r *http.Request, g *gateway
 		return rec, false
 	}
 	if err != nil {
-		a.fail(w, g, "knox "+op, err)
+		a.storeError(w, g, "knox "+op, err)
 		return rec, false
 	}
 	return rec, true
@@ -164,7 +164,7 @@ func (a *API) renew(w http.ResponseWriter, r *http.Request, g *gateway) {
 		t.ExpiresAt = exp
 		return nil
 	}); err != nil {
-		a.fail(w, g, "knox renew", err)
+		a.storeError(w, g, "knox renew", err)
 		return
 	}
 	oidc.WriteJSON(w, http.StatusOK, map[string]string{op: "true", "expires": strconv.FormatInt(exp.UnixMilli(), 10)})
@@ -181,7 +181,7 @@ func (a *API) revoke(w http.ResponseWriter, r *http.Request, g *gateway) {
 		return
 	}
 	if err := a.tokens.DeleteToken(r.Context(), g.realmID(), rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		a.fail(w, g, "knox revoke", err)
+		a.storeError(w, g, "knox revoke", err)
 		return
 	}
 	oidc.WriteJSON(w, http.StatusOK, map[string]string{op: "true"})
@@ -229,7 +229,7 @@ func (a *API) setEnabled(enable bool) func(http.ResponseWriter, *http.Request, *
 			}
 			return nil
 		}); err != nil {
-			a.fail(w, g, "knox enable", err)
+			a.storeError(w, g, "knox enable", err)
 			return
 		}
 		oidc.WriteJSON(w, http.StatusOK, map[string]string{op: "true", "isEnabled": boolStr(enable)})
@@ -259,7 +259,7 @@ func (a *API) userTokens(w http.ResponseWriter, r *http.Request, g *gateway) {
 	}
 	toks, err := a.listTokens(r.Context(), g, userName, createdBy)
 	if err != nil {
-		a.fail(w, g, "knox list", err)
+		a.storeError(w, g, "knox list", err)
 		return
 	}
 	type metadata struct {
