@@ -199,7 +199,7 @@ func (h tokenExchangeGrant) PopulateTokenEndpointResponse(ctx context.Context, a
 				s.grant.refreshRecord.ExpiresAt = s.grant.notAfter
 			}
 		}
-		if err := h.rp.svc.StartSession(ctx, h.rp.realm.ID, *s.grant.session, s.grant.refreshRecord); err != nil {
+		if err := h.rp.sessions.StartSession(ctx, h.rp.realm.ID, *s.grant.session, s.grant.refreshRecord); err != nil {
 			return storeErr(err)
 		}
 		issued = tokenTypeRefreshToken
