@@ -1,0 +1,141 @@
+package memory
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+func (s *Store) CreateRealm(ctx context.Context, r store.Realm) error {
+	return s.CreateRealmWith(ctx, r, store.RealmContents{})
+}
+
+// CreateRealmWith checks every record against the new realm's indexes
+// before storing any, so a failure leaves nothing behind.
+func (s *Store) CreateRealmWith(ctx context.Context, r store.Realm, init store.RealmContents) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errClosed
+	}
+	if _, ok := s.byName[r.Name]; ok {
+		return &store.ConflictError{Kind: "realm", Field: "name", Value: r.Name}
+	}
+	if _, ok := s.byFold[lower(r.Name)]; ok {
+		return &store.ConflictError{Kind: "realm", Field: "name", Value: r.Name}
+	}
+	if s.realms[r.ID] != nil {
+		// Reusing an ID would hand the new realm the old one's data.
+		return &store.ConflictError{Kind: "realm", Field: "id", Value: r.ID}
+	}
+	rm := newRealm(r)
+	// rm is private until it is linked below, so filling it in place and
+	// dropping it on error is all-or-nothing.
+	for _, k := range init.Keys {
+		if err := rm.createKey(k); err != nil {
+			return err
+		}
+	}
+	for _, role := range init.Roles {
+		if err := rm.createRole(role); err != nil {
+			return err
+		}
+	}
+	for _, cs := range init.ClientScopes {
+		if err := rm.createClientScope(cs); err != nil {
+			return err
+		}
+	}
+	for _, c := range init.Clients {
+		if err := rm.createClient(c); err != nil {
+			return err
+		}
+	}
+	s.realms[r.ID] = rm
+	s.byName[r.Name] = r.ID
+	s.byFold[lower(r.Name)] = r.ID
+	return nil
+}
+
+func (s *Store) GetRealm(_ context.Context, name string) (store.Realm, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.Realm{}, errClosed
+	}
+	id, ok := s.byName[name]
+	if !ok {
+		return store.Realm{}, store.ErrNotFound
+	}
+	return clone(*s.realms[id].rec), nil
+}
+
+func (s *Store) GetRealmByID(_ context.Context, id string) (store.Realm, error) {
+	return get(s, id, func(r *realm) (*store.Realm, error) { return r.rec, nil })
+}
+
+func (s *Store) ListRealms(context.Context) ([]store.Realm, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, errClosed
+	}
+	recs := make(map[string]*store.Realm, len(s.realms))
+	for id, r := range s.realms {
+		recs[id] = r.rec
+	}
+	return list(recs, nil, func(a, b *store.Realm) bool { return a.Name < b.Name }), nil
+}
+
+func (s *Store) UpdateRealm(ctx context.Context, id string, fn func(*store.Realm) error) (store.Realm, error) {
+	return modify(s, ctx, id, func(r *realm) (*store.Realm, error) { return r.rec, nil }, fn,
+		func(r *realm, old, updated *store.Realm) error { return s.saveRealm(r, old, updated) })
+}
+
+// saveRealm stores an updated realm record, moving its name in the
+// indexes; the caller holds the write lock.
+func (s *Store) saveRealm(r *realm, old, updated *store.Realm) error {
+	updated.ID = old.ID
+	updated.Version = old.Version + 1
+	if updated.Name != old.Name {
+		if _, ok := s.byName[updated.Name]; ok {
+			return &store.ConflictError{Kind: "realm", Field: "name", Value: updated.Name}
+		}
+		// Changing the case of its own name is no conflict.
+		if holder, ok := s.byFold[lower(updated.Name)]; ok && holder != old.ID {
+			return &store.ConflictError{Kind: "realm", Field: "name", Value: updated.Name}
+		}
+		delete(s.byName, old.Name)
+		if s.byFold[lower(old.Name)] == old.ID {
+			delete(s.byFold, lower(old.Name))
+		}
+		s.byName[updated.Name] = old.ID
+		s.byFold[lower(updated.Name)] = old.ID
+	}
+	r.rec = updated
+	return nil
+}
+
+func (s *Store) DeleteRealm(ctx context.Context, id string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errClosed
+	}
+	r := s.realms[id]
+	if r == nil {
+		return store.ErrNotFound
+	}
+	delete(s.realms, id)
+	delete(s.byName, r.rec.Name)
+	if s.byFold[lower(r.rec.Name)] == id {
+		delete(s.byFold, lower(r.rec.Name))
+	}
+	return nil
+}
