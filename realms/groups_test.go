@@ -3,12 +3,10 @@ package realms
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/store"
-	"github.com/gatehouse/gatehouse/store/bolt"
 )
 
 // groupFixture is a service with realm "demo" and user "ann".
@@ -21,13 +19,7 @@ type groupFixture struct {
 
 func newGroupFixture(t *testing.T) *groupFixture {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sealer, _ := NewSealer(make([]byte, 32))
-	svc := NewService(st, sealer, nil)
+	svc := NewService(openTestStore(t), zeroSealer(), nil)
 	ctx := context.Background()
 	r, err := svc.CreateRealm(ctx, store.Realm{Name: "demo", Enabled: true})
 	if err != nil {
