@@ -16,6 +16,20 @@ func (s *Store) CreateClient(ctx context.Context, realmID string, c store.Client
 	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error { return createClientTx(rb, c) })
 }
 
+// CreateClientWithServiceAccount creates the client and its
+// service-account user in one transaction.
+func (s *Store) CreateClientWithServiceAccount(ctx context.Context, realmID string, c store.Client, sa store.User) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.updateRealm(realmID, func(_ *bbolt.Tx, rb *bbolt.Bucket) error {
+		if err := createClientTx(rb, c); err != nil {
+			return err
+		}
+		return createUserTx(rb, sa)
+	})
+}
+
 func createClientTx(rb *bbolt.Bucket, c store.Client) error {
 	clients, byCID := sub(rb, bClients), sub(rb, bClientsByCID)
 	if byCID.Get([]byte(c.ClientID)) != nil {

@@ -11,12 +11,36 @@ func (s *Store) CreateClient(ctx context.Context, realmID string, c store.Client
 	return s.write(ctx, realmID, func(r *realm) error { return r.createClient(c) })
 }
 
-func (r *realm) createClient(c store.Client) error {
+// CreateClientWithServiceAccount checks both records before storing
+// either: both or neither.
+func (s *Store) CreateClientWithServiceAccount(ctx context.Context, realmID string, c store.Client, sa store.User) error {
+	return s.write(ctx, realmID, func(r *realm) error {
+		if err := r.checkNewClient(&c); err != nil {
+			return err
+		}
+		if err := r.checkNewUser(&sa); err != nil {
+			return err
+		}
+		if err := r.createClient(c); err != nil {
+			return err
+		}
+		return r.createUser(sa)
+	})
+}
+
+func (r *realm) checkNewClient(c *store.Client) error {
 	if _, ok := r.clientsByCID[c.ClientID]; ok {
 		return &store.ConflictError{Kind: "client", Field: "clientId", Value: c.ClientID}
 	}
 	if r.clients[c.ID] != nil {
 		return &store.ConflictError{Kind: "client", Field: "id", Value: c.ID}
+	}
+	return nil
+}
+
+func (r *realm) createClient(c store.Client) error {
+	if err := r.checkNewClient(&c); err != nil {
+		return err
 	}
 	r.clientsByCID[c.ClientID] = c.ID
 	r.clients[c.ID] = ptr(c)

@@ -40,3 +40,34 @@ func (s *Store) UpdateKey(ctx context.Context, realmID, kid string, fn func(*sto
 			return nil
 		})
 }
+
+func (s *Store) RotateKey(ctx context.Context, realmID string, k store.SigningKey) error {
+	return s.write(ctx, realmID, func(r *realm) error {
+		if err := r.checkRotation(k); err != nil {
+			return err
+		}
+		r.rotateKey(k)
+		return nil
+	})
+}
+
+// checkRotation is what can make rotateKey fail, checked before anything
+// changes.
+func (r *realm) checkRotation(k store.SigningKey) error {
+	if r.keys[k.KID] != nil {
+		return &store.ConflictError{Kind: "key", Field: "kid", Value: k.KID}
+	}
+	return nil
+}
+
+// rotateKey stores k and demotes every other active key to passive.
+func (r *realm) rotateKey(k store.SigningKey) {
+	for kid, old := range r.keys {
+		if old.Status == store.KeyActive {
+			demoted := clone(*old)
+			demoted.Status = store.KeyPassive
+			r.keys[kid] = &demoted
+		}
+	}
+	r.keys[k.KID] = ptr(k)
+}

@@ -91,8 +91,31 @@ func (s *Store) ListRealms(context.Context) ([]store.Realm, error) {
 }
 
 func (s *Store) UpdateRealm(ctx context.Context, id string, fn func(*store.Realm) error) (store.Realm, error) {
-	return modify(s, ctx, id, func(r *realm) (*store.Realm, error) { return r.rec, nil }, fn,
-		func(r *realm, old, updated *store.Realm) error { return s.saveRealm(r, old, updated) })
+	return s.UpdateRealmRotatingKey(ctx, id, func(r *store.Realm) (*store.SigningKey, error) { return nil, fn(r) })
+}
+
+func (s *Store) UpdateRealmRotatingKey(ctx context.Context, id string, fn func(*store.Realm) (*store.SigningKey, error)) (store.Realm, error) {
+	var key *store.SigningKey
+	return modify(s, ctx, id, func(r *realm) (*store.Realm, error) { return r.rec, nil },
+		func(r *store.Realm) error {
+			var err error
+			key, err = fn(r)
+			return err
+		},
+		func(r *realm, old, updated *store.Realm) error {
+			if key != nil {
+				if err := r.checkRotation(*key); err != nil {
+					return err
+				}
+			}
+			if err := s.saveRealm(r, old, updated); err != nil {
+				return err
+			}
+			if key != nil {
+				r.rotateKey(*key)
+			}
+			return nil
+		})
 }
 
 // saveRealm stores an updated realm record, moving its name in the

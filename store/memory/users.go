@@ -71,14 +71,20 @@ func (s *Store) CreateUser(ctx context.Context, realmID string, u store.User) er
 	return s.write(ctx, realmID, func(r *realm) error { return r.createUser(u) })
 }
 
-func (r *realm) createUser(u store.User) error {
+// checkNewUser is what can make createUser fail, checked before anything
+// changes.
+func (r *realm) checkNewUser(u *store.User) error {
 	if r.users[u.ID] != nil {
 		return &store.ConflictError{Kind: "user", Field: "id", Value: u.ID}
 	}
 	if _, ok := r.usersByName[lower(u.Username)]; ok {
 		return &store.ConflictError{Kind: "user", Field: "username", Value: u.Username}
 	}
-	if err := r.checkUserIndexes(&u); err != nil {
+	return r.checkUserIndexes(u)
+}
+
+func (r *realm) createUser(u store.User) error {
+	if err := r.checkNewUser(&u); err != nil {
 		return err
 	}
 	stored := ptr(u)

@@ -28,6 +28,23 @@ func (s *Store) CreateClient(ctx context.Context, realmID string, c store.Client
 	return s.err(conflict(err, clientConflicts(c)))
 }
 
+// CreateClientWithServiceAccount sends the client and its service-account
+// user as one pipelined transaction.
+func (s *Store) CreateClientWithServiceAccount(ctx context.Context, realmID string, c store.Client, sa store.User) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	ins, err := clientInsert(realmID, c)
+	if err != nil {
+		return err
+	}
+	us, ucs, err := userInserts(realmID, sa)
+	if err != nil {
+		return err
+	}
+	return s.pipelineConflicts(ctx, append([]stmt{ins}, us...), append([]conflicts{clientConflicts(c)}, ucs...))
+}
+
 func clientInsert(realmID string, c store.Client) (stmt, error) {
 	if !storable(realmID, c.ID, c.ClientID) {
 		return stmt{}, errUnstorable(realmID, c.ID, c.ClientID)

@@ -12,6 +12,7 @@ import (
 var clientTests = []conformanceTest{
 	{"ClientsUniquePerRealmAndListing", testClients},
 	{"DeleteClientCascades", testDeleteClientCascades},
+	{"ClientWithServiceAccountAllOrNothing", testClientWithServiceAccount},
 }
 
 func testClients(t *testing.T, s store.Store) {
@@ -150,4 +151,47 @@ func testDeleteClientCascades(t *testing.T, s store.Store) {
 	// The service account's username is free again.
 	must(t, s.CreateUser(ctx, r.ID, store.User{ID: id("u"), Username: sa.Username}))
 	wantErr(t, s.DeleteClient(ctx, r.ID, c.ID), store.ErrNotFound)
+}
+
+// CreateClientWithServiceAccount stores the client and its service-account
+// user together; a conflict on either (the second record fails halfway
+// through) leaves neither behind.
+func testClientWithServiceAccount(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "demo")
+	sa := func(c store.Client) store.User {
+		return store.User{ID: id("u"), Username: "service-account-" + c.ClientID, Enabled: true,
+			ServiceAccountClientID: c.ID, RoleIDs: []string{"default-roles"}, CreatedAt: clock()}
+	}
+	app := store.Client{ID: id("c"), ClientID: "app", Enabled: true, ServiceAccountsEnabled: true, CreatedAt: clock()}
+	appSA := sa(app)
+	must(t, s.CreateClientWithServiceAccount(ctx, r.ID, app, appSA))
+	wantEqual(t, "client", try(s.GetClient(ctx, r.ID, app.ID)).must(t), app)
+	wantEqual(t, "service account", try(s.GetUserByUsername(ctx, r.ID, "service-account-app")).must(t), appSA)
+
+	// The user fails after the client went in: no client either.
+	bob := store.User{ID: id("u"), Username: "service-account-batch", Enabled: true}
+	must(t, s.CreateUser(ctx, r.ID, bob))
+	batch := store.Client{ID: id("c"), ClientID: "batch", Enabled: true, ServiceAccountsEnabled: true}
+	wantConflict(t, s.CreateClientWithServiceAccount(ctx, r.ID, batch, sa(batch)), "user", "username")
+	wantGone(t, "user conflict", map[string]error{
+		"client by ID":       errOf(s.GetClient(ctx, r.ID, batch.ID)),
+		"client by clientId": errOf(s.GetClientByClientID(ctx, r.ID, "batch")),
+	})
+	// The client conflicts: no user either.
+	again := store.Client{ID: id("c"), ClientID: "app", Enabled: true, ServiceAccountsEnabled: true}
+	againSA := sa(again)
+	againSA.Username = "service-account-app2"
+	wantConflict(t, s.CreateClientWithServiceAccount(ctx, r.ID, again, againSA), "client", "clientId")
+	wantGone(t, "client conflict", map[string]error{
+		"user by ID":       errOf(s.GetUser(ctx, r.ID, againSA.ID)),
+		"user by username": errOf(s.GetUserByUsername(ctx, r.ID, againSA.Username)),
+	})
+	if n, err := s.CountUsers(ctx, r.ID, store.UserQuery{ServiceAccounts: true}); err != nil || n != 2 {
+		t.Errorf("users = %d, %v; want app's service account and bob", n, err)
+	}
+	wantErr(t, s.CreateClientWithServiceAccount(ctx, "no-such-realm", batch, sa(batch)), store.ErrNotFound)
+
+	// The pair is the client's: deleting the client removes its account.
+	must(t, s.DeleteClient(ctx, r.ID, app.ID))
+	wantGone(t, "client deleted", map[string]error{"service account": errOf(s.GetUser(ctx, r.ID, appSA.ID))})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -14,6 +15,7 @@ var realmTests = []conformanceTest{
 	{"RealmRenameAndAbortedUpdate", testRealmRename},
 	{"RealmDeleteRemovesEverything", testRealmDelete},
 	{"RealmCreateWithContentsAllOrNothing", testRealmCreateWith},
+	{"RealmUpdateRotatingKeyAllOrNothing", testRealmUpdateRotatingKey},
 }
 
 func testRealmCRUD(t *testing.T, s store.Store) {
@@ -218,4 +220,63 @@ func testRealmDelete(t *testing.T, s store.Store) {
 	must(t, s.CreateClient(ctx, r2.ID, store.Client{ID: id("c"), ClientID: "app"}))
 	must(t, s.CreateUser(ctx, r2.ID, store.User{ID: id("u"), Username: "alice", Email: "alice@example.com"}))
 	must(t, s.CreateRole(ctx, r2.ID, store.Role{ID: id("role"), Name: "reader"}))
+}
+
+// UpdateRealmRotatingKey commits the realm update and the key rotation
+// together: a rename that conflicts rotates nothing, a key that conflicts
+// renames nothing, and without a key it is UpdateRealm.
+func testRealmUpdateRotatingKey(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "demo")
+	mustRealm(t, s, "taken")
+	base := clock()
+	must(t, s.CreateKey(ctx, r.ID, signingKey("k1", base)))
+	rekey := func(name, alg string, k *store.SigningKey) (store.Realm, error) {
+		return s.UpdateRealmRotatingKey(ctx, r.ID, func(x *store.Realm) (*store.SigningKey, error) {
+			x.Name, x.DefaultSignatureAlgorithm = name, alg
+			return k, nil
+		})
+	}
+	k2 := signingKey("k2", base.Add(time.Second))
+	got, err := rekey("renamed", "ES256", &k2)
+	must(t, err)
+	if got.Name != "renamed" || got.DefaultSignatureAlgorithm != "ES256" || got.Version != r.Version+1 {
+		t.Fatalf("updated realm = %+v", got)
+	}
+	if keys := keyStatuses(t, s, r.ID); keys != "[k1:passive k2:active]" {
+		t.Fatalf("keys after re-keying = %s", keys)
+	}
+	wantEqual(t, "realm by new name", try(s.GetRealm(ctx, "renamed")).must(t), got)
+
+	// The rename fails after the key was handed over: no new key.
+	k3 := signingKey("k3", base.Add(2*time.Second))
+	_, err = rekey("taken", "EdDSA", &k3)
+	wantConflict(t, err, "realm", "name")
+	// The key fails: no rename, no algorithm change.
+	dup := signingKey("k1", base.Add(3*time.Second))
+	_, err = rekey("other-name", "EdDSA", &dup)
+	wantConflict(t, err, "key", "kid")
+	wantEqual(t, "realm after failed updates", try(s.GetRealmByID(ctx, r.ID)).must(t), got)
+	wantGone(t, "failed updates", map[string]error{"other-name": errOf(s.GetRealm(ctx, "other-name"))})
+	if keys := keyStatuses(t, s, r.ID); keys != "[k1:passive k2:active]" {
+		t.Fatalf("keys after failed updates = %s", keys)
+	}
+	// fn's error aborts and is returned as is.
+	errNo := errors.New("no")
+	_, err = s.UpdateRealmRotatingKey(ctx, r.ID, func(x *store.Realm) (*store.SigningKey, error) {
+		x.Name = "aborted"
+		return &k3, errNo
+	})
+	if err != errNo {
+		t.Fatalf("fn error = %v", err)
+	}
+	// No key: a plain update.
+	got2, err := rekey("plain", "ES256", nil)
+	must(t, err)
+	if got2.Version != got.Version+1 {
+		t.Errorf("version = %d", got2.Version)
+	}
+	if keys := keyStatuses(t, s, r.ID); keys != "[k1:passive k2:active]" {
+		t.Fatalf("keys after a plain update = %s", keys)
+	}
+	wantErr(t, errOf(s.UpdateRealmRotatingKey(ctx, "no-such-realm", func(*store.Realm) (*store.SigningKey, error) { return nil, nil })), store.ErrNotFound)
 }
