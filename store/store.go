@@ -377,3 +377,19 @@ type RotationPolicy struct {
 	Grace    time.Duration
 	MaxReuse int
 }
+
+// Use records the presentation of rt for rotation at now, as
+// RotateRefreshToken's contract says: a first use, or a reuse within the
+// policy's grace, updates rt and returns true; any other reuse returns
+// false (the family is to be revoked) and leaves rt alone.
+func (p RotationPolicy) Use(rt *RefreshToken, now time.Time) bool {
+	switch {
+	case rt.UsedAt.IsZero():
+		rt.UsedAt, rt.UseCount = now, 1
+	case p.Grace > 0 && now.Sub(rt.UsedAt) <= p.Grace && rt.UseCount <= p.MaxReuse:
+		rt.UseCount++
+	default:
+		return false
+	}
+	return true
+}

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -74,54 +73,41 @@ func (s *Store) DeleteIdentityProvider(ctx context.Context, realmID, alias strin
 // --- topologies (global)
 
 func (s *Store) PutTopology(ctx context.Context, t store.Topology) error {
-	if err := ctxErr(ctx); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errClosed
-	}
-	s.topologies[t.Name] = ptr(t)
-	return nil
+	return s.global(ctx, func() error {
+		s.topologies[t.Name] = ptr(t)
+		return nil
+	})
 }
 
 func (s *Store) GetTopology(_ context.Context, name string) (store.Topology, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return store.Topology{}, errClosed
-	}
-	t, err := lookup(s.topologies, name)
-	if err != nil {
-		return store.Topology{}, err
-	}
-	return clone(*t), nil
+	var out store.Topology
+	err := s.globalRead(func() error {
+		t, err := lookup(s.topologies, name)
+		if err == nil {
+			out = clone(*t)
+		}
+		return err
+	})
+	return out, err
 }
 
 func (s *Store) ListTopologies(context.Context) ([]store.Topology, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, errClosed
-	}
-	return list(s.topologies, nil, func(a, b *store.Topology) bool { return a.Name < b.Name }), nil
+	var out []store.Topology
+	err := s.globalRead(func() error {
+		out = list(s.topologies, nil, func(a, b *store.Topology) bool { return a.Name < b.Name })
+		return nil
+	})
+	return out, err
 }
 
 func (s *Store) DeleteTopology(ctx context.Context, name string) error {
-	if err := ctxErr(ctx); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errClosed
-	}
-	if s.topologies[name] == nil {
-		return store.ErrNotFound
-	}
-	delete(s.topologies, name)
-	return nil
+	return s.global(ctx, func() error {
+		if s.topologies[name] == nil {
+			return store.ErrNotFound
+		}
+		delete(s.topologies, name)
+		return nil
+	})
 }
 
 // --- managed Knox tokens
@@ -192,31 +178,18 @@ func (s *Store) ListKnoxTokens(_ context.Context, realmID string, q store.KnoxTo
 }
 
 func (s *Store) DeleteExpiredKnoxTokens(ctx context.Context, before time.Time, limit int) (int, error) {
-	if err := ctxErr(ctx); err != nil {
-		return 0, err
-	}
-	if limit <= 0 {
-		limit = 1000
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, errClosed
-	}
-	var due []expiring
-	for _, r := range s.realms {
-		for id, t := range r.knox {
-			if !t.ExpiresAt.IsZero() && t.ExpiresAt.Before(before) {
-				due = append(due, expiring{t.ExpiresAt, func() { delete(r.knox, id) }})
+	n := 0
+	err := s.global(ctx, func() error {
+		var due []expiring
+		for _, r := range s.realms {
+			for id, t := range r.knox {
+				if !t.ExpiresAt.IsZero() && t.ExpiresAt.Before(before) {
+					due = append(due, expiring{t.ExpiresAt, func() { delete(r.knox, id) }})
+				}
 			}
 		}
-	}
-	sort.Slice(due, func(i, j int) bool { return due[i].at.Before(due[j].at) })
-	if len(due) > limit {
-		due = due[:limit]
-	}
-	for _, e := range due {
-		e.drop()
-	}
-	return len(due), nil
+		n = dropEarliest(due, limit)
+		return nil
+	})
+	return n, err
 }

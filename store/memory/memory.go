@@ -115,25 +115,9 @@ func ctxErr(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// read runs fn under the read lock with realm realmID (ErrNotFound when
-// there is none).
-func (s *Store) read(realmID string, fn func(*realm) error) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return errClosed
-	}
-	r := s.realms[realmID]
-	if r == nil {
-		return store.ErrNotFound
-	}
-	return fn(r)
-}
-
-// write runs fn under the write lock with realm realmID. fn checks
-// everything before it changes anything: an error leaves the store as it
-// was.
-func (s *Store) write(ctx context.Context, realmID string, fn func(*realm) error) error {
+// global and globalRead run fn under the write or the read lock, failing
+// once the store is closed.
+func (s *Store) global(ctx context.Context, fn func() error) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
@@ -142,6 +126,32 @@ func (s *Store) write(ctx context.Context, realmID string, fn func(*realm) error
 	if s.closed {
 		return errClosed
 	}
+	return fn()
+}
+
+func (s *Store) globalRead(fn func() error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return errClosed
+	}
+	return fn()
+}
+
+// read runs fn under the read lock with realm realmID (ErrNotFound when
+// there is none).
+func (s *Store) read(realmID string, fn func(*realm) error) error {
+	return s.globalRead(func() error { return s.withRealm(realmID, fn) })
+}
+
+// write runs fn under the write lock with realm realmID. fn checks
+// everything before it changes anything: an error leaves the store as it
+// was.
+func (s *Store) write(ctx context.Context, realmID string, fn func(*realm) error) error {
+	return s.global(ctx, func() error { return s.withRealm(realmID, fn) })
+}
+
+func (s *Store) withRealm(realmID string, fn func(*realm) error) error {
 	r := s.realms[realmID]
 	if r == nil {
 		return store.ErrNotFound

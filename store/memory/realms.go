@@ -13,14 +13,10 @@ func (s *Store) CreateRealm(ctx context.Context, r store.Realm) error {
 // CreateRealmWith checks every record against the new realm's indexes
 // before storing any, so a failure leaves nothing behind.
 func (s *Store) CreateRealmWith(ctx context.Context, r store.Realm, init store.RealmContents) error {
-	if err := ctxErr(ctx); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errClosed
-	}
+	return s.global(ctx, func() error { return s.createRealm(r, init) })
+}
+
+func (s *Store) createRealm(r store.Realm, init store.RealmContents) error {
 	if _, ok := s.byName[r.Name]; ok {
 		return &store.ConflictError{Kind: "realm", Field: "name", Value: r.Name}
 	}
@@ -61,16 +57,16 @@ func (s *Store) CreateRealmWith(ctx context.Context, r store.Realm, init store.R
 }
 
 func (s *Store) GetRealm(_ context.Context, name string) (store.Realm, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return store.Realm{}, errClosed
-	}
-	id, ok := s.byName[name]
-	if !ok {
-		return store.Realm{}, store.ErrNotFound
-	}
-	return clone(*s.realms[id].rec), nil
+	var out store.Realm
+	err := s.globalRead(func() error {
+		id, ok := s.byName[name]
+		if !ok {
+			return store.ErrNotFound
+		}
+		out = clone(*s.realms[id].rec)
+		return nil
+	})
+	return out, err
 }
 
 func (s *Store) GetRealmByID(_ context.Context, id string) (store.Realm, error) {
@@ -78,16 +74,16 @@ func (s *Store) GetRealmByID(_ context.Context, id string) (store.Realm, error) 
 }
 
 func (s *Store) ListRealms(context.Context) ([]store.Realm, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, errClosed
-	}
-	recs := make(map[string]*store.Realm, len(s.realms))
-	for id, r := range s.realms {
-		recs[id] = r.rec
-	}
-	return list(recs, nil, func(a, b *store.Realm) bool { return a.Name < b.Name }), nil
+	var out []store.Realm
+	err := s.globalRead(func() error {
+		recs := make(map[string]*store.Realm, len(s.realms))
+		for id, r := range s.realms {
+			recs[id] = r.rec
+		}
+		out = list(recs, nil, func(a, b *store.Realm) bool { return a.Name < b.Name })
+		return nil
+	})
+	return out, err
 }
 
 func (s *Store) UpdateRealm(ctx context.Context, id string, fn func(*store.Realm) error) (store.Realm, error) {
@@ -132,9 +128,7 @@ func (s *Store) saveRealm(r *realm, old, updated *store.Realm) error {
 			return &store.ConflictError{Kind: "realm", Field: "name", Value: updated.Name}
 		}
 		delete(s.byName, old.Name)
-		if s.byFold[lower(old.Name)] == old.ID {
-			delete(s.byFold, lower(old.Name))
-		}
+		dropIf(s.byFold, lower(old.Name), old.ID)
 		s.byName[updated.Name] = old.ID
 		s.byFold[lower(updated.Name)] = old.ID
 	}
@@ -143,22 +137,10 @@ func (s *Store) saveRealm(r *realm, old, updated *store.Realm) error {
 }
 
 func (s *Store) DeleteRealm(ctx context.Context, id string) error {
-	if err := ctxErr(ctx); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errClosed
-	}
-	r := s.realms[id]
-	if r == nil {
-		return store.ErrNotFound
-	}
-	delete(s.realms, id)
-	delete(s.byName, r.rec.Name)
-	if s.byFold[lower(r.rec.Name)] == id {
-		delete(s.byFold, lower(r.rec.Name))
-	}
-	return nil
+	return s.write(ctx, id, func(r *realm) error {
+		delete(s.realms, id)
+		delete(s.byName, r.rec.Name)
+		dropIf(s.byFold, lower(r.rec.Name), id)
+		return nil
+	})
 }

@@ -105,11 +105,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, realmID, oldHash string,
 			return store.ErrTokenExpired
 		}
 		rt := *cur
-		if rt.UsedAt.IsZero() {
-			rt.UsedAt, rt.UseCount = now, 1
-		} else if p.Grace > 0 && now.Sub(rt.UsedAt) <= p.Grace && rt.UseCount <= p.MaxReuse {
-			rt.UseCount++
-		} else {
+		if !p.Use(&rt, now) {
 			// Reuse: the family is compromised and goes.
 			reused = true
 			r.deleteSession(rt.SessionID)
@@ -191,45 +187,48 @@ type expiring struct {
 // DeleteExpired removes the records that expired earliest first, as the
 // bolt store's time-ordered index does.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
-	if err := ctxErr(ctx); err != nil {
-		return 0, err
-	}
+	n := 0
+	err := s.global(ctx, func() error {
+		var due []expiring
+		add := func(at time.Time, drop func()) {
+			if at.Before(now) {
+				due = append(due, expiring{at, drop})
+			}
+		}
+		for _, r := range s.realms {
+			for h, rt := range r.tokens {
+				add(rt.ExpiresAt, func() { delete(r.tokens, h) })
+			}
+			for id, sess := range r.sessions {
+				add(sess.ExpiresAt, func() { r.deleteSession(id) })
+			}
+			for jti, exp := range r.revoked {
+				add(exp, func() { delete(r.revoked, jti) })
+			}
+			for n, exp := range r.nonces {
+				add(exp, func() { delete(r.nonces, n) })
+			}
+			for h, c := range r.codes {
+				add(c.ExpiresAt, func() { delete(r.codes, h) })
+			}
+			for h, d := range r.devices {
+				add(d.ExpiresAt, func() {
+					delete(r.devices, h)
+					dropIf(r.deviceByUser, d.UserCode, h)
+				})
+			}
+		}
+		n = dropEarliest(due, limit)
+		return nil
+	})
+	return n, err
+}
+
+// dropEarliest drops at most limit (<= 0: 1000) of due, earliest first,
+// and returns how many.
+func dropEarliest(due []expiring, limit int) int {
 	if limit <= 0 {
 		limit = 1000
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, errClosed
-	}
-	var due []expiring
-	add := func(at time.Time, drop func()) {
-		if at.Before(now) {
-			due = append(due, expiring{at, drop})
-		}
-	}
-	for _, r := range s.realms {
-		for h, rt := range r.tokens {
-			add(rt.ExpiresAt, func() { delete(r.tokens, h) })
-		}
-		for id, sess := range r.sessions {
-			add(sess.ExpiresAt, func() { r.deleteSession(id) })
-		}
-		for jti, exp := range r.revoked {
-			add(exp, func() { delete(r.revoked, jti) })
-		}
-		for n, exp := range r.nonces {
-			add(exp, func() { delete(r.nonces, n) })
-		}
-		for h, c := range r.codes {
-			add(c.ExpiresAt, func() { delete(r.codes, h) })
-		}
-		for h, d := range r.devices {
-			add(d.ExpiresAt, func() {
-				delete(r.devices, h)
-				dropIf(r.deviceByUser, d.UserCode, h)
-			})
-		}
 	}
 	sort.Slice(due, func(i, j int) bool { return due[i].at.Before(due[j].at) })
 	if len(due) > limit {
@@ -238,5 +237,5 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 	for _, e := range due {
 		e.drop()
 	}
-	return len(due), nil
+	return len(due)
 }

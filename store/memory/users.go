@@ -2,8 +2,6 @@ package memory
 
 import (
 	"context"
-	"slices"
-	"strings"
 
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -114,51 +112,9 @@ func (s *Store) GetUserByFederatedIdentity(_ context.Context, realmID, alias, pr
 	})
 }
 
-func userMatches(u *store.User, q store.UserQuery) bool {
-	if u.ServiceAccountClientID != "" && !q.ServiceAccounts {
-		return false
-	}
-	if q.Enabled != nil && u.Enabled != *q.Enabled {
-		return false
-	}
-	if q.RoleID != "" && !slices.Contains(u.RoleIDs, q.RoleID) {
-		return false
-	}
-	if q.GroupID != "" && !slices.Contains(u.GroupIDs, q.GroupID) {
-		return false
-	}
-	match := func(field, want string) bool {
-		if want == "" {
-			return true
-		}
-		if q.Exact {
-			return strings.EqualFold(field, want)
-		}
-		return strings.Contains(lower(field), lower(want))
-	}
-	if !match(u.Username, q.Username) || !match(u.Email, q.Email) || !match(u.FirstName, q.FirstName) || !match(u.LastName, q.LastName) {
-		return false
-	}
-	if q.Search != "" && !store.MatchSearch(q.Search, u.Username) && !store.MatchSearch(q.Search, u.Email) &&
-		!store.MatchSearch(q.Search, u.FirstName) && !store.MatchSearch(q.Search, u.LastName) {
-		return false
-	}
-	for k, v := range q.Attributes {
-		if !slices.Contains(u.Attributes[k], v) {
-			return false
-		}
-	}
-	if q.IDPAlias != "" && !slices.ContainsFunc(u.FederatedIdentities, func(f store.FederatedIdentity) bool {
-		return f.IdentityProvider == q.IDPAlias && (q.IDPUserID == "" || f.UserID == q.IDPUserID)
-	}) {
-		return false
-	}
-	return true
-}
-
 // matchingUsers lists the users matching q by lower-cased username.
 func (r *realm) matchingUsers(q store.UserQuery) []store.User {
-	return list(r.users, func(u *store.User) bool { return userMatches(u, q) },
+	return list(r.users, func(u *store.User) bool { return q.Matches(*u) },
 		func(a, b *store.User) bool { return lower(a.Username) < lower(b.Username) })
 }
 
@@ -175,7 +131,7 @@ func (s *Store) CountUsers(_ context.Context, realmID string, q store.UserQuery)
 	n := 0
 	err := s.read(realmID, func(r *realm) error {
 		for _, u := range r.users {
-			if userMatches(u, q) {
+			if q.Matches(*u) {
 				n++
 			}
 		}
