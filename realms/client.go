@@ -195,16 +195,18 @@ func (s *Service) loadServiceAccount(ctx context.Context, realmID string, c stor
 	return u, nil
 }
 
-// UpdateClient applies fn, re-validates, and creates the service-account user
-// when service accounts were just enabled.
+// UpdateClient applies fn, re-validates, and creates the service-account
+// user when service accounts were just enabled, in the same store
+// transaction.
 func (s *Service) UpdateClient(ctx context.Context, realmName, id string, fn func(*store.Client) error) (store.Client, error) {
-	realmID, err := s.realmID(ctx, realmName)
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
 		return store.Client{}, err
 	}
+	realmID := st.Realm.ID
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(ctx, realmID)
-	c, err := s.store.UpdateClient(ctx, realmID, id, func(c *store.Client) error {
+	return s.store.UpdateClientWithServiceAccount(ctx, realmID, id, func(c *store.Client) error {
 		if err := fn(c); err != nil {
 			return err
 		}
@@ -212,16 +214,13 @@ func (s *Service) UpdateClient(ctx context.Context, realmName, id string, fn fun
 			return err
 		}
 		return ValidateClient(c)
-	})
-	if err != nil {
-		return store.Client{}, err
-	}
-	if c.ServiceAccountsEnabled {
-		if err := s.ensureServiceAccount(ctx, realmID, c); err != nil {
-			return c, err
+	}, func(c store.Client) *store.User {
+		if !c.ServiceAccountsEnabled {
+			return nil
 		}
-	}
-	return c, nil
+		u := s.newServiceAccount(st.Realm, c)
+		return &u
+	})
 }
 
 // DeleteClient removes a client with its roles, sessions and service account.

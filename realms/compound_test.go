@@ -139,3 +139,42 @@ func TestRotateKeyLeavesOneActiveKey(t *testing.T) {
 		t.Fatal("the new key does not verify")
 	}
 }
+
+// Enabling service accounts on a client creates its account in the same
+// write: when the account cannot be created, the client keeps its old
+// settings (no client with service accounts on and no account).
+func TestUpdateClientEnablingServiceAccountsIsOneWrite(t *testing.T) {
+	ctx := context.Background()
+	svc := NewService(openTestStore(t), zeroSealer(), nil)
+	r, err := svc.CreateRealm(ctx, store.Realm{Name: "demo", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := svc.CreateClient(ctx, "demo", NewClient{Client: store.Client{ClientID: "batch", Enabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	person := store.User{ID: NewID(), Username: "service-account-batch", Enabled: true}
+	if err := svc.store.CreateUser(ctx, r.ID, person); err != nil {
+		t.Fatal(err)
+	}
+	enable := func(x *store.Client) error { x.ServiceAccountsEnabled = true; return nil }
+	if _, err := svc.UpdateClient(ctx, "demo", c.ID, enable); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Fatalf("UpdateClient = %v, want the account's username conflict", err)
+	}
+	if now, err := svc.store.GetClient(ctx, r.ID, c.ID); err != nil || now.ServiceAccountsEnabled {
+		t.Fatalf("client after the failed update = %+v, %v", now, err)
+	}
+
+	if err := svc.store.DeleteUser(ctx, r.ID, person.ID); err != nil {
+		t.Fatal(err)
+	}
+	updated, err := svc.UpdateClient(ctx, "demo", c.ID, enable)
+	if err != nil || !updated.ServiceAccountsEnabled {
+		t.Fatalf("UpdateClient = %+v, %v", updated, err)
+	}
+	sa, err := svc.ServiceAccount(ctx, r.ID, updated)
+	if err != nil || !equalStrings(sa.RoleIDs, []string{r.DefaultRoleID}) {
+		t.Fatalf("service account = %+v, %v", sa, err)
+	}
+}

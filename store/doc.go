@@ -14,7 +14,7 @@
 // backend must pass unchanged.
 //
 // A write that spans several records (a realm with its contents, a client
-// with its service account, a realm update with its new key, a key
-// rotation) is one Store method and one transaction in every backend, so a
+// with its service account, on creation or when an update enables it, a
+// realm update with its new key, a key rotation) is one Store method and one transaction in every backend, so a
 // failure part way leaves nothing to undo.
 package store

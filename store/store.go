@@ -84,6 +84,14 @@ type Store interface {
 	GetClientByClientID(ctx context.Context, realmID, clientID string) (Client, error)
 	ListClients(ctx context.Context, realmID string, q ClientQuery) ([]Client, error) // ordered by ClientID
 	UpdateClient(ctx context.Context, realmID, id string, fn func(*Client) error) (Client, error)
+	// UpdateClientWithServiceAccount is UpdateClient that also stores, in
+	// the same transaction, the service-account user sa returns for the
+	// updated client (nil: none wanted), unless the realm has it already (a
+	// user with its username and ServiceAccountClientID). Another user
+	// holding the username is a ConflictError (Kind "user", Field
+	// "username") and nothing is written. sa runs inside the transaction,
+	// like fn.
+	UpdateClientWithServiceAccount(ctx context.Context, realmID, id string, fn func(*Client) error, sa func(Client) *User) (Client, error)
 	// DeleteClient also deletes the client's roles, its sessions and refresh
 	// tokens, and its service-account user.
 	DeleteClient(ctx context.Context, realmID, id string) error

@@ -74,17 +74,36 @@ func (s *Store) ListClients(_ context.Context, realmID string, q store.ClientQue
 }
 
 func (s *Store) UpdateClient(ctx context.Context, realmID, id string, fn func(*store.Client) error) (store.Client, error) {
+	return s.UpdateClientWithServiceAccount(ctx, realmID, id, fn, func(store.Client) *store.User { return nil })
+}
+
+func (s *Store) UpdateClientWithServiceAccount(ctx context.Context, realmID, id string, fn func(*store.Client) error, sa func(store.Client) *store.User) (store.Client, error) {
 	return modify(s, ctx, realmID, func(r *realm) (*store.Client, error) { return lookup(r.clients, id) }, fn,
 		func(r *realm, old, c *store.Client) error {
 			c.ID = id
-			if c.ClientID != old.ClientID {
-				if _, ok := r.clientsByCID[c.ClientID]; ok {
-					return &store.ConflictError{Kind: "client", Field: "clientId", Value: c.ClientID}
+			renamed := c.ClientID != old.ClientID
+			if _, taken := r.clientsByCID[c.ClientID]; renamed && taken {
+				return &store.ConflictError{Kind: "client", Field: "clientId", Value: c.ClientID}
+			}
+			u := sa(*c)
+			if u != nil {
+				if have, err := byIndex(r.usersByName, r.users, lower(u.Username)); err == nil {
+					if have.ServiceAccountClientID != u.ServiceAccountClientID {
+						return &store.ConflictError{Kind: "user", Field: "username", Value: u.Username}
+					}
+					u = nil // it has its account
+				} else if err := r.checkNewUser(u); err != nil {
+					return err
 				}
+			}
+			if renamed {
 				delete(r.clientsByCID, old.ClientID)
 				r.clientsByCID[c.ClientID] = id
 			}
 			r.clients[id] = c
+			if u != nil {
+				return r.createUser(*u)
+			}
 			return nil
 		})
 }

@@ -13,6 +13,7 @@ var clientTests = []conformanceTest{
 	{"ClientsUniquePerRealmAndListing", testClients},
 	{"DeleteClientCascades", testDeleteClientCascades},
 	{"ClientWithServiceAccountAllOrNothing", testClientWithServiceAccount},
+	{"ClientUpdateEnsuresItsServiceAccountAllOrNothing", testClientUpdateWithServiceAccount},
 }
 
 func testClients(t *testing.T, s store.Store) {
@@ -194,4 +195,58 @@ func testClientWithServiceAccount(t *testing.T, s store.Store) {
 	// The pair is the client's: deleting the client removes its account.
 	must(t, s.DeleteClient(ctx, r.ID, app.ID))
 	wantGone(t, "client deleted", map[string]error{"service account": errOf(s.GetUser(ctx, r.ID, appSA.ID))})
+}
+
+// UpdateClientWithServiceAccount creates the account the update asks for
+// once (a second update finds it), and a conflicting account (a person
+// holds its username) fails the client update with it.
+func testClientUpdateWithServiceAccount(t *testing.T, s store.Store) {
+	r := mustRealm(t, s, "demo")
+	app := store.Client{ID: id("c"), ClientID: "app", Enabled: true}
+	must(t, s.CreateClient(ctx, r.ID, app))
+	accounts := func() int {
+		t.Helper()
+		n, err := s.CountUsers(ctx, r.ID, store.UserQuery{ServiceAccounts: true})
+		must(t, err)
+		return n
+	}
+	enable := func(c *store.Client) error { c.ServiceAccountsEnabled, c.Description = true, "with account"; return nil }
+	account := func(c store.Client) *store.User {
+		if !c.ServiceAccountsEnabled {
+			return nil
+		}
+		return &store.User{ID: id("u"), Username: "service-account-" + c.ClientID, Enabled: true, ServiceAccountClientID: c.ID}
+	}
+	got, err := s.UpdateClientWithServiceAccount(ctx, r.ID, app.ID, enable, account)
+	must(t, err)
+	if !got.ServiceAccountsEnabled || got.ID != app.ID {
+		t.Fatalf("updated client = %+v", got)
+	}
+	sa := try(s.GetUserByUsername(ctx, r.ID, "service-account-app")).must(t)
+	if sa.ServiceAccountClientID != app.ID {
+		t.Fatalf("service account = %+v", sa)
+	}
+	// Again: the account is there, no second one.
+	must(t, errOf(s.UpdateClientWithServiceAccount(ctx, r.ID, app.ID, enable, account)))
+	if n := accounts(); n != 1 {
+		t.Fatalf("%d accounts after a second update, want 1", n)
+	}
+	wantEqual(t, "account after a second update", try(s.GetUser(ctx, r.ID, sa.ID)).must(t), sa)
+	// No account wanted: a plain update.
+	must(t, errOf(s.UpdateClientWithServiceAccount(ctx, r.ID, app.ID, func(c *store.Client) error { c.ServiceAccountsEnabled = false; return nil }, account)))
+
+	// A person holds the account's username: neither the client nor a
+	// user is written.
+	batch := store.Client{ID: id("c"), ClientID: "batch", Enabled: true, Description: "before"}
+	must(t, s.CreateClient(ctx, r.ID, batch))
+	bob := store.User{ID: id("u"), Username: "service-account-batch", Enabled: true}
+	must(t, s.CreateUser(ctx, r.ID, bob))
+	_, err = s.UpdateClientWithServiceAccount(ctx, r.ID, batch.ID, enable, account)
+	wantConflict(t, err, "user", "username")
+	wantEqual(t, "client after the failed update", try(s.GetClient(ctx, r.ID, batch.ID)).must(t), batch)
+	wantEqual(t, "the person", try(s.GetUserByUsername(ctx, r.ID, "service-account-batch")).must(t), bob)
+	if n := accounts(); n != 2 {
+		t.Fatalf("%d users after the failed update, want app's account and bob", n)
+	}
+	wantErr(t, errOf(s.UpdateClientWithServiceAccount(ctx, r.ID, "no-such-client", enable, account)), store.ErrNotFound)
 }
