@@ -210,7 +210,10 @@ func testClientUpdateWithServiceAccount(t *testing.T, s store.Store) {
 		must(t, err)
 		return n
 	}
-	enable := func(c *store.Client) error { c.ServiceAccountsEnabled, c.Description = true, "with account"; return nil }
+	enable := func(c *store.Client) error {
+		c.ServiceAccountsEnabled, c.Description = true, "with account"
+		return nil
+	}
 	account := func(c store.Client) *store.User {
 		if !c.ServiceAccountsEnabled {
 			return nil
