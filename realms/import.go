@@ -27,6 +27,124 @@ type RealmImport struct {
 	// The realm's default and optional client scopes, by name.
 	DefaultDefaultClientScopes  []string `json:"defaultDefaultClientScopes,omitempty"`
 	DefaultOptionalClientScopes []string `json:"defaultOptionalClientScopes,omitempty"`
+	// ScopeMappings are the realm roles a client or client scope may put
+	// in its tokens; ClientScopeMappings the same for the roles of the
+	// client named by the key.
+	ScopeMappings       []ImportScopeMapping            `json:"scopeMappings,omitempty"`
+	ClientScopeMappings map[string][]ImportScopeMapping `json:"clientScopeMappings,omitempty"`
+	// Exports of Keycloak 1.x call clients applications; an import reads
+	// them as clients (see withoutLegacy) and an export never writes them.
+	Applications             []legacyApplication             `json:"applications,omitempty"`
+	ApplicationScopeMappings map[string][]ImportScopeMapping `json:"applicationScopeMappings,omitempty"`
+}
+
+// legacyAdminRoles are the realm-management roles of Keycloak 1.x that
+// were renamed since, by their old name.
+var legacyAdminRoles = map[string]string{"manage-applications": "manage-clients", "view-applications": "view-clients"}
+
+// legacyAdminRoleNames renames Keycloak 1.x's admin roles in names, sorted
+// and without duplicates.
+func legacyAdminRoleNames(names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if now := legacyAdminRoles[n]; now != "" {
+			n = now
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// ImportScopeMapping is Keycloak's ScopeMappingRepresentation: roles that
+// a client (by clientId) or a client scope (by name) may put in tokens.
+type ImportScopeMapping struct {
+	Client      string   `json:"client,omitempty"`
+	ClientScope string   `json:"clientScope,omitempty"`
+	Roles       []string `json:"roles,omitempty"`
+}
+
+// legacyApplication is a Keycloak 1.x ApplicationRepresentation: a client
+// whose name is its clientId.
+type legacyApplication struct {
+	ImportClient
+	Name string `json:"name"`
+}
+
+// withoutLegacy returns imp with the names Keycloak 1.x exports used
+// (applications, roles.application, applicationRoles, composites'
+// application, applicationScopeMappings) moved to today's, as Keycloak
+// itself reads such files.
+func (imp RealmImport) withoutLegacy() RealmImport {
+	for _, a := range imp.Applications {
+		c := a.ImportClient
+		if c.ClientID == "" {
+			c.ClientID = a.Name
+		}
+		imp.Clients = append(imp.Clients, c)
+	}
+	imp.Applications = nil
+	for k, v := range imp.ApplicationScopeMappings {
+		if imp.ClientScopeMappings == nil {
+			imp.ClientScopeMappings = map[string][]ImportScopeMapping{}
+		}
+		imp.ClientScopeMappings[k] = append(imp.ClientScopeMappings[k], v...)
+	}
+	imp.ApplicationScopeMappings = nil
+	mergeNames := func(dst, src map[string][]string) map[string][]string {
+		for k, v := range src {
+			if dst == nil {
+				dst = map[string][]string{}
+			}
+			if k == RealmManagementClientID {
+				v = legacyAdminRoleNames(v)
+			}
+			dst[k] = slices.Compact(append(dst[k], v...))
+		}
+		return dst
+	}
+	legacyComposites := func(roles []ImportRole) []ImportRole {
+		out := slices.Clone(roles)
+		for i, r := range out {
+			if r.Composites != nil && r.Composites.Application != nil {
+				c := *r.Composites
+				c.Client, c.Application = mergeNames(maps.Clone(c.Client), c.Application), nil
+				out[i].Composites = &c
+			}
+		}
+		return out
+	}
+	if imp.Roles != nil {
+		roles := *imp.Roles
+		roles.Realm = legacyComposites(roles.Realm)
+		client := map[string][]ImportRole{}
+		for k, v := range roles.Client {
+			client[k] = legacyComposites(v)
+		}
+		for k, v := range roles.Application {
+			v = legacyComposites(v)
+			if k == RealmManagementClientID {
+				// Keycloak 1.x's admin roles manage-applications and
+				// view-applications are today's manage-clients and
+				// view-clients, which every realm has.
+				v = slices.DeleteFunc(v, func(r ImportRole) bool { return legacyAdminRoles[r.Name] != "" })
+			}
+			client[k] = append(client[k], v...)
+		}
+		if len(client) > 0 || roles.Client != nil {
+			roles.Client = client
+		}
+		roles.Application = nil
+		imp.Roles = &roles
+	}
+	users := slices.Clone(imp.Users)
+	for i, u := range users {
+		if u.ApplicationRoles != nil {
+			users[i].ClientRoles, users[i].ApplicationRoles = mergeNames(maps.Clone(u.ClientRoles), u.ApplicationRoles), nil
+		}
+	}
+	imp.Users = users
+	return imp
 }
 
 // ImportClientScope is Keycloak's ClientScopeRepresentation.
@@ -53,6 +171,8 @@ type ImportIdentityProvider struct {
 type ImportRoles struct {
 	Realm  []ImportRole            `json:"realm,omitempty"`
 	Client map[string][]ImportRole `json:"client,omitempty"`
+	// Keycloak 1.x's name for Client.
+	Application map[string][]ImportRole `json:"application,omitempty"`
 }
 
 // ImportRole is Keycloak's RoleRepresentation.
@@ -70,6 +190,8 @@ type ImportRole struct {
 type ImportComposites struct {
 	Realm  []string            `json:"realm,omitempty"`
 	Client map[string][]string `json:"client,omitempty"`
+	// Keycloak 1.x's name for Client.
+	Application map[string][]string `json:"application,omitempty"`
 }
 
 // ImportGroup is Keycloak's GroupRepresentation.
@@ -129,6 +251,8 @@ type ImportUser struct {
 	Groups                 []string                  `json:"groups,omitempty"`
 	ServiceAccountClientID string                    `json:"serviceAccountClientId,omitempty"`
 	FederatedIdentities    []store.FederatedIdentity `json:"federatedIdentities,omitempty"`
+	// Keycloak 1.x's name for ClientRoles.
+	ApplicationRoles map[string][]string `json:"applicationRoles,omitempty"`
 }
 
 // ImportCredential is Keycloak's CredentialRepresentation: a clear-text
@@ -155,6 +279,7 @@ type ImportCredential struct {
 // written, and if a write still fails the new realm is deleted again. A
 // ValidationError names the element (e.g. users[2].credentials[0]).
 func (s *Service) ImportRealm(ctx context.Context, r store.Realm, imp RealmImport) (store.Realm, error) {
+	imp = imp.withoutLegacy()
 	plan, err := s.planImport(imp, knownNames{})
 	if err != nil {
 		return store.Realm{}, err
@@ -340,6 +465,11 @@ func (s *Service) importCredential(c ImportCredential) (store.Credential, error)
 	if c.HashedSaltedValue != "" {
 		if c.SecretData != "" || c.CredentialData != "" || c.Value != "" {
 			return store.Credential{}, errors.New("hashedSaltedValue and value or secretData are exclusive")
+		}
+		if c.Algorithm == "" {
+			// Keycloak 1.x wrote no algorithm: its only one was
+			// PBKDF2 with HMAC-SHA1.
+			c.Algorithm = algPBKDF2SHA1
 		}
 		// The same credential in today's shape.
 		sd, _ := json.Marshal(kcSecretData{Value: c.HashedSaltedValue, Salt: c.Salt})
@@ -575,6 +705,9 @@ func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImpor
 			return prefixField(fmt.Sprintf("identityProviders[%d]", i), err)
 		}
 	}
+	if err := s.importScopeMappings(ctx, r, imp, ids, scopes); err != nil {
+		return err
+	}
 	for i, iu := range imp.Users {
 		if err := s.importUser(ctx, r, ids, fmt.Sprintf("users[%d]", i), iu, plan.creds[i]); err != nil {
 			return err
@@ -629,6 +762,54 @@ func (s *Service) importUser(ctx context.Context, r store.Realm, ids *importIDs,
 		return nil
 	})
 	return prefixField(field, err)
+}
+
+// importScopeMappings gives the clients and client scopes of the realm the
+// scope mappings of imp; the roles, clients and scopes exist by now.
+func (s *Service) importScopeMappings(ctx context.Context, r store.Realm, imp RealmImport, ids *importIDs, scopes scopeNames) error {
+	apply := func(field string, m ImportScopeMapping, roleIDs []string) error {
+		var o MapperOwner
+		switch {
+		case m.Client != "" && m.ClientScope == "":
+			c, ok := ids.clients[m.Client]
+			if !ok {
+				return invalid(field+".client", "no client %q", m.Client)
+			}
+			o.ClientUUID = c.ID
+		case m.ClientScope != "" && m.Client == "":
+			id, ok := scopes[m.ClientScope]
+			if !ok {
+				return invalid(field+".clientScope", "no client scope %q", m.ClientScope)
+			}
+			o.ScopeID = id
+		default:
+			return invalid(field, "a scope mapping names either a client or a client scope")
+		}
+		return prefixField(field, s.SetScopeRoles(ctx, r.Name, o, true, roleIDs...))
+	}
+	for i, m := range imp.ScopeMappings {
+		field := fmt.Sprintf("scopeMappings[%d]", i)
+		roleIDs, err := ids.roles(field+".roles", m.Roles, nil)
+		if err != nil {
+			return err
+		}
+		if err := apply(field, m, roleIDs); err != nil {
+			return err
+		}
+	}
+	for _, clientID := range sortedKeys(imp.ClientScopeMappings) {
+		for i, m := range imp.ClientScopeMappings[clientID] {
+			field := fmt.Sprintf("clientScopeMappings.%s[%d]", clientID, i)
+			roleIDs, err := ids.roles(field+".roles", nil, map[string][]string{clientID: m.Roles})
+			if err != nil {
+				return err
+			}
+			if err := apply(field, m, roleIDs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // prefixField puts the element's place in the representation in front of

@@ -216,9 +216,15 @@ func TestImportRealmIsAllOrNothing(t *testing.T) {
 	}{
 		{"hostile pbkdf2 iterations", func(i *RealmImport) { i.Users[0].Credentials = []ImportCredential{hostile} }, "users[0].credentials[0]"},
 		{"hostile argon2 memory", func(i *RealmImport) { i.Users[0].Credentials = []ImportCredential{hugeArgon} }, "users[0].credentials[0]"},
-		{"legacy hash without algorithm", func(i *RealmImport) {
-			i.Users[0].Credentials = []ImportCredential{{Type: "password", HashedSaltedValue: "AAAA", Salt: "AAAA", HashIterations: 1}}
+		{"legacy hash of an unknown algorithm", func(i *RealmImport) {
+			i.Users[0].Credentials = []ImportCredential{{Type: "password", HashedSaltedValue: "AAAA", Salt: "AAAA", HashIterations: 1, Algorithm: "md5"}}
 		}, "users[0].credentials[0]"},
+		{"scope mapping of an unknown client", func(i *RealmImport) {
+			i.ScopeMappings = []ImportScopeMapping{{Client: "nope", Roles: []string{"reader"}}}
+		}, "scopeMappings[0].client"},
+		{"client scope mapping of an unknown role", func(i *RealmImport) {
+			i.ClientScopeMappings = map[string][]ImportScopeMapping{"app": {{ClientScope: "profile", Roles: []string{"nope"}}}}
+		}, "clientScopeMappings.app[0].roles"},
 		{"saml client", func(i *RealmImport) { i.Clients[0].Protocol = "saml" }, "clients[0]"},
 		{"jwt-authenticated client", func(i *RealmImport) { i.Clients[0].ClientAuthenticatorType = "client-jwt" }, "clients[0]"},
 		{"otp credential", func(i *RealmImport) { i.Users[0].Credentials = []ImportCredential{{Type: "otp", Value: "x"}} }, "users[0].credentials[0]"},

@@ -43,6 +43,7 @@ type PartialImportAction struct {
 // leaves what was written before it (see README).
 func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string, imp RealmImport) (PartialImportResult, error) {
 	res := PartialImportResult{Results: []PartialImportAction{}}
+	imp = imp.withoutLegacy()
 	switch ifExists {
 	case "":
 		ifExists = IfExistsFail
@@ -57,6 +58,10 @@ func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string,
 	r := st.Realm
 	if imp.ClientScopes != nil || imp.DefaultDefaultClientScopes != nil || imp.DefaultOptionalClientScopes != nil {
 		return res, invalid("clientScopes", "a partial import carries no client scopes")
+	}
+	if imp.ScopeMappings != nil || imp.ClientScopeMappings != nil {
+		// Keycloak's PartialImportRepresentation has none either.
+		return res, invalid("scopeMappings", "a partial import carries no scope mappings")
 	}
 	// Decide per resource, before any write.
 	type undo func() error

@@ -104,8 +104,11 @@ func importRealms(ctx context.Context, args []string, _ io.Reader, stdout, stder
 			return
 		}
 		fmt.Fprintf(stdout, "imported realm %q from %s\n", res.Realm, file)
-		if len(res.Ignored) > 0 {
-			fmt.Fprintf(stdout, "  not imported (not supported by Gatehouse): %s\n", strings.Join(res.Ignored, ", "))
+		if len(res.NotSupported) > 0 {
+			fmt.Fprintf(stdout, "  not imported (not supported by Gatehouse): %s\n", strings.Join(res.NotSupported, ", "))
+		}
+		if len(res.Unknown) > 0 {
+			fmt.Fprintf(stdout, "  ignored (unknown to Keycloak too): %s\n", strings.Join(res.Unknown, ", "))
 		}
 	})
 	if err != nil {

@@ -346,9 +346,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			switch {
 			case !res.Imported:
 				log.Info("realm exists, import skipped", "realm", res.Realm, "file", file)
-			case len(res.Ignored) > 0:
+			case len(res.NotSupported) > 0 || len(res.Unknown) > 0:
 				log.Warn("imported realm; fields not supported by Gatehouse were not imported", "realm", res.Realm, "file", file,
-					"not_imported", strings.Join(res.Ignored, ","))
+					"not_imported", strings.Join(res.NotSupported, ","), "unknown_ignored", strings.Join(res.Unknown, ","))
 			default:
 				log.Info("imported realm", "realm", res.Realm, "file", file)
 			}
