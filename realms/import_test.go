@@ -389,3 +389,58 @@ func TestPartialExportMasksSecretsAndLeavesUsersOut(t *testing.T) {
 		t.Fatalf("exportClients=false exported %d clients", len(none.Clients))
 	}
 }
+
+// A large realm file's users arrive in batches after the rest of the
+// realm: each batch is checked whole before its one write, faults are
+// numbered by the user's place in the file, and a failed batch writes
+// nothing.
+func TestImportUsersInBatches(t *testing.T) {
+	svc := newImportService(t)
+	ctx := context.Background()
+	r, err := svc.ImportRealm(ctx, store.Realm{Name: "big", Enabled: true}, RealmImport{
+		Roles:  &ImportRoles{Realm: []ImportRole{{Name: "reader"}}},
+		Groups: []ImportGroup{{Name: "staff"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	salt := []byte("0123456789abcdef")
+	cred := keycloakCredential("pbkdf2-sha256", 2, salt, xpbkdf2.Key([]byte("pw"), salt, 2, 32, sha256.New), nil)
+	user := func(name string) ImportUser {
+		return ImportUser{Username: name, Enabled: true, RealmRoles: []string{"reader"}, Groups: []string{"/staff"},
+			Credentials: []ImportCredential{cred}}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(svc.ImportUsers(ctx, "big", 0, []ImportUser{user("u0"), user("u1")}))
+	must(svc.ImportUsers(ctx, "big", 2, []ImportUser{user("u2")}))
+	for _, tc := range []struct {
+		name  string
+		users []ImportUser
+		field string
+	}{
+		{"bad credential", []ImportUser{user("v3"), {Username: "v4", Credentials: []ImportCredential{{Type: "otp", Value: "1"}}}}, "users[4].credentials[0]"},
+		{"unknown group", []ImportUser{user("v3"), {Username: "v4", Groups: []string{"/nope"}}}, "users[4].groups"},
+		{"username taken by an earlier batch", []ImportUser{user("v3"), user("U0")}, "users[3:5]"},
+		{"unknown role", []ImportUser{user("v3"), {Username: "v4", RealmRoles: []string{"nope"}}}, "users[4]"},
+	} {
+		err := svc.ImportUsers(ctx, "big", 3, tc.users)
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != tc.field {
+			t.Errorf("%s: err = %v, want a validation error of %s", tc.name, err, tc.field)
+		}
+		if _, err := svc.store.GetUserByUsername(ctx, r.ID, "v3"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: a failed batch wrote its first user: %v", tc.name, err)
+		}
+	}
+	for _, name := range []string{"u0", "u1", "u2"} {
+		u, err := svc.AuthenticateUser(ctx, r, name, "pw", "")
+		if err != nil || len(u.GroupIDs) != 1 || len(u.RoleIDs) != 2 {
+			t.Errorf("%s: %+v %v", name, u, err)
+		}
+	}
+}

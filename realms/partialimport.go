@@ -82,7 +82,10 @@ func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string,
 		plan = append(plan, PartialImportAction{"OVERWRITTEN", kind, name, id})
 		return true, nil
 	}
-	known := knownNames{clientIDs: map[string]bool{}, groupPaths: map[string]bool{}, aliases: map[string]bool{}}
+	known, err := s.realmNames(ctx, r.ID)
+	if err != nil {
+		return res, err
+	}
 	clients, err := s.allClients(ctx, r.ID)
 	if err != nil {
 		return res, err
@@ -90,7 +93,6 @@ func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string,
 	byClientID := map[string]store.Client{}
 	for _, c := range clients {
 		byClientID[c.ClientID] = c
-		known.clientIDs[c.ClientID] = true
 	}
 	var kept RealmImport
 	for _, ic := range imp.Clients {
@@ -164,13 +166,6 @@ func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string,
 			}
 		}
 	}
-	idps, err := s.store.ListIdentityProviders(ctx, r.ID)
-	if err != nil {
-		return res, err
-	}
-	for _, p := range idps {
-		known.aliases[p.Alias] = true
-	}
 	for _, ip := range imp.IdentityProviders {
 		id := ""
 		if known.aliases[ip.Alias] {
@@ -189,15 +184,6 @@ func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string,
 			delete(known.aliases, alias)
 		}
 		kept.IdentityProviders = append(kept.IdentityProviders, ip)
-	}
-	groups, err := s.AllGroups(ctx, r.ID)
-	if err != nil {
-		return res, err
-	}
-	for _, g := range groups {
-		if path, err := s.GroupPath(ctx, r.ID, g.ID); err == nil {
-			known.groupPaths[path] = true
-		}
 	}
 	for _, ig := range imp.Groups {
 		g, err := s.GroupByPath(ctx, r.ID, "/"+ig.Name)
