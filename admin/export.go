@@ -101,32 +101,6 @@ type RealmFileImport struct {
 	RealmFileReport
 }
 
-// ImportRealmFile creates the realm a Keycloak realm file describes, read
-// and checked exactly as POST /admin/realms reads it (parseRealmFile). An
-// existing realm of that name is replaced when override is set, else left
-// alone.
-func ImportRealmFile(ctx context.Context, svc *realms.Service, data []byte, override bool) (RealmFileImport, error) {
-	var out RealmFileImport
-	rep, rl, rpt, err := parseRealmFile(data)
-	if err != nil {
-		return out, err
-	}
-	out.Realm, out.RealmFileReport = rl.Name, rpt
-	if _, err := svc.Realm(ctx, rl.Name); err == nil {
-		if !override {
-			return out, nil
-		}
-		if err := svc.DeleteRealm(ctx, rl.Name); err != nil {
-			return out, err
-		}
-	}
-	if _, err := svc.ImportRealm(ctx, rl, rep.RealmImport); err != nil {
-		return out, err
-	}
-	out.Imported = true
-	return out, nil
-}
-
 // newRealm checks a create's settings and turns them into the realm
 // record CreateRealm takes.
 func (rep realmFileRep) newRealm() (store.Realm, error) {

@@ -1,12 +1,18 @@
 package admin
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -113,6 +119,11 @@ func parseRealmFile(data []byte) (realmFileRep, store.Realm, RealmFileReport, er
 // element's type does not read, once per field: a Keycloak export carries
 // many (a user's totp, a client's authenticationFlowBindingOverrides).
 func nestedUnknown(data []byte, v any) []string {
+	return nestedUnknownAt("", data, v)
+}
+
+// nestedUnknownAt is nestedUnknown for a value found at path.
+func nestedUnknownAt(path string, data []byte, v any) []string {
 	seen := map[string]bool{}
 	var walk func(path string, raw json.RawMessage, t reflect.Type)
 	walk = func(path string, raw json.RawMessage, t reflect.Type) {
@@ -151,7 +162,7 @@ func nestedUnknown(data []byte, v any) []string {
 			}
 		}
 	}
-	walk("", data, reflect.TypeOf(v))
+	walk(path, data, reflect.TypeOf(v))
 	out := make([]string, 0, len(seen))
 	for k := range seen {
 		out = append(out, k)
@@ -207,4 +218,217 @@ func (r RealmFileReport) String() string {
 		parts = append(parts, fmt.Sprintf("unknown, ignored: %s", strings.Join(r.Unknown, ", ")))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// attrImportIncomplete marks a realm whose file import has not finished:
+// its users are written in batches after the rest of the realm, and a
+// crash in between must not leave a realm that looks imported.
+const attrImportIncomplete = "gatehouse.importIncomplete"
+
+// ImportRealmFile creates the realm a Keycloak realm file describes, read
+// and checked exactly as POST /admin/realms reads it (parseRealmFile), but
+// without ever holding the file's users in memory: open is called twice.
+// The first pass reads everything but the users (counting them) and
+// imports it; the second streams the users in batches of
+// realms.ImportBatch, one store transaction each, calling progress after
+// each batch with the number imported so far and the total.
+//
+// A new realm is all or nothing: it carries attrImportIncomplete until
+// the last batch is written, a failed batch deletes it, and a realm still
+// marked (the process died mid-import) is replaced by the next import
+// whatever override says. An existing complete realm of that name is
+// replaced when override is set, else left alone.
+func ImportRealmFile(ctx context.Context, svc *realms.Service, open func() (io.ReadCloser, error), override bool,
+	progress func(done, total int)) (RealmFileImport, error) {
+	var out RealmFileImport
+	head, total, err := readRealmFileHead(open)
+	if err != nil {
+		return out, err
+	}
+	rep, rl, rpt, err := parseRealmFile(head)
+	if err != nil {
+		return out, err
+	}
+	out.Realm, out.RealmFileReport = rl.Name, rpt
+	if st, err := svc.Realm(ctx, rl.Name); err == nil {
+		if !override && st.Realm.Attributes[attrImportIncomplete] == "" {
+			return out, nil
+		}
+		if err := svc.DeleteRealm(ctx, rl.Name); err != nil {
+			return out, err
+		}
+	}
+	if total > 0 {
+		rl.Attributes = maps.Clone(rl.Attributes)
+		if rl.Attributes == nil {
+			rl.Attributes = map[string]string{}
+		}
+		rl.Attributes[attrImportIncomplete] = "true"
+	}
+	if _, err := svc.ImportRealm(ctx, rl, rep.RealmImport); err != nil {
+		return out, err
+	}
+	if total > 0 {
+		nested, err := streamUsers(ctx, svc, open, rl.Name, total, progress)
+		if err == nil {
+			_, err = svc.UpdateRealm(ctx, rl.Name, func(r *store.Realm) error {
+				delete(r.Attributes, attrImportIncomplete)
+				return nil
+			})
+		}
+		if err != nil {
+			if derr := svc.DeleteRealm(context.WithoutCancel(ctx), rl.Name); derr != nil {
+				err = errors.Join(err, fmt.Errorf("removing the half-imported realm: %w", derr))
+			}
+			return out, err
+		}
+		out.NotSupported = append(out.NotSupported, nested...)
+		slices.Sort(out.NotSupported)
+		out.NotSupported = slices.Compact(out.NotSupported)
+	}
+	out.Imported = true
+	return out, nil
+}
+
+// readRealmFileHead reads a realm file's top-level object without its
+// users, which are counted but not kept.
+func readRealmFileHead(open func() (io.ReadCloser, error)) ([]byte, int, error) {
+	f, err := open()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	head := map[string]json.RawMessage{}
+	total := 0
+	err = walkRealmFile(f, func(key string, dec *json.Decoder) error {
+		if key != "users" {
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				return err
+			}
+			head[key] = v
+			return nil
+		}
+		return eachElement(dec, func(json.RawMessage) error { total++; return nil })
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	b, err := json.Marshal(head)
+	return b, total, err
+}
+
+// streamUsers imports the users of a realm file in batches and returns
+// the fields of theirs that were not imported.
+func streamUsers(ctx context.Context, svc *realms.Service, open func() (io.ReadCloser, error), realm string, total int,
+	progress func(done, total int)) ([]string, error) {
+	f, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	seen := map[string]bool{}
+	var batch []realms.ImportUser
+	done := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := svc.ImportUsers(ctx, realm, done, batch); err != nil {
+			return err
+		}
+		done += len(batch)
+		batch = batch[:0]
+		if progress != nil {
+			progress(done, total)
+		}
+		return nil
+	}
+	err = walkRealmFile(f, func(key string, dec *json.Decoder) error {
+		if key != "users" {
+			var skip json.RawMessage
+			return dec.Decode(&skip)
+		}
+		return eachElement(dec, func(raw json.RawMessage) error {
+			var u realms.ImportUser
+			if err := unmarshalRep(raw, &u); err != nil {
+				return fmt.Errorf("users[%d]: %w", done+len(batch), err)
+			}
+			for _, f := range nestedUnknownAt("users[]", raw, &u) {
+				seen[f] = true
+			}
+			batch = append(batch, u)
+			if len(batch) == realms.ImportBatch {
+				return flush()
+			}
+			return nil
+		})
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil && done != total {
+		err = fmt.Errorf("realm file changed while it was imported: %d users, then %d", total, done)
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	return out, err
+}
+
+// walkRealmFile calls fn for each key of the file's top-level object with
+// the decoder before the key's value; fn must consume the value.
+func walkRealmFile(r io.Reader, fn func(key string, dec *json.Decoder) error) error {
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<16))
+	if err := expectDelim(dec, '{'); err != nil {
+		return err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return badRequest("invalid JSON: %v", err)
+		}
+		key, _ := tok.(string)
+		if err := fn(key, dec); err != nil {
+			return err
+		}
+	}
+	return expectDelim(dec, '}')
+}
+
+// eachElement calls fn with each element of the array the decoder is
+// before; null is an empty array.
+func eachElement(dec *json.Decoder, fn func(json.RawMessage) error) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return badRequest("invalid JSON: %v", err)
+	}
+	if tok == nil {
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return badRequest("invalid value for field users: expected an array")
+	}
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return badRequest("invalid JSON: %v", err)
+		}
+		if err := fn(raw); err != nil {
+			return err
+		}
+	}
+	return expectDelim(dec, ']')
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return badRequest("invalid JSON: %v", err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return badRequest("invalid JSON: expected %q, found %v", want, tok)
+	}
+	return nil
 }

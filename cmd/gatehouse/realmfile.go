@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/admin"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store/bolt"
+	"golang.org/x/term"
 )
 
 // openStopped opens a stopped server's data directory for an offline
@@ -98,7 +99,7 @@ func importRealms(ctx context.Context, args []string, _ io.Reader, stdout, stder
 		return err
 	}
 	defer a.store.Close()
-	err = importFiles(ctx, a.svc, files, over, func(file string, res admin.RealmFileImport) {
+	err = importFiles(ctx, a.svc, files, over, progressLine(stderr), func(file string, res admin.RealmFileImport) {
 		if !res.Imported {
 			fmt.Fprintf(stdout, "realm %q exists; %s skipped (--override false)\n", res.Realm, file)
 			return
@@ -131,14 +132,17 @@ func realmFiles(dir string) ([]string, error) {
 }
 
 // importFiles imports realm files one by one, each all or nothing, and
-// stops at the first that fails.
-func importFiles(ctx context.Context, svc *realms.Service, files []string, override bool, report func(file string, res admin.RealmFileImport)) error {
+// stops at the first that fails. progress (nil: none) hears of users
+// imported so far, per file.
+func importFiles(ctx context.Context, svc *realms.Service, files []string, override bool,
+	progress func(file string, done, total int), report func(file string, res admin.RealmFileImport)) error {
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
+		open := func() (io.ReadCloser, error) { return os.Open(f) }
+		var p func(done, total int)
+		if progress != nil {
+			p = func(done, total int) { progress(f, done, total) }
 		}
-		res, err := admin.ImportRealmFile(ctx, svc, b, override)
+		res, err := admin.ImportRealmFile(ctx, svc, open, override, p)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
@@ -146,3 +150,26 @@ func importFiles(ctx context.Context, svc *realms.Service, files []string, overr
 	}
 	return nil
 }
+
+// progressLine reports an import's users: one line rewritten in place on
+// a terminal, else a plain line every progressEvery users and at the end.
+func progressLine(w io.Writer) func(file string, done, total int) {
+	tty := false
+	if f, ok := w.(interface{ Fd() uintptr }); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return func(file string, done, total int) {
+		switch {
+		case tty:
+			fmt.Fprintf(w, "\r%s: %d/%d users imported", file, done, total)
+			if done == total {
+				fmt.Fprintln(w)
+			}
+		case done == total || done/progressEvery != (done-realms.ImportBatch)/progressEvery:
+			fmt.Fprintf(w, "%s: %d/%d users imported\n", file, done, total)
+		}
+	}
+}
+
+// progressEvery is how many users apart plain progress lines are.
+const progressEvery = 10 * realms.ImportBatch
