@@ -225,29 +225,49 @@ func (r RealmFileReport) String() string {
 // crash in between must not leave a realm that looks imported.
 const attrImportIncomplete = "gatehouse.importIncomplete"
 
+// Opener opens a file to read; an import may open one twice.
+type Opener func() (io.ReadCloser, error)
+
+// RealmFileSource is a realm file and the files that hold more of its
+// users, as `kc.sh export --dir` writes them (<realm>-users-<n>.json, each
+// {"realm": name, "users": [...]}).
+type RealmFileSource struct {
+	Realm Opener
+	Users []Opener
+}
+
 // ImportRealmFile creates the realm a Keycloak realm file describes, read
 // and checked exactly as POST /admin/realms reads it (parseRealmFile), but
-// without ever holding the file's users in memory: open is called twice.
+// without ever holding the users in memory: each file is opened twice.
 // The first pass reads everything but the users (counting them) and
-// imports it; the second streams the users in batches of
-// realms.ImportBatch, one store transaction each, calling progress after
-// each batch with the number imported so far and the total.
+// imports it; the second streams the users, those of the realm file then
+// those of the users files, in batches of realms.ImportBatch, one store
+// transaction each, calling progress after each batch with the number
+// imported so far and the total. users[i] in an error counts across the
+// files in that order.
 //
 // A new realm is all or nothing: it carries attrImportIncomplete until
 // the last batch is written, a failed batch deletes it, and a realm still
 // marked (the process died mid-import) is replaced by the next import
 // whatever override says. An existing complete realm of that name is
 // replaced when override is set, else left alone.
-func ImportRealmFile(ctx context.Context, svc *realms.Service, open func() (io.ReadCloser, error), override bool,
+func ImportRealmFile(ctx context.Context, svc *realms.Service, src RealmFileSource, override bool,
 	progress func(done, total int)) (RealmFileImport, error) {
 	var out RealmFileImport
-	head, total, err := readRealmFileHead(open)
+	head, total, err := readRealmFileHead(src.Realm)
 	if err != nil {
 		return out, err
 	}
 	rep, rl, rpt, err := parseRealmFile(head)
 	if err != nil {
 		return out, err
+	}
+	for i, open := range src.Users {
+		n, err := countUsersFile(open, rl.Name)
+		if err != nil {
+			return out, fmt.Errorf("users file %d: %w", i, err)
+		}
+		total += n
 	}
 	out.Realm, out.RealmFileReport = rl.Name, rpt
 	if st, err := svc.Realm(ctx, rl.Name); err == nil {
@@ -269,7 +289,7 @@ func ImportRealmFile(ctx context.Context, svc *realms.Service, open func() (io.R
 		return out, err
 	}
 	if total > 0 {
-		nested, err := streamUsers(ctx, svc, open, rl.Name, total, progress)
+		nested, err := streamUsers(ctx, svc, append([]Opener{src.Realm}, src.Users...), rl.Name, total, progress)
 		if err == nil {
 			_, err = svc.UpdateRealm(ctx, rl.Name, func(r *store.Realm) error {
 				delete(r.Attributes, attrImportIncomplete)
@@ -292,7 +312,7 @@ func ImportRealmFile(ctx context.Context, svc *realms.Service, open func() (io.R
 
 // readRealmFileHead reads a realm file's top-level object without its
 // users, which are counted but not kept.
-func readRealmFileHead(open func() (io.ReadCloser, error)) ([]byte, int, error) {
+func readRealmFileHead(open Opener) ([]byte, int, error) {
 	f, err := open()
 	if err != nil {
 		return nil, 0, err
@@ -318,15 +338,35 @@ func readRealmFileHead(open func() (io.ReadCloser, error)) ([]byte, int, error) 
 	return b, total, err
 }
 
-// streamUsers imports the users of a realm file in batches and returns
-// the fields of theirs that were not imported.
-func streamUsers(ctx context.Context, svc *realms.Service, open func() (io.ReadCloser, error), realm string, total int,
-	progress func(done, total int)) ([]string, error) {
-	f, err := open()
+// countUsersFile checks that a users file belongs to realm and holds
+// nothing but users, and counts them.
+func countUsersFile(open Opener, realm string) (int, error) {
+	head, n, err := readRealmFileHead(open)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	defer f.Close()
+	var h map[string]json.RawMessage
+	if err := json.Unmarshal(head, &h); err != nil {
+		return 0, err
+	}
+	var name string
+	if err := json.Unmarshal(h["realm"], &name); err != nil || name != realm {
+		return 0, badRequest("the users file is not of realm %s", realm)
+	}
+	delete(h, "realm")
+	for k, v := range h {
+		if !emptyJSON(v) {
+			// Nothing but users is read from it: refused, not dropped.
+			return 0, badRequest("unsupported field in a users file: %s", k)
+		}
+	}
+	return n, nil
+}
+
+// streamUsers imports the users of realm files in batches and returns
+// the fields of theirs that were not imported.
+func streamUsers(ctx context.Context, svc *realms.Service, files []Opener, realm string, total int,
+	progress func(done, total int)) ([]string, error) {
 	seen := map[string]bool{}
 	var batch []realms.ImportUser
 	done := 0
@@ -344,31 +384,44 @@ func streamUsers(ctx context.Context, svc *realms.Service, open func() (io.ReadC
 		}
 		return nil
 	}
-	err = walkRealmFile(f, func(key string, dec *json.Decoder) error {
-		if key != "users" {
-			var skip json.RawMessage
-			return dec.Decode(&skip)
+	read := func(open Opener) error {
+		f, err := open()
+		if err != nil {
+			return err
 		}
-		return eachElement(dec, func(raw json.RawMessage) error {
-			var u realms.ImportUser
-			if err := unmarshalRep(raw, &u); err != nil {
-				return fmt.Errorf("users[%d]: %w", done+len(batch), err)
+		defer f.Close()
+		return walkRealmFile(f, func(key string, dec *json.Decoder) error {
+			if key != "users" {
+				var skip json.RawMessage
+				return dec.Decode(&skip)
 			}
-			for _, f := range nestedUnknownAt("users[]", raw, &u) {
-				seen[f] = true
-			}
-			batch = append(batch, u)
-			if len(batch) == realms.ImportBatch {
-				return flush()
-			}
-			return nil
+			return eachElement(dec, func(raw json.RawMessage) error {
+				var u realms.ImportUser
+				if err := unmarshalRep(raw, &u); err != nil {
+					return fmt.Errorf("users[%d]: %w", done+len(batch), err)
+				}
+				for _, f := range nestedUnknownAt("users[]", raw, &u) {
+					seen[f] = true
+				}
+				batch = append(batch, u)
+				if len(batch) == realms.ImportBatch {
+					return flush()
+				}
+				return nil
+			})
 		})
-	})
+	}
+	var err error
+	for _, open := range files {
+		if err = read(open); err != nil {
+			break
+		}
+	}
 	if err == nil {
 		err = flush()
 	}
 	if err == nil && done != total {
-		err = fmt.Errorf("realm file changed while it was imported: %d users, then %d", total, done)
+		err = fmt.Errorf("realm files changed while they were imported: %d users, then %d", total, done)
 	}
 	out := make([]string, 0, len(seen))
 	for k := range seen {

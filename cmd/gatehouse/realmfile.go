@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -131,18 +132,50 @@ func realmFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
+// usersFiles lists the <realm>-users-<n>.json files next to a
+// <realm>-realm.json, by n, as `kc.sh export --dir` writes a realm's users
+// (50 per file by default).
+func usersFiles(realmFile string) ([]string, error) {
+	prefix, ok := strings.CutSuffix(realmFile, "-realm.json")
+	if !ok {
+		return nil, nil
+	}
+	files, err := filepath.Glob(prefix + "-users-*.json")
+	if err != nil {
+		return nil, err
+	}
+	num := func(f string) int {
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(f, prefix+"-users-"), ".json"))
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	files = slices.DeleteFunc(files, func(f string) bool { return num(f) < 0 })
+	slices.SortFunc(files, func(a, b string) int { return num(a) - num(b) })
+	return files, nil
+}
+
 // importFiles imports realm files one by one, each all or nothing, and
 // stops at the first that fails. progress (nil: none) hears of users
 // imported so far, per file.
 func importFiles(ctx context.Context, svc *realms.Service, files []string, override bool,
 	progress func(file string, done, total int), report func(file string, res admin.RealmFileImport)) error {
+	opener := func(path string) admin.Opener { return func() (io.ReadCloser, error) { return os.Open(path) } }
 	for _, f := range files {
-		open := func() (io.ReadCloser, error) { return os.Open(f) }
+		src := admin.RealmFileSource{Realm: opener(f)}
+		users, err := usersFiles(f)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			src.Users = append(src.Users, opener(u))
+		}
 		var p func(done, total int)
 		if progress != nil {
 			p = func(done, total int) { progress(f, done, total) }
 		}
-		res, err := admin.ImportRealmFile(ctx, svc, open, override, p)
+		res, err := admin.ImportRealmFile(ctx, svc, src, override, p)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}

@@ -563,3 +563,66 @@ func BenchmarkImportRealmFileUsers(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "users/s")
 }
+
+// kc.sh export --dir writes a realm's users into <realm>-users-<n>.json
+// files beside <realm>-realm.json: import --dir and --import-realm import
+// them with the realm (in the order of n), and a users file of another
+// realm or with other contents is refused, not skipped.
+func TestImportDirTakesTheUsersFilesOfKcExportDir(t *testing.T) {
+	dir := t.TempDir()
+	usersFile(t, filepath.Join(dir, "big-realm.json"), 3, nil)
+	salt := []byte("0123456789abcdef")
+	writeUsers := func(name, realm string, from, n int, extra string) {
+		var us []any
+		for i := from; i < from+n; i++ {
+			hash := pbkdf2.Key([]byte(fmt.Sprintf("pw-%d", i)), salt, 1, 32, sha256.New)
+			us = append(us, map[string]any{"username": fmt.Sprintf("user%07d", i), "enabled": true,
+				"credentials": []any{map[string]any{"type": "password",
+					"secretData":     fmt.Sprintf(`{"value":%q,"salt":%q}`, base64.StdEncoding.EncodeToString(hash), base64.StdEncoding.EncodeToString(salt)),
+					"credentialData": `{"hashIterations":1,"algorithm":"pbkdf2-sha256"}`}}})
+		}
+		b, _ := json.Marshal(map[string]any{"realm": realm, "users": us})
+		if extra != "" {
+			b = append(b[:len(b)-1], []byte(","+extra+"}")...)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// n orders the files, not the file names' order (10 after 2).
+	writeUsers("big-users-2.json", "big", 3, 50, "")
+	writeUsers("big-users-10.json", "big", 53, 50, "")
+	for _, tc := range []struct {
+		name, file, realm, extra, want string
+	}{
+		{"users file of another realm", "big-users-11.json", "other", "", "not of realm big"},
+		{"users file with a realm setting", "big-users-11.json", "big", `"accessTokenLifespan":5`, "unsupported field in a users file: accessTokenLifespan"},
+	} {
+		writeUsers(tc.file, tc.realm, 103, 1, tc.extra)
+		data := filepath.Join(t.TempDir(), "data")
+		if out, err := runCmd(t, "import", "--data", data, "--dir", dir); err == nil || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: %v\n%s", tc.name, err, out)
+		}
+		os.Remove(filepath.Join(dir, tc.file))
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	out, err := runCmd(t, "import", "--data", data, "--dir", dir)
+	if err != nil || !strings.Contains(out, "103/103 users imported") {
+		t.Fatalf("import --dir: %v\n%s", err, out)
+	}
+	app, err := openApp(context.Background(), serveConfig{Data: data}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.store.Close()
+	ctx := context.Background()
+	st, err := app.svc.Realm(ctx, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 3, 52, 53, 102} {
+		if _, err := app.svc.AuthenticateUser(ctx, st.Realm, fmt.Sprintf("user%07d", i), fmt.Sprintf("pw-%d", i), ""); err != nil {
+			t.Errorf("user %d: %v", i, err)
+		}
+	}
+}
