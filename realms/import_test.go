@@ -219,6 +219,9 @@ func TestImportRealmIsAllOrNothing(t *testing.T) {
 		{"legacy hash of an unknown algorithm", func(i *RealmImport) {
 			i.Users[0].Credentials = []ImportCredential{{Type: "password", HashedSaltedValue: "AAAA", Salt: "AAAA", HashIterations: 1, Algorithm: "md5"}}
 		}, "users[0].credentials[0]"},
+		{"Keycloak 1.x application duplicating a client", func(i *RealmImport) {
+			i.Applications = []legacyApplication{{Name: "app"}}
+		}, "clients[1]"},
 		{"scope mapping of an unknown client", func(i *RealmImport) {
 			i.ScopeMappings = []ImportScopeMapping{{Client: "nope", Roles: []string{"reader"}}}
 		}, "scopeMappings[0].client"},
