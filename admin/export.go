@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -96,53 +95,10 @@ func ExportRealmFile(ctx context.Context, svc *realms.Service, name string, user
 type RealmFileImport struct {
 	Realm    string
 	Imported bool // false: the realm existed and override was off
-	// Ignored lists, sorted, the file's top-level fields with a value
-	// that were not imported: a Keycloak export carries many (flows,
-	// components, policies) that Gatehouse does not implement.
-	Ignored []string
-}
-
-// ImportRealmFile creates the realm a Keycloak realm file describes, with
-// the checks of POST /admin/realms but for one difference: a file is the
-// operator's own (typically a whole Keycloak export), so top-level fields
-// Gatehouse does not support are reported in Ignored instead of refusing
-// the file, and so are adminEventsEnabled/adminEventsDetailsEnabled false
-// (admin events are always recorded here). An existing realm of that name
-// is replaced when override is set, else left alone.
-func ImportRealmFile(ctx context.Context, svc *realms.Service, data []byte, override bool) (RealmFileImport, error) {
-	var out RealmFileImport
-	var rep realmFileRep
-	if err := json.Unmarshal(data, &rep); err != nil {
-		return out, fmt.Errorf("realm file: %w", err)
-	}
-	out.Ignored = unknownFields(data, &rep)
-	if rep.AdminEventsEnabled != nil && !*rep.AdminEventsEnabled {
-		rep.AdminEventsEnabled = nil
-		out.Ignored = append(out.Ignored, "adminEventsEnabled")
-	}
-	if rep.AdminEventsDetailsEnabled != nil && !*rep.AdminEventsDetailsEnabled {
-		rep.AdminEventsDetailsEnabled = nil
-		out.Ignored = append(out.Ignored, "adminEventsDetailsEnabled")
-	}
-	slices.Sort(out.Ignored)
-	rl, err := rep.newRealm()
-	if err != nil {
-		return out, err
-	}
-	out.Realm = rl.Name
-	if _, err := svc.Realm(ctx, rl.Name); err == nil {
-		if !override {
-			return out, nil
-		}
-		if err := svc.DeleteRealm(ctx, rl.Name); err != nil {
-			return out, err
-		}
-	}
-	if _, err := svc.ImportRealm(ctx, rl, rep.RealmImport); err != nil {
-		return out, err
-	}
-	out.Imported = true
-	return out, nil
+	// What the file carried that was not imported: a Keycloak export
+	// carries many fields (flows, components, policies) that Gatehouse
+	// does not implement.
+	RealmFileReport
 }
 
 // newRealm checks a create's settings and turns them into the realm

@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
@@ -212,12 +213,12 @@ func (a *API) createRealm(w http.ResponseWriter, r *http.Request) error {
 	}
 	// A create takes the whole RealmRepresentation, as a Keycloak export
 	// writes it: the settings and the realm's roles, groups, clients and
-	// users.
-	var full realmFileRep
-	if err := decodeStrict(r, &full); err != nil {
+	// users, read as a realm file is (parseRealmFile).
+	body, err := readBody(r, maxRealmBody)
+	if err != nil {
 		return err
 	}
-	rl, err := full.newRealm()
+	full, rl, rpt, err := parseRealmFile(body)
 	if err != nil {
 		return err
 	}
@@ -229,9 +230,39 @@ func (a *API) createRealm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.audit(r, c.token.Realm.ID, "CREATE", "REALM", "realms/"+created_.Name, toRealmRep(created_))
+	// Keycloak answers a create with 201, a Location and no body, and its
+	// clients read nothing else: what was not imported goes in headers,
+	// the log and the admin event, never nowhere.
+	if !rpt.empty() {
+		if len(rpt.NotSupported) > 0 {
+			w.Header().Set(headerNotSupported, strings.Join(rpt.NotSupported, ", "))
+		}
+		if len(rpt.Unknown) > 0 {
+			w.Header().Set(headerUnknown, strings.Join(rpt.Unknown, ", "))
+		}
+		a.log.Warn("admin: realm created; fields not imported", "realm", created_.Name, "report", rpt.String())
+	}
+	a.audit(r, c.token.Realm.ID, "CREATE", "REALM", "realms/"+created_.Name, createdRealmRep{toRealmRep(created_), rpt})
 	created(w, r, created_.Name)
 	return nil
+}
+
+// Response headers of POST /admin/realms naming what was not imported
+// (RealmFileReport), comma-separated.
+const (
+	headerNotSupported = "X-Gatehouse-Not-Imported"
+	headerUnknown      = "X-Gatehouse-Unknown-Fields"
+)
+
+// maxRealmBody bounds a realm create: it may carry a whole export with
+// users, far beyond other representations.
+const maxRealmBody = 64 << 20
+
+// createdRealmRep is a realm create's admin event: the realm as created
+// and what the representation carried that was not imported.
+type createdRealmRep struct {
+	realmRep
+	NotImported RealmFileReport `json:"gatehouseNotImported"`
 }
 
 func (a *API) getRealm(w http.ResponseWriter, r *http.Request) error {

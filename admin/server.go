@@ -200,13 +200,28 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // decode reads a JSON body into v. Unknown fields are ignored, as Keycloak
 // does; a wrong type names the field.
 func decode(r *http.Request, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := readBody(r, maxBody)
 	if err != nil {
-		return badRequest("unable to read request body")
+		return err
 	}
-	if len(body) > maxBody {
-		return &apiError{http.StatusRequestEntityTooLarge, "Request body too large"}
+	return unmarshalRep(body, v)
+}
+
+// readBody reads a request body of at most limit bytes.
+func readBody(r *http.Request, limit int) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
+	if err != nil {
+		return nil, badRequest("unable to read request body")
 	}
+	if len(body) > limit {
+		return nil, &apiError{http.StatusRequestEntityTooLarge, "Request body too large"}
+	}
+	return body, nil
+}
+
+// unmarshalRep reads a representation, answering bad JSON with a 400 that
+// names the field.
+func unmarshalRep(body []byte, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return badRequest("request body is required")
 	}

@@ -105,9 +105,25 @@ func (s *Service) ExportRealm(ctx context.Context, realmName string, opts Export
 	}
 	out.DefaultDefaultClientScopes = scopeNamesOf(r.DefaultScopeIDs)
 	out.DefaultOptionalClientScopes = scopeNamesOf(r.OptionalScopeIDs)
+	// Scope mappings as Keycloak writes them: realm roles in
+	// scopeMappings, a client's roles under its clientId.
+	scopeMappings := func(client, scope string, roleIDs []string) {
+		realm, byClient := names(roleIDs)
+		if len(realm) > 0 {
+			out.ScopeMappings = append(out.ScopeMappings, ImportScopeMapping{Client: client, ClientScope: scope, Roles: realm})
+		}
+		for _, clientID := range sortedKeys(byClient) {
+			if out.ClientScopeMappings == nil {
+				out.ClientScopeMappings = map[string][]ImportScopeMapping{}
+			}
+			out.ClientScopeMappings[clientID] = append(out.ClientScopeMappings[clientID],
+				ImportScopeMapping{Client: client, ClientScope: scope, Roles: byClient[clientID]})
+		}
+	}
 	for _, cs := range scopes {
 		out.ClientScopes = append(out.ClientScopes, ImportClientScope{ID: cs.ID, Name: cs.Name, Description: cs.Description,
 			Protocol: cs.Protocol, Attributes: cs.Attributes, ProtocolMappers: cs.ProtocolMappers})
+		scopeMappings("", cs.Name, cs.ScopeRoleIDs)
 	}
 	if opts.GroupsAndRoles {
 		out.Roles = &ImportRoles{}
@@ -145,6 +161,7 @@ func (s *Service) ExportRealm(ctx context.Context, realmName string, opts Export
 				}
 			}
 			out.Clients = append(out.Clients, ic)
+			scopeMappings(c.ClientID, "", c.ScopeRoleIDs)
 		}
 	}
 	idps, err := s.store.ListIdentityProviders(ctx, r.ID)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,124 @@ type RealmImport struct {
 	// The realm's default and optional client scopes, by name.
 	DefaultDefaultClientScopes  []string `json:"defaultDefaultClientScopes,omitempty"`
 	DefaultOptionalClientScopes []string `json:"defaultOptionalClientScopes,omitempty"`
+	// ScopeMappings are the realm roles a client or client scope may put
+	// in its tokens; ClientScopeMappings the same for the roles of the
+	// client named by the key.
+	ScopeMappings       []ImportScopeMapping            `json:"scopeMappings,omitempty"`
+	ClientScopeMappings map[string][]ImportScopeMapping `json:"clientScopeMappings,omitempty"`
+	// Exports of Keycloak 1.x call clients applications; an import reads
+	// them as clients (see withoutLegacy) and an export never writes them.
+	Applications             []legacyApplication             `json:"applications,omitempty"`
+	ApplicationScopeMappings map[string][]ImportScopeMapping `json:"applicationScopeMappings,omitempty"`
+}
+
+// legacyAdminRoles are the realm-management roles of Keycloak 1.x that
+// were renamed since, by their old name.
+var legacyAdminRoles = map[string]string{"manage-applications": "manage-clients", "view-applications": "view-clients"}
+
+// legacyAdminRoleNames renames Keycloak 1.x's admin roles in names, sorted
+// and without duplicates.
+func legacyAdminRoleNames(names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if now := legacyAdminRoles[n]; now != "" {
+			n = now
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// ImportScopeMapping is Keycloak's ScopeMappingRepresentation: roles that
+// a client (by clientId) or a client scope (by name) may put in tokens.
+type ImportScopeMapping struct {
+	Client      string   `json:"client,omitempty"`
+	ClientScope string   `json:"clientScope,omitempty"`
+	Roles       []string `json:"roles,omitempty"`
+}
+
+// legacyApplication is a Keycloak 1.x ApplicationRepresentation: a client
+// whose name is its clientId.
+type legacyApplication struct {
+	ImportClient
+	Name string `json:"name"`
+}
+
+// withoutLegacy returns imp with the names Keycloak 1.x exports used
+// (applications, roles.application, applicationRoles, composites'
+// application, applicationScopeMappings) moved to today's, as Keycloak
+// itself reads such files.
+func (imp RealmImport) withoutLegacy() RealmImport {
+	for _, a := range imp.Applications {
+		c := a.ImportClient
+		if c.ClientID == "" {
+			c.ClientID = a.Name
+		}
+		imp.Clients = append(imp.Clients, c)
+	}
+	imp.Applications = nil
+	for k, v := range imp.ApplicationScopeMappings {
+		if imp.ClientScopeMappings == nil {
+			imp.ClientScopeMappings = map[string][]ImportScopeMapping{}
+		}
+		imp.ClientScopeMappings[k] = append(imp.ClientScopeMappings[k], v...)
+	}
+	imp.ApplicationScopeMappings = nil
+	mergeNames := func(dst, src map[string][]string) map[string][]string {
+		for k, v := range src {
+			if dst == nil {
+				dst = map[string][]string{}
+			}
+			if k == RealmManagementClientID {
+				v = legacyAdminRoleNames(v)
+			}
+			dst[k] = slices.Compact(append(dst[k], v...))
+		}
+		return dst
+	}
+	legacyComposites := func(roles []ImportRole) []ImportRole {
+		out := slices.Clone(roles)
+		for i, r := range out {
+			if r.Composites != nil && r.Composites.Application != nil {
+				c := *r.Composites
+				c.Client, c.Application = mergeNames(maps.Clone(c.Client), c.Application), nil
+				out[i].Composites = &c
+			}
+		}
+		return out
+	}
+	if imp.Roles != nil {
+		roles := *imp.Roles
+		roles.Realm = legacyComposites(roles.Realm)
+		client := map[string][]ImportRole{}
+		for k, v := range roles.Client {
+			client[k] = legacyComposites(v)
+		}
+		for k, v := range roles.Application {
+			v = legacyComposites(v)
+			if k == RealmManagementClientID {
+				// Keycloak 1.x's admin roles manage-applications and
+				// view-applications are today's manage-clients and
+				// view-clients, which every realm has.
+				v = slices.DeleteFunc(v, func(r ImportRole) bool { return legacyAdminRoles[r.Name] != "" })
+			}
+			client[k] = append(client[k], v...)
+		}
+		if len(client) > 0 || roles.Client != nil {
+			roles.Client = client
+		}
+		roles.Application = nil
+		imp.Roles = &roles
+	}
+	users := slices.Clone(imp.Users)
+	for i, u := range users {
+		if u.ApplicationRoles != nil {
+			users[i].ClientRoles, users[i].ApplicationRoles = mergeNames(maps.Clone(u.ClientRoles), u.ApplicationRoles), nil
+		}
+	}
+	imp.Users = users
+	return imp
 }
 
 // ImportClientScope is Keycloak's ClientScopeRepresentation.
@@ -53,6 +172,8 @@ type ImportIdentityProvider struct {
 type ImportRoles struct {
 	Realm  []ImportRole            `json:"realm,omitempty"`
 	Client map[string][]ImportRole `json:"client,omitempty"`
+	// Keycloak 1.x's name for Client.
+	Application map[string][]ImportRole `json:"application,omitempty"`
 }
 
 // ImportRole is Keycloak's RoleRepresentation.
@@ -70,6 +191,8 @@ type ImportRole struct {
 type ImportComposites struct {
 	Realm  []string            `json:"realm,omitempty"`
 	Client map[string][]string `json:"client,omitempty"`
+	// Keycloak 1.x's name for Client.
+	Application map[string][]string `json:"application,omitempty"`
 }
 
 // ImportGroup is Keycloak's GroupRepresentation.
@@ -129,6 +252,8 @@ type ImportUser struct {
 	Groups                 []string                  `json:"groups,omitempty"`
 	ServiceAccountClientID string                    `json:"serviceAccountClientId,omitempty"`
 	FederatedIdentities    []store.FederatedIdentity `json:"federatedIdentities,omitempty"`
+	// Keycloak 1.x's name for ClientRoles.
+	ApplicationRoles map[string][]string `json:"applicationRoles,omitempty"`
 }
 
 // ImportCredential is Keycloak's CredentialRepresentation: a clear-text
@@ -155,6 +280,7 @@ type ImportCredential struct {
 // written, and if a write still fails the new realm is deleted again. A
 // ValidationError names the element (e.g. users[2].credentials[0]).
 func (s *Service) ImportRealm(ctx context.Context, r store.Realm, imp RealmImport) (store.Realm, error) {
+	imp = imp.withoutLegacy()
 	plan, err := s.planImport(imp, knownNames{})
 	if err != nil {
 		return store.Realm{}, err
@@ -271,7 +397,7 @@ func (s *Service) planImport(imp RealmImport, known knownNames) (importPlan, err
 	for p := range known.groupPaths {
 		groupPaths[p] = true
 	}
-	usernames := map[string]bool{}
+	usernames, emails := map[string]bool{}, map[string]bool{}
 	for i, u := range imp.Users {
 		field := fmt.Sprintf("users[%d]", i)
 		name := NormalizeUsername(u.Username)
@@ -281,6 +407,12 @@ func (s *Service) planImport(imp RealmImport, known knownNames) (importPlan, err
 			}
 		} else if err := checkImportName(field, name, usernames); err != nil {
 			return plan, err
+		}
+		if e := strings.ToLower(u.Email); e != "" {
+			if emails[e] {
+				return plan, invalid(field+".email", "email %q appears twice", u.Email)
+			}
+			emails[e] = true
 		}
 		for _, f := range u.FederatedIdentities {
 			if !aliases[f.IdentityProvider] {
@@ -340,6 +472,11 @@ func (s *Service) importCredential(c ImportCredential) (store.Credential, error)
 	if c.HashedSaltedValue != "" {
 		if c.SecretData != "" || c.CredentialData != "" || c.Value != "" {
 			return store.Credential{}, errors.New("hashedSaltedValue and value or secretData are exclusive")
+		}
+		if c.Algorithm == "" {
+			// Keycloak 1.x wrote no algorithm: its only one was
+			// PBKDF2 with HMAC-SHA1.
+			c.Algorithm = algPBKDF2SHA1
 		}
 		// The same credential in today's shape.
 		sd, _ := json.Marshal(kcSecretData{Value: c.HashedSaltedValue, Salt: c.Salt})
@@ -575,18 +712,168 @@ func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImpor
 			return prefixField(fmt.Sprintf("identityProviders[%d]", i), err)
 		}
 	}
-	for i, iu := range imp.Users {
-		if err := s.importUser(ctx, r, ids, fmt.Sprintf("users[%d]", i), iu, plan.creds[i]); err != nil {
-			return err
-		}
+	if err := s.importScopeMappings(ctx, r, imp, ids, scopes); err != nil {
+		return err
 	}
-	return nil
+	return s.writeUsers(ctx, r, ids, 0, imp.Users, plan.creds)
 }
 
-func (s *Service) importUser(ctx context.Context, r store.Realm, ids *importIDs, field string, iu ImportUser, creds []store.Credential) error {
-	roleIDs, err := ids.roles(field, iu.RealmRoles, iu.ClientRoles)
+// ImportBatch is how many users an import writes in one store
+// transaction.
+const ImportBatch = 1000
+
+// writeUsers writes users (numbered from first in the representation) in
+// transactions of ImportBatch users; a service account only takes its
+// roles, its user being the client's.
+func (s *Service) writeUsers(ctx context.Context, r store.Realm, ids *importIDs, first int, users []ImportUser, creds [][]store.Credential) error {
+	defer s.changed(ctx, r.ID)
+	batch := make([]store.User, 0, min(len(users), ImportBatch))
+	from := first
+	flush := func(next int) error {
+		if len(batch) > 0 {
+			if err := s.store.CreateUsers(ctx, r.ID, batch); err != nil {
+				return prefixField(fmt.Sprintf("users[%d:%d]", from, next), err)
+			}
+		}
+		batch, from = batch[:0], next
+		return nil
+	}
+	for i, iu := range users {
+		u, err := s.importUser(ctx, r, ids, fmt.Sprintf("users[%d]", first+i), iu, creds[i])
+		if err != nil {
+			return err
+		}
+		if u.ID != "" {
+			batch = append(batch, u)
+		}
+		if len(batch) == ImportBatch {
+			if err := flush(first + i + 1); err != nil {
+				return err
+			}
+		}
+	}
+	return flush(first + len(users))
+}
+
+// ImportUsers adds users to an existing realm in one store transaction,
+// as a realm import writes them: a large realm file is read in batches of
+// users (their place in the file from first on) this way, after the rest
+// of the realm was imported. Everything is checked before the write.
+func (s *Service) ImportUsers(ctx context.Context, realmName string, first int, users []ImportUser) error {
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
 		return err
+	}
+	known, err := s.realmNames(ctx, st.Realm.ID)
+	if err != nil {
+		return err
+	}
+	imp := RealmImport{Users: users}.withoutLegacy()
+	plan, err := s.planImport(imp, known)
+	if err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			// Numbered by the user's place in the whole file.
+			return &ValidationError{Field: renumberUser(ve.Field, first), Message: ve.Message}
+		}
+		return err
+	}
+	ids, err := s.importIDsOf(ctx, st.Realm.ID)
+	if err != nil {
+		return err
+	}
+	if len(users) > ImportBatch {
+		return invalid("users", "at most %d users in one batch", ImportBatch)
+	}
+	return s.writeUsers(ctx, st.Realm, ids, first, imp.Users, plan.creds)
+}
+
+// renumberUser adds first to the index of a users[i] field.
+func renumberUser(field string, first int) string {
+	rest, ok := strings.CutPrefix(field, "users[")
+	num, tail, ok2 := strings.Cut(rest, "]")
+	n, err := strconv.Atoi(num)
+	if !ok || !ok2 || err != nil {
+		return field
+	}
+	return fmt.Sprintf("users[%d]%s", first+n, tail)
+}
+
+// realmNames are the clients, group paths and identity providers a realm
+// has, for checking references of what is imported into it.
+func (s *Service) realmNames(ctx context.Context, realmID string) (knownNames, error) {
+	known := knownNames{clientIDs: map[string]bool{}, groupPaths: map[string]bool{}, aliases: map[string]bool{}}
+	clients, err := s.allClients(ctx, realmID)
+	if err != nil {
+		return known, err
+	}
+	for _, c := range clients {
+		known.clientIDs[c.ClientID] = true
+	}
+	idps, err := s.store.ListIdentityProviders(ctx, realmID)
+	if err != nil {
+		return known, err
+	}
+	for _, p := range idps {
+		known.aliases[p.Alias] = true
+	}
+	groups, err := s.AllGroups(ctx, realmID)
+	if err != nil {
+		return known, err
+	}
+	for _, g := range groups {
+		if path, err := s.GroupPath(ctx, realmID, g.ID); err == nil {
+			known.groupPaths[path] = true
+		}
+	}
+	return known, nil
+}
+
+// importIDsOf resolves the names of a realm's clients, roles and groups.
+func (s *Service) importIDsOf(ctx context.Context, realmID string) (*importIDs, error) {
+	ids := &importIDs{realmID: realmID, clients: map[string]store.Client{}, realmRoles: map[string]string{},
+		clientRoles: map[string]map[string]string{}, groups: map[string]string{}}
+	clients, err := s.allClients(ctx, realmID)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range clients {
+		ids.clients[c.ClientID] = c
+		roles, err := s.allRoles(ctx, realmID, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		ids.clientRoles[c.ClientID] = map[string]string{}
+		for _, role := range roles {
+			ids.clientRoles[c.ClientID][role.Name] = role.ID
+		}
+	}
+	roles, err := s.allRoles(ctx, realmID, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, role := range roles {
+		ids.realmRoles[role.Name] = role.ID
+	}
+	groups, err := s.AllGroups(ctx, realmID)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		if path, err := s.GroupPath(ctx, realmID, g.ID); err == nil {
+			ids.groups[path] = g.ID
+		}
+	}
+	return ids, nil
+}
+
+// importUser makes the record of an imported user, to be written by the
+// caller; a service account instead takes its roles at once and yields
+// no record.
+func (s *Service) importUser(ctx context.Context, r store.Realm, ids *importIDs, field string, iu ImportUser, creds []store.Credential) (store.User, error) {
+	roleIDs, err := ids.roles(field, iu.RealmRoles, iu.ClientRoles)
+	if err != nil {
+		return store.User{}, err
 	}
 	if iu.ServiceAccountClientID != "" {
 		// The client's service account was made with the client: it
@@ -595,40 +882,80 @@ func (s *Service) importUser(ctx context.Context, r store.Realm, ids *importIDs,
 		if !c.ServiceAccountsEnabled {
 			// Else an import could give a built-in client an account
 			// with roles it was never meant to hold.
-			return invalid(field, "client %q has no service account (serviceAccountsEnabled is false)", iu.ServiceAccountClientID)
+			return store.User{}, invalid(field, "client %q has no service account (serviceAccountsEnabled is false)", iu.ServiceAccountClientID)
 		}
 		if err := s.ensureServiceAccount(ctx, r.ID, c); err != nil {
-			return prefixField(field, err)
+			return store.User{}, prefixField(field, err)
 		}
 		sa, err := s.loadServiceAccount(ctx, r.ID, c)
 		if err != nil {
-			return prefixField(field, err)
+			return store.User{}, prefixField(field, err)
 		}
-		return prefixField(field, s.GrantRoles(ctx, r.Name, sa.ID, roleIDs...))
+		return store.User{}, prefixField(field, s.GrantRoles(ctx, r.Name, sa.ID, roleIDs...))
 	}
 	var groupIDs []string
 	for _, g := range iu.Groups {
 		groupIDs = append(groupIDs, ids.groups["/"+strings.TrimPrefix(g, "/")])
 	}
-	u := store.User{ID: keepID(iu.ID), Username: iu.Username, Email: iu.Email, EmailVerified: iu.EmailVerified,
+	u, err := s.newUserRecord(r, store.User{ID: keepID(iu.ID), Username: iu.Username, Email: iu.Email, EmailVerified: iu.EmailVerified,
 		FirstName: iu.FirstName, LastName: iu.LastName, Enabled: iu.Enabled, Attributes: iu.Attributes,
-		RoleIDs: roleIDs, GroupIDs: groupIDs, RequiredActions: iu.RequiredActions, FederatedIdentities: iu.FederatedIdentities}
-	created, err := s.CreateUser(ctx, r.Name, NewUser{User: u})
+		RoleIDs: roleIDs, GroupIDs: groupIDs, RequiredActions: iu.RequiredActions, FederatedIdentities: iu.FederatedIdentities})
 	if err != nil {
-		return prefixField(field, err)
+		return store.User{}, prefixField(field, err)
 	}
-	if len(creds) == 0 {
-		return nil
+	u.Credentials = creds
+	if len(creds) > 0 && creds[0].Temporary {
+		u.RequiredActions = appendOnce(u.RequiredActions, RequiredActionUpdatePassword)
 	}
-	defer s.changed(ctx, r.ID)
-	_, err = s.store.UpdateUser(ctx, r.ID, created.ID, func(u *store.User) error {
-		u.Credentials = creds
-		if creds[0].Temporary {
-			u.RequiredActions = appendOnce(u.RequiredActions, RequiredActionUpdatePassword)
+	return u, nil
+}
+
+// importScopeMappings gives the clients and client scopes of the realm the
+// scope mappings of imp; the roles, clients and scopes exist by now.
+func (s *Service) importScopeMappings(ctx context.Context, r store.Realm, imp RealmImport, ids *importIDs, scopes scopeNames) error {
+	apply := func(field string, m ImportScopeMapping, roleIDs []string) error {
+		var o MapperOwner
+		switch {
+		case m.Client != "" && m.ClientScope == "":
+			c, ok := ids.clients[m.Client]
+			if !ok {
+				return invalid(field+".client", "no client %q", m.Client)
+			}
+			o.ClientUUID = c.ID
+		case m.ClientScope != "" && m.Client == "":
+			id, ok := scopes[m.ClientScope]
+			if !ok {
+				return invalid(field+".clientScope", "no client scope %q", m.ClientScope)
+			}
+			o.ScopeID = id
+		default:
+			return invalid(field, "a scope mapping names either a client or a client scope")
 		}
-		return nil
-	})
-	return prefixField(field, err)
+		return prefixField(field, s.SetScopeRoles(ctx, r.Name, o, true, roleIDs...))
+	}
+	for i, m := range imp.ScopeMappings {
+		field := fmt.Sprintf("scopeMappings[%d]", i)
+		roleIDs, err := ids.roles(field+".roles", m.Roles, nil)
+		if err != nil {
+			return err
+		}
+		if err := apply(field, m, roleIDs); err != nil {
+			return err
+		}
+	}
+	for _, clientID := range sortedKeys(imp.ClientScopeMappings) {
+		for i, m := range imp.ClientScopeMappings[clientID] {
+			field := fmt.Sprintf("clientScopeMappings.%s[%d]", clientID, i)
+			roleIDs, err := ids.roles(field+".roles", nil, map[string][]string{clientID: m.Roles})
+			if err != nil {
+				return err
+			}
+			if err := apply(field, m, roleIDs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // prefixField puts the element's place in the representation in front of

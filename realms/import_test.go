@@ -216,9 +216,18 @@ func TestImportRealmIsAllOrNothing(t *testing.T) {
 	}{
 		{"hostile pbkdf2 iterations", func(i *RealmImport) { i.Users[0].Credentials = []ImportCredential{hostile} }, "users[0].credentials[0]"},
 		{"hostile argon2 memory", func(i *RealmImport) { i.Users[0].Credentials = []ImportCredential{hugeArgon} }, "users[0].credentials[0]"},
-		{"legacy hash without algorithm", func(i *RealmImport) {
-			i.Users[0].Credentials = []ImportCredential{{Type: "password", HashedSaltedValue: "AAAA", Salt: "AAAA", HashIterations: 1}}
+		{"legacy hash of an unknown algorithm", func(i *RealmImport) {
+			i.Users[0].Credentials = []ImportCredential{{Type: "password", HashedSaltedValue: "AAAA", Salt: "AAAA", HashIterations: 1, Algorithm: "md5"}}
 		}, "users[0].credentials[0]"},
+		{"Keycloak 1.x application duplicating a client", func(i *RealmImport) {
+			i.Applications = []legacyApplication{{Name: "app"}}
+		}, "clients[1]"},
+		{"scope mapping of an unknown client", func(i *RealmImport) {
+			i.ScopeMappings = []ImportScopeMapping{{Client: "nope", Roles: []string{"reader"}}}
+		}, "scopeMappings[0].client"},
+		{"client scope mapping of an unknown role", func(i *RealmImport) {
+			i.ClientScopeMappings = map[string][]ImportScopeMapping{"app": {{ClientScope: "profile", Roles: []string{"nope"}}}}
+		}, "clientScopeMappings.app[0].roles"},
 		{"saml client", func(i *RealmImport) { i.Clients[0].Protocol = "saml" }, "clients[0]"},
 		{"jwt-authenticated client", func(i *RealmImport) { i.Clients[0].ClientAuthenticatorType = "client-jwt" }, "clients[0]"},
 		{"otp credential", func(i *RealmImport) { i.Users[0].Credentials = []ImportCredential{{Type: "otp", Value: "x"}} }, "users[0].credentials[0]"},
@@ -381,5 +390,60 @@ func TestPartialExportMasksSecretsAndLeavesUsersOut(t *testing.T) {
 	}
 	if len(none.Clients) != 0 {
 		t.Fatalf("exportClients=false exported %d clients", len(none.Clients))
+	}
+}
+
+// A large realm file's users arrive in batches after the rest of the
+// realm: each batch is checked whole before its one write, faults are
+// numbered by the user's place in the file, and a failed batch writes
+// nothing.
+func TestImportUsersInBatches(t *testing.T) {
+	svc := newImportService(t)
+	ctx := context.Background()
+	r, err := svc.ImportRealm(ctx, store.Realm{Name: "big", Enabled: true}, RealmImport{
+		Roles:  &ImportRoles{Realm: []ImportRole{{Name: "reader"}}},
+		Groups: []ImportGroup{{Name: "staff"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	salt := []byte("0123456789abcdef")
+	cred := keycloakCredential("pbkdf2-sha256", 2, salt, xpbkdf2.Key([]byte("pw"), salt, 2, 32, sha256.New), nil)
+	user := func(name string) ImportUser {
+		return ImportUser{Username: name, Enabled: true, RealmRoles: []string{"reader"}, Groups: []string{"/staff"},
+			Credentials: []ImportCredential{cred}}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(svc.ImportUsers(ctx, "big", 0, []ImportUser{user("u0"), user("u1")}))
+	must(svc.ImportUsers(ctx, "big", 2, []ImportUser{user("u2")}))
+	for _, tc := range []struct {
+		name  string
+		users []ImportUser
+		field string
+	}{
+		{"bad credential", []ImportUser{user("v3"), {Username: "v4", Credentials: []ImportCredential{{Type: "otp", Value: "1"}}}}, "users[4].credentials[0]"},
+		{"unknown group", []ImportUser{user("v3"), {Username: "v4", Groups: []string{"/nope"}}}, "users[4].groups"},
+		{"username taken by an earlier batch", []ImportUser{user("v3"), user("U0")}, "users[3:5]"},
+		{"unknown role", []ImportUser{user("v3"), {Username: "v4", RealmRoles: []string{"nope"}}}, "users[4]"},
+	} {
+		err := svc.ImportUsers(ctx, "big", 3, tc.users)
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != tc.field {
+			t.Errorf("%s: err = %v, want a validation error of %s", tc.name, err, tc.field)
+		}
+		if _, err := svc.store.GetUserByUsername(ctx, r.ID, "v3"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: a failed batch wrote its first user: %v", tc.name, err)
+		}
+	}
+	for _, name := range []string{"u0", "u1", "u2"} {
+		u, err := svc.AuthenticateUser(ctx, r, name, "pw", "")
+		if err != nil || len(u.GroupIDs) != 1 || len(u.RoleIDs) != 2 {
+			t.Errorf("%s: %+v %v", name, u, err)
+		}
 	}
 }

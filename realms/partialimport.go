@@ -43,6 +43,7 @@ type PartialImportAction struct {
 // leaves what was written before it (see README).
 func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string, imp RealmImport) (PartialImportResult, error) {
 	res := PartialImportResult{Results: []PartialImportAction{}}
+	imp = imp.withoutLegacy()
 	switch ifExists {
 	case "":
 		ifExists = IfExistsFail
@@ -57,6 +58,10 @@ func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string,
 	r := st.Realm
 	if imp.ClientScopes != nil || imp.DefaultDefaultClientScopes != nil || imp.DefaultOptionalClientScopes != nil {
 		return res, invalid("clientScopes", "a partial import carries no client scopes")
+	}
+	if imp.ScopeMappings != nil || imp.ClientScopeMappings != nil {
+		// Keycloak's PartialImportRepresentation has none either.
+		return res, invalid("scopeMappings", "a partial import carries no scope mappings")
 	}
 	// Decide per resource, before any write.
 	type undo func() error
@@ -77,7 +82,10 @@ func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string,
 		plan = append(plan, PartialImportAction{"OVERWRITTEN", kind, name, id})
 		return true, nil
 	}
-	known := knownNames{clientIDs: map[string]bool{}, groupPaths: map[string]bool{}, aliases: map[string]bool{}}
+	known, err := s.realmNames(ctx, r.ID)
+	if err != nil {
+		return res, err
+	}
 	clients, err := s.allClients(ctx, r.ID)
 	if err != nil {
 		return res, err
@@ -85,7 +93,6 @@ func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string,
 	byClientID := map[string]store.Client{}
 	for _, c := range clients {
 		byClientID[c.ClientID] = c
-		known.clientIDs[c.ClientID] = true
 	}
 	var kept RealmImport
 	for _, ic := range imp.Clients {
@@ -159,13 +166,6 @@ func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string,
 			}
 		}
 	}
-	idps, err := s.store.ListIdentityProviders(ctx, r.ID)
-	if err != nil {
-		return res, err
-	}
-	for _, p := range idps {
-		known.aliases[p.Alias] = true
-	}
 	for _, ip := range imp.IdentityProviders {
 		id := ""
 		if known.aliases[ip.Alias] {
@@ -184,15 +184,6 @@ func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string,
 			delete(known.aliases, alias)
 		}
 		kept.IdentityProviders = append(kept.IdentityProviders, ip)
-	}
-	groups, err := s.AllGroups(ctx, r.ID)
-	if err != nil {
-		return res, err
-	}
-	for _, g := range groups {
-		if path, err := s.GroupPath(ctx, r.ID, g.ID); err == nil {
-			known.groupPaths[path] = true
-		}
 	}
 	for _, ig := range imp.Groups {
 		g, err := s.GroupByPath(ctx, r.ID, "/"+ig.Name)

@@ -69,19 +69,9 @@ func (s *Service) CreateUser(ctx context.Context, realmName string, nu NewUser) 
 	if err != nil {
 		return store.User{}, err
 	}
-	u := nu.User
-	if u.ID == "" {
-		u.ID = NewID()
-	}
-	if err := ValidateUser(&u); err != nil {
+	u, err := s.newUserRecord(st.Realm, nu.User)
+	if err != nil {
 		return store.User{}, err
-	}
-	if strings.HasPrefix(u.Username, ServiceAccountPrefix) && u.ServiceAccountClientID == "" {
-		return store.User{}, invalid("username", "usernames starting with %q are reserved for service accounts", ServiceAccountPrefix)
-	}
-	u.CreatedAt = s.now().UTC()
-	if st.Realm.DefaultRoleID != "" && !slices.Contains(u.RoleIDs, st.Realm.DefaultRoleID) {
-		u.RoleIDs = append(u.RoleIDs, st.Realm.DefaultRoleID)
 	}
 	if nu.Password != "" {
 		cred, err := s.newPasswordCredential(nu.Password, nu.Temporary)
@@ -96,6 +86,25 @@ func (s *Service) CreateUser(ctx context.Context, realmName string, nu NewUser) 
 	defer s.changed(ctx, st.Realm.ID)
 	if err := s.store.CreateUser(ctx, st.Realm.ID, u); err != nil {
 		return store.User{}, err
+	}
+	return u, nil
+}
+
+// newUserRecord checks u and completes it as a new user of realm r: an ID
+// if it has none, its creation time and the realm's default role.
+func (s *Service) newUserRecord(r store.Realm, u store.User) (store.User, error) {
+	if u.ID == "" {
+		u.ID = NewID()
+	}
+	if err := ValidateUser(&u); err != nil {
+		return store.User{}, err
+	}
+	if strings.HasPrefix(u.Username, ServiceAccountPrefix) && u.ServiceAccountClientID == "" {
+		return store.User{}, invalid("username", "usernames starting with %q are reserved for service accounts", ServiceAccountPrefix)
+	}
+	u.CreatedAt = s.now().UTC()
+	if r.DefaultRoleID != "" && !slices.Contains(u.RoleIDs, r.DefaultRoleID) {
+		u.RoleIDs = append(u.RoleIDs, r.DefaultRoleID)
 	}
 	return u, nil
 }

@@ -99,6 +99,10 @@ type Store interface {
 	// Users. Username and non-empty email are unique per realm,
 	// case-insensitively.
 	CreateUser(ctx context.Context, realmID string, u User) error
+	// CreateUsers creates users in one transaction, all or none, with
+	// the checks of CreateUser (a conflict with a stored user or between
+	// two of users writes nothing): imports load users in batches.
+	CreateUsers(ctx context.Context, realmID string, users []User) error
 	GetUser(ctx context.Context, realmID, id string) (User, error)
 	GetUserByUsername(ctx context.Context, realmID, username string) (User, error)
 	GetUserByEmail(ctx context.Context, realmID, email string) (User, error)

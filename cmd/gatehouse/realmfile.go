@@ -7,12 +7,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/admin"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store/bolt"
+	"golang.org/x/term"
 )
 
 // openStopped opens a stopped server's data directory for an offline
@@ -98,14 +100,17 @@ func importRealms(ctx context.Context, args []string, _ io.Reader, stdout, stder
 		return err
 	}
 	defer a.store.Close()
-	err = importFiles(ctx, a.svc, files, over, func(file string, res admin.RealmFileImport) {
+	err = importFiles(ctx, a.svc, files, over, progressLine(stderr), func(file string, res admin.RealmFileImport) {
 		if !res.Imported {
 			fmt.Fprintf(stdout, "realm %q exists; %s skipped (--override false)\n", res.Realm, file)
 			return
 		}
 		fmt.Fprintf(stdout, "imported realm %q from %s\n", res.Realm, file)
-		if len(res.Ignored) > 0 {
-			fmt.Fprintf(stdout, "  not imported (not supported by Gatehouse): %s\n", strings.Join(res.Ignored, ", "))
+		if len(res.NotSupported) > 0 {
+			fmt.Fprintf(stdout, "  not imported (not supported by Gatehouse): %s\n", strings.Join(res.NotSupported, ", "))
+		}
+		if len(res.Unknown) > 0 {
+			fmt.Fprintf(stdout, "  ignored (unknown to Keycloak too): %s\n", strings.Join(res.Unknown, ", "))
 		}
 	})
 	if err != nil {
@@ -127,15 +132,50 @@ func realmFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
+// usersFiles lists the <realm>-users-<n>.json files next to a
+// <realm>-realm.json, by n, as `kc.sh export --dir` writes a realm's users
+// (50 per file by default).
+func usersFiles(realmFile string) ([]string, error) {
+	prefix, ok := strings.CutSuffix(realmFile, "-realm.json")
+	if !ok {
+		return nil, nil
+	}
+	files, err := filepath.Glob(prefix + "-users-*.json")
+	if err != nil {
+		return nil, err
+	}
+	num := func(f string) int {
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(f, prefix+"-users-"), ".json"))
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	files = slices.DeleteFunc(files, func(f string) bool { return num(f) < 0 })
+	slices.SortFunc(files, func(a, b string) int { return num(a) - num(b) })
+	return files, nil
+}
+
 // importFiles imports realm files one by one, each all or nothing, and
-// stops at the first that fails.
-func importFiles(ctx context.Context, svc *realms.Service, files []string, override bool, report func(file string, res admin.RealmFileImport)) error {
+// stops at the first that fails. progress (nil: none) hears of users
+// imported so far, per file.
+func importFiles(ctx context.Context, svc *realms.Service, files []string, override bool,
+	progress func(file string, done, total int), report func(file string, res admin.RealmFileImport)) error {
+	opener := func(path string) admin.Opener { return func() (io.ReadCloser, error) { return os.Open(path) } }
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		src := admin.RealmFileSource{Realm: opener(f)}
+		users, err := usersFiles(f)
 		if err != nil {
 			return err
 		}
-		res, err := admin.ImportRealmFile(ctx, svc, b, override)
+		for _, u := range users {
+			src.Users = append(src.Users, opener(u))
+		}
+		var p func(done, total int)
+		if progress != nil {
+			p = func(done, total int) { progress(f, done, total) }
+		}
+		res, err := admin.ImportRealmFile(ctx, svc, src, override, p)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
@@ -143,3 +183,26 @@ func importFiles(ctx context.Context, svc *realms.Service, files []string, overr
 	}
 	return nil
 }
+
+// progressLine reports an import's users: one line rewritten in place on
+// a terminal, else a plain line every progressEvery users and at the end.
+func progressLine(w io.Writer) func(file string, done, total int) {
+	tty := false
+	if f, ok := w.(interface{ Fd() uintptr }); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return func(file string, done, total int) {
+		switch {
+		case tty:
+			fmt.Fprintf(w, "\r%s: %d/%d users imported", file, done, total)
+			if done == total {
+				fmt.Fprintln(w)
+			}
+		case done == total || done/progressEvery != (done-realms.ImportBatch)/progressEvery:
+			fmt.Fprintf(w, "%s: %d/%d users imported\n", file, done, total)
+		}
+	}
+}
+
+// progressEvery is how many users apart plain progress lines are.
+const progressEvery = 10 * realms.ImportBatch

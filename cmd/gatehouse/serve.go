@@ -343,13 +343,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("import-realm: %w", err)
 		}
-		err = importFiles(ctx, a.svc, files, false, func(file string, res admin.RealmFileImport) {
+		progress := func(file string, done, total int) {
+			if done == total || done%progressEvery == 0 {
+				log.Info("importing realm users", "file", file, "done", done, "total", total)
+			}
+		}
+		err = importFiles(ctx, a.svc, files, false, progress, func(file string, res admin.RealmFileImport) {
 			switch {
 			case !res.Imported:
 				log.Info("realm exists, import skipped", "realm", res.Realm, "file", file)
-			case len(res.Ignored) > 0:
+			case len(res.NotSupported) > 0 || len(res.Unknown) > 0:
 				log.Warn("imported realm; fields not supported by Gatehouse were not imported", "realm", res.Realm, "file", file,
-					"not_imported", strings.Join(res.Ignored, ","))
+					"not_imported", strings.Join(res.NotSupported, ","), "unknown_ignored", strings.Join(res.Unknown, ","))
 			default:
 				log.Info("imported realm", "realm", res.Realm, "file", file)
 			}

@@ -69,6 +69,22 @@ func (s *Store) CreateUser(ctx context.Context, realmID string, u store.User) er
 	return s.write(ctx, realmID, func(r *realm) error { return r.createUser(u) })
 }
 
+// CreateUsers creates users all or none: a conflict with a stored user or
+// between two of them removes the ones this call already added.
+func (s *Store) CreateUsers(ctx context.Context, realmID string, users []store.User) error {
+	return s.write(ctx, realmID, func(r *realm) error {
+		for i, u := range users {
+			if err := r.createUser(u); err != nil {
+				for _, added := range users[:i] {
+					r.deleteUser(added.ID)
+				}
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // checkNewUser is what can make createUser fail, checked before anything
 // changes.
 func (r *realm) checkNewUser(u *store.User) error {

@@ -67,6 +67,7 @@ var suite = []struct {
 	{"knox", knoxTests},
 	{"loginFailures", failureTests},
 	{"credentials", credentialTests},
+	{"imports", importTests},
 	{"generations", generationTests},
 }
 
