@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/gatehouse/gatehouse/admin/console"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
@@ -35,6 +36,9 @@ func Mount(srv *oidc.Server, svc *realms.Service, log *slog.Logger) *API {
 	}
 	a := &API{svc: svc, tokens: srv, log: log}
 	a.routes(srv.Router.PathPrefix("/admin").Subrouter())
+	// After the API: /admin/realms/... is the API's even for a realm named
+	// "realms".
+	console.Mount(srv.Router, svc, log)
 	return a
 }
 
