@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"encoding/base64"
 	"os"
 	"strings"
 	"testing"
@@ -82,6 +83,77 @@ func TestConsoleRegeneratesClientSecretInChromium(t *testing.T) {
 	if status, m := e.serviceToken("master", "console-made", old); status != 401 {
 		t.Errorf("the old secret after regenerating (no grace): %d %v, want 401", status, m)
 	}
+
+	// With a rotation grace, the page shows the rotated secret, which keeps
+	// working beside the new one until it is invalidated.
+	b.Run(t,
+		browsertest.Fill("#client-rotation-grace", "300"),
+		browsertest.Click("#grace-save"),
+		browsertest.WaitText("#message", "Rotation grace saved."),
+		browsertest.Click("#regenerate-secret"),
+		browsertest.Click("#regenerate-secret"),
+		browsertest.WaitVisible("#rotated-secret-section"),
+		waitValueChange("#client-secret", fresh),
+	)
+	if got := b.Value(t, "#rotated-secret"); got != fresh {
+		t.Errorf("rotated secret shown %q, want the previous secret", got)
+	}
+	newest := b.Value(t, "#client-secret")
+	for _, s := range []string{newest, fresh} {
+		if status, m := e.serviceToken("master", "console-made", s); status != 200 {
+			t.Errorf("during the grace: %d %v", status, m)
+		}
+	}
+	b.Run(t,
+		browsertest.Click("#invalidate-rotated"),
+		browsertest.Click("#invalidate-rotated"),
+		browsertest.WaitGone("#rotated-secret-section"),
+	)
+	if status, _ := e.serviceToken("master", "console-made", fresh); status != 401 {
+		t.Errorf("the rotated secret after invalidating: %d, want 401", status)
+	}
+
+	// Client roles, and mapping one to the client's service account.
+	b.Run(t,
+		browsertest.Click("#tab-roles"),
+		browsertest.Fill("#client-role-name", "reader"),
+		browsertest.Click("#client-role-create"),
+		browsertest.WaitText("#client-roles-table", "reader"),
+		browsertest.Click("#tab-service-account-roles"),
+		browsertest.WaitVisible("#role-container"),
+		chromedp.SetValue(chromedp.CSS("#role-container"), "clients/"+clientUUID(t, e, "master", "console-made")),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("role-container").dispatchEvent(new Event("change"))`),
+		browsertest.WaitText("#role-add", "reader"),
+		browsertest.Click("#role-add-submit"),
+		browsertest.WaitText("#assigned-roles-table", "reader"),
+	)
+	_, m := e.serviceToken("master", "console-made", newest)
+	if at, _ := m["access_token"].(string); !strings.Contains(decodeJWTPayload(t, at), `"reader"`) {
+		t.Errorf("the service account's token lacks the role mapped in the console")
+	}
+}
+
+func clientUUID(t *testing.T, e *env, realm, clientID string) string {
+	t.Helper()
+	var cs []map[string]any
+	e.must(200, "GET", "/admin/realms/"+realm+"/clients?clientId="+clientID, e.admin, nil).json(t, &cs)
+	if len(cs) != 1 {
+		t.Fatalf("client %s: %v", clientID, cs)
+	}
+	return cs[0]["id"].(string)
+}
+
+func decodeJWTPayload(t *testing.T, jwt string) string {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestConsoleShowsNoAdminPagesWithoutAdminRolesInChromium: a user of the realm
@@ -111,4 +183,113 @@ func TestConsoleShowsNoAdminPagesWithoutAdminRolesInChromium(t *testing.T) {
 	if !strings.Contains(b.Text(t, "#whoami"), "plain") {
 		t.Errorf("whoami = %q", b.Text(t, "#whoami"))
 	}
+}
+
+// noErrorShown fails when the page shows an error message or a page that
+// could not be loaded.
+func noErrorShown(t *testing.T, b *browsertest.Browser, where string) {
+	t.Helper()
+	state := browsertest.Get(t, b, chromedp.Evaluate[string](
+		`(document.getElementById("page-error") ? "page-error " : "") + (document.querySelector("#message.error") ? document.getElementById("message").textContent : "")`))
+	if state != "" {
+		t.Fatalf("%s: %s", where, state)
+	}
+}
+
+// TestConsolePagesWorkInChromium walks every section of the console as the
+// bootstrap admin and uses the user pages end to end: create a realm,
+// change its settings, create a user there, set a password, map a role,
+// join a group; then the user signs in with that password. Access tokens
+// of master live 5 seconds here, less than the console's refresh margin,
+// so every admin call refreshes the token first.
+func TestConsolePagesWorkInChromium(t *testing.T) {
+	e := newEnv(t)
+	e.must(204, "PUT", "/admin/realms/master", e.admin, map[string]any{"accessTokenLifespan": 5})
+	b := browsertest.New(t)
+	consoleSignIn(t, b, e, "master", "admin", adminPassword)
+	b.Run(t, browsertest.WaitVisible("#clients-table"))
+	for _, s := range []struct{ nav, heading string }{
+		{"realm-settings", "Realm settings"}, {"clients", "Clients"}, {"users", "Users"}, {"roles", "Realm roles"},
+		{"groups", "Groups"}, {"identity-providers", "Identity providers"}, {"knox", "Knox topologies"},
+		{"sessions", "Sessions"}, {"events", "Login events"}, {"admin-events", "Admin events"},
+	} {
+		b.Run(t, browsertest.Click("#nav-"+s.nav), browsertest.WaitText("#page h1", s.heading))
+		noErrorShown(t, b, s.nav)
+	}
+	// The admin's own session is listed.
+	b.Run(t, browsertest.Click("#nav-sessions"), browsertest.WaitText("#sessions-table", "admin"))
+
+	b.Run(t,
+		browsertest.Click("#create-realm-link"),
+		browsertest.Fill("#new-realm-name", "shop"),
+		browsertest.Fill("#new-realm-displayName", "Shop"),
+		browsertest.Click("#create-realm-submit"),
+		browsertest.WaitText("#page h1", "Realm settings: Shop"),
+		browsertest.Fill("#realm-accessTokenLifespan", "120"),
+		browsertest.Click("#realm-bruteForceProtected"),
+		browsertest.Fill("#realm-failureFactor", "7"),
+		browsertest.Click("#realm-save"),
+		browsertest.WaitText("#message", "Realm settings saved."),
+	)
+	var realm map[string]any
+	e.must(200, "GET", "/admin/realms/shop", e.admin, nil).json(t, &realm)
+	if realm["accessTokenLifespan"] != float64(120) || realm["bruteForceProtected"] != true || realm["failureFactor"] != float64(7) {
+		t.Errorf("realm settings saved from the console: %v", realm)
+	}
+	e.must(201, "POST", "/admin/realms/shop/roles", e.admin, map[string]any{"name": "buyer"})
+	e.must(201, "POST", "/admin/realms/shop/groups", e.admin, map[string]any{"name": "staff"})
+
+	b.Run(t,
+		browsertest.Click("#nav-users"),
+		browsertest.Click("#create-user-link"),
+		browsertest.Fill("#user-username", "carol"),
+		browsertest.Fill("#user-email", "carol@example.com"),
+		browsertest.Click("#create-user-submit"),
+		browsertest.WaitText("#user-heading", "carol"),
+		browsertest.WaitVisible("#user-password-form"),
+		browsertest.Fill("#user-password", "carol-Pass-1"),
+		browsertest.Fill("#user-password-confirm", "carol-Pass-1"),
+		browsertest.Click("#user-password-temporary"),
+		browsertest.Click("#user-password-submit"),
+		browsertest.WaitText("#message", "Password set."),
+		browsertest.Click("#tab-role-mapping"),
+		browsertest.WaitVisible("#role-add-form"),
+		chromedp.SetValue(chromedp.CSS("#role-add"), realmRoleID(t, e, "shop", "buyer")),
+		browsertest.Click("#role-add-submit"),
+		browsertest.WaitText("#assigned-roles-table", "buyer"),
+		browsertest.Click("#tab-groups"),
+		browsertest.WaitVisible("#user-join-form"),
+		browsertest.Click("#user-join-submit"),
+		browsertest.WaitText("#user-groups-table", "/staff"),
+		browsertest.Click("#nav-users"),
+		browsertest.Fill("#user-search", "caro"),
+		browsertest.Click("#user-search-submit"),
+		browsertest.WaitText("#users-table", "carol@example.com"),
+	)
+	noErrorShown(t, b, "users")
+	login := e.passwordLogin("shop", "admin-cli", "", "carol", "carol-Pass-1")
+	if !strings.Contains(login["access_token"].(string), ".") {
+		t.Fatalf("carol's login: %v", login)
+	}
+	var groups []map[string]any
+	e.must(200, "GET", "/admin/realms/shop/users/"+e.userID("shop", "carol")+"/groups", e.admin, nil).json(t, &groups)
+	if len(groups) != 1 || groups[0]["path"] != "/staff" {
+		t.Errorf("carol's groups: %v", groups)
+	}
+	tokenCalls := browsertest.Get(t, b, chromedp.Evaluate[int](
+		`performance.getEntriesByType("resource").filter(e => e.name.endsWith("/protocol/openid-connect/token")).length`))
+	if tokenCalls < 10 {
+		t.Errorf("%d token requests: the console does not refresh its short-lived token", tokenCalls)
+	}
+
+	// Signing out ends the SSO session and lands on the signed-out page.
+	b.Run(t, browsertest.Click("#sign-out"), browsertest.WaitVisible("#signed-out"))
+	b.Run(t, browsertest.Click("#sign-in"), browsertest.WaitVisible("#kc-form-login"))
+}
+
+func realmRoleID(t *testing.T, e *env, realm, name string) string {
+	t.Helper()
+	var role map[string]any
+	e.must(200, "GET", "/admin/realms/"+realm+"/roles/"+name, e.admin, nil).json(t, &role)
+	return role["id"].(string)
 }
