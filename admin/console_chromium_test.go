@@ -2,7 +2,6 @@ package admin_test
 
 import (
 	"context"
-	"encoding/base64"
 	"os"
 	"strings"
 	"testing"
@@ -128,7 +127,7 @@ func TestConsoleRegeneratesClientSecretInChromium(t *testing.T) {
 		browsertest.WaitText("#assigned-roles-table", "reader"),
 	)
 	_, m := e.serviceToken("master", "console-made", newest)
-	if at, _ := m["access_token"].(string); !strings.Contains(decodeJWTPayload(t, at), `"reader"`) {
+	if at, _ := m["access_token"].(string); !strings.Contains(payload(t, at), `"reader"`) {
 		t.Errorf("the service account's token lacks the role mapped in the console")
 	}
 }
@@ -141,19 +140,6 @@ func clientUUID(t *testing.T, e *env, realm, clientID string) string {
 		t.Fatalf("client %s: %v", clientID, cs)
 	}
 	return cs[0]["id"].(string)
-}
-
-func decodeJWTPayload(t *testing.T, jwt string) string {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // TestConsoleShowsNoAdminPagesWithoutAdminRolesInChromium: a user of the realm

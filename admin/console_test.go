@@ -1,7 +1,6 @@
 package admin_test
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,8 +15,6 @@ import (
 	"github.com/gatehouse/gatehouse/admin"
 	"github.com/gatehouse/gatehouse/admin/console"
 	"github.com/gatehouse/gatehouse/oidc"
-	"github.com/gatehouse/gatehouse/realms"
-	"github.com/gatehouse/gatehouse/store/bolt"
 )
 
 // consoleGet fetches path from base with optional headers; no redirects followed.
@@ -144,19 +140,8 @@ func TestConsoleServedAtKeycloakPath(t *testing.T) {
 // TestConsoleUnderRelativePath: behind --http-relative-path the page
 // points at its assets, its realm's endpoints and the API below the prefix.
 func TestConsoleUnderRelativePath(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "gatehouse.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sealer, err := realms.NewSealer(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := realms.NewService(st, sealer, nil)
-	if _, err := svc.Bootstrap(context.Background(), "admin", adminPassword); err != nil {
-		t.Fatal(err)
-	}
+	// A second server on the same service, mounted below /auth.
+	svc := newEnv(t).svc
 	srv := oidc.NewServer(oidc.Config{Service: svc, RelativePath: "/auth"})
 	admin.Mount(srv, svc, nil)
 	hs := httptest.NewServer(srv)

@@ -125,6 +125,11 @@ function signedOut() {
 }
 
 async function start() {
+  // The skip link must not change the fragment: that is the router's.
+  document.querySelector('.skip').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    $('main').focus();
+  });
   hooks.render = render;
   hooks.reloadRealms = reloadRealms;
   $('sign-out').addEventListener('click', () => auth.logout());

@@ -3,7 +3,7 @@
 
 import { get, post, put, del, realmPath, ApiError } from './api.js';
 import { h, field, value, lines, table, button, link, tabs } from './dom.js';
-import { act, go, notify, confirmButton } from './ui.js';
+import { act, go, searchForm, searchTerm, notify, confirmButton } from './ui.js';
 import { roleMappingEditor } from './roles.js';
 
 const enc = encodeURIComponent;
@@ -17,21 +17,14 @@ export function route(ctx) {
 }
 
 async function list({ realm }) {
-  const q = new URLSearchParams(location.hash.split('?')[1] || '').get('search') || '';
+  const q = searchTerm();
   const params = new URLSearchParams({ first: '0', max: '100' });
   if (q) {
     params.set('clientId', q);
     params.set('search', 'true');
   }
   const clients = await get(`${realmPath(realm)}/clients?${params}`);
-  const search = h('form', { role: 'search', id: 'client-search-form', class: 'inline' },
-    field('client-search', 'Search by client ID', { type: 'search', value: q }),
-    h('button', { type: 'submit', id: 'client-search-submit', 'data-testid': 'client-search-submit' }, 'Search'));
-  search.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const s = value(search, 'client-search').trim();
-    go(`#/${enc(realm)}/clients${s ? `?search=${enc(s)}` : ''}`);
-  });
+  const search = searchForm('client', 'Search by client ID', `#/${enc(realm)}/clients`);
   return h('section', {},
     h('h1', {}, 'Clients'),
     h('p', {}, link(`#/${enc(realm)}/clients/new`, 'Create client', 'create-client-link')),

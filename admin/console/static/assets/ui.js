@@ -3,6 +3,7 @@
 
 import { AuthError } from './auth.js';
 import { ApiError } from './api.js';
+import { h, field, value } from './dom.js';
 
 export const hooks = { render: () => {}, reloadRealms: async () => {} };
 
@@ -51,12 +52,7 @@ export function go(hash) {
 // confirmButton asks for a second press instead of a modal dialog, which
 // keyboard users and tests handle like any button.
 export function confirmButton(id, label, question, fn, done) {
-  const btn = document.createElement('button');
-  btn.type = 'button';
-  btn.id = id;
-  btn.dataset.testid = id;
-  btn.textContent = label;
-  btn.className = 'danger';
+  const btn = h('button', { type: 'button', id, 'data-testid': id, class: 'danger' }, label);
   let armed = false;
   btn.addEventListener('click', async (ev) => {
     if (!armed) {
@@ -71,4 +67,24 @@ export function confirmButton(id, label, question, fn, done) {
     await act(fn, done)(ev);
   });
   return btn;
+}
+
+// searchTerm is the ?search= of the current fragment ("" without one).
+export function searchTerm() {
+  return new URLSearchParams(location.hash.split('?')[1] || '').get('search') || '';
+}
+
+// searchForm is the search box of a list page: kind names its ids
+// (`${kind}-search`), hash is the list's fragment; submitting shows the
+// list for the term (a bookmarkable fragment).
+export function searchForm(kind, label, hash) {
+  const form = h('form', { role: 'search', id: `${kind}-search-form`, class: 'inline' },
+    field(`${kind}-search`, label, { type: 'search', value: searchTerm() }),
+    h('button', { type: 'submit', id: `${kind}-search-submit`, 'data-testid': `${kind}-search-submit` }, 'Search'));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const s = value(form, `${kind}-search`).trim();
+    go(`${hash}${s ? `?search=${encodeURIComponent(s)}` : ''}`);
+  });
+  return form;
 }

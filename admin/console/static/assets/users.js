@@ -3,7 +3,7 @@
 
 import { get, post, put, del, realmPath } from './api.js';
 import { h, field, value, table, button, link, tabs, when } from './dom.js';
-import { act, go, confirmButton } from './ui.js';
+import { act, go, searchForm, searchTerm, confirmButton } from './ui.js';
 import { roleMappingEditor } from './roles.js';
 
 const enc = encodeURIComponent;
@@ -16,18 +16,11 @@ export function route(ctx) {
 }
 
 async function list({ realm }) {
-  const q = new URLSearchParams(location.hash.split('?')[1] || '').get('search') || '';
+  const q = searchTerm();
   const params = new URLSearchParams({ first: '0', max: '100', briefRepresentation: 'true' });
   if (q) params.set('search', q);
   const users = await get(`${realmPath(realm)}/users?${params}`);
-  const search = h('form', { role: 'search', id: 'user-search-form', class: 'inline' },
-    field('user-search', 'Search users (username, email, name)', { type: 'search', value: q }),
-    h('button', { type: 'submit', id: 'user-search-submit', 'data-testid': 'user-search-submit' }, 'Search'));
-  search.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const s = value(search, 'user-search').trim();
-    go(`#/${enc(realm)}/users${s ? `?search=${enc(s)}` : ''}`);
-  });
+  const search = searchForm('user', 'Search users (username, email, name)', `#/${enc(realm)}/users`);
   return h('section', {},
     h('h1', {}, 'Users'),
     h('p', {}, link(`#/${enc(realm)}/users/new`, 'Create user', 'create-user-link')),
