@@ -268,6 +268,24 @@ func TestConsolePagesWorkInChromium(t *testing.T) {
 		t.Errorf("%d token requests: the console does not refresh its short-lived token", tokenCalls)
 	}
 
+	// Keyboard only: Tab reaches the navigation, Enter follows a link, and
+	// the new page's heading takes the focus.
+	reached := false
+	for range 40 {
+		b.Run(t, chromedp.KeyEvent("\t"))
+		if browsertest.Get(t, b, chromedp.Evaluate[string](`document.activeElement.id`)) == "nav-groups" {
+			reached = true
+			break
+		}
+	}
+	if !reached {
+		t.Fatal("Tab never reached the Groups link")
+	}
+	b.Run(t, chromedp.KeyEvent("\r"), browsertest.WaitText("#page h1", "Groups"))
+	if got := browsertest.Get(t, b, chromedp.Evaluate[string](`document.activeElement.tagName + " " + document.activeElement.textContent`)); got != "H1 Groups" {
+		t.Errorf("focus after following a link with Enter: %q", got)
+	}
+
 	// Signing out ends the SSO session and lands on the signed-out page.
 	b.Run(t, browsertest.Click("#sign-out"), browsertest.WaitVisible("#signed-out"))
 	b.Run(t, browsertest.Click("#sign-in"), browsertest.WaitVisible("#kc-form-login"))

@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -23,8 +24,12 @@ import (
 //go:embed static
 var static embed.FS
 
-// assetsDir is the console's asset path below /admin/{realm}/console.
-const assetsDir = "/assets/"
+const (
+	// consoleRoute is Keycloak's console path, below the relative path.
+	consoleRoute = "/admin/{realm}/console"
+	// assetsDir is the console's asset path below consoleRoute.
+	assetsDir = "/assets/"
+)
 
 // Realms is what the console asks of the realm service: whether a realm
 // exists (its console is only served then).
@@ -35,7 +40,7 @@ type Realms interface {
 // CSP allows this origin's scripts, styles, images and fetches only: no
 // inline script or style, no plugins, no framing, no <base> rewriting, and
 // forms post nowhere else.
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // contentTypes maps the asset extensions the console ships to their types;
@@ -65,11 +70,11 @@ type Handler struct {
 func Mount(r *mux.Router, rs Realms, log *slog.Logger) *Handler {
 	h := New(rs, log)
 	get := []string{http.MethodGet, http.MethodHead}
-	r.HandleFunc("/admin/{realm}/console", h.serveIndex).Methods(get...)
-	r.HandleFunc("/admin/{realm}/console"+assetsDir+"{asset:.+}", h.serveAsset).Methods(get...)
+	r.HandleFunc(consoleRoute, h.serveIndex).Methods(get...)
+	r.HandleFunc(consoleRoute+assetsDir+"{asset:.+}", h.serveAsset).Methods(get...)
 	// The console routes by URL fragment; any other path below it is a
 	// bookmark or a reload and gets the application too.
-	r.HandleFunc("/admin/{realm}/console/{rest:.+}", h.serveIndex).Methods(get...)
+	r.HandleFunc(consoleRoute+"/{rest:.+}", h.serveIndex).Methods(get...)
 	return h
 }
 
@@ -125,17 +130,15 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 		h.failure(w, r, err)
 		return
 	}
-	console := "/admin/" + realm + "/console"
-	i := strings.LastIndex(r.URL.Path, console)
-	if rest := mux.Vars(r)["rest"]; rest != "" {
-		i = strings.LastIndex(r.URL.Path, console+"/"+rest)
-	}
-	if i < 0 {
-		// The router matched the path, so it contains the console's.
-		http.Error(w, "Not Found", http.StatusNotFound)
+	// The route's template starts with the server's relative path: the
+	// base comes from the configuration, never from what the request says.
+	tpl, err := mux.CurrentRoute(r).GetPathTemplate()
+	i := strings.Index(tpl, consoleRoute)
+	if err != nil || i < 0 {
+		h.failure(w, r, fmt.Errorf("console route template %q: %v", tpl, err))
 		return
 	}
-	base := r.URL.Path[:i]
+	base := tpl[:i]
 	d := indexData{Realm: realm, Base: base, Assets: base + "/admin/" + url.PathEscape(realm) + "/console" + assetsDir}
 	var buf bytes.Buffer
 	if err := h.index.Execute(&buf, d); err != nil {

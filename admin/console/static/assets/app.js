@@ -76,6 +76,7 @@ function drawNav(realm, section) {
 }
 
 let renderSeq = 0;
+let firstRender = true;
 
 async function render() {
   const seq = ++renderSeq;
@@ -105,7 +106,16 @@ async function render() {
   if (seq !== renderSeq) return; // a later navigation won
   page.replaceChildren(content);
   const heading = page.querySelector('h1');
-  if (heading) document.title = `${heading.textContent} · Gatehouse`;
+  if (heading) {
+    document.title = `${heading.textContent} · Gatehouse`;
+    // After a navigation keyboard and screen-reader users continue at the
+    // new page's heading, not at the link they left.
+    if (!firstRender) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
+  }
+  firstRender = false;
 }
 
 function noAccess() {
