@@ -286,6 +286,18 @@ func TestConsolePagesWorkInChromium(t *testing.T) {
 		t.Errorf("focus after following a link with Enter: %q", got)
 	}
 
+	// A phone-sized screen: every page fits its width (tables scroll in
+	// their own box).
+	b.Run(t, chromedp.EmulateViewport(360, 740))
+	for _, s := range []struct{ nav, heading string }{
+		{"clients", "Clients"}, {"users", "Users"}, {"realm-settings", "Realm settings"}, {"events", "Login events"},
+	} {
+		b.Run(t, browsertest.Click("#nav-"+s.nav), browsertest.WaitText("#page h1", s.heading))
+		if over := browsertest.Get(t, b, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`)); over > 0 {
+			t.Errorf("%s on a 360px screen is %dpx too wide", s.nav, over)
+		}
+	}
+
 	// Signing out ends the SSO session and lands on the signed-out page.
 	b.Run(t, browsertest.Click("#sign-out"), browsertest.WaitVisible("#signed-out"))
 	b.Run(t, browsertest.Click("#sign-in"), browsertest.WaitVisible("#kc-form-login"))

@@ -3,7 +3,7 @@
 
 import * as auth from './auth.js';
 import { get } from './api.js';
-import { fail, hooks } from './ui.js';
+import { fail, hooks, notify } from './ui.js';
 import { h, button } from './dom.js';
 import * as realmPages from './realms.js';
 import * as clientPages from './clients.js';
@@ -71,8 +71,9 @@ function drawRealmSwitch(realm) {
 function drawNav(realm, section) {
   const nav = $('nav');
   nav.hidden = false;
+  // A section of its own starts without the last page's message.
   nav.replaceChildren(h('ul', {}, sections.map(([key, label]) => h('li', {},
-    h('a', { href: `#/${encodeURIComponent(realm)}/${key}`, id: `nav-${key}`, 'data-testid': `nav-${key}`, 'aria-current': key === section ? 'page' : null }, label)))));
+    h('a', { href: `#/${encodeURIComponent(realm)}/${key}`, id: `nav-${key}`, 'data-testid': `nav-${key}`, 'aria-current': key === section ? 'page' : null, onclick: () => notify('') }, label)))));
 }
 
 let renderSeq = 0;
