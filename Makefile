@@ -30,13 +30,14 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # The admin-client test (admin/kcadmin_test.go) drives Keycloak's own admin
-# library with node. Its pinned package is installed here, once (again when
+# library with node, and oidc/openidclient_test.go the openid-client
+# relying-party library. Their pinned packages are installed here, once (again when
 # the lock file changes), so a plain `go test` never reaches the npm
 # registry: without node_modules that test skips and says how to install it.
 KCADMIN := testdata/kcadmin
 test-deps:
 	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
-		echo "node/npm not found: the Keycloak admin client test will be skipped"; \
+		echo "node/npm not found: the Keycloak admin client and openid-client tests will be skipped"; \
 	elif [ ! -e $(KCADMIN)/node_modules/.package-lock.json ] || \
 		[ $(KCADMIN)/package-lock.json -nt $(KCADMIN)/node_modules/.package-lock.json ]; then \
 		echo "npm ci in $(KCADMIN)"; \
