@@ -262,6 +262,27 @@ func TestConsolePagesWorkInChromium(t *testing.T) {
 	if len(groups) != 1 || groups[0]["path"] != "/staff" {
 		t.Errorf("carol's groups: %v", groups)
 	}
+	// An identity provider (here realm master of this server) and a Knox
+	// topology, through their forms.
+	b.Run(t,
+		browsertest.Click("#nav-identity-providers"),
+		browsertest.Fill("#idp-alias", "corp"),
+		browsertest.Fill("#idp-issuer", e.srv.URL+"/realms/master"),
+		browsertest.Click("#idp-create"),
+		browsertest.WaitText("#idps-table", "corp"),
+		browsertest.Click("#nav-knox"),
+		browsertest.Fill("#topology-name", "sandbox"),
+		browsertest.Click("#topology-save"),
+		browsertest.WaitText("#topologies-table", "sandbox"),
+	)
+	noErrorShown(t, b, "identity providers and topologies")
+	e.must(200, "GET", "/admin/realms/shop/identity-provider/instances/corp", e.admin, nil)
+	var topo map[string]any
+	e.must(200, "GET", "/admin/gateway/topologies/sandbox", e.admin, nil).json(t, &topo)
+	if topo["realm"] != "shop" || topo["authentication"] != "basic" {
+		t.Errorf("topology saved from the console: %v", topo)
+	}
+
 	tokenCalls := browsertest.Get(t, b, chromedp.Evaluate[int](
 		`performance.getEntriesByType("resource").filter(e => e.name.endsWith("/protocol/openid-connect/token")).length`))
 	if tokenCalls < 10 {

@@ -98,7 +98,7 @@ export function knox(ctx) {
       field('topology-name', 'Name', { required: true }),
       field('topology-json', 'Topology (JSON)', {
         rows: 8,
-        value: JSON.stringify({ realm: ctx.realm, authentication: 'jwt', audiences: [], targetUrl: '', clientData: {}, renewers: [] }, null, 2),
+        value: JSON.stringify({ realm: ctx.realm, authentication: 'basic', ttl: 'PT1H', audiences: [], renewers: [] }, null, 2),
       }),
       h('button', { type: 'submit', id: 'topology-save', 'data-testid': 'topology-save' }, 'Save topology'));
     form.addEventListener('submit', act(async () => {
