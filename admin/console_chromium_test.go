@@ -330,3 +330,24 @@ func realmRoleID(t *testing.T, e *env, realm, name string) string {
 	e.must(200, "GET", "/admin/realms/"+realm+"/roles/"+name, e.admin, nil).json(t, &role)
 	return role["id"].(string)
 }
+
+// TestConsoleShowsRefusalsAsMessagesInChromium: a realm admin with only
+// view-users signs in to her realm's console; it offers that realm alone,
+// lists users, and shows the API's 403 for clients as a message, not as a
+// broken page.
+func TestConsoleShowsRefusalsAsMessagesInChromium(t *testing.T) {
+	e := newEnv(t)
+	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true})
+	e.userWithRights("demo", "viewer", nil, "view-users")
+	b := browsertest.New(t)
+	consoleSignIn(t, b, e, "demo", "viewer", "viewer-Pass-1")
+	b.Run(t,
+		browsertest.WaitVisible("#page-error"),
+		browsertest.WaitText("#message", "You are not allowed to do this"),
+	)
+	if got := browsertest.Get(t, b, chromedp.Evaluate[string](`[...document.querySelectorAll("#realm-select option")].map(o => o.value).join(",")`)); got != "demo" {
+		t.Errorf("realms offered: %q", got)
+	}
+	b.Run(t, browsertest.Click("#nav-users"), browsertest.WaitText("#users-table", "viewer"))
+	noErrorShown(t, b, "users")
+}
