@@ -130,6 +130,20 @@ func TestConsoleRegeneratesClientSecretInChromium(t *testing.T) {
 	if at, _ := m["access_token"].(string); !strings.Contains(payload(t, at), `"reader"`) {
 		t.Errorf("the service account's token lacks the role mapped in the console")
 	}
+
+	// The settings tab saves what it shows.
+	b.Run(t,
+		browsertest.Click("#tab-settings"),
+		browsertest.Fill("#client-name", "Made in the console"),
+		browsertest.Click("#client-directAccess"),
+		browsertest.Click("#client-save"),
+		browsertest.WaitText("#message", "Client saved."),
+	)
+	var c map[string]any
+	e.must(200, "GET", "/admin/realms/master/clients/"+clientUUID(t, e, "master", "console-made"), e.admin, nil).json(t, &c)
+	if c["name"] != "Made in the console" || c["directAccessGrantsEnabled"] != true || c["publicClient"] != false || c["serviceAccountsEnabled"] != true {
+		t.Errorf("client saved from the settings tab: %v", c)
+	}
 }
 
 func clientUUID(t *testing.T, e *env, realm, clientID string) string {
@@ -262,6 +276,23 @@ func TestConsolePagesWorkInChromium(t *testing.T) {
 	if len(groups) != 1 || groups[0]["path"] != "/staff" {
 		t.Errorf("carol's groups: %v", groups)
 	}
+	// Carol's session (from that login) and her API keys (none yet), then
+	// a subgroup made in the groups page.
+	b.Run(t,
+		browsertest.Click("#user-link-carol"),
+		browsertest.Click("#tab-sessions"),
+		browsertest.WaitText("#user-sessions-table", "admin-cli"),
+		browsertest.Click("#tab-api-keys"),
+		browsertest.WaitText("#user-api-keys-table", "no API keys"),
+		browsertest.Click("#nav-groups"),
+		browsertest.WaitVisible("#group-create-form"),
+		browsertest.Fill("#group-name", "night-shift"),
+		chromedp.SetValue(chromedp.CSS("#group-parent"), groupID(t, e, "shop", "/staff")),
+		browsertest.Click("#group-create"),
+		browsertest.WaitText("#groups-table", "/staff/night-shift"),
+	)
+	noErrorShown(t, b, "user sessions, API keys and groups")
+
 	// An identity provider (here realm master of this server) and a Knox
 	// topology, through their forms.
 	b.Run(t,
@@ -350,4 +381,11 @@ func TestConsoleShowsRefusalsAsMessagesInChromium(t *testing.T) {
 	}
 	b.Run(t, browsertest.Click("#nav-users"), browsertest.WaitText("#users-table", "viewer"))
 	noErrorShown(t, b, "users")
+}
+
+func groupID(t *testing.T, e *env, realm, path string) string {
+	t.Helper()
+	var g map[string]any
+	e.must(200, "GET", "/admin/realms/"+realm+"/group-by-path"+path, e.admin, nil).json(t, &g)
+	return g["id"].(string)
 }

@@ -55,3 +55,18 @@ export const del = (path, body) => api('DELETE', path, body);
 
 // realmPath is /realms/{realm} with the name escaped.
 export const realmPath = (realm) => `/realms/${encodeURIComponent(realm)}`;
+
+// allGroups lists every group of realm, parents before their children.
+// The list endpoint gives the top level with subGroupCount (as Keycloak
+// 26), so branches are read level by level.
+export async function allGroups(realm) {
+  const out = [];
+  const walk = async (path) => {
+    for (const g of await get(`${path}?first=0&max=1000`)) {
+      out.push(g);
+      if (g.subGroupCount > 0) await walk(`${realmPath(realm)}/groups/${encodeURIComponent(g.id)}/children`);
+    }
+  };
+  await walk(`${realmPath(realm)}/groups`);
+  return out;
+}

@@ -1,7 +1,7 @@
 // The remaining realm pages: realm roles, groups, identity providers, Knox
 // topologies, sessions, login events and admin events.
 
-import { get, post, put, del, realmPath, ApiError } from './api.js';
+import { get, post, put, del, realmPath, ApiError, allGroups } from './api.js';
 import { h, field, value, table, button, when } from './dom.js';
 import { act, confirmButton } from './ui.js';
 import { realmRoles } from './roles.js';
@@ -24,10 +24,7 @@ export const roles = realmRoles;
 export function groups(ctx) {
   const path = `${realmPath(ctx.realm)}/groups`;
   return page('Groups', ctx, async (draw) => {
-    const all = await get(`${path}?first=0&max=1000`);
-    const flat = [];
-    const walk = (gs) => gs.forEach((g) => { flat.push(g); walk(g.subGroups || []); });
-    walk(all);
+    const flat = await allGroups(ctx.realm);
     const form = h('form', { id: 'group-create-form', class: 'inline' },
       field('group-name', 'New group name', { required: true }),
       field('group-parent', 'Parent', { options: [['', '(top level)'], ...flat.map((g) => [g.id, g.path])] }),

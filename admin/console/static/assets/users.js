@@ -1,7 +1,7 @@
 // User pages: list and search, create, and a user's details, password,
 // role mappings, groups, sessions and API keys.
 
-import { get, post, put, del, realmPath } from './api.js';
+import { get, post, put, del, realmPath, allGroups } from './api.js';
 import { h, field, value, table, button, link, tabs, when } from './dom.js';
 import { act, go, searchForm, searchTerm, confirmButton } from './ui.js';
 import { roleMappingEditor } from './roles.js';
@@ -113,10 +113,7 @@ function roleMapping({ realm, u }) {
 }
 
 async function groups({ realm, path, again }) {
-  const [mine, all] = await Promise.all([get(`${path}/groups`), get(`${realmPath(realm)}/groups?first=0&max=1000`)]);
-  const flat = [];
-  const walk = (gs) => gs.forEach((g) => { flat.push(g); walk(g.subGroups || []); });
-  walk(all);
+  const [mine, flat] = await Promise.all([get(`${path}/groups`), allGroups(realm)]);
   const member = new Set(mine.map((g) => g.id));
   const candidates = flat.filter((g) => !member.has(g.id));
   const join = h('form', { id: 'user-join-form', class: 'inline' },
