@@ -389,3 +389,26 @@ func groupID(t *testing.T, e *env, realm, path string) string {
 	e.must(200, "GET", "/admin/realms/"+realm+"/group-by-path"+path, e.admin, nil).json(t, &g)
 	return g["id"].(string)
 }
+
+// TestConsoleSignsInAgainWhenTheSessionEndsInChromium: when the admin's
+// sessions are ended elsewhere, the console's next call finds its token
+// revoked and its refresh refused, sends the browser to the login page,
+// and after signing in again shows the page that was asked for.
+func TestConsoleSignsInAgainWhenTheSessionEndsInChromium(t *testing.T) {
+	e := newEnv(t)
+	b := browsertest.New(t)
+	consoleSignIn(t, b, e, "master", "admin", adminPassword)
+	b.Run(t, browsertest.WaitVisible("#clients-table"))
+	e.must(204, "POST", "/admin/realms/master/users/"+e.userID("master", "admin")+"/logout", e.admin, nil)
+	b.Run(t,
+		browsertest.Click("#nav-users"),
+		browsertest.WaitVisible("#kc-form-login"),
+		browsertest.Fill("#username", "admin"),
+		browsertest.Fill("#password", adminPassword),
+		browsertest.Click(`#kc-form-login button[type="submit"]`),
+		browsertest.WaitVisible("#users-table"),
+	)
+	if loc := b.Location(t); !strings.HasSuffix(loc, "/admin/master/console/#/master/users") {
+		t.Errorf("after signing in again: %s", loc)
+	}
+}

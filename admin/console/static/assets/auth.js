@@ -132,7 +132,17 @@ export async function accessToken(force) {
         .then(keep)
         .finally(() => { refreshing = null; });
     }
-    await refreshing;
+    try {
+      await refreshing;
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      // The session ended (idle, signed out elsewhere, revoked): sign in
+      // again and come back to this page; the SSO session, when it still
+      // lives, makes that invisible.
+      tokens = null;
+      await login(location.hash);
+      return new Promise(() => {});
+    }
   }
   return tokens.access;
 }
