@@ -46,7 +46,14 @@ const routes = {
 };
 
 function parseHash() {
-  const parts = location.hash.replace(/^#\/?/, '').split('?')[0].split('/').map(decodeURIComponent);
+  const decode = (p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return ''; // a malformed escape names nothing
+    }
+  };
+  const parts = location.hash.replace(/^#\/?/, '').split('?')[0].split('/').map(decode);
   return parts.filter((p, i) => p !== '' || i === 0);
 }
 
@@ -64,7 +71,7 @@ function drawRealmSwitch(realm) {
     h('select', {
       id: 'realm-select', 'data-testid': 'realm-select',
       onchange: (ev) => { location.hash = (`#/${encodeURIComponent(ev.target.value)}/realm-settings`); },
-    }, state.realms.map((r) => h('option', { value: r.realm, selected: r.realm === realm }, r.displayName || r.realm))),
+    }, state.realms.map((r) => h('option', { value: r.realm, selected: r.realm === realm }, r.realm))),
     h('a', { href: '#/create-realm', id: 'create-realm-link', 'data-testid': 'create-realm-link' }, 'Create realm'));
 }
 
@@ -83,7 +90,7 @@ async function render() {
   const seq = ++renderSeq;
   const page = $('page');
   const parts = parseHash();
-  let realm = currentRealm();
+  const realm = currentRealm();
   if (parts[0] === 'create-realm') {
     drawNav(realm, '');
     drawRealmSwitch(realm);
