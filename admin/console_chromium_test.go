@@ -67,6 +67,10 @@ func TestConsoleRegeneratesClientSecretInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Copy puts it on the clipboard (the page cannot read it back: reading
+	// needs a permission the test browser does not give; the write's
+	// success is what the message reports).
+	b.Run(t, browsertest.Click("#client-secret-copy"), browsertest.WaitText("#message", "Secret copied to the clipboard."))
 	// Regenerating asks for a second press first.
 	b.Run(t,
 		browsertest.Click("#regenerate-secret"),
