@@ -235,6 +235,15 @@ func TestConsolePagesWorkInChromium(t *testing.T) {
 		browsertest.Click("#realm-save"),
 		browsertest.WaitText("#message", "Realm settings saved."),
 	)
+	// The switcher goes to another realm and back.
+	b.Run(t,
+		chromedp.SetValue(chromedp.CSS("#realm-select"), "master"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("realm-select").dispatchEvent(new Event("change"))`),
+		browsertest.WaitText("#page h1", "Realm settings: Keycloak"),
+		chromedp.SetValue(chromedp.CSS("#realm-select"), "shop"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("realm-select").dispatchEvent(new Event("change"))`),
+		browsertest.WaitText("#page h1", "Realm settings: Shop"),
+	)
 	var realm map[string]any
 	e.must(200, "GET", "/admin/realms/shop", e.admin, nil).json(t, &realm)
 	if realm["accessTokenLifespan"] != float64(120) || realm["bruteForceProtected"] != true || realm["failureFactor"] != float64(7) {
