@@ -67,7 +67,9 @@ export function table(id, columns, rows, empty) {
   return h('div', { class: 'table-wrap' },
     h('table', { id, 'data-testid': id },
       h('thead', {}, h('tr', {}, columns.map(([hd]) => h('th', { scope: 'col' }, hd)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, columns.map(([, cell]) => h('td', {}, cell(r))))))));
+      // The first cell heads its row, so a screen reader names the row
+      // when it reads a button of it ("reader, Delete").
+      h('tbody', {}, rows.map((r) => h('tr', {}, columns.map(([, cell], i) => h(i ? 'td' : 'th', i ? {} : { scope: 'row' }, cell(r))))))));
 }
 
 export function button(id, label, onclick, cls) {
