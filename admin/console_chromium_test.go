@@ -280,7 +280,21 @@ func TestConsolePagesWorkInChromium(t *testing.T) {
 		browsertest.WaitText("#users-table", "carol@example.com"),
 	)
 	noErrorShown(t, b, "users")
+	b.Run(t,
+		browsertest.Click("#nav-events"),
+		browsertest.Click("#events-enabled"),
+		browsertest.Click("#events-config-save"),
+		browsertest.WaitText("#message", "Event settings saved."),
+	)
 	login := e.passwordLogin("shop", "admin-cli", "", "carol", "carol-Pass-1")
+	b.Run(t,
+		browsertest.Click("#nav-users"),
+		browsertest.WaitVisible("#users-table"),
+		browsertest.Click("#nav-events"),
+		browsertest.WaitText("#login-events-table", "LOGIN"),
+		browsertest.Click("#nav-users"),
+		browsertest.WaitVisible("#user-link-carol"),
+	)
 	if !strings.Contains(login["access_token"].(string), ".") {
 		t.Fatalf("carol's login: %v", login)
 	}

@@ -157,9 +157,12 @@ export function sessions(ctx) {
   });
 }
 
-function events(title, id, suffix, columns, clear) {
+// events builds an event log page; login adds the recording switch and
+// the clear button (admin events are always recorded and kept).
+function events(title, id, suffix, columns, login) {
   return (ctx) => page(title, ctx, async (draw) => {
-    const path = `${realmPath(ctx.realm)}/${suffix}`;
+    const rp = realmPath(ctx.realm);
+    const path = `${rp}/${suffix}`;
     let list;
     try {
       list = await get(`${path}?first=0&max=100`);
@@ -167,14 +170,23 @@ function events(title, id, suffix, columns, clear) {
       if (err instanceof ApiError && err.status === 403) return [h('p', { 'data-testid': `${id}-forbidden` }, err.message)];
       throw err;
     }
-    return [
-      h('p', {}, 'The newest 100 events.'),
-      table(id, columns, list, 'No events recorded.'),
-      clear ? h('p', {}, confirmButton(`${id}-clear`, 'Clear events', 'Really delete every event?', async () => {
+    const parts = [h('p', {}, 'The newest 100 events.'), table(id, columns, list, 'No events recorded.')];
+    if (login) {
+      const config = await get(`${rp}/events/config`);
+      const form = h('form', { id: 'events-config-form', class: 'inline' },
+        field('events-enabled', 'Record login events', { type: 'checkbox', checked: config.eventsEnabled }),
+        h('button', { type: 'submit', id: 'events-config-save', 'data-testid': 'events-config-save' }, 'Save'));
+      form.addEventListener('submit', act(async () => {
+        await put(`${rp}/events/config`, { eventsEnabled: value(form, 'events-enabled') });
+        await draw();
+      }, 'Event settings saved.'));
+      parts.unshift(form);
+      parts.push(h('p', {}, confirmButton(`${id}-clear`, 'Clear events', 'Really delete every event?', async () => {
         await del(path);
         await draw();
-      }, 'Events cleared.')) : null,
-    ];
+      }, 'Events cleared.')));
+    }
+    return parts;
   });
 }
 
