@@ -126,6 +126,12 @@ func TestConsoleServedAtKeycloakPath(t *testing.T) {
 			t.Errorf("GET %s: no CSP on the error", tc.path)
 		}
 	}
+	// Keycloak's /admin/ opens master's console.
+	for _, p := range []string{"/admin", "/admin/"} {
+		if status, h, _ := consoleGet(t, base, p); status != http.StatusFound || h.Get("Location") != "/admin/master/console/" {
+			t.Errorf("GET %s: %d to %q", p, status, h.Get("Location"))
+		}
+	}
 	req, _ := http.NewRequest(http.MethodPost, base+"/admin/master/console/", nil)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -153,6 +159,9 @@ func TestConsoleUnderRelativePath(t *testing.T) {
 	}
 	if status, _, _ := consoleGet(t, hs.URL, "/auth/admin/master/console/assets/app.js"); status != 200 {
 		t.Errorf("asset below /auth: %d", status)
+	}
+	if status, h, _ := consoleGet(t, hs.URL, "/auth/admin/"); status != http.StatusFound || h.Get("Location") != "/auth/admin/master/console/" {
+		t.Errorf("GET /auth/admin/: %d to %q", status, h.Get("Location"))
 	}
 	if status, _, _ := consoleGet(t, hs.URL, "/admin/master/console/"); status != 404 {
 		t.Errorf("console outside the relative path: %d", status)

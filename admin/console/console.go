@@ -75,7 +75,34 @@ func Mount(r *mux.Router, rs Realms, log *slog.Logger) *Handler {
 	// The console routes by URL fragment; any other path below it is a
 	// bookmark or a reload and gets the application too.
 	r.HandleFunc(consoleRoute+"/{rest:.+}", h.serveIndex).Methods(get...)
+	// Keycloak's /admin/ opens the master realm's console.
+	r.HandleFunc("/admin", h.redirectMaster).Methods(get...)
 	return h
+}
+
+// routeBase is the server's relative path, read from the matched route's
+// template (which starts with it), so it comes from the configuration and
+// never from what the request says.
+func routeBase(r *http.Request, own string) (string, error) {
+	tpl, err := mux.CurrentRoute(r).GetPathTemplate()
+	if err != nil {
+		return "", err
+	}
+	base, ok := strings.CutSuffix(tpl, own)
+	if !ok {
+		return "", fmt.Errorf("console: route template %q does not end in %q", tpl, own)
+	}
+	return base, nil
+}
+
+func (h *Handler) redirectMaster(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w)
+	base, err := routeBase(r, "/admin")
+	if err != nil {
+		h.failure(w, r, err)
+		return
+	}
+	http.Redirect(w, r, base+"/admin/"+realms.MasterRealm+"/console/", http.StatusFound)
 }
 
 // New loads the embedded console.
@@ -130,15 +157,15 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 		h.failure(w, r, err)
 		return
 	}
-	// The route's template starts with the server's relative path: the
-	// base comes from the configuration, never from what the request says.
-	tpl, err := mux.CurrentRoute(r).GetPathTemplate()
-	i := strings.Index(tpl, consoleRoute)
-	if err != nil || i < 0 {
-		h.failure(w, r, fmt.Errorf("console route template %q: %v", tpl, err))
+	own := consoleRoute
+	if _, ok := mux.Vars(r)["rest"]; ok {
+		own += "/{rest:.+}"
+	}
+	base, err := routeBase(r, own)
+	if err != nil {
+		h.failure(w, r, err)
 		return
 	}
-	base := tpl[:i]
 	d := indexData{Realm: realm, Base: base, Assets: base + "/admin/" + url.PathEscape(realm) + "/console" + assetsDir}
 	var buf bytes.Buffer
 	if err := h.index.Execute(&buf, d); err != nil {
