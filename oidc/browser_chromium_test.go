@@ -156,3 +156,60 @@ func TestChromiumTemporaryPasswordIsUpdatedAtFirstSignIn(t *testing.T) {
 		t.Errorf("temporary password still accepted: %d", got)
 	}
 }
+
+// TestChromiumLoginPageByKeyboardOnANarrowScreen: on a phone-sized screen
+// the login page fits without sideways scrolling, the cursor starts in the
+// username field, Tab and Enter are enough to sign in, and after a wrong
+// password the error is shown with the username kept and the cursor in
+// the password field.
+func TestChromiumLoginPageByKeyboardOnANarrowScreen(t *testing.T) {
+	e := newEnv(t)
+	shop := newWebApp(t, e, "shop")
+	b := browsertest.New(t)
+	b.Run(t,
+		chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulatePortrait),
+		chromedp.Navigate(shop.url+"/login"),
+		browsertest.WaitVisible("#kc-form-login"),
+	)
+	fits := chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= document.documentElement.clientWidth`)
+	if !browsertest.Get(t, b, fits) {
+		t.Error("the login page scrolls sideways at 360 px")
+	}
+	if got := b.Focused(t); got != "username" {
+		t.Errorf("focus on load: %q", got)
+	}
+	b.Run(t, chromedp.KeyEvent("alice\twrong-password\r"), browsertest.WaitVisible("#input-error"))
+	if got := b.Text(t, "#input-error"); got != "Invalid username or password." {
+		t.Errorf("error %q", got)
+	}
+	if got, user := b.Focused(t), b.Value(t, "#username"); got != "password" || user != "alice" {
+		t.Errorf("after the error: focus %q, username %q", got, user)
+	}
+	b.Run(t, chromedp.KeyEvent(alicePassword+"\r"), browsertest.WaitVisible("#user"))
+	if got := b.Text(t, "#name"); got != "Alice Liddell" {
+		t.Errorf("shop shows %q", got)
+	}
+}
+
+// TestChromiumFormPostResponseMode: with response_mode=form_post the
+// browser runs the answer page's script, which posts the code to the app's
+// callback; the app signs the user in from the posted form.
+func TestChromiumFormPostResponseMode(t *testing.T) {
+	e := newEnv(t)
+	shop := newWebApp(t, e, "shop")
+	shop.authParams = map[string]string{"response_mode": "form_post"}
+	b := browsertest.New(t)
+	b.Run(t,
+		chromedp.Navigate(shop.url+"/login"),
+		signInOnLoginPage("alice", alicePassword),
+		browsertest.WaitVisible("#user"),
+	)
+	if got := b.Text(t, "#name"); got != "Alice Liddell" {
+		t.Errorf("shop shows %q (errors %v)", got, shop.errors())
+	}
+	// Silent sign-in through the SSO session uses the same page.
+	b.Run(t, chromedp.Navigate(shop.url+"/login"), browsertest.WaitVisible("#user"))
+	if errs := shop.errors(); len(errs) > 0 {
+		t.Errorf("app refused: %v", errs)
+	}
+}

@@ -34,7 +34,10 @@ import (
 // Each app names its cookies after its client ID: apps and Gatehouse all
 // run on 127.0.0.1 (cookies ignore ports), like apps sharing one domain.
 type webApp struct {
-	clientID   string
+	clientID string
+	// authParams are extra authorization request parameters (for
+	// example response_mode=form_post: the callback reads the form).
+	authParams map[string]string
 	url        string
 	oauth      *oauth2.Config
 	ids        *gooidc.IDTokenVerifier
@@ -169,11 +172,23 @@ func (a *webApp) login(w http.ResponseWriter, r *http.Request) {
 	a.logins[state] = pendingLogin{binding: binding, verifier: verifier, nonce: nonce}
 	a.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: a.cookie("login"), Value: binding, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, a.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce)), http.StatusFound)
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce)}
+	for k, v := range a.authParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	http.Redirect(w, r, a.oauth.AuthCodeURL(state, opts...), http.StatusFound)
 }
 
 func (a *webApp) callback(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	if err := r.ParseForm(); err != nil {
+		a.fail(w, "callback: %v", err)
+		return
+	}
+	q := r.Form // the query, or the form of response_mode=form_post
+	if a.authParams["response_mode"] == "form_post" && r.Method != http.MethodPost {
+		a.fail(w, "callback: form_post asked, the answer came by %s", r.Method)
+		return
+	}
 	if e := q.Get("error"); e != "" {
 		a.fail(w, "callback: %s: %s", e, q.Get("error_description"))
 		return

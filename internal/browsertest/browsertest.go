@@ -250,6 +250,13 @@ func (b *Browser) Location(t testing.TB) string {
 	return Get(t, b, chromedp.Location())
 }
 
+// Focused describes the element that has the keyboard focus: its id, or
+// its tag name (lower case) when it has none; for keyboard-only tests.
+func (b *Browser) Focused(t testing.TB) string {
+	t.Helper()
+	return Get(t, b, chromedp.Evaluate[string](`(e => e ? (e.id || e.tagName.toLowerCase()) : "")(document.activeElement)`))
+}
+
 // Screenshot returns a PNG of the visible viewport.
 func (b *Browser) Screenshot(t testing.TB) []byte {
 	t.Helper()
@@ -291,13 +298,32 @@ func WaitGone(css string) chromedp.Action[chromedp.Void] {
 // WaitText waits until the element matching the CSS selector exists and its
 // rendered text contains substr (for pages that fill in text after load).
 func WaitText(css, substr string) chromedp.Action[chromedp.Void] {
+	poll := chromedp.PollFunction[bool](
+		`(sel, want) => { const e = document.querySelector(sel); return !!e && e.innerText.includes(want); }`,
+		chromedp.WithPollingArgs(css, substr), chromedp.WithPollingTimeout(0),
+	)
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.PollFunction[bool](
-			`(sel, want) => { const e = document.querySelector(sel); return !!e && e.innerText.includes(want); }`,
-			chromedp.WithPollingArgs(css, substr), chromedp.WithPollingTimeout(0),
-		)(ctx, t)
-		return err
+		for {
+			_, err := poll(ctx, t)
+			// A navigation (the click before this step submitted a form)
+			// ends the poll in the old page: poll again in the new one.
+			if err == nil || ctx.Err() != nil || !pageChanged(err) {
+				return err
+			}
+		}
 	})
+}
+
+// pageChanged reports whether err means the page an evaluation ran in went
+// away (navigation), rather than a real failure.
+func pageChanged(err error) bool {
+	msg := err.Error()
+	for _, m := range []string{"navigated or closed", "Execution context was destroyed", "Cannot find context with specified id", "Not attached to an active page"} {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // location is the URL for a failure message; best effort.

@@ -20,6 +20,10 @@ import (
 func newSite(t *testing.T) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
+	mux.HandleFunc("/next", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html lang="en"><title>next</title><h1>Next page</h1>`)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		visits := 0
 		if c, err := r.Cookie("visits"); err == nil {
@@ -32,6 +36,7 @@ func newSite(t *testing.T) *httptest.Server {
 <p id="visits">%d</p>
 <form id="f"><label for="name">Name</label><input id="name" value="prefilled"><button id="go" type="submit">Go</button></form>
 <p id="out"></p>
+<h1>Start</h1><form method="get" action="/next"><button id="next" type="submit">Next</button></form>
 <script>
 console.log("page-ready");
 document.getElementById("f").addEventListener("submit", e => {
@@ -57,6 +62,9 @@ func TestBrowserFillsClicksAndReadsScriptWrittenText(t *testing.T) {
 	if got := b.Text(t, "#out"); got != "Hello Alice" {
 		t.Errorf("text = %q, want Hello Alice (Fill must replace the prefilled value)", got)
 	}
+	if got := b.Focused(t); got != "go" {
+		t.Errorf("focus after the click on #go: %q", got)
+	}
 	if got := b.Value(t, "#name"); got != "Alice" {
 		t.Errorf("value = %q", got)
 	}
@@ -68,6 +76,22 @@ func TestBrowserFillsClicksAndReadsScriptWrittenText(t *testing.T) {
 	}
 	if msgs := strings.Join(b.ConsoleMessages(), "\n"); !strings.Contains(msgs, "page-ready") {
 		t.Errorf("console = %q", msgs)
+	}
+}
+
+// WaitText started while a click's navigation is under way keeps waiting
+// in the page that loads.
+func TestWaitTextFollowsANavigation(t *testing.T) {
+	srv := newSite(t)
+	b := New(t)
+	b.Run(t,
+		chromedp.Navigate(srv.URL+"/"),
+		WaitText("h1", "Start"),
+		Click("#next"),
+		WaitText("h1", "Next page"),
+	)
+	if got := b.Location(t); got != srv.URL+"/next?" {
+		t.Errorf("location = %q", got)
 	}
 }
 
