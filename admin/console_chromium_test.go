@@ -408,6 +408,17 @@ func TestConsoleShowsRefusalsAsMessagesInChromium(t *testing.T) {
 	}
 	b.Run(t, browsertest.Click("#nav-users"), browsertest.WaitText("#users-table", "viewer"))
 	noErrorShown(t, b, "users")
+	// She may see role mappings though not list clients: the tab offers
+	// the realm's roles.
+	b.Run(t,
+		browsertest.Click("#user-link-viewer"),
+		browsertest.Click("#tab-role-mapping"),
+		browsertest.WaitVisible("#assigned-roles-table"),
+	)
+	noErrorShown(t, b, "role mapping")
+	if got := browsertest.Get(t, b, chromedp.Evaluate[int](`document.querySelectorAll("#role-container option").length`)); got != 1 {
+		t.Errorf("%d role containers offered, want the realm's only", got)
+	}
 }
 
 func groupID(t *testing.T, e *env, realm, path string) string {

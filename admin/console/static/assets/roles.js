@@ -2,7 +2,7 @@
 // client's roles at a time, assigned and available, as the admin API
 // lists them for the caller.
 
-import { get, post, del, realmPath } from './api.js';
+import { get, post, del, realmPath, ApiError } from './api.js';
 import { h, field, value, table, button } from './dom.js';
 import { act, confirmButton } from './ui.js';
 
@@ -10,7 +10,11 @@ const enc = encodeURIComponent;
 
 // roleMappingEditor edits the role mappings of holder ("/users/{id}").
 export async function roleMappingEditor(realm, holder) {
-  const clients = await get(`${realmPath(realm)}/clients?first=0&max=1000`);
+  // An admin who may not list clients still manages realm roles here.
+  const clients = await get(`${realmPath(realm)}/clients?first=0&max=1000`).catch((err) => {
+    if (err instanceof ApiError && err.status === 403) return [];
+    throw err;
+  });
   const box = h('div', { id: 'role-mappings', 'data-testid': 'role-mappings' });
   let container = 'realm';
   const draw = async () => {
