@@ -149,7 +149,7 @@ func TestConsoleUnderRelativePath(t *testing.T) {
 	// A second server on the same service, mounted below /auth.
 	svc := newEnv(t).svc
 	srv := oidc.NewServer(oidc.Config{Service: svc, RelativePath: "/auth"})
-	admin.Mount(srv, svc, nil)
+	admin.Mount(srv, admin.Services{Realms: svc}, nil)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 

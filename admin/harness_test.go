@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/admin"
+	"github.com/gatehouse/gatehouse/knox"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store/bolt"
@@ -53,8 +54,10 @@ func newLoggedEnv(t *testing.T, log *slog.Logger) *env {
 	if _, err := svc.Bootstrap(context.Background(), "admin", adminPassword); err != nil {
 		t.Fatal(err)
 	}
-	srv := oidc.NewServer(oidc.Config{Service: svc, Logger: log})
-	admin.Mount(srv, svc, log)
+	sessions, knoxSvc := realms.NewSessionService(svc), realms.NewKnoxService(svc)
+	srv := oidc.NewServer(oidc.Config{Service: svc, Sessions: sessions, Knox: knoxSvc, Logger: log})
+	admin.Mount(srv, admin.Services{Realms: svc, Sessions: sessions, Knox: knoxSvc}, log)
+	knox.Mount(srv, knoxSvc, svc, log)
 	// The production http.Server settings (timeouts, header limit).
 	hs := httptest.NewUnstartedServer(srv)
 	prod := oidc.NewHTTPServer(srv)

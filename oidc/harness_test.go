@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/metrics"
+	"github.com/gatehouse/gatehouse/knox"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
@@ -25,16 +26,18 @@ import (
 // env is a running Gatehouse (real router, real bbolt store) with one realm
 // "demo" holding a confidential client, a public client and a user.
 type env struct {
-	t      testing.TB
-	svc    *realms.Service
-	store  store.Store
-	srv    *httptest.Server
-	base   string // server URL including the relative path
-	realm  string
-	secret string // of client "app"
-	app    store.Client
-	alice  store.User
-	clock  *clock // the service clock: advance it instead of sleeping
+	t   testing.TB
+	svc *realms.Service
+	// knoxSvc is the Knox service the server and the Knox API share.
+	knoxSvc *realms.KnoxService
+	store   store.Store
+	srv     *httptest.Server
+	base    string // server URL including the relative path
+	realm   string
+	secret  string // of client "app"
+	app     store.Client
+	alice   store.User
+	clock   *clock // the service clock: advance it instead of sleeping
 }
 
 // clock is the service clock of a test env: the wall clock plus an offset
@@ -132,9 +135,13 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(oidc.NewServer(oidc.Config{Service: svc, RelativePath: cfg.relativePath, Logger: cfg.log, IAMRealm: cfg.iamRealm}))
+	knoxSvc := realms.NewKnoxService(svc)
+	h := oidc.NewServer(oidc.Config{Service: svc, Knox: knoxSvc, RelativePath: cfg.relativePath, Logger: cfg.log, IAMRealm: cfg.iamRealm})
+	// Knox tokens are presented to this package's endpoints too.
+	knox.Mount(h, knoxSvc, svc, cfg.log)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, svc: svc, store: st, srv: srv, base: srv.URL + cfg.relativePath, realm: "demo",
+	return &env{t: t, svc: svc, knoxSvc: knoxSvc, store: st, srv: srv, base: srv.URL + cfg.relativePath, realm: "demo",
 		secret: secret, app: app, alice: alice, clock: clk}
 }
 

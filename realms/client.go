@@ -457,3 +457,18 @@ func (s *Service) StoredClient(ctx context.Context, realmID, id string) (store.C
 func (s *Service) Clients(ctx context.Context, realmID string, q store.ClientQuery) ([]store.Client, error) {
 	return s.store.ListClients(ctx, realmID, q)
 }
+
+// allClients lists every client of realm realmID, page by page.
+func (s *Service) allClients(ctx context.Context, realmID string) ([]store.Client, error) {
+	var out []store.Client
+	for first := 0; ; first += store.DefaultMax {
+		page, err := s.store.ListClients(ctx, realmID, store.ClientQuery{Page: store.Page{First: first, Max: store.DefaultMax}})
+		if err != nil {
+			return nil, fmt.Errorf("list clients: %w", err)
+		}
+		out = append(out, page...)
+		if len(page) < store.DefaultMax {
+			return out, nil
+		}
+	}
+}
