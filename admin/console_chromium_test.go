@@ -267,7 +267,7 @@ func TestConsolePagesWorkInChromium(t *testing.T) {
 		browsertest.WaitText("#message", "Password set."),
 		browsertest.Click("#tab-role-mapping"),
 		browsertest.WaitVisible("#role-add-form"),
-		chromedp.SetValue(chromedp.CSS("#role-add"), realmRoleID(t, e, "shop", "buyer")),
+		chromedp.SetValue(chromedp.CSS("#role-add"), idAt(t, e, "/admin/realms/shop/roles/buyer")),
 		browsertest.Click("#role-add-submit"),
 		browsertest.WaitText("#assigned-roles-table", "buyer"),
 		browsertest.Click("#tab-groups"),
@@ -314,7 +314,7 @@ func TestConsolePagesWorkInChromium(t *testing.T) {
 		browsertest.Click("#nav-groups"),
 		browsertest.WaitVisible("#group-create-form"),
 		browsertest.Fill("#group-name", "night-shift"),
-		chromedp.SetValue(chromedp.CSS("#group-parent"), groupID(t, e, "shop", "/staff")),
+		chromedp.SetValue(chromedp.CSS("#group-parent"), idAt(t, e, "/admin/realms/shop/group-by-path/staff")),
 		browsertest.Click("#group-create"),
 		browsertest.WaitText("#groups-table", "/staff/night-shift"),
 	)
@@ -382,13 +382,6 @@ func TestConsolePagesWorkInChromium(t *testing.T) {
 	b.Run(t, browsertest.Click("#sign-in"), browsertest.WaitVisible("#kc-form-login"))
 }
 
-func realmRoleID(t *testing.T, e *env, realm, name string) string {
-	t.Helper()
-	var role map[string]any
-	e.must(200, "GET", "/admin/realms/"+realm+"/roles/"+name, e.admin, nil).json(t, &role)
-	return role["id"].(string)
-}
-
 // TestConsoleShowsRefusalsAsMessagesInChromium: a realm admin with only
 // view-users signs in to her realm's console; it offers that realm alone,
 // lists users, and shows the API's 403 for clients as a message, not as a
@@ -421,13 +414,6 @@ func TestConsoleShowsRefusalsAsMessagesInChromium(t *testing.T) {
 	}
 }
 
-func groupID(t *testing.T, e *env, realm, path string) string {
-	t.Helper()
-	var g map[string]any
-	e.must(200, "GET", "/admin/realms/"+realm+"/group-by-path"+path, e.admin, nil).json(t, &g)
-	return g["id"].(string)
-}
-
 // TestConsoleSignsInAgainWhenTheSessionEndsInChromium: when the admin's
 // sessions are ended elsewhere, the console's next call finds its token
 // revoked and its refresh refused, sends the browser to the login page,
@@ -449,4 +435,12 @@ func TestConsoleSignsInAgainWhenTheSessionEndsInChromium(t *testing.T) {
 	if loc := b.Location(t); !strings.HasSuffix(loc, "/admin/master/console/#/master/users") {
 		t.Errorf("after signing in again: %s", loc)
 	}
+}
+
+// idAt is the id of the representation the admin API answers at path.
+func idAt(t *testing.T, e *env, path string) string {
+	t.Helper()
+	var rep map[string]any
+	e.must(200, "GET", path, e.admin, nil).json(t, &rep)
+	return rep["id"].(string)
 }
