@@ -377,6 +377,13 @@ func TestConsolePagesWorkInChromium(t *testing.T) {
 		}
 	}
 
+	// Nothing the console did broke its CSP or threw.
+	for _, m := range b.ConsoleMessages() {
+		if strings.Contains(m, "Content Security Policy") || strings.Contains(m, "Uncaught") {
+			t.Errorf("browser console: %s", m)
+		}
+	}
+
 	// Signing out ends the SSO session and lands on the signed-out page.
 	b.Run(t, browsertest.Click("#sign-out"), browsertest.WaitVisible("#signed-out"))
 	b.Run(t, browsertest.Click("#sign-in"), browsertest.WaitVisible("#kc-form-login"))
