@@ -13,4 +13,8 @@
 // Keycloak's status codes and {"errorMessage": ...} bodies. A handler is a
 // handlerFunc registered through a.handle: it writes its answer and returns
 // nil, or returns an error that writeError alone turns into the answer.
+//
+// Mount also serves the web console (package admin/console) at
+// /admin/{realm}/console/; it holds no rights and calls this API with the
+// signed-in user's token.
 package admin

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/gatehouse/gatehouse/admin/console"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
@@ -51,6 +52,9 @@ func Mount(srv *oidc.Server, svcs Services, log *slog.Logger) *API {
 	}
 	a := &API{svc: svcs.Realms, sessions: svcs.Sessions, knox: svcs.Knox, tokens: srv, log: log}
 	a.routes(srv.Router.PathPrefix("/admin").Subrouter())
+	// After the API: /admin/realms/... is the API's even for a realm named
+	// "realms".
+	console.Mount(srv.Router, svcs.Realms, log)
 	return a
 }
 

@@ -240,7 +240,12 @@ func TestMakeRunStopsQuietlyOnCtrlC(t *testing.T) {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	if o := out.String(); strings.Contains(o, "make: ***") || !strings.Contains(o, "shutting down") {
+	// GNU make 4.3 sometimes loses the race between its own SIGINT handler
+	// and reaping the server it waits for, and then reports "wait: No child
+	// processes" after the server has already shut down cleanly: that line
+	// is make's, not a failure of the recipe, so only other errors count.
+	o := strings.ReplaceAll(out.String(), "make: *** wait: No child processes.  Stop.", "")
+	if strings.Contains(o, "make: ***") || !strings.Contains(o, "shutting down") {
 		t.Errorf("Ctrl-C on make run: want a graceful shutdown and no make error, got:\n%s", o)
 	}
 }

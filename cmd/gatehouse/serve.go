@@ -386,8 +386,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.TLSCert != "" {
 		scheme = "https"
 	}
-	log.Info("gatehouse listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String()+cfg.HTTPRelativePath,
-		"store", storeLabel(cfg), "startup", time.Since(start))
+	base := scheme + "://" + ln.Addr().String() + cfg.HTTPRelativePath
+	log.Info("gatehouse listening", "addr", ln.Addr().String(), "url", base,
+		"console", base+"/admin/"+realms.MasterRealm+"/console/", "store", storeLabel(cfg), "startup", time.Since(start))
 
 	if mgmt != nil {
 		mgmt.serve(log)

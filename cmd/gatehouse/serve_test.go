@@ -233,18 +233,29 @@ func TestServeRelativePathEnvAndJSONLogs(t *testing.T) {
 	if status, body := adminLogin(t, p.base, "admin", "pw-123456"); status != 200 {
 		t.Fatalf("login under /auth: %d %v", status, body)
 	}
+	// The start-up line names the admin console's address, which serves it.
+	console := p.base + "/admin/master/console/" // p.base ends in /auth
+	if status, body := httpGet(t, console); status != 200 || !strings.Contains(body, `data-base="/auth"`) {
+		t.Errorf("console at %s: %d", console, status)
+	}
 	p.stop(t)
 	sc := bufio.NewScanner(strings.NewReader(p.logs()))
-	n := 0
+	n, listening := 0, false
 	for sc.Scan() {
 		var m map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("log line is not JSON: %q", sc.Text())
 		}
+		if m["msg"] == "gatehouse listening" {
+			listening = true
+			if m["console"] != console {
+				t.Errorf("start-up line names the console %v, want %s", m["console"], console)
+			}
+		}
 		n++
 	}
-	if n == 0 {
-		t.Error("no log lines")
+	if n == 0 || !listening {
+		t.Errorf("no log lines, or none saying where the server listens:\n%s", p.logs())
 	}
 }
 
