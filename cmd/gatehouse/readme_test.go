@@ -232,19 +232,21 @@ func TestMakeRunStopsQuietlyOnCtrlC(t *testing.T) {
 	}
 	// make re-raises the SIGINT on itself once its child has exited, so it
 	// ends by that signal (or with 0), never with an error status of its own.
+	// GNU make 4.3 sometimes loses the race between its own SIGINT handler
+	// and reaping the server it waits for, and then reports "wait: No child
+	// processes" (exit 2) after the server has already shut down cleanly:
+	// that is make's, not the recipe's, so only other errors count.
+	const makeWaitRace = "make: *** wait: No child processes.  Stop."
+	lostRace := strings.Contains(out.String(), makeWaitRace)
 	if ee, ok := err.(*exec.ExitError); ok {
 		ws := ee.Sys().(syscall.WaitStatus)
-		if !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		if !lostRace && (!ws.Signaled() || ws.Signal() != syscall.SIGINT) {
 			t.Errorf("make run ended with %v, want death by SIGINT or exit 0", err)
 		}
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	// GNU make 4.3 sometimes loses the race between its own SIGINT handler
-	// and reaping the server it waits for, and then reports "wait: No child
-	// processes" after the server has already shut down cleanly: that line
-	// is make's, not a failure of the recipe, so only other errors count.
-	o := strings.ReplaceAll(out.String(), "make: *** wait: No child processes.  Stop.", "")
+	o := strings.ReplaceAll(out.String(), makeWaitRace, "")
 	if strings.Contains(o, "make: ***") || !strings.Contains(o, "shutting down") {
 		t.Errorf("Ctrl-C on make run: want a graceful shutdown and no make error, got:\n%s", o)
 	}
