@@ -57,6 +57,9 @@ type Service struct {
 	clientScopes    genCache[[]store.ClientScope]
 	tokenPlans      genCache[*TokenPlan]
 	clientScopeSets genCache[clientScopeSet]
+	// Resource servers' scopes and policies (authz*.go), by server.
+	authzScopeLists  genCache[[]store.AuthzScope]
+	authzPolicyLists genCache[[]store.AuthzPolicy]
 	// Per-user caches are bounded: unlike clients and roles, a realm may
 	// hold millions of users.
 	users     *perUserCache[store.User]
