@@ -70,6 +70,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ClientScopeFieldsOfClientsAndRealms", testClientScopeFields},
 	}
 	tests = append(tests, credentialTests...)
+	tests = append(tests, authzTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
