@@ -26,10 +26,10 @@ import (
 //
 // Deleting a resource server's client deletes its resources, scopes and
 // policies. Deleting a user (or a client) that owns resources on a server
-// leaves them: user and client IDs are never reused, so they then belong to
-// nobody and only the server's admins see, change (the owner field
-// included) or delete them, nor do they take a model group's children
-// with them.
+// leaves them with their access mode: user and client IDs are never
+// reused, so they then belong to nobody, and only the server's admins
+// change (the owner field included) or delete them; a model group's
+// children, perhaps other users', stay where they are.
 //
 // The resource server itself, calling with its own credentials (an
 // AuthzCaller with ClientID = S and no UserID), acts for the owner of the
