@@ -22,6 +22,7 @@ var authzTests = []conformanceTest{
 	{"AuthzConcurrentNameClaimsAndKeyRotations", testAuthzConcurrent},
 	{"AuthzRecordsAreCopiesAndAbortedUpdatesChangeNothing", testAuthzCopies},
 	{"AuthzResourceMovesOnlyUnderItsServersResources", testAuthzResourceMoves},
+	{"AuthzRecordsNeedTheirServersClient", testAuthzNeedServer},
 }
 
 func resourceServers(t *testing.T, s store.Store) (store.Realm, store.Client, store.Client) {
@@ -502,6 +503,9 @@ func testAuthzResourceMoves(t *testing.T, s store.Store) {
 		t.Helper()
 		return names(try(s.ListAuthzResources(ctx, r.ID, models.ID, store.AuthzResourceQuery{ParentID: parent})).must(t))
 	}
+	self := resource(models, "self", "alice")
+	self.ParentID = self.ID
+	wantErr(t, s.CreateAuthzResource(ctx, r.ID, self), store.ErrInvalidParent)
 	wantErr(t, move("no-such-resource"), store.ErrNotFound)
 	wantErr(t, move(elsewhere.ID), store.ErrNotFound)
 	wantEqual(t, "a's children after refused moves", children(a.ID), []string{"child"})
@@ -514,4 +518,25 @@ func testAuthzResourceMoves(t *testing.T, s store.Store) {
 	must(t, move(""))
 	wantEqual(t, "b's children once the child is top-level", children(b.ID), []string{})
 	must(t, s.DeleteAuthzResource(ctx, r.ID, b.ID))
+}
+
+// A record of a resource server that is no client of the realm (never
+// created, another realm's, or deleted meanwhile) is refused: DeleteClient
+// would never remove it.
+func testAuthzNeedServer(t *testing.T, s store.Store) {
+	r, models, _ := resourceServers(t, s)
+	other := mustRealm(t, s, "other")
+	theirs := store.Client{ID: id("client"), ClientID: "theirs", Enabled: true, CreatedAt: clock()}
+	must(t, s.CreateClient(ctx, other.ID, theirs))
+	for _, server := range []store.Client{{ID: "no-such-client"}, theirs} {
+		wantErr(t, s.CreateAuthzResource(ctx, r.ID, resource(server, "x", "alice")), store.ErrNotFound)
+		wantErr(t, s.CreateAuthzScope(ctx, r.ID, store.AuthzScope{ID: id("scope"), ServerID: server.ID, Name: "x"}), store.ErrNotFound)
+		wantErr(t, s.CreateAuthzPolicy(ctx, r.ID, store.AuthzPolicy{ID: id("pol"), ServerID: server.ID, Name: "x", Type: "user"}), store.ErrNotFound)
+		wantEqual(t, "resources", names(try(s.ListAuthzResources(ctx, r.ID, server.ID, store.AuthzResourceQuery{})).must(t)), []string{})
+		wantEqual(t, "scopes", len(try(s.ListAuthzScopes(ctx, r.ID, server.ID)).must(t)), 0)
+		wantEqual(t, "policies", len(try(s.ListAuthzPolicies(ctx, r.ID, server.ID)).must(t)), 0)
+	}
+	must(t, s.DeleteClient(ctx, r.ID, models.ID))
+	wantErr(t, s.CreateAuthzResource(ctx, r.ID, resource(models, "late", "alice")), store.ErrNotFound)
+	wantErr(t, s.CreateAuthzScope(ctx, r.ID, store.AuthzScope{ID: id("scope"), ServerID: models.ID, Name: "late"}), store.ErrNotFound)
 }
