@@ -76,3 +76,12 @@ func (e *StateError) Error() string { return e.Message }
 func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
+
+// ErrForbidden: the caller may see the record but not make this change
+// (the admin API and the protection API answer 403).
+var ErrForbidden = errors.New("realms: not allowed")
+
+// ErrUnknownResource: a permission request names no resource of the
+// resource server (by ID, name or current access key). A wrong or old
+// access key answers exactly like an unknown ID.
+var ErrUnknownResource = errors.New("realms: unknown resource")

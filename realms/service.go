@@ -61,6 +61,12 @@ type Service struct {
 	clientScopes    genCache[[]store.ClientScope]
 	tokenPlans      genCache[*TokenPlan]
 	clientScopeSets genCache[clientScopeSet]
+	// Resource servers' scopes and policies (authz*.go), by server.
+	authzScopeLists  genCache[[]store.AuthzScope]
+	authzPolicyLists genCache[[]store.AuthzPolicy]
+	// authzResourceLists holds servers' resources up to
+	// maxCachedResources each (authz_eval.go).
+	authzResourceLists genCache[[]store.AuthzResource]
 	// Per-user caches are bounded: unlike clients and roles, a realm may
 	// hold millions of users.
 	users     *perUserCache[store.User]

@@ -150,6 +150,10 @@ type Client struct {
 	ScopeRoleIDs  []string `json:"scopeRoleIds,omitempty"`
 	RestrictScope bool     `json:"restrictScope,omitempty"`
 
+	// Authorization is set when the client is a resource server
+	// (Keycloak's authorizationServicesEnabled).
+	Authorization *AuthzSettings `json:"authorization,omitempty"`
+
 	CreatedAt time.Time `json:"createdAt"`
 }
 

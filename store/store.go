@@ -293,6 +293,38 @@ type Store interface {
 	// DeleteExpired removes records past their exp.
 	ClaimNonce(ctx context.Context, realmID, nonce string, exp, now time.Time) error
 
+	// Authorization services (see authz.go). Names are unique per
+	// resource server and kind (ConflictError Kind "resource", "scope" or
+	// "policy", Field "name"). DeleteClient deletes the records of the
+	// resource server it was; DeleteRealm, all of them.
+	//
+	// CreateAuthzResource: a ParentID must name a resource of the same
+	// server (else ErrNotFound); a set AccessKey hash is unique per realm.
+	CreateAuthzResource(ctx context.Context, realmID string, r AuthzResource) error
+	GetAuthzResource(ctx context.Context, realmID, id string) (AuthzResource, error)
+	GetAuthzResourceByName(ctx context.Context, realmID, serverID, name string) (AuthzResource, error)
+	// GetAuthzResourceByAccessKey finds the resource whose current access
+	// key has this hash.
+	GetAuthzResourceByAccessKey(ctx context.Context, realmID, hash string) (AuthzResource, error)
+	ListAuthzResources(ctx context.Context, realmID, serverID string, q AuthzResourceQuery) ([]AuthzResource, error)
+	// UpdateAuthzResource may rename the resource, change its parent (to a
+	// resource of the same server, not itself or a descendant:
+	// ErrInvalidParent) and replace its access key (the old hash stops
+	// matching in the same commit).
+	UpdateAuthzResource(ctx context.Context, realmID, id string, fn func(*AuthzResource) error) (AuthzResource, error)
+	// DeleteAuthzResource refuses a resource with children: ErrHasChildren.
+	DeleteAuthzResource(ctx context.Context, realmID, id string) error
+	CreateAuthzScope(ctx context.Context, realmID string, sc AuthzScope) error
+	GetAuthzScope(ctx context.Context, realmID, id string) (AuthzScope, error)
+	ListAuthzScopes(ctx context.Context, realmID, serverID string) ([]AuthzScope, error) // ordered by name
+	UpdateAuthzScope(ctx context.Context, realmID, id string, fn func(*AuthzScope) error) (AuthzScope, error)
+	DeleteAuthzScope(ctx context.Context, realmID, id string) error
+	CreateAuthzPolicy(ctx context.Context, realmID string, p AuthzPolicy) error
+	GetAuthzPolicy(ctx context.Context, realmID, id string) (AuthzPolicy, error)
+	ListAuthzPolicies(ctx context.Context, realmID, serverID string) ([]AuthzPolicy, error) // ordered by name
+	UpdateAuthzPolicy(ctx context.Context, realmID, id string, fn func(*AuthzPolicy) error) (AuthzPolicy, error)
+	DeleteAuthzPolicy(ctx context.Context, realmID, id string) error
+
 	// DeleteExpired removes at most limit expired refresh tokens, sessions,
 	// revoked-jti rows and nonces whose expiry is before now, returning how
 	// many went.

@@ -80,7 +80,8 @@ var (
 		bRoles, bRolesByName, bKeys, bSessions, bSessByUser, bSessByClient, bRT, bRevokedJTI, bAdminEvents,
 		bIDPs, bKnox, bKnoxByUser, bKnoxByMaker, bUsersByFed, bFailures,
 		bAPIKeys, bAPIKeysByUser, bAccessKeys, bAccessKeysByUser, bNonces, bCodes, bDevice, bDeviceByUser,
-		bGroups, bGroupsByName, bScopes, bScopesByName}
+		bGroups, bGroupsByName, bScopes, bScopesByName,
+		bAzResources, bAzResByName, bAzResByOwner, bAzResByParent, bAzResByKey, bAzScopes, bAzScopesByName, bAzPolicies, bAzPolicyByName}
 )
 
 // bCodes holds authorization codes by hash.
@@ -179,7 +180,10 @@ func initLayout(tx *bbolt.Tx) error {
 				return err
 			}
 		}
-		return checkLayout(tx)
+		if err := checkLayout(tx); err != nil {
+			return err
+		}
+		return addRealmSubBuckets(tx)
 	}
 	if err := tx.ForEach(func([]byte, *bbolt.Bucket) error { return errNoSchema }); err != nil {
 		return err
@@ -197,6 +201,32 @@ func initLayout(tx *bbolt.Tx) error {
 }
 
 var errNoSchema = errors.New("no schema version: not a Gatehouse store, or one written by a pre-release build")
+
+// addRealmSubBuckets gives the realms of an existing file the sub-buckets
+// added to realmSubBucket since it was written (the authorization
+// services' ones): they only add, so the layout version stays.
+func addRealmSubBuckets(tx *bbolt.Tx) error {
+	var realms [][]byte
+	if err := tx.ForEach(func(name []byte, _ *bbolt.Bucket) error {
+		if bytes.HasPrefix(name, []byte("realm/")) {
+			realms = append(realms, append([]byte(nil), name...))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, name := range realms {
+		rb := tx.Bucket(name)
+		for _, sb := range realmSubBucket {
+			if rb.Bucket(sb) == nil {
+				if _, err := rb.CreateBucket(sb); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
 
 // checkLayout fails unless the file has this build's layout version.
 func checkLayout(tx *bbolt.Tx) error {

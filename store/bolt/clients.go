@@ -189,6 +189,10 @@ func (s *Store) DeleteClient(ctx context.Context, realmID, id string) error {
 				return err
 			}
 		}
+		// Its authorization services records (when a resource server).
+		if err := deleteServerAuthzTx(rb, id); err != nil {
+			return err
+		}
 		// Its service-account user.
 		if uid := sub(rb, bUsersBySA).Get([]byte(id)); uid != nil {
 			if err := deleteUserTx(tx, rb, realmID, string(uid)); err != nil && err != store.ErrNotFound {

@@ -130,6 +130,7 @@ func (s *Store) DeleteClient(ctx context.Context, realmID, id string) error {
 		if uid, ok := r.usersBySA[id]; ok {
 			r.deleteUser(uid)
 		}
+		r.deleteServerAuthz(id)
 		return nil
 	})
 }

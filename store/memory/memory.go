@@ -77,6 +77,15 @@ type realm struct {
 	failures   map[string]*store.LoginFailure
 	apiKeys    map[string]*store.APIKey
 	accessKeys map[string]*store.AccessKey
+
+	// Authorization services (authz.go).
+	azResources      map[string]*store.AuthzResource
+	azResByName      map[[2]string]string // (server ID, name)
+	azResByKey       map[string]string    // access-key hash
+	azScopes         map[string]*store.AuthzScope
+	azScopesByName   map[[2]string]string
+	azPolicies       map[string]*store.AuthzPolicy
+	azPoliciesByName map[[2]string]string
 }
 
 func newRealm(r store.Realm) *realm {
@@ -94,7 +103,10 @@ func newRealm(r store.Realm) *realm {
 		codes: map[string]*store.AuthCode{}, devices: map[string]*store.DeviceCode{}, deviceByUser: map[string]string{},
 		idps: map[string]*store.IdentityProvider{}, knox: map[string]*store.KnoxToken{},
 		failures: map[string]*store.LoginFailure{}, apiKeys: map[string]*store.APIKey{},
-		accessKeys: map[string]*store.AccessKey{},
+		accessKeys:  map[string]*store.AccessKey{},
+		azResources: map[string]*store.AuthzResource{}, azResByName: map[[2]string]string{}, azResByKey: map[string]string{},
+		azScopes: map[string]*store.AuthzScope{}, azScopesByName: map[[2]string]string{},
+		azPolicies: map[string]*store.AuthzPolicy{}, azPoliciesByName: map[[2]string]string{},
 	}
 }
 

@@ -56,7 +56,8 @@ type Counts map[string]int
 
 // Kinds are the record kinds Copy reports, in copy order.
 var Kinds = []string{
-	"realms", "keys", "clientScopes", "roles", "clients", "groups", "users", "identityProviders",
+	"realms", "keys", "clientScopes", "roles", "clients", "groups", "authzScopes", "authzPolicies", "authzResources",
+	"users", "identityProviders",
 	"apiKeys", "accessKeys", "knoxTokens", "loginFailures", "adminEvents", "loginEvents",
 	"sessions", "refreshTokens", "authCodes", "deviceCodes", "revokedAccessTokens", "nonces", "topologies",
 }
@@ -254,6 +255,11 @@ func (c *copier) realm(ctx context.Context, r store.Realm) error {
 			return err
 		}
 	}
+	for _, cl := range clients {
+		if err := c.authz(ctx, id, cl.ID); err != nil {
+			return err
+		}
+	}
 	err = src.EachUser(ctx, id, func(u store.User) error { return c.put("users", dst.CreateUser(ctx, id, u)) })
 	if err != nil {
 		return err
@@ -322,6 +328,61 @@ func (c *copier) realm(ctx context.Context, r store.Realm) error {
 	}
 	fmt.Fprintln(c.progress, line)
 	return nil
+}
+
+// authz copies a client's authorization-services records (a client that
+// is no longer a resource server may keep them), parent resources before
+// their children.
+func (c *copier) authz(ctx context.Context, realmID, serverID string) error {
+	scopes, err := c.src.ListAuthzScopes(ctx, realmID, serverID)
+	if err != nil {
+		return err
+	}
+	for _, sc := range scopes {
+		if err := c.put("authzScopes", c.dst.CreateAuthzScope(ctx, realmID, sc)); err != nil {
+			return err
+		}
+	}
+	policies, err := c.src.ListAuthzPolicies(ctx, realmID, serverID)
+	if err != nil {
+		return err
+	}
+	for _, p := range policies {
+		if err := c.put("authzPolicies", c.dst.CreateAuthzPolicy(ctx, realmID, p)); err != nil {
+			return err
+		}
+	}
+	resources, err := c.src.ListAuthzResources(ctx, realmID, serverID, store.AuthzResourceQuery{})
+	if err != nil {
+		return err
+	}
+	for _, r := range parentsFirst(resources) {
+		if err := c.put("authzResources", c.dst.CreateAuthzResource(ctx, realmID, r)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parentsFirst orders resources so that each comes after its parent.
+func parentsFirst(rs []store.AuthzResource) []store.AuthzResource {
+	children := map[string][]store.AuthzResource{}
+	known := map[string]bool{}
+	for _, r := range rs {
+		known[r.ID] = true
+	}
+	var out []store.AuthzResource
+	for _, r := range rs {
+		if r.ParentID == "" || !known[r.ParentID] {
+			out = append(out, r)
+		} else {
+			children[r.ParentID] = append(children[r.ParentID], r)
+		}
+	}
+	for i := 0; i < len(out); i++ {
+		out = append(out, children[out[i].ID]...)
+	}
+	return out
 }
 
 // events copies the audit and login events oldest first, as they were
@@ -500,6 +561,23 @@ func Inventory(ctx context.Context, st store.Store) (Counts, error) {
 			return nil, err
 		}
 		n["groups"] += len(groups)
+		for _, cl := range clients {
+			scopes, err := st.ListAuthzScopes(ctx, id, cl.ID)
+			if err != nil {
+				return nil, err
+			}
+			policies, err := st.ListAuthzPolicies(ctx, id, cl.ID)
+			if err != nil {
+				return nil, err
+			}
+			resources, err := st.ListAuthzResources(ctx, id, cl.ID, store.AuthzResourceQuery{})
+			if err != nil {
+				return nil, err
+			}
+			n["authzScopes"] += len(scopes)
+			n["authzPolicies"] += len(policies)
+			n["authzResources"] += len(resources)
+		}
 		users, err := st.CountUsers(ctx, id, store.UserQuery{ServiceAccounts: true})
 		if err != nil {
 			return nil, err

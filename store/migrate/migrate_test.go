@@ -129,6 +129,21 @@ func populate(t *testing.T) *populated {
 	must(src.CreateKnoxToken(ctx, id, store.KnoxToken{ID: "knox-1", UserID: p.alice.ID, Username: "alice", CreatedBy: "alice",
 		CreatedByID: p.alice.ID, Topology: "sandbox", IssuedAt: now, ExpiresAt: now.Add(time.Hour), MaxLifetime: now.Add(24 * time.Hour),
 		Enabled: true, PasscodeDigest: sealer.Digest("passcode")}, store.KnoxTokenLimit{}))
+	// A resource server's records, a child resource with an access key.
+	_, err = src.UpdateClient(ctx, id, app.ID, func(c *store.Client) error {
+		c.Authorization = &store.AuthzSettings{PolicyEnforcementMode: "ENFORCING", DecisionStrategy: "UNANIMOUS"}
+		return nil
+	})
+	must(err)
+	must(src.CreateAuthzScope(ctx, id, store.AuthzScope{ID: "scope-1", ServerID: app.ID, Name: "read"}))
+	must(src.CreateAuthzPolicy(ctx, id, store.AuthzPolicy{ID: "pol-1", ServerID: app.ID, Name: "readers", Type: "role",
+		Logic: "POSITIVE", DecisionStrategy: "UNANIMOUS", Roles: []store.AuthzRoleRef{{ID: reader.ID}}}))
+	// Named so that the child lists before its parent.
+	must(src.CreateAuthzResource(ctx, id, store.AuthzResource{ID: "res-2", ServerID: app.ID, Name: "z-group", OwnerID: p.alice.ID,
+		AccessMode: "restricted", BackendRoles: []store.BackendRole{{Type: "role", ID: reader.ID}}, CreatedAt: now}))
+	must(src.CreateAuthzResource(ctx, id, store.AuthzResource{ID: "res-1", ServerID: app.ID, Name: "a-model", OwnerID: p.alice.ID,
+		AccessMode: "private", ParentID: "res-2", ScopeIDs: []string{"scope-1"}, CreatedAt: now,
+		AccessKey: &store.ResourceAccessKey{Hash: hash("model-key"), CreatedAt: now}}))
 	must(src.PutTopology(ctx, store.Topology{Name: "sandbox", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true}))
 	_, err = src.UpdateLoginFailure(ctx, id, "user:"+p.alice.ID, func(f *store.LoginFailure) error {
 		f.NumFailures, f.LastFailure, f.LastIP = 2, now, "192.0.2.9"
@@ -185,6 +200,10 @@ type snapshot struct {
 	Roles             []store.Role
 	Groups            [][]store.Group
 	Scopes            []store.ClientScope
+	AuthzScopes       []store.AuthzScope
+	AuthzPolicies     []store.AuthzPolicy
+	AuthzResources    []store.AuthzResource
+	AuthzByKey        store.AuthzResource
 	IDPs              []store.IdentityProvider
 	APIKeys           []store.APIKey
 	AccessKeys        []store.AccessKey
@@ -234,6 +253,19 @@ func snap(t *testing.T, st store.Store, realmID string) snapshot {
 		s.Groups = append(s.Groups, children)
 	}
 	s.Scopes, e = st.ListClientScopes(ctx, realmID)
+	check(e)
+	for _, c := range s.Clients {
+		scopes, e := st.ListAuthzScopes(ctx, realmID, c.ID)
+		check(e)
+		s.AuthzScopes = append(s.AuthzScopes, scopes...)
+		policies, e := st.ListAuthzPolicies(ctx, realmID, c.ID)
+		check(e)
+		s.AuthzPolicies = append(s.AuthzPolicies, policies...)
+		resources, e := st.ListAuthzResources(ctx, realmID, c.ID, store.AuthzResourceQuery{})
+		check(e)
+		s.AuthzResources = append(s.AuthzResources, resources...)
+	}
+	s.AuthzByKey, e = st.GetAuthzResourceByAccessKey(ctx, realmID, hash("model-key"))
 	check(e)
 	s.IDPs, e = st.ListIdentityProviders(ctx, realmID)
 	check(e)

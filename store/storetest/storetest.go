@@ -69,6 +69,7 @@ var suite = []struct {
 	{"credentials", credentialTests},
 	{"imports", importTests},
 	{"generations", generationTests},
+	{"authz", authzTests},
 }
 
 var ctx = context.Background()
