@@ -271,6 +271,7 @@ func (s *Server) routes() {
 	s.knoxRoutes()
 	s.accountRoutes()
 	s.workloadRoutes()
+	s.protectionRoutes()
 }
 
 // SetLogFields records the realm and client of a request for the access log
