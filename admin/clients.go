@@ -39,6 +39,10 @@ type clientRep struct {
 	DefaultClientScopes  []string    `json:"defaultClientScopes,omitempty"`
 	OptionalClientScopes []string    `json:"optionalClientScopes,omitempty"`
 	ProtocolMappers      []mapperRep `json:"protocolMappers,omitempty"`
+	// AuthorizationServicesEnabled makes the client a resource server
+	// (authz.go); turning it off keeps the server's records, unreachable
+	// until it is turned on again.
+	AuthorizationServicesEnabled *bool `json:"authorizationServicesEnabled,omitempty"`
 }
 
 // Attributes Keycloak derives from the secret records.
@@ -80,6 +84,7 @@ func toClientRep(c store.Client, secret, rotated string) clientRep {
 		ImplicitFlowEnabled: ptr(false), RedirectURIs: nonNil(c.RedirectURIs), WebOrigins: nonNil(c.WebOrigins),
 		Attributes: attrs, Protocol: "openid-connect", ClientAuthenticatorType: "client-secret",
 		FullScopeAllowed: ptr(!c.RestrictScope), NotBefore: ptr(c.NotBefore),
+		AuthorizationServicesEnabled: ptr(c.Authorization != nil),
 	}
 	if secret != "" {
 		rep.Secret = ptr(secret)
@@ -108,6 +113,14 @@ func (rep clientRep) apply(c *store.Client) {
 	setIf(&c.DirectAccessGrantsEnabled, rep.DirectAccessGrantsEnabled)
 	setIf(&c.StandardFlowEnabled, rep.StandardFlowEnabled)
 	setIf(&c.NotBefore, rep.NotBefore)
+	switch {
+	case rep.AuthorizationServicesEnabled == nil:
+	case !*rep.AuthorizationServicesEnabled:
+		c.Authorization = nil
+	case c.Authorization == nil:
+		st := realms.DefaultAuthzSettings()
+		c.Authorization = &st
+	}
 	if rep.FullScopeAllowed != nil {
 		c.RestrictScope = !*rep.FullScopeAllowed
 	}

@@ -20,7 +20,9 @@ import (
 //     resource) are combined by the server's decision strategy; each
 //     permission combines its policies by its own strategy; a policy's
 //     logic NEGATIVE inverts its outcome. A scope no permission covers is
-//     granted only in PERMISSIVE mode; DISABLED grants everything.
+//     granted only in PERMISSIVE mode, and only on the server's own
+//     resources (another owner's resource is covered by its access mode);
+//     DISABLED grants everything.
 //
 // So the two grant alongside: policies can open a private resource to
 // more subjects, never close it to its owner or admins. A resource without
@@ -218,10 +220,10 @@ func (e *evaluator) decide(r store.AuthzResource, wanted []string) (GrantedPermi
 		if wanted != nil {
 			return g, false
 		}
-		return g, whole || e.combine(e.applicable(r, ""))
+		return g, whole || e.combine(r, e.applicable(r, ""))
 	}
 	for _, id := range candidates {
-		if whole || e.combine(e.applicable(r, id)) {
+		if whole || e.combine(r, e.applicable(r, id)) {
 			if name, ok := e.scopeName[id]; ok {
 				g.Scopes = append(g.Scopes, name)
 			}
@@ -251,10 +253,11 @@ func (e *evaluator) applicable(r store.AuthzResource, scope string) []store.Auth
 }
 
 // combine applies the server's decision strategy to the permissions that
-// cover one resource and scope.
-func (e *evaluator) combine(perms []store.AuthzPolicy) bool {
+// cover one scope of r. With none, PERMISSIVE grants the server's own
+// resources; another owner's resource is covered by its access mode.
+func (e *evaluator) combine(r store.AuthzResource, perms []store.AuthzPolicy) bool {
 	if len(perms) == 0 {
-		return e.settings.PolicyEnforcementMode == "PERMISSIVE"
+		return e.settings.PolicyEnforcementMode == "PERMISSIVE" && r.OwnerID == e.srv.ID
 	}
 	results := make([]bool, len(perms))
 	for i, p := range perms {

@@ -82,6 +82,14 @@ func ValidateClient(c *store.Client) error {
 	if c.PublicClient && c.ServiceAccountsEnabled {
 		return invalid("serviceAccountsEnabled", "public clients cannot have service accounts")
 	}
+	if c.Authorization != nil {
+		if c.PublicClient {
+			return invalid("authorizationServicesEnabled", "only confidential clients can be resource servers")
+		}
+		if err := ValidateAuthzSettings(*c.Authorization); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
