@@ -30,7 +30,7 @@ type authzEnv struct {
 
 const authzPassword = "Authz-pass-1"
 
-func newAuthzEnv(t *testing.T) *authzEnv {
+func newAuthzEnv(t testing.TB) *authzEnv {
 	t.Helper()
 	e := newEnv(t)
 	ctx := context.Background()
@@ -485,6 +485,7 @@ func TestUMAGrantCallers(t *testing.T) {
 		status int
 	}{
 		{"user bearer token", bob, url.Values{}, nil, 200},
+		{"user bearer token and its client_id, as browser adapters send", bob, url.Values{"client_id": {"app"}}, nil, 200},
 		{"API key as bearer", key, url.Values{}, nil, 200},
 		{"client with the user's token as subject_token", "", url.Values{"subject_token": {bob}}, []string{"app", a.secret}, 200},
 		{"client with an API key as subject_token", "", url.Values{"subject_token": {key}, "subject_token_type": {"urn:gatehouse:params:oauth:token-type:api_key"}}, []string{"app", a.secret}, 200},
@@ -536,6 +537,8 @@ func TestUMAGrantRefusals(t *testing.T) {
 		desc   string
 	}{
 		{"bad bearer", "nope", url.Values{"audience": {"models"}}, 401, "invalid_grant", "Invalid bearer token"},
+		{"bearer and another client_id", bob, url.Values{"audience": {"models"}, "client_id": {"cli"}}, 400, "invalid_request", "client_id does not name the client of the bearer token"},
+		{"bearer and a client secret", bob, url.Values{"audience": {"models"}, "client_id": {"app"}, "client_secret": {"x"}}, 400, "invalid_request", ""},
 		{"no audience", bob, url.Values{}, 400, "invalid_request", "You must provide the issuedFor"},
 		{"unknown audience", bob, url.Values{"audience": {"nope"}}, 400, "invalid_request", "Unknown resource server id: [nope]"},
 		{"audience not a resource server", bob, url.Values{"audience": {"app"}}, 400, "invalid_request", "Client does not support permissions"},

@@ -35,6 +35,8 @@ var (
 	errUMANoPermissions   = oauthErr(400, "invalid_request", "Client does not support permissions")
 	errUMANotAuthorized   = oauthErr(403, "access_denied", "not_authorized")
 	errUMASubjectType     = oauthErr(400, "invalid_request", "Parameter 'subject_token_type' must be urn:ietf:params:oauth:token-type:access_token, urn:ietf:params:oauth:token-type:jwt or "+tokenTypeAPIKey)
+	errUMABearerSecret    = oauthErr(400, "invalid_request", "client_secret cannot be sent with a bearer token")
+	errUMABearerClient    = oauthErr(400, "invalid_request", "client_id does not name the client of the bearer token")
 	errUMAEvaluation      = oauthErr(500, "server_error", "Unexpected error while evaluating permissions")
 )
 
@@ -194,7 +196,19 @@ func (s *Server) umaTicket(w http.ResponseWriter, r *http.Request, rp *realmProv
 // account.
 func (s *Server) umaCaller(ctx context.Context, rp *realmProvider, r *http.Request, f form) (*umaIdentity, *fosite.RFC6749Error) {
 	if tok, ok := bearerToken(r); ok {
-		return rp.umaSubject(ctx, tok, false, RemoteIP(r), errUMAInvalidBearer)
+		id, err := rp.umaSubject(ctx, tok, false, RemoteIP(r), errUMAInvalidBearer)
+		if err != nil {
+			return nil, err
+		}
+		// Browser adapters also send their client_id: it may only name
+		// the client the token was issued to. A secret has no place here.
+		if f.values.Has("client_secret") {
+			return nil, errUMABearerSecret
+		}
+		if cid := f.get("client_id"); cid != "" && (id.client == nil || id.client.ClientID != cid) {
+			return nil, errUMABearerClient
+		}
+		return id, nil
 	}
 	c, cerr := s.authenticateClient(ctx, rp, r, f)
 	if cerr != nil {
