@@ -103,17 +103,7 @@ func (a *authzEnv) userToken(name string) string {
 // protection calls the protection API with a bearer token ("" = none).
 func (a *authzEnv) protection(method, path, token, body string) response {
 	a.t.Helper()
-	req, err := http.NewRequest(method, a.issuer()+"/authz/protection/resource_set"+path, strings.NewReader(body))
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return a.do(req)
+	return a.jsonCall(method, a.issuer()+"/authz/protection/resource_set"+path, token, body)
 }
 
 // register creates a resource through the protection API and returns its ID.
