@@ -475,6 +475,7 @@ func TestUMAGrantCallers(t *testing.T) {
 		status int
 	}{
 		{"user bearer token", bob, url.Values{}, nil, 200},
+		{"submit_request without a ticket, as client libraries send", bob, url.Values{"submit_request": {"false"}}, nil, 200},
 		{"user bearer token and its client_id, as browser adapters send", bob, url.Values{"client_id": {"app"}}, nil, 200},
 		{"API key as bearer", key, url.Values{}, nil, 200},
 		{"client with the user's token as subject_token", "", url.Values{"subject_token": {bob}}, []string{"app", a.secret}, 200},
@@ -535,6 +536,7 @@ func TestUMAGrantRefusals(t *testing.T) {
 		{"two audiences", bob, url.Values{"audience": {"models", "app"}}, 400, "invalid_request", "duplicated parameter"},
 		{"bad response_mode", bob, url.Values{"audience": {"models"}, "response_mode": {"ticket"}}, 400, "invalid_request", "Invalid response_mode"},
 		{"ticket", bob, url.Values{"audience": {"models"}, "ticket": {"t"}}, 400, "invalid_request", "Parameter 'ticket' is not supported"},
+		{"bad submit_request", bob, url.Values{"audience": {"models"}, "submit_request": {"maybe"}}, 400, "invalid_request", ""},
 		{"claim_token", bob, url.Values{"audience": {"models"}, "claim_token": {"e30"}}, 400, "invalid_request", "Parameter 'claim_token' is not supported"},
 		{"duplicated response_mode", bob, url.Values{"audience": {"models"}, "response_mode": {"decision", "decision"}}, 400, "invalid_request", "duplicated parameter"},
 		{"empty permission", bob, url.Values{"audience": {"models"}, "permission": {"#"}}, 400, "invalid_request", ""},

@@ -56,8 +56,10 @@ func errUMAInvalidScope(scopes []string) *fosite.RFC6749Error {
 // does not serve (permission tickets, pushed claims, RPT upgrades, URI
 // matching, extra scopes): refused rather than ignored, so that no caller
 // takes a decision made without them for one made with them.
+// submit_request is not among them: it means something only with a
+// ticket (Keycloak ignores it otherwise), and client libraries send it.
 var umaUnsupported = []string{
-	"ticket", "submit_request", "claim_token", "claim_token_format", "pct", "rpt",
+	"ticket", "claim_token", "claim_token_format", "pct", "rpt",
 	"permission_resource_format", "permission_resource_matching_uri", "scope",
 }
 
@@ -114,6 +116,12 @@ func (s *Server) umaTicket(w http.ResponseWriter, r *http.Request, rp *realmProv
 	for _, p := range umaUnsupported {
 		if f.values.Has(p) {
 			fail(oauthErr(400, "invalid_request", "Parameter '"+p+"' is not supported"))
+			return
+		}
+	}
+	if v := f.get("submit_request"); v != "" {
+		if _, perr := strconv.ParseBool(v); perr != nil {
+			fail(oauthErr(400, "invalid_request", "submit_request must be true or false"))
 			return
 		}
 	}
