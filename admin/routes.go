@@ -124,6 +124,7 @@ func (a *API) routes(r *mux.Router) {
 	}
 	a.keyRoutes(rr)
 	a.clientScopeRoutes(rr)
+	a.authzRoutes(rr)
 }
 
 // clientScopeRoutes are the client-scope, protocol-mapper and

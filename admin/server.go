@@ -107,6 +107,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &ce):
 		ae = &apiError{http.StatusConflict, conflictMessage(ce)}
 		reason = ce.Kind + " exists"
+	case errors.Is(err, realms.ErrForbidden):
+		ae = errForbidden
+		reason = "refused by the resource's access rules"
 	case errors.Is(err, realms.ErrRealmNotFound):
 		ae = notFound("realm").(*apiError)
 		reason = "realm not found"
@@ -229,6 +232,8 @@ const (
 	queryUsers   = "query-users"
 	viewEvents   = "view-events"
 	manageEvents = "manage-events"
+	viewAuthz    = "view-authorization"
+	manageAuthz  = "manage-authorization"
 )
 
 // implied lists, for each right, the roles that also grant it.
@@ -244,6 +249,8 @@ var implied = map[string][]string{
 	queryUsers:   {queryUsers, viewUsers, manageUsers},
 	viewEvents:   {viewEvents, manageEvents},
 	manageEvents: {manageEvents},
+	viewAuthz:    {viewAuthz, manageAuthz},
+	manageAuthz:  {manageAuthz},
 }
 
 // can reports whether the caller holds right (a realm-management role name

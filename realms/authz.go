@@ -42,8 +42,9 @@ const AdminRoleName = "admin"
 
 // AuthzCaller is who asks: a user (UserID, a person or a service account)
 // or the resource server itself (ClientID and no UserID). Admin is set by
-// the admin API for callers holding its authorization rights. The zero
-// value is anonymous: it sees nothing.
+// the admin API for callers holding its authorization rights (they may be
+// users of another realm, such as master admins: UserID is then empty).
+// The zero value is anonymous: it sees nothing.
 type AuthzCaller struct {
 	UserID   string
 	ClientID string // client UUID
@@ -172,7 +173,7 @@ type authzActor struct {
 	groups, groupsUp map[string]bool
 }
 
-func (a *authzActor) anonymous() bool { return a.userID == "" && a.clientID == "" }
+func (a *authzActor) anonymous() bool { return !a.admin && a.userID == "" && a.clientID == "" }
 
 func (a *authzActor) owns(r store.AuthzResource) bool {
 	return r.OwnerID != "" && (r.OwnerID == a.userID || r.OwnerID == a.clientID)
@@ -244,7 +245,9 @@ func (s *Service) actor(ctx context.Context, realmID string, srv store.Client, c
 	}
 	u, err := s.TokenUser(ctx, realmID, c.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return &authzActor{}, nil // a deleted user holds nothing
+		// A deleted user holds nothing; an admin of another realm (a
+		// master admin) keeps the right the admin API found.
+		return &authzActor{admin: c.Admin}, nil
 	}
 	if err != nil {
 		return nil, err

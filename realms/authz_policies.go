@@ -369,16 +369,21 @@ func (s *Service) normalizePolicy(ctx context.Context, realmID string, p store.A
 			return p, invalid("scopes", "a scope permission needs scopes")
 		}
 	}
-	for i := range p.ResourceIDs {
-		if p.ResourceIDs[i], err = s.resourceRef(ctx, realmID, p.ServerID, p.ResourceIDs[i]); err != nil {
-			return p, invalid("resources", "no resource %q on this resource server", p.ResourceIDs[i])
+	for i, ref := range p.ResourceIDs {
+		if p.ResourceIDs[i], err = s.resourceRef(ctx, realmID, p.ServerID, ref); errors.Is(err, store.ErrNotFound) {
+			return p, invalid("resources", "no resource %q on this resource server", ref)
+		} else if err != nil {
+			return p, err
 		}
 	}
-	for i := range p.ScopeIDs {
-		if p.ScopeIDs[i], err = s.scopeRef(ctx, realmID, p.ServerID, p.ScopeIDs[i]); err != nil {
-			return p, invalid("scopes", "no scope %q on this resource server", p.ScopeIDs[i])
+	for i, ref := range p.ScopeIDs {
+		if p.ScopeIDs[i], err = s.scopeRef(ctx, realmID, p.ServerID, ref); errors.Is(err, store.ErrNotFound) {
+			return p, invalid("scopes", "no scope %q on this resource server", ref)
+		} else if err != nil {
+			return p, err
 		}
 	}
+	p.ResourceIDs, p.ScopeIDs = dedupe(p.ResourceIDs), dedupe(p.ScopeIDs)
 	if len(p.PolicyIDs) > 0 {
 		if err := s.policyRefs(ctx, realmID, &p); err != nil {
 			return p, err

@@ -31,6 +31,7 @@ var RealmManagementRoles = []string{
 	"manage-clients", "view-clients", "query-clients", "create-client",
 	"manage-users", "view-users", "query-users", "query-groups",
 	"manage-events", "view-events",
+	"manage-authorization", "view-authorization",
 }
 
 // Master realm roles.

@@ -1,0 +1,605 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// Authorization services of a resource server, at
+// /clients/{id}/authz/resource-server, with Keycloak's representations.
+// Reads need view-authorization, writes manage-authorization (both
+// realm-management roles; manage implies view, realm-admin holds both).
+// The rules (access modes, validation, references) live in realms; the
+// handlers only translate.
+
+// Keycloak's admin event resource types for authorization records.
+const (
+	evResourceServer = "AUTHORIZATION_RESOURCE_SERVER"
+	evResource       = "AUTHORIZATION_RESOURCE"
+	evScope          = "AUTHORIZATION_SCOPE"
+	evPolicy         = "AUTHORIZATION_POLICY"
+)
+
+func (a *API) authzRoutes(rr *mux.Router) {
+	const (
+		get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	)
+	rs := rr.PathPrefix("/clients/{id}/authz/resource-server").Subrouter()
+	rs.HandleFunc("", a.handle(a.getResourceServer)).Methods(get)
+	rs.HandleFunc("", a.handle(a.updateResourceServer)).Methods(put)
+	rs.HandleFunc("/resource", a.handle(a.listAuthzResources)).Methods(get)
+	rs.HandleFunc("/resource", a.handle(a.createAuthzResource)).Methods(post)
+	rs.HandleFunc("/resource/search", a.handle(a.searchAuthzResource)).Methods(get)
+	rs.HandleFunc("/resource/{rid}", a.handle(a.getAuthzResource)).Methods(get)
+	rs.HandleFunc("/resource/{rid}", a.handle(a.updateAuthzResource)).Methods(put)
+	rs.HandleFunc("/resource/{rid}", a.handle(a.deleteAuthzResource)).Methods(del)
+	rs.HandleFunc("/resource/{rid}/scopes", a.handle(a.authzResourceScopes)).Methods(get)
+	rs.HandleFunc("/resource/{rid}/access-key", a.handle(a.createResourceAccessKey)).Methods(post)
+	rs.HandleFunc("/resource/{rid}/access-key", a.handle(a.resourceAccessKeyInfo)).Methods(get)
+	rs.HandleFunc("/scope", a.handle(a.listAuthzScopes)).Methods(get)
+	rs.HandleFunc("/scope", a.handle(a.createAuthzScope)).Methods(post)
+	rs.HandleFunc("/scope/search", a.handle(a.searchAuthzScope)).Methods(get)
+	rs.HandleFunc("/scope/{sid}", a.handle(a.getAuthzScope)).Methods(get)
+	rs.HandleFunc("/scope/{sid}", a.handle(a.updateAuthzScope)).Methods(put)
+	rs.HandleFunc("/scope/{sid}", a.handle(a.deleteAuthzScope)).Methods(del)
+	for _, kind := range []struct {
+		path       string
+		types      string
+		permission bool
+	}{{"/policy", "role|group|user|client|aggregate", false}, {"/permission", "resource|scope", true}} {
+		p := kind.path
+		rs.HandleFunc(p, a.handle(a.listAuthzPolicies(kind.permission))).Methods(get)
+		rs.HandleFunc(p, a.handle(a.createAuthzPolicy(kind.permission, false))).Methods(post)
+		rs.HandleFunc(p+"/search", a.handle(a.searchAuthzPolicy(kind.permission))).Methods(get)
+		rs.HandleFunc(p+"/{type:"+kind.types+"}", a.handle(a.createAuthzPolicy(kind.permission, true))).Methods(post)
+		for _, typed := range []bool{false, true} {
+			at := p + "/{pid}"
+			if typed {
+				at = p + "/{type:" + kind.types + "}/{pid}"
+			}
+			rs.HandleFunc(at, a.handle(a.getAuthzPolicy(kind.permission, typed))).Methods(get)
+			rs.HandleFunc(at, a.handle(a.updateAuthzPolicy(kind.permission, typed))).Methods(put)
+			rs.HandleFunc(at, a.handle(a.deleteAuthzPolicy(kind.permission))).Methods(del)
+		}
+		for _, sub := range []string{"associatedPolicies", "dependentPolicies", "resources", "scopes"} {
+			rs.HandleFunc(p+"/{pid}/"+sub, a.handle(a.authzPolicyLinks(kind.permission, sub))).Methods(get)
+		}
+	}
+}
+
+// authzTarget resolves {realm} with right, the resource server {id}, and
+// the caller as the domain sees it: an admin of the server, by user ID
+// when the admin belongs to that realm.
+func (a *API) authzTarget(r *http.Request, right string) (store.Realm, store.Client, realms.AuthzCaller, error) {
+	rl, err := a.targetRealm(r, right)
+	if err != nil {
+		return rl, store.Client{}, realms.AuthzCaller{}, err
+	}
+	srv, err := a.svc.ResourceServer(r.Context(), rl.ID, mux.Vars(r)["id"])
+	if errors.Is(err, store.ErrNotFound) {
+		return rl, srv, realms.AuthzCaller{}, notFound("resource server")
+	}
+	c := callerOf(r)
+	caller := realms.AuthzCaller{Admin: true}
+	if c.token.Realm.ID == rl.ID {
+		caller.UserID = c.token.User.ID
+	}
+	return rl, srv, caller, err
+}
+
+func authzPath(srv store.Client, rest string) string {
+	return "clients/" + srv.ID + "/authz/resource-server" + rest
+}
+
+// Resource server settings.
+
+type resourceServerRep struct {
+	ID                            string `json:"id,omitempty"`
+	ClientID                      string `json:"clientId,omitempty"`
+	Name                          string `json:"name,omitempty"`
+	AllowRemoteResourceManagement *bool  `json:"allowRemoteResourceManagement,omitempty"`
+	PolicyEnforcementMode         string `json:"policyEnforcementMode,omitempty"`
+	DecisionStrategy              string `json:"decisionStrategy,omitempty"`
+}
+
+func toResourceServerRep(c store.Client) resourceServerRep {
+	st := *c.Authorization
+	return resourceServerRep{ID: c.ID, ClientID: c.ClientID, Name: c.ClientID,
+		AllowRemoteResourceManagement: ptr(st.AllowRemoteResourceManagement),
+		PolicyEnforcementMode:         st.PolicyEnforcementMode, DecisionStrategy: st.DecisionStrategy}
+}
+
+func (a *API) getResourceServer(w http.ResponseWriter, r *http.Request) error {
+	_, srv, _, err := a.authzTarget(r, viewAuthz)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toResourceServerRep(srv))
+	return nil
+}
+
+// updateResourceServer changes the settings present in the body; id and
+// clientId, when sent, must be the server's own.
+func (a *API) updateResourceServer(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, manageAuthz)
+	if err != nil {
+		return err
+	}
+	var rep resourceServerRep
+	if err := decodeKnown(r, &rep); err != nil {
+		return err
+	}
+	if rep.ID != "" && rep.ID != srv.ID || rep.ClientID != "" && rep.ClientID != srv.ClientID {
+		return badRequest("id and clientId name the resource server and cannot change")
+	}
+	st := *srv.Authorization
+	setIf(&st.AllowRemoteResourceManagement, rep.AllowRemoteResourceManagement)
+	if rep.PolicyEnforcementMode != "" {
+		st.PolicyEnforcementMode = rep.PolicyEnforcementMode
+	}
+	if rep.DecisionStrategy != "" {
+		st.DecisionStrategy = rep.DecisionStrategy
+	}
+	if _, err := a.svc.UpdateAuthzSettings(r.Context(), rl.ID, srv.ID, caller, st); err != nil {
+		return err
+	}
+	srv.Authorization = &st
+	return a.changed(w, r, rl.ID, "UPDATE", evResourceServer, authzPath(srv, ""), toResourceServerRep(srv))
+}
+
+// Resources.
+
+// authzScopeRef is a scope as resources name it: a name (string) or
+// Keycloak's ScopeRepresentation (by id or name).
+type authzScopeRef struct {
+	ID          string `json:"id,omitempty"`
+	Name        string `json:"name,omitempty"`
+	IconURI     string `json:"iconUri,omitempty"`
+	DisplayName string `json:"displayName,omitempty"`
+}
+
+func (s *authzScopeRef) UnmarshalJSON(b []byte) error {
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`"`)) {
+		return json.Unmarshal(b, &s.Name)
+	}
+	type plain authzScopeRef
+	return strictJSON(b, (*plain)(s))
+}
+
+func (s authzScopeRef) ref() string {
+	if s.ID != "" {
+		return s.ID
+	}
+	return s.Name
+}
+
+// ownerRef is a resource owner: a string (user ID or username, client ID
+// or clientId) or Keycloak's {"id", "name"}.
+type ownerRef struct {
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+func (o *ownerRef) UnmarshalJSON(b []byte) error {
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`"`)) {
+		return json.Unmarshal(b, &o.ID)
+	}
+	type plain ownerRef
+	return strictJSON(b, (*plain)(o))
+}
+
+func (o *ownerRef) ref() string {
+	if o == nil {
+		return ""
+	}
+	if o.ID != "" {
+		return o.ID
+	}
+	return o.Name
+}
+
+// strictJSON decodes an object refusing unknown fields (decodeKnown's rule
+// inside values that take several shapes).
+func strictJSON(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	return d.Decode(v)
+}
+
+// authzResourceRep is Keycloak's ResourceRepresentation with Gatehouse's
+// access fields (access_mode, backend_roles, add_all_backend_roles) and
+// parent (the ID of the resource this one belongs to, as a model to its
+// model group).
+type authzResourceRep struct {
+	ID                 string              `json:"_id,omitempty"`
+	Name               string              `json:"name"`
+	DisplayName        string              `json:"displayName,omitempty"`
+	Type               string              `json:"type,omitempty"`
+	URIs               []string            `json:"uris"`
+	URI                string              `json:"uri,omitempty"`
+	IconURI            string              `json:"icon_uri,omitempty"`
+	Scopes             []authzScopeRef     `json:"scopes,omitempty"`
+	Owner              *ownerRef           `json:"owner,omitempty"`
+	OwnerManagedAccess bool                `json:"ownerManagedAccess"`
+	Attributes         map[string][]string `json:"attributes,omitempty"`
+	Description        string              `json:"description,omitempty"`
+	AccessMode         string              `json:"access_mode,omitempty"`
+	BackendRoles       []string            `json:"backend_roles,omitempty"`
+	AddAllBackendRoles bool                `json:"add_all_backend_roles,omitempty"`
+	Parent             string              `json:"parent,omitempty"`
+}
+
+func (rep authzResourceRep) input() realms.ResourceInput {
+	in := realms.ResourceInput{Name: rep.Name, DisplayName: rep.DisplayName, Type: rep.Type, URIs: rep.URIs,
+		IconURI: rep.IconURI, Description: rep.Description, Attributes: rep.Attributes, Owner: rep.Owner.ref(),
+		OwnerManagedAccess: rep.OwnerManagedAccess, AccessMode: rep.AccessMode, BackendRoles: rep.BackendRoles,
+		AddAllBackendRoles: rep.AddAllBackendRoles, ParentID: rep.Parent}
+	if rep.URI != "" && !slices.Contains(in.URIs, rep.URI) {
+		in.URIs = append(slices.Clone(in.URIs), rep.URI)
+	}
+	for _, s := range rep.Scopes {
+		in.Scopes = append(in.Scopes, s.ref())
+	}
+	return in
+}
+
+func (a *API) toAuthzResourceRep(r *http.Request, realmID string, res store.AuthzResource) (authzResourceRep, error) {
+	ctx := r.Context()
+	ownerName, err := a.svc.OwnerName(ctx, realmID, res.OwnerID)
+	if err != nil {
+		return authzResourceRep{}, err
+	}
+	rep := authzResourceRep{ID: res.ID, Name: res.Name, DisplayName: res.DisplayName, Type: res.Type,
+		URIs: nonNil(res.URIs), IconURI: res.IconURI, Owner: &ownerRef{ID: res.OwnerID, Name: ownerName},
+		OwnerManagedAccess: res.OwnerManagedAccess, Attributes: res.Attributes, Description: res.Description,
+		AccessMode: res.AccessMode, Parent: res.ParentID, Scopes: []authzScopeRef{}}
+	if rep.Attributes == nil {
+		rep.Attributes = map[string][]string{}
+	}
+	if res.AccessMode == realms.AccessRestricted {
+		if rep.BackendRoles, err = a.svc.BackendRoleNames(ctx, realmID, res.BackendRoles); err != nil {
+			return rep, err
+		}
+	}
+	scopes, err := a.svc.ListScopes(ctx, realmID, res.ServerID, "", store.Page{Max: 1 << 30})
+	if err != nil {
+		return rep, err
+	}
+	for _, s := range scopes {
+		if slices.Contains(res.ScopeIDs, s.ID) {
+			rep.Scopes = append(rep.Scopes, authzScopeRef{ID: s.ID, Name: s.Name, IconURI: s.IconURI, DisplayName: s.DisplayName})
+		}
+	}
+	return rep, nil
+}
+
+func (a *API) writeAuthzResources(w http.ResponseWriter, r *http.Request, realmID string, rs []store.AuthzResource) error {
+	out := []authzResourceRep{}
+	for _, res := range rs {
+		rep, err := a.toAuthzResourceRep(r, realmID, res)
+		if err != nil {
+			return err
+		}
+		out = append(out, rep)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) listAuthzResources(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, viewAuthz)
+	if err != nil {
+		return err
+	}
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := realms.ResourceFilter{Page: p, Name: q.Get("name"), ExactName: q.Get("exactName") == "true",
+		Owner: q.Get("owner"), Type: q.Get("type"), URI: q.Get("uri"), Scope: q.Get("scope"), ParentID: q.Get("parent")}
+	rs, err := a.svc.ListResources(r.Context(), rl.ID, srv.ID, caller, f)
+	if err != nil {
+		return err
+	}
+	if q.Get("deep") == "false" {
+		ids := []string{}
+		for _, res := range rs {
+			ids = append(ids, res.ID)
+		}
+		writeJSON(w, http.StatusOK, ids)
+		return nil
+	}
+	return a.writeAuthzResources(w, r, rl.ID, rs)
+}
+
+// searchAuthzResource answers GET resource/search?name=: the resource of
+// that exact name, or 204 when there is none (Keycloak's answer).
+func (a *API) searchAuthzResource(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, viewAuthz)
+	if err != nil {
+		return err
+	}
+	name := r.URL.Query().Get("name")
+	if name == "" {
+		return badRequest("query parameter name is required")
+	}
+	rs, err := a.svc.ListResources(r.Context(), rl.ID, srv.ID, caller, realms.ResourceFilter{Name: name, ExactName: true})
+	if err != nil {
+		return err
+	}
+	if len(rs) == 0 {
+		noContent(w)
+		return nil
+	}
+	rep, err := a.toAuthzResourceRep(r, rl.ID, rs[0])
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+func (a *API) createAuthzResource(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, manageAuthz)
+	if err != nil {
+		return err
+	}
+	var rep authzResourceRep
+	if err := decodeKnown(r, &rep); err != nil {
+		return err
+	}
+	if rep.ID != "" {
+		return badRequest("_id is assigned by the server")
+	}
+	res, err := a.svc.CreateResource(r.Context(), rl.ID, srv.ID, caller, rep.input())
+	if err != nil {
+		return err
+	}
+	out, err := a.toAuthzResourceRep(r, rl.ID, res)
+	if err != nil {
+		return err
+	}
+	a.audit(r, rl.ID, "CREATE", evResource, authzPath(srv, "/resource/"+res.ID), out)
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func (a *API) getAuthzResource(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, viewAuthz)
+	if err != nil {
+		return err
+	}
+	res, err := a.svc.GetResource(r.Context(), rl.ID, srv.ID, caller, mux.Vars(r)["rid"])
+	if err != nil {
+		return mapNotFound(err, "resource")
+	}
+	out, err := a.toAuthzResourceRep(r, rl.ID, res)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) authzResourceScopes(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, viewAuthz)
+	if err != nil {
+		return err
+	}
+	res, err := a.svc.GetResource(r.Context(), rl.ID, srv.ID, caller, mux.Vars(r)["rid"])
+	if err != nil {
+		return mapNotFound(err, "resource")
+	}
+	out, err := a.toAuthzResourceRep(r, rl.ID, res)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out.Scopes)
+	return nil
+}
+
+func (a *API) updateAuthzResource(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, manageAuthz)
+	if err != nil {
+		return err
+	}
+	var rep authzResourceRep
+	if err := decodeKnown(r, &rep); err != nil {
+		return err
+	}
+	id := mux.Vars(r)["rid"]
+	if rep.ID != "" && rep.ID != id {
+		return badRequest("_id does not match the resource addressed")
+	}
+	res, err := a.svc.UpdateResource(r.Context(), rl.ID, srv.ID, caller, id, rep.input())
+	if err != nil {
+		return mapNotFound(err, "resource")
+	}
+	out, err := a.toAuthzResourceRep(r, rl.ID, res)
+	if err != nil {
+		return err
+	}
+	return a.changed(w, r, rl.ID, "UPDATE", evResource, authzPath(srv, "/resource/"+id), out)
+}
+
+func (a *API) deleteAuthzResource(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, manageAuthz)
+	if err != nil {
+		return err
+	}
+	id := mux.Vars(r)["rid"]
+	if err := a.svc.DeleteResource(r.Context(), rl.ID, srv.ID, caller, id); err != nil {
+		return mapNotFound(err, "resource")
+	}
+	return a.changed(w, r, rl.ID, "DELETE", evResource, authzPath(srv, "/resource/"+id), nil)
+}
+
+// accessKeyRep shows a resource's access key: the key itself only in the
+// answer that made it.
+type accessKeyRep struct {
+	AccessKey        string `json:"accessKey,omitempty"`
+	Exists           bool   `json:"exists"`
+	CreatedTimestamp int64  `json:"createdTimestamp,omitempty"`
+}
+
+// createResourceAccessKey makes or replaces the resource's access key;
+// the previous one stops working at once.
+func (a *API) createResourceAccessKey(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, manageAuthz)
+	if err != nil {
+		return err
+	}
+	id := mux.Vars(r)["rid"]
+	key, info, err := a.svc.CreateResourceAccessKey(r.Context(), rl.ID, srv.ID, caller, id)
+	if err != nil {
+		return mapNotFound(err, "resource")
+	}
+	// The audit log records that a key was made, never the key.
+	a.audit(r, rl.ID, "CREATE", evResource, authzPath(srv, "/resource/"+id+"/access-key"),
+		accessKeyRep{Exists: true, CreatedTimestamp: info.CreatedAt})
+	writeJSON(w, http.StatusOK, accessKeyRep{AccessKey: key, Exists: true, CreatedTimestamp: info.CreatedAt})
+	return nil
+}
+
+func (a *API) resourceAccessKeyInfo(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, viewAuthz)
+	if err != nil {
+		return err
+	}
+	info, err := a.svc.ResourceAccessKeyInfo(r.Context(), rl.ID, srv.ID, caller, mux.Vars(r)["rid"])
+	if err != nil {
+		return mapNotFound(err, "resource")
+	}
+	writeJSON(w, http.StatusOK, accessKeyRep{Exists: info.Exists, CreatedTimestamp: info.CreatedAt})
+	return nil
+}
+
+// Scopes.
+
+func toAuthzScopeRep(s store.AuthzScope) authzScopeRef {
+	return authzScopeRef{ID: s.ID, Name: s.Name, IconURI: s.IconURI, DisplayName: s.DisplayName}
+}
+
+func (a *API) listAuthzScopes(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, _, err := a.authzTarget(r, viewAuthz)
+	if err != nil {
+		return err
+	}
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	scopes, err := a.svc.ListScopes(r.Context(), rl.ID, srv.ID, r.URL.Query().Get("name"), p)
+	if err != nil {
+		return err
+	}
+	out := []authzScopeRef{}
+	for _, s := range scopes {
+		out = append(out, toAuthzScopeRep(s))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) searchAuthzScope(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, _, err := a.authzTarget(r, viewAuthz)
+	if err != nil {
+		return err
+	}
+	name := r.URL.Query().Get("name")
+	scopes, err := a.svc.ListScopes(r.Context(), rl.ID, srv.ID, name, store.Page{Max: 1 << 30})
+	if err != nil {
+		return err
+	}
+	for _, s := range scopes {
+		if s.Name == name {
+			writeJSON(w, http.StatusOK, toAuthzScopeRep(s))
+			return nil
+		}
+	}
+	noContent(w)
+	return nil
+}
+
+func (a *API) getAuthzScope(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, _, err := a.authzTarget(r, viewAuthz)
+	if err != nil {
+		return err
+	}
+	s, err := a.svc.Scope(r.Context(), rl.ID, srv.ID, mux.Vars(r)["sid"])
+	if err != nil {
+		return mapNotFound(err, "scope")
+	}
+	writeJSON(w, http.StatusOK, toAuthzScopeRep(s))
+	return nil
+}
+
+func decodeAuthzScope(r *http.Request) (store.AuthzScope, error) {
+	var rep authzScopeRef
+	if err := decodeKnown(r, &rep); err != nil {
+		return store.AuthzScope{}, err
+	}
+	return store.AuthzScope{ID: rep.ID, Name: rep.Name, DisplayName: rep.DisplayName, IconURI: rep.IconURI}, nil
+}
+
+func (a *API) createAuthzScope(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, manageAuthz)
+	if err != nil {
+		return err
+	}
+	in, err := decodeAuthzScope(r)
+	if err != nil {
+		return err
+	}
+	if in.ID != "" {
+		return badRequest("id is assigned by the server")
+	}
+	s, err := a.svc.CreateScope(r.Context(), rl.ID, srv.ID, caller, in)
+	if err != nil {
+		return err
+	}
+	a.audit(r, rl.ID, "CREATE", evScope, authzPath(srv, "/scope/"+s.ID), toAuthzScopeRep(s))
+	writeJSON(w, http.StatusCreated, toAuthzScopeRep(s))
+	return nil
+}
+
+func (a *API) updateAuthzScope(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, manageAuthz)
+	if err != nil {
+		return err
+	}
+	in, err := decodeAuthzScope(r)
+	if err != nil {
+		return err
+	}
+	id := mux.Vars(r)["sid"]
+	if in.ID != "" && in.ID != id {
+		return badRequest("id does not match the scope addressed")
+	}
+	s, err := a.svc.UpdateScope(r.Context(), rl.ID, srv.ID, caller, id, in)
+	if err != nil {
+		return mapNotFound(err, "scope")
+	}
+	return a.changed(w, r, rl.ID, "UPDATE", evScope, authzPath(srv, "/scope/"+id), toAuthzScopeRep(s))
+}
+
+func (a *API) deleteAuthzScope(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, manageAuthz)
+	if err != nil {
+		return err
+	}
+	id := mux.Vars(r)["sid"]
+	if err := a.svc.DeleteScope(r.Context(), rl.ID, srv.ID, caller, id); err != nil {
+		return mapNotFound(err, "scope")
+	}
+	return a.changed(w, r, rl.ID, "DELETE", evScope, authzPath(srv, "/scope/"+id), nil)
+}

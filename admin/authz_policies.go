@@ -1,0 +1,371 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// policyRep is Keycloak's PolicyRepresentation and its typed forms in one:
+// the typed paths (policy/role, permission/scope, ...) read and write the
+// typed fields; the generic paths (policy, permission) write either and
+// read config, whose values are JSON strings as Keycloak keeps them.
+// References may be IDs or names (see realms.CreatePolicy); they are
+// answered as IDs.
+type policyRep struct {
+	ID               string            `json:"id,omitempty"`
+	Name             string            `json:"name"`
+	Description      string            `json:"description,omitempty"`
+	Type             string            `json:"type,omitempty"`
+	Logic            string            `json:"logic,omitempty"`
+	DecisionStrategy string            `json:"decisionStrategy,omitempty"`
+	Config           map[string]string `json:"config,omitempty"`
+	Roles            []policyRoleRep   `json:"roles,omitempty"`
+	Groups           []policyGroupRep  `json:"groups,omitempty"`
+	Users            []string          `json:"users,omitempty"`
+	Clients          []string          `json:"clients,omitempty"`
+	Policies         []string          `json:"policies,omitempty"`
+	Resources        []string          `json:"resources,omitempty"`
+	ResourceType     string            `json:"resourceType,omitempty"`
+	Scopes           []string          `json:"scopes,omitempty"`
+}
+
+type policyRoleRep struct {
+	ID       string `json:"id"`
+	Required bool   `json:"required"`
+}
+
+type policyGroupRep struct {
+	ID             string `json:"id,omitempty"`
+	Path           string `json:"path,omitempty"`
+	ExtendChildren bool   `json:"extendChildren"`
+}
+
+// fromConfig moves config entries into the typed fields; an entry
+// Gatehouse does not read is a 400 naming it.
+func (rep *policyRep) fromConfig() error {
+	for k, v := range rep.Config {
+		var dst any
+		switch k {
+		case "roles":
+			dst = &rep.Roles
+		case "groups":
+			dst = &rep.Groups
+		case "users":
+			dst = &rep.Users
+		case "clients":
+			dst = &rep.Clients
+		case "applyPolicies":
+			dst = &rep.Policies
+		case "resources":
+			dst = &rep.Resources
+		case "scopes":
+			dst = &rep.Scopes
+		case "defaultResourceType":
+			rep.ResourceType = v
+			continue
+		default:
+			return badRequest("unsupported field config.%s", k)
+		}
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		if err := strictJSON([]byte(v), dst); err != nil {
+			return badRequest("invalid value for field config.%s: %v", k, err)
+		}
+	}
+	rep.Config = nil
+	return nil
+}
+
+func (rep policyRep) policy() store.AuthzPolicy {
+	p := store.AuthzPolicy{Name: rep.Name, Description: rep.Description, Type: rep.Type, Logic: rep.Logic,
+		DecisionStrategy: rep.DecisionStrategy, UserIDs: rep.Users, ClientIDs: rep.Clients, PolicyIDs: rep.Policies,
+		ResourceIDs: rep.Resources, ResourceType: rep.ResourceType, ScopeIDs: rep.Scopes}
+	for _, r := range rep.Roles {
+		p.Roles = append(p.Roles, store.AuthzRoleRef{ID: r.ID, Required: r.Required})
+	}
+	for _, g := range rep.Groups {
+		ref := g.ID
+		if ref == "" {
+			ref = g.Path
+		}
+		p.Groups = append(p.Groups, store.AuthzGroupRef{ID: ref, ExtendChildren: g.ExtendChildren})
+	}
+	return p
+}
+
+// toPolicyRep renders p typed, or generic with config.
+func (a *API) toPolicyRep(r *http.Request, realmID string, p store.AuthzPolicy, typed bool) policyRep {
+	rep := policyRep{ID: p.ID, Name: p.Name, Description: p.Description, Type: p.Type, Logic: p.Logic,
+		DecisionStrategy: p.DecisionStrategy, Users: p.UserIDs, Clients: p.ClientIDs, Policies: p.PolicyIDs,
+		Resources: p.ResourceIDs, ResourceType: p.ResourceType, Scopes: p.ScopeIDs}
+	for _, x := range p.Roles {
+		rep.Roles = append(rep.Roles, policyRoleRep{ID: x.ID, Required: x.Required})
+	}
+	for _, g := range p.Groups {
+		path, err := a.svc.GroupPath(r.Context(), realmID, g.ID)
+		if err != nil {
+			path = "" // a deleted group
+		}
+		rep.Groups = append(rep.Groups, policyGroupRep{ID: g.ID, Path: path, ExtendChildren: g.ExtendChildren})
+	}
+	if typed {
+		return rep
+	}
+	generic := policyRep{ID: rep.ID, Name: rep.Name, Description: rep.Description, Type: rep.Type, Logic: rep.Logic,
+		DecisionStrategy: rep.DecisionStrategy, Config: map[string]string{}}
+	put := func(key string, v any, present bool) {
+		if present {
+			b, _ := json.Marshal(v)
+			generic.Config[key] = string(b)
+		}
+	}
+	put("roles", rep.Roles, len(rep.Roles) > 0)
+	put("groups", rep.Groups, len(rep.Groups) > 0)
+	put("users", rep.Users, len(rep.Users) > 0)
+	put("clients", rep.Clients, len(rep.Clients) > 0)
+	put("applyPolicies", rep.Policies, len(rep.Policies) > 0)
+	put("resources", rep.Resources, len(rep.Resources) > 0)
+	put("scopes", rep.Scopes, len(rep.Scopes) > 0)
+	if rep.ResourceType != "" {
+		generic.Config["defaultResourceType"] = rep.ResourceType
+	}
+	return generic
+}
+
+// policyKind checks that p is of the kind the path addresses (a policy
+// under /policy, a permission under /permission, and of {type} on a typed
+// path): anything else is not found there.
+func policyKind(r *http.Request, p store.AuthzPolicy, permission bool) error {
+	if realms.IsPermission(p) != permission {
+		return notFound("policy")
+	}
+	if t := mux.Vars(r)["type"]; t != "" && t != p.Type {
+		return notFound("policy")
+	}
+	return nil
+}
+
+func (a *API) listAuthzPolicies(permission bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		rl, srv, caller, err := a.authzTarget(r, viewAuthz)
+		if err != nil {
+			return err
+		}
+		p, err := page(r)
+		if err != nil {
+			return err
+		}
+		q := r.URL.Query()
+		f := realms.PolicyFilter{Page: p, Name: q.Get("name"), Type: q.Get("type"), Resource: q.Get("resource"), Scope: q.Get("scope")}
+		switch {
+		case permission:
+			f.Permission = ptr(true)
+		case q.Get("permission") != "":
+			f.Permission = ptr(q.Get("permission") == "true")
+		}
+		ps, err := a.svc.ListPolicies(r.Context(), rl.ID, srv.ID, caller, f)
+		if err != nil {
+			return err
+		}
+		out := []policyRep{}
+		for _, x := range ps {
+			out = append(out, a.toPolicyRep(r, rl.ID, x, false))
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+}
+
+// searchAuthzPolicy answers GET policy/search?name=: the policy of that
+// exact name, or 204.
+func (a *API) searchAuthzPolicy(permission bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		rl, srv, caller, err := a.authzTarget(r, viewAuthz)
+		if err != nil {
+			return err
+		}
+		name := r.URL.Query().Get("name")
+		ps, err := a.svc.ListPolicies(r.Context(), rl.ID, srv.ID, caller, realms.PolicyFilter{Name: name, Page: store.Page{Max: 1 << 30}})
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if p.Name == name && realms.IsPermission(p) == permission {
+				writeJSON(w, http.StatusOK, a.toPolicyRep(r, rl.ID, p, false))
+				return nil
+			}
+		}
+		noContent(w)
+		return nil
+	}
+}
+
+// decodePolicy reads a policy representation for a path: typed paths fix
+// the type; the generic ones take it from the body, else from dflt.
+func decodePolicy(r *http.Request, permission bool, dflt string) (policyRep, error) {
+	var rep policyRep
+	if err := decodeKnown(r, &rep); err != nil {
+		return rep, err
+	}
+	if err := rep.fromConfig(); err != nil {
+		return rep, err
+	}
+	if rep.Type == "" {
+		rep.Type = dflt
+	}
+	if t := mux.Vars(r)["type"]; t != "" {
+		if rep.Type != "" && rep.Type != t {
+			return rep, badRequest("type %q does not match the path (%s)", rep.Type, t)
+		}
+		rep.Type = t
+	}
+	if rep.Type == "" {
+		return rep, badRequest("type is required")
+	}
+	if realms.IsPermission(store.AuthzPolicy{Type: rep.Type}) != permission {
+		if permission {
+			return rep, badRequest("type %q is not a permission type (resource, scope)", rep.Type)
+		}
+		return rep, badRequest("type %q is a permission: use the permission endpoints", rep.Type)
+	}
+	return rep, nil
+}
+
+func (a *API) createAuthzPolicy(permission, typed bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		rl, srv, caller, err := a.authzTarget(r, manageAuthz)
+		if err != nil {
+			return err
+		}
+		rep, err := decodePolicy(r, permission, "")
+		if err != nil {
+			return err
+		}
+		if rep.ID != "" {
+			return badRequest("id is assigned by the server")
+		}
+		p, err := a.svc.CreatePolicy(r.Context(), rl.ID, srv.ID, caller, rep.policy())
+		if err != nil {
+			return err
+		}
+		out := a.toPolicyRep(r, rl.ID, p, typed)
+		a.audit(r, rl.ID, "CREATE", evPolicy, authzPath(srv, "/policy/"+p.ID), out)
+		writeJSON(w, http.StatusCreated, out)
+		return nil
+	}
+}
+
+// loadAuthzPolicy reads the {pid} policy of the kind the path addresses.
+func (a *API) loadAuthzPolicy(r *http.Request, right string, permission bool) (store.Realm, store.Client, realms.AuthzCaller, store.AuthzPolicy, error) {
+	rl, srv, caller, err := a.authzTarget(r, right)
+	if err != nil {
+		return rl, srv, caller, store.AuthzPolicy{}, err
+	}
+	p, err := a.svc.Policy(r.Context(), rl.ID, srv.ID, caller, mux.Vars(r)["pid"])
+	if err != nil {
+		return rl, srv, caller, p, mapNotFound(err, "policy")
+	}
+	return rl, srv, caller, p, policyKind(r, p, permission)
+}
+
+func (a *API) getAuthzPolicy(permission, typed bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		rl, _, _, p, err := a.loadAuthzPolicy(r, viewAuthz, permission)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, a.toPolicyRep(r, rl.ID, p, typed))
+		return nil
+	}
+}
+
+func (a *API) updateAuthzPolicy(permission, typed bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		rl, srv, caller, cur, err := a.loadAuthzPolicy(r, manageAuthz, permission)
+		if err != nil {
+			return err
+		}
+		rep, err := decodePolicy(r, permission, cur.Type)
+		if err != nil {
+			return err
+		}
+		if rep.ID != "" && rep.ID != cur.ID {
+			return badRequest("id does not match the policy addressed")
+		}
+		p, err := a.svc.UpdatePolicy(r.Context(), rl.ID, srv.ID, caller, cur.ID, rep.policy())
+		if err != nil {
+			return mapNotFound(err, "policy")
+		}
+		return a.changed(w, r, rl.ID, "UPDATE", evPolicy, authzPath(srv, "/policy/"+p.ID), a.toPolicyRep(r, rl.ID, p, typed))
+	}
+}
+
+func (a *API) deleteAuthzPolicy(permission bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		rl, srv, caller, p, err := a.loadAuthzPolicy(r, manageAuthz, permission)
+		if err != nil {
+			return err
+		}
+		if err := a.svc.DeletePolicy(r.Context(), rl.ID, srv.ID, caller, p.ID); err != nil {
+			return mapNotFound(err, "policy")
+		}
+		return a.changed(w, r, rl.ID, "DELETE", evPolicy, authzPath(srv, "/policy/"+p.ID), nil)
+	}
+}
+
+// authzPolicyLinks answers policy/{id}/associatedPolicies (the policies
+// it applies), dependentPolicies (those applying it), resources and
+// scopes (what a permission covers).
+func (a *API) authzPolicyLinks(permission bool, sub string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		rl, srv, caller, p, err := a.loadAuthzPolicy(r, viewAuthz, permission)
+		if err != nil {
+			return err
+		}
+		ctx := r.Context()
+		switch sub {
+		case "associatedPolicies", "dependentPolicies":
+			all, err := a.svc.ListPolicies(ctx, rl.ID, srv.ID, caller, realms.PolicyFilter{Page: store.Page{Max: 1 << 30}})
+			if err != nil {
+				return err
+			}
+			out := []policyRep{}
+			for _, x := range all {
+				if sub == "associatedPolicies" && slices.Contains(p.PolicyIDs, x.ID) ||
+					sub == "dependentPolicies" && slices.Contains(x.PolicyIDs, p.ID) {
+					out = append(out, a.toPolicyRep(r, rl.ID, x, false))
+				}
+			}
+			writeJSON(w, http.StatusOK, out)
+		case "resources":
+			out := []map[string]string{}
+			for _, id := range p.ResourceIDs {
+				res, err := a.svc.GetResource(ctx, rl.ID, srv.ID, caller, id)
+				if err != nil {
+					continue // deleted since
+				}
+				out = append(out, map[string]string{"_id": res.ID, "name": res.Name})
+			}
+			writeJSON(w, http.StatusOK, out)
+		case "scopes":
+			out := []authzScopeRef{}
+			for _, id := range p.ScopeIDs {
+				s, err := a.svc.Scope(ctx, rl.ID, srv.ID, id)
+				if err != nil {
+					continue // deleted since
+				}
+				out = append(out, toAuthzScopeRep(s))
+			}
+			writeJSON(w, http.StatusOK, out)
+		}
+		return nil
+	}
+}
