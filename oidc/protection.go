@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
@@ -152,7 +151,7 @@ type umaResource struct {
 	Description        string              `json:"description,omitempty"`
 	AccessMode         string              `json:"access_mode"`
 	BackendRoles       []string            `json:"backend_roles,omitempty"`
-	ParentID           string              `json:"parentId,omitempty"`
+	ParentID           string              `json:"parent,omitempty"`
 }
 
 type umaScope struct {
@@ -186,7 +185,7 @@ type umaResourceIn struct {
 	AccessMode         string              `json:"access_mode"`
 	BackendRoles       []string            `json:"backend_roles"`
 	AddAllBackendRoles bool                `json:"add_all_backend_roles"`
-	ParentID           string              `json:"parentId"`
+	ParentID           string              `json:"parent"`
 }
 
 // umaScopeRef is a scope named by a string or {"id"?, "name"?}.
@@ -506,12 +505,12 @@ func intParam(v, name string, def int) (int, error) {
 	return n, nil
 }
 
-// resourceKeyRep is a resource's access key: the key itself only in the
-// answer that makes it.
+// resourceKeyRep is a resource's access key, as the admin API shows it:
+// the key itself only in the answer that makes it.
 type resourceKeyRep struct {
-	Exists    bool   `json:"exists"`
-	CreatedAt string `json:"createdAt,omitempty"`
-	AccessKey string `json:"accessKey,omitempty"`
+	AccessKey        string `json:"accessKey,omitempty"`
+	Exists           bool   `json:"exists"`
+	CreatedTimestamp int64  `json:"createdTimestamp,omitempty"`
 }
 
 func (s *Server) createResourceAccessKey(w http.ResponseWriter, r *http.Request, c *protectionCaller) error {
@@ -522,9 +521,7 @@ func (s *Server) createResourceAccessKey(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	out := toResourceKeyRep(info)
-	out.AccessKey = key
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusOK, resourceKeyRep{AccessKey: key, Exists: info.Exists, CreatedTimestamp: info.CreatedAt})
 	return nil
 }
 
@@ -533,14 +530,6 @@ func (s *Server) resourceAccessKeyInfo(w http.ResponseWriter, r *http.Request, c
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toResourceKeyRep(info))
+	writeJSON(w, http.StatusOK, resourceKeyRep{Exists: info.Exists, CreatedTimestamp: info.CreatedAt})
 	return nil
-}
-
-func toResourceKeyRep(info realms.AccessKeyInfo) resourceKeyRep {
-	out := resourceKeyRep{Exists: info.Exists}
-	if info.Exists {
-		out.CreatedAt = time.UnixMilli(info.CreatedAt).UTC().Format(time.RFC3339)
-	}
-	return out
 }
