@@ -109,44 +109,10 @@ func (s *Server) umaTicket(w http.ResponseWriter, r *http.Request, rp *realmProv
 	sess = newSession(s.issuer(r, rp.realm.Name), store.Client{ClientID: clientID})
 	sess.grant.user = id.user
 	sess.grant.sid = id.sid
-	if f.dup != "" {
-		fail(errDuplicatedParameter)
+	opts, err := parseUMAOptions(f)
+	if err != nil {
+		fail(err)
 		return
-	}
-	for _, p := range umaUnsupported {
-		if f.values.Has(p) {
-			fail(oauthErr(400, "invalid_request", "Parameter '"+p+"' is not supported"))
-			return
-		}
-	}
-	if v := f.get("submit_request"); v != "" {
-		if _, perr := strconv.ParseBool(v); perr != nil {
-			fail(oauthErr(400, "invalid_request", "submit_request must be true or false"))
-			return
-		}
-	}
-	mode := f.get("response_mode")
-	if mode != "" && mode != umaModeDecision && mode != umaModePermissions {
-		fail(errUMAResponseMode)
-		return
-	}
-	includeName := true
-	if v := f.get("response_include_resource_name"); v != "" {
-		b, perr := strconv.ParseBool(v)
-		if perr != nil {
-			fail(oauthErr(400, "invalid_request", "response_include_resource_name must be true or false"))
-			return
-		}
-		includeName = b
-	}
-	limit := 0
-	if v := f.get("response_permissions_limit"); v != "" {
-		n, perr := strconv.Atoi(v)
-		if perr != nil || n < 1 {
-			fail(oauthErr(400, "invalid_request", "response_permissions_limit must be a positive integer"))
-			return
-		}
-		limit = n
 	}
 	rs, err := rp.umaResourceServer(ctx, f.values["audience"])
 	if err != nil {
@@ -179,11 +145,11 @@ func (s *Server) umaTicket(w http.ResponseWriter, r *http.Request, rp *realmProv
 		fail(errUMANotAuthorized)
 		return
 	}
-	if limit > 0 && len(granted) > limit {
-		granted = granted[:limit]
+	if opts.limit > 0 && len(granted) > opts.limit {
+		granted = granted[:opts.limit]
 	}
-	perms := umaPermissions(granted, includeName)
-	switch mode {
+	perms := umaPermissions(granted, opts.includeName)
+	switch opts.mode {
 	case umaModeDecision:
 		writeJSON(w, http.StatusOK, map[string]bool{"result": true})
 	case umaModePermissions:
@@ -196,6 +162,49 @@ func (s *Server) umaTicket(w http.ResponseWriter, r *http.Request, rp *realmProv
 		s.svc.Metrics().TokenIssued(rp.realm.Name, grantUMATicket)
 	}
 	s.tokenEvent(rp, r, grantUMATicket, clientID, f, sess, nil)
+}
+
+// umaOptions are how the caller wants the answer.
+type umaOptions struct {
+	mode        string // "", umaModeDecision or umaModePermissions
+	includeName bool
+	limit       int // 0: no limit
+}
+
+// parseUMAOptions checks the request's parameters other than the caller,
+// audience and permissions: no duplicates, none Gatehouse does not serve,
+// and well-formed answer options.
+func parseUMAOptions(f form) (umaOptions, *fosite.RFC6749Error) {
+	o := umaOptions{mode: f.get("response_mode"), includeName: true}
+	if f.dup != "" {
+		return o, errDuplicatedParameter
+	}
+	for _, p := range umaUnsupported {
+		if f.values.Has(p) {
+			return o, oauthErr(400, "invalid_request", "Parameter '"+p+"' is not supported")
+		}
+	}
+	if o.mode != "" && o.mode != umaModeDecision && o.mode != umaModePermissions {
+		return o, errUMAResponseMode
+	}
+	if _, err := boolParam(f.get("submit_request"), "submit_request"); err != nil {
+		return o, fosite.ErrorToRFC6749Error(err)
+	}
+	if v := f.get("response_include_resource_name"); v != "" {
+		b, err := boolParam(v, "response_include_resource_name")
+		if err != nil {
+			return o, fosite.ErrorToRFC6749Error(err)
+		}
+		o.includeName = b
+	}
+	if v := f.get("response_permissions_limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return o, oauthErr(400, "invalid_request", "response_permissions_limit must be a positive integer")
+		}
+		o.limit = n
+	}
+	return o, nil
 }
 
 // umaCaller resolves who asks: the bearer credential of the request (an
