@@ -366,6 +366,7 @@ func TestProtectionAPIRefusals(t *testing.T) {
 		{"unknown field", "POST", "", rs, `{"name":"x","colour":"red"}`, 400, "invalid_request", `Unrecognized field "colour"`},
 		{"unknown field in owner", "POST", "", rs, `{"name":"x","owner":{"id":"alice","email":"a@b"}}`, 400, "invalid_request", ""},
 		{"not JSON", "POST", "", rs, `name=x`, 400, "invalid_request", ""},
+		{"wrongly typed field", "POST", "", rs, `{"name":"x","uris":"/a"}`, 400, "invalid_request", "uris: expected []string, got string"},
 		{"empty body", "POST", "", rs, ``, 400, "invalid_request", ""},
 		{"server-chosen ID", "POST", "", rs, `{"_id":"mine","name":"x"}`, 400, "invalid_request", ""},
 		{"same name", "POST", "", rs, `{"name":"g","owner":"bob"}`, 409, "invalid_request", "Resource with name [g] already exists."},

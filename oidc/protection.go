@@ -289,6 +289,8 @@ func readResource(w http.ResponseWriter, r *http.Request) (umaResourceIn, error)
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
 		switch {
+		case errors.As(err, &te) && te.Field != "":
+			return in, oauthErr(400, "invalid_request", te.Field+": expected "+te.Type.String()+", got "+te.Value)
 		case errors.As(err, &se), errors.As(err, &te):
 			return in, errResourceBody
 		}
