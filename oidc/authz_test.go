@@ -447,6 +447,13 @@ func TestUMAGrantIssuesRPT(t *testing.T) {
 	if in := a.introspect(r.str("access_token")); in.body["active"] != true {
 		t.Fatalf("RPT must be an active token of the realm: %s", in.raw)
 	}
+	// A resource server introspects it as an RPT: the permissions at the
+	// top level.
+	in := a.post("token/introspect", url.Values{"token": {r.str("access_token")}, "token_type_hint": {"requesting_party_token"}}, "models", a.rsSecret)
+	got, _ := json.Marshal(in.body["permissions"])
+	if in.body["active"] != true || string(got) != string(perms) {
+		t.Fatalf("RPT introspection: %s", in.raw)
+	}
 
 	// No permission asks for everything the user may see; names can be
 	// left out.
