@@ -95,6 +95,26 @@ func (a *API) authzTarget(r *http.Request, right string) (store.Realm, store.Cli
 	return rl, srv, caller, err
 }
 
+// authzList is authzTarget for a listing, with its first/max page.
+func (a *API) authzList(r *http.Request) (store.Realm, store.Client, realms.AuthzCaller, store.Page, error) {
+	rl, srv, caller, err := a.authzTarget(r, viewAuthz)
+	if err != nil {
+		return rl, srv, caller, store.Page{}, err
+	}
+	p, err := page(r)
+	return rl, srv, caller, p, err
+}
+
+// authzDecode is authzTarget for a write (manage-authorization) with its
+// body decoded strictly into v.
+func (a *API) authzDecode(r *http.Request, v any) (store.Realm, store.Client, realms.AuthzCaller, error) {
+	rl, srv, caller, err := a.authzTarget(r, manageAuthz)
+	if err == nil {
+		err = decodeKnown(r, v)
+	}
+	return rl, srv, caller, err
+}
+
 func authzPath(srv store.Client, rest string) string {
 	return "clients/" + srv.ID + "/authz/resource-server" + rest
 }
@@ -129,12 +149,9 @@ func (a *API) getResourceServer(w http.ResponseWriter, r *http.Request) error {
 // updateResourceServer changes the settings present in the body; id and
 // clientId, when sent, must be the server's own.
 func (a *API) updateResourceServer(w http.ResponseWriter, r *http.Request) error {
-	rl, srv, caller, err := a.authzTarget(r, manageAuthz)
-	if err != nil {
-		return err
-	}
 	var rep resourceServerRep
-	if err := decodeKnown(r, &rep); err != nil {
+	rl, srv, caller, err := a.authzDecode(r, &rep)
+	if err != nil {
 		return err
 	}
 	if rep.ID != "" && rep.ID != srv.ID || rep.ClientID != "" && rep.ClientID != srv.ClientID {
@@ -295,11 +312,7 @@ func (a *API) writeAuthzResources(w http.ResponseWriter, r *http.Request, realmI
 }
 
 func (a *API) listAuthzResources(w http.ResponseWriter, r *http.Request) error {
-	rl, srv, caller, err := a.authzTarget(r, viewAuthz)
-	if err != nil {
-		return err
-	}
-	p, err := page(r)
+	rl, srv, caller, p, err := a.authzList(r)
 	if err != nil {
 		return err
 	}
@@ -349,12 +362,9 @@ func (a *API) searchAuthzResource(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (a *API) createAuthzResource(w http.ResponseWriter, r *http.Request) error {
-	rl, srv, caller, err := a.authzTarget(r, manageAuthz)
-	if err != nil {
-		return err
-	}
 	var rep authzResourceRep
-	if err := decodeKnown(r, &rep); err != nil {
+	rl, srv, caller, err := a.authzDecode(r, &rep)
+	if err != nil {
 		return err
 	}
 	if rep.ID != "" {
@@ -373,16 +383,21 @@ func (a *API) createAuthzResource(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func (a *API) getAuthzResource(w http.ResponseWriter, r *http.Request) error {
+// readAuthzResource renders the {rid} resource of a read request.
+func (a *API) readAuthzResource(r *http.Request) (authzResourceRep, error) {
 	rl, srv, caller, err := a.authzTarget(r, viewAuthz)
 	if err != nil {
-		return err
+		return authzResourceRep{}, err
 	}
 	res, err := a.svc.GetResource(r.Context(), rl.ID, srv.ID, caller, mux.Vars(r)["rid"])
 	if err != nil {
-		return mapNotFound(err, "resource")
+		return authzResourceRep{}, mapNotFound(err, "resource")
 	}
-	out, err := a.toAuthzResourceRep(r, rl.ID, res)
+	return a.toAuthzResourceRep(r, rl.ID, res)
+}
+
+func (a *API) getAuthzResource(w http.ResponseWriter, r *http.Request) error {
+	out, err := a.readAuthzResource(r)
 	if err != nil {
 		return err
 	}
@@ -391,15 +406,7 @@ func (a *API) getAuthzResource(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) authzResourceScopes(w http.ResponseWriter, r *http.Request) error {
-	rl, srv, caller, err := a.authzTarget(r, viewAuthz)
-	if err != nil {
-		return err
-	}
-	res, err := a.svc.GetResource(r.Context(), rl.ID, srv.ID, caller, mux.Vars(r)["rid"])
-	if err != nil {
-		return mapNotFound(err, "resource")
-	}
-	out, err := a.toAuthzResourceRep(r, rl.ID, res)
+	out, err := a.readAuthzResource(r)
 	if err != nil {
 		return err
 	}
@@ -408,12 +415,9 @@ func (a *API) authzResourceScopes(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (a *API) updateAuthzResource(w http.ResponseWriter, r *http.Request) error {
-	rl, srv, caller, err := a.authzTarget(r, manageAuthz)
-	if err != nil {
-		return err
-	}
 	var rep authzResourceRep
-	if err := decodeKnown(r, &rep); err != nil {
+	rl, srv, caller, err := a.authzDecode(r, &rep)
+	if err != nil {
 		return err
 	}
 	id := mux.Vars(r)["rid"]
@@ -490,11 +494,7 @@ func toAuthzScopeRep(s store.AuthzScope) authzScopeRef {
 }
 
 func (a *API) listAuthzScopes(w http.ResponseWriter, r *http.Request) error {
-	rl, srv, _, err := a.authzTarget(r, viewAuthz)
-	if err != nil {
-		return err
-	}
-	p, err := page(r)
+	rl, srv, _, p, err := a.authzList(r)
 	if err != nil {
 		return err
 	}

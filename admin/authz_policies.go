@@ -155,11 +155,7 @@ func policyKind(r *http.Request, p store.AuthzPolicy, permission bool) error {
 
 func (a *API) listAuthzPolicies(permission bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		rl, srv, caller, err := a.authzTarget(r, viewAuthz)
-		if err != nil {
-			return err
-		}
-		p, err := page(r)
+		rl, srv, caller, p, err := a.authzList(r)
 		if err != nil {
 			return err
 		}

@@ -80,6 +80,7 @@ func TestBadInputCatalog(t *testing.T) {
 	_, userMgr := e.userWithRights("demo", "usermgr", nil, "manage-users")
 	bossID, _ := e.userWithRights("demo", "boss", nil, "realm-admin")
 	strongID, _ := e.createClient("demo", e.admin, map[string]any{"clientId": "strongbot", "serviceAccountsEnabled": true})
+	modelsID, _ := e.createClient("demo", e.admin, map[string]any{"clientId": "models", "authorizationServicesEnabled": true})
 	e.grantRealmManagement("demo", strongID, "realm-admin")
 	var masterAdmins []map[string]any
 	e.must(200, "GET", "/admin/realms/master/users?username=admin&exact=true", e.admin, nil).json(t, &masterAdmins)
@@ -128,6 +129,7 @@ func TestBadInputCatalog(t *testing.T) {
 		"usermgr_token":     userMgr,
 		"boss_id":           bossID,
 		"strong_client_id":  strongID,
+		"models_id":         modelsID,
 		"master_admin_id":   masterAdmins[0]["id"].(string),
 		"http_date":         time.Now().UTC().Format(http.TimeFormat),
 	}

@@ -1,6 +1,7 @@
 // Package admin owns Gatehouse's Keycloak-compatible admin REST API under
 // /admin/realms: realms, clients and their secrets, users, roles and role
-// mappings, and each realm's admin audit log.
+// mappings, resource servers' authorization services (authz*.go), and each
+// realm's admin audit log.
 //
 // Callers authenticate with a Bearer access token of any realm on this
 // server. A master-realm user or service account holding realm role admin

@@ -24,6 +24,13 @@ import (
 //     effectively (composites, groups), and belongs to a group when a
 //     member of it or of one of its subgroups.
 //
+// Deleting a resource server's client deletes its resources, scopes and
+// policies. Deleting a user (or a client) that owns resources on a server
+// leaves them with their access mode: user and client IDs are never
+// reused, so they then belong to nobody, and only the server's admins
+// change (the owner field included) or delete them; a model group's
+// children, perhaps other users', stay where they are.
+//
 // The resource server itself, calling with its own credentials (an
 // AuthzCaller with ClientID = S and no UserID), acts for the owner of the
 // resource it writes: it may set every field, add_all_backend_roles

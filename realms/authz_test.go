@@ -370,3 +370,27 @@ func TestListResourcesShowsOnlyWhatTheCallerMaySee(t *testing.T) {
 		}
 	}
 }
+
+func TestDeletedOwnersResourcesStayForAdmins(t *testing.T) {
+	f := newAuthzFixture(t)
+	priv := f.olives("priv", AccessPrivate)
+	restr := f.olives("restr", AccessRestricted, "analyst")
+	f.check(f.svc.DeleteUser(f.ctx, "demo", f.olive.ID))
+	if _, err := f.svc.GetResource(f.ctx, f.realm.ID, f.server.ID, as(f.adam), priv.ID); err != nil {
+		t.Fatalf("admin lost the private resource: %v", err)
+	}
+	if got := f.eval(f.sam, PermissionRequest{Resource: restr.ID}); len(got) != 1 {
+		t.Fatalf("the restricted resource stays shared: %v", got)
+	}
+	if err := f.svc.DeleteResource(f.ctx, f.realm.ID, f.server.ID, as(f.sam), restr.ID); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("a sharer deleted an orphan: %v", err)
+	}
+	up, err := f.svc.UpdateResource(f.ctx, f.realm.ID, f.server.ID, as(f.adam), priv.ID, ResourceInput{Name: "priv", Owner: "sam", Scopes: []string{"read", "deploy"}})
+	f.check(err)
+	if up.OwnerID != f.sam.ID {
+		t.Fatalf("owner %s", up.OwnerID)
+	}
+	if _, err := f.svc.GetResource(f.ctx, f.realm.ID, f.server.ID, as(f.sam), priv.ID); err != nil {
+		t.Fatalf("the new owner: %v", err)
+	}
+}

@@ -26,6 +26,11 @@ var (
 	authzResourceCmp = "resource"
 )
 
+// hasAuthz: the realm bucket has the authz buckets. Open adds them to the
+// realms of an older file, except when the file is opened read-only: its
+// reads then find no authz records rather than a missing bucket.
+func hasAuthz(rb *bbolt.Bucket) bool { return rb.Bucket(bAzPolicyByName) != nil }
+
 // named is an authz record kept in a rows bucket and a name index.
 type named interface {
 	store.AuthzScope | store.AuthzPolicy
@@ -73,6 +78,9 @@ func azCreate[T named](s *Store, ctx context.Context, realmID string, k azKind[T
 func azGet[T named](s *Store, realmID string, k azKind[T], id string) (T, error) {
 	var x T
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		if !hasAuthz(rb) {
+			return store.ErrNotFound
+		}
 		return getRow(sub(rb, k.rows), id, &x)
 	})
 	return x, err
@@ -81,6 +89,9 @@ func azGet[T named](s *Store, realmID string, k azKind[T], id string) (T, error)
 func azList[T named](s *Store, realmID string, k azKind[T], serverID string) ([]T, error) {
 	out := []T{}
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		if !hasAuthz(rb) {
+			return nil
+		}
 		rows, byName := sub(rb, k.rows), sub(rb, k.byName)
 		prefix := idx(serverID, "")
 		c := byName.Cursor()
@@ -288,6 +299,9 @@ func (s *Store) CreateAuthzResource(ctx context.Context, realmID string, r store
 func (s *Store) GetAuthzResource(_ context.Context, realmID, id string) (store.AuthzResource, error) {
 	var r store.AuthzResource
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		if !hasAuthz(rb) {
+			return store.ErrNotFound
+		}
 		return getRow(sub(rb, bAzResources), id, &r)
 	})
 	return r, err
@@ -307,6 +321,9 @@ func (s *Store) GetAuthzResourceByAccessKey(_ context.Context, realmID, hash str
 func (s *Store) resourceBy(realmID string, index, key []byte) (store.AuthzResource, error) {
 	var r store.AuthzResource
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		if !hasAuthz(rb) {
+			return store.ErrNotFound
+		}
 		id := sub(rb, index).Get(key)
 		if id == nil {
 			return store.ErrNotFound
@@ -319,6 +336,9 @@ func (s *Store) resourceBy(realmID string, index, key []byte) (store.AuthzResour
 func (s *Store) ListAuthzResources(_ context.Context, realmID, serverID string, q store.AuthzResourceQuery) ([]store.AuthzResource, error) {
 	out := []store.AuthzResource{}
 	err := s.viewRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		if !hasAuthz(rb) {
+			return nil
+		}
 		b := resourceBuckets(rb)
 		prefix := idx(serverID, "")
 		c := b.byName.Cursor()

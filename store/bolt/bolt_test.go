@@ -560,3 +560,34 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 		}
 	}
 }
+
+// A file written before the authorization-services buckets existed gets
+// them at Open (read-only, see authz_readonly_test.go).
+func TestOpenAddsAuthzBucketsToOlderRealms(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	s := open(t, path)
+	seed(t, s)
+	must(t, s.Close())
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
+	must(t, err)
+	must(t, db.Update(func(tx *bbolt.Tx) error {
+		rb := tx.Bucket([]byte("realm/r1"))
+		for _, b := range []string{"authz_resources", "authz_resources_by_name", "authz_resources_by_parent",
+			"authz_resources_by_key", "authz_scopes", "authz_scopes_by_name", "authz_policies", "authz_policies_by_name"} {
+			if err := rb.DeleteBucket([]byte(b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	must(t, db.Close())
+
+	s = open(t, path)
+	defer s.Close()
+	must(t, s.CreateAuthzScope(ctx, "r1", store.AuthzScope{ID: "s1", ServerID: "c1", Name: "read"}))
+	must(t, s.CreateAuthzResource(ctx, "r1", store.AuthzResource{ID: "x1", ServerID: "c1", Name: "m", AccessMode: "private"}))
+	rs, err := s.ListAuthzResources(ctx, "r1", "c1", store.AuthzResourceQuery{})
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("after upgrade: %v %v", rs, err)
+	}
+}

@@ -8,7 +8,9 @@
 // order). Each realm owns a nested bucket "realm/<id>" holding all of its
 // rows and secondary indexes, every one created with the realm, so deleting
 // a realm is one DeleteBucket and no lookup can ever cross into another
-// realm.
+// realm. Sub-buckets added to the layout later (the authorization
+// services' ones) are created in the realms of an existing file at Open,
+// so the layout version stays.
 //
 // Hot-path writes (session creation, refresh rotation, revocation) go through
 // db.Batch so concurrent requests share one fsync'd commit.
