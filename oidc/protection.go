@@ -117,8 +117,11 @@ func (s *Server) protectionError(w http.ResponseWriter, r *http.Request, err err
 		writeOAuthError(w, oe)
 	case errors.As(err, &ve):
 		writeOAuthError(w, oauthErr(400, "invalid_request", ve.Error()))
-	case errors.As(err, &ce):
+	case errors.As(err, &ce) && ce.Kind == "resource" && ce.Field == "name":
 		writeOAuthError(w, oauthErr(409, "invalid_request", "Resource with name ["+ce.Value+"] already exists."))
+	case errors.As(err, &ce):
+		// A scope created alongside by another request.
+		writeOAuthError(w, oauthErr(409, "invalid_request", ce.Kind+" with "+ce.Field+" ["+ce.Value+"] already exists."))
 	case errors.Is(err, store.ErrNotFound):
 		writeOAuthError(w, errResourceNotFound)
 	case errors.Is(err, realms.ErrForbidden):
