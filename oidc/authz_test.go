@@ -455,12 +455,25 @@ func TestUMAGrantIssuesRPT(t *testing.T) {
 		t.Fatalf("RPT introspection: %s", in.raw)
 	}
 
+	// #SCOPE asks about every resource that has the scope.
+	byScope := a.uma(bob, url.Values{"audience": {"models"}, "permission": {"#predict"}, "response_mode": {"permissions"}})
+	if got := permissionsOf(t, byScope); !slices.Equal(got, []string{"ml-models:predict"}) {
+		t.Fatalf("permission #predict: %v", got)
+	}
+
+	a.register(rs, `{"name":"public-models","owner":"alice","access_mode":"public","resource_scopes":["read"]}`)
+	all := permissionsOf(t, a.uma(bob, url.Values{"audience": {"models"}, "response_mode": {"permissions"}}))
+	limited := permissionsOf(t, a.uma(bob, url.Values{"audience": {"models"}, "response_mode": {"permissions"}, "response_permissions_limit": {"1"}}))
+	if len(all) != 2 || len(limited) != 1 {
+		t.Fatalf("response_permissions_limit=1: %v of %v", limited, all)
+	}
+
 	// No permission asks for everything the user may see; names can be
 	// left out.
 	r = a.uma(bob, url.Values{"audience": {"models"}, "response_include_resource_name": {"false"}})
 	authz, _ = claims(t, r.str("access_token"))["authorization"].(map[string]any)
 	perms, _ = json.Marshal(authz["permissions"])
-	if r.status != 200 || strings.Contains(string(perms), "rsname") || !strings.Contains(string(perms), id) || strings.Count(string(perms), "rsid") != 1 {
+	if r.status != 200 || strings.Contains(string(perms), "rsname") || !strings.Contains(string(perms), id) || strings.Count(string(perms), "rsid") != 2 {
 		t.Fatalf("RPT for everything: %d %s", r.status, perms)
 	}
 }
