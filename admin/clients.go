@@ -40,8 +40,11 @@ type clientRep struct {
 	OptionalClientScopes []string    `json:"optionalClientScopes,omitempty"`
 	ProtocolMappers      []mapperRep `json:"protocolMappers,omitempty"`
 	// AuthorizationServicesEnabled makes the client a resource server
-	// (authz.go); turning it off keeps the server's records, unreachable
-	// until it is turned on again.
+	// (authz.go) with Keycloak's default settings but none of Keycloak's
+	// default records (its "Default Policy" is JavaScript, which does not
+	// exist here, so its default permission would grant nothing). Turning
+	// it off keeps the server's records, unreachable until it is turned
+	// on again.
 	AuthorizationServicesEnabled *bool `json:"authorizationServicesEnabled,omitempty"`
 }
 

@@ -50,5 +50,28 @@ func FuzzAdminJSON(f *testing.F) {
 				_ = realms.ValidateIdentityProvider(&p)
 			}
 		}
+		// The authorization-services representations decode strictly,
+		// with their string-or-object fields and config strings.
+		authzReps := []func() any{
+			func() any { return &authzResourceRep{} }, func() any { return &policyRep{} },
+			func() any { return &resourceServerRep{} }, func() any { return &authzScopeRef{} },
+		}
+		for _, mk := range authzReps {
+			v := mk()
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+			err := decodeKnown(r, v)
+			if rep, ok := v.(*policyRep); ok && err == nil {
+				err = rep.fromConfig()
+				_ = rep.policy()
+			}
+			if rep, ok := v.(*authzResourceRep); ok && err == nil {
+				_ = rep.input()
+			}
+			if err != nil {
+				if ae, ok := err.(*apiError); !ok || (ae.status != 400 && ae.status != 413) {
+					t.Fatalf("decode error %v", err)
+				}
+			}
+		}
 	})
 }

@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -20,6 +23,7 @@ var authzTests = []struct {
 	{"AuthzResourceAccessKeyRotation", testAuthzAccessKey},
 	{"AuthzScopesAndPoliciesCRUD", testAuthzScopesPolicies},
 	{"AuthzGoneWithTheServerAndRealm", testAuthzCascade},
+	{"AuthzConcurrentNameClaimsAndKeyRotations", testAuthzConcurrent},
 }
 
 func resourceServers(t *testing.T, s store.Store) (store.Realm, store.Client, store.Client) {
@@ -277,4 +281,72 @@ func testAuthzCascade(t *testing.T, s store.Store) {
 	must(t, s.DeleteRealm(ctx, r.ID))
 	_, err = s.GetAuthzResource(ctx, r.ID, kept.ID)
 	wantErr(t, err, store.ErrNotFound)
+}
+
+// Concurrent writers (replicas sharing a database) claiming one name get
+// one winner; concurrent access-key rotations leave exactly one key that
+// finds the resource, the last one stored.
+func testAuthzConcurrent(t *testing.T, s store.Store) {
+	r, models, _ := resourceServers(t, s)
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = s.CreateAuthzResource(ctx, r.ID, resource(models, "same", fmt.Sprint("owner-", i)))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		if err == nil {
+			wins++
+		} else {
+			wantConflict(t, err, "resource", "name")
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d creates of one name won, want 1", wins)
+	}
+
+	res, err := s.GetAuthzResourceByName(ctx, r.ID, models.ID, "same")
+	must(t, err)
+	start = make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, errs[i] = s.UpdateAuthzResource(ctx, r.ID, res.ID, func(x *store.AuthzResource) error {
+				x.AccessKey = &store.ResourceAccessKey{Hash: fmt.Sprint("key-", i), CreatedAt: clock()}
+				return nil
+			})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		must(t, err)
+	}
+	final, err := s.GetAuthzResource(ctx, r.ID, res.ID)
+	must(t, err)
+	found := 0
+	for i := range n {
+		got, err := s.GetAuthzResourceByAccessKey(ctx, r.ID, fmt.Sprint("key-", i))
+		switch {
+		case err == nil && got.ID == res.ID && final.AccessKey.Hash == fmt.Sprint("key-", i):
+			found++
+		case errors.Is(err, store.ErrNotFound):
+		default:
+			t.Errorf("key %d: %v (stored %s)", i, err, final.AccessKey.Hash)
+		}
+	}
+	if found != 1 {
+		t.Fatalf("%d keys find the resource, want exactly the stored one", found)
+	}
 }
