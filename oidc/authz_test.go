@@ -307,6 +307,7 @@ func TestProtectionAPIListsWithKeycloakFilters(t *testing.T) {
 	}
 	for _, tc := range []struct{ q, want string }{
 		{"", "g1,g2,m1"},
+		{"uri=/groups", "g1,g2"},
 		{"name=g", "g1,g2"},
 		{"name=g1&exactName=true", "g1"},
 		{"owner=alice", "g1,m1"},
@@ -321,6 +322,32 @@ func TestProtectionAPIListsWithKeycloakFilters(t *testing.T) {
 			t.Errorf("?%s: %s, want %s", tc.q, got, tc.want)
 		}
 	}
+	// matchingUri: exact URIs first, else the server's own resource whose
+	// URI pattern fits best, as a policy enforcer looks a path up.
+	for _, body := range []string{
+		`{"name":"api","uris":["/api/*"]}`,
+		`{"name":"model","uris":["/api/models/{id}"]}`,
+		`{"name":"predict","uris":["/api/models/{id}/predict"]}`,
+		`{"name":"pages","uris":["*.html"]}`,
+	} {
+		var m map[string]any
+		_ = json.Unmarshal([]byte(body), &m)
+		ids[m["name"].(string)] = a.register(rs, body)
+	}
+	for _, tc := range []struct{ uri, want string }{
+		{"/groups/g2", "g2"},
+		{"/api/models/7", "model"},
+		{"/api/models/7/predict", "predict"},
+		{"/api/other/x", "api"},
+		{"/api", "api"},
+		{"/index.html", "pages"},
+		{"/elsewhere", ""},
+	} {
+		if got := strings.Join(list("matchingUri=true&uri="+url.QueryEscape(tc.uri)), ","); got != tc.want {
+			t.Errorf("matchingUri %s: %s, want %s", tc.uri, got, tc.want)
+		}
+	}
+
 	deep := a.protection(http.MethodGet, "?deep=true&name=g2&exactName=true", rs, "")
 	var reps []map[string]any
 	if err := json.Unmarshal([]byte(deep.raw), &reps); err != nil || len(reps) != 1 || reps[0]["_id"] != ids["g2"] ||
@@ -381,7 +408,7 @@ func TestProtectionAPIRefusals(t *testing.T) {
 		{"unknown query parameter", "GET", "?colour=red", rs, "", 400, "invalid_request", ""},
 		{"bad deep", "GET", "?deep=maybe", rs, "", 400, "invalid_request", ""},
 		{"negative first", "GET", "?first=-1", rs, "", 400, "invalid_request", ""},
-		{"matchingUri", "GET", "?uri=/a&matchingUri=true", rs, "", 400, "invalid_request", ""},
+		{"matchingUri without uri", "GET", "?matchingUri=true", rs, "", 400, "invalid_request", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := a.protection(tc.method, tc.path, tc.token, tc.body)

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -439,13 +441,9 @@ func (s *Server) listResourceSets(w http.ResponseWriter, r *http.Request, c *pro
 	if f.ExactName, err = boolParam(q.Get("exactName"), "exactName"); err != nil {
 		return err
 	}
-	// Keycloak's matchingUri reads the resources' URIs as patterns; the
-	// uri filter here matches substrings only, so true is refused rather
-	// than answered with another search.
-	if matchingURI, err := boolParam(q.Get("matchingUri"), "matchingUri"); err != nil {
+	matchingURI, err := boolParam(q.Get("matchingUri"), "matchingUri")
+	if err != nil {
 		return err
-	} else if matchingURI {
-		return oauthErr(400, "invalid_request", "matchingUri=true is not supported")
 	}
 	deep, err := boolParam(q.Get("deep"), "deep")
 	if err != nil {
@@ -457,7 +455,12 @@ func (s *Server) listResourceSets(w http.ResponseWriter, r *http.Request, c *pro
 	if f.Max, err = intParam(q.Get("max"), "max", 0); err != nil {
 		return err
 	}
-	list, err := s.svc.ListResources(r.Context(), c.rp.realm.ID, c.server.ID, c.who, f)
+	var list []store.AuthzResource
+	if matchingURI {
+		list, err = s.resourcesMatchingURI(r.Context(), c, f)
+	} else {
+		list, err = s.svc.ListResources(r.Context(), c.rp.realm.ID, c.server.ID, c.who, f)
+	}
 	if err != nil {
 		return err
 	}
@@ -479,6 +482,98 @@ func (s *Server) listResourceSets(w http.ResponseWriter, r *http.Request, c *pro
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// resourcesMatchingURI is Keycloak's matchingUri search, with which policy
+// enforcers find the resource protecting a request path: the resources
+// with exactly that URI, else the one resource of the server itself whose
+// URI, read as a pattern, matches it best (see uriPatternScore).
+func (s *Server) resourcesMatchingURI(ctx context.Context, c *protectionCaller, f realms.ResourceFilter) ([]store.AuthzResource, error) {
+	uri := f.URI
+	if uri == "" {
+		return nil, oauthErr(400, "invalid_request", "matchingUri needs uri")
+	}
+	page := f.Page
+	f.Page = store.Page{Max: math.MaxInt32}
+	candidates, err := s.svc.ListResources(ctx, c.rp.realm.ID, c.server.ID, c.who, f)
+	if err != nil {
+		return nil, err
+	}
+	var exact []store.AuthzResource
+	for _, res := range candidates {
+		if slices.Contains(res.URIs, uri) {
+			exact = append(exact, res)
+		}
+	}
+	if len(exact) > 0 {
+		return pageOf(exact, page), nil
+	}
+	f.URI, f.Owner = "", c.server.ID
+	own, err := s.svc.ListResources(ctx, c.rp.realm.ID, c.server.ID, c.who, f)
+	if err != nil {
+		return nil, err
+	}
+	var best []store.AuthzResource
+	bestScore := -1
+	for _, res := range own {
+		for _, p := range res.URIs {
+			if score, ok := uriPatternScore(p, uri); ok && score > bestScore {
+				best, bestScore = []store.AuthzResource{res}, score
+			}
+		}
+	}
+	return pageOf(best, page), nil
+}
+
+// uriPatternScore tells whether a resource URI pattern matches uri, and
+// how specifically: literal path segments count most, then {name}
+// template segments, then a whole-path match over a trailing /*; a
+// suffix pattern (*.html) matches least.
+func uriPatternScore(pattern, uri string) (int, bool) {
+	if strings.HasPrefix(pattern, "*.") {
+		return 0, strings.HasSuffix(uri, pattern[1:])
+	}
+	ps, us := strings.Split(pattern, "/"), strings.Split(uri, "/")
+	prefix := ps[len(ps)-1] == "*"
+	if prefix {
+		ps = ps[:len(ps)-1]
+		if len(us) < len(ps) {
+			return 0, false
+		}
+	} else if len(us) != len(ps) {
+		return 0, false
+	}
+	score := 1
+	if !prefix {
+		score += 5
+	}
+	for i, p := range ps {
+		switch {
+		case p == us[i]:
+			score += 1000
+		case strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") && us[i] != "":
+			score += 10
+		default:
+			return 0, false
+		}
+	}
+	return score, true
+}
+
+// pageOf is the first/max window of list (max 0: the default page).
+func pageOf(list []store.AuthzResource, p store.Page) []store.AuthzResource {
+	max := p.Max
+	if max <= 0 {
+		max = store.DefaultMax
+	}
+	if p.First >= len(list) {
+		return []store.AuthzResource{}
+	}
+	list = list[p.First:]
+	if len(list) > max {
+		list = list[:max]
+	}
+	return list
 }
 
 // resourceSetQuery are the query parameters of GET resource_set.
