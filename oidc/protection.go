@@ -193,46 +193,42 @@ type umaResourceIn struct {
 	ParentID           string              `json:"parent"`
 }
 
-// umaScopeRef is a scope named by a string or {"id"?, "name"?}.
+// umaScopeRef is a scope named by a string or {"id"?, "name"?}; the
+// name wins.
 type umaScopeRef struct{ ref string }
 
-func (s *umaScopeRef) UnmarshalJSON(b []byte) error {
-	if err := json.Unmarshal(b, &s.ref); err == nil {
-		return nil
+func (s *umaScopeRef) UnmarshalJSON(b []byte) (err error) {
+	s.ref, err = idOrName(b, "resource_scopes", false)
+	return err
+}
+
+// umaOwnerRef is an owner named by a string or {"id"?, "name"?}; the ID
+// wins.
+type umaOwnerRef struct{ ref string }
+
+func (o *umaOwnerRef) UnmarshalJSON(b []byte) (err error) {
+	o.ref, err = idOrName(b, "owner", true)
+	return err
+}
+
+// idOrName reads a reference Keycloak accepts as a string or as an object
+// {"id"?, "name"?} (field names it in errors).
+func idOrName(b []byte, field string, idFirst bool) (string, error) {
+	var ref string
+	if err := json.Unmarshal(b, &ref); err == nil {
+		return ref, nil
 	}
 	var o struct {
 		ID   string `json:"id"`
 		Name string `json:"name"`
 	}
 	if err := strictUnmarshal(b, &o); err != nil {
-		return fmt.Errorf("resource_scopes: %w", err)
+		return "", fmt.Errorf("%s: %w", field, err)
 	}
-	s.ref = o.Name
-	if s.ref == "" {
-		s.ref = o.ID
+	if idFirst && o.ID != "" || o.Name == "" {
+		return o.ID, nil
 	}
-	return nil
-}
-
-// umaOwnerRef is an owner named by a string or {"id"?, "name"?}.
-type umaOwnerRef struct{ ref string }
-
-func (o *umaOwnerRef) UnmarshalJSON(b []byte) error {
-	if err := json.Unmarshal(b, &o.ref); err == nil {
-		return nil
-	}
-	var v struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	}
-	if err := strictUnmarshal(b, &v); err != nil {
-		return fmt.Errorf("owner: %w", err)
-	}
-	o.ref = v.ID
-	if o.ref == "" {
-		o.ref = v.Name
-	}
-	return nil
+	return o.Name, nil
 }
 
 // strOrArr is an attribute value: one string or a list of them.
