@@ -42,6 +42,7 @@ func (a *API) authzRoutes(rr *mux.Router) {
 	rs.HandleFunc("/resource/{rid}", a.handle(a.updateAuthzResource)).Methods(put)
 	rs.HandleFunc("/resource/{rid}", a.handle(a.deleteAuthzResource)).Methods(del)
 	rs.HandleFunc("/resource/{rid}/scopes", a.handle(a.authzResourceScopes)).Methods(get)
+	rs.HandleFunc("/resource/{rid}/permissions", a.handle(a.authzResourcePermissions)).Methods(get)
 	rs.HandleFunc("/resource/{rid}/access-key", a.handle(a.createResourceAccessKey)).Methods(post)
 	rs.HandleFunc("/resource/{rid}/access-key", a.handle(a.resourceAccessKeyInfo)).Methods(get)
 	rs.HandleFunc("/scope", a.handle(a.listAuthzScopes)).Methods(get)
@@ -56,6 +57,7 @@ func (a *API) authzRoutes(rr *mux.Router) {
 		permission bool
 	}{{"/policy", "role|group|user|client|aggregate", false}, {"/permission", "resource|scope", true}} {
 		p := kind.path
+		rs.HandleFunc(p+"/providers", a.handle(a.policyProviders(kind.permission))).Methods(get)
 		rs.HandleFunc(p, a.handle(a.listAuthzPolicies(kind.permission))).Methods(get)
 		rs.HandleFunc(p, a.handle(a.createAuthzPolicy(kind.permission, false))).Methods(post)
 		rs.HandleFunc(p+"/search", a.handle(a.searchAuthzPolicy(kind.permission))).Methods(get)

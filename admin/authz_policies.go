@@ -365,3 +365,50 @@ func (a *API) authzPolicyLinks(permission bool, sub string) handlerFunc {
 		return nil
 	}
 }
+
+// policyProviders answers policy/providers and permission/providers: the
+// types Gatehouse evaluates, as Keycloak lists its policy providers.
+func (a *API) policyProviders(permission bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if _, _, _, err := a.authzTarget(r, viewAuthz); err != nil {
+			return err
+		}
+		type provider struct {
+			Type  string `json:"type"`
+			Name  string `json:"name"`
+			Group string `json:"group"`
+		}
+		out := []provider{{realms.PolicyAggregate, "Aggregated", "Others"}, {realms.PolicyClient, "Client", "Identity Based"},
+			{realms.PolicyGroup, "Group", "Identity Based"}, {realms.PolicyRole, "Role", "Identity Based"}, {realms.PolicyUser, "User", "Identity Based"}}
+		if permission {
+			out = []provider{{realms.PermResource, "Resource-based", "Others"}, {realms.PermScope, "Scope-based", "Others"}}
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+}
+
+// authzResourcePermissions answers resource/{id}/permissions: the
+// permissions naming the resource, or its type.
+func (a *API) authzResourcePermissions(w http.ResponseWriter, r *http.Request) error {
+	rl, srv, caller, err := a.authzTarget(r, viewAuthz)
+	if err != nil {
+		return err
+	}
+	res, err := a.svc.GetResource(r.Context(), rl.ID, srv.ID, caller, mux.Vars(r)["rid"])
+	if err != nil {
+		return mapNotFound(err, "resource")
+	}
+	all, err := a.svc.ListPolicies(r.Context(), rl.ID, srv.ID, caller, realms.PolicyFilter{Permission: ptr(true), Page: store.Page{Max: 1 << 30}})
+	if err != nil {
+		return err
+	}
+	out := []policyRep{}
+	for _, p := range all {
+		if slices.Contains(p.ResourceIDs, res.ID) || p.ResourceType != "" && p.ResourceType == res.Type {
+			out = append(out, a.toPolicyRep(r, rl.ID, p, false))
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

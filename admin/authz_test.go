@@ -240,6 +240,15 @@ func TestAuthzPoliciesAndPermissionsThroughTheAdminAPI(t *testing.T) {
 	if got := names(t, e.must(200, "GET", e.base+"/permission/"+perm["id"].(string)+"/resources", e.admin, nil), "name"); !slices.Equal(got, []string{"doc"}) {
 		t.Errorf("permission resources: %v", got)
 	}
+	if got := names(t, e.must(200, "GET", e.base+"/resource/"+docID(t, e)+"/permissions", e.admin, nil), "name"); !slices.Equal(got, []string{"doc readers"}) {
+		t.Errorf("resource permissions: %v", got)
+	}
+	if got := names(t, e.must(200, "GET", e.base+"/policy/providers", e.admin, nil), "type"); !slices.Equal(got, []string{"aggregate", "client", "group", "role", "user"}) {
+		t.Errorf("policy providers: %v", got)
+	}
+	if got := names(t, e.must(200, "GET", e.base+"/permission/providers", e.admin, nil), "type"); !slices.Equal(got, []string{"resource", "scope"}) {
+		t.Errorf("permission providers: %v", got)
+	}
 	e.must(200, "GET", e.base+"/policy/search?name=analysts", e.admin, nil)
 	e.must(204, "GET", e.base+"/policy/search?name=doc+readers", e.admin, nil)
 	// A permission is not found under /policy/{type}, a policy not under
@@ -319,4 +328,9 @@ func TestAuthzAdminRights(t *testing.T) {
 	if got := names(t, e.must(200, "GET", e.base+"/resource", viewer, nil), "name"); !slices.Equal(got, []string{"doc", "m"}) {
 		t.Errorf("viewer sees %v", got)
 	}
+}
+
+func docID(t *testing.T, e *authzEnv) string {
+	t.Helper()
+	return e.must(200, "GET", e.base+"/resource/search?name=doc", e.admin, nil).obj(t)["_id"].(string)
 }

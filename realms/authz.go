@@ -240,7 +240,20 @@ func (s *Service) actor(ctx context.Context, realmID string, srv store.Client, c
 		if c.ClientID != "" && c.ClientID != srv.ID {
 			// A client other than the server speaks only through its
 			// service account.
-			sa, err := s.clientAccount(ctx, realmID, c.ClientID)
+			cl, err := s.Client(ctx, realmID, c.ClientID)
+			if errors.Is(err, store.ErrNotFound) {
+				return a, nil // a deleted client is nobody
+			}
+			if err != nil {
+				return nil, err
+			}
+			sa, err := s.ServiceAccount(ctx, realmID, cl)
+			if errors.Is(err, store.ErrNotFound) {
+				// No service account: the client holds no roles, and
+				// owns what is registered for it.
+				a.clientID = cl.ID
+				return a, nil
+			}
 			if err != nil {
 				return nil, err
 			}

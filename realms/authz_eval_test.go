@@ -451,3 +451,29 @@ func TestResourceAccessKeyRotation(t *testing.T) {
 		t.Fatalf("info %+v", info)
 	}
 }
+
+func TestClientSubjects(t *testing.T) {
+	f := newAuthzFixture(t)
+	f.olives("pub", AccessPublic)
+	f.olives("priv", AccessPrivate)
+	noSA, _, err := f.svc.CreateClient(f.ctx, "demo", NewClient{Client: store.Client{ClientID: "nosa", Enabled: true}})
+	f.check(err)
+	for _, tc := range []struct {
+		name    string
+		subject AuthzSubject
+		want    []string
+	}{
+		{"another client's service account", AuthzSubject{ClientID: f.other.ID}, []string{"pub:deploy,read"}},
+		{"a client without a service account", AuthzSubject{ClientID: noSA.ID}, []string{"pub:deploy,read"}},
+		{"a client that does not exist", AuthzSubject{ClientID: "gone"}, []string{}},
+		{"the resource server", AuthzSubject{ClientID: f.server.ID}, []string{"priv:deploy,read", "pub:deploy,read"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gs, err := f.svc.Evaluate(f.ctx, f.realm.ID, f.server.ID, tc.subject, nil)
+			f.check(err)
+			if got := granted(gs); !slices.Equal(got, tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

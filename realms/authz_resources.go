@@ -93,14 +93,14 @@ func (s *Service) CreateResource(ctx context.Context, realmID, serverID string, 
 	if in.AccessMode == "" {
 		in.AccessMode = AccessPrivate
 	}
+	if in.ParentID != "" {
+		p, err := s.store.GetAuthzResource(ctx, realmID, in.ParentID)
+		if err != nil || p.ServerID != srv.ID || !a.sees(p) {
+			return store.AuthzResource{}, invalid("parentId", "no resource %q on this resource server", in.ParentID)
+		}
+	}
 	if err := s.applyResource(ctx, realmID, srv, a, &r, in, true); err != nil {
 		return store.AuthzResource{}, err
-	}
-	if r.ParentID != "" {
-		p, err := s.store.GetAuthzResource(ctx, realmID, r.ParentID)
-		if err != nil || p.ServerID != srv.ID || !a.sees(p) {
-			return store.AuthzResource{}, invalid("parentId", "no resource %q on this resource server", r.ParentID)
-		}
 	}
 	if err := s.store.CreateAuthzResource(ctx, realmID, r); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -118,12 +118,12 @@ func (s *Service) CreateResource(ctx context.Context, realmID, serverID string, 
 // owner's; restricted needs backend roles or add_all_backend_roles, not
 // both; add_all_backend_roles only by the owner (or the server for it).
 func (s *Service) applyResource(ctx context.Context, realmID string, srv store.Client, a *authzActor, r *store.AuthzResource, in ResourceInput, create bool) error {
-	scopeIDs, err := s.resourceScopes(ctx, realmID, srv.ID, in.Scopes)
-	if err != nil {
-		return err
-	}
+	// Only the owner and admins may create scopes by naming them (last,
+	// once everything else is valid); for anyone else a scope the server
+	// lacks is a change of scopes they may not make.
+	createScopes := create || a.manages(*r)
 	r.Name, r.DisplayName, r.Type, r.IconURI, r.Description = in.Name, in.DisplayName, in.Type, in.IconURI, in.Description
-	r.URIs, r.ScopeIDs, r.Attributes = slices.Clone(in.URIs), scopeIDs, maps.Clone(in.Attributes)
+	r.URIs, r.Attributes = slices.Clone(in.URIs), maps.Clone(in.Attributes)
 	r.OwnerManagedAccess = in.OwnerManagedAccess
 	if create {
 		r.ParentID = in.ParentID
@@ -176,11 +176,14 @@ func (s *Service) applyResource(ctx context.Context, realmID string, srv store.C
 		return invalid("backend_roles", "access_mode restricted needs backend_roles or add_all_backend_roles")
 	}
 	r.AccessMode = mode
-	return nil
+	var err error
+	r.ScopeIDs, err = s.resourceScopes(ctx, realmID, srv.ID, in.Scopes, createScopes)
+	return err
 }
 
-// resourceScopes resolves scope names or IDs, creating the unknown names.
-func (s *Service) resourceScopes(ctx context.Context, realmID, serverID string, refs []string) ([]string, error) {
+// resourceScopes resolves scope names or IDs, creating the unknown names
+// when create is set (else they are ErrForbidden).
+func (s *Service) resourceScopes(ctx context.Context, realmID, serverID string, refs []string, create bool) ([]string, error) {
 	if len(refs) == 0 {
 		return nil, nil
 	}
@@ -196,6 +199,9 @@ func (s *Service) resourceScopes(ctx context.Context, realmID, serverID string, 
 				id = sc.ID
 				break
 			}
+		}
+		if id == "" && !create {
+			return nil, ErrForbidden
 		}
 		if id == "" {
 			if err := printableName("scopes", ref, 255); err != nil {

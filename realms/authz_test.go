@@ -290,6 +290,16 @@ func TestAccessModeValidationRules(t *testing.T) {
 		f.check(f.svc.DeleteResource(f.ctx, f.realm.ID, f.server.ID, as(f.olive), model.ID))
 		f.check(f.svc.DeleteResource(f.ctx, f.realm.ID, f.server.ID, as(f.olive), group.ID))
 	})
+	t.Run("a refused create leaves no scopes behind", func(t *testing.T) {
+		_, err := f.svc.CreateResource(f.ctx, f.realm.ID, f.server.ID, as(f.olive),
+			ResourceInput{Name: "x", Scopes: []string{"leftover"}, AccessMode: AccessRestricted, BackendRoles: []string{"other"}})
+		if outcome(err) != "invalid:backend_roles" {
+			t.Fatalf("got %v", err)
+		}
+		if scopes, _ := f.svc.ListScopes(f.ctx, f.realm.ID, f.server.ID, "leftover", store.Page{}); len(scopes) != 0 {
+			t.Fatalf("scopes left: %v", scopes)
+		}
+	})
 	t.Run("a parent the caller cannot see is unknown", func(t *testing.T) {
 		group := f.create(as(f.olive), ResourceInput{Name: "hidden-group"})
 		_, err := f.svc.CreateResource(f.ctx, f.realm.ID, f.server.ID, as(f.sam), ResourceInput{Name: "x", ParentID: group.ID})
@@ -303,6 +313,16 @@ func TestAccessModeValidationRules(t *testing.T) {
 			ResourceInput{Name: "shared", Type: "model", Scopes: []string{"read", "deploy"}})
 		if outcome(err) != "forbidden" {
 			t.Fatalf("type change by a sharer: %v", err)
+		}
+		_, err = f.svc.UpdateResource(f.ctx, f.realm.ID, f.server.ID, as(f.sam), r.ID,
+			ResourceInput{Name: "shared", Scopes: []string{"read", "deploy", "invented"}})
+		if outcome(err) != "forbidden" {
+			t.Fatalf("new scope by a sharer: %v", err)
+		}
+		scopes, err := f.svc.ListScopes(f.ctx, f.realm.ID, f.server.ID, "invented", store.Page{})
+		f.check(err)
+		if len(scopes) != 0 {
+			t.Fatalf("a refused update created scopes: %v", scopes)
 		}
 		_, err = f.svc.UpdateResource(f.ctx, f.realm.ID, f.server.ID, as(f.sam), r.ID,
 			ResourceInput{Name: "shared", Scopes: []string{"read", "deploy"}, AccessMode: AccessRestricted, BackendRoles: []string{"analyst"}})
