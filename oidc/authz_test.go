@@ -30,9 +30,9 @@ type authzEnv struct {
 
 const authzPassword = "Authz-pass-1"
 
-func newAuthzEnv(t testing.TB) *authzEnv {
+func newAuthzEnv(t testing.TB, opts ...envOption) *authzEnv {
 	t.Helper()
-	e := newEnv(t)
+	e := newEnv(t, opts...)
 	ctx := context.Background()
 	rs, secret, err := e.svc.CreateClient(ctx, "demo", realms.NewClient{Client: store.Client{
 		ClientID: "models", Enabled: true, ServiceAccountsEnabled: true, StandardFlowEnabled: false,
@@ -625,5 +625,46 @@ func TestUMAConfiguration(t *testing.T) {
 	req, _ = http.NewRequest(http.MethodGet, e.issuer()+"/.well-known/openid-configuration", nil)
 	if d := e.do(req); !strings.Contains(d.raw, umaGrant) {
 		t.Fatalf("discovery must list the UMA grant: %s", d.raw)
+	}
+}
+
+// Every UMA request is a PERMISSION_TOKEN login event (or its _ERROR with
+// Keycloak's error), naming the user and client, never the token.
+func TestUMAGrantRecordsPermissionTokenEvents(t *testing.T) {
+	a := newAuthzEnv(t, withRealm(func(r *store.Realm) { r.Events.Enabled = true }))
+	rs := a.rsToken()
+	id := a.register(rs, `{"name":"g","owner":"alice","resource_scopes":["read"]}`)
+	bob := a.userToken("bob")
+	alice := a.userToken("alice")
+	if r := a.uma(alice, url.Values{"audience": {"models"}, "permission": {id}, "response_mode": {"decision"}}); r.status != 200 {
+		t.Fatalf("owner decision: %d %s", r.status, r.raw)
+	}
+	if r := a.uma(bob, url.Values{"audience": {"models"}, "permission": {id}, "response_mode": {"decision"}}); r.status != 403 {
+		t.Fatalf("private decision: %d %s", r.status, r.raw)
+	}
+	st, err := a.svc.Realm(context.Background(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := a.svc.LoginEvents(context.Background(), st.Realm, store.LoginEventQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok, denied bool
+	for _, ev := range events {
+		switch {
+		case ev.Type == "PERMISSION_TOKEN" && ev.UserID == a.alice.ID && ev.ClientID == "app" && ev.Details["grant_type"] == umaGrant:
+			ok = true
+		case ev.Type == "PERMISSION_TOKEN_ERROR" && ev.UserID == a.users["bob"].ID && ev.Error == "access_denied":
+			denied = true
+		}
+		for _, v := range ev.Details {
+			if strings.Count(v, ".") == 2 && len(v) > 100 {
+				t.Fatalf("an event holds a token: %v", ev)
+			}
+		}
+	}
+	if !ok || !denied {
+		t.Fatalf("events: %+v", events)
 	}
 }
