@@ -668,3 +668,22 @@ func TestUMAGrantRecordsPermissionTokenEvents(t *testing.T) {
 		t.Fatalf("events: %+v", events)
 	}
 }
+
+// A resource's access key names it, so it is a secret of sorts: a wrong
+// or old one is answered like an unknown resource and the request log
+// keeps the cause, never the key.
+func TestUMAGrantLogsNoAccessKey(t *testing.T) {
+	var buf syncBuffer
+	a := newAuthzEnv(t, withLogger(slogText(&buf)))
+	rs := a.rsToken()
+	id := a.register(rs, `{"name":"g","owner":"alice","access_mode":"public","resource_scopes":["read"]}`)
+	key := a.protection(http.MethodPost, "/"+id+"/access-key", rs, "").str("accessKey")
+	a.protection(http.MethodPost, "/"+id+"/access-key", rs, "")
+	r := a.uma(a.userToken("bob"), url.Values{"audience": {"models"}, "permission": {key + "#read"}, "response_mode": {"decision"}})
+	if r.status != 400 || r.str("error") != "invalid_resource" {
+		t.Fatalf("old key: %d %s", r.status, r.raw)
+	}
+	if log := buf.String(); strings.Contains(log, key) || !strings.Contains(log, "no such resource") {
+		t.Fatalf("request log: %s", log)
+	}
+}

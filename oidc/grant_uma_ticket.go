@@ -94,7 +94,13 @@ func (s *Server) umaTicket(w http.ResponseWriter, r *http.Request, rp *realmProv
 		if e.CodeField >= 500 {
 			s.log.Error("uma-ticket grant", "realm", rp.realm.Name, "err", e.Cause())
 		}
-		writeOAuthError(w, e)
+		reason := reasonOf(e)
+		if e.ErrorField == errUMAInvalidResource("").ErrorField {
+			// The description echoes the reference, which may be an
+			// access key: the log keeps only the cause.
+			reason = "no such resource (ID, name or current access key)"
+		}
+		writeOAuthErrorReason(w, e, reason)
 	}
 	id, err := s.umaCaller(ctx, rp, r, f)
 	if err != nil {
