@@ -264,9 +264,10 @@ func (s *Service) actor(ctx context.Context, realmID string, srv store.Client, c
 		}
 	}
 	u, err := s.TokenUser(ctx, realmID, c.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		// A deleted user holds nothing; an admin of another realm (a
-		// master admin) keeps the right the admin API found.
+	if errors.Is(err, store.ErrNotFound) || err == nil && !u.Enabled {
+		// A deleted or disabled user holds nothing, from the next
+		// request on; an admin of another realm (a master admin) keeps
+		// the right the admin API found.
 		return &authzActor{admin: c.Admin}, nil
 	}
 	if err != nil {

@@ -131,6 +131,17 @@ func TestDecisionFollowsRoleChangesAtOnce(t *testing.T) {
 	if got := f.eval(f.gina, req); len(got) != 0 {
 		t.Fatalf("after leaving: %v", got)
 	}
+	// A disabled user gets nothing, enabled again everything back.
+	_, err := f.svc.UpdateUser(f.ctx, "demo", f.sam.ID, func(u *store.User) error { u.Enabled = false; return nil })
+	f.check(err)
+	if got := f.eval(f.sam); len(got) != 0 {
+		t.Fatalf("disabled: %v", got)
+	}
+	_, err = f.svc.UpdateUser(f.ctx, "demo", f.sam.ID, func(u *store.User) error { u.Enabled = true; return nil })
+	f.check(err)
+	if got := f.eval(f.sam, req); len(got) != 1 {
+		t.Fatalf("enabled again: %v", got)
+	}
 	// Admin right: adam loses the server's admin role.
 	if got := f.eval(f.adam, req); len(got) != 1 {
 		t.Fatalf("admin: %v", got)

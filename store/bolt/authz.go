@@ -3,6 +3,8 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"slices"
+	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -11,13 +13,15 @@ import (
 
 // Authorization services buckets. Rows are by ID; the name indexes key
 // idx(serverID, name) so a server's records list in name order and names
-// are unique per server; resources also index their children
-// (idx(parentID, childID)) and their access-key hash.
+// are unique per server; resources also index their owner (by server,
+// in name order), their children (idx(parentID, childID)) and their
+// access-key hash.
 var (
 	bAzResources    = []byte("authz_resources")
 	bAzResByName    = []byte("authz_resources_by_name")
 	bAzResByParent  = []byte("authz_resources_by_parent")
 	bAzResByKey     = []byte("authz_resources_by_key")
+	bAzResByOwner   = []byte("authz_resources_by_owner") // idx(serverID, ownerID, name) -> id
 	bAzScopes       = []byte("authz_scopes")
 	bAzScopesByName = []byte("authz_scopes_by_name")
 	bAzPolicies     = []byte("authz_policies")
@@ -29,7 +33,9 @@ var (
 // hasAuthz: the realm bucket has the authz buckets. Open adds them to the
 // realms of an older file, except when the file is opened read-only: its
 // reads then find no authz records rather than a missing bucket.
-func hasAuthz(rb *bbolt.Bucket) bool { return rb.Bucket(bAzPolicyByName) != nil }
+func hasAuthz(rb *bbolt.Bucket) bool {
+	return rb.Bucket(bAzPolicyByName) != nil && rb.Bucket(bAzResByOwner) != nil
+}
 
 // named is an authz record kept in a rows bucket and a name index.
 type named interface {
@@ -206,10 +212,10 @@ func (s *Store) DeleteAuthzPolicy(ctx context.Context, realmID, id string) error
 
 // Resources: rows, name index, children index and access-key index.
 
-type resBuckets struct{ rows, byName, byParent, byKey *bbolt.Bucket }
+type resBuckets struct{ rows, byName, byOwner, byParent, byKey *bbolt.Bucket }
 
 func resourceBuckets(rb *bbolt.Bucket) resBuckets {
-	return resBuckets{sub(rb, bAzResources), sub(rb, bAzResByName), sub(rb, bAzResByParent), sub(rb, bAzResByKey)}
+	return resBuckets{sub(rb, bAzResources), sub(rb, bAzResByName), sub(rb, bAzResByOwner), sub(rb, bAzResByParent), sub(rb, bAzResByKey)}
 }
 
 func resKeyHash(r store.AuthzResource) string {
@@ -226,7 +232,7 @@ func (b resBuckets) index(r store.AuthzResource, del bool) error {
 		key []byte
 		val []byte
 	}
-	es := []entry{{b.byName, idx(r.ServerID, r.Name), []byte(r.ID)}}
+	es := []entry{{b.byName, idx(r.ServerID, r.Name), []byte(r.ID)}, {b.byOwner, idx(r.ServerID, r.OwnerID, r.Name), []byte(r.ID)}}
 	if r.ParentID != "" {
 		es = append(es, entry{b.byParent, idx(r.ParentID, r.ID), nil})
 	}
@@ -340,14 +346,33 @@ func (s *Store) ListAuthzResources(_ context.Context, realmID, serverID string, 
 			return nil
 		}
 		b := resourceBuckets(rb)
-		prefix := idx(serverID, "")
-		c := b.byName.Cursor()
+		if q.ParentID != "" && q.OwnerID == "" {
+			// A parent's children, from the children index, by name.
+			for _, k := range prefixKeys(b.byParent, idx(q.ParentID, "")) {
+				var r store.AuthzResource
+				if err := getRow(b.rows, string(k[len(q.ParentID)+1:]), &r); err != nil {
+					return err
+				}
+				if r.ServerID == serverID {
+					out = append(out, r)
+				}
+			}
+			slices.SortFunc(out, func(x, y store.AuthzResource) int { return strings.Compare(x.Name, y.Name) })
+			return nil
+		}
+		// An owner's resources from the owner index, else the server's
+		// from the name index: both in name order.
+		index, prefix := b.byName, idx(serverID, "")
+		if q.OwnerID != "" {
+			index, prefix = b.byOwner, idx(serverID, q.OwnerID, "")
+		}
+		c := index.Cursor()
 		for k, id := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, id = c.Next() {
 			var r store.AuthzResource
 			if err := getRow(b.rows, string(id), &r); err != nil {
 				return err
 			}
-			if q.OwnerID != "" && r.OwnerID != q.OwnerID || q.ParentID != "" && r.ParentID != q.ParentID {
+			if q.ParentID != "" && r.ParentID != q.ParentID {
 				continue
 			}
 			out = append(out, r)

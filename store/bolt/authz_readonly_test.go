@@ -26,7 +26,7 @@ func TestReadOnlyOlderFileHasNoAuthzRecords(t *testing.T) {
 	}
 	if err := s.db.Update(func(tx *bbolt.Tx) error {
 		rb := tx.Bucket([]byte("realm/r1"))
-		for _, b := range [][]byte{bAzResources, bAzResByName, bAzResByParent, bAzResByKey, bAzScopes, bAzScopesByName, bAzPolicies, bAzPolicyByName} {
+		for _, b := range [][]byte{bAzResources, bAzResByName, bAzResByOwner, bAzResByParent, bAzResByKey, bAzScopes, bAzScopesByName, bAzPolicies, bAzPolicyByName} {
 			if err := rb.DeleteBucket(b); err != nil {
 				return err
 			}

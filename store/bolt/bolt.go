@@ -81,7 +81,7 @@ var (
 		bIDPs, bKnox, bKnoxByUser, bKnoxByMaker, bUsersByFed, bFailures,
 		bAPIKeys, bAPIKeysByUser, bAccessKeys, bAccessKeysByUser, bNonces, bCodes, bDevice, bDeviceByUser,
 		bGroups, bGroupsByName, bScopes, bScopesByName,
-		bAzResources, bAzResByName, bAzResByParent, bAzResByKey, bAzScopes, bAzScopesByName, bAzPolicies, bAzPolicyByName}
+		bAzResources, bAzResByName, bAzResByOwner, bAzResByParent, bAzResByKey, bAzScopes, bAzScopesByName, bAzPolicies, bAzPolicyByName}
 )
 
 // bCodes holds authorization codes by hash.

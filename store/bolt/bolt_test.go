@@ -572,7 +572,7 @@ func TestOpenAddsAuthzBucketsToOlderRealms(t *testing.T) {
 	must(t, err)
 	must(t, db.Update(func(tx *bbolt.Tx) error {
 		rb := tx.Bucket([]byte("realm/r1"))
-		for _, b := range []string{"authz_resources", "authz_resources_by_name", "authz_resources_by_parent",
+		for _, b := range []string{"authz_resources", "authz_resources_by_name", "authz_resources_by_owner", "authz_resources_by_parent",
 			"authz_resources_by_key", "authz_scopes", "authz_scopes_by_name", "authz_policies", "authz_policies_by_name"} {
 			if err := rb.DeleteBucket([]byte(b)); err != nil {
 				return err

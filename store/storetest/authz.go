@@ -105,6 +105,16 @@ func testAuthzResources(t *testing.T, s store.Store) {
 	_, err = s.GetAuthzResourceByName(ctx, r.ID, models.ID, "llama")
 	wantErr(t, err, store.ErrNotFound)
 	must(t, s.CreateAuthzResource(ctx, r.ID, resource(models, "llama", "carol")))
+	// A change of owner moves the resource between owners' listings.
+	_, err = s.UpdateAuthzResource(ctx, r.ID, full.ID, func(x *store.AuthzResource) error { x.OwnerID = "carol"; return nil })
+	must(t, err)
+	for owner, want := range map[string][]string{"alice": {"beta"}, "carol": {"gamma", "llama"}, "bob": {"Alpha"}} {
+		got, err := s.ListAuthzResources(ctx, r.ID, models.ID, store.AuthzResourceQuery{OwnerID: owner})
+		must(t, err)
+		if diff := cmp.Diff(want, names(got)); diff != "" {
+			t.Errorf("owner %s after the change (-want +got):\n%s", owner, diff)
+		}
+	}
 
 	must(t, s.DeleteAuthzResource(ctx, r.ID, full.ID))
 	wantErr(t, s.DeleteAuthzResource(ctx, r.ID, full.ID), store.ErrNotFound)
@@ -129,11 +139,25 @@ func testAuthzResourceParents(t *testing.T, s store.Store) {
 	other.ParentID = group.ID
 	wantErr(t, s.CreateAuthzResource(ctx, r.ID, other), store.ErrNotFound)
 
+	another := resource(models, "another", "bob")
+	another.ParentID = group.ID
+	must(t, s.CreateAuthzResource(ctx, r.ID, another))
 	kids, err := s.ListAuthzResources(ctx, r.ID, models.ID, store.AuthzResourceQuery{ParentID: group.ID})
 	must(t, err)
-	if diff := cmp.Diff([]string{"model"}, names(kids)); diff != "" {
-		t.Fatalf("children (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{"another", "model"}, names(kids)); diff != "" {
+		t.Fatalf("children by name (-want +got):\n%s", diff)
 	}
+	kids, err = s.ListAuthzResources(ctx, r.ID, models.ID, store.AuthzResourceQuery{ParentID: group.ID, OwnerID: "alice"})
+	must(t, err)
+	if diff := cmp.Diff([]string{"model"}, names(kids)); diff != "" {
+		t.Fatalf("an owner's children (-want +got):\n%s", diff)
+	}
+	kids, err = s.ListAuthzResources(ctx, r.ID, jobs.ID, store.AuthzResourceQuery{ParentID: group.ID})
+	must(t, err)
+	if len(kids) != 0 {
+		t.Fatalf("another server's listing of the children: %v", names(kids))
+	}
+	must(t, s.DeleteAuthzResource(ctx, r.ID, another.ID))
 	wantErr(t, s.DeleteAuthzResource(ctx, r.ID, group.ID), store.ErrHasChildren)
 	if _, err := s.GetAuthzResource(ctx, r.ID, group.ID); err != nil {
 		t.Fatalf("a refused delete removed the parent: %v", err)
