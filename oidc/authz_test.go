@@ -687,3 +687,42 @@ func TestUMAGrantLogsNoAccessKey(t *testing.T) {
 		t.Fatalf("request log: %s", log)
 	}
 }
+
+// Resource servers are apart: one never reads, changes, deletes or
+// decides about another's resources, whatever ID or key it sends.
+func TestResourceServersAreIsolated(t *testing.T) {
+	a := newAuthzEnv(t)
+	ctx := context.Background()
+	_, jobsSecret, err := a.svc.CreateClient(ctx, "demo", realms.NewClient{Client: store.Client{
+		ClientID: "jobs", Enabled: true, ServiceAccountsEnabled: true,
+		Authorization: &store.AuthzSettings{PolicyEnforcementMode: "ENFORCING", DecisionStrategy: "UNANIMOUS", AllowRemoteResourceManagement: true},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := a.post("token", url.Values{"grant_type": {"client_credentials"}}, "jobs", jobsSecret).str("access_token")
+	job := a.register(jobs, `{"name":"nightly","owner":"alice","access_mode":"public","resource_scopes":["run"]}`)
+	key := a.protection(http.MethodPost, "/"+job+"/access-key", jobs, "").str("accessKey")
+	rs := a.rsToken()
+	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
+		if r := a.protection(m, "/"+job, rs, `{"name":"taken"}`); r.status != 404 {
+			t.Fatalf("%s of another server's resource: %d %s", m, r.status, r.raw)
+		}
+	}
+	if r := a.protection(http.MethodPost, "/"+job+"/access-key", rs, ""); r.status != 404 {
+		t.Fatalf("rotating another server's key: %d %s", r.status, r.raw)
+	}
+	var ids []string
+	if r := a.protection(http.MethodGet, "?name=nightly", rs, ""); json.Unmarshal([]byte(r.raw), &ids) != nil || len(ids) != 0 {
+		t.Fatalf("another server's resource listed: %s", r.raw)
+	}
+	bob := a.userToken("bob")
+	for _, p := range []string{job, key, "nightly"} {
+		if r := a.uma(bob, url.Values{"audience": {"models"}, "permission": {p}, "response_mode": {"decision"}}); r.status != 400 || r.str("error") != "invalid_resource" {
+			t.Fatalf("deciding %s at the wrong server: %d %s", p, r.status, r.raw)
+		}
+	}
+	if r := a.uma(bob, url.Values{"audience": {"jobs"}, "permission": {key + "#run"}, "response_mode": {"decision"}}); r.status != 200 {
+		t.Fatalf("at its own server: %d %s", r.status, r.raw)
+	}
+}
