@@ -726,3 +726,43 @@ func TestResourceServersAreIsolated(t *testing.T) {
 		t.Fatalf("at its own server: %d %s", r.status, r.raw)
 	}
 }
+
+// A group is a backend role too: membership of it or of a subgroup
+// shares a restricted resource, and leaving answers no on the next
+// decision.
+func TestGroupBackendRoleFollowsMembership(t *testing.T) {
+	a := newAuthzEnv(t)
+	ctx := context.Background()
+	team, err := a.svc.CreateGroup(ctx, "demo", store.Group{Name: "team"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := a.svc.CreateGroup(ctx, "demo", store.Group{Name: "vision", ParentID: team.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.svc.JoinGroup(ctx, "demo", a.alice.ID, team.ID); err != nil {
+		t.Fatal(err)
+	}
+	rs := a.rsToken()
+	id := a.register(rs, `{"name":"team-models","owner":"alice","access_mode":"restricted","backend_roles":["/team"],"resource_scopes":["read"]}`)
+	dave := a.userToken("dave")
+	decide := func() int {
+		return a.uma(dave, url.Values{"audience": {"models"}, "permission": {id + "#read"}, "response_mode": {"decision"}}).status
+	}
+	if s := decide(); s != 403 {
+		t.Fatalf("outside the group: %d", s)
+	}
+	if err := a.svc.JoinGroup(ctx, "demo", a.users["dave"].ID, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s := decide(); s != 200 {
+		t.Fatalf("member of a subgroup: %d", s)
+	}
+	if err := a.svc.LeaveGroup(ctx, "demo", a.users["dave"].ID, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s := decide(); s != 403 {
+		t.Fatalf("after leaving: %d", s)
+	}
+}
