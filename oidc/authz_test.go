@@ -316,6 +316,7 @@ func TestProtectionAPIListsWithKeycloakFilters(t *testing.T) {
 		{"scope=predict", "g2,m1"},
 		{"uri=/groups/g2", "g2"},
 		{"first=1&max=1", "g2"},
+		{"first=-1&max=-1", "g1,g2,m1"},
 		{"owner=nobody", ""},
 	} {
 		if got := strings.Join(list(tc.q), ","); got != tc.want {
@@ -407,7 +408,7 @@ func TestProtectionAPIRefusals(t *testing.T) {
 		{"path and body disagree", "PUT", "/" + id, rs, `{"_id":"other","name":"g"}`, 400, "invalid_request", ""},
 		{"unknown query parameter", "GET", "?colour=red", rs, "", 400, "invalid_request", ""},
 		{"bad deep", "GET", "?deep=maybe", rs, "", 400, "invalid_request", ""},
-		{"negative first", "GET", "?first=-1", rs, "", 400, "invalid_request", ""},
+		{"negative first", "GET", "?first=-2", rs, "", 400, "invalid_request", ""},
 		{"matchingUri without uri", "GET", "?matchingUri=true", rs, "", 400, "invalid_request", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

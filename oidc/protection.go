@@ -451,6 +451,10 @@ func (s *Server) listResourceSets(w http.ResponseWriter, r *http.Request, c *pro
 	if f.Max, err = intParam(q.Get("max"), "max", 0); err != nil {
 		return err
 	}
+	if q.Get("max") == "-1" {
+		// Keycloak's clients send -1 for no limit.
+		f.Max = math.MaxInt32
+	}
 	var list []store.AuthzResource
 	if matchingURI {
 		list, err = s.resourcesMatchingURI(r.Context(), c, f)
@@ -589,9 +593,10 @@ func boolParam(v, name string) (bool, error) {
 	return b, nil
 }
 
-// intParam reads a non-negative integer query parameter; absent is def.
+// intParam reads a non-negative integer query parameter; absent (or
+// Keycloak's -1, unset) is def.
 func intParam(v, name string, def int) (int, error) {
-	if v == "" {
+	if v == "" || v == "-1" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
