@@ -4,7 +4,7 @@ BIN     := bin/gatehouse
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test test-deps vet fmt-check fuzz soak bench bench-scale clean
+.PHONY: build run test test-deps vet fmt-check fuzz soak bench bench-scale bench-replicas clean
 
 # Fuzz targets (package:Target); `make fuzz` runs each for FUZZTIME, `make
 # test` for 5000 inputs each (a count, not a duration: a busy machine then
@@ -30,13 +30,14 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # The admin-client test (admin/kcadmin_test.go) drives Keycloak's own admin
-# library with node. Its pinned package is installed here, once (again when
+# library with node, and oidc/openidclient_test.go the openid-client
+# relying-party library. Their pinned packages are installed here, once (again when
 # the lock file changes), so a plain `go test` never reaches the npm
 # registry: without node_modules that test skips and says how to install it.
 KCADMIN := testdata/kcadmin
 test-deps:
 	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
-		echo "node/npm not found: the Keycloak admin client test will be skipped"; \
+		echo "node/npm not found: the Keycloak admin client and openid-client tests will be skipped"; \
 	elif [ ! -e $(KCADMIN)/node_modules/.package-lock.json ] || \
 		[ $(KCADMIN)/package-lock.json -nt $(KCADMIN)/node_modules/.package-lock.json ]; then \
 		echo "npm ci in $(KCADMIN)"; \
@@ -80,6 +81,15 @@ bench: build
 	$(GO) build -o bin/gatehouse-bench ./cmd/gatehouse-bench
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./oidc ./realms ./store/bolt
 	./bin/gatehouse-bench -d $(BENCH_DURATION) -c 1,8,32,128,256 -markdown
+
+# Replicas benchmark (issue 13): one and two replicas on one PostgreSQL
+# database of their own (created and dropped on the server of
+# GATEHOUSE_TEST_POSTGRES, else PG_TEST_URL), with the database's CPU and
+# work per request. Each cell waits 22 s for PostgreSQL's counters.
+bench-replicas: build
+	$(GO) build -o bin/gatehouse-bench ./cmd/gatehouse-bench
+	./bin/gatehouse-bench -replicas 1,2 -store "$${GATEHOUSE_TEST_POSTGRES:-$(PG_TEST_URL)}" \
+		-grants client_credentials,refresh_token,introspect -algs ES256 -c 8,32 -d $(BENCH_DURATION)
 
 # Scale benchmark (issue 5): 10,000 realms and one realm with 1,000,000 users
 # (about 1 GB of temporary disk, several minutes), then the janitor bound.

@@ -18,7 +18,7 @@ import (
 // has a write timeout that has always passed by the time the handler writes,
 // as it would have for a store that takes minutes to stream.
 func TestBackupOutlivesTheServerWriteTimeout(t *testing.T) {
-	e := newEnv(t)
+	e := newBoltEnv(t)
 	for i := range 3 {
 		e.must(http.StatusCreated, http.MethodPost, "/admin/realms", e.admin, map[string]any{"realm": "r" + strconv.Itoa(i), "enabled": true})
 	}

@@ -159,18 +159,19 @@ func toTopologyRep(t store.Topology) topologyRep {
 		MaxLifetime: t.MaxLifetime, RenewInterval: t.RenewInterval, LimitPerUser: ptr(t.LimitPerUser), LimitAction: t.LimitAction}
 }
 
-// canSeeTopology: master admins, and those who may view the bound realm.
+// canSeeTopology: master admins, and those who may view the bound realm
+// (by its ID: a realm that takes a renamed realm's old name sees nothing).
 func (a *API) canSeeTopology(r *http.Request, t store.Topology) bool {
 	c := callerOf(r)
 	if c.masterAdmin {
 		return true
 	}
-	st, err := a.svc.Realm(r.Context(), t.Realm)
+	st, err := a.svc.RealmByID(r.Context(), t.RealmID)
 	return err == nil && c.can(st.Realm, viewRealm)
 }
 
 func (a *API) listTopologies(w http.ResponseWriter, r *http.Request) error {
-	ts, err := a.svc.Topologies(r.Context())
+	ts, err := a.knox.Topologies(r.Context())
 	if err != nil {
 		return err
 	}
@@ -185,7 +186,7 @@ func (a *API) listTopologies(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getTopology(w http.ResponseWriter, r *http.Request) error {
-	t, err := a.svc.Topology(r.Context(), mux.Vars(r)["name"])
+	t, err := a.knox.Topology(r.Context(), mux.Vars(r)["name"])
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.canSeeTopology(r, t)) {
 		err = notFound("topology")
 	}
@@ -219,10 +220,10 @@ func (a *API) putTopology(w http.ResponseWriter, r *http.Request) error {
 		t.LimitPerUser = *rep.LimitPerUser
 	}
 	realms.ApplyTopologyDefaults(&t)
-	if err := a.svc.ValidateTopology(r.Context(), &t); err != nil {
+	if err := a.knox.ValidateTopology(r.Context(), &t); err != nil {
 		return err
 	}
-	created, err := a.svc.PutTopology(r.Context(), t)
+	created, err := a.knox.PutTopology(r.Context(), t)
 	if err != nil {
 		return err
 	}
@@ -242,7 +243,7 @@ func (a *API) deleteTopology(w http.ResponseWriter, r *http.Request) error {
 		return errForbidden
 	}
 	name := mux.Vars(r)["name"]
-	err := a.svc.DeleteTopology(r.Context(), name)
+	err := a.knox.DeleteTopology(r.Context(), name)
 	if err != nil {
 		return mapNotFound(err, "topology")
 	}

@@ -85,6 +85,12 @@ func TestTopologiesAdmin(t *testing.T) {
 	if len(list) != 0 {
 		t.Errorf("non-admin sees topologies: %v", list)
 	}
+	// Renaming the realm keeps its topology (bound to the realm's ID): the
+	// admin view names the new name, and Knox issues through it below.
+	e.must(204, "PUT", "/admin/realms/demo", e.admin, map[string]any{"realm": "renamed"})
+	if got := e.must(200, "GET", "/admin/gateway/topologies/authtkn", e.admin, nil).obj(t); got["realm"] != "renamed" {
+		t.Errorf("topology after its realm's rename: %v", got)
+	}
 	// Knox token through the new topology, then delete it: 404.
 	req, _ := http.NewRequest("GET", e.srv.URL+"/gateway/authtkn/knoxtoken/api/v1/token", nil)
 	req.SetBasicAuth("joe", "joe-Pass-1")

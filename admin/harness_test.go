@@ -15,16 +15,21 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/admin"
+	"github.com/gatehouse/gatehouse/knox"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/realms"
+	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/bolt"
+	"github.com/gatehouse/gatehouse/store/memory"
 )
 
 // env is a running server (protocol + admin API) bootstrapped like a fresh
 // `gatehouse serve`: realm master, admin-cli and user admin.
 type env struct {
 	t     *testing.T
-	store *bolt.Store
+	store store.Store
+	// bolt is the store when the env was made by newBoltEnv, else nil.
+	bolt  *bolt.Store
 	svc   *realms.Service
 	srv   *httptest.Server
 	admin string // master admin's access token
@@ -37,14 +42,29 @@ func newEnv(t *testing.T) *env {
 	return newLoggedEnv(t, nil)
 }
 
-// newLoggedEnv is newEnv with the request log sent to log.
+// newLoggedEnv is newEnv with the request log sent to log. Its store is in
+// memory: no file, no fsync per write.
 func newLoggedEnv(t *testing.T, log *slog.Logger) *env {
+	t.Helper()
+	return newEnvOn(t, memory.New(), log)
+}
+
+// newBoltEnv is newEnv on a bbolt file, for tests of what only that store
+// has (online backups, byte-for-byte snapshots).
+func newBoltEnv(t *testing.T) *env {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "gatehouse.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	e := newEnvOn(t, st, nil)
+	e.bolt = st
+	return e
+}
+
+func newEnvOn(t *testing.T, st store.Store, log *slog.Logger) *env {
+	t.Helper()
 	sealer, err := realms.NewSealer(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -53,8 +73,10 @@ func newLoggedEnv(t *testing.T, log *slog.Logger) *env {
 	if _, err := svc.Bootstrap(context.Background(), "admin", adminPassword); err != nil {
 		t.Fatal(err)
 	}
-	srv := oidc.NewServer(oidc.Config{Service: svc, Logger: log})
-	admin.Mount(srv, svc, log)
+	sessions, knoxSvc := realms.NewSessionService(svc), realms.NewKnoxService(svc)
+	srv := oidc.NewServer(oidc.Config{Service: svc, Sessions: sessions, Knox: knoxSvc, Logger: log})
+	admin.Mount(srv, admin.Services{Realms: svc, Sessions: sessions, Knox: knoxSvc}, log)
+	knox.Mount(srv, knoxSvc, svc, log)
 	// The production http.Server settings (timeouts, header limit).
 	hs := httptest.NewUnstartedServer(srv)
 	prod := oidc.NewHTTPServer(srv)

@@ -1,11 +1,9 @@
 package admin_test
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/nodetest"
 )
 
 // Keycloak's own admin client library (@keycloak/keycloak-admin-client,
@@ -27,29 +25,7 @@ func TestKeycloakAdminClientSessionsAndEvents(t *testing.T) {
 // server; it must print FLOW OK.
 func runKeycloakAdminFlow(t *testing.T, script string) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs node and the pinned npm package")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed")
-	}
-	dir, err := filepath.Abs("../testdata/kcadmin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The registry is reached only by `make test` (target test-deps), never
-	// by a plain `go test`.
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@keycloak", "keycloak-admin-client")); err != nil {
-		t.Skip("the pinned Keycloak admin client is not installed: run `make test` " +
-			"(or `cd testdata/kcadmin && npm ci --no-audit --no-fund`) first")
-	}
+	dir := nodetest.Require(t, "@keycloak/keycloak-admin-client")
 	e := newEnv(t)
-	cmd := exec.Command(node, script)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GATEHOUSE_URL="+e.srv.URL, "ADMIN_PASSWORD="+adminPassword)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "FLOW OK") {
-		t.Fatalf("Keycloak admin client flow %s failed: %v\n%s", script, err, out)
-	}
+	nodetest.Flow(t, dir, script, "GATEHOUSE_URL="+e.srv.URL, "ADMIN_PASSWORD="+adminPassword)
 }

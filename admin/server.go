@@ -22,18 +22,34 @@ import (
 
 // API is the admin REST API.
 type API struct {
-	svc     *realms.Service
-	tokens  *oidc.Server
-	log     *slog.Logger
-	version string // reported by serverinfo
+	svc      *realms.Service
+	sessions *realms.SessionService
+	knox     *realms.KnoxService
+	tokens   *oidc.Server
+	log      *slog.Logger
+	version  string // reported by serverinfo
+}
+
+// Services are the domain services the admin API calls: the realm service,
+// and the session and Knox services over it (nil builds them).
+type Services struct {
+	Realms   *realms.Service
+	Sessions *realms.SessionService
+	Knox     *realms.KnoxService
 }
 
 // Mount registers the admin routes on srv's router.
-func Mount(srv *oidc.Server, svc *realms.Service, log *slog.Logger) *API {
+func Mount(srv *oidc.Server, svcs Services, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{svc: svc, tokens: srv, log: log}
+	if svcs.Sessions == nil {
+		svcs.Sessions = realms.NewSessionService(svcs.Realms)
+	}
+	if svcs.Knox == nil {
+		svcs.Knox = realms.NewKnoxService(svcs.Realms)
+	}
+	a := &API{svc: svcs.Realms, sessions: svcs.Sessions, knox: svcs.Knox, tokens: srv, log: log}
 	a.routes(srv.Router.PathPrefix("/admin").Subrouter())
 	return a
 }

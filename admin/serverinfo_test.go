@@ -16,7 +16,7 @@ import (
 func TestServerInfo(t *testing.T) {
 	e := newEnv(t)
 	srv := oidc.NewServer(oidc.Config{Service: e.svc})
-	admin.Mount(srv, e.svc, nil).SetVersion("1.2.3-test")
+	admin.Mount(srv, admin.Services{Realms: e.svc}, nil).SetVersion("1.2.3-test")
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	e.must(201, "POST", "/admin/realms", e.admin, map[string]any{"realm": "demo", "enabled": true})

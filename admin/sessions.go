@@ -41,7 +41,7 @@ func (a *API) writeSessions(w http.ResponseWriter, r *http.Request, rl store.Rea
 	if err != nil {
 		return err
 	}
-	all, err := a.svc.Sessions(r.Context(), rl, f)
+	all, err := a.sessions.Sessions(r.Context(), rl, f)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (a *API) clientSessionCount(offline bool) handlerFunc {
 		if err != nil {
 			return err
 		}
-		all, err := a.svc.Sessions(r.Context(), rl, realms.SessionFilter{ClientID: c.ID, Offline: offline})
+		all, err := a.sessions.Sessions(r.Context(), rl, realms.SessionFilter{ClientID: c.ID, Offline: offline})
 		if err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func (a *API) clientSessionStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stats, err := a.svc.SessionStats(r.Context(), rl)
+	stats, err := a.sessions.SessionStats(r.Context(), rl)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (a *API) logoutUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.svc.LogoutUser(r.Context(), rl, u.ID); err != nil {
+	if err := a.sessions.LogoutUser(r.Context(), rl, u.ID); err != nil {
 		return err
 	}
 	a.audit(r, rl.ID, "ACTION", "USER", "users/"+u.ID+"/logout", nil)
@@ -163,7 +163,7 @@ func (a *API) logoutAll(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.svc.LogoutAll(r.Context(), rl); err != nil {
+	if err := a.sessions.LogoutAll(r.Context(), rl); err != nil {
 		return err
 	}
 	a.audit(r, rl.ID, "ACTION", "REALM", "logout-all", nil)
@@ -191,7 +191,7 @@ func (a *API) deleteSession(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := mux.Vars(r)["session"]
-	err = a.svc.DeleteSession(r.Context(), rl, id)
+	err = a.sessions.DeleteSession(r.Context(), rl, id)
 	if errors.Is(err, realms.ErrSessionNotFound) {
 		err = notFound("session")
 	}

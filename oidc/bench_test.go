@@ -38,7 +38,7 @@ func benchProvider(b *testing.B, alg string) (*realmProvider, store.Client, stor
 	if err != nil {
 		b.Fatal(err)
 	}
-	return newRealmProvider(svc, rs, newVerifiedTokens(defaultVerifiedTokens, svc.Now)), c, u
+	return newProviders(svc, realms.NewSessionService(svc), realms.NewKnoxService(svc)).newRealmProvider(rs), c, u
 }
 
 // Signing alone: the floor of every token.

@@ -64,7 +64,7 @@ func (h clientCredentialsGrant) PopulateTokenEndpointResponse(ctx context.Contex
 		if err := h.rp.minter.newSession(&s.grant, s.ip, now); err != nil {
 			return errServerError.WithWrap(err)
 		}
-		if err := h.rp.svc.StartSession(ctx, h.rp.realm.ID, *s.grant.session, s.grant.refreshRecord); err != nil {
+		if err := h.rp.sessions.StartSession(ctx, h.rp.realm.ID, *s.grant.session, s.grant.refreshRecord); err != nil {
 			return storeErr(err)
 		}
 	}

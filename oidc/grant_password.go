@@ -68,7 +68,7 @@ func (h passwordGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fos
 	}
 	// Durable before anything is signed or sent: a 200 means the refresh
 	// token survives a crash.
-	if err := h.rp.svc.StartSession(ctx, h.rp.realm.ID, *s.grant.session, s.grant.refreshRecord); err != nil {
+	if err := h.rp.sessions.StartSession(ctx, h.rp.realm.ID, *s.grant.session, s.grant.refreshRecord); err != nil {
 		return storeErr(err)
 	}
 	if err := h.rp.minter.mint(ctx, &s.grant, resp, now, true); err != nil {

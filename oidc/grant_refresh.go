@@ -33,7 +33,7 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 		return errInvalidRefreshToken
 	}
 	realmID := h.rp.realm.ID
-	rt, err := h.rp.svc.RefreshToken(ctx, realmID, key)
+	rt, err := h.rp.sessions.RefreshToken(ctx, realmID, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return errInvalidRefreshToken
 	}
@@ -47,7 +47,7 @@ func (h refreshGrant) HandleTokenEndpointRequest(ctx context.Context, ar fosite.
 	if !rt.ExpiresAt.After(now) {
 		return errRefreshNotActive
 	}
-	sess, err := h.rp.svc.Session(ctx, realmID, rt.SessionID)
+	sess, err := h.rp.sessions.Session(ctx, realmID, rt.SessionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return errSessionNotActive
 	}
@@ -96,7 +96,7 @@ func (h refreshGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fosi
 		if policy.Grace > 0 {
 			policy.MaxReuse = max(h.rp.realm.RefreshTokenMaxReuse, 1)
 		}
-		_, err := h.rp.svc.RotateRefreshToken(ctx, h.rp.realm.ID, presented.Hash, next, policy, now)
+		_, err := h.rp.sessions.RotateRefreshToken(ctx, h.rp.realm.ID, presented.Hash, next, policy, now)
 		switch {
 		case errors.Is(err, store.ErrTokenReused):
 			h.rp.svc.Metrics().RefreshReuse(h.rp.realm.Name)

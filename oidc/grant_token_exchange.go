@@ -156,6 +156,11 @@ func (h tokenExchangeGrant) HandleTokenEndpointRequest(ctx context.Context, ar f
 	if err != nil {
 		return scopeErr(err)
 	}
+	// offline_access carried over from the subject token is checked again:
+	// the role may have been taken away since that token was issued.
+	if err := h.offlineAllowed(ctx, scopes, *u); err != nil {
+		return err
+	}
 	// Audiences: each must be an enabled client of the realm already within
 	// the subject token's reach. The same reach for an identity provider's
 	// token: its audience claim, never an arbitrary client
@@ -194,7 +199,7 @@ func (h tokenExchangeGrant) PopulateTokenEndpointResponse(ctx context.Context, a
 				s.grant.refreshRecord.ExpiresAt = s.grant.notAfter
 			}
 		}
-		if err := h.rp.svc.StartSession(ctx, h.rp.realm.ID, *s.grant.session, s.grant.refreshRecord); err != nil {
+		if err := h.rp.sessions.StartSession(ctx, h.rp.realm.ID, *s.grant.session, s.grant.refreshRecord); err != nil {
 			return storeErr(err)
 		}
 		issued = tokenTypeRefreshToken

@@ -3,6 +3,7 @@ package oidc_test
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,5 +185,30 @@ func TestTokenExchangeRejections(t *testing.T) {
 				t.Errorf("got %d %s, want %d %s", r.status, r.raw, c.status, c.err)
 			}
 		})
+	}
+}
+
+// TestTokenExchangeOfflineAccessNeedsTheRoleStill: an offline_access scope
+// carried by the subject token is refused once the user has lost the
+// offline_access role, as at a refresh.
+func TestTokenExchangeOfflineAccessNeedsTheRoleStill(t *testing.T) {
+	e, secret, _ := exchangeEnv(t)
+	ctx := context.Background()
+	subject := e.passwordLogin(url.Values{"scope": {"offline_access"}}).str("access_token")
+	if sc := claims(t, subject)["scope"]; sc == nil || !strings.Contains(sc.(string), "offline_access") {
+		t.Fatalf("subject token scope = %v", sc)
+	}
+	form := func() url.Values {
+		return url.Values{"subject_token": {subject}, "subject_token_type": {teAccess}, "scope": {"offline_access"}}
+	}
+	if r := e.exchange(secret, form()); r.status != 200 {
+		t.Fatalf("exchange with the role: %d %s", r.status, r.raw)
+	}
+	rs := e.realmState()
+	if err := e.svc.RevokeRoles(ctx, "demo", e.alice.ID, rs.DefaultRoleID); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.exchange(secret, form()); r.status != 400 || r.str("error") != "not_allowed" {
+		t.Errorf("exchange after the role was removed: %d %s", r.status, r.raw)
 	}
 }

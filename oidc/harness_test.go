@@ -16,25 +16,30 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/metrics"
+	"github.com/gatehouse/gatehouse/knox"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/bolt"
+	"github.com/gatehouse/gatehouse/store/memory"
 )
 
-// env is a running Gatehouse (real router, real bbolt store) with one realm
-// "demo" holding a confidential client, a public client and a user.
+// env is a running Gatehouse (real router, in-memory store; bbolt when the
+// test observes store metrics) with one realm "demo" holding a confidential
+// client, a public client and a user.
 type env struct {
-	t      testing.TB
-	svc    *realms.Service
-	store  store.Store
-	srv    *httptest.Server
-	base   string // server URL including the relative path
-	realm  string
-	secret string // of client "app"
-	app    store.Client
-	alice  store.User
-	clock  *clock // the service clock: advance it instead of sleeping
+	t   testing.TB
+	svc *realms.Service
+	// knoxSvc is the Knox service the server and the Knox API share.
+	knoxSvc *realms.KnoxService
+	store   store.Store
+	srv     *httptest.Server
+	base    string // server URL including the relative path
+	realm   string
+	secret  string // of client "app"
+	app     store.Client
+	alice   store.User
+	clock   *clock // the service clock: advance it instead of sleeping
 }
 
 // clock is the service clock of a test env: the wall clock plus an offset
@@ -83,6 +88,22 @@ func withRealm(fn func(*store.Realm)) envOption {
 // withIAMRealm names the realm of the unprefixed IAM path.
 func withIAMRealm(r string) envOption { return func(c *envConfig) { c.iamRealm = r } }
 
+// openStore is the env's store: in memory, so a test costs no file and no
+// fsync, except where the test observes the store commits that only the
+// bbolt store measures.
+func openStore(t testing.TB, m metrics.Recorder) store.Store {
+	t.Helper()
+	if m == nil {
+		return memory.New()
+	}
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "gatehouse.db"), bolt.Options{Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 // newEnv takes testing.TB so benchmarks get the same clean-up as tests (the
 // store's temporary directory is removed when the benchmark ends).
 func newEnv(t testing.TB, opts ...envOption) *env {
@@ -94,11 +115,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if cfg.alg != "" {
 		cfg.realm.DefaultSignatureAlgorithm = cfg.alg
 	}
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "gatehouse.db"), bolt.Options{Metrics: cfg.metrics})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t, cfg.metrics)
 	sealer, err := realms.NewSealer(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -132,9 +149,13 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(oidc.NewServer(oidc.Config{Service: svc, RelativePath: cfg.relativePath, Logger: cfg.log, IAMRealm: cfg.iamRealm}))
+	knoxSvc := realms.NewKnoxService(svc)
+	h := oidc.NewServer(oidc.Config{Service: svc, Knox: knoxSvc, RelativePath: cfg.relativePath, Logger: cfg.log, IAMRealm: cfg.iamRealm})
+	// Knox tokens are presented to this package's endpoints too.
+	knox.Mount(h, knoxSvc, svc, cfg.log)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, svc: svc, store: st, srv: srv, base: srv.URL + cfg.relativePath, realm: "demo",
+	return &env{t: t, svc: svc, knoxSvc: knoxSvc, store: st, srv: srv, base: srv.URL + cfg.relativePath, realm: "demo",
 		secret: secret, app: app, alice: alice, clock: clk}
 }
 

@@ -18,12 +18,15 @@ import (
 	"testing"
 	"time"
 
-	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
+
+// Knox tokens as this package's endpoints see them (introspection, token
+// exchange, Basic Token:, bearer credentials); the Knox API itself is
+// tested in package knox.
 
 func (e *env) putTopology(t store.Topology) {
 	e.t.Helper()
@@ -31,10 +34,10 @@ func (e *env) putTopology(t store.Topology) {
 	if t.LimitPerUser == 0 {
 		t.LimitPerUser = realms.DefaultKnoxLimitPerUser
 	}
-	if err := e.svc.ValidateTopology(context.Background(), &t); err != nil {
+	if err := e.knoxSvc.ValidateTopology(context.Background(), &t); err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.store.PutTopology(context.Background(), t); err != nil {
+	if _, err := e.knoxSvc.PutTopology(context.Background(), t); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -65,208 +68,6 @@ func (e *env) knox(method, rawURL, user, pass, bearer, body string) response {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
 	return e.do(req)
-}
-
-// The authtkn flow verbatim: curl -u user …/gateway/authtkn/knoxtoken/api/v1/token | jq -r .access_token.
-func TestKnoxBasicTopology(t *testing.T) {
-	e := newEnv(t)
-	e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H",
-		Audiences: []string{"cde"}, TargetURL: "https://cde.example/api", ClientData: map[string]string{"homepage_url": "https://cde.example"}})
-	before := time.Now()
-	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		r := e.knox(method, e.gateway("authtkn", "token"), "alice", alicePassword, "", "")
-		if r.status != 200 {
-			t.Fatalf("%s: %d %s", method, r.status, r.raw)
-		}
-		tok := r.str("access_token")
-		c := claims(t, tok)
-		if r.str("token_id") == "" || c["knox.id"] != r.str("token_id") || r.str("managed") != "false" || r.str("token_type") != "Bearer" ||
-			r.str("target_url") != "https://cde.example/api" || r.str("homepage_url") != "https://cde.example" {
-			t.Errorf("response: %s", r.raw)
-		}
-		exp, _ := r.body["expires_in"].(float64)
-		if ms := int64(exp); ms < before.Add(59*time.Minute).UnixMilli() || ms > time.Now().Add(61*time.Minute).UnixMilli() {
-			t.Errorf("expires_in = %v, want epoch ms about an hour ahead", ms)
-		}
-		if c["sub"] != "alice" || c["iss"] != e.issuer() || c["aud"] != "cde" || c["managed.token"] != "false" || c["preferred_username"] != "alice" {
-			t.Errorf("claims: %v", c)
-		}
-		if header(t, tok)["kid"] == nil {
-			t.Error("no kid")
-		}
-		// Any JWKS-based library verifies it against jwks.json.
-		keySet := gooidc.NewRemoteKeySet(context.Background(), e.gateway("authtkn", "jwks.json"))
-		if _, err := keySet.VerifySignature(context.Background(), tok); err != nil {
-			t.Errorf("jwks.json does not verify the token: %v", err)
-		}
-		if in := e.post("token/introspect", url.Values{"token": {tok}}, "app", e.secret); in.body["active"] != true || in.str("username") != "alice" {
-			t.Errorf("introspection: %s", in.raw)
-		}
-	}
-	for name, creds := range map[string][2]string{"wrong password": {"alice", "nope"}, "unknown user": {"mallory", "x"}, "none": {"", ""}} {
-		if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), creds[0], creds[1], "", ""); r.status != 401 || r.header.Get("WWW-Authenticate") == "" {
-			t.Errorf("%s: %d %s", name, r.status, r.raw)
-		}
-	}
-	if r := e.knox(http.MethodGet, e.gateway("nope", "token"), "alice", alicePassword, "", ""); r.status != 404 {
-		t.Errorf("unknown topology: %d", r.status)
-	}
-}
-
-func TestKnoxLifespan(t *testing.T) {
-	e := newEnv(t)
-	e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H"})
-	expiry := func(q string) (time.Duration, response) {
-		r := e.knox(http.MethodGet, e.gateway("authtkn", "token")+q, "alice", alicePassword, "", "")
-		ms, _ := r.body["expires_in"].(float64)
-		return time.Until(time.UnixMilli(int64(ms))), r
-	}
-	if d, r := expiry("?lifespan=PT5M"); d < 4*time.Minute || d > 5*time.Minute {
-		t.Errorf("lifespan PT5M: %v %s", d, r.raw)
-	}
-	if d, _ := expiry("?lifespan=P7D"); d < 59*time.Minute || d > time.Hour {
-		t.Errorf("lifespan beyond ttl not capped: %v", d)
-	}
-	if _, r := expiry("?lifespan=forever"); r.status != 400 {
-		t.Errorf("bad lifespan: %d %s", r.status, r.raw)
-	}
-}
-
-// Managed tokens: passcode, revoke, renew rules, enable/disable and listing.
-func TestKnoxManagedLifecycle(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	if _, err := e.svc.CreateUser(ctx, "demo", realms.NewUser{User: store.User{Username: "bob", Enabled: true}, Password: "bob-Pass-1"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.svc.CreateUser(ctx, "demo", realms.NewUser{User: store.User{Username: "renewer", Enabled: true}, Password: "renew-Pass-1"}); err != nil {
-		t.Fatal(err)
-	}
-	e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true,
-		Renewers: []string{"renewer"}, RenewInterval: "PT2H", MaxLifetime: "PT3H"})
-	issue := func() response {
-		r := e.knox(http.MethodPost, e.gateway("authtkn", "token")+"?comment=ci&md_job=nightly", "alice", alicePassword, "", "")
-		if r.status != 200 || r.str("managed") != "true" || r.str("passcode") == "" {
-			t.Fatalf("issue: %d %s", r.status, r.raw)
-		}
-		return r
-	}
-	tok := issue()
-	jwt, id, passcode := tok.str("access_token"), tok.str("token_id"), tok.str("passcode")
-
-	// The passcode authenticates as alice.
-	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", passcode, "", ""); r.status != 200 || claims(t, r.str("access_token"))["sub"] != "alice" {
-		t.Fatalf("passcode: %d %s", r.status, r.raw)
-	}
-	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", passcode+"x", "", ""); r.status != 401 {
-		t.Errorf("bad passcode: %d", r.status)
-	}
-
-	// Renew: the owner and renewers may; others may not.
-	renew := func(user, pass string) response {
-		return e.knox(http.MethodPost, e.gateway("authtkn", "token/renew"), user, pass, "", jwt)
-	}
-	if r := renew("bob", "bob-Pass-1"); r.status != 403 || r.str("renewed") != "false" || r.body["code"] != float64(20) {
-		t.Errorf("stranger renews: %d %s", r.status, r.raw)
-	}
-	r := renew("renewer", "renew-Pass-1")
-	if r.status != 200 || r.str("renewed") != "true" {
-		t.Fatalf("renewer: %d %s", r.status, r.raw)
-	}
-	exp, _ := json.Number(r.str("expires")).Int64()
-	if d := time.Until(time.UnixMilli(exp)); d < 110*time.Minute || d > 2*time.Hour {
-		t.Errorf("renewed expiry in %v, want the 2h renew interval", d)
-	}
-	if in := e.post("token/introspect", url.Values{"token": {jwt}}, "app", e.secret); in.body["active"] != true || int64(in.body["exp"].(float64)) != exp/1000 {
-		t.Errorf("introspection after renew: %s", in.raw)
-	}
-
-	// Listing and enable/disable: owners yes, strangers no.
-	list := e.knox(http.MethodGet, e.gateway("authtkn", "getUserTokens")+"?userName=alice", "alice", alicePassword, "", "")
-	var listed struct {
-		Tokens []struct {
-			TokenID  string `json:"tokenId"`
-			Metadata struct {
-				Comment string            `json:"comment"`
-				Custom  map[string]string `json:"customMetadataMap"`
-			} `json:"metadata"`
-		} `json:"tokens"`
-	}
-	_ = json.Unmarshal([]byte(list.raw), &listed)
-	// Two tokens: the first, and the one the passcode login issued.
-	if list.status != 200 || len(listed.Tokens) != 2 || listed.Tokens[0].TokenID != id || listed.Tokens[0].Metadata.Comment != "ci" ||
-		listed.Tokens[0].Metadata.Custom["job"] != "nightly" {
-		t.Errorf("getUserTokens: %d %s", list.status, list.raw)
-	}
-	if r := e.knox(http.MethodGet, e.gateway("authtkn", "getUserTokens")+"?userName=alice", "bob", "bob-Pass-1", "", ""); r.status != 403 {
-		t.Errorf("bob lists alice's tokens: %d", r.status)
-	}
-	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "bob", "bob-Pass-1", "", id); r.status != 403 {
-		t.Errorf("bob disables alice's token: %d %s", r.status, r.raw)
-	}
-	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "alice", alicePassword, "", id); r.status != 200 || r.str("isEnabled") != "false" {
-		t.Fatalf("disable: %d %s", r.status, r.raw)
-	}
-	if in := e.post("token/introspect", url.Values{"token": {jwt}}, "app", e.secret); in.body["active"] != false {
-		t.Errorf("disabled token active: %s", in.raw)
-	}
-	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "alice", alicePassword, "", id); r.status != 400 || r.body["code"] != float64(60) {
-		t.Errorf("second disable: %d %s", r.status, r.raw)
-	}
-	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/enable"), "alice", alicePassword, "", id); r.status != 200 || r.str("isEnabled") != "true" {
-		t.Fatalf("enable: %d %s", r.status, r.raw)
-	}
-
-	// Revoke: immediately inactive everywhere.
-	if r := e.knox(http.MethodPost, e.gateway("authtkn", "token/revoke"), "bob", "bob-Pass-1", "", id); r.status != 403 {
-		t.Errorf("stranger revokes: %d", r.status)
-	}
-	if r := e.knox(http.MethodPost, e.gateway("authtkn", "token/revoke"), "alice", alicePassword, "", id); r.status != 200 || r.str("revoked") != "true" {
-		t.Fatalf("revoke: %d %s", r.status, r.raw)
-	}
-	if in := e.post("token/introspect", url.Values{"token": {jwt}}, "app", e.secret); in.body["active"] != false {
-		t.Errorf("revoked token active at introspection: %s", in.raw)
-	}
-	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", passcode, "", ""); r.status != 401 {
-		t.Errorf("revoked token's passcode still works: %d", r.status)
-	}
-	if r := renew("alice", alicePassword); r.status != 400 || r.body["code"] != float64(50) {
-		t.Errorf("renew after revoke: %d %s", r.status, r.raw)
-	}
-}
-
-func TestKnoxPerUserLimit(t *testing.T) {
-	for _, action := range []string{"RETURN_ERROR", "REMOVE_OLDEST"} {
-		t.Run(action, func(t *testing.T) {
-			e := newEnv(t)
-			e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true,
-				LimitPerUser: 2, LimitAction: action})
-			var toks []string
-			for range 2 {
-				r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "alice", alicePassword, "", "")
-				if r.status != 200 {
-					t.Fatal(r.raw)
-				}
-				toks = append(toks, r.str("access_token"))
-			}
-			r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "alice", alicePassword, "", "")
-			active := func(tok string) bool {
-				return e.post("token/introspect", url.Values{"token": {tok}}, "app", e.secret).body["active"] == true
-			}
-			if action == "RETURN_ERROR" {
-				if r.status != 403 {
-					t.Fatalf("third token: %d %s", r.status, r.raw)
-				}
-				return
-			}
-			if r.status != 200 {
-				t.Fatalf("third token: %d %s", r.status, r.raw)
-			}
-			if active(toks[0]) || !active(toks[1]) || !active(r.str("access_token")) {
-				t.Errorf("REMOVE_OLDEST did not revoke exactly the oldest token")
-			}
-		})
-	}
 }
 
 // issuer is an external OIDC issuer served by a test HTTP server with its
@@ -439,4 +240,161 @@ func hs256(t *testing.T, key []byte, c map[string]any) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(signing))
 	return signing + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (e *env) addUser(name, password string) store.User {
+	e.t.Helper()
+	u, err := e.svc.CreateUser(context.Background(), "demo", realms.NewUser{User: store.User{Username: name, Enabled: true}, Password: password})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// grantRealmManagement gives a user a role of the realm-management client.
+func (e *env) grantRealmManagement(userID, role string) {
+	e.t.Helper()
+	ctx := context.Background()
+	realmID := mustRealmID(e.t, e)
+	rm, err := e.store.GetClientByClientID(ctx, realmID, realms.RealmManagementClientID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r, err := e.store.GetRoleByName(ctx, realmID, rm.ID, role)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.svc.GrantRoles(ctx, "demo", userID, r.ID); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// issueKnox gets a Knox token at a Basic topology with a password.
+func (e *env) issueKnox(topology, user, password string) response {
+	e.t.Helper()
+	r := e.knox(http.MethodPost, e.gateway(topology, "token"), user, password, "", "")
+	if r.status != 200 {
+		e.t.Fatalf("issue at %s for %s: %d %s", topology, user, r.status, r.raw)
+	}
+	return r
+}
+
+func (e *env) introspectActive(token string) bool {
+	e.t.Helper()
+	return e.post("token/introspect", url.Values{"token": {token}}, "app", e.secret).body["active"] == true
+}
+
+// A Knox token follows the state of the user it was issued to: once the
+// user is disabled, deleted, or behind a user or realm not-before, the token
+// is inactive at once wherever it is presented (introspection, passcode
+// login, Basic Token:, a bearer topology, token exchange), managed or not.
+func TestKnoxTokenFollowsItsUserState(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		change func(e *env, u store.User) error
+	}{
+		{"user disabled", func(e *env, u store.User) error {
+			_, err := e.svc.UpdateUser(ctx, "demo", u.ID, func(u *store.User) error { u.Enabled = false; return nil })
+			return err
+		}},
+		{"user deleted", func(e *env, u store.User) error { return e.svc.DeleteUser(ctx, "demo", u.ID) }},
+		{"user not-before", func(e *env, u store.User) error {
+			_, err := e.svc.UpdateUser(ctx, "demo", u.ID, func(u *store.User) error {
+				u.NotBefore = time.Now().Add(time.Minute).Unix()
+				return nil
+			})
+			return err
+		}},
+		{"realm not-before", func(e *env, _ store.User) error {
+			_, err := e.svc.UpdateRealm(ctx, "demo", func(r *store.Realm) error {
+				r.NotBefore = time.Now().Add(time.Minute).Unix()
+				return nil
+			})
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, secret, _ := exchangeEnv(t)
+			dave := e.addUser("dave", "dave-Pass-1")
+			e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true,
+				Audiences: []string{"exchanger"}})
+			e.putTopology(store.Topology{Name: "plain", Realm: "demo", Authentication: "basic", TTL: "PT1H", Audiences: []string{"exchanger"}})
+			e.putTopology(store.Topology{Name: "bearer", Realm: "demo", Authentication: "bearer", TTL: "PT1H"})
+			managed := e.issueKnox("authtkn", "dave", "dave-Pass-1")
+			unmanaged := e.issueKnox("plain", "dave", "dave-Pass-1").str("access_token")
+			jwt, passcode := managed.str("access_token"), managed.str("passcode")
+
+			uses := map[string]func() int{
+				"introspection": func() int {
+					if e.introspectActive(jwt) {
+						return 200
+					}
+					return 401
+				},
+				"introspection (unmanaged)": func() int {
+					if e.introspectActive(unmanaged) {
+						return 200
+					}
+					return 401
+				},
+				"passcode login": func() int {
+					return e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", passcode, "", "").status
+				},
+				"Basic Token:": func() int {
+					return e.knox(http.MethodGet, e.gateway("plain", "token"), "Token", jwt, "", "").status
+				},
+				"Basic Token: (unmanaged)": func() int {
+					return e.knox(http.MethodGet, e.gateway("plain", "token"), "Token", unmanaged, "", "").status
+				},
+				"bearer topology": func() int {
+					return e.knox(http.MethodGet, e.gateway("bearer", "token"), "", "", jwt, "").status
+				},
+				"bearer topology (unmanaged)": func() int {
+					return e.knox(http.MethodGet, e.gateway("bearer", "token"), "", "", unmanaged, "").status
+				},
+				"token exchange": func() int {
+					r := e.exchange(secret, url.Values{"subject_token": {jwt}, "subject_token_type": {teJWT}})
+					if r.status != 200 && r.str("error") != "invalid_token" {
+						t.Errorf("exchange refused with %s, want invalid_token as for any inactive token", r.raw)
+					}
+					return r.status
+				},
+				"token exchange (unmanaged)": func() int {
+					return e.exchange(secret, url.Values{"subject_token": {unmanaged}, "subject_token_type": {teJWT}}).status
+				},
+			}
+			for name, use := range uses {
+				if got := use(); got != 200 {
+					t.Fatalf("%s before the change: %d", name, got)
+				}
+			}
+			if err := tc.change(e, dave); err != nil {
+				t.Fatal(err)
+			}
+			for name, use := range uses {
+				if got := use(); got == 200 {
+					t.Errorf("%s after %s: still accepted", name, tc.name)
+				}
+			}
+		})
+	}
+}
+
+// A subject of an external issuer with no realm user gets no Knox token at a
+// bearer topology, so no token can exist that a realm user created later
+// under that name could inherit; and the later user is no link either: the
+// provider's token still speaks for nobody.
+func TestKnoxTokenOfNoUserNeverMapsToALaterUser(t *testing.T) {
+	e, _, ext := exchangeEnv(t)
+	e.putTopology(store.Topology{Name: "cdptkn", Realm: "demo", Authentication: "bearer", TTL: "PT1H", Audiences: []string{"exchanger"}})
+	for _, when := range []string{"before", "after"} {
+		if when == "after" {
+			e.addUser("carol", "carol-Pass-1")
+		}
+		r := e.knox(http.MethodGet, e.gateway("cdptkn", "token"), "", "", ext.token(t, "carol", time.Minute), "")
+		if r.status != 401 || r.str("error_description") != "No user found" {
+			t.Errorf("external carol %s a realm user carol exists: %d %s", when, r.status, r.raw)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -52,6 +53,11 @@ type pageData struct {
 	Action, CSRF, Auth        string
 	Username, Pending         string
 	Fields                    []formField
+	// FormTarget is the validated client URI that the answer to the page's
+	// form redirects to (redirect_uri, post_logout_redirect_uri): browsers
+	// apply form-action to the redirects that follow a form post, so the
+	// policy must allow its origin.
+	FormTarget string
 }
 
 // page renders a page of the login UI for the realm.
@@ -76,8 +82,13 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, d pageDa
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	if strict {
-		// No script at all, and forms post only back here.
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		// No script at all, and forms post only back here (and on to the
+		// client the answer redirects to).
+		formAction := "'self'"
+		if src := cspSource(d.FormTarget); src != "" {
+			formAction += " " + src
+		}
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
 	} else {
 		h.Set("Content-Security-Policy", "frame-ancestors 'none'; base-uri 'none'")
 	}
@@ -86,6 +97,26 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, d pageDa
 		s.log.Error("render page", "page", name, "err", err)
 	}
 }
+
+// cspSource is the CSP source expression of a URI's origin (scheme://host
+// for http and https, scheme: for an app's own scheme), or "" when the URI
+// has none or holds anything a policy could not carry verbatim.
+func cspSource(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme == "" || !cspSafe.MatchString(u.Scheme) {
+		return ""
+	}
+	switch u.Scheme {
+	case "http", "https":
+		if u.Host == "" || !cspSafe.MatchString(u.Host) {
+			return ""
+		}
+		return u.Scheme + "://" + u.Host
+	}
+	return u.Scheme + ":"
+}
+
+var cspSafe = regexp.MustCompile(`^[A-Za-z0-9.+\-:\[\]]+$`)
 
 // realmPath is the cookie path of a realm: its cookies never reach
 // another realm's pages.
@@ -120,7 +151,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, rp *realmProv
 	}
 	s.page(w, r, rp, status, "login", pageData{
 		Error: msg, Action: s.realmPath(rp.realm.Name) + "login-actions/authenticate",
-		CSRF: csrfToken(cookie), Auth: ar.raw.Encode(), Username: username,
+		CSRF: csrfToken(cookie), Auth: ar.raw.Encode(), Username: username, FormTarget: ar.redirectURI,
 	})
 }
 
@@ -257,6 +288,7 @@ func (s *Server) updatePasswordPage(w http.ResponseWriter, r *http.Request, rp *
 	s.page(w, r, rp, status, "update-password", pageData{
 		Title: "Update password", Error: msg, Action: s.realmPath(rp.realm.Name) + "login-actions/required-action",
 		CSRF: f.Get("csrf"), Auth: ar.raw.Encode(), Pending: base64.RawURLEncoding.EncodeToString(sealed),
+		FormTarget: ar.redirectURI,
 	})
 }
 

@@ -129,6 +129,7 @@ func (s *Server) logoutConfirmPage(w http.ResponseWriter, r *http.Request, rp *r
 	fields = append(fields, formField{"csrf", csrfToken(cookie)})
 	s.page(w, r, rp, http.StatusOK, "logout-confirm", pageData{
 		Title: "Logging out", Action: s.cfg.RelativePath + "/realms/" + rp.realm.Name + "/protocol/openid-connect/logout", Fields: fields,
+		FormTarget: v.Get("post_logout_redirect_uri"), // validated by rpLogout
 	})
 }
 

@@ -16,19 +16,23 @@ import (
 // change, a new one is built (cheaply), so no request ever sees handlers
 // of another realm or a half-updated configuration.
 type realmProvider struct {
-	state  *realms.RealmState
-	realm  store.Realm
-	svc    *realms.Service
-	now    func() time.Time
-	signer *Signer
-	minter *minter
-	oauth2 *fosite.Fosite
+	state    *realms.RealmState
+	realm    store.Realm
+	svc      *realms.Service
+	sessions *realms.SessionService
+	knox     *realms.KnoxService
+	now      func() time.Time
+	signer   *Signer
+	minter   *minter
+	oauth2   *fosite.Fosite
 	// verified is shared by every realm's providers (see tokencache.go).
 	verified *verifiedTokens
 }
 
-func newRealmProvider(svc *realms.Service, st *realms.RealmState, verified *verifiedTokens) *realmProvider {
-	rp := &realmProvider{state: st, realm: st.Realm, svc: svc, now: svc.Now, signer: NewSigner(st.Keys), verified: verified}
+func (p *providers) newRealmProvider(st *realms.RealmState) *realmProvider {
+	rp := &realmProvider{state: st, realm: st.Realm, svc: p.svc, sessions: p.sessions, knox: p.knox, now: p.svc.Now,
+		signer: NewSigner(st.Keys), verified: p.verified}
+	svc := p.svc
 	rp.minter = &minter{svc: svc, realm: st.Realm, signer: rp.signer}
 
 	// A fresh Config per realm: fosite de-duplicates handlers by Go type, so
@@ -66,13 +70,16 @@ var grantTypesSupported = []string{grantAuthorizationCode, grantPassword, grantC
 // realm service hands out a new realm snapshot.
 type providers struct {
 	svc      *realms.Service
+	sessions *realms.SessionService
+	knox     *realms.KnoxService
 	mu       sync.RWMutex
 	m        map[string]*realmProvider
 	verified *verifiedTokens
 }
 
-func newProviders(svc *realms.Service) *providers {
-	p := &providers{svc: svc, m: map[string]*realmProvider{}, verified: newVerifiedTokens(defaultVerifiedTokens, svc.Now)}
+func newProviders(svc *realms.Service, sessions *realms.SessionService, knox *realms.KnoxService) *providers {
+	p := &providers{svc: svc, sessions: sessions, knox: knox, m: map[string]*realmProvider{},
+		verified: newVerifiedTokens(defaultVerifiedTokens, svc.Now)}
 	svc.OnRealmChange(func(name string) {
 		p.mu.Lock()
 		delete(p.m, name)
@@ -90,7 +97,7 @@ func (p *providers) get(st *realms.RealmState) *realmProvider {
 	if rp != nil && rp.state == st {
 		return rp
 	}
-	rp = newRealmProvider(p.svc, st, p.verified)
+	rp = p.newRealmProvider(st)
 	p.mu.Lock()
 	p.m[name] = rp
 	p.mu.Unlock()

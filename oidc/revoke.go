@@ -55,7 +55,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rp *realmProvide
 			writeOAuthError(w, errUnmatchingClient)
 			return
 		}
-		if err := rp.svc.RevokeAccessToken(ctx, rp.realm.ID, at.claims.Jti, time.Unix(at.claims.Exp, 0)); err != nil {
+		if err := rp.sessions.RevokeAccessToken(ctx, rp.realm.ID, at.claims.Jti, time.Unix(at.claims.Exp, 0)); err != nil {
 			s.storeWriteError(w, rp, "revoke", err)
 			return
 		}

@@ -17,6 +17,10 @@ import (
 // Config configures the HTTP surface.
 type Config struct {
 	Service *realms.Service
+	// Sessions and Knox are the session and Knox services over Service;
+	// nil builds them.
+	Sessions *realms.SessionService
+	Knox     *realms.KnoxService
 	// Hostname is the public base URL (scheme://host[:port]); empty derives
 	// it from each request.
 	Hostname string
@@ -36,7 +40,8 @@ type Config struct {
 }
 
 // Server is Gatehouse's HTTP handler: health, the per-realm protocol
-// endpoints, and whatever else (admin API) is mounted on Router.
+// endpoints, and whatever else (the admin API, the Knox API) is mounted on
+// Router.
 type Server struct {
 	cfg       Config
 	svc       *realms.Service
@@ -59,7 +64,13 @@ func NewServer(cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, svc: cfg.Service, providers: newProviders(cfg.Service), log: log, jwks: newJWKSCache(cfg.Service.Now)}
+	if cfg.Sessions == nil {
+		cfg.Sessions = realms.NewSessionService(cfg.Service)
+	}
+	if cfg.Knox == nil {
+		cfg.Knox = realms.NewKnoxService(cfg.Service)
+	}
+	s := &Server{cfg: cfg, svc: cfg.Service, providers: newProviders(cfg.Service, cfg.Sessions, cfg.Knox), log: log, jwks: newJWKSCache(cfg.Service.Now)}
 	s.root = mux.NewRouter()
 	s.root.Use(routeTemplate)
 	s.root.NotFoundHandler = http.HandlerFunc(notFound)
@@ -268,7 +279,6 @@ func (s *Server) routes() {
 	r.HandleFunc("/realms/{realm}/device", s.realmHandler(s.devicePage)).Methods(http.MethodGet)
 	r.HandleFunc("/realms/{realm}/device", s.realmHandler(s.deviceSubmit)).Methods(http.MethodPost)
 	r.HandleFunc("/realms/{realm}/login-actions/device", s.realmHandler(s.deviceDecide)).Methods(http.MethodPost)
-	s.knoxRoutes()
 	s.accountRoutes()
 	s.workloadRoutes()
 	s.protectionRoutes()

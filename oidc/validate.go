@@ -58,13 +58,13 @@ func (rp *realmProvider) validateAccessToken(ctx context.Context, token string) 
 	if !v.nbf.IsZero() && v.nbf.After(now.Add(clockSkew)) {
 		return nil, errInactive
 	}
-	if revoked, err := rp.svc.AccessTokenRevoked(ctx, rp.realm.ID, c.Jti); err != nil {
+	if revoked, err := rp.sessions.AccessTokenRevoked(ctx, rp.realm.ID, c.Jti); err != nil {
 		return nil, err
 	} else if revoked {
 		return nil, errInactive
 	}
 	if c.Sid != "" {
-		sess, err := rp.svc.Session(ctx, rp.realm.ID, c.Sid)
+		sess, err := rp.sessions.Session(ctx, rp.realm.ID, c.Sid)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, errInactive
 		}
@@ -132,7 +132,7 @@ func (rp *realmProvider) activeRefreshToken(ctx context.Context, token string) (
 	if !ok {
 		return store.RefreshToken{}, store.Session{}, errInactive
 	}
-	rt, err := rp.svc.RefreshToken(ctx, rp.realm.ID, key)
+	rt, err := rp.sessions.RefreshToken(ctx, rp.realm.ID, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.RefreshToken{}, store.Session{}, errInactive
 	}
@@ -143,7 +143,7 @@ func (rp *realmProvider) activeRefreshToken(ctx context.Context, token string) (
 	if !rt.UsedAt.IsZero() || !rt.ExpiresAt.After(now) {
 		return rt, store.Session{}, errInactive
 	}
-	sess, err := rp.svc.Session(ctx, rp.realm.ID, rt.SessionID)
+	sess, err := rp.sessions.Session(ctx, rp.realm.ID, rt.SessionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return rt, store.Session{}, errInactive
 	}

@@ -100,7 +100,7 @@ func (s *Service) Evaluate(ctx context.Context, realmID, serverID string, subjec
 		}
 	}
 	if len(requested) == 0 {
-		all, err := s.store.ListAuthzResources(ctx, realmID, srv.ID, store.AuthzResourceQuery{})
+		all, err := s.serverResources(ctx, realmID, srv.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -134,7 +134,7 @@ func (s *Service) Evaluate(ctx context.Context, realmID, serverID string, subjec
 			}
 			add(r, wanted)
 		default:
-			all, err := s.store.ListAuthzResources(ctx, realmID, srv.ID, store.AuthzResourceQuery{})
+			all, err := s.serverResources(ctx, realmID, srv.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -147,6 +147,36 @@ func (s *Service) Evaluate(ctx context.Context, realmID, serverID string, subjec
 	}
 	return mergeGrants(out), nil
 }
+
+// maxCachedResources bounds the resource lists kept in memory: a server
+// with more resources is read from the store on every listing.
+var maxCachedResources = 20000
+
+// serverResources lists every resource of a server, by name, through the
+// realm's generation cache (every resource write moves the generation, so
+// a listing never misses one): "what may this user see" decides them all,
+// and decoding them was most of its cost. The list is shared: callers must
+// not modify it.
+func (s *Service) serverResources(ctx context.Context, realmID, serverID string) ([]store.AuthzResource, error) {
+	rs, err := getCached(s, &s.authzResourceLists, realmID, serverID, func() ([]store.AuthzResource, error) {
+		rs, err := s.store.ListAuthzResources(ctx, realmID, serverID, store.AuthzResourceQuery{})
+		if err == nil && len(rs) > maxCachedResources {
+			return nil, errTooManyToCache{rs}
+		}
+		return rs, err
+	})
+	var big errTooManyToCache
+	if errors.As(err, &big) {
+		return big.rs, nil
+	}
+	return rs, err
+}
+
+// errTooManyToCache carries a listing too large to keep; getCached does
+// not cache an error.
+type errTooManyToCache struct{ rs []store.AuthzResource }
+
+func (errTooManyToCache) Error() string { return "realms: resource list not cached" }
 
 // mergeGrants folds several grants of one resource into one.
 func mergeGrants(in []GrantedPermission) []GrantedPermission {

@@ -2,6 +2,7 @@ package realms
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -484,6 +485,38 @@ func TestClientSubjects(t *testing.T) {
 			f.check(err)
 			if got := granted(gs); !slices.Equal(got, tc.want) {
 				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// The listing of every resource is cached by generation: creates, access
+// changes and deletes show in the very next decision, whether the server's
+// list is cached or too long to be.
+func TestPermissionsListFollowsResourceWrites(t *testing.T) {
+	for _, limit := range []int{20000, 1} {
+		t.Run(fmt.Sprint("cache limit ", limit), func(t *testing.T) {
+			defer func(old int) { maxCachedResources = old }(maxCachedResources)
+			maxCachedResources = limit
+			f := newAuthzFixture(t)
+			f.olives("first", AccessPublic)
+			f.olives("second", AccessPublic)
+			if got := f.eval(f.nina); len(got) != 2 {
+				t.Fatalf("before: %v", got)
+			}
+			third := f.olives("third", AccessPublic)
+			if got := f.eval(f.nina); len(got) != 3 {
+				t.Fatalf("after a create: %v", got)
+			}
+			_, err := f.svc.UpdateResource(f.ctx, f.realm.ID, f.server.ID, as(f.olive), third.ID,
+				ResourceInput{Name: "third", Scopes: []string{"read", "deploy"}, AccessMode: AccessPrivate})
+			f.check(err)
+			if got := f.eval(f.nina); len(got) != 2 {
+				t.Fatalf("after making one private: %v", got)
+			}
+			f.check(f.svc.DeleteResource(f.ctx, f.realm.ID, f.server.ID, as(f.olive), third.ID))
+			if got := f.eval(f.olive); !slices.Equal(got, []string{"first:deploy,read", "second:deploy,read"}) {
+				t.Fatalf("after a delete: %v", got)
 			}
 		})
 	}

@@ -8,11 +8,16 @@ import (
 
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/bolt"
+	"github.com/gatehouse/gatehouse/store/memory"
 )
 
-// openTestStore is a bolt store in the test's temporary directory, closed
-// when the test ends.
-func openTestStore(tb testing.TB) *bolt.Store {
+// openTestStore is an empty in-memory store: tests of the service need no
+// file.
+func openTestStore(testing.TB) store.Store { return memory.New() }
+
+// openBoltStore is a bolt store in the test's temporary directory, closed
+// when the test ends: benchmarks measure the store a server runs on.
+func openBoltStore(tb testing.TB) *bolt.Store {
 	tb.Helper()
 	st, err := bolt.Open(filepath.Join(tb.TempDir(), "g.db"), bolt.Options{})
 	if err != nil {
@@ -30,7 +35,7 @@ func zeroSealer() *Sealer {
 
 func benchService(b testing.TB) (*Service, store.Realm, string) {
 	b.Helper()
-	st := openTestStore(b)
+	st := openBoltStore(b)
 	svc := NewService(st, zeroSealer(), nil)
 	ctx := context.Background()
 	r, err := svc.CreateRealm(ctx, store.Realm{Name: "bench", Enabled: true, DefaultSignatureAlgorithm: "ES256"})

@@ -143,16 +143,30 @@ func (s *Service) CreateClient(ctx context.Context, realmName string, nc NewClie
 		}
 		c.Secret = &sec
 	}
-	if err := s.store.CreateClient(ctx, realmID, c); err != nil {
+	// The client and its service account are one transaction: a failure
+	// leaves neither.
+	if c.ServiceAccountsEnabled {
+		err = s.store.CreateClientWithServiceAccount(ctx, realmID, c, s.newServiceAccount(st.Realm, c))
+	} else {
+		err = s.store.CreateClient(ctx, realmID, c)
+	}
+	if err != nil {
 		return store.Client{}, "", err
 	}
-	if c.ServiceAccountsEnabled {
-		if err := s.ensureServiceAccount(ctx, realmID, c); err != nil {
-			_ = s.store.DeleteClient(context.WithoutCancel(ctx), realmID, c.ID)
-			return store.Client{}, "", err
-		}
-	}
 	return c, secret, nil
+}
+
+// newServiceAccount is the service-account user of client c of realm r,
+// holding the realm's default roles.
+func (s *Service) newServiceAccount(r store.Realm, c store.Client) store.User {
+	u := store.User{
+		ID: NewID(), Username: strings.ToLower(ServiceAccountPrefix + c.ClientID), Enabled: true,
+		ServiceAccountClientID: c.ID, CreatedAt: s.now().UTC(),
+	}
+	if r.DefaultRoleID != "" {
+		u.RoleIDs = []string{r.DefaultRoleID}
+	}
+	return u
 }
 
 // ensureServiceAccount creates the client's service-account user if missing.
@@ -166,15 +180,8 @@ func (s *Service) ensureServiceAccount(ctx context.Context, realmID string, c st
 	if err != nil {
 		return err
 	}
-	u := store.User{
-		ID: NewID(), Username: strings.ToLower(ServiceAccountPrefix + c.ClientID), Enabled: true,
-		ServiceAccountClientID: c.ID, CreatedAt: s.now().UTC(),
-	}
-	if r.DefaultRoleID != "" {
-		u.RoleIDs = []string{r.DefaultRoleID}
-	}
 	defer s.changed(ctx, realmID)
-	return s.store.CreateUser(ctx, realmID, u)
+	return s.store.CreateUser(ctx, realmID, s.newServiceAccount(r, c))
 }
 
 // ServiceAccount returns the service-account user of client c.
@@ -196,16 +203,18 @@ func (s *Service) loadServiceAccount(ctx context.Context, realmID string, c stor
 	return u, nil
 }
 
-// UpdateClient applies fn, re-validates, and creates the service-account user
-// when service accounts were just enabled.
+// UpdateClient applies fn, re-validates, and creates the service-account
+// user when service accounts were just enabled, in the same store
+// transaction.
 func (s *Service) UpdateClient(ctx context.Context, realmName, id string, fn func(*store.Client) error) (store.Client, error) {
-	realmID, err := s.realmID(ctx, realmName)
+	st, err := s.Realm(ctx, realmName)
 	if err != nil {
 		return store.Client{}, err
 	}
+	realmID := st.Realm.ID
 	// Drop protocol caches of this realm whatever the outcome.
 	defer s.changed(ctx, realmID)
-	c, err := s.store.UpdateClient(ctx, realmID, id, func(c *store.Client) error {
+	return s.store.UpdateClientWithServiceAccount(ctx, realmID, id, func(c *store.Client) error {
 		if err := fn(c); err != nil {
 			return err
 		}
@@ -213,16 +222,13 @@ func (s *Service) UpdateClient(ctx context.Context, realmName, id string, fn fun
 			return err
 		}
 		return ValidateClient(c)
-	})
-	if err != nil {
-		return store.Client{}, err
-	}
-	if c.ServiceAccountsEnabled {
-		if err := s.ensureServiceAccount(ctx, realmID, c); err != nil {
-			return c, err
+	}, func(c store.Client) *store.User {
+		if !c.ServiceAccountsEnabled {
+			return nil
 		}
-	}
-	return c, nil
+		u := s.newServiceAccount(st.Realm, c)
+		return &u
+	})
 }
 
 // DeleteClient removes a client with its roles, sessions and service account.
@@ -464,4 +470,19 @@ func (s *Service) StoredClient(ctx context.Context, realmID, id string) (store.C
 // Clients lists the realm's clients as q selects, by clientId.
 func (s *Service) Clients(ctx context.Context, realmID string, q store.ClientQuery) ([]store.Client, error) {
 	return s.store.ListClients(ctx, realmID, q)
+}
+
+// allClients lists every client of realm realmID, page by page.
+func (s *Service) allClients(ctx context.Context, realmID string) ([]store.Client, error) {
+	var out []store.Client
+	for first := 0; ; first += store.DefaultMax {
+		page, err := s.store.ListClients(ctx, realmID, store.ClientQuery{Page: store.Page{First: first, Max: store.DefaultMax}})
+		if err != nil {
+			return nil, fmt.Errorf("list clients: %w", err)
+		}
+		out = append(out, page...)
+		if len(page) < store.DefaultMax {
+			return out, nil
+		}
+	}
 }

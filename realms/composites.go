@@ -126,7 +126,7 @@ func (s *Service) AddComposites(ctx context.Context, realmName, id string, child
 
 // RemoveComposites removes roles from a composite.
 // In a realm carrying master's admin right, a removal that would leave no
-// enabled admin is undone and refused.
+// enabled admin is refused before anything is written.
 func (s *Service) RemoveComposites(ctx context.Context, realmName, id string, childIDs ...string) error {
 	realm, err := s.compositesRealm(ctx, realmName, id)
 	if err != nil {
@@ -134,22 +134,24 @@ func (s *Service) RemoveComposites(ctx context.Context, realmName, id string, ch
 	}
 	realmID := realm.ID
 	defer s.changed(ctx, realmID)
-	var before []string
+	remove := func(r *store.Role) error {
+		for _, cid := range childIDs {
+			r.Composites = removeString(r.Composites, cid)
+		}
+		return nil
+	}
+	pending := func() (pendingChange, error) {
+		r, err := s.store.GetRole(ctx, realmID, id)
+		if err != nil {
+			return pendingChange{}, err
+		}
+		return pendingChange{role: &r}, remove(&r)
+	}
 	change := func() error {
-		_, err := s.store.UpdateRole(ctx, realmID, id, func(r *store.Role) error {
-			before = slices.Clone(r.Composites)
-			for _, cid := range childIDs {
-				r.Composites = removeString(r.Composites, cid)
-			}
-			return nil
-		})
+		_, err := s.store.UpdateRole(ctx, realmID, id, remove)
 		return err
 	}
-	undo := func() error {
-		_, err := s.store.UpdateRole(ctx, realmID, id, func(r *store.Role) error { r.Composites = before; return nil })
-		return err
-	}
-	return s.changeKeepingMasterAdmin(ctx, realm, change, undo)
+	return s.changeKeepingMasterAdmin(ctx, realm, pending, change)
 }
 
 // ExpandRoles resolves a set of role IDs with their composites.

@@ -7,6 +7,10 @@
 // and the decisions).
 //
 // It speaks no HTTP and knows nothing of OAuth2 wire formats. The Service
-// type is the one entry point the protocol layer (package oidc), the admin
-// API and the command-line tools use; it writes through a store.Store.
+// type is the entry point the protocol layer (package oidc), the admin
+// API, the Knox API (package knox) and the command-line tools use; it
+// writes through a store.Store. Two services over it own token state that
+// every request reads from the store and no cache holds: SessionService
+// (sessions, refresh-token rotation, access-token revocation) and
+// KnoxService (gateway topologies and managed Knox tokens).
 package realms

@@ -18,7 +18,7 @@ func FuzzParseISODuration(f *testing.F) {
 }
 
 // FuzzUserKeyInputs feeds what callers present with user-held keys: API
-// keys, x-altus-auth headers and key expiry dates.
+// keys, x-altus-auth headers, key expiry dates and Knox passcodes.
 func FuzzUserKeyInputs(f *testing.F) {
 	seeds.Load(f, "userkeys")
 	f.Fuzz(func(t *testing.T, s string) {
@@ -33,6 +33,9 @@ func FuzzUserKeyInputs(f *testing.F) {
 		}
 		if exp, err := ParseKeyExpiry(s); err == nil && exp.Location() != time.UTC {
 			t.Fatalf("%q gave a non-UTC expiry %v", s, exp)
+		}
+		if id, ok := passcodeTokenID(s); ok && (id == "" || len(s) > 512) {
+			t.Fatalf("passcode %q accepted with token ID %q", s, id)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package realms
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"net/url"
 	"regexp"
 
@@ -48,21 +49,26 @@ func ApplyTopologyDefaults(t *store.Topology) {
 	}
 }
 
-// ValidateTopology checks a topology; the realm must exist. It binds the
-// renewers' names to the IDs of the realm users who hold them now
-// (RenewerIDs): renewal rights then follow those users, not whoever is
-// given the name later.
-func (s *Service) ValidateTopology(ctx context.Context, t *store.Topology) error {
+// ValidateTopology checks a topology and binds it to the realm named
+// t.Realm by that realm's ID (RealmID), which the topology then keeps
+// whatever the realm is renamed to. It binds the renewers' names to the
+// IDs of the realm users who hold them now (RenewerIDs): renewal rights
+// then follow those users, not whoever is given the name later.
+func (k *KnoxService) ValidateTopology(ctx context.Context, t *store.Topology) error {
 	if !aliasRE.MatchString(t.Name) {
 		return invalid("name", "topology names may contain only letters, digits, '.', '_' and '-'")
 	}
-	rs, err := s.Realm(ctx, t.Realm)
-	if err != nil {
+	rs, err := k.svc.Realm(ctx, t.Realm)
+	if errors.Is(err, ErrRealmNotFound) {
 		return invalid("realm", "realm %q does not exist", t.Realm)
 	}
+	if err != nil {
+		return err
+	}
+	t.RealmID = rs.Realm.ID
 	t.RenewerIDs = make([]string, len(t.Renewers))
 	for i, name := range t.Renewers {
-		if t.RenewerIDs[i], err = s.KnoxOwnerID(ctx, rs.Realm.ID, name); err != nil {
+		if t.RenewerIDs[i], err = k.OwnerID(ctx, rs.Realm.ID, name); err != nil {
 			return err
 		}
 	}
@@ -138,44 +144,98 @@ func (s *Sealer) DigestMatches(digest []byte, v string) bool {
 	return len(digest) > 0 && subtle.ConstantTimeCompare(s.digest(v), digest) == 1
 }
 
-// Topology returns the gateway topology with that name.
-func (s *Service) Topology(ctx context.Context, name string) (store.Topology, error) {
-	return s.store.GetTopology(ctx, name)
+// Topology returns the gateway topology with that name, with the current
+// name of its realm ("" when the realm is gone).
+func (k *KnoxService) Topology(ctx context.Context, name string) (store.Topology, error) {
+	t, err := k.svc.store.GetTopology(ctx, name)
+	if err != nil {
+		return t, err
+	}
+	return t, k.nameRealm(ctx, &t)
 }
 
-// Topologies returns every gateway topology, ordered by name.
-func (s *Service) Topologies(ctx context.Context) ([]store.Topology, error) {
-	return s.store.ListTopologies(ctx)
+// Topologies returns every gateway topology, ordered by name, each with the
+// current name of its realm.
+func (k *KnoxService) Topologies(ctx context.Context) ([]store.Topology, error) {
+	ts, err := k.svc.store.ListTopologies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ts {
+		if err := k.nameRealm(ctx, &ts[i]); err != nil {
+			return nil, err
+		}
+	}
+	return ts, nil
+}
+
+// nameRealm fills t.Realm with its realm's current name.
+func (k *KnoxService) nameRealm(ctx context.Context, t *store.Topology) error {
+	t.Realm = ""
+	if t.RealmID == "" {
+		return nil
+	}
+	r, err := k.svc.store.GetRealmByID(ctx, t.RealmID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	t.Realm = r.Name
+	return nil
+}
+
+// TopologyRealm returns the topology named name and the current snapshot
+// of the realm it is bound to. Errors: store.ErrNotFound for no such
+// topology, ErrRealmNotFound when its realm is gone, or the store's.
+func (k *KnoxService) TopologyRealm(ctx context.Context, name string) (store.Topology, *RealmState, error) {
+	t, err := k.svc.store.GetTopology(ctx, name)
+	if err != nil {
+		return t, nil, err
+	}
+	if t.RealmID == "" {
+		return t, nil, ErrRealmNotFound
+	}
+	st, err := k.svc.RealmByID(ctx, t.RealmID)
+	if err != nil {
+		return t, nil, err
+	}
+	t.Realm = st.Realm.Name
+	return t, st, nil
 }
 
 // PutTopology creates or replaces a topology checked by ValidateTopology,
 // and reports whether it was created.
-func (s *Service) PutTopology(ctx context.Context, t store.Topology) (created bool, err error) {
-	_, existed := s.store.GetTopology(ctx, t.Name)
-	if err := s.store.PutTopology(ctx, t); err != nil {
+func (k *KnoxService) PutTopology(ctx context.Context, t store.Topology) (created bool, err error) {
+	old, existed := k.svc.store.GetTopology(ctx, t.Name)
+	if err := k.svc.store.PutTopology(ctx, t); err != nil {
 		return false, err
 	}
-	s.topologyChanged(ctx, t.Realm)
+	k.topologyChanged(ctx, t.RealmID)
+	if existed == nil && old.RealmID != t.RealmID {
+		k.topologyChanged(ctx, old.RealmID)
+	}
 	return existed != nil, nil
 }
 
 // DeleteTopology removes a topology; store.ErrNotFound when there is none.
-func (s *Service) DeleteTopology(ctx context.Context, name string) error {
-	t, err := s.store.GetTopology(ctx, name)
+func (k *KnoxService) DeleteTopology(ctx context.Context, name string) error {
+	t, err := k.svc.store.GetTopology(ctx, name)
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteTopology(ctx, name); err != nil {
+	if err := k.svc.store.DeleteTopology(ctx, name); err != nil {
 		return err
 	}
-	s.topologyChanged(ctx, t.Realm)
+	k.topologyChanged(ctx, t.RealmID)
 	return nil
 }
 
 // topologyChanged moves the write generation of the realm a topology is
-// bound to (by name, today), when that realm still exists.
-func (s *Service) topologyChanged(ctx context.Context, realmName string) {
-	if rs, err := s.Realm(ctx, realmName); err == nil {
-		s.changed(ctx, rs.Realm.ID)
+// bound to, when it is bound.
+func (k *KnoxService) topologyChanged(ctx context.Context, realmID string) {
+	if realmID != "" {
+		k.svc.changed(ctx, realmID)
 	}
 }

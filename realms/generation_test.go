@@ -117,28 +117,37 @@ func TestTokenWritesAndTheWriteGeneration(t *testing.T) {
 	next := first
 	next.Hash = "h2"
 	kt := store.KnoxToken{ID: NewID(), Username: "alice", CreatedBy: "alice", IssuedAt: now, ExpiresAt: exp, Enabled: true}
+	sessions, knox := NewSessionService(svc), NewKnoxService(svc)
+	topo := store.Topology{Name: "sandbox", Realm: r.Name, Authentication: AuthBearer}
+	ApplyTopologyDefaults(&topo)
+	if err := knox.ValidateTopology(ctx, &topo); err != nil {
+		t.Fatal(err)
+	}
 	steps := []struct {
 		name  string
 		write func() error
 		moves bool
 	}{
-		{"start session", func() error { return svc.StartSession(ctx, r.ID, sess, first) }, false},
+		{"start session", func() error { return sessions.StartSession(ctx, r.ID, sess, first) }, false},
 		{"rotate refresh token", func() error {
-			_, err := svc.RotateRefreshToken(ctx, r.ID, first.Hash, next, store.RotationPolicy{}, now)
+			_, err := sessions.RotateRefreshToken(ctx, r.ID, first.Hash, next, store.RotationPolicy{}, now)
 			return err
 		}, false},
-		{"revoke access token", func() error { return svc.RevokeAccessToken(ctx, r.ID, "jti-1", exp) }, false},
-		{"create knox token", func() error { return svc.CreateKnoxToken(ctx, r.ID, kt, store.KnoxTokenLimit{}) }, false},
+		{"revoke access token", func() error { return sessions.RevokeAccessToken(ctx, r.ID, "jti-1", exp) }, false},
+		{"create knox token", func() error {
+			_, err := knox.IssueManaged(ctx, r.ID, topo, kt)
+			return err
+		}, false},
 		{"disable knox token", func() error {
-			_, err := svc.UpdateKnoxToken(ctx, r.ID, kt.ID, func(x *store.KnoxToken) error { x.Enabled = false; return nil })
+			_, err := knox.UpdateToken(ctx, r.ID, kt.ID, func(x *store.KnoxToken) error { x.Enabled = false; return nil })
 			return err
 		}, false},
-		{"delete knox token", func() error { return svc.DeleteKnoxToken(ctx, r.ID, kt.ID) }, false},
+		{"delete knox token", func() error { return knox.DeleteToken(ctx, r.ID, kt.ID) }, false},
 		{"put topology", func() error {
-			_, err := svc.PutTopology(ctx, store.Topology{Name: "sandbox", Realm: r.Name, Authentication: AuthBearer})
+			_, err := knox.PutTopology(ctx, topo)
 			return err
 		}, true},
-		{"delete topology", func() error { return svc.DeleteTopology(ctx, "sandbox") }, true},
+		{"delete topology", func() error { return knox.DeleteTopology(ctx, "sandbox") }, true},
 	}
 	for _, step := range steps {
 		before := svc.DataGeneration(r.ID)
@@ -149,13 +158,13 @@ func TestTokenWritesAndTheWriteGeneration(t *testing.T) {
 			t.Errorf("%s: generation moved = %v, want %v", step.name, moved, step.moves)
 		}
 	}
-	if revoked, err := svc.AccessTokenRevoked(ctx, r.ID, "jti-1"); err != nil || !revoked {
+	if revoked, err := sessions.AccessTokenRevoked(ctx, r.ID, "jti-1"); err != nil || !revoked {
 		t.Errorf("AccessTokenRevoked = %v, %v; want true", revoked, err)
 	}
-	if _, err := svc.KnoxToken(ctx, r.ID, kt.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := knox.Token(ctx, r.ID, kt.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("deleted knox token: %v, want ErrNotFound", err)
 	}
-	if err := svc.DeleteTopology(ctx, "sandbox"); !errors.Is(err, store.ErrNotFound) {
+	if err := knox.DeleteTopology(ctx, "sandbox"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("deleting a missing topology: %v, want ErrNotFound", err)
 	}
 }

@@ -10,8 +10,12 @@ import (
 )
 
 // group reads a group through the realm's generation cache: groups are a
-// bounded population, and every token of a member walks its ancestors.
+// bounded population, and every token of a member walks its ancestors. A
+// pending change in ctx (see withPending) stands for the stored group.
 func (s *Service) group(ctx context.Context, realmID, id string) (store.Group, error) {
+	if p := pendingOf(ctx); p.group != nil && p.group.ID == id {
+		return *p.group, nil
+	}
 	return getCached(s, &s.groups, realmID, id, func() (store.Group, error) {
 		return s.store.GetGroup(ctx, realmID, id)
 	})
@@ -202,30 +206,33 @@ func (s *Service) UpdateGroup(ctx context.Context, realmName, id string, fn func
 	// Members' resolved roles depend on the group: drop them whatever the
 	// outcome.
 	defer s.changed(ctx, realmID)
-	var before, tried, g store.Group // tried: what fn asked for, for the conflict message
+	var tried, g store.Group // tried: what fn asked for, for the conflict message
+	apply := func(x *store.Group) error {
+		if err := fn(x); err != nil {
+			return err
+		}
+		tried = *x
+		if err := printableName("name", x.Name, 255); err != nil {
+			return err
+		}
+		if strings.Contains(x.Name, "/") {
+			return invalid("name", "Group name cannot contain '/'")
+		}
+		return nil
+	}
+	pending := func() (pendingChange, error) {
+		x, err := s.store.GetGroup(ctx, realmID, id)
+		if err != nil {
+			return pendingChange{}, err
+		}
+		return pendingChange{group: &x}, apply(&x)
+	}
 	change := func() error {
 		var err error
-		g, err = s.store.UpdateGroup(ctx, realmID, id, func(x *store.Group) error {
-			before = *x
-			if err := fn(x); err != nil {
-				return err
-			}
-			tried = *x
-			if err := printableName("name", x.Name, 255); err != nil {
-				return err
-			}
-			if strings.Contains(x.Name, "/") {
-				return invalid("name", "Group name cannot contain '/'")
-			}
-			return nil
-		})
+		g, err = s.store.UpdateGroup(ctx, realmID, id, apply)
 		return err
 	}
-	undo := func() error {
-		_, err := s.store.UpdateGroup(ctx, realmID, id, func(x *store.Group) error { *x = before; return nil })
-		return err
-	}
-	err = s.changeKeepingMasterAdmin(ctx, st.Realm, change, undo)
+	err = s.changeKeepingMasterAdmin(ctx, st.Realm, pending, change)
 	return g, groupErr(err, tried)
 }
 

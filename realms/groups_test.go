@@ -3,31 +3,42 @@ package realms
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/store"
-	"github.com/gatehouse/gatehouse/store/bolt"
 )
 
 // groupFixture is a service with realm "demo" and user "ann".
 type groupFixture struct {
-	t     *testing.T
-	svc   *Service
-	realm store.Realm
-	user  store.User
+	t      *testing.T
+	svc    *Service
+	realm  store.Realm
+	user   store.User
+	writes *roleGroupWrites
+}
+
+// roleGroupWrites counts the role and group updates that reach the store.
+type roleGroupWrites struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (w *roleGroupWrites) UpdateRole(ctx context.Context, realmID, id string, fn func(*store.Role) error) (store.Role, error) {
+	w.n.Add(1)
+	return w.Store.UpdateRole(ctx, realmID, id, fn)
+}
+
+func (w *roleGroupWrites) UpdateGroup(ctx context.Context, realmID, id string, fn func(*store.Group) error) (store.Group, error) {
+	w.n.Add(1)
+	return w.Store.UpdateGroup(ctx, realmID, id, fn)
 }
 
 func newGroupFixture(t *testing.T) *groupFixture {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sealer, _ := NewSealer(make([]byte, 32))
-	svc := NewService(st, sealer, nil)
+	writes := &roleGroupWrites{Store: openTestStore(t)}
+	svc := NewService(writes, zeroSealer(), nil)
 	ctx := context.Background()
 	r, err := svc.CreateRealm(ctx, store.Realm{Name: "demo", Enabled: true})
 	if err != nil {
@@ -37,7 +48,7 @@ func newGroupFixture(t *testing.T) *groupFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &groupFixture{t: t, svc: svc, realm: r, user: u}
+	return &groupFixture{t: t, svc: svc, realm: r, user: u, writes: writes}
 }
 
 func (f *groupFixture) role(name string, composites ...string) string {
@@ -278,7 +289,8 @@ func TestGroupSiblingNamesAreUnique(t *testing.T) {
 
 // Master keeps an enabled admin when master admin comes through a group or
 // a composite: the changes that would take it from its last holder are
-// refused (or undone) whatever path the right takes.
+// refused whatever path the right takes, before any role or group is
+// written (nothing to undo).
 func TestMasterAdminThroughGroupsAndCompositesKeepsItsLastHolder(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -352,8 +364,12 @@ func TestMasterAdminThroughGroupsAndCompositesKeepsItsLastHolder(t *testing.T) {
 				path = top.ID
 			}
 			var se *StateError
+			writes := f.writes.n.Load()
 			if err := tc.remove(f, path, comp.ID); !errors.As(err, &se) {
 				t.Fatalf("removing the last admin's right: %v, want a StateError", err)
+			}
+			if n := f.writes.n.Load() - writes; n != 0 {
+				t.Errorf("the refused change wrote %d role or group updates", n)
 			}
 			u, _ = f.svc.TokenUser(ctx, f.realm.ID, u.ID)
 			if r, err := f.svc.AdminRights(ctx, f.realm, u); err != nil || !r.MasterAdmin() {

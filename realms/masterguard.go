@@ -11,10 +11,13 @@ import (
 // changeKeepingMasterAdmin runs change, a write to a role or group that
 // may take master's admin right from many users at once (a group's role
 // mapping, a group move, a composite). In a realm that carries the right,
-// it is undone when an enabled user held the right before and none does
-// after. Changes are serialized with the per-user ones by
-// guardMasterAdmins.
-func (s *Service) changeKeepingMasterAdmin(ctx context.Context, realm store.Realm, change, undo func() error) error {
+// the change is refused when an enabled user holds the right and none
+// would after it: the users' rights are first resolved with the role or
+// group as pending says the change will leave it, so a refused change
+// writes nothing (no write-then-undo, which a crash or a failing second
+// write would leave half done). Changes are serialized with the per-user
+// ones by guardMasterAdmins.
+func (s *Service) changeKeepingMasterAdmin(ctx context.Context, realm store.Realm, pending func() (pendingChange, error), change func() error) error {
 	if !hasMasterAdmins(realm) {
 		return change()
 	}
@@ -23,22 +26,42 @@ func (s *Service) changeKeepingMasterAdmin(ctx context.Context, realm store.Real
 	if err != nil {
 		return err
 	}
-	if err := change(); err != nil || !before {
-		return err
+	if !before {
+		return change()
 	}
-	s.changed(ctx, realm.ID)
-	after, err := s.anyMasterAdmin(ctx, realm, nil)
-	if err == nil && after {
-		return nil
-	}
-	if uerr := undo(); uerr != nil {
-		return errors.Join(err, uerr)
-	}
-	s.changed(ctx, realm.ID)
+	p, err := pending()
 	if err != nil {
 		return err
 	}
-	return &StateError{Message: msgLastAdminRevoke}
+	// A non-nil adjust resolves every user afresh, through p.
+	after, err := s.anyMasterAdmin(withPending(ctx, p), realm, func(*store.User) {})
+	if err != nil {
+		return err
+	}
+	if !after {
+		return &StateError{Message: msgLastAdminRevoke}
+	}
+	return change()
+}
+
+// pendingChange is a role or a group as a write is about to leave it.
+type pendingChange struct {
+	role  *store.Role
+	group *store.Group
+}
+
+type pendingKey struct{}
+
+// withPending makes role and group lookups under ctx (Service.role,
+// Service.group) answer p's records instead of the stored ones, so rights
+// can be resolved as a change would leave them before it is written.
+func withPending(ctx context.Context, p pendingChange) context.Context {
+	return context.WithValue(ctx, pendingKey{}, p)
+}
+
+func pendingOf(ctx context.Context) pendingChange {
+	p, _ := ctx.Value(pendingKey{}).(pendingChange)
+	return p
 }
 
 // anyMasterAdmin reports whether an enabled person (no service account)

@@ -3,7 +3,6 @@ package realms
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -206,13 +205,15 @@ func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, 
 }
 
 // UpdateRealm applies fn to the realm named name, re-validates it and
-// re-keys the realm when its signature algorithm changed.
+// re-keys the realm when its signature algorithm changed, in one store
+// transaction: the realm never has an algorithm its active key does not
+// fit.
 func (s *Service) UpdateRealm(ctx context.Context, name string, fn func(*store.Realm) error) (store.Realm, error) {
 	st, err := s.Realm(ctx, name)
 	if err != nil {
 		return store.Realm{}, err
 	}
-	updated, err := s.store.UpdateRealm(ctx, st.Realm.ID, func(r *store.Realm) error {
+	validate := func(r *store.Realm) error {
 		wasMaster := r.Name == MasterRealm
 		if err := fn(r); err != nil {
 			return err
@@ -227,22 +228,59 @@ func (s *Service) UpdateRealm(ctx context.Context, name string, fn func(*store.R
 		}
 		ApplyRealmDefaults(r)
 		return ValidateRealm(r)
-	})
-	if err != nil {
-		return store.Realm{}, notFoundAs(err, ErrRealmNotFound)
 	}
-	defer s.invalidate(name, updated.Name)
-	defer s.changed(ctx, updated.ID)
-	if updated.DefaultSignatureAlgorithm != st.Realm.DefaultSignatureAlgorithm {
-		k, err := GenerateSigningKey(updated.DefaultSignatureAlgorithm, s.sealer, s.now().UTC())
+	var updated store.Realm
+	for attempt := 0; ; attempt++ {
+		// Key generation is slow work, done before the transaction: a dry
+		// run of fn on the stored realm says which algorithm it asks for.
+		key, err := s.keyForUpdate(ctx, st.Realm.ID, validate)
 		if err != nil {
-			return updated, err
+			return store.Realm{}, err
 		}
-		if err := s.rotateKeyTo(ctx, updated.ID, k); err != nil {
-			return updated, err
+		updated, err = s.store.UpdateRealmRotatingKey(ctx, st.Realm.ID, func(r *store.Realm) (*store.SigningKey, error) {
+			alg := r.DefaultSignatureAlgorithm
+			if err := validate(r); err != nil || r.DefaultSignatureAlgorithm == alg {
+				return nil, err
+			}
+			if key == nil || key.Algorithm != r.DefaultSignatureAlgorithm {
+				// Another write changed the algorithm since the dry run.
+				return nil, errRekeyRace
+			}
+			return key, nil
+		})
+		if !errors.Is(err, errRekeyRace) || attempt == 2 {
+			if err != nil {
+				return store.Realm{}, notFoundAs(err, ErrRealmNotFound)
+			}
+			break
 		}
 	}
+	s.invalidate(name, updated.Name)
+	s.changed(ctx, updated.ID)
 	return updated, nil
+}
+
+// errRekeyRace: the realm's algorithm changed between UpdateRealm's dry run
+// and its transaction.
+var errRekeyRace = &StateError{Message: "The realm changed during the update; try again"}
+
+// keyForUpdate generates the key an update of realm realmID by fn needs:
+// one for the new algorithm when fn changes it, else none. fn runs on a
+// copy; its errors are the transaction's to report.
+func (s *Service) keyForUpdate(ctx context.Context, realmID string, fn func(*store.Realm) error) (*store.SigningKey, error) {
+	r, err := s.store.GetRealmByID(ctx, realmID)
+	if err != nil {
+		return nil, notFoundAs(err, ErrRealmNotFound)
+	}
+	alg := r.DefaultSignatureAlgorithm
+	if fn(&r) != nil || r.DefaultSignatureAlgorithm == alg {
+		return nil, nil
+	}
+	k, err := GenerateSigningKey(r.DefaultSignatureAlgorithm, s.sealer, s.now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	return &k, nil
 }
 
 // DeleteRealm removes a realm and everything in it.
@@ -260,7 +298,8 @@ func (s *Service) DeleteRealm(ctx context.Context, name string) error {
 }
 
 // RotateKey generates a new active key with the realm's algorithm; earlier
-// keys become passive (they still verify tokens they signed).
+// keys become passive (they still verify tokens they signed), in the same
+// transaction.
 func (s *Service) RotateKey(ctx context.Context, name string) (store.SigningKey, error) {
 	st, err := s.Realm(ctx, name)
 	if err != nil {
@@ -272,31 +311,7 @@ func (s *Service) RotateKey(ctx context.Context, name string) (store.SigningKey,
 	}
 	defer s.invalidate(name)
 	defer s.changed(ctx, st.Realm.ID)
-	return k, s.rotateKeyTo(ctx, st.Realm.ID, k)
-}
-
-func (s *Service) rotateKeyTo(ctx context.Context, realmID string, k store.SigningKey) error {
-	// Create before demoting: a crash in between leaves two active keys (the
-	// key ring signs with the newest), never none.
-	keys, err := s.store.ListKeys(ctx, realmID)
-	if err != nil {
-		return err
-	}
-	if err := s.store.CreateKey(ctx, realmID, k); err != nil {
-		return err
-	}
-	for _, old := range keys {
-		if old.Status != store.KeyActive {
-			continue
-		}
-		if _, err := s.store.UpdateKey(ctx, realmID, old.KID, func(o *store.SigningKey) error {
-			o.Status = store.KeyPassive
-			return nil
-		}); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("demote key %s: %w", old.KID, err)
-		}
-	}
-	return nil
+	return k, s.store.RotateKey(ctx, st.Realm.ID, k)
 }
 
 // Realms lists every realm, by name.

@@ -137,6 +137,17 @@ type resolvedRoles struct {
 	roles EffectiveRoles
 }
 
+// role reads a role through the realm's generation cache, or as a pending
+// change in ctx will leave it (see withPending).
+func (s *Service) role(ctx context.Context, realmID, id string) (store.Role, error) {
+	if p := pendingOf(ctx); p.role != nil && p.role.ID == id {
+		return *p.role, nil
+	}
+	return getCached(s, &s.roles, realmID, id, func() (store.Role, error) {
+		return s.store.GetRole(ctx, realmID, id)
+	})
+}
+
 func (s *Service) resolveRoles(ctx context.Context, realmID string, u store.User) (EffectiveRoles, error) {
 	seen := map[string]bool{}
 	var roles []store.Role
@@ -152,9 +163,7 @@ func (s *Service) resolveRoles(ctx context.Context, realmID string, u store.User
 			seen[id] = true
 			// Roles are a bounded population per realm (like clients), so
 			// caching them spares every user token one store read per role.
-			r, err := getCached(s, &s.roles, realmID, id, func() (store.Role, error) {
-				return s.store.GetRole(ctx, realmID, id)
-			})
+			r, err := s.role(ctx, realmID, id)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}

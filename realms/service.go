@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/metrics"
@@ -46,6 +47,9 @@ type Service struct {
 	// hashes only queue in the scheduler anyway. Waiting is back-pressure,
 	// not failure.
 	hashSlots chan struct{}
+	// hashes counts password verifications, so tests can prove that every
+	// login outcome costs the same work without timing anything.
+	hashes atomic.Uint64
 	// Hot-path caches, dropped by generation (see generation.go).
 	clients         genCache[store.Client]
 	serviceAccounts genCache[store.User]
@@ -60,6 +64,9 @@ type Service struct {
 	// Resource servers' scopes and policies (authz*.go), by server.
 	authzScopeLists  genCache[[]store.AuthzScope]
 	authzPolicyLists genCache[[]store.AuthzPolicy]
+	// authzResourceLists holds servers' resources up to
+	// maxCachedResources each (authz_eval.go).
+	authzResourceLists genCache[[]store.AuthzResource]
 	// Per-user caches are bounded: unlike clients and roles, a realm may
 	// hold millions of users.
 	users     *perUserCache[store.User]
@@ -202,5 +209,6 @@ func notFoundAs(err, as error) error {
 func (s *Service) hashing(fn func()) {
 	s.hashSlots <- struct{}{}
 	defer func() { <-s.hashSlots }()
+	s.hashes.Add(1)
 	fn()
 }

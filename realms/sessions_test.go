@@ -19,7 +19,7 @@ func TestSessionsListsOnlyLiveSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := f.svc.Sessions(ctx, st.Realm, SessionFilter{})
+	first, err := NewSessionService(f.svc).Sessions(ctx, st.Realm, SessionFilter{})
 	if err == nil {
 		t.Fatalf("a filter naming neither user nor client listed %v", first)
 	}
@@ -59,7 +59,7 @@ func TestSessionsListsOnlyLiveSessions(t *testing.T) {
 			}{{false, tc.online}, {true, tc.offline}} {
 				for _, filter := range []SessionFilter{{UserID: base.UserID}, {ClientID: base.ClientID}} {
 					filter.Offline = c.offline
-					got, err := f.svc.Sessions(ctx, r, filter)
+					got, err := NewSessionService(f.svc).Sessions(ctx, r, filter)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -75,7 +75,7 @@ func TestSessionsListsOnlyLiveSessions(t *testing.T) {
 					}
 				}
 			}
-			stats, err := f.svc.SessionStats(ctx, r)
+			stats, err := NewSessionService(f.svc).SessionStats(ctx, r)
 			if err != nil {
 				t.Fatal(err)
 			}

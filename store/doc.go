@@ -8,6 +8,13 @@
 // ID, so a realm that is deleted and re-created under the same name can never
 // see the old realm's clients, users or tokens.
 //
-// The bbolt backend lives in store/bolt; store/storetest holds the
-// conformance suite that every backend must pass unchanged.
+// The backends are store/bolt (bbolt, the default), store/postgres (shared
+// by several replicas) and store/memory (in process, for tests);
+// store/storetest holds the conformance suite, by resource, that every
+// backend must pass unchanged.
+//
+// A write that spans several records (a realm with its contents, a client
+// with its service account, on creation or when an update enables it, a
+// realm update with its new key, a key rotation) is one Store method and one transaction in every backend, so a
+// failure part way leaves nothing to undo.
 package store

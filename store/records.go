@@ -421,8 +421,14 @@ type IdentityProvider struct {
 // realm and an authentication method, with Knox's KNOXTOKEN settings.
 type Topology struct {
 	Name string `json:"name"`
-	// Realm is the realm's name.
-	Realm          string            `json:"realm"`
+	// RealmID binds the topology to its realm by the realm's immutable ID:
+	// renaming the realm keeps its topologies, and a realm created later
+	// under a deleted realm's name inherits none of them.
+	RealmID string `json:"realmId"`
+	// Realm is the bound realm's current name, filled in on reads and
+	// resolved to RealmID on writes by realms.KnoxService. It is never
+	// stored: a stored name would go stale when the realm is renamed.
+	Realm          string            `json:"-"`
 	Authentication string            `json:"authentication"` // basic | bearer
 	TTL            string            `json:"ttl"`            // ISO-8601 duration
 	Audiences      []string          `json:"audiences"`

@@ -65,15 +65,33 @@ type Store interface {
 	// UpdateRealm may rename the realm (fn changes Name); the new name must be
 	// free. The store increments Version on every successful update.
 	UpdateRealm(ctx context.Context, id string, fn func(*Realm) error) (Realm, error)
+	// UpdateRealmRotatingKey is UpdateRealm whose fn may also return a new
+	// signing key: the realm update and RotateKey with that key then
+	// commit in one transaction (a realm whose signature algorithm changes
+	// is re-keyed with it, or changes not at all). A nil key is UpdateRealm.
+	UpdateRealmRotatingKey(ctx context.Context, id string, fn func(*Realm) (*SigningKey, error)) (Realm, error)
 	// DeleteRealm removes the realm and everything in it in one transaction.
 	DeleteRealm(ctx context.Context, id string) error
 
 	// Clients. ClientID is unique per realm (case-sensitive).
 	CreateClient(ctx context.Context, realmID string, c Client) error
+	// CreateClientWithServiceAccount creates client c and its
+	// service-account user sa (sa.ServiceAccountClientID is c.ID) in one
+	// transaction: both or neither, with CreateClient's and CreateUser's
+	// conflicts.
+	CreateClientWithServiceAccount(ctx context.Context, realmID string, c Client, sa User) error
 	GetClient(ctx context.Context, realmID, id string) (Client, error)
 	GetClientByClientID(ctx context.Context, realmID, clientID string) (Client, error)
 	ListClients(ctx context.Context, realmID string, q ClientQuery) ([]Client, error) // ordered by ClientID
 	UpdateClient(ctx context.Context, realmID, id string, fn func(*Client) error) (Client, error)
+	// UpdateClientWithServiceAccount is UpdateClient that also stores, in
+	// the same transaction, the service-account user sa returns for the
+	// updated client (nil: none wanted), unless the realm has it already (a
+	// user with its username and ServiceAccountClientID). Another user
+	// holding the username is a ConflictError (Kind "user", Field
+	// "username") and nothing is written. sa runs inside the transaction,
+	// like fn.
+	UpdateClientWithServiceAccount(ctx context.Context, realmID, id string, fn func(*Client) error, sa func(Client) *User) (Client, error)
 	// DeleteClient also deletes the client's roles, its sessions and refresh
 	// tokens, and its service-account user.
 	DeleteClient(ctx context.Context, realmID, id string) error
@@ -129,6 +147,11 @@ type Store interface {
 	CreateKey(ctx context.Context, realmID string, k SigningKey) error
 	ListKeys(ctx context.Context, realmID string) ([]SigningKey, error) // ordered by CreatedAt
 	UpdateKey(ctx context.Context, realmID, kid string, fn func(*SigningKey) error) (SigningKey, error)
+	// RotateKey stores k and makes every other active key of the realm
+	// passive (they still verify what they signed), in one transaction: a
+	// failure changes nothing, and no reader sees the realm with two
+	// active keys or none.
+	RotateKey(ctx context.Context, realmID string, k SigningKey) error
 
 	// Sessions and refresh tokens.
 	//
@@ -393,4 +416,20 @@ var ErrLimitExceeded = errors.New("store: per-user token limit exceeded")
 type RotationPolicy struct {
 	Grace    time.Duration
 	MaxReuse int
+}
+
+// Use records the presentation of rt for rotation at now, as
+// RotateRefreshToken's contract says: a first use, or a reuse within the
+// policy's grace, updates rt and returns true; any other reuse returns
+// false (the family is to be revoked) and leaves rt alone.
+func (p RotationPolicy) Use(rt *RefreshToken, now time.Time) bool {
+	switch {
+	case rt.UsedAt.IsZero():
+		rt.UsedAt, rt.UseCount = now, 1
+	case p.Grace > 0 && now.Sub(rt.UsedAt) <= p.Grace && rt.UseCount <= p.MaxReuse:
+		rt.UseCount++
+	default:
+		return false
+	}
+	return true
 }

@@ -55,10 +55,22 @@ type worker struct {
 	hc      *http.Client
 	refresh string // this worker's current refresh token
 	access  string
+	next    int // with several replicas, the index of this worker's next one
+}
+
+// base is the server of the worker's next request: with several replicas
+// (t.bases) they take turns, each worker starting at its own, so a
+// refresh token rotated on one replica is presented next on another.
+func (w *worker) base() string {
+	if len(w.t.bases) == 0 {
+		return w.t.base
+	}
+	w.next++
+	return w.t.bases[w.next%len(w.t.bases)]
 }
 
 func (w *worker) post(path string, form url.Values, basicUser, basicPass string) (map[string]any, error) {
-	req, _ := http.NewRequest(http.MethodPost, w.t.base+path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, w.base()+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if basicUser != "" {
 		req.SetBasicAuth(url.QueryEscape(basicUser), url.QueryEscape(basicPass))
@@ -122,7 +134,7 @@ func (w *worker) step(grant string) error {
 		}
 		return err
 	case "knox":
-		req, _ := http.NewRequest(http.MethodGet, w.t.base+"/gateway/"+w.t.topology+"/knoxtoken/api/v1/token", nil)
+		req, _ := http.NewRequest(http.MethodGet, w.base()+"/gateway/"+w.t.topology+"/knoxtoken/api/v1/token", nil)
 		req.SetBasicAuth(w.t.user, w.t.password)
 		_, err := w.do(req)
 		return err
@@ -136,7 +148,7 @@ func runOne(c config, t *target, proc *exec.Cmd, grant string, n int) (result, e
 	hc := &http.Client{Transport: tr, Timeout: 60 * time.Second}
 	workers := make([]*worker, n)
 	for i := range workers {
-		w := &worker{t: t, hc: hc}
+		w := &worker{t: t, hc: hc, next: i}
 		if grant == "refresh_token" {
 			if err := w.login(); err != nil {
 				return result{}, fmt.Errorf("setup login: %w", err)
@@ -160,6 +172,11 @@ func runOne(c config, t *target, proc *exec.Cmd, grant string, n int) (result, e
 		}
 	}
 	r := result{grant: grant, conc: n}
+	if t.meter != nil {
+		if err := t.meter.begin(); err != nil {
+			return r, err
+		}
+	}
 	var cpu0 time.Duration
 	if proc != nil {
 		cpu0, _ = serverCPU(proc.Process.Pid)
@@ -199,6 +216,13 @@ func runOne(c config, t *target, proc *exec.Cmd, grant string, n int) (result, e
 	wg.Wait()
 	r.elapsed = time.Since(start)
 	r.n = len(r.lat)
+	if t.meter != nil {
+		cost, err := t.meter.end()
+		if err != nil {
+			return r, err
+		}
+		r.replicas = &cost
+	}
 	if proc != nil {
 		cpu1, err := serverCPU(proc.Process.Pid)
 		if err == nil && r.n > 0 {

@@ -61,6 +61,8 @@ func main() {
 	scale := flag.Bool("scale", false, "instead of the load matrix: the scale benchmark (many realms, one realm with many users, janitor bound)")
 	scaleRealms := flag.Int("scale-realms", 10_000, "realms for -scale")
 	scaleUsers := flag.Int("scale-users", 1_000_000, "users of the big realm for -scale")
+	replicas := flag.String("replicas", "", "instead of the load matrix: these numbers of replicas (e.g. 1,2) on one PostgreSQL\ndatabase, with the database's own CPU and work per request (needs -store)")
+	storeURL := flag.String("store", os.Getenv("GATEHOUSE_TEST_POSTGRES"), "PostgreSQL server for -replicas: each run creates a database of its own there and drops it")
 	flag.Parse()
 	if *startupRealms > 0 {
 		if err := startupBench(c.bin, *startupRealms); err != nil {
@@ -86,6 +88,12 @@ func main() {
 		}
 		c.conc = append(c.conc, n)
 	}
+	if *replicas != "" {
+		if err := replicasBench(c, *storeURL, *replicas); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	if err := run(c); err != nil {
 		fatal(err)
 	}
@@ -105,6 +113,10 @@ type target struct {
 	// fmt.Sprintf(userFormat, 0…users-1) instead of user (the scale bench).
 	userFormat string
 	users      int
+	// bases, when set, are replicas sharing one store: requests take turns
+	// (see worker.base); meter measures their cost (replicas.go).
+	bases []string
+	meter *replicaMeter
 }
 
 // loginUser is the username of the next password login.
@@ -242,6 +254,7 @@ type result struct {
 	unitCost    time.Duration
 	unitName    string
 	haveServerM bool
+	replicas    *replicaCost
 }
 
 func runMatrix(c config, t *target, proc *exec.Cmd) error {

@@ -13,11 +13,44 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse/gatehouse/internal/browsertest"
 )
 
 // `config credentials --device`: the CLI prints a URL and a code, the user
 // approves in a browser, and the CLI stores the user's tokens.
-func TestCLIDeviceLogin(t *testing.T) {
+func TestCLIDeviceLogin(t *testing.T) { runCLIDeviceLogin(t, approveDevice) }
+
+// The same with the approval in headless Chromium: the verification page,
+// the login page and the grant question work in a real browser.
+func TestCLIDeviceLoginApprovedInChromium(t *testing.T) {
+	runCLIDeviceLogin(t, func(t *testing.T, complete, user, password string) {
+		t.Helper()
+		b := browsertest.New(t)
+		b.Run(t,
+			chromedp.Navigate(complete),
+			browsertest.WaitVisible("#kc-device-form"),
+		)
+		code, _ := url.Parse(complete)
+		if got := b.Value(t, "#device-user-code"); got != code.Query().Get("user_code") {
+			t.Errorf("code field holds %q, URL has %q", got, code.Query().Get("user_code"))
+		}
+		b.Run(t,
+			browsertest.Click(`#kc-device-form button[type="submit"]`),
+			browsertest.Fill("#username", user),
+			browsertest.Fill("#password", password),
+			browsertest.Click(`#kc-form-login button[type="submit"]`),
+			browsertest.WaitVisible("#kc-oauth"),
+			browsertest.WaitText("main", code.Query().Get("user_code")),
+			browsertest.Click(`#kc-oauth button[name="accept"]`),
+			browsertest.WaitText("h1", "Device Login Successful"),
+		)
+	})
+}
+
+func runCLIDeviceLogin(t *testing.T, approve func(t *testing.T, complete, user, password string)) {
 	p := startServe(t, t.TempDir(), []string{"GATEHOUSE_ADMIN_PASSWORD=cli-Admin-1"})
 	defer p.stop(t)
 	admin := cli{t: t, config: filepath.Join(t.TempDir(), "admin.json")}
@@ -58,7 +91,7 @@ func TestCLIDeviceLogin(t *testing.T) {
 			complete = strings.TrimSpace(rest)
 		}
 	}
-	approveDevice(t, complete, "alice", "alice-Pass-1")
+	approve(t, complete, "alice", "alice-Pass-1")
 	go func() {
 		for range lines {
 		}

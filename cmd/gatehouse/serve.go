@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse/gatehouse/admin"
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/internal/metrics/prom"
+	"github.com/gatehouse/gatehouse/knox"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
@@ -358,11 +359,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	// One session and one Knox service over the realm service, shared by
+	// every surface that serves them.
+	sessions, knoxSvc := realms.NewSessionService(a.svc), realms.NewKnoxService(a.svc)
 	srv := oidc.NewServer(oidc.Config{
-		Service: a.svc, Hostname: cfg.Hostname, RelativePath: cfg.HTTPRelativePath,
+		Service: a.svc, Sessions: sessions, Knox: knoxSvc, Hostname: cfg.Hostname, RelativePath: cfg.HTTPRelativePath,
 		Logger: log, TLS: cfg.TLSCert != "", IAMRealm: cfg.IAMRealm, Ready: a.ready,
 	})
-	admin.Mount(srv, a.svc, log).SetVersion(version)
+	admin.Mount(srv, admin.Services{Realms: a.svc, Sessions: sessions, Knox: knoxSvc}, log).SetVersion(version)
+	knox.Mount(srv, knoxSvc, a.svc, log)
 	var h http.Handler = srv
 	if kind, _, _ := storeKind(cfg.Store); kind == "postgres" {
 		h = requestScoped(h)

@@ -162,11 +162,24 @@ var (
 	keySchema = []byte("schema")
 )
 
-const schemaVersion = "1"
+// schemaVersion 2 binds gateway topologies to their realm's ID (version 1
+// named the realm); upgrades lists the one-step upgrades Open applies.
+const schemaVersion = "2"
 
-// initLayout creates the layout in a new (empty) file, or checks it.
+var upgrades = map[string]func(*bbolt.Tx) error{"1": upgradeTopologiesToRealmIDs}
+
+// initLayout creates the layout in a new (empty) file, or checks it,
+// upgrading a file of the previous version first.
 func initLayout(tx *bbolt.Tx) error {
-	if tx.Bucket(bMeta) != nil {
+	if meta := tx.Bucket(bMeta); meta != nil {
+		if up := upgrades[string(meta.Get(keySchema))]; up != nil {
+			if err := up(tx); err != nil {
+				return fmt.Errorf("upgrade store schema: %w", err)
+			}
+			if err := meta.Put(keySchema, []byte(schemaVersion)); err != nil {
+				return err
+			}
+		}
 		if err := checkLayout(tx); err != nil {
 			return err
 		}
@@ -222,7 +235,43 @@ func checkLayout(tx *bbolt.Tx) error {
 		return errNoSchema
 	}
 	if v := meta.Get(keySchema); string(v) != schemaVersion {
+		if upgrades[string(v)] != nil {
+			return fmt.Errorf("store schema version %q: this build reads version %s; open it once writable to upgrade it", v, schemaVersion)
+		}
 		return fmt.Errorf("store schema version %q: this build reads version %s", v, schemaVersion)
+	}
+	return nil
+}
+
+// upgradeTopologiesToRealmIDs binds each topology of a version-1 file, which
+// named its realm, to that realm's ID. A topology whose realm no longer
+// exists is kept unbound: it serves nothing, as before, and a realm created
+// later under that name does not inherit it.
+func upgradeTopologiesToRealmIDs(tx *bbolt.Tx) error {
+	b := tx.Bucket(bTopologies)
+	byName := tx.Bucket(bRealmsByName)
+	type named struct {
+		store.Topology
+		Realm string `json:"realm"`
+	}
+	var tops []named
+	if err := b.ForEach(func(k, v []byte) error {
+		var t named
+		if err := json.Unmarshal(v, &t); err != nil {
+			return fmt.Errorf("corrupt topology %q: %w", k, err)
+		}
+		tops = append(tops, t)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, t := range tops {
+		if id := byName.Get([]byte(t.Realm)); id != nil && t.RealmID == "" {
+			t.Topology.RealmID = string(id)
+		}
+		if err := putRow(b, t.Name, t.Topology); err != nil {
+			return err
+		}
 	}
 	return nil
 }

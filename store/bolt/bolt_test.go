@@ -546,7 +546,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			return b.Put([]byte("schema"), []byte("2"))
+			return b.Put([]byte("schema"), []byte("3"))
 		},
 	} {
 		path := filepath.Join(dir, name+".db")
@@ -558,6 +558,43 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 			s.Close()
 			t.Errorf("%s: Open accepted it", name)
 		}
+	}
+}
+
+// A version-1 file named each topology's realm; opening it binds every
+// topology to that realm's ID, once, so renaming the realm keeps it, and a
+// topology whose realm is gone stays unbound.
+func TestOpenUpgradesTopologiesToRealmIDs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	s := open(t, path)
+	seed(t, s)
+	must(t, s.Close())
+	db, err := bbolt.Open(path, 0o600, nil)
+	must(t, err)
+	must(t, db.Update(func(tx *bbolt.Tx) error {
+		tops := tx.Bucket([]byte("topologies"))
+		for name, realm := range map[string]string{"sandbox": "demo", "orphan": "gone"} {
+			if err := tops.Put([]byte(name), []byte(`{"name":"`+name+`","realm":"`+realm+`","authentication":"basic","ttl":"PT1H"}`)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("1"))
+	}))
+	must(t, db.Close())
+
+	for range 2 { // the second open finds version 2 and changes nothing
+		s = open(t, path)
+		got, err := s.GetTopology(ctx, "sandbox")
+		must(t, err)
+		if got.RealmID != "r1" || got.Authentication != "basic" || got.TTL != "PT1H" {
+			t.Errorf("sandbox after upgrade = %+v, want realm ID r1 and its settings", got)
+		}
+		orphan, err := s.GetTopology(ctx, "orphan")
+		must(t, err)
+		if orphan.RealmID != "" {
+			t.Errorf("orphan bound to realm %q", orphan.RealmID)
+		}
+		must(t, s.Close())
 	}
 }
 

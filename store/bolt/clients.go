@@ -16,6 +16,20 @@ func (s *Store) CreateClient(ctx context.Context, realmID string, c store.Client
 	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error { return createClientTx(rb, c) })
 }
 
+// CreateClientWithServiceAccount creates the client and its
+// service-account user in one transaction.
+func (s *Store) CreateClientWithServiceAccount(ctx context.Context, realmID string, c store.Client, sa store.User) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.updateRealm(realmID, func(_ *bbolt.Tx, rb *bbolt.Bucket) error {
+		if err := createClientTx(rb, c); err != nil {
+			return err
+		}
+		return createUserTx(rb, sa)
+	})
+}
+
 func createClientTx(rb *bbolt.Bucket, c store.Client) error {
 	clients, byCID := sub(rb, bClients), sub(rb, bClientsByCID)
 	if byCID.Get([]byte(c.ClientID)) != nil {
@@ -84,6 +98,10 @@ func (s *Store) ListClients(_ context.Context, realmID string, q store.ClientQue
 }
 
 func (s *Store) UpdateClient(ctx context.Context, realmID, id string, fn func(*store.Client) error) (store.Client, error) {
+	return s.UpdateClientWithServiceAccount(ctx, realmID, id, fn, func(store.Client) *store.User { return nil })
+}
+
+func (s *Store) UpdateClientWithServiceAccount(ctx context.Context, realmID, id string, fn func(*store.Client) error, sa func(store.Client) *store.User) (store.Client, error) {
 	if err := ctxErr(ctx); err != nil {
 		return store.Client{}, err
 	}
@@ -110,10 +128,31 @@ func (s *Store) UpdateClient(ctx context.Context, realmID, id string, fn func(*s
 				return err
 			}
 		}
+		if u := sa(c); u != nil {
+			if err := ensureServiceAccountTx(rb, *u); err != nil {
+				return err
+			}
+		}
 		out = c
 		return putRow(clients, id, c)
 	})
 	return out, err
+}
+
+// ensureServiceAccountTx creates service-account user u unless the realm
+// has it (its username, held by the same client's account).
+func ensureServiceAccountTx(rb *bbolt.Bucket, u store.User) error {
+	if uid := sub(rb, bUsersByName).Get([]byte(lower(u.Username))); uid != nil {
+		var have store.User
+		if err := getRow(sub(rb, bUsers), string(uid), &have); err != nil {
+			return err
+		}
+		if have.ServiceAccountClientID == u.ServiceAccountClientID {
+			return nil
+		}
+		return &store.ConflictError{Kind: "user", Field: "username", Value: u.Username}
+	}
+	return createUserTx(rb, u)
 }
 
 func (s *Store) DeleteClient(ctx context.Context, realmID, id string) error {

@@ -62,3 +62,38 @@ func (s *Store) UpdateKey(ctx context.Context, realmID, kid string, fn func(*sto
 	})
 	return out, err
 }
+
+func (s *Store) RotateKey(ctx context.Context, realmID string, k store.SigningKey) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.updateRealm(realmID, func(_ *bbolt.Tx, rb *bbolt.Bucket) error { return rotateKeyTx(rb, k) })
+}
+
+// rotateKeyTx stores k and demotes every other active key to passive.
+func rotateKeyTx(rb *bbolt.Bucket, k store.SigningKey) error {
+	keys := sub(rb, bKeys)
+	var demote []store.SigningKey
+	if err := keys.ForEach(func(kid, v []byte) error {
+		var old store.SigningKey
+		if err := json.Unmarshal(v, &old); err != nil {
+			return fmt.Errorf("corrupt row %q: %w", kid, err)
+		}
+		if old.Status == store.KeyActive {
+			demote = append(demote, old)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := createKeyTx(rb, k); err != nil {
+		return err
+	}
+	for _, old := range demote {
+		old.Status = store.KeyPassive
+		if err := putRow(keys, old.KID, old); err != nil {
+			return err
+		}
+	}
+	return nil
+}

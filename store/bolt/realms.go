@@ -133,6 +133,12 @@ func (s *Store) ListRealms(context.Context) ([]store.Realm, error) {
 }
 
 func (s *Store) UpdateRealm(ctx context.Context, id string, fn func(*store.Realm) error) (store.Realm, error) {
+	return s.UpdateRealmRotatingKey(ctx, id, func(r *store.Realm) (*store.SigningKey, error) { return nil, fn(r) })
+}
+
+// UpdateRealmRotatingKey updates the realm and, when fn returns a key,
+// rotates to it in the same transaction.
+func (s *Store) UpdateRealmRotatingKey(ctx context.Context, id string, fn func(*store.Realm) (*store.SigningKey, error)) (store.Realm, error) {
 	if err := ctxErr(ctx); err != nil {
 		return store.Realm{}, err
 	}
@@ -144,7 +150,8 @@ func (s *Store) UpdateRealm(ctx context.Context, id string, fn func(*store.Realm
 			return err
 		}
 		oldName := r.Name
-		if err := fn(&r); err != nil {
+		key, err := fn(&r)
+		if err != nil {
 			return err
 		}
 		r.ID = id
@@ -168,6 +175,15 @@ func (s *Store) UpdateRealm(ctx context.Context, id string, fn func(*store.Realm
 				return err
 			}
 			if err := fold.Put(foldName(r.Name), []byte(id)); err != nil {
+				return err
+			}
+		}
+		if key != nil {
+			rb, err := realmBucket(tx, id)
+			if err != nil {
+				return err
+			}
+			if err := rotateKeyTx(rb, *key); err != nil {
 				return err
 			}
 		}

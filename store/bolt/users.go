@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	bbolt "go.etcd.io/bbolt"
@@ -189,48 +188,6 @@ func (s *Store) GetUserByEmail(_ context.Context, realmID, email string) (store.
 	return s.getUserBy(realmID, bUsersByEmail, email)
 }
 
-func userMatches(u store.User, q store.UserQuery) bool {
-	if u.ServiceAccountClientID != "" && !q.ServiceAccounts {
-		return false
-	}
-	if q.Enabled != nil && u.Enabled != *q.Enabled {
-		return false
-	}
-	if q.RoleID != "" && !slices.Contains(u.RoleIDs, q.RoleID) {
-		return false
-	}
-	if q.GroupID != "" && !slices.Contains(u.GroupIDs, q.GroupID) {
-		return false
-	}
-	match := func(field, want string) bool {
-		if want == "" {
-			return true
-		}
-		if q.Exact {
-			return strings.EqualFold(field, want)
-		}
-		return strings.Contains(lower(field), lower(want))
-	}
-	if !match(u.Username, q.Username) || !match(u.Email, q.Email) || !match(u.FirstName, q.FirstName) || !match(u.LastName, q.LastName) {
-		return false
-	}
-	if q.Search != "" && !store.MatchSearch(q.Search, u.Username) && !store.MatchSearch(q.Search, u.Email) &&
-		!store.MatchSearch(q.Search, u.FirstName) && !store.MatchSearch(q.Search, u.LastName) {
-		return false
-	}
-	for k, v := range q.Attributes {
-		if !slices.Contains(u.Attributes[k], v) {
-			return false
-		}
-	}
-	if q.IDPAlias != "" && !slices.ContainsFunc(u.FederatedIdentities, func(f store.FederatedIdentity) bool {
-		return f.IdentityProvider == q.IDPAlias && (q.IDPUserID == "" || f.UserID == q.IDPUserID)
-	}) {
-		return false
-	}
-	return true
-}
-
 // scanUsers calls fn for every user matching q in username order until fn
 // returns false.
 func (s *Store) scanUsers(realmID string, q store.UserQuery, fn func(store.User) bool) error {
@@ -261,7 +218,7 @@ func (s *Store) scanUsers(realmID string, q store.UserQuery, fn func(store.User)
 			if err := getRow(users, string(id), &u); err != nil {
 				return err
 			}
-			if userMatches(u, q) {
+			if q.Matches(u) {
 				fn(u)
 			}
 			return nil
@@ -272,7 +229,7 @@ func (s *Store) scanUsers(realmID string, q store.UserQuery, fn func(store.User)
 			if err := getRow(users, string(id), &u); err != nil {
 				return err
 			}
-			if userMatches(u, q) && !fn(u) {
+			if q.Matches(u) && !fn(u) {
 				return nil
 			}
 		}

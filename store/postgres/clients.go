@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +27,23 @@ func (s *Store) CreateClient(ctx context.Context, realmID string, c store.Client
 	}
 	_, err = s.exec(ctx, ins.sql, ins.args...)
 	return s.err(conflict(err, clientConflicts(c)))
+}
+
+// CreateClientWithServiceAccount sends the client and its service-account
+// user as one pipelined transaction.
+func (s *Store) CreateClientWithServiceAccount(ctx context.Context, realmID string, c store.Client, sa store.User) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	ins, err := clientInsert(realmID, c)
+	if err != nil {
+		return err
+	}
+	us, ucs, err := userInserts(realmID, sa)
+	if err != nil {
+		return err
+	}
+	return s.pipelineConflicts(ctx, append([]stmt{ins}, us...), append([]conflicts{clientConflicts(c)}, ucs...))
 }
 
 func clientInsert(realmID string, c store.Client) (stmt, error) {
@@ -85,6 +103,12 @@ func (s *Store) ListClients(ctx context.Context, realmID string, q store.ClientQ
 }
 
 func (s *Store) UpdateClient(ctx context.Context, realmID, id string, fn func(*store.Client) error) (store.Client, error) {
+	return s.UpdateClientWithServiceAccount(ctx, realmID, id, fn, func(store.Client) *store.User { return nil })
+}
+
+// UpdateClientWithServiceAccount holds the client's row lock while it looks
+// for the service account, so two updates enabling it create one.
+func (s *Store) UpdateClientWithServiceAccount(ctx context.Context, realmID, id string, fn func(*store.Client) error, sa func(store.Client) *store.User) (store.Client, error) {
 	if err := ctxErr(ctx); err != nil {
 		return store.Client{}, err
 	}
@@ -113,10 +137,43 @@ func (s *Store) UpdateClient(ctx context.Context, realmID, id string, fn func(*s
 		if err != nil {
 			return conflict(err, clientConflicts(c))
 		}
+		if u := sa(c); u != nil {
+			if err := ensureServiceAccountTx(ctx, tx, realmID, *u); err != nil {
+				return err
+			}
+		}
 		out = c
 		return nil
 	})
 	return out, err
+}
+
+// ensureServiceAccountTx creates service-account user u unless the realm
+// has it (its username, held by the same client's account).
+func ensureServiceAccountTx(ctx context.Context, tx pgx.Tx, realmID string, u store.User) error {
+	if !storable(u.Username) {
+		return errUnstorable(u.Username)
+	}
+	var have store.User
+	err := getData(ctx, tx, &have, `SELECT data FROM users WHERE realm_id = $1 AND username_lower = $2`, realmID, lower(u.Username))
+	switch {
+	case err == nil && have.ServiceAccountClientID == u.ServiceAccountClientID:
+		return nil
+	case err == nil:
+		return &store.ConflictError{Kind: "user", Field: "username", Value: u.Username}
+	case !errors.Is(err, pgx.ErrNoRows):
+		return err
+	}
+	stmts, cs, err := userInserts(realmID, u)
+	if err != nil {
+		return err
+	}
+	for i, st := range stmts {
+		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
+			return conflict(err, cs[i])
+		}
+	}
+	return nil
 }
 
 func (s *Store) DeleteClient(ctx context.Context, realmID, id string) error {

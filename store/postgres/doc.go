@@ -17,10 +17,13 @@
 // only goroutines. Commits are durable when they return: Open refuses a
 // session with synchronous_commit off.
 //
-// The SQL is meant to run on CockroachDB as well: no PostgreSQL-only types,
-// no LISTEN/NOTIFY, transactions retried on serialization failures. The
-// one PostgreSQL-only feature, an advisory lock around migrations, is
-// skipped there (migrate.go says why that is still safe).
+// The SQL is meant to run on CockroachDB as well (not run there; README,
+// "CockroachDB: audited, not run", lists what was checked): no
+// PostgreSQL-only types, transactions retried on serialization failures.
+// The PostgreSQL-only features, LISTEN/NOTIFY of generations and an
+// advisory lock around migrations, are skipped there: the per-request
+// generation read carries correctness without notifications, and
+// migrate.go says why migrations are still safe.
 //
 // A database that cannot be reached, is shutting down, is read-only (a
 // standby) or is out of resources makes calls fail with errors wrapping

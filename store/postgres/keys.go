@@ -81,3 +81,51 @@ func (s *Store) UpdateKey(ctx context.Context, realmID, kid string, fn func(*sto
 	})
 	return out, err
 }
+
+func (s *Store) RotateKey(ctx context.Context, realmID string, k store.SigningKey) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if !storable(realmID) {
+		return store.ErrNotFound
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error { return rotateKeyTx(ctx, tx, realmID, k) })
+}
+
+// rotateKeyTx stores k and demotes the realm's other active keys to
+// passive. It locks the realm row first (ErrNotFound when the realm is
+// gone), so concurrent rotations of a realm run one after the other and
+// the later one demotes the earlier one's key: one active key remains. NO
+// KEY UPDATE leaves the inserts of other rows referencing the realm
+// unblocked.
+func rotateKeyTx(ctx context.Context, tx pgx.Tx, realmID string, k store.SigningKey) error {
+	var one int
+	if err := tx.QueryRow(ctx, `SELECT 1 FROM realms WHERE id = $1 FOR NO KEY UPDATE`, realmID).Scan(&one); err != nil {
+		return err
+	}
+	keys, err := listData[store.SigningKey](ctx, tx, `SELECT data FROM signing_keys WHERE realm_id = $1 ORDER BY kid`, realmID)
+	if err != nil {
+		return err
+	}
+	ins, err := keyInsert(realmID, k)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, ins.sql, ins.args...); err != nil {
+		return conflict(err, keyConflicts(k))
+	}
+	for _, old := range keys {
+		if old.Status != store.KeyActive {
+			continue
+		}
+		old.Status = store.KeyPassive
+		raw, err := encode(old)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET data = $3 WHERE realm_id = $1 AND kid = $2`, realmID, old.KID, raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -152,15 +152,15 @@ func (s *Store) PutTopology(ctx context.Context, t store.Topology) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if !storable(t.Name) {
+	if !storable(t.Name) || !storable(t.RealmID) {
 		return errUnstorable(t.Name)
 	}
 	raw, err := encode(t)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO topologies (name, data) VALUES ($1, $2)
-		ON CONFLICT (name) DO UPDATE SET data = excluded.data`, t.Name, raw)
+	_, err = s.exec(ctx, `INSERT INTO topologies (name, realm_id, data) VALUES ($1, NULLIF($2, ''), $3)
+		ON CONFLICT (name) DO UPDATE SET realm_id = excluded.realm_id, data = excluded.data`, t.Name, t.RealmID, raw)
 	return s.err(err)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -226,12 +227,16 @@ func TestPostgresConcurrentFirstStart(t *testing.T) {
 	conn := connect(t, u)
 	var rows, newest int
 	must(t, conn.QueryRow(ctx, `SELECT count(*), max(version) FROM schema_migrations`).Scan(&rows, &newest))
-	if newest != postgres.SchemaVersion() || rows != newest {
-		t.Errorf("schema_migrations: %d rows up to version %d, want one per version up to %d", rows, newest, postgres.SchemaVersion())
+	// Versions may skip numbers (a number is reserved by the branch that
+	// claims it), so the rows are counted against the files.
+	files, err := os.ReadDir("migrations")
+	must(t, err)
+	if newest != postgres.SchemaVersion() || rows != len(files) {
+		t.Errorf("schema_migrations: %d rows up to version %d, want one per migration file (%d) up to %d", rows, newest, len(files), postgres.SchemaVersion())
 	}
 
 	// A database migrated by a newer binary is refused, not misread.
-	_, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, 'future.sql')`, postgres.SchemaVersion()+1)
+	_, err = conn.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, 'future.sql')`, postgres.SchemaVersion()+1)
 	must(t, err)
 	if s, err := postgres.Open(ctx, u, postgres.Options{}); err == nil || !strings.Contains(err.Error(), "newer") {
 		if s != nil {

@@ -82,11 +82,7 @@ func (s *Store) CreateRealmWith(ctx context.Context, r store.Realm, init store.R
 			return err
 		}
 	}
-	i, err := s.pipeline(ctx, stmts...)
-	if i >= 0 {
-		return s.err(conflict(err, cs[i]))
-	}
-	return s.err(err)
+	return s.pipelineConflicts(ctx, stmts, cs)
 }
 
 func (s *Store) GetRealm(ctx context.Context, name string) (store.Realm, error) {
@@ -120,6 +116,12 @@ func (s *Store) ListRealms(ctx context.Context) ([]store.Realm, error) {
 }
 
 func (s *Store) UpdateRealm(ctx context.Context, id string, fn func(*store.Realm) error) (store.Realm, error) {
+	return s.UpdateRealmRotatingKey(ctx, id, func(r *store.Realm) (*store.SigningKey, error) { return nil, fn(r) })
+}
+
+// UpdateRealmRotatingKey updates the realm and, when fn returns a key,
+// rotates to it in the same SQL transaction.
+func (s *Store) UpdateRealmRotatingKey(ctx context.Context, id string, fn func(*store.Realm) (*store.SigningKey, error)) (store.Realm, error) {
 	if err := ctxErr(ctx); err != nil {
 		return store.Realm{}, err
 	}
@@ -132,7 +134,8 @@ func (s *Store) UpdateRealm(ctx context.Context, id string, fn func(*store.Realm
 		if err := getData(ctx, tx, &r, `SELECT data FROM realms WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return err
 		}
-		if err := fn(&r); err != nil {
+		key, err := fn(&r)
+		if err != nil {
 			return err
 		}
 		r.ID = id
@@ -146,6 +149,11 @@ func (s *Store) UpdateRealm(ctx context.Context, id string, fn func(*store.Realm
 		}
 		if _, err := tx.Exec(ctx, `UPDATE realms SET name = $2, data = $3 WHERE id = $1`, id, r.Name, raw); err != nil {
 			return conflict(err, realmConflicts(r))
+		}
+		if key != nil {
+			if err := rotateKeyTx(ctx, tx, id, *key); err != nil {
+				return err
+			}
 		}
 		out = r
 		return nil

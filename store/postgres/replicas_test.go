@@ -110,6 +110,9 @@ func TestPostgresMigratesVersion1Data(t *testing.T) {
 		`INSERT INTO knox_tokens (realm_id, id, username, created_by, expires_at, data)
 			VALUES ('r1', 'legacy', 'alice', 'alice', NULL, '{"id":"legacy","username":"alice","createdBy":"alice","enabled":true}')`,
 		`INSERT INTO knox_token_owners (realm_id, username) VALUES ('r1', 'alice')`,
+		// Version 1 named a topology's realm; migration 8 binds it to the ID.
+		`INSERT INTO topologies (name, data) VALUES ('sandbox', '{"name":"sandbox","realm":"Demo","authentication":"basic","ttl":"PT1H"}'),
+			('orphan', '{"name":"orphan","realm":"gone","authentication":"basic"}')`,
 	} {
 		_, err := conn.Exec(ctx, sql)
 		must(t, err)
@@ -126,6 +129,12 @@ func TestPostgresMigratesVersion1Data(t *testing.T) {
 	var ce *store.ConflictError
 	if !errors.As(err, &ce) || ce.Kind != "realm" || ce.Field != "name" {
 		t.Fatalf("another spelling of a version-1 realm's name: %v, want a realm name conflict", err)
+	}
+	if top, err := s.GetTopology(ctx, "sandbox"); err != nil || top.RealmID != "r1" || top.TTL != "PT1H" {
+		t.Fatalf("migrated topology = %+v, %v; want it bound to realm ID r1 with its settings", top, err)
+	}
+	if top, err := s.GetTopology(ctx, "orphan"); err != nil || top.RealmID != "" {
+		t.Fatalf("topology of a realm that is gone = %+v, %v; want it kept unbound", top, err)
 	}
 	// Renaming it moves its folded name too.
 	_, err = s.UpdateRealm(ctx, "r1", func(x *store.Realm) error { x.Name = "renamed"; return nil })

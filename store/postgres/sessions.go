@@ -216,11 +216,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, realmID, oldHash string,
 		if !rt.ExpiresAt.After(now) || !sess.ExpiresAt.After(now) {
 			return store.ErrTokenExpired
 		}
-		if rt.UsedAt.IsZero() {
-			rt.UsedAt, rt.UseCount = now, 1
-		} else if p.Grace > 0 && now.Sub(rt.UsedAt) <= p.Grace && rt.UseCount <= p.MaxReuse {
-			rt.UseCount++
-		} else {
+		if !p.Use(&rt, now) {
 			// Reuse: the family is compromised. The deletion must commit,
 			// so this returns nil and the caller gets ErrTokenReused.
 			reused = true

@@ -54,20 +54,37 @@ func (s *Store) CreateUsers(ctx context.Context, realmID string, users []store.U
 	var stmts []stmt
 	var cs []conflicts // the conflicts of each statement
 	for _, u := range users {
-		if !storable(u.ID) {
-			return errUnstorable(u.ID)
-		}
-		cols, err := userColumns(u)
+		us, ucs, err := userInserts(realmID, u)
 		if err != nil {
 			return err
 		}
-		links, linkConflicts, err := linkInserts(realmID, u)
-		if err != nil {
-			return err
-		}
-		stmts = append(append(stmts, stmt{insertUser, append([]any{realmID, u.ID}, cols...)}), links...)
-		cs = append(append(cs, userConflicts(u)), linkConflicts...)
+		stmts, cs = append(stmts, us...), append(cs, ucs...)
 	}
+	return s.pipelineConflicts(ctx, stmts, cs)
+}
+
+// userInserts are the statements storing a new user (its row and its
+// federated identity links), each with its conflicts.
+func userInserts(realmID string, u store.User) ([]stmt, []conflicts, error) {
+	if !storable(u.ID) {
+		return nil, nil, errUnstorable(u.ID)
+	}
+	cols, err := userColumns(u)
+	if err != nil {
+		return nil, nil, err
+	}
+	links, linkConflicts, err := linkInserts(realmID, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append([]stmt{{insertUser, append([]any{realmID, u.ID}, cols...)}}, links...),
+		append([]conflicts{userConflicts(u)}, linkConflicts...), nil
+}
+
+// pipelineConflicts sends stmts as one pipelined transaction; a unique
+// violation is the ConflictError of the statement that failed (cs is
+// parallel to stmts).
+func (s *Store) pipelineConflicts(ctx context.Context, stmts []stmt, cs []conflicts) error {
 	i, err := s.pipeline(ctx, stmts...)
 	if i >= 0 {
 		return s.err(conflict(err, cs[i]))

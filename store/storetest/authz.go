@@ -12,12 +12,8 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// authzTests are the authorization-services cases, appended to RunTests'
-// table.
-var authzTests = []struct {
-	name string
-	fn   func(t *testing.T, s store.Store)
-}{
+// authzTests are the authorization-services cases.
+var authzTests = []conformanceTest{
 	{"AuthzResourcesUniqueNamePerServerAndIndexes", testAuthzResources},
 	{"AuthzResourceParentsRefuseDeleteAndCycles", testAuthzResourceParents},
 	{"AuthzResourceAccessKeyRotation", testAuthzAccessKey},

@@ -8,12 +8,8 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// credentialTests are the cases for user-held credentials and nonces,
-// appended to RunTests' table.
-var credentialTests = []struct {
-	name string
-	fn   func(t *testing.T, s store.Store)
-}{
+// credentialTests are the cases for user-held credentials and nonces.
+var credentialTests = []conformanceTest{
 	{"APIKeysPerUserAndGoneWithTheUser", testAPIKeys},
 	{"AccessKeysUpdateKeepsOwner", testAccessKeys},
 	{"NoncesSingleUseUntilExpiry", testNonces},
