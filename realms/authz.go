@@ -119,8 +119,11 @@ func (s *Service) ResourceServer(ctx context.Context, realmID, serverID string) 
 }
 
 // DefaultAuthzSettings are a new resource server's settings (Keycloak's).
+// Keycloak turns remote resource management on when it enables
+// authorization services: the resource server may register its
+// resources through the protection API.
 func DefaultAuthzSettings() store.AuthzSettings {
-	return store.AuthzSettings{PolicyEnforcementMode: "ENFORCING", DecisionStrategy: "UNANIMOUS"}
+	return store.AuthzSettings{PolicyEnforcementMode: "ENFORCING", DecisionStrategy: "UNANIMOUS", AllowRemoteResourceManagement: true}
 }
 
 // ValidateAuthzSettings checks a resource server's settings.
