@@ -97,6 +97,9 @@ func parseRealmFile(data []byte) (realmFileRep, store.Realm, RealmFileReport, er
 		}
 	}
 	rpt.NotSupported = append(rpt.NotSupported, nestedUnknown(data, &rep)...)
+	var left []string
+	rep.RealmImport, left = rep.RealmImport.WithoutUnsupported()
+	rpt.NotSupported = append(rpt.NotSupported, left...)
 	// Keycloak writes false by default; here admin events are always
 	// recorded, which loses nothing, so the setting is reported rather
 	// than refused.
@@ -174,7 +177,7 @@ func nestedUnknownAt(path string, data []byte, v any) []string {
 // derivedFields are fields of nested elements that Keycloak writes but
 // derives from where the element sits (a role's container, a group's
 // path): the import derives them the same way, so nothing is lost.
-var derivedFields = fieldSet("containerId clientRole path")
+var derivedFields = fieldSet("containerId clientRole path parentId")
 
 // structFields maps a struct's JSON names (embedded structs' included) to
 // their types.

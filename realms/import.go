@@ -148,6 +148,116 @@ func (imp RealmImport) withoutLegacy() RealmImport {
 	return imp
 }
 
+// WithoutUnsupported returns imp without the parts Gatehouse does not run
+// and, sorted, what it left out: client scopes of another protocol than
+// OpenID Connect (with the references to them) and protocol mappers of a
+// type or session note Gatehouse does not implement. Every Keycloak
+// export carries such parts among its built-in scopes (role_list,
+// service_account's client address notes), so a realm file imports with
+// them named in its report rather than being refused for them.
+func (imp RealmImport) WithoutUnsupported() (RealmImport, []string) {
+	var left []string
+	mappers := func(field string, ms []store.ProtocolMapper) []store.ProtocolMapper {
+		return slices.DeleteFunc(slices.Clone(ms), func(m store.ProtocolMapper) bool {
+			var ve *ValidationError
+			if err := supportedMapper(m); errors.As(err, &ve) {
+				left = append(left, fmt.Sprintf("%s.protocolMappers[%s] (%s)", field, m.Name, ve.Message))
+				return true
+			}
+			return false
+		})
+	}
+	dropped := map[string]bool{}
+	scopes := make([]ImportClientScope, 0, len(imp.ClientScopes))
+	for _, cs := range imp.ClientScopes {
+		if cs.Protocol != "" && cs.Protocol != ProtocolOIDC {
+			dropped[cs.Name] = true
+			left = append(left, fmt.Sprintf("clientScopes[%s] (protocol %s)", cs.Name, cs.Protocol))
+			continue
+		}
+		cs.ProtocolMappers = mappers("clientScopes["+cs.Name+"]", cs.ProtocolMappers)
+		scopes = append(scopes, cs)
+	}
+	without := func(names []string) []string {
+		if names == nil {
+			return nil
+		}
+		return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return dropped[n] })
+	}
+	if imp.ClientScopes != nil {
+		imp.ClientScopes = scopes
+	}
+	imp.DefaultDefaultClientScopes = without(imp.DefaultDefaultClientScopes)
+	imp.DefaultOptionalClientScopes = without(imp.DefaultOptionalClientScopes)
+	clients := slices.Clone(imp.Clients)
+	for i, c := range clients {
+		clients[i].ProtocolMappers = mappers("clients["+c.ClientID+"]", c.ProtocolMappers)
+		clients[i].DefaultClientScopes = without(c.DefaultClientScopes)
+		clients[i].OptionalClientScopes = without(c.OptionalClientScopes)
+	}
+	imp.Clients = clients
+	if imp.Roles != nil && imp.Roles.Client[RealmManagementClientID] != nil {
+		roles := *imp.Roles
+		roles.Client = maps.Clone(roles.Client)
+		rm := slices.Clone(roles.Client[RealmManagementClientID])
+		for i, r := range rm {
+			if r.Composites == nil {
+				continue
+			}
+			if extra := adminCompositesLeftOut(&rm[i]); len(extra) > 0 {
+				left = append(left, fmt.Sprintf("roles.client.%s[%s].composites (%s: the composites of built-in admin roles are fixed)",
+					RealmManagementClientID, r.Name, strings.Join(extra, ", ")))
+			}
+		}
+		roles.Client[RealmManagementClientID] = rm
+		imp.Roles = &roles
+	}
+	keep := func(ms []ImportScopeMapping) []ImportScopeMapping {
+		return slices.DeleteFunc(slices.Clone(ms), func(m ImportScopeMapping) bool { return dropped[m.ClientScope] })
+	}
+	imp.ScopeMappings = keep(imp.ScopeMappings)
+	if imp.ClientScopeMappings != nil {
+		csm := map[string][]ImportScopeMapping{}
+		for k, v := range imp.ClientScopeMappings {
+			csm[k] = keep(v)
+		}
+		imp.ClientScopeMappings = csm
+	}
+	slices.Sort(left)
+	return imp, left
+}
+
+// adminCompositesLeftOut takes out of a realm-management role the
+// composites a built-in admin role of that name does not have here (their
+// set is fixed, see fixedComposites: Keycloak's view-users, say, contains
+// query-users, Gatehouse's grants that right itself) and returns them as
+// client/role or role names, sorted.
+func adminCompositesLeftOut(r *ImportRole) []string {
+	if r.Name != RealmAdminRole && !slices.Contains(RealmManagementRoles, r.Name) {
+		return nil
+	}
+	var have []string
+	if r.Name == RealmAdminRole {
+		have = RealmManagementRoles
+	}
+	c := *r.Composites
+	extra := slices.Clone(c.Realm)
+	c.Realm = nil
+	c.Client = map[string][]string{}
+	for client, names := range r.Composites.Client {
+		for _, n := range names {
+			if client == RealmManagementClientID && slices.Contains(have, n) {
+				c.Client[client] = append(c.Client[client], n)
+			} else {
+				extra = append(extra, client+"/"+n)
+			}
+		}
+	}
+	r.Composites = &c
+	slices.Sort(extra)
+	return extra
+}
+
 // ImportClientScope is Keycloak's ClientScopeRepresentation.
 type ImportClientScope struct {
 	ID              string                 `json:"id,omitempty"`
