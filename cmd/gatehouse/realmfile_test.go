@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -364,6 +365,44 @@ func adminCall(t *testing.T, base, method, path string, body []byte) *http.Respo
 	return res
 }
 
+// tokenFor posts form to realm's token endpoint.
+func tokenFor(t *testing.T, base, realm string, form url.Values) (int, map[string]any) {
+	t.Helper()
+	res, err := http.PostForm(base+"/realms/"+realm+"/protocol/openid-connect/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+// loginWithOldPassword logs in with the password grant (form names the
+// client and user) and checks that a wrong password is refused, the
+// exported one works, and works again once its hash has been upgraded to
+// the realm's policy. It returns the first token response.
+func loginWithOldPassword(t *testing.T, p *proc, realm string, form url.Values, password string) map[string]any {
+	t.Helper()
+	login := func(pw string) (int, map[string]any) {
+		f := maps.Clone(form)
+		f.Set("grant_type", "password")
+		f.Set("password", pw)
+		return tokenFor(t, p.base, realm, f)
+	}
+	if st, _ := login("wrong"); st != 401 {
+		t.Fatalf("a wrong password: %d", st)
+	}
+	st, tok := login(password)
+	if st != 200 {
+		t.Fatalf("%s's exported password: %d %v\n%s", form.Get("username"), st, tok, p.logs())
+	}
+	if st, _ := login(password); st != 200 {
+		t.Fatalf("second login, after the hash upgrade: %d", st)
+	}
+	return tok
+}
+
 // A realm Keycloak exported with users imports through every door (the
 // CLI on a stopped server, serve --import-realm, POST /admin/realms), and
 // on each its user logs in with the old password and gets a token with
@@ -378,24 +417,7 @@ func TestKeycloakExportWithUsersImportsThroughCLIStartAndAPI(t *testing.T) {
 					t.Errorf("the report does not name %s:\n%s", field, report)
 				}
 			}
-			login := func(password string) (int, map[string]any) {
-				res, err := http.PostForm(p.base+"/realms/foo11/protocol/openid-connect/token", url.Values{"grant_type": {"password"},
-					"client_id": {"admin-cli"}, "username": {"john11"}, "password": {password}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer res.Body.Close()
-				var out map[string]any
-				json.NewDecoder(res.Body).Decode(&out)
-				return res.StatusCode, out
-			}
-			if st, _ := login("wrong"); st != 401 {
-				t.Fatalf("a wrong password: %d", st)
-			}
-			st, tok := login("password")
-			if st != 200 {
-				t.Fatalf("john11's Keycloak password: %d %v\n%s", st, tok, p.logs())
-			}
+			tok := loginWithOldPassword(t, p, "foo11", url.Values{"client_id": {"admin-cli"}, "username": {"john11"}}, "password")
 			var claims struct {
 				Sub            string                              `json:"sub"`
 				Email          string                              `json:"email"`
@@ -410,24 +432,23 @@ func TestKeycloakExportWithUsersImportsThroughCLIStartAndAPI(t *testing.T) {
 				!slices.Contains(claims.ResourceAccess["account"].Roles, "view-profile") {
 				t.Errorf("the exported client roles are not in the token: %+v", claims.ResourceAccess)
 			}
-			// A second login after the hash was upgraded still works.
-			if st, _ := login("password"); st != 200 {
-				t.Fatalf("second login: %d", st)
-			}
 		})
 	}
 }
 
-// The Keycloak-written realm, once imported, exports and imports again
-// without change, its scope mappings included.
-func TestKeycloakExportWithUsersRoundTripIsStable(t *testing.T) {
+// roundTrip imports file (of realm) on a stopped server, exports it,
+// imports the export on another and exports again; the two exports must
+// be the same but for what a new realm makes for itself. It returns the
+// first export.
+func roundTrip(t *testing.T, file, realm string) []byte {
+	t.Helper()
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "a"), filepath.Join(dir, "b")
-	if out, err := runCmd(t, "import", "--data", src, "--file", kc11File); err != nil {
+	if out, err := runCmd(t, "import", "--data", src, "--file", file); err != nil {
 		t.Fatalf("import: %v %s", err, out)
 	}
 	first, second := filepath.Join(dir, "first.json"), filepath.Join(dir, "second.json")
-	if out, err := runCmd(t, "export", "--data", src, "--realm", "foo11", "--file", first); err != nil {
+	if out, err := runCmd(t, "export", "--data", src, "--realm", realm, "--file", first); err != nil {
 		t.Fatalf("export: %v %s", err, out)
 	}
 	if out, err := runCmd(t, "import", "--data", dst, "--file", first); err != nil {
@@ -435,7 +456,7 @@ func TestKeycloakExportWithUsersRoundTripIsStable(t *testing.T) {
 	} else if strings.Contains(out, "not imported") {
 		t.Errorf("Gatehouse's own export must import whole:\n%s", out)
 	}
-	if out, err := runCmd(t, "export", "--data", dst, "--realm", "foo11", "--file", second); err != nil {
+	if out, err := runCmd(t, "export", "--data", dst, "--realm", realm, "--file", second); err != nil {
 		t.Fatalf("second export: %v %s", err, out)
 	}
 	a, _ := os.ReadFile(first)
@@ -443,6 +464,13 @@ func TestKeycloakExportWithUsersRoundTripIsStable(t *testing.T) {
 	if diff := cmp.Diff(normalizeExport(t, a), normalizeExport(t, b)); diff != "" {
 		t.Fatalf("export -> import -> export changed (-first +second):\n%s", diff)
 	}
+	return a
+}
+
+// The Keycloak-written realm, once imported, exports and imports again
+// without change, its scope mappings included.
+func TestKeycloakExportWithUsersRoundTripIsStable(t *testing.T) {
+	a := roundTrip(t, kc11File, "foo11")
 	var rep struct {
 		ClientScopeMappings map[string][]struct {
 			Client string
@@ -500,27 +528,8 @@ func TestRecentKeycloakExportImportsThroughCLIStartAndAPI(t *testing.T) {
 					t.Errorf("the report does not name %s:\n%s", field, report)
 				}
 			}
-			token := func(form url.Values) (int, map[string]any) {
-				res, err := http.PostForm(p.base+"/realms/fgap/protocol/openid-connect/token", form)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer res.Body.Close()
-				var out map[string]any
-				json.NewDecoder(res.Body).Decode(&out)
-				return res.StatusCode, out
-			}
-			login := func(password string) (int, map[string]any) {
-				return token(url.Values{"grant_type": {"password"}, "client_id": {"admin-cli"}, "scope": {"openid microprofile-jwt"},
-					"username": {"de-dua-0"}, "password": {password}})
-			}
-			if st, _ := login("wrong"); st != 401 {
-				t.Fatalf("a wrong password: %d", st)
-			}
-			st, tok := login("test")
-			if st != 200 {
-				t.Fatalf("de-dua-0's Keycloak password: %d %v\n%s", st, tok, p.logs())
-			}
+			tok := loginWithOldPassword(t, p, "fgap", url.Values{"client_id": {"admin-cli"}, "scope": {"openid microprofile-jwt"},
+				"username": {"de-dua-0"}}, "test")
 			var claims struct {
 				Sub            string                              `json:"sub"`
 				Username       string                              `json:"preferred_username"`
@@ -560,13 +569,8 @@ func TestRecentKeycloakExportImportsThroughCLIStartAndAPI(t *testing.T) {
 			if claims.UPN != "de-dua-0" || !slices.Equal(claims.Groups, claims.RealmAccess.Roles) {
 				t.Errorf("microprofile-jwt mappers: upn %q groups %v", claims.UPN, claims.Groups)
 			}
-			// A second login after the hash was upgraded still works.
-			if st, _ := login("test"); st != 200 {
-				t.Fatalf("second login: %d", st)
-			}
-
 			clientCreds := func(secret string) (int, map[string]any) {
-				return token(url.Values{"grant_type": {"client_credentials"}, "client_id": {"admin-permissions"}, "client_secret": {secret}})
+				return tokenFor(t, p.base, "fgap", url.Values{"grant_type": {"client_credentials"}, "client_id": {"admin-permissions"}, "client_secret": {secret}})
 			}
 			if st, _ := clientCreds("wrong"); st != 401 {
 				t.Fatalf("a wrong client secret: %d", st)
@@ -608,28 +612,7 @@ func TestRecentKeycloakExportImportsThroughCLIStartAndAPI(t *testing.T) {
 // confidential client's secret, the service account's roles and the
 // argon2 hashes.
 func TestRecentKeycloakExportRoundTripIsStable(t *testing.T) {
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "a"), filepath.Join(dir, "b")
-	if out, err := runCmd(t, "import", "--data", src, "--file", fgapFile); err != nil {
-		t.Fatalf("import: %v %s", err, out)
-	}
-	first, second := filepath.Join(dir, "first.json"), filepath.Join(dir, "second.json")
-	if out, err := runCmd(t, "export", "--data", src, "--realm", "fgap", "--file", first); err != nil {
-		t.Fatalf("export: %v %s", err, out)
-	}
-	if out, err := runCmd(t, "import", "--data", dst, "--file", first); err != nil {
-		t.Fatalf("import of the export: %v %s", err, out)
-	} else if strings.Contains(out, "not imported") {
-		t.Errorf("Gatehouse's own export must import whole:\n%s", out)
-	}
-	if out, err := runCmd(t, "export", "--data", dst, "--realm", "fgap", "--file", second); err != nil {
-		t.Fatalf("second export: %v %s", err, out)
-	}
-	a, _ := os.ReadFile(first)
-	b, _ := os.ReadFile(second)
-	if diff := cmp.Diff(normalizeExport(t, a), normalizeExport(t, b)); diff != "" {
-		t.Fatalf("export -> import -> export changed (-first +second):\n%s", diff)
-	}
+	a := roundTrip(t, fgapFile, "fgap")
 	var rep struct {
 		Clients []struct{ ClientID, Secret string }
 		Users   []struct {
