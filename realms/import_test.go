@@ -491,12 +491,12 @@ func TestImportLeavesOutAndNamesWhatGatehouseDoesNotRun(t *testing.T) {
 		{name: "mappers of a type or session note not run, in scopes and clients",
 			imp: RealmImport{
 				ClientScopes: []ImportClientScope{{Name: "service_account", ProtocolMappers: []store.ProtocolMapper{
-					note("Client ID", "client_id"), note("auth_time", "AUTH_TIME"), upn}}},
+					note("Client Host", "clientHost"), note("Client ID", "client_id"), note("auth_time", "AUTH_TIME"), upn}}},
 				Clients: []ImportClient{{ClientID: "app", Secret: "s", ProtocolMappers: []store.ProtocolMapper{
 					{Name: "org", Protocol: ProtocolOIDC, ProtocolMapper: "oidc-organization-membership-mapper"}, upn}}},
 			},
 			left: []string{
-				`clientScopes[service_account].protocolMappers[Client ID] (Session note "client_id" is not supported (only AUTH_TIME))`,
+				`clientScopes[service_account].protocolMappers[Client Host] (Session note "clientHost" is not supported (only AUTH_TIME and client_id))`,
 				`clients[app].protocolMappers[org] (Unsupported protocol mapper type "oidc-organization-membership-mapper")`,
 			},
 			check: func(t *testing.T, svc *Service, r store.Realm) {
@@ -506,7 +506,7 @@ func TestImportLeavesOutAndNamesWhatGatehouseDoesNotRun(t *testing.T) {
 				}
 				scopes, _ := svc.store.ListClientScopes(context.Background(), r.ID)
 				i := slices.IndexFunc(scopes, func(cs store.ClientScope) bool { return cs.Name == "service_account" })
-				if i < 0 || len(scopes[i].ProtocolMappers) != 2 {
+				if i < 0 || len(scopes[i].ProtocolMappers) != 3 {
 					t.Errorf("service_account scope: %+v", scopes)
 				}
 			}},

@@ -31,6 +31,11 @@ const (
 	MapperSessionNote     = "oidc-usersessionmodel-note-mapper"
 )
 
+// noteClientID is the session note Keycloak gives a service account's
+// session: the clientId of the client it belongs to (its built-in
+// service_account scope maps it to the client_id claim).
+const noteClientID = "client_id"
+
 // Targets of a mapper's claim.
 const (
 	cfgAccess        = "access.token.claim"
@@ -141,8 +146,8 @@ func supportedMapper(m store.ProtocolMapper) error {
 	if _, ok := mapperKeys[m.ProtocolMapper]; !ok {
 		return invalid("protocolMapper", "Unsupported protocol mapper type %q", m.ProtocolMapper)
 	}
-	if n := m.Config["user.session.note"]; m.ProtocolMapper == MapperSessionNote && n != "AUTH_TIME" {
-		return invalid("config", "Session note %q is not supported (only AUTH_TIME)", n)
+	if n := m.Config["user.session.note"]; m.ProtocolMapper == MapperSessionNote && n != "AUTH_TIME" && n != noteClientID {
+		return invalid("config", "Session note %q is not supported (only AUTH_TIME and %s)", n, noteClientID)
 	}
 	return nil
 }
@@ -305,7 +310,11 @@ func runMappers(mappers []compiledMapper, in MapperInput, t Target) (*Claims, er
 		case MapperACR:
 			out.ACR = true
 		case MapperSessionNote:
-			out.AuthTime = true
+			if cfg["user.session.note"] != noteClientID {
+				out.AuthTime = true
+			} else if sa := in.User.ServiceAccountClientID; sa != "" && sa == in.Client.ID {
+				err = out.mapClaim1(m.path, m.jsonType, in.Client.ClientID, false)
+			}
 		case MapperAllowedOrigins:
 			out.AllowedOrigins = allowedOrigins(in.Client)
 		case MapperAudienceResolve:

@@ -518,7 +518,7 @@ func TestRecentKeycloakExportImportsThroughCLIStartAndAPI(t *testing.T) {
 			p, report := tc.start(t, t.TempDir())
 			for _, field := range []string{
 				"clientScopes[role_list] (protocol saml)",
-				"clientScopes[service_account].protocolMappers[Client ID]",
+				"clientScopes[service_account].protocolMappers[Client Host]",
 				"clientScopes[organization].protocolMappers[organization]",
 				"clients[].authorizationSettings",
 				"roles.client.realm-management[view-users].composites",
@@ -580,10 +580,11 @@ func TestRecentKeycloakExportImportsThroughCLIStartAndAPI(t *testing.T) {
 				t.Fatalf("admin-permissions with its exported secret: %d %v", st, ctok)
 			}
 			var cclaims struct {
-				Azp string `json:"azp"`
+				Azp      string `json:"azp"`
+				ClientID string `json:"client_id"` // the service_account scope's mapper
 			}
 			json.Unmarshal([]byte(decodePayload(t, ctok["access_token"].(string))), &cclaims)
-			if cclaims.Azp != "admin-permissions" {
+			if cclaims.Azp != "admin-permissions" || cclaims.ClientID != "admin-permissions" {
 				t.Errorf("client credentials token: %+v", cclaims)
 			}
 			req, _ := http.NewRequest("POST", p.base+"/realms/fgap/protocol/openid-connect/token/introspect",
