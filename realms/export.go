@@ -188,7 +188,9 @@ func (s *Service) ExportRealm(ctx context.Context, realmName string, opts Export
 		return out, nil
 	}
 	for p := (store.Page{Max: 1000}); ; p.First += p.Max {
-		users, err := s.store.ListUsers(ctx, r.ID, store.UserQuery{Page: p})
+		// Service accounts too: their roles are part of the realm (Keycloak
+		// exports them with serviceAccountClientId).
+		users, err := s.store.ListUsers(ctx, r.ID, store.UserQuery{Page: p, ServiceAccounts: true})
 		if err != nil {
 			return out, err
 		}
