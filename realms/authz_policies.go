@@ -498,32 +498,38 @@ func (s *Service) groupRef(ctx context.Context, realmID, ref string) (string, er
 
 // userRef resolves a user by ID or username.
 func (s *Service) userRef(ctx context.Context, realmID, ref string) (string, error) {
-	if u, err := s.TokenUser(ctx, realmID, ref); err == nil {
-		return u.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
+	u, err := s.userByRef(ctx, realmID, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", invalid("users", "no user %q", ref)
 	}
-	if u, err := s.store.GetUserByUsername(ctx, realmID, ref); err == nil {
-		return u.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
+	return u.ID, err
+}
+
+// userByRef finds a user by ID, else by username (ErrNotFound when
+// neither names one).
+func (s *Service) userByRef(ctx context.Context, realmID, ref string) (store.User, error) {
+	if u, err := s.TokenUser(ctx, realmID, ref); err == nil || !errors.Is(err, store.ErrNotFound) {
+		return u, err
 	}
-	return "", invalid("users", "no user %q", ref)
+	return s.store.GetUserByUsername(ctx, realmID, ref)
 }
 
 // clientRef resolves a client by UUID or clientId.
 func (s *Service) clientRef(ctx context.Context, realmID, ref string) (string, error) {
-	if c, err := s.Client(ctx, realmID, ref); err == nil {
-		return c.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
+	c, err := s.clientByRef(ctx, realmID, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", invalid("clients", "no client %q", ref)
 	}
-	if c, err := s.ClientByClientID(ctx, realmID, ref); err == nil {
-		return c.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
+	return c.ID, err
+}
+
+// clientByRef finds a client by UUID, else by clientId (ErrNotFound when
+// neither names one).
+func (s *Service) clientByRef(ctx context.Context, realmID, ref string) (store.Client, error) {
+	if c, err := s.Client(ctx, realmID, ref); err == nil || !errors.Is(err, store.ErrNotFound) {
+		return c, err
 	}
-	return "", invalid("clients", "no client %q", ref)
+	return s.ClientByClientID(ctx, realmID, ref)
 }
 
 // resourceRef resolves a resource of the server by ID or name.
