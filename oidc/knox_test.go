@@ -218,17 +218,6 @@ func hs256(t *testing.T, key []byte, c map[string]any) string {
 	return signing + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (e *env) addUser(name, password string) store.User {
-	e.t.Helper()
-	return apitest.AddUser(e.t, e.svc, "demo", name, password)
-}
-
-// grantRealmManagement gives a user a role of the realm-management client.
-func (e *env) grantRealmManagement(userID, role string) {
-	e.t.Helper()
-	apitest.GrantRealmManagement(e.t, e.svc, e.store, "demo", userID, role)
-}
-
 // issueKnox gets a Knox token at a Basic topology with a password.
 func (e *env) issueKnox(topology, user, password string) response {
 	e.t.Helper()
@@ -272,7 +261,7 @@ func TestKnoxTokenFollowsItsUserState(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, secret, _ := exchangeEnv(t)
-			dave := e.addUser("dave", "dave-Pass-1")
+			dave := apitest.AddUser(t, e.svc, "demo", "dave", "dave-Pass-1")
 			e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true,
 				Audiences: []string{"exchanger"}})
 			e.putTopology(store.Topology{Name: "plain", Realm: "demo", Authentication: "basic", TTL: "PT1H", Audiences: []string{"exchanger"}})
@@ -346,7 +335,7 @@ func TestKnoxTokenOfNoUserNeverMapsToALaterUser(t *testing.T) {
 	e.putTopology(store.Topology{Name: "cdptkn", Realm: "demo", Authentication: "bearer", TTL: "PT1H", Audiences: []string{"exchanger"}})
 	for _, when := range []string{"before", "after"} {
 		if when == "after" {
-			e.addUser("carol", "carol-Pass-1")
+			apitest.AddUser(t, e.svc, "demo", "carol", "carol-Pass-1")
 		}
 		r := e.knox(http.MethodGet, e.gateway("cdptkn", "token"), "", "", ext.token(t, "carol", time.Minute), "")
 		if r.status != 401 || r.str("error_description") != "No user found" {
