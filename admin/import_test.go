@@ -320,7 +320,7 @@ func TestPartialImportTakesScopeMappings(t *testing.T) {
 			rep["users"].([]any)[0].(map[string]any)["clientRoles"] = map[string]any{"api": []string{"call"}}
 			e.must(201, "POST", "/admin/realms", e.admin, rep)
 			roles := func() (realmRoles, apiRoles []any) {
-				tok := claims(t, e.passwordToken(name, "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
+				tok := apitest.Claims(t, e.passwordToken(name, "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
 				if ra, ok := tok["realm_access"].(map[string]any); ok {
 					realmRoles, _ = ra["roles"].([]any)
 				}
