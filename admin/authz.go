@@ -186,11 +186,8 @@ type authzScopeRef struct {
 }
 
 func (s *authzScopeRef) UnmarshalJSON(b []byte) error {
-	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`"`)) {
-		return json.Unmarshal(b, &s.Name)
-	}
 	type plain authzScopeRef
-	return strictJSON(b, (*plain)(s))
+	return stringOrObject(b, &s.Name, (*plain)(s))
 }
 
 func (s authzScopeRef) ref() string {
@@ -208,11 +205,8 @@ type ownerRef struct {
 }
 
 func (o *ownerRef) UnmarshalJSON(b []byte) error {
-	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`"`)) {
-		return json.Unmarshal(b, &o.ID)
-	}
 	type plain ownerRef
-	return strictJSON(b, (*plain)(o))
+	return stringOrObject(b, &o.ID, (*plain)(o))
 }
 
 func (o *ownerRef) ref() string {
@@ -223,6 +217,15 @@ func (o *ownerRef) ref() string {
 		return o.ID
 	}
 	return o.Name
+}
+
+// stringOrObject decodes a value Keycloak accepts in two shapes: a JSON
+// string into str, else an object into obj (no unknown fields).
+func stringOrObject(b []byte, str *string, obj any) error {
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`"`)) {
+		return json.Unmarshal(b, str)
+	}
+	return strictJSON(b, obj)
 }
 
 // strictJSON decodes an object refusing unknown fields (decodeKnown's rule
@@ -294,7 +297,7 @@ func (a *API) toAuthzResourceRep(r *http.Request, realmID string, res store.Auth
 	}
 	for _, s := range scopes {
 		if slices.Contains(res.ScopeIDs, s.ID) {
-			rep.Scopes = append(rep.Scopes, authzScopeRef{ID: s.ID, Name: s.Name, IconURI: s.IconURI, DisplayName: s.DisplayName})
+			rep.Scopes = append(rep.Scopes, toAuthzScopeRep(s))
 		}
 	}
 	return rep, nil

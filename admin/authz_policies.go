@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -47,30 +48,26 @@ type policyGroupRep struct {
 	ExtendChildren bool   `json:"extendChildren"`
 }
 
+// configFields are the typed fields that a generic representation's
+// config entries (JSON text) stand for, by key; defaultResourceType, a
+// plain string, is the one entry besides them. Reading and writing config
+// both use this one table.
+func (rep *policyRep) configFields() map[string]any {
+	return map[string]any{"roles": &rep.Roles, "groups": &rep.Groups, "users": &rep.Users, "clients": &rep.Clients,
+		"applyPolicies": &rep.Policies, "resources": &rep.Resources, "scopes": &rep.Scopes}
+}
+
 // fromConfig moves config entries into the typed fields; an entry
 // Gatehouse does not read is a 400 naming it.
 func (rep *policyRep) fromConfig() error {
+	fields := rep.configFields()
 	for k, v := range rep.Config {
-		var dst any
-		switch k {
-		case "roles":
-			dst = &rep.Roles
-		case "groups":
-			dst = &rep.Groups
-		case "users":
-			dst = &rep.Users
-		case "clients":
-			dst = &rep.Clients
-		case "applyPolicies":
-			dst = &rep.Policies
-		case "resources":
-			dst = &rep.Resources
-		case "scopes":
-			dst = &rep.Scopes
-		case "defaultResourceType":
+		if k == "defaultResourceType" {
 			rep.ResourceType = v
 			continue
-		default:
+		}
+		dst, ok := fields[k]
+		if !ok {
 			return badRequest("unsupported field config.%s", k)
 		}
 		if strings.TrimSpace(v) == "" {
@@ -121,19 +118,12 @@ func (a *API) toPolicyRep(r *http.Request, realmID string, p store.AuthzPolicy, 
 	}
 	generic := policyRep{ID: rep.ID, Name: rep.Name, Description: rep.Description, Type: rep.Type, Logic: rep.Logic,
 		DecisionStrategy: rep.DecisionStrategy, Config: map[string]string{}}
-	put := func(key string, v any, present bool) {
-		if present {
+	for key, v := range rep.configFields() {
+		if reflect.ValueOf(v).Elem().Len() > 0 { // every config field is a slice
 			b, _ := json.Marshal(v)
 			generic.Config[key] = string(b)
 		}
 	}
-	put("roles", rep.Roles, len(rep.Roles) > 0)
-	put("groups", rep.Groups, len(rep.Groups) > 0)
-	put("users", rep.Users, len(rep.Users) > 0)
-	put("clients", rep.Clients, len(rep.Clients) > 0)
-	put("applyPolicies", rep.Policies, len(rep.Policies) > 0)
-	put("resources", rep.Resources, len(rep.Resources) > 0)
-	put("scopes", rep.Scopes, len(rep.Scopes) > 0)
 	if rep.ResourceType != "" {
 		generic.Config["defaultResourceType"] = rep.ResourceType
 	}
