@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -200,5 +201,44 @@ func TestBootstrapFirstStartAndLaterStart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Replicas starting at once on one empty PostgreSQL database: exactly one
+// creates master with its admin, every other's create fails as a whole on
+// the realm name (store.ErrAlreadyExists, which serve answers by looking
+// again) and leaves no second admin anywhere; looking again finds master.
+func TestBootstrapReplicasFirstStartAtOnce(t *testing.T) {
+	const n = 4
+	svc := replicaServices(t, n)
+	ctx := context.Background()
+	results := make([]Bootstrap, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i], errs[i] = svc[i].Bootstrap(ctx, "root", "First-Password-1") })
+	}
+	wg.Wait()
+	created := 0
+	for i := range n {
+		switch {
+		case errs[i] == nil:
+			if results[i].Created {
+				created++
+			}
+		case errors.Is(errs[i], store.ErrAlreadyExists):
+			b, err := svc[i].Bootstrap(ctx, "root", "First-Password-1")
+			if err != nil || b.Created || b.PasswordIgnored {
+				t.Errorf("replica %d looking again: %+v, %v", i, b, err)
+			}
+		default:
+			t.Errorf("replica %d: %v", i, errs[i])
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d replicas created master, want exactly 1", created)
+	}
+	for i := range n {
+		assertBootstrappedAdmin(t, svc[i], "root", "First-Password-1")
 	}
 }
