@@ -29,7 +29,8 @@ type Bootstrap struct {
 
 // Bootstrap creates, on an empty store, realm master (with the default
 // clients, admin-cli among them) and an admin user holding the master
-// realm role admin. An empty password is replaced by a generated one. On a
+// realm role admin, all in one store transaction (a failure anywhere leaves
+// no master realm). An empty password is replaced by a generated one. On a
 // store that already has a master realm it changes nothing, and only checks
 // that a given password is the admin's (see PasswordIgnored).
 func (s *Service) Bootstrap(ctx context.Context, adminUser, adminPassword string) (Bootstrap, error) {

@@ -44,8 +44,9 @@ func (s *Service) TokenOwner(ctx context.Context, r store.Realm, userID string, 
 	return u, nil
 }
 
-// KnoxService owns Knox's domain: gateway topologies and managed Knox
-// tokens. Package knox serves it over HTTP and package oidc asks it whether
+// KnoxService owns Knox's domain: gateway topologies, managed Knox tokens
+// and the rules of who may renew, revoke, enable, disable and list them
+// (KnoxCaller). Package knox serves it over HTTP and package oidc asks it whether
 // a Knox token presented there is still active.
 //
 // Managed Knox tokens are read from the store on every use (no cache holds
