@@ -251,8 +251,11 @@ type RealmFileSource struct {
 // imported so far and the total. users[i] in an error counts across the
 // files in that order.
 //
+// Authorization settings (resources, policies) name users: they are
+// written after the last batch.
+//
 // A new realm is all or nothing: it carries attrImportIncomplete until
-// the last batch is written, a failed batch deletes it, and a realm still
+// the last batch and the authorization settings are written, a failed batch deletes it, and a realm still
 // marked (the process died mid-import) is replaced by the next import
 // whatever override says. An existing complete realm of that name is
 // replaced when override is set, else left alone.
