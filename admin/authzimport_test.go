@@ -2,6 +2,8 @@ package admin_test
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,6 +41,25 @@ func exportedAuthz(t *testing.T, e *env, realm, clientID string) (map[string]any
 	return nil, nil
 }
 
+// umaAllowed logs user in through client and asks the uma-ticket grant
+// for a decision on permission (resource#scope) of that client.
+func (e *env) umaAllowed(realm, client, secret, user, password, permission string) bool {
+	e.t.Helper()
+	tok := e.passwordToken(realm, client, secret, user, password)
+	req := e.protocolRequest(realm, "token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:uma-ticket"},
+		"audience": {client}, "permission": {permission}, "response_mode": {"decision"}})
+	req.Header.Set("Authorization", "Bearer "+tok)
+	st, m := doWith(e.t, http.DefaultClient, req)
+	switch {
+	case st == 200 && m["result"] == true:
+		return true
+	case st == 403:
+		return false
+	}
+	e.t.Fatalf("decision on %s for %s: %d %v", permission, user, st, m)
+	return false
+}
+
 // A resource server's settings, resources, scopes, policies and
 // permissions come out of partial-export in Keycloak's representation
 // (references by name, config values JSON in strings, the access fields
@@ -54,6 +75,24 @@ func TestAuthzSettingsSurvivePartialExportAndImport(t *testing.T) {
 	r := e.must(201, "POST", "/admin/realms", e.admin, json.RawMessage(body))
 	if h := r.header.Get("X-Gatehouse-Not-Imported"); strings.Contains(h, "authorization") {
 		t.Fatalf("authorization settings reported as not imported: %s", h)
+	}
+	// The imported access modes and policies decide.
+	for _, c := range []struct {
+		user, permission string
+		want             bool
+	}{
+		{"bob", "restricted-group#read", true},   // shares ml-team with alice
+		{"carol", "restricted-group#read", true}, // in /analysts/interns, under /analysts
+		{"dave", "restricted-group#read", false}, // shares nothing
+		{"dave", "public-group#read", true},
+		{"bob", "private-group#read", false},
+		{"alice", "private-group#write", true}, // the owner
+		{"bob", "Default Resource", true},      // ML team, not ops
+		{"dave", "Default Resource", false},
+	} {
+		if got := e.umaAllowed("models", "models", "models-secret-0123456789", c.user, c.user+"-pass", c.permission); got != c.want {
+			t.Errorf("%s asking %s: %v, want %v", c.user, c.permission, got, c.want)
+		}
 	}
 	client, first := exportedAuthz(t, e, "models", "models")
 	var st struct {
@@ -152,6 +191,18 @@ func TestAuthzSettingsSurvivePartialExportAndImport(t *testing.T) {
 	if _, again := exportedAuthz(t, e, "models", "models"); !cmp.Equal(first, again) {
 		t.Fatalf("SKIP or FAIL changed the settings:\n%s", cmp.Diff(first, again))
 	}
+
+	// A realm whose resource names an owner it lacks is not created.
+	var bad map[string]any
+	json.Unmarshal(body, &bad)
+	bad["realm"] = "models2"
+	cl := bad["clients"].([]any)[0].(map[string]any)
+	cl["authorizationSettings"].(map[string]any)["resources"].([]any)[1].(map[string]any)["owner"] = "nobody"
+	r = e.must(400, "POST", "/admin/realms", e.admin, bad)
+	if msg, _ := r.obj(t)["errorMessage"].(string); !strings.Contains(msg, "resources[model-a]") || !strings.Contains(msg, "nobody") {
+		t.Fatalf("a resource of an unknown owner: %q", msg)
+	}
+	e.must(404, "GET", "/admin/realms/models2", e.admin, nil)
 
 	// Not run here: refused by name, nothing written.
 	js := map[string]any{"clientId": "scripted", "secret": "scripted-secret-0123456789", "authorizationServicesEnabled": true,
