@@ -3,7 +3,6 @@ package admin_test
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
@@ -12,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/pbkdf2"
+
+	"github.com/gatehouse/gatehouse/internal/apitest"
 )
 
 // keycloakRealm is a RealmRepresentation shaped as Keycloak exports it:
@@ -55,24 +56,10 @@ func keycloakRealm(t *testing.T, name string) map[string]any {
 	}
 }
 
-func claims(t *testing.T, jwt string) map[string]any {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 func TestCreateRealmFromKeycloakExportUsersKeepPasswords(t *testing.T) {
 	e := newEnv(t)
 	e.must(201, "POST", "/admin/realms", e.admin, keycloakRealm(t, "shop"))
-	tok := claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
+	tok := apitest.Claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
 	if tok["sub"] != "5b0c7d3e-9f1a-4c2b-8d7e-6f5a4b3c2d1e" {
 		t.Fatalf("sub = %v, want the exported user ID", tok["sub"])
 	}
@@ -214,7 +201,7 @@ func TestPartialImportFailSkipOverwrite(t *testing.T) {
 	if over.Overwritten != 3 || over.Added != 0 {
 		t.Fatalf("OVERWRITE = %+v", over)
 	}
-	tok := claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "carol-new"))
+	tok := apitest.Claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "carol-new"))
 	if tok["sub"] != "5b0c7d3e-9f1a-4c2b-8d7e-6f5a4b3c2d1e" {
 		t.Fatalf("overwritten carol's sub = %v, want her ID kept", tok["sub"])
 	}
@@ -276,7 +263,7 @@ func TestImportedScopeMappingsLimitTokenRoles(t *testing.T) {
 	rep["scopeMappings"] = []any{map[string]any{"client": "shop", "roles": []string{"buyer"}}}
 	rep["clientScopeMappings"] = map[string]any{"shop": []any{map[string]any{"client": "shop", "roles": []string{"checkout"}}}}
 	e.must(201, "POST", "/admin/realms", e.admin, rep)
-	tok := claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
+	tok := apitest.Claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
 	realmRoles, _ := tok["realm_access"].(map[string]any)["roles"].([]any)
 	if !slices.Contains(realmRoles, any("buyer")) || slices.Contains(realmRoles, any("clerk")) {
 		t.Errorf("realm roles = %v, want buyer (scope-mapped) and not clerk", realmRoles)
@@ -333,7 +320,7 @@ func TestPartialImportTakesScopeMappings(t *testing.T) {
 			rep["users"].([]any)[0].(map[string]any)["clientRoles"] = map[string]any{"api": []string{"call"}}
 			e.must(201, "POST", "/admin/realms", e.admin, rep)
 			roles := func() (realmRoles, apiRoles []any) {
-				tok := claims(t, e.passwordToken(name, "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
+				tok := apitest.Claims(t, e.passwordToken(name, "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
 				if ra, ok := tok["realm_access"].(map[string]any); ok {
 					realmRoles, _ = ra["roles"].([]any)
 				}

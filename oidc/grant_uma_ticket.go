@@ -34,7 +34,6 @@ var (
 	errUMAResponseMode    = oauthErr(400, "invalid_request", "Invalid response_mode")
 	errUMANoPermissions   = oauthErr(400, "invalid_request", "Client does not support permissions")
 	errUMANotAuthorized   = oauthErr(403, "access_denied", "not_authorized")
-	errUMASubjectType     = oauthErr(400, "invalid_request", "Parameter 'subject_token_type' must be urn:ietf:params:oauth:token-type:access_token, urn:ietf:params:oauth:token-type:jwt or "+tokenTypeAPIKey)
 	errUMABearerSecret    = oauthErr(400, "invalid_request", "client_secret cannot be sent with a bearer token")
 	errUMABearerClient    = oauthErr(400, "invalid_request", "client_id does not name the client of the bearer token")
 	errUMAEvaluation      = oauthErr(500, "server_error", "Unexpected error while evaluating permissions")
@@ -247,7 +246,7 @@ func (s *Server) umaCaller(ctx context.Context, rp *realmProvider, r *http.Reque
 		case tokenTypeAPIKey:
 			apiKey = true
 		default:
-			return nil, errUMASubjectType
+			return nil, errBadSubjectTokenType // the token exchange grant's answer
 		}
 		id, err := rp.umaSubject(ctx, subject, apiKey, RemoteIP(r), errUMAInvalidIdentity)
 		if err == nil && id.client == nil {

@@ -362,7 +362,7 @@ func (s *Service) ownerHoldings(ctx context.Context, realmID, ownerID string) (*
 // resolveOwner turns an owner reference (user ID or username, client UUID
 // or clientId) into an owner ID.
 func (s *Service) resolveOwner(ctx context.Context, realmID, ref string) (string, error) {
-	if u, err := s.TokenUser(ctx, realmID, ref); err == nil {
+	if u, err := s.userByRef(ctx, realmID, ref); err == nil {
 		if u.ServiceAccountClientID != "" {
 			return u.ServiceAccountClientID, nil
 		}
@@ -370,25 +370,11 @@ func (s *Service) resolveOwner(ctx context.Context, realmID, ref string) (string
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
-	if u, err := s.store.GetUserByUsername(ctx, realmID, ref); err == nil {
-		if u.ServiceAccountClientID != "" {
-			return u.ServiceAccountClientID, nil
-		}
-		return u.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
+	c, err := s.clientByRef(ctx, realmID, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", invalid("owner", "owner %q is no user or client of the realm", ref)
 	}
-	if c, err := s.Client(ctx, realmID, ref); err == nil {
-		return c.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
-	}
-	if c, err := s.ClientByClientID(ctx, realmID, ref); err == nil {
-		return c.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
-	}
-	return "", invalid("owner", "owner %q is no user or client of the realm", ref)
+	return c.ID, err
 }
 
 // OwnerName is a resource owner's username, or clientId for a client

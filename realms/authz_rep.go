@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -26,11 +27,8 @@ type AuthzScopeRep struct {
 
 // UnmarshalJSON takes a name or the object.
 func (s *AuthzScopeRep) UnmarshalJSON(b []byte) error {
-	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`"`)) {
-		return json.Unmarshal(b, &s.Name)
-	}
 	type plain AuthzScopeRep
-	return StrictJSON(b, (*plain)(s))
+	return stringOrObject(b, &s.Name, (*plain)(s))
 }
 
 // Ref is the scope's ID, else its name.
@@ -55,11 +53,8 @@ type AuthzOwnerRep struct {
 
 // UnmarshalJSON takes a reference or the object.
 func (o *AuthzOwnerRep) UnmarshalJSON(b []byte) error {
-	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`"`)) {
-		return json.Unmarshal(b, &o.ID)
-	}
 	type plain AuthzOwnerRep
-	return StrictJSON(b, (*plain)(o))
+	return stringOrObject(b, &o.ID, (*plain)(o))
 }
 
 // Ref is the owner's ID, else its name; "" for none.
@@ -71,6 +66,15 @@ func (o *AuthzOwnerRep) Ref() string {
 		return o.ID
 	}
 	return o.Name
+}
+
+// stringOrObject decodes a value Keycloak accepts in two shapes: a JSON
+// string into str, else an object into obj (no unknown fields).
+func stringOrObject(b []byte, str *string, obj any) error {
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`"`)) {
+		return json.Unmarshal(b, str)
+	}
+	return StrictJSON(b, obj)
 }
 
 // StrictJSON decodes an object refusing unknown fields (the admin API's
@@ -193,39 +197,33 @@ type AuthzPolicyGroup struct {
 	ExtendChildren bool   `json:"extendChildren"`
 }
 
+// configFields are the typed fields that a generic representation's
+// config entries (JSON text) stand for, by key; defaultResourceType, a
+// plain string, is the one entry besides them. Reading and writing config
+// both use this one table.
+func (rep *AuthzPolicyRep) configFields() map[string]any {
+	return map[string]any{"roles": &rep.Roles, "groups": &rep.Groups, "users": &rep.Users, "clients": &rep.Clients,
+		"applyPolicies": &rep.Policies, "resources": &rep.Resources, "scopes": &rep.Scopes}
+}
+
 // FromConfig moves config entries into the typed fields; an entry
 // Gatehouse does not read is an error naming it. fetchRoles "true" (read
 // the subject's roles from the realm, not from its token) is what
 // Gatehouse always does, and an empty value says nothing.
 func (rep *AuthzPolicyRep) FromConfig() error {
+	fields := rep.configFields()
 	for _, k := range sortedKeys(rep.Config) {
 		v := rep.Config[k]
-		var dst any
-		switch k {
-		case "roles":
-			dst = &rep.Roles
-		case "groups":
-			dst = &rep.Groups
-		case "users":
-			dst = &rep.Users
-		case "clients":
-			dst = &rep.Clients
-		case "applyPolicies":
-			dst = &rep.Policies
-		case "resources":
-			dst = &rep.Resources
-		case "scopes":
-			dst = &rep.Scopes
-		case "defaultResourceType":
+		switch {
+		case k == "defaultResourceType":
 			rep.ResourceType = v
 			continue
-		case "fetchRoles":
-			if rep.Type == PolicyRole && v == "true" {
-				continue
-			}
-			return invalid("", "unsupported field config.%s", k)
-		default:
-			if v == "" {
+		case k == "fetchRoles" && rep.Type == PolicyRole && v == "true":
+			continue
+		}
+		dst, ok := fields[k]
+		if !ok {
+			if v == "" && k != "fetchRoles" {
 				continue
 			}
 			return invalid("", "unsupported field config.%s", k)
@@ -285,19 +283,12 @@ func (s *Service) PolicyRep(ctx context.Context, realmID string, p store.AuthzPo
 func (rep AuthzPolicyRep) generic() AuthzPolicyRep {
 	generic := AuthzPolicyRep{ID: rep.ID, Name: rep.Name, Description: rep.Description, Type: rep.Type, Logic: rep.Logic,
 		DecisionStrategy: rep.DecisionStrategy, Config: map[string]string{}}
-	put := func(key string, v any, present bool) {
-		if present {
+	for key, v := range rep.configFields() {
+		if reflect.ValueOf(v).Elem().Len() > 0 { // every config field is a slice
 			b, _ := json.Marshal(v)
 			generic.Config[key] = string(b)
 		}
 	}
-	put("roles", rep.Roles, len(rep.Roles) > 0)
-	put("groups", rep.Groups, len(rep.Groups) > 0)
-	put("users", rep.Users, len(rep.Users) > 0)
-	put("clients", rep.Clients, len(rep.Clients) > 0)
-	put("applyPolicies", rep.Policies, len(rep.Policies) > 0)
-	put("resources", rep.Resources, len(rep.Resources) > 0)
-	put("scopes", rep.Scopes, len(rep.Scopes) > 0)
 	if rep.ResourceType != "" {
 		generic.Config["defaultResourceType"] = rep.ResourceType
 	}
