@@ -251,8 +251,11 @@ type RealmFileSource struct {
 // imported so far and the total. users[i] in an error counts across the
 // files in that order.
 //
+// Authorization settings (resources, policies) name users: they are
+// written after the last batch.
+//
 // A new realm is all or nothing: it carries attrImportIncomplete until
-// the last batch is written, a failed batch deletes it, and a realm still
+// the last batch and the authorization settings are written, a failed batch deletes it, and a realm still
 // marked (the process died mid-import) is replaced by the next import
 // whatever override says. An existing complete realm of that name is
 // replaced when override is set, else left alone.
@@ -283,18 +286,28 @@ func ImportRealmFile(ctx context.Context, svc *realms.Service, src RealmFileSour
 			return out, err
 		}
 	}
-	if total > 0 {
+	// Resources and policies name users: they are written after them.
+	imp, authz := rep.RealmImport.WithoutAuthorization()
+	later := total > 0 || len(authz) > 0
+	if later {
 		rl.Attributes = maps.Clone(rl.Attributes)
 		if rl.Attributes == nil {
 			rl.Attributes = map[string]string{}
 		}
 		rl.Attributes[attrImportIncomplete] = "true"
 	}
-	if _, err := svc.ImportRealm(ctx, rl, rep.RealmImport); err != nil {
+	if _, err := svc.ImportRealm(ctx, rl, imp); err != nil {
 		return out, err
 	}
-	if total > 0 {
-		nested, err := streamUsers(ctx, svc, append([]Opener{src.Realm}, src.Users...), rl.Name, total, rpt.leftOut, progress)
+	if later {
+		var nested []string
+		var err error
+		if total > 0 {
+			nested, err = streamUsers(ctx, svc, append([]Opener{src.Realm}, src.Users...), rl.Name, total, rpt.leftOut, progress)
+		}
+		if err == nil {
+			err = svc.ImportAuthorization(ctx, rl.Name, authz)
+		}
 		if err == nil {
 			_, err = svc.UpdateRealm(ctx, rl.Name, func(r *store.Realm) error {
 				delete(r.Attributes, attrImportIncomplete)

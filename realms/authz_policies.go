@@ -215,6 +215,13 @@ func (s *Service) ListPolicies(ctx context.Context, realmID, serverID string, ca
 	}), f.Page), nil
 }
 
+// policyFields are the reference fields each policy type takes.
+var policyFields = map[string][]string{
+	PolicyRole: {"roles"}, PolicyGroup: {"groups"}, PolicyUser: {"users"}, PolicyClient: {"clients"},
+	PolicyAggregate: {"policies"}, PermResource: {"policies", "resources", "resourceType"},
+	PermScope: {"policies", "resources", "scopes"},
+}
+
 // CreatePolicy adds a policy or permission. References in p (roles,
 // groups, users, clients, policies, resources, scopes) may be given by ID
 // or by name (role names, "clientId/role" for client roles, group paths,
@@ -298,12 +305,7 @@ func (s *Service) normalizePolicy(ctx context.Context, realmID string, p store.A
 		"clients": len(p.ClientIDs) > 0, "policies": len(p.PolicyIDs) > 0, "resources": len(p.ResourceIDs) > 0,
 		"resourceType": p.ResourceType != "", "scopes": len(p.ScopeIDs) > 0,
 	}
-	allowed := map[string][]string{
-		PolicyRole: {"roles"}, PolicyGroup: {"groups"}, PolicyUser: {"users"}, PolicyClient: {"clients"},
-		PolicyAggregate: {"policies"}, PermResource: {"policies", "resources", "resourceType"},
-		PermScope: {"policies", "resources", "scopes"},
-	}
-	fields, ok := allowed[p.Type]
+	fields, ok := policyFields[p.Type]
 	if !ok {
 		return p, invalid("type", "type must be role, group, user, client, aggregate, resource or scope")
 	}

@@ -160,6 +160,12 @@ func (s *Service) ExportRealm(ctx context.Context, realmName string, opts Export
 					}
 				}
 			}
+			if c.Authorization != nil {
+				ic.AuthorizationServicesEnabled = true
+				if ic.AuthorizationSettings, err = s.exportAuthz(ctx, r.ID, c); err != nil {
+					return out, fmt.Errorf("client %s: %w", c.ClientID, err)
+				}
+			}
 			out.Clients = append(out.Clients, ic)
 			scopeMappings(c.ClientID, "", c.ScopeRoleIDs)
 		}

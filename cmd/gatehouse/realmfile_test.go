@@ -518,7 +518,9 @@ const (
 // and the claims of the realm's own scope mappers; the confidential
 // client authenticates with its exported secret (client credentials and
 // introspection); and what Gatehouse does not run (SAML scopes, session
-// note mappers, authorization settings, fixed admin composites) is named.
+// note mappers, the authorization schema of Keycloak's newer admin
+// permissions, fixed admin composites) is named; the authorization
+// settings themselves import (TestKeycloakAuthorizationSettingsImportAndDecide).
 func TestRecentKeycloakExportImportsThroughCLIStartAndAPI(t *testing.T) {
 	for _, tc := range importDoors(t, fgapFile, "fgap") {
 		t.Run(tc.name, func(t *testing.T) {
@@ -527,7 +529,7 @@ func TestRecentKeycloakExportImportsThroughCLIStartAndAPI(t *testing.T) {
 				"clientScopes[role_list] (protocol saml)",
 				"clientScopes[service_account].protocolMappers[Client Host]",
 				"clientScopes[organization].protocolMappers[organization]",
-				"clients[].authorizationSettings",
+				"clients[].authorizationSettings.authorizationSchema",
 				"roles.client.realm-management[view-users].composites",
 				"authenticationFlows",
 			} {
