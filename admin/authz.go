@@ -1,11 +1,8 @@
 package admin
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 
 	"github.com/gorilla/mux"
 
@@ -176,128 +173,15 @@ func (a *API) updateResourceServer(w http.ResponseWriter, r *http.Request) error
 
 // Resources.
 
-// authzScopeRef is a scope as resources name it: a name (string) or
-// Keycloak's ScopeRepresentation (by id or name).
-type authzScopeRef struct {
-	ID          string `json:"id,omitempty"`
-	Name        string `json:"name,omitempty"`
-	IconURI     string `json:"iconUri,omitempty"`
-	DisplayName string `json:"displayName,omitempty"`
-}
-
-func (s *authzScopeRef) UnmarshalJSON(b []byte) error {
-	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`"`)) {
-		return json.Unmarshal(b, &s.Name)
-	}
-	type plain authzScopeRef
-	return strictJSON(b, (*plain)(s))
-}
-
-func (s authzScopeRef) ref() string {
-	if s.ID != "" {
-		return s.ID
-	}
-	return s.Name
-}
-
-// ownerRef is a resource owner: a string (user ID or username, client ID
-// or clientId) or Keycloak's {"id", "name"}.
-type ownerRef struct {
-	ID   string `json:"id,omitempty"`
-	Name string `json:"name,omitempty"`
-}
-
-func (o *ownerRef) UnmarshalJSON(b []byte) error {
-	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`"`)) {
-		return json.Unmarshal(b, &o.ID)
-	}
-	type plain ownerRef
-	return strictJSON(b, (*plain)(o))
-}
-
-func (o *ownerRef) ref() string {
-	if o == nil {
-		return ""
-	}
-	if o.ID != "" {
-		return o.ID
-	}
-	return o.Name
-}
-
-// strictJSON decodes an object refusing unknown fields (decodeKnown's rule
-// inside values that take several shapes).
-func strictJSON(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	return d.Decode(v)
-}
-
-// authzResourceRep is Keycloak's ResourceRepresentation with Gatehouse's
-// access fields (access_mode, backend_roles, add_all_backend_roles) and
-// parent (the ID of the resource this one belongs to, as a model to its
-// model group).
-type authzResourceRep struct {
-	ID                 string              `json:"_id,omitempty"`
-	Name               string              `json:"name"`
-	DisplayName        string              `json:"displayName,omitempty"`
-	Type               string              `json:"type,omitempty"`
-	URIs               []string            `json:"uris"`
-	URI                string              `json:"uri,omitempty"`
-	IconURI            string              `json:"icon_uri,omitempty"`
-	Scopes             []authzScopeRef     `json:"scopes,omitempty"`
-	Owner              *ownerRef           `json:"owner,omitempty"`
-	OwnerManagedAccess bool                `json:"ownerManagedAccess"`
-	Attributes         map[string][]string `json:"attributes,omitempty"`
-	Description        string              `json:"description,omitempty"`
-	AccessMode         string              `json:"access_mode,omitempty"`
-	BackendRoles       []string            `json:"backend_roles,omitempty"`
-	AddAllBackendRoles bool                `json:"add_all_backend_roles,omitempty"`
-	Parent             string              `json:"parent,omitempty"`
-}
-
-func (rep authzResourceRep) input() realms.ResourceInput {
-	in := realms.ResourceInput{Name: rep.Name, DisplayName: rep.DisplayName, Type: rep.Type, URIs: rep.URIs,
-		IconURI: rep.IconURI, Description: rep.Description, Attributes: rep.Attributes, Owner: rep.Owner.ref(),
-		OwnerManagedAccess: rep.OwnerManagedAccess, AccessMode: rep.AccessMode, BackendRoles: rep.BackendRoles,
-		AddAllBackendRoles: rep.AddAllBackendRoles, ParentID: rep.Parent}
-	if rep.URI != "" && !slices.Contains(in.URIs, rep.URI) {
-		in.URIs = append(slices.Clone(in.URIs), rep.URI)
-	}
-	for _, s := range rep.Scopes {
-		in.Scopes = append(in.Scopes, s.ref())
-	}
-	return in
-}
+// The representations live in realms (realm import and export write
+// them too).
+type (
+	authzScopeRef    = realms.AuthzScopeRep
+	authzResourceRep = realms.AuthzResourceRep
+)
 
 func (a *API) toAuthzResourceRep(r *http.Request, realmID string, res store.AuthzResource) (authzResourceRep, error) {
-	ctx := r.Context()
-	ownerName, err := a.svc.OwnerName(ctx, realmID, res.OwnerID)
-	if err != nil {
-		return authzResourceRep{}, err
-	}
-	rep := authzResourceRep{ID: res.ID, Name: res.Name, DisplayName: res.DisplayName, Type: res.Type,
-		URIs: nonNil(res.URIs), IconURI: res.IconURI, Owner: &ownerRef{ID: res.OwnerID, Name: ownerName},
-		OwnerManagedAccess: res.OwnerManagedAccess, Attributes: res.Attributes, Description: res.Description,
-		AccessMode: res.AccessMode, Parent: res.ParentID, Scopes: []authzScopeRef{}}
-	if rep.Attributes == nil {
-		rep.Attributes = map[string][]string{}
-	}
-	if res.AccessMode == realms.AccessRestricted {
-		if rep.BackendRoles, err = a.svc.BackendRoleNames(ctx, realmID, res.BackendRoles); err != nil {
-			return rep, err
-		}
-	}
-	scopes, err := a.svc.ListScopes(ctx, realmID, res.ServerID, "", store.Page{Max: 1 << 30})
-	if err != nil {
-		return rep, err
-	}
-	for _, s := range scopes {
-		if slices.Contains(res.ScopeIDs, s.ID) {
-			rep.Scopes = append(rep.Scopes, authzScopeRef{ID: s.ID, Name: s.Name, IconURI: s.IconURI, DisplayName: s.DisplayName})
-		}
-	}
-	return rep, nil
+	return a.svc.ResourceRep(r.Context(), realmID, res)
 }
 
 func (a *API) writeAuthzResources(w http.ResponseWriter, r *http.Request, realmID string, rs []store.AuthzResource) error {
@@ -372,7 +256,7 @@ func (a *API) createAuthzResource(w http.ResponseWriter, r *http.Request) error 
 	if rep.ID != "" {
 		return badRequest("_id is assigned by the server")
 	}
-	res, err := a.svc.CreateResource(r.Context(), rl.ID, srv.ID, caller, rep.input())
+	res, err := a.svc.CreateResource(r.Context(), rl.ID, srv.ID, caller, rep.Input())
 	if err != nil {
 		return err
 	}
@@ -426,7 +310,7 @@ func (a *API) updateAuthzResource(w http.ResponseWriter, r *http.Request) error 
 	if rep.ID != "" && rep.ID != id {
 		return badRequest("_id does not match the resource addressed")
 	}
-	res, err := a.svc.UpdateResource(r.Context(), rl.ID, srv.ID, caller, id, rep.input())
+	res, err := a.svc.UpdateResource(r.Context(), rl.ID, srv.ID, caller, id, rep.Input())
 	if err != nil {
 		return mapNotFound(err, "resource")
 	}
@@ -491,9 +375,7 @@ func (a *API) resourceAccessKeyInfo(w http.ResponseWriter, r *http.Request) erro
 
 // Scopes.
 
-func toAuthzScopeRep(s store.AuthzScope) authzScopeRef {
-	return authzScopeRef{ID: s.ID, Name: s.Name, IconURI: s.IconURI, DisplayName: s.DisplayName}
-}
+func toAuthzScopeRep(s store.AuthzScope) authzScopeRef { return realms.ToAuthzScopeRep(s) }
 
 func (a *API) listAuthzScopes(w http.ResponseWriter, r *http.Request) error {
 	rl, srv, _, p, err := a.authzList(r)

@@ -1,10 +1,8 @@
 package admin
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -12,132 +10,10 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// policyRep is Keycloak's PolicyRepresentation and its typed forms in one:
-// the typed paths (policy/role, permission/scope, ...) read and write the
-// typed fields; the generic paths (policy, permission) write either and
-// read config, whose values are JSON strings as Keycloak keeps them.
-// References may be IDs or names (see realms.CreatePolicy); they are
-// answered as IDs.
-type policyRep struct {
-	ID               string            `json:"id,omitempty"`
-	Name             string            `json:"name"`
-	Description      string            `json:"description,omitempty"`
-	Type             string            `json:"type,omitempty"`
-	Logic            string            `json:"logic,omitempty"`
-	DecisionStrategy string            `json:"decisionStrategy,omitempty"`
-	Config           map[string]string `json:"config,omitempty"`
-	Roles            []policyRoleRep   `json:"roles,omitempty"`
-	Groups           []policyGroupRep  `json:"groups,omitempty"`
-	Users            []string          `json:"users,omitempty"`
-	Clients          []string          `json:"clients,omitempty"`
-	Policies         []string          `json:"policies,omitempty"`
-	Resources        []string          `json:"resources,omitempty"`
-	ResourceType     string            `json:"resourceType,omitempty"`
-	Scopes           []string          `json:"scopes,omitempty"`
-}
+type policyRep = realms.AuthzPolicyRep
 
-type policyRoleRep struct {
-	ID       string `json:"id"`
-	Required bool   `json:"required"`
-}
-
-type policyGroupRep struct {
-	ID             string `json:"id,omitempty"`
-	Path           string `json:"path,omitempty"`
-	ExtendChildren bool   `json:"extendChildren"`
-}
-
-// fromConfig moves config entries into the typed fields; an entry
-// Gatehouse does not read is a 400 naming it.
-func (rep *policyRep) fromConfig() error {
-	for k, v := range rep.Config {
-		var dst any
-		switch k {
-		case "roles":
-			dst = &rep.Roles
-		case "groups":
-			dst = &rep.Groups
-		case "users":
-			dst = &rep.Users
-		case "clients":
-			dst = &rep.Clients
-		case "applyPolicies":
-			dst = &rep.Policies
-		case "resources":
-			dst = &rep.Resources
-		case "scopes":
-			dst = &rep.Scopes
-		case "defaultResourceType":
-			rep.ResourceType = v
-			continue
-		default:
-			return badRequest("unsupported field config.%s", k)
-		}
-		if strings.TrimSpace(v) == "" {
-			continue
-		}
-		if err := strictJSON([]byte(v), dst); err != nil {
-			return badRequest("invalid value for field config.%s: %v", k, err)
-		}
-	}
-	rep.Config = nil
-	return nil
-}
-
-func (rep policyRep) policy() store.AuthzPolicy {
-	p := store.AuthzPolicy{Name: rep.Name, Description: rep.Description, Type: rep.Type, Logic: rep.Logic,
-		DecisionStrategy: rep.DecisionStrategy, UserIDs: rep.Users, ClientIDs: rep.Clients, PolicyIDs: rep.Policies,
-		ResourceIDs: rep.Resources, ResourceType: rep.ResourceType, ScopeIDs: rep.Scopes}
-	for _, r := range rep.Roles {
-		p.Roles = append(p.Roles, store.AuthzRoleRef{ID: r.ID, Required: r.Required})
-	}
-	for _, g := range rep.Groups {
-		ref := g.ID
-		if ref == "" {
-			ref = g.Path
-		}
-		p.Groups = append(p.Groups, store.AuthzGroupRef{ID: ref, ExtendChildren: g.ExtendChildren})
-	}
-	return p
-}
-
-// toPolicyRep renders p typed, or generic with config.
 func (a *API) toPolicyRep(r *http.Request, realmID string, p store.AuthzPolicy, typed bool) policyRep {
-	rep := policyRep{ID: p.ID, Name: p.Name, Description: p.Description, Type: p.Type, Logic: p.Logic,
-		DecisionStrategy: p.DecisionStrategy, Users: p.UserIDs, Clients: p.ClientIDs, Policies: p.PolicyIDs,
-		Resources: p.ResourceIDs, ResourceType: p.ResourceType, Scopes: p.ScopeIDs}
-	for _, x := range p.Roles {
-		rep.Roles = append(rep.Roles, policyRoleRep{ID: x.ID, Required: x.Required})
-	}
-	for _, g := range p.Groups {
-		path, err := a.svc.GroupPath(r.Context(), realmID, g.ID)
-		if err != nil {
-			path = "" // a deleted group
-		}
-		rep.Groups = append(rep.Groups, policyGroupRep{ID: g.ID, Path: path, ExtendChildren: g.ExtendChildren})
-	}
-	if typed {
-		return rep
-	}
-	generic := policyRep{ID: rep.ID, Name: rep.Name, Description: rep.Description, Type: rep.Type, Logic: rep.Logic,
-		DecisionStrategy: rep.DecisionStrategy, Config: map[string]string{}}
-	put := func(key string, v any, present bool) {
-		if present {
-			b, _ := json.Marshal(v)
-			generic.Config[key] = string(b)
-		}
-	}
-	put("roles", rep.Roles, len(rep.Roles) > 0)
-	put("groups", rep.Groups, len(rep.Groups) > 0)
-	put("users", rep.Users, len(rep.Users) > 0)
-	put("clients", rep.Clients, len(rep.Clients) > 0)
-	put("applyPolicies", rep.Policies, len(rep.Policies) > 0)
-	put("resources", rep.Resources, len(rep.Resources) > 0)
-	put("scopes", rep.Scopes, len(rep.Scopes) > 0)
-	if rep.ResourceType != "" {
-		generic.Config["defaultResourceType"] = rep.ResourceType
-	}
-	return generic
+	return a.svc.PolicyRep(r.Context(), realmID, p, typed)
 }
 
 // policyKind checks that p is of the kind the path addresses (a policy
@@ -211,7 +87,7 @@ func decodePolicy(r *http.Request, permission bool, dflt string) (policyRep, err
 	if err := decodeKnown(r, &rep); err != nil {
 		return rep, err
 	}
-	if err := rep.fromConfig(); err != nil {
+	if err := rep.FromConfig(); err != nil {
 		return rep, err
 	}
 	if rep.Type == "" {
@@ -248,7 +124,7 @@ func (a *API) createAuthzPolicy(permission, typed bool) handlerFunc {
 		if rep.ID != "" {
 			return badRequest("id is assigned by the server")
 		}
-		p, err := a.svc.CreatePolicy(r.Context(), rl.ID, srv.ID, caller, rep.policy())
+		p, err := a.svc.CreatePolicy(r.Context(), rl.ID, srv.ID, caller, rep.Policy())
 		if err != nil {
 			return err
 		}
@@ -296,7 +172,7 @@ func (a *API) updateAuthzPolicy(permission, typed bool) handlerFunc {
 		if rep.ID != "" && rep.ID != cur.ID {
 			return badRequest("id does not match the policy addressed")
 		}
-		p, err := a.svc.UpdatePolicy(r.Context(), rl.ID, srv.ID, caller, cur.ID, rep.policy())
+		p, err := a.svc.UpdatePolicy(r.Context(), rl.ID, srv.ID, caller, cur.ID, rep.Policy())
 		if err != nil {
 			return mapNotFound(err, "policy")
 		}

@@ -40,12 +40,12 @@ func TestResourceServerSettingsAndEnabling(t *testing.T) {
 	var rs map[string]any
 	e.must(200, "GET", e.base, e.admin, nil).json(t, &rs)
 	if rs["policyEnforcementMode"] != "ENFORCING" || rs["decisionStrategy"] != "UNANIMOUS" || rs["clientId"] != "models" ||
-		rs["allowRemoteResourceManagement"] != false {
+		rs["allowRemoteResourceManagement"] != true {
 		t.Fatalf("defaults: %v", rs)
 	}
-	e.must(204, "PUT", e.base, e.admin, map[string]any{"policyEnforcementMode": "PERMISSIVE", "allowRemoteResourceManagement": true})
+	e.must(204, "PUT", e.base, e.admin, map[string]any{"policyEnforcementMode": "PERMISSIVE", "allowRemoteResourceManagement": false})
 	e.must(200, "GET", e.base, e.admin, nil).json(t, &rs)
-	if rs["policyEnforcementMode"] != "PERMISSIVE" || rs["decisionStrategy"] != "UNANIMOUS" || rs["allowRemoteResourceManagement"] != true {
+	if rs["policyEnforcementMode"] != "PERMISSIVE" || rs["decisionStrategy"] != "UNANIMOUS" || rs["allowRemoteResourceManagement"] != false {
 		t.Fatalf("after PUT: %v", rs)
 	}
 	wantMessage(t, e.call("PUT", e.base, e.admin, map[string]any{"decisionStrategy": "MAJORITY"}), 400, "decisionStrategy")

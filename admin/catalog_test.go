@@ -111,6 +111,7 @@ func TestBadInputCatalog(t *testing.T) {
 	}()
 	vars := map[string]string{
 		"secret":            secret,
+		"app_token":         valid,
 		"exchanger_secret":  exSecret,
 		"none_token":        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + strings.Split(valid, ".")[1] + ".",
 		"hs256_token":       hs,

@@ -1,12 +1,12 @@
 package admin_test
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/url"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/apitest"
 )
 
 // sortedNames is the "name" of every element of a JSON list, sorted.
@@ -85,11 +85,11 @@ func TestClientScopeLifecycleDrivesTokens(t *testing.T) {
 		"id": mid, "name": "tenant", "protocol": "openid-connect", "protocolMapper": "oidc-hardcoded-claim-mapper",
 		"config": map[string]string{"claim.name": "tenant", "claim.value": "globex", "access.token.claim": "true"}})
 	_, m = e.tokenRequest("demo", url.Values{"grant_type": {"client_credentials"}, "scope": {"tenant"}}, "app", secret)
-	if c := claimsOf(t, m["access_token"].(string)); c["tenant"] != "globex" {
+	if c := apitest.Claims(t, m["access_token"].(string)); c["tenant"] != "globex" {
 		t.Errorf("claims = %v", c)
 	}
 	_, m = e.tokenRequest("demo", url.Values{"grant_type": {"client_credentials"}}, "app", secret)
-	if c := claimsOf(t, m["access_token"].(string)); c["tenant"] != nil {
+	if c := apitest.Claims(t, m["access_token"].(string)); c["tenant"] != nil {
 		t.Errorf("optional scope applied without being requested: %v", c)
 	}
 	e.must(204, "DELETE", base+"/client-scopes/"+scope+"/protocol-mappers/models/"+mid, e.admin, nil)
@@ -156,7 +156,7 @@ func TestScopeMappingsAndFullScopeAllowed(t *testing.T) {
 	e.must(200, "GET", base+"/clients/"+id+"/service-account-user", e.admin, nil).json(t, &sa)
 	e.must(204, "POST", base+"/users/"+sa["id"].(string)+"/role-mappings/realm", e.admin, []map[string]string{{"name": "reader"}})
 	_, m := e.tokenRequest("demo", url.Values{"grant_type": {"client_credentials"}}, "app", secret)
-	if c := claimsOf(t, m["access_token"].(string)); c["realm_access"] != nil {
+	if c := apitest.Claims(t, m["access_token"].(string)); c["realm_access"] != nil {
 		t.Errorf("roles without a scope mapping: %v", c["realm_access"])
 	}
 	sm := base + "/clients/" + id + "/scope-mappings/realm"
@@ -177,7 +177,7 @@ func TestScopeMappingsAndFullScopeAllowed(t *testing.T) {
 		t.Errorf("scope-mappings = %v", all)
 	}
 	_, m = e.tokenRequest("demo", url.Values{"grant_type": {"client_credentials"}}, "app", secret)
-	ra, _ := claimsOf(t, m["access_token"].(string))["realm_access"].(map[string]any)
+	ra, _ := apitest.Claims(t, m["access_token"].(string))["realm_access"].(map[string]any)
 	if roles, _ := ra["roles"].([]any); len(roles) != 1 || roles[0] != "reader" {
 		t.Errorf("realm_access = %v", ra)
 	}
@@ -193,27 +193,9 @@ func TestScopeMappingsAndFullScopeAllowed(t *testing.T) {
 	}
 	e.must(204, "POST", base+"/client-scopes/"+profile+"/scope-mappings/realm", e.admin, []map[string]string{{"name": "reader"}})
 	_, m = e.tokenRequest("demo", url.Values{"grant_type": {"client_credentials"}}, "app", secret)
-	if claimsOf(t, m["access_token"].(string))["realm_access"] == nil {
+	if apitest.Claims(t, m["access_token"].(string))["realm_access"] == nil {
 		t.Error("the profile scope's scope mapping did not let reader through")
 	}
-}
-
-// claimsOf decodes a JWT's payload without verifying it.
-func claimsOf(t *testing.T, jwt string) map[string]any {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // TestMapperRolesInATokenGrantNoAdminRights: a manage-clients admin adds a
@@ -229,7 +211,7 @@ func TestMapperRolesInATokenGrantNoAdminRights(t *testing.T) {
 	e.must(201, "POST", "/admin/realms/demo/clients/"+cl[0]["id"].(string)+"/protocol-mappers/models", tok, map[string]any{
 		"name": "escalate", "protocolMapper": "oidc-hardcoded-role-mapper", "config": map[string]string{"role": "realm-management.realm-admin"}})
 	tok = e.passwordToken("demo", "tester", "", "mallory", "mallory-Pass-1")
-	ra, _ := claimsOf(t, tok)["resource_access"].(map[string]any)
+	ra, _ := apitest.Claims(t, tok)["resource_access"].(map[string]any)
 	if rm, _ := ra["realm-management"].(map[string]any); !strings.Contains(strings.Join(toStrings(rm["roles"]), " "), "realm-admin") {
 		t.Fatalf("the mapper did not run: %v", ra)
 	}

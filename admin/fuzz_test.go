@@ -61,11 +61,11 @@ func FuzzAdminJSON(f *testing.F) {
 			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
 			err := decodeKnown(r, v)
 			if rep, ok := v.(*policyRep); ok && err == nil {
-				err = rep.fromConfig()
-				_ = rep.policy()
+				err = rep.FromConfig()
+				_ = rep.Policy()
 			}
 			if rep, ok := v.(*authzResourceRep); ok && err == nil {
-				_ = rep.input()
+				_ = rep.Input()
 			}
 			if err != nil {
 				if ae, ok := err.(*apiError); !ok || (ae.status != 400 && ae.status != 413) {

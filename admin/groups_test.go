@@ -1,38 +1,19 @@
 package admin_test
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
-)
 
-// tokenClaims decodes an access token's payload (its signature is the
-// server's business; these tests read what it says).
-func tokenClaims(t *testing.T, tok string) map[string]any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", tok)
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(raw, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+	"github.com/gatehouse/gatehouse/internal/apitest"
+)
 
 // tokenRoles returns realm_access.roles and resource_access.<client>.roles
 // of a token, sorted.
 func tokenRoles(t *testing.T, tok, client string) (realm, clientRoles []string) {
 	t.Helper()
-	c := tokenClaims(t, tok)
+	c := apitest.Claims(t, tok)
 	list := func(m any) []string {
 		var out []string
 		if mm, ok := m.(map[string]any); ok {

@@ -3,14 +3,16 @@ package admin_test
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/pbkdf2"
+
+	"github.com/gatehouse/gatehouse/internal/apitest"
 )
 
 // keycloakRealm is a RealmRepresentation shaped as Keycloak exports it:
@@ -54,24 +56,10 @@ func keycloakRealm(t *testing.T, name string) map[string]any {
 	}
 }
 
-func claims(t *testing.T, jwt string) map[string]any {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 func TestCreateRealmFromKeycloakExportUsersKeepPasswords(t *testing.T) {
 	e := newEnv(t)
 	e.must(201, "POST", "/admin/realms", e.admin, keycloakRealm(t, "shop"))
-	tok := claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
+	tok := apitest.Claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
 	if tok["sub"] != "5b0c7d3e-9f1a-4c2b-8d7e-6f5a4b3c2d1e" {
 		t.Fatalf("sub = %v, want the exported user ID", tok["sub"])
 	}
@@ -213,7 +201,7 @@ func TestPartialImportFailSkipOverwrite(t *testing.T) {
 	if over.Overwritten != 3 || over.Added != 0 {
 		t.Fatalf("OVERWRITE = %+v", over)
 	}
-	tok := claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "carol-new"))
+	tok := apitest.Claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "carol-new"))
 	if tok["sub"] != "5b0c7d3e-9f1a-4c2b-8d7e-6f5a4b3c2d1e" {
 		t.Fatalf("overwritten carol's sub = %v, want her ID kept", tok["sub"])
 	}
@@ -275,7 +263,7 @@ func TestImportedScopeMappingsLimitTokenRoles(t *testing.T) {
 	rep["scopeMappings"] = []any{map[string]any{"client": "shop", "roles": []string{"buyer"}}}
 	rep["clientScopeMappings"] = map[string]any{"shop": []any{map[string]any{"client": "shop", "roles": []string{"checkout"}}}}
 	e.must(201, "POST", "/admin/realms", e.admin, rep)
-	tok := claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
+	tok := apitest.Claims(t, e.passwordToken("shop", "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
 	realmRoles, _ := tok["realm_access"].(map[string]any)["roles"].([]any)
 	if !slices.Contains(realmRoles, any("buyer")) || slices.Contains(realmRoles, any("clerk")) {
 		t.Errorf("realm roles = %v, want buyer (scope-mapped) and not clerk", realmRoles)
@@ -290,5 +278,79 @@ func TestImportedScopeMappingsLimitTokenRoles(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(exp["scopeMappings"]), "client:shop roles:[buyer]") ||
 		!strings.Contains(fmt.Sprint(exp["clientScopeMappings"]), "shop:[map[client:shop roles:[checkout]]]") {
 		t.Errorf("partial export scopeMappings %v clientScopeMappings %v", exp["scopeMappings"], exp["clientScopeMappings"])
+	}
+}
+
+// A partial import takes scopeMappings and clientScopeMappings, as a
+// partial export writes them: in every ifResourceExists mode the missing
+// roles are added (a mapping already there is no conflict), and a mapping
+// naming what neither the realm nor the import has is a 400 before
+// anything is written.
+func TestPartialImportTakesScopeMappings(t *testing.T) {
+	e := newEnv(t)
+	good := map[string]any{
+		"scopeMappings":       []any{map[string]any{"client": "shop", "roles": []string{"buyer"}}},
+		"clientScopeMappings": map[string]any{"api": []any{map[string]any{"client": "shop", "roles": []string{"call"}}}},
+	}
+	for i, tc := range []struct {
+		name, mode string
+		body       map[string]any
+		// bad names the field of the 400; empty, the import succeeds.
+		bad string
+	}{
+		{name: "FAIL", mode: "FAIL", body: good},
+		{name: "SKIP", mode: "SKIP", body: good},
+		{name: "OVERWRITE", mode: "OVERWRITE", body: good},
+		{name: "a role nobody has", mode: "SKIP", bad: "scopeMappings[1].roles", body: map[string]any{"scopeMappings": []any{
+			map[string]any{"client": "shop", "roles": []string{"buyer"}}, map[string]any{"client": "shop", "roles": []string{"nope"}}}}},
+		{name: "a client nobody has", mode: "SKIP", bad: "clientScopeMappings.api[0].client", body: map[string]any{
+			"scopeMappings":       []any{map[string]any{"client": "shop", "roles": []string{"buyer"}}},
+			"clientScopeMappings": map[string]any{"api": []any{map[string]any{"client": "ghost", "roles": []string{"call"}}}}}},
+		{name: "a client and a client scope at once", mode: "SKIP", bad: "scopeMappings[0]", body: map[string]any{"scopeMappings": []any{
+			map[string]any{"client": "shop", "clientScope": "roles", "roles": []string{"buyer"}}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := fmt.Sprintf("scoped%d", i)
+			rep := keycloakRealm(t, name)
+			rep["clients"].([]any)[0].(map[string]any)["fullScopeAllowed"] = false
+			// carol holds a role of another client, api, which shop's
+			// tokens carry only once it is scope-mapped to shop.
+			rep["clients"] = append(rep["clients"].([]any), map[string]any{"clientId": "api", "secret": "api-secret"})
+			rep["roles"].(map[string]any)["client"].(map[string]any)["api"] = []any{map[string]any{"name": "call"}}
+			rep["users"].([]any)[0].(map[string]any)["clientRoles"] = map[string]any{"api": []string{"call"}}
+			e.must(201, "POST", "/admin/realms", e.admin, rep)
+			roles := func() (realmRoles, apiRoles []any) {
+				tok := apitest.Claims(t, e.passwordToken(name, "shop", "shop-secret-from-keycloak", "carol", "kc-password"))
+				if ra, ok := tok["realm_access"].(map[string]any); ok {
+					realmRoles, _ = ra["roles"].([]any)
+				}
+				if api, ok := tok["resource_access"].(map[string]any)["api"].(map[string]any); ok {
+					apiRoles, _ = api["roles"].([]any)
+				}
+				return realmRoles, apiRoles
+			}
+			if r, s := roles(); slices.Contains(r, any("buyer")) || slices.Contains(s, any("call")) {
+				t.Fatalf("before the import the client without full scope has realm roles %v, api roles %v", r, s)
+			}
+			body := maps.Clone(tc.body)
+			body["ifResourceExists"] = tc.mode
+			path := "/admin/realms/" + name + "/partialImport"
+			if tc.bad != "" {
+				msg := e.must(400, "POST", path, e.admin, body).obj(t)["errorMessage"]
+				if !strings.Contains(fmt.Sprint(msg), tc.bad) {
+					t.Errorf("errorMessage = %v, want it to name %s", msg, tc.bad)
+				}
+				if r, _ := roles(); slices.Contains(r, any("buyer")) {
+					t.Errorf("a refused import added buyer: %v", r)
+				}
+				return
+			}
+			for range 2 { // the second time, every mapping is there already
+				e.must(200, "POST", path, e.admin, body)
+			}
+			if r, s := roles(); !slices.Contains(r, any("buyer")) || !slices.Contains(s, any("call")) {
+				t.Errorf("after the import: realm roles %v, api roles %v; want buyer and call", r, s)
+			}
+		})
 	}
 }

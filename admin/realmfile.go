@@ -74,6 +74,9 @@ type RealmFileReport struct {
 	// Unknown lists, sorted, top-level fields that Keycloak does not know
 	// either; they are ignored, as Keycloak ignores them.
 	Unknown []string `json:"unknown,omitempty"`
+
+	// leftOut also applies to the users a file import streams apart.
+	leftOut realms.LeftOut
 }
 
 func (r RealmFileReport) empty() bool { return len(r.NotSupported) == 0 && len(r.Unknown) == 0 }
@@ -97,6 +100,8 @@ func parseRealmFile(data []byte) (realmFileRep, store.Realm, RealmFileReport, er
 		}
 	}
 	rpt.NotSupported = append(rpt.NotSupported, nestedUnknown(data, &rep)...)
+	rep.RealmImport, rpt.leftOut = rep.RealmImport.WithoutUnsupported()
+	rpt.NotSupported = append(rpt.NotSupported, rpt.leftOut.Names...)
 	// Keycloak writes false by default; here admin events are always
 	// recorded, which loses nothing, so the setting is reported rather
 	// than refused.
@@ -174,7 +179,7 @@ func nestedUnknownAt(path string, data []byte, v any) []string {
 // derivedFields are fields of nested elements that Keycloak writes but
 // derives from where the element sits (a role's container, a group's
 // path): the import derives them the same way, so nothing is lost.
-var derivedFields = fieldSet("containerId clientRole path")
+var derivedFields = fieldSet("containerId clientRole path parentId")
 
 // structFields maps a struct's JSON names (embedded structs' included) to
 // their types.
@@ -246,8 +251,11 @@ type RealmFileSource struct {
 // imported so far and the total. users[i] in an error counts across the
 // files in that order.
 //
+// Authorization settings (resources, policies) name users: they are
+// written after the last batch.
+//
 // A new realm is all or nothing: it carries attrImportIncomplete until
-// the last batch is written, a failed batch deletes it, and a realm still
+// the last batch and the authorization settings are written, a failed batch deletes it, and a realm still
 // marked (the process died mid-import) is replaced by the next import
 // whatever override says. An existing complete realm of that name is
 // replaced when override is set, else left alone.
@@ -278,18 +286,28 @@ func ImportRealmFile(ctx context.Context, svc *realms.Service, src RealmFileSour
 			return out, err
 		}
 	}
-	if total > 0 {
+	// Resources and policies name users: they are written after them.
+	imp, authz := rep.RealmImport.WithoutAuthorization()
+	later := total > 0 || len(authz) > 0
+	if later {
 		rl.Attributes = maps.Clone(rl.Attributes)
 		if rl.Attributes == nil {
 			rl.Attributes = map[string]string{}
 		}
 		rl.Attributes[attrImportIncomplete] = "true"
 	}
-	if _, err := svc.ImportRealm(ctx, rl, rep.RealmImport); err != nil {
+	if _, err := svc.ImportRealm(ctx, rl, imp); err != nil {
 		return out, err
 	}
-	if total > 0 {
-		nested, err := streamUsers(ctx, svc, append([]Opener{src.Realm}, src.Users...), rl.Name, total, progress)
+	if later {
+		var nested []string
+		var err error
+		if total > 0 {
+			nested, err = streamUsers(ctx, svc, append([]Opener{src.Realm}, src.Users...), rl.Name, total, rpt.leftOut, progress)
+		}
+		if err == nil {
+			err = svc.ImportAuthorization(ctx, rl.Name, authz)
+		}
 		if err == nil {
 			_, err = svc.UpdateRealm(ctx, rl.Name, func(r *store.Realm) error {
 				delete(r.Attributes, attrImportIncomplete)
@@ -365,11 +383,11 @@ func countUsersFile(open Opener, realm string) (int, error) {
 
 // streamUsers imports the users of realm files in batches and returns
 // the fields of theirs that were not imported.
-func streamUsers(ctx context.Context, svc *realms.Service, files []Opener, realm string, total int,
+func streamUsers(ctx context.Context, svc *realms.Service, files []Opener, realm string, total int, left realms.LeftOut,
 	progress func(done, total int)) ([]string, error) {
 	seen := map[string]bool{}
 	var batch []realms.ImportUser
-	done := 0
+	done, skipped := 0, 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -380,7 +398,7 @@ func streamUsers(ctx context.Context, svc *realms.Service, files []Opener, realm
 		done += len(batch)
 		batch = batch[:0]
 		if progress != nil {
-			progress(done, total)
+			progress(done+skipped, total)
 		}
 		return nil
 	}
@@ -398,10 +416,17 @@ func streamUsers(ctx context.Context, svc *realms.Service, files []Opener, realm
 			return eachElement(dec, func(raw json.RawMessage) error {
 				var u realms.ImportUser
 				if err := unmarshalRep(raw, &u); err != nil {
-					return fmt.Errorf("users[%d]: %w", done+len(batch), err)
+					return fmt.Errorf("users[%d]: %w", done+skipped+len(batch), err)
 				}
 				for _, f := range nestedUnknownAt("users[]", raw, &u) {
 					seen[f] = true
+				}
+				u, ok := left.User(u)
+				if !ok {
+					// The service account of a client left out (named in
+					// the report with it).
+					skipped++
+					return nil
 				}
 				batch = append(batch, u)
 				if len(batch) == realms.ImportBatch {
@@ -420,8 +445,8 @@ func streamUsers(ctx context.Context, svc *realms.Service, files []Opener, realm
 	if err == nil {
 		err = flush()
 	}
-	if err == nil && done != total {
-		err = fmt.Errorf("realm files changed while they were imported: %d users, then %d", total, done)
+	if err == nil && done+skipped != total {
+		err = fmt.Errorf("realm files changed while they were imported: %d users, then %d", total, done+skipped)
 	}
 	out := make([]string, 0, len(seen))
 	for k := range seen {

@@ -2,9 +2,6 @@ package knox_test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/knox"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/realms"
@@ -77,70 +75,19 @@ func (e *env) realmID() string {
 	return st.Realm.ID
 }
 
-// putTopology saves a topology through the Knox service, with the admin
-// API's defaults.
-func (e *env) putTopology(t store.Topology) {
-	e.t.Helper()
-	realms.ApplyTopologyDefaults(&t)
-	if t.LimitPerUser == 0 {
-		t.LimitPerUser = realms.DefaultKnoxLimitPerUser
-	}
-	ctx := context.Background()
-	if err := e.knoxSvc.ValidateTopology(ctx, &t); err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := e.knoxSvc.PutTopology(ctx, t); err != nil {
-		e.t.Fatal(err)
-	}
-}
+// response is a decoded answer.
+type response = apitest.Response
 
-func (e *env) gateway(topology, path string) string {
-	return e.base + "/gateway/" + topology + "/knoxtoken/api/v1/" + path
-}
+func (e *env) putTopology(t store.Topology) { e.t.Helper(); apitest.PutTopology(e.t, e.knoxSvc, t) }
 
-// response is a decoded JSON answer.
-type response struct {
-	status int
-	header http.Header
-	body   map[string]any
-	raw    string
-}
+func (e *env) gateway(topology, path string) string { return apitest.KnoxURL(e.base, topology, path) }
 
-func (r response) str(k string) string {
-	s, _ := r.body[k].(string)
-	return s
-}
-
-func (e *env) do(req *http.Request) response {
-	e.t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	out := response{status: resp.StatusCode, header: resp.Header, raw: string(b)}
-	if len(b) > 0 {
-		_ = json.Unmarshal(b, &out.body)
-	}
-	return out
-}
+func (e *env) do(req *http.Request) response { e.t.Helper(); return apitest.Do(e.t, req) }
 
 // knox sends a Knox request with Basic (user != "") or Bearer (bearer != "").
 func (e *env) knox(method, rawURL, user, pass, bearer, body string) response {
 	e.t.Helper()
-	req, err := http.NewRequest(method, rawURL, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	return e.do(req)
+	return apitest.Knox(e.t, method, rawURL, user, pass, bearer, body)
 }
 
 // introspect asks the realm's introspection endpoint, as client app, about
@@ -159,63 +106,25 @@ func (e *env) introspect(token string) response {
 
 func (e *env) introspectActive(token string) bool {
 	e.t.Helper()
-	return e.introspect(token).body["active"] == true
+	return e.introspect(token).Body["active"] == true
 }
 
 func (e *env) addUser(name, password string) store.User {
 	e.t.Helper()
-	u, err := e.svc.CreateUser(context.Background(), "demo", realms.NewUser{User: store.User{Username: name, Enabled: true}, Password: password})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return u
+	return apitest.AddUser(e.t, e.svc, "demo", name, password)
 }
 
 // grantRealmManagement gives a user a role of the realm-management client.
 func (e *env) grantRealmManagement(userID, role string) {
 	e.t.Helper()
-	ctx := context.Background()
-	rm, err := e.store.GetClientByClientID(ctx, e.realmID(), realms.RealmManagementClientID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	r, err := e.store.GetRoleByName(ctx, e.realmID(), rm.ID, role)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if err := e.svc.GrantRoles(ctx, "demo", userID, r.ID); err != nil {
-		e.t.Fatal(err)
-	}
+	apitest.GrantRealmManagement(e.t, e.svc, e.store, "demo", userID, role)
 }
 
 // issueKnox gets a Knox token at a Basic topology with a password.
 func (e *env) issueKnox(topology, user, password string) response {
 	e.t.Helper()
-	r := e.knox(http.MethodPost, e.gateway(topology, "token"), user, password, "", "")
-	if r.status != 200 {
-		e.t.Fatalf("issue at %s for %s: %d %s", topology, user, r.status, r.raw)
-	}
-	return r
+	return apitest.IssueKnox(e.t, e.base, topology, user, password)
 }
 
-// jwtPart decodes part i (0 header, 1 claims) of a compact JWT without
-// verifying it.
-func jwtPart(t *testing.T, jwt string, i int) map[string]any {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[i])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func claims(t *testing.T, jwt string) map[string]any { t.Helper(); return jwtPart(t, jwt, 1) }
-func header(t *testing.T, jwt string) map[string]any { t.Helper(); return jwtPart(t, jwt, 0) }
+func claims(t *testing.T, jwt string) map[string]any { t.Helper(); return apitest.Claims(t, jwt) }
+func header(t *testing.T, jwt string) map[string]any { t.Helper(); return apitest.Header(t, jwt) }

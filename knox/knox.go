@@ -22,17 +22,17 @@ type Tokens interface {
 	TopologyRealm(ctx context.Context, name string) (store.Topology, *realms.RealmState, error)
 	Passcode(ctx context.Context, r store.Realm, passcode string) (store.KnoxToken, *store.User, error)
 	IssueManaged(ctx context.Context, realmID string, t store.Topology, rec store.KnoxToken) (string, error)
-	Token(ctx context.Context, realmID, id string) (store.KnoxToken, error)
-	UpdateToken(ctx context.Context, realmID, id string, fn func(*store.KnoxToken) error) (store.KnoxToken, error)
-	DeleteToken(ctx context.Context, realmID, id string) error
-	Tokens(ctx context.Context, realmID string, q store.KnoxTokenQuery) ([]store.KnoxToken, error)
-	OwnerID(ctx context.Context, realmID, username string) (string, error)
+	// The lifecycle calls decide who may do what (realms.KnoxCaller);
+	// this package only maps their refusals to Knox's answers.
+	RenewToken(ctx context.Context, realmID string, t store.Topology, c realms.KnoxCaller, id string) (time.Time, error)
+	RevokeToken(ctx context.Context, realmID string, t store.Topology, c realms.KnoxCaller, id string) error
+	SetTokenEnabled(ctx context.Context, r store.Realm, c realms.KnoxCaller, id string, enable bool) error
+	ListTokens(ctx context.Context, r store.Realm, c realms.KnoxCaller, f realms.KnoxTokenFilter) ([]store.KnoxToken, error)
 }
 
 // Realms is what Knox needs of the realm service (realms.Service).
 type Realms interface {
 	AuthenticateUser(ctx context.Context, r store.Realm, username, password, ip string) (store.User, error)
-	AdminRights(ctx context.Context, realm store.Realm, u store.User) (realms.AdminRights, error)
 	Metrics() metrics.Recorder
 	Now() time.Time
 }

@@ -21,16 +21,16 @@ func TestKnoxBasicTopology(t *testing.T) {
 	before := time.Now()
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		r := e.knox(method, e.gateway("authtkn", "token"), "alice", alicePassword, "", "")
-		if r.status != 200 {
-			t.Fatalf("%s: %d %s", method, r.status, r.raw)
+		if r.Status != 200 {
+			t.Fatalf("%s: %d %s", method, r.Status, r.Raw)
 		}
-		tok := r.str("access_token")
+		tok := r.Str("access_token")
 		c := claims(t, tok)
-		if r.str("token_id") == "" || c["knox.id"] != r.str("token_id") || r.str("managed") != "false" || r.str("token_type") != "Bearer" ||
-			r.str("target_url") != "https://cde.example/api" || r.str("homepage_url") != "https://cde.example" {
-			t.Errorf("response: %s", r.raw)
+		if r.Str("token_id") == "" || c["knox.id"] != r.Str("token_id") || r.Str("managed") != "false" || r.Str("token_type") != "Bearer" ||
+			r.Str("target_url") != "https://cde.example/api" || r.Str("homepage_url") != "https://cde.example" {
+			t.Errorf("response: %s", r.Raw)
 		}
-		exp, _ := r.body["expires_in"].(float64)
+		exp, _ := r.Body["expires_in"].(float64)
 		if ms := int64(exp); ms < before.Add(59*time.Minute).UnixMilli() || ms > time.Now().Add(61*time.Minute).UnixMilli() {
 			t.Errorf("expires_in = %v, want epoch ms about an hour ahead", ms)
 		}
@@ -45,17 +45,17 @@ func TestKnoxBasicTopology(t *testing.T) {
 		if _, err := keySet.VerifySignature(context.Background(), tok); err != nil {
 			t.Errorf("jwks.json does not verify the token: %v", err)
 		}
-		if in := e.introspect(tok); in.body["active"] != true || in.str("username") != "alice" {
-			t.Errorf("introspection: %s", in.raw)
+		if in := e.introspect(tok); in.Body["active"] != true || in.Str("username") != "alice" {
+			t.Errorf("introspection: %s", in.Raw)
 		}
 	}
 	for name, creds := range map[string][2]string{"wrong password": {"alice", "nope"}, "unknown user": {"mallory", "x"}, "none": {"", ""}} {
-		if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), creds[0], creds[1], "", ""); r.status != 401 || r.header.Get("WWW-Authenticate") == "" {
-			t.Errorf("%s: %d %s", name, r.status, r.raw)
+		if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), creds[0], creds[1], "", ""); r.Status != 401 || r.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("%s: %d %s", name, r.Status, r.Raw)
 		}
 	}
-	if r := e.knox(http.MethodGet, e.gateway("nope", "token"), "alice", alicePassword, "", ""); r.status != 404 {
-		t.Errorf("unknown topology: %d", r.status)
+	if r := e.knox(http.MethodGet, e.gateway("nope", "token"), "alice", alicePassword, "", ""); r.Status != 404 {
+		t.Errorf("unknown topology: %d", r.Status)
 	}
 }
 
@@ -64,17 +64,17 @@ func TestKnoxLifespan(t *testing.T) {
 	e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H"})
 	expiry := func(q string) (time.Duration, response) {
 		r := e.knox(http.MethodGet, e.gateway("authtkn", "token")+q, "alice", alicePassword, "", "")
-		ms, _ := r.body["expires_in"].(float64)
+		ms, _ := r.Body["expires_in"].(float64)
 		return time.Until(time.UnixMilli(int64(ms))), r
 	}
 	if d, r := expiry("?lifespan=PT5M"); d < 4*time.Minute || d > 5*time.Minute {
-		t.Errorf("lifespan PT5M: %v %s", d, r.raw)
+		t.Errorf("lifespan PT5M: %v %s", d, r.Raw)
 	}
 	if d, _ := expiry("?lifespan=P7D"); d < 59*time.Minute || d > time.Hour {
 		t.Errorf("lifespan beyond ttl not capped: %v", d)
 	}
-	if _, r := expiry("?lifespan=forever"); r.status != 400 {
-		t.Errorf("bad lifespan: %d %s", r.status, r.raw)
+	if _, r := expiry("?lifespan=forever"); r.Status != 400 {
+		t.Errorf("bad lifespan: %d %s", r.Status, r.Raw)
 	}
 }
 
@@ -92,39 +92,39 @@ func TestKnoxManagedLifecycle(t *testing.T) {
 		Renewers: []string{"renewer"}, RenewInterval: "PT2H", MaxLifetime: "PT3H"})
 	issue := func() response {
 		r := e.knox(http.MethodPost, e.gateway("authtkn", "token")+"?comment=ci&md_job=nightly", "alice", alicePassword, "", "")
-		if r.status != 200 || r.str("managed") != "true" || r.str("passcode") == "" {
-			t.Fatalf("issue: %d %s", r.status, r.raw)
+		if r.Status != 200 || r.Str("managed") != "true" || r.Str("passcode") == "" {
+			t.Fatalf("issue: %d %s", r.Status, r.Raw)
 		}
 		return r
 	}
 	tok := issue()
-	jwt, id, passcode := tok.str("access_token"), tok.str("token_id"), tok.str("passcode")
+	jwt, id, passcode := tok.Str("access_token"), tok.Str("token_id"), tok.Str("passcode")
 
 	// The passcode authenticates as alice.
-	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", passcode, "", ""); r.status != 200 || claims(t, r.str("access_token"))["sub"] != "alice" {
-		t.Fatalf("passcode: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", passcode, "", ""); r.Status != 200 || claims(t, r.Str("access_token"))["sub"] != "alice" {
+		t.Fatalf("passcode: %d %s", r.Status, r.Raw)
 	}
-	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", passcode+"x", "", ""); r.status != 401 {
-		t.Errorf("bad passcode: %d", r.status)
+	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", passcode+"x", "", ""); r.Status != 401 {
+		t.Errorf("bad passcode: %d", r.Status)
 	}
 
 	// Renew: the owner and renewers may; others may not.
 	renew := func(user, pass string) response {
 		return e.knox(http.MethodPost, e.gateway("authtkn", "token/renew"), user, pass, "", jwt)
 	}
-	if r := renew("bob", "bob-Pass-1"); r.status != 403 || r.str("renewed") != "false" || r.body["code"] != float64(20) {
-		t.Errorf("stranger renews: %d %s", r.status, r.raw)
+	if r := renew("bob", "bob-Pass-1"); r.Status != 403 || r.Str("renewed") != "false" || r.Body["code"] != float64(20) {
+		t.Errorf("stranger renews: %d %s", r.Status, r.Raw)
 	}
 	r := renew("renewer", "renew-Pass-1")
-	if r.status != 200 || r.str("renewed") != "true" {
-		t.Fatalf("renewer: %d %s", r.status, r.raw)
+	if r.Status != 200 || r.Str("renewed") != "true" {
+		t.Fatalf("renewer: %d %s", r.Status, r.Raw)
 	}
-	exp, _ := json.Number(r.str("expires")).Int64()
+	exp, _ := json.Number(r.Str("expires")).Int64()
 	if d := time.Until(time.UnixMilli(exp)); d < 110*time.Minute || d > 2*time.Hour {
 		t.Errorf("renewed expiry in %v, want the 2h renew interval", d)
 	}
-	if in := e.introspect(jwt); in.body["active"] != true || int64(in.body["exp"].(float64)) != exp/1000 {
-		t.Errorf("introspection after renew: %s", in.raw)
+	if in := e.introspect(jwt); in.Body["active"] != true || int64(in.Body["exp"].(float64)) != exp/1000 {
+		t.Errorf("introspection after renew: %s", in.Raw)
 	}
 
 	// Listing and enable/disable: owners yes, strangers no.
@@ -138,46 +138,46 @@ func TestKnoxManagedLifecycle(t *testing.T) {
 			} `json:"metadata"`
 		} `json:"tokens"`
 	}
-	_ = json.Unmarshal([]byte(list.raw), &listed)
+	_ = json.Unmarshal([]byte(list.Raw), &listed)
 	// Two tokens: the first, and the one the passcode login issued.
-	if list.status != 200 || len(listed.Tokens) != 2 || listed.Tokens[0].TokenID != id || listed.Tokens[0].Metadata.Comment != "ci" ||
+	if list.Status != 200 || len(listed.Tokens) != 2 || listed.Tokens[0].TokenID != id || listed.Tokens[0].Metadata.Comment != "ci" ||
 		listed.Tokens[0].Metadata.Custom["job"] != "nightly" {
-		t.Errorf("getUserTokens: %d %s", list.status, list.raw)
+		t.Errorf("getUserTokens: %d %s", list.Status, list.Raw)
 	}
-	if r := e.knox(http.MethodGet, e.gateway("authtkn", "getUserTokens")+"?userName=alice", "bob", "bob-Pass-1", "", ""); r.status != 403 {
-		t.Errorf("bob lists alice's tokens: %d", r.status)
+	if r := e.knox(http.MethodGet, e.gateway("authtkn", "getUserTokens")+"?userName=alice", "bob", "bob-Pass-1", "", ""); r.Status != 403 {
+		t.Errorf("bob lists alice's tokens: %d", r.Status)
 	}
-	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "bob", "bob-Pass-1", "", id); r.status != 403 {
-		t.Errorf("bob disables alice's token: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "bob", "bob-Pass-1", "", id); r.Status != 403 {
+		t.Errorf("bob disables alice's token: %d %s", r.Status, r.Raw)
 	}
-	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "alice", alicePassword, "", id); r.status != 200 || r.str("isEnabled") != "false" {
-		t.Fatalf("disable: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "alice", alicePassword, "", id); r.Status != 200 || r.Str("isEnabled") != "false" {
+		t.Fatalf("disable: %d %s", r.Status, r.Raw)
 	}
-	if in := e.introspect(jwt); in.body["active"] != false {
-		t.Errorf("disabled token active: %s", in.raw)
+	if in := e.introspect(jwt); in.Body["active"] != false {
+		t.Errorf("disabled token active: %s", in.Raw)
 	}
-	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "alice", alicePassword, "", id); r.status != 400 || r.body["code"] != float64(60) {
-		t.Errorf("second disable: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "alice", alicePassword, "", id); r.Status != 400 || r.Body["code"] != float64(60) {
+		t.Errorf("second disable: %d %s", r.Status, r.Raw)
 	}
-	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/enable"), "alice", alicePassword, "", id); r.status != 200 || r.str("isEnabled") != "true" {
-		t.Fatalf("enable: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/enable"), "alice", alicePassword, "", id); r.Status != 200 || r.Str("isEnabled") != "true" {
+		t.Fatalf("enable: %d %s", r.Status, r.Raw)
 	}
 
 	// Revoke: immediately inactive everywhere.
-	if r := e.knox(http.MethodPost, e.gateway("authtkn", "token/revoke"), "bob", "bob-Pass-1", "", id); r.status != 403 {
-		t.Errorf("stranger revokes: %d", r.status)
+	if r := e.knox(http.MethodPost, e.gateway("authtkn", "token/revoke"), "bob", "bob-Pass-1", "", id); r.Status != 403 {
+		t.Errorf("stranger revokes: %d", r.Status)
 	}
-	if r := e.knox(http.MethodPost, e.gateway("authtkn", "token/revoke"), "alice", alicePassword, "", id); r.status != 200 || r.str("revoked") != "true" {
-		t.Fatalf("revoke: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodPost, e.gateway("authtkn", "token/revoke"), "alice", alicePassword, "", id); r.Status != 200 || r.Str("revoked") != "true" {
+		t.Fatalf("revoke: %d %s", r.Status, r.Raw)
 	}
-	if in := e.introspect(jwt); in.body["active"] != false {
-		t.Errorf("revoked token active at introspection: %s", in.raw)
+	if in := e.introspect(jwt); in.Body["active"] != false {
+		t.Errorf("revoked token active at introspection: %s", in.Raw)
 	}
-	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", passcode, "", ""); r.status != 401 {
-		t.Errorf("revoked token's passcode still works: %d", r.status)
+	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", passcode, "", ""); r.Status != 401 {
+		t.Errorf("revoked token's passcode still works: %d", r.Status)
 	}
-	if r := renew("alice", alicePassword); r.status != 400 || r.body["code"] != float64(50) {
-		t.Errorf("renew after revoke: %d %s", r.status, r.raw)
+	if r := renew("alice", alicePassword); r.Status != 400 || r.Body["code"] != float64(50) {
+		t.Errorf("renew after revoke: %d %s", r.Status, r.Raw)
 	}
 }
 
@@ -190,25 +190,25 @@ func TestKnoxPerUserLimit(t *testing.T) {
 			var toks []string
 			for range 2 {
 				r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "alice", alicePassword, "", "")
-				if r.status != 200 {
-					t.Fatal(r.raw)
+				if r.Status != 200 {
+					t.Fatal(r.Raw)
 				}
-				toks = append(toks, r.str("access_token"))
+				toks = append(toks, r.Str("access_token"))
 			}
 			r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "alice", alicePassword, "", "")
 			active := func(tok string) bool {
-				return e.introspect(tok).body["active"] == true
+				return e.introspect(tok).Body["active"] == true
 			}
 			if action == "RETURN_ERROR" {
-				if r.status != 403 {
-					t.Fatalf("third token: %d %s", r.status, r.raw)
+				if r.Status != 403 {
+					t.Fatalf("third token: %d %s", r.Status, r.Raw)
 				}
 				return
 			}
-			if r.status != 200 {
-				t.Fatalf("third token: %d %s", r.status, r.raw)
+			if r.Status != 200 {
+				t.Fatalf("third token: %d %s", r.Status, r.Raw)
 			}
-			if active(toks[0]) || !active(toks[1]) || !active(r.str("access_token")) {
+			if active(toks[0]) || !active(toks[1]) || !active(r.Str("access_token")) {
 				t.Errorf("REMOVE_OLDEST did not revoke exactly the oldest token")
 			}
 		})
@@ -223,7 +223,7 @@ func TestKnoxTokensBoundToUserID(t *testing.T) {
 	ctx := context.Background()
 	e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true, LimitPerUser: 1})
 	old := e.issueKnox("authtkn", "alice", alicePassword)
-	oldJWT, oldID, oldPasscode := old.str("access_token"), old.str("token_id"), old.str("passcode")
+	oldJWT, oldID, oldPasscode := old.Str("access_token"), old.Str("token_id"), old.Str("passcode")
 	if err := e.svc.DeleteUser(ctx, "demo", e.alice.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -231,15 +231,15 @@ func TestKnoxTokensBoundToUserID(t *testing.T) {
 
 	for _, q := range []string{"", "?userName=alice", "?createdBy=alice", "?userNameOrCreatedBy=alice"} {
 		r := e.knox(http.MethodGet, e.gateway("authtkn", "getUserTokens")+q, "alice", alicePassword, "", "")
-		if toks, _ := r.body["tokens"].([]any); r.status != 200 || len(toks) != 0 {
-			t.Errorf("new alice lists %q: %d %s", q, r.status, r.raw)
+		if toks, _ := r.Body["tokens"].([]any); r.Status != 200 || len(toks) != 0 {
+			t.Errorf("new alice lists %q: %d %s", q, r.Status, r.Raw)
 		}
 	}
-	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", oldPasscode, "", ""); r.status != 401 {
-		t.Errorf("old alice's passcode logs in: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", oldPasscode, "", ""); r.Status != 401 {
+		t.Errorf("old alice's passcode logs in: %d %s", r.Status, r.Raw)
 	}
-	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Token", oldJWT, "", ""); r.status != 401 {
-		t.Errorf("old alice's token logs in: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Token", oldJWT, "", ""); r.Status != 401 {
+		t.Errorf("old alice's token logs in: %d %s", r.Status, r.Raw)
 	}
 	if e.introspectActive(oldJWT) {
 		t.Error("old alice's token is active")
@@ -253,13 +253,13 @@ func TestKnoxTokensBoundToUserID(t *testing.T) {
 		if op.path == "token/renew" {
 			r = e.knox(op.method, e.gateway("authtkn", op.path), "alice", alicePassword, "", oldJWT)
 		}
-		if r.status != 403 || r.str(op.flag) != "false" || r.body["code"] != float64(20) {
-			t.Errorf("new alice %s old alice's token: %d %s", op.path, r.status, r.raw)
+		if r.Status != 403 || r.Str(op.flag) != "false" || r.Body["code"] != float64(20) {
+			t.Errorf("new alice %s old alice's token: %d %s", op.path, r.Status, r.Raw)
 		}
 	}
 	// The old token (still stored until it expires) is not the new alice's.
-	if r := e.knox(http.MethodPost, e.gateway("authtkn", "token"), "alice", alicePassword, "", ""); r.status != 200 {
-		t.Errorf("new alice's first token refused by the per-user limit: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodPost, e.gateway("authtkn", "token"), "alice", alicePassword, "", ""); r.Status != 200 {
+		t.Errorf("new alice's first token refused by the per-user limit: %d %s", r.Status, r.Raw)
 	}
 }
 
@@ -276,7 +276,7 @@ func TestKnoxRenewIsForRenewersAndPasswordOwners(t *testing.T) {
 	e.putTopology(store.Topology{Name: "other", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true,
 		Renewers: []string{"renewer-b"}})
 	tok := e.issueKnox("authtkn", "alice", alicePassword)
-	jwt, passcode := tok.str("access_token"), tok.str("passcode")
+	jwt, passcode := tok.Str("access_token"), tok.Str("passcode")
 	sibling := e.issueKnox("authtkn", "alice", alicePassword)
 
 	for _, c := range []struct {
@@ -286,27 +286,27 @@ func TestKnoxRenewIsForRenewersAndPasswordOwners(t *testing.T) {
 	}{
 		{"the token itself as Basic Token:", "authtkn", "Token", jwt, 403, 20},
 		{"the token's own passcode", "authtkn", "Passcode", passcode, 403, 20},
-		{"another token of the owner", "authtkn", "Token", sibling.str("access_token"), 403, 20},
-		{"another token's passcode of the owner", "authtkn", "Passcode", sibling.str("passcode"), 403, 20},
+		{"another token of the owner", "authtkn", "Token", sibling.Str("access_token"), 403, 20},
+		{"another token's passcode of the owner", "authtkn", "Passcode", sibling.Str("passcode"), 403, 20},
 		{"a renewer of another topology, there", "other", "renewer-b", "renew-Pass-2", 403, 20},
 		{"a renewer of another topology, here", "authtkn", "renewer-b", "renew-Pass-2", 403, 20},
 		{"the topology's renewer", "authtkn", "renewer", "renew-Pass-1", 200, 0},
 		{"the owner by password", "authtkn", "alice", alicePassword, 200, 0},
 	} {
 		r := e.knox(http.MethodPost, e.gateway(c.topology, "token/renew"), c.user, c.pass, "", jwt)
-		if r.status != c.status || (c.status != 200 && (r.str("renewed") != "false" || r.body["code"] != c.code)) {
-			t.Errorf("%s: %d %s", c.name, r.status, r.raw)
+		if r.Status != c.status || (c.status != 200 && (r.Str("renewed") != "false" || r.Body["code"] != c.code)) {
+			t.Errorf("%s: %d %s", c.name, r.Status, r.Raw)
 		}
 	}
-	if r := e.knox(http.MethodPost, e.gateway("other", "token/revoke"), "renewer-b", "renew-Pass-2", "", tok.str("token_id")); r.status != 403 {
-		t.Errorf("a renewer of another topology revokes: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodPost, e.gateway("other", "token/revoke"), "renewer-b", "renew-Pass-2", "", tok.Str("token_id")); r.Status != 403 {
+		t.Errorf("a renewer of another topology revokes: %d %s", r.Status, r.Raw)
 	}
-	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "alice", alicePassword, "", tok.str("token_id")); r.status != 200 {
-		t.Fatalf("disable: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "alice", alicePassword, "", tok.Str("token_id")); r.Status != 200 {
+		t.Fatalf("disable: %d %s", r.Status, r.Raw)
 	}
 	for _, who := range [][2]string{{"renewer", "renew-Pass-1"}, {"alice", alicePassword}} {
-		if r := e.knox(http.MethodPost, e.gateway("authtkn", "token/renew"), who[0], who[1], "", jwt); r.status != 400 || r.str("renewed") != "false" || r.body["code"] != float64(40) {
-			t.Errorf("%s renews a disabled token: %d %s", who[0], r.status, r.raw)
+		if r := e.knox(http.MethodPost, e.gateway("authtkn", "token/renew"), who[0], who[1], "", jwt); r.Status != 400 || r.Str("renewed") != "false" || r.Body["code"] != float64(40) {
+			t.Errorf("%s renews a disabled token: %d %s", who[0], r.Status, r.Raw)
 		}
 	}
 }
@@ -318,7 +318,7 @@ func TestKnoxAdminDisableSticks(t *testing.T) {
 	admin := e.addUser("admin", "admin-Pass-1")
 	e.grantRealmManagement(admin.ID, "manage-users")
 	e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true})
-	id := e.issueKnox("authtkn", "alice", alicePassword).str("token_id")
+	id := e.issueKnox("authtkn", "alice", alicePassword).Str("token_id")
 	set := func(op, user, pass string) response {
 		return e.knox(http.MethodPut, e.gateway("authtkn", "token/"+op), user, pass, "", id)
 	}
@@ -342,8 +342,8 @@ func TestKnoxAdminDisableSticks(t *testing.T) {
 		{"enable", "alice", alicePassword, 400, 70},
 	} {
 		r := set(step.op, step.user, step.pass)
-		if r.status != step.status || (step.status != 200 && (r.str("setEnabledFlag") != "false" || r.body["code"] != step.code)) {
-			t.Fatalf("%s by %s: %d %s, want %d code %v", step.op, step.user, r.status, r.raw, step.status, step.code)
+		if r.Status != step.status || (step.status != 200 && (r.Str("setEnabledFlag") != "false" || r.Body["code"] != step.code)) {
+			t.Fatalf("%s by %s: %d %s, want %d code %v", step.op, step.user, r.Status, r.Raw, step.status, step.code)
 		}
 	}
 }
@@ -355,20 +355,20 @@ func TestKnoxTokenRowWithoutUserIDIsInactive(t *testing.T) {
 	e := newEnv(t)
 	e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true})
 	tok := e.issueKnox("authtkn", "alice", alicePassword)
-	if _, err := e.store.UpdateKnoxToken(context.Background(), e.realmID(), tok.str("token_id"), func(k *store.KnoxToken) error {
+	if _, err := e.store.UpdateKnoxToken(context.Background(), e.realmID(), tok.Str("token_id"), func(k *store.KnoxToken) error {
 		k.UserID, k.CreatedByID = "", ""
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if e.introspectActive(tok.str("access_token")) {
+	if e.introspectActive(tok.Str("access_token")) {
 		t.Error("ownerless token active at introspection")
 	}
-	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", tok.str("passcode"), "", ""); r.status != 401 {
-		t.Errorf("ownerless token's passcode: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "Passcode", tok.Str("passcode"), "", ""); r.Status != 401 {
+		t.Errorf("ownerless token's passcode: %d %s", r.Status, r.Raw)
 	}
-	if r := e.knox(http.MethodPost, e.gateway("authtkn", "token/revoke"), "alice", alicePassword, "", tok.str("token_id")); r.status != 403 {
-		t.Errorf("alice revokes an ownerless token by its name: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodPost, e.gateway("authtkn", "token/revoke"), "alice", alicePassword, "", tok.Str("token_id")); r.Status != 403 {
+		t.Errorf("alice revokes an ownerless token by its name: %d %s", r.Status, r.Raw)
 	}
 }
 
@@ -382,23 +382,23 @@ func TestKnoxRenewersAreBoundToUserIDs(t *testing.T) {
 	renewer := e.addUser("renewer", "renew-Pass-1")
 	topo := store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true, Renewers: []string{"renewer"}}
 	e.putTopology(topo)
-	jwt := e.issueKnox("authtkn", "alice", alicePassword).str("access_token")
+	jwt := e.issueKnox("authtkn", "alice", alicePassword).Str("access_token")
 	renew := func() response {
 		return e.knox(http.MethodPost, e.gateway("authtkn", "token/renew"), "renewer", "renew-Pass-1", "", jwt)
 	}
-	if r := renew(); r.status != 200 {
-		t.Fatalf("renewer: %d %s", r.status, r.raw)
+	if r := renew(); r.Status != 200 {
+		t.Fatalf("renewer: %d %s", r.Status, r.Raw)
 	}
 	if err := e.svc.DeleteUser(ctx, "demo", renewer.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.addUser("renewer", "renew-Pass-1")
-	if r := renew(); r.status != 403 || r.body["code"] != float64(20) {
-		t.Errorf("a later user named like the deleted renewer renews: %d %s", r.status, r.raw)
+	if r := renew(); r.Status != 403 || r.Body["code"] != float64(20) {
+		t.Errorf("a later user named like the deleted renewer renews: %d %s", r.Status, r.Raw)
 	}
 	e.putTopology(topo)
-	if r := renew(); r.status != 200 {
-		t.Errorf("renewer after the topology was saved again: %d %s", r.status, r.raw)
+	if r := renew(); r.Status != 200 {
+		t.Errorf("renewer after the topology was saved again: %d %s", r.Status, r.Raw)
 	}
 }
 
@@ -417,15 +417,15 @@ func TestKnoxTopologyFollowsItsRealmThroughARename(t *testing.T) {
 	}
 
 	r := e.issueKnox("authtkn", "alice", alicePassword)
-	if c := claims(t, r.str("access_token")); c["iss"] != e.base+"/realms/renamed" || c["user_id"] != e.alice.ID {
+	if c := claims(t, r.Str("access_token")); c["iss"] != e.base+"/realms/renamed" || c["user_id"] != e.alice.ID {
 		t.Errorf("token after the rename: claims %v, want issuer …/realms/renamed and alice's ID", c)
 	}
 	if top, err := e.knoxSvc.Topology(ctx, "authtkn"); err != nil || top.Realm != "renamed" {
 		t.Errorf("topology after the rename = %+v, %v; want realm renamed", top, err)
 	}
 	// Tokens issued before the rename stay managed by the topology.
-	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "alice", alicePassword, "", first.str("token_id")); r.status != 200 {
-		t.Errorf("disable a token issued before the rename: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodPut, e.gateway("authtkn", "token/disable"), "alice", alicePassword, "", first.Str("token_id")); r.Status != 200 {
+		t.Errorf("disable a token issued before the rename: %d %s", r.Status, r.Raw)
 	}
 
 	// A new realm under the old name, with its own alice, is not the
@@ -436,14 +436,14 @@ func TestKnoxTopologyFollowsItsRealmThroughARename(t *testing.T) {
 	if _, err := e.svc.CreateUser(ctx, "demo", realms.NewUser{User: store.User{Username: "alice", Enabled: true}, Password: "other-Alice-1"}); err != nil {
 		t.Fatal(err)
 	}
-	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "alice", "other-Alice-1", "", ""); r.status != 401 {
-		t.Errorf("the new demo realm's alice at the topology: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "alice", "other-Alice-1", "", ""); r.Status != 401 {
+		t.Errorf("the new demo realm's alice at the topology: %d %s", r.Status, r.Raw)
 	}
 	if err := e.svc.DeleteRealm(ctx, "renamed"); err != nil {
 		t.Fatal(err)
 	}
-	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "alice", "other-Alice-1", "", ""); r.status != 404 {
-		t.Errorf("topology of a deleted realm, its old name taken: %d %s", r.status, r.raw)
+	if r := e.knox(http.MethodGet, e.gateway("authtkn", "token"), "alice", "other-Alice-1", "", ""); r.Status != 404 {
+		t.Errorf("topology of a deleted realm, its old name taken: %d %s", r.Status, r.Raw)
 	}
 	if top, err := e.knoxSvc.Topology(ctx, "authtkn"); err != nil || top.Realm != "" {
 		t.Errorf("topology of a deleted realm = %+v, %v; want no realm name", top, err)

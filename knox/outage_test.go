@@ -54,8 +54,8 @@ func TestKnoxStoreFailureAnswers(t *testing.T) {
 					method = http.MethodPost
 				}
 				r := e.knox(method, hs.URL+"/gateway/authtkn/knoxtoken/api/v1/"+path, "alice", alicePassword, "", "id")
-				if r.status != tc.status || r.str("error") != tc.code {
-					t.Errorf("%s %s: %d %s, want %d %s", method, path, r.status, r.raw, tc.status, tc.code)
+				if r.Status != tc.status || r.Str("error") != tc.code {
+					t.Errorf("%s %s: %d %s, want %d %s", method, path, r.Status, r.Raw, tc.status, tc.code)
 				}
 			}
 		})

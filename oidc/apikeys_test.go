@@ -16,7 +16,14 @@ const teAPIKey = "urn:gatehouse:params:oauth:token-type:api_key"
 // credential ("" = none).
 func (e *env) account(method, path, bearer, body string) response {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.issuer()+"/account"+path, strings.NewReader(body))
+	return e.jsonCall(method, e.issuer()+"/account"+path, bearer, body)
+}
+
+// jsonCall sends a JSON body ("" = none) with a Bearer credential ("" =
+// none).
+func (e *env) jsonCall(method, url, bearer, body string) response {
+	e.t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -29,6 +29,8 @@ type accessClaims struct {
 	Scope          string               `json:"scope"`
 	// APIKeyID: the token was exchanged for this API key and dies with it.
 	APIKeyID string `json:"api_key_id,omitempty"`
+	// Authorization is an RPT's granted permissions.
+	Authorization *rptAuthorization `json:"authorization,omitempty"`
 }
 
 // idClaims are the fixed members of a Keycloak-shaped ID token.
@@ -96,7 +98,7 @@ func withClaims(fixed any, other []realms.Claim) ([]byte, error) {
 var reservedClaim = map[string]bool{
 	"exp": true, "iat": true, "auth_time": true, "jti": true, "iss": true, "aud": true, "sub": true, "typ": true,
 	"azp": true, "sid": true, "at_hash": true, "acr": true, "scope": true, "nonce": true, "session_state": true,
-	"realm_access": true, "resource_access": true, "allowed-origins": true,
+	"realm_access": true, "resource_access": true, "allowed-origins": true, "authorization": true,
 }
 
 type roleList struct {

@@ -8,13 +8,19 @@ import (
 	"github.com/gatehouse/gatehouse/realms"
 )
 
+// tokenAuthMethods and signingAlgs are what both discovery documents
+// announce.
+var (
+	tokenAuthMethods = []string{"client_secret_basic", "client_secret_post"}
+	signingAlgs      = []string{"RS256", "ES256", "EdDSA"}
+)
+
 // discovery is /realms/{r}/.well-known/openid-configuration, listing only
 // what Gatehouse actually serves.
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request, rp *realmProvider) {
 	iss := s.issuer(r, rp.realm.Name)
 	p := iss + "/protocol/openid-connect"
-	authMethods := []string{"client_secret_basic", "client_secret_post"}
-	algs := []string{"RS256", "ES256", "EdDSA"}
+	authMethods, algs := tokenAuthMethods, signingAlgs
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                           iss,
 		"authorization_endpoint":                           p + "/auth",
@@ -43,6 +49,31 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request, rp *realmProv
 		"tls_client_certificate_bound_access_tokens":       false,
 		"request_parameter_supported":                      false,
 		"request_uri_parameter_supported":                  false,
+	})
+}
+
+// umaConfiguration is /realms/{r}/.well-known/uma2-configuration: the UMA
+// 2.0 metadata Keycloak's policy enforcers and UMA clients read to find the
+// token and resource registration endpoints. It names only what Gatehouse
+// serves: no permission-ticket or user-managed-policy endpoint (Keycloak's
+// permission_endpoint and policy_endpoint), since tickets are not issued.
+func (s *Server) umaConfiguration(w http.ResponseWriter, r *http.Request, rp *realmProvider) {
+	iss := s.issuer(r, rp.realm.Name)
+	p := iss + "/protocol/openid-connect"
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                                iss,
+		"authorization_endpoint":                p + "/auth",
+		"token_endpoint":                        p + "/token",
+		"introspection_endpoint":                p + "/token/introspect",
+		"end_session_endpoint":                  p + "/logout",
+		"jwks_uri":                              p + "/certs",
+		"grant_types_supported":                 grantTypesSupported,
+		"response_types_supported":              []string{"code"},
+		"response_modes_supported":              []string{"query", "fragment", "form_post"},
+		"token_endpoint_auth_methods_supported": tokenAuthMethods,
+		"token_endpoint_auth_signing_alg_values_supported": signingAlgs,
+		"scopes_supported":               realms.SupportedScopes(),
+		"resource_registration_endpoint": iss + protectionPath + "/resource_set",
 	})
 }
 

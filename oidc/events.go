@@ -16,6 +16,7 @@ var tokenEventTypes = map[string]string{
 	grantClientCredentials: realms.EventClientLogin,
 	grantRefreshToken:      realms.EventRefreshToken,
 	grantTokenExchange:     realms.EventTokenExchange,
+	grantUMATicket:         realms.EventPermissionToken,
 }
 
 // eventErrors are Keycloak's event error strings for the token endpoint's

@@ -26,6 +26,10 @@ var (
 	errClientIDMismatch = oauthErr(400, "invalid_request", "client_id in the body does not match the Authorization header")
 )
 
+// repeatable are the parameters a request may send more than once:
+// audience (token exchange) and permission (the UMA grant).
+var repeatable = map[string]bool{"audience": true, "permission": true}
+
 // form is a parsed, validated request body.
 type form struct {
 	values url.Values
@@ -70,7 +74,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) (form, *fosite.RFC6749Err
 				return form{}, errInvalidUTF8
 			}
 		}
-		if len(vs) > 1 && k != "audience" && (f.dup == "" || k < f.dup) {
+		if len(vs) > 1 && !repeatable[k] && (f.dup == "" || k < f.dup) {
 			f.dup = k
 		}
 	}

@@ -21,28 +21,37 @@ func (h clientCredentialsGrant) HandleTokenEndpointRequest(ctx context.Context, 
 	if err != nil {
 		return err
 	}
-	c := s.grant.client
-	if c.PublicClient {
-		return errCCPublicClient
-	}
-	if !c.ServiceAccountsEnabled {
-		return errCCNotEnabled
-	}
-	u, err := h.rp.svc.ServiceAccount(ctx, h.rp.realm.ID, c)
-	if errors.Is(err, store.ErrNotFound) {
-		// Enabled service accounts always have a user; a missing one is
-		// treated like a disabled one rather than a server error.
-		return errSAUserDisabled(realms.ServiceAccountPrefix + c.ClientID)
-	}
+	u, err := h.rp.serviceAccountOf(ctx, s.grant.client)
 	if err != nil {
-		return errServerError.WithWrap(err)
-	}
-	if !u.Enabled {
-		return errSAUserDisabled(u.Username)
+		return err
 	}
 	s.grant.user = u
 	s.grant.jtiPrefix = "trrtcc:"
 	return h.grantScopes(ctx, ar, s)
+}
+
+// serviceAccountOf is the enabled service-account user client c acts as,
+// or the client-credentials grant's refusal.
+func (rp *realmProvider) serviceAccountOf(ctx context.Context, c store.Client) (store.User, error) {
+	if c.PublicClient {
+		return store.User{}, errCCPublicClient
+	}
+	if !c.ServiceAccountsEnabled {
+		return store.User{}, errCCNotEnabled
+	}
+	u, err := rp.svc.ServiceAccount(ctx, rp.realm.ID, c)
+	if errors.Is(err, store.ErrNotFound) {
+		// Enabled service accounts always have a user; a missing one is
+		// treated like a disabled one rather than a server error.
+		return store.User{}, errSAUserDisabled(realms.ServiceAccountPrefix + c.ClientID)
+	}
+	if err != nil {
+		return store.User{}, errServerError.WithWrap(err)
+	}
+	if !u.Enabled {
+		return store.User{}, errSAUserDisabled(u.Username)
+	}
+	return u, nil
 }
 
 func (h clientCredentialsGrant) PopulateTokenEndpointResponse(ctx context.Context, ar fosite.AccessRequester, resp fosite.AccessResponder) error {

@@ -2,9 +2,6 @@ package oidc_test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/knox"
 	"github.com/gatehouse/gatehouse/oidc"
@@ -193,17 +191,12 @@ func (e *env) post(path string, form url.Values, user, pass string) response {
 
 func (e *env) do(req *http.Request) response {
 	e.t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	out := response{status: resp.StatusCode, header: resp.Header, raw: string(b)}
-	if len(b) > 0 {
-		_ = json.Unmarshal(b, &out.body)
-	}
-	return out
+	return fromAPI(apitest.Do(e.t, req))
+}
+
+// fromAPI is the shared test answer under this package's field names.
+func fromAPI(r apitest.Response) response {
+	return response{status: r.Status, header: r.Header, body: r.Body, raw: r.Raw}
 }
 
 // passwordLogin runs the password grant for alice through client app.
@@ -221,30 +214,6 @@ func (e *env) passwordLogin(extra url.Values) response {
 }
 
 // claims decodes a JWT's payload without verifying it.
-func claims(t *testing.T, jwt string) map[string]any {
-	t.Helper()
-	return jwtPart(t, jwt, 1)
-}
+func claims(t *testing.T, jwt string) map[string]any { t.Helper(); return apitest.Claims(t, jwt) }
 
-func header(t *testing.T, jwt string) map[string]any {
-	t.Helper()
-	return jwtPart(t, jwt, 0)
-}
-
-// jwtPart decodes part i (0 header, 1 claims) of a compact JWT.
-func jwtPart(t *testing.T, jwt string, i int) map[string]any {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[i])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+func header(t *testing.T, jwt string) map[string]any { t.Helper(); return apitest.Header(t, jwt) }

@@ -44,7 +44,8 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmPro
 		writeOAuthError(w, errIntrospectNoToken)
 		return
 	}
-	if badHint(f) {
+	rptHint := f.get("token_type_hint") == hintRPT
+	if badHint(f) && !rptHint {
 		writeOAuthError(w, errUnsupportedHintType)
 		return
 	}
@@ -80,6 +81,10 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, rp *realmPro
 			return
 		}
 		s.realmEvent(rp, r, realms.EventIntrospectToken, c, at.claims.Sub, at.claims.Sid, "")
+		if rptHint {
+			writeRPTIntrospection(w, at)
+			return
+		}
 		writeIntrospection(w, at)
 		return
 	}
@@ -158,6 +163,29 @@ func writeIntrospection(w http.ResponseWriter, at *activeAccessToken) {
 	}
 	b = append(b, "}\n"...)
 	writeJSONBytes(w, http.StatusOK, b)
+}
+
+// hintRPT is the token_type_hint with which a resource server introspects
+// an RPT, as Keycloak's policy enforcers do.
+const hintRPT = "requesting_party_token"
+
+// writeRPTIntrospection answers the introspection of an RPT as Keycloak
+// does: the token's members and, at the top level, the permissions it
+// carries (none for an access token that is no RPT).
+func writeRPTIntrospection(w http.ResponseWriter, at *activeAccessToken) {
+	out := map[string]any{}
+	for k, v := range at.raw {
+		out[k] = v
+	}
+	out["active"], out["client_id"], out["token_type"], out["username"] = true, at.claims.Azp, "Bearer", at.user.Username
+	perms := []any{}
+	if a, ok := at.raw["authorization"].(map[string]any); ok {
+		if p, ok := a["permissions"].([]any); ok {
+			perms = p
+		}
+	}
+	out["permissions"] = perms
+	writeJSON(w, http.StatusOK, out)
 }
 
 func appendJSONString(b []byte, s string) []byte {

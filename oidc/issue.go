@@ -52,6 +52,15 @@ type grant struct {
 	plan *realms.TokenPlan
 	// jti is the minted access token's ID (the login event's token_id).
 	jti string
+	// rpt, when set, makes the access token an RPT of a resource server.
+	rpt *rptClaims
+}
+
+// rptClaims is what makes an access token an RPT: the resource server it
+// is for (added to aud) and the permissions it was granted.
+type rptClaims struct {
+	audience      string
+	authorization rptAuthorization
 }
 
 func (g *grant) scope() string { return strings.Join(g.scopes, " ") }
@@ -232,6 +241,12 @@ func (m *minter) mint(ctx context.Context, g *grant, resp fosite.AccessResponder
 	}
 	if g.audience != nil {
 		ac.Aud = audience(g.audience)
+	}
+	if g.rpt != nil {
+		ac.Authorization = &g.rpt.authorization
+		if !slices.Contains(ac.Aud, g.rpt.audience) {
+			ac.Aud = append(slices.Clip(ac.Aud), g.rpt.audience)
+		}
 	}
 	g.jti = ac.Jti
 	ac.Sid = g.sid

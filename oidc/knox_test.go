@@ -20,6 +20,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -28,19 +29,7 @@ import (
 // exchange, Basic Token:, bearer credentials); the Knox API itself is
 // tested in package knox.
 
-func (e *env) putTopology(t store.Topology) {
-	e.t.Helper()
-	realms.ApplyTopologyDefaults(&t)
-	if t.LimitPerUser == 0 {
-		t.LimitPerUser = realms.DefaultKnoxLimitPerUser
-	}
-	if err := e.knoxSvc.ValidateTopology(context.Background(), &t); err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := e.knoxSvc.PutTopology(context.Background(), t); err != nil {
-		e.t.Fatal(err)
-	}
-}
+func (e *env) putTopology(t store.Topology) { e.t.Helper(); apitest.PutTopology(e.t, e.knoxSvc, t) }
 
 func (e *env) addIDP(realm string, p store.IdentityProvider) {
 	e.t.Helper()
@@ -49,25 +38,12 @@ func (e *env) addIDP(realm string, p store.IdentityProvider) {
 	}
 }
 
-func (e *env) gateway(topology, path string) string {
-	return e.base + "/gateway/" + topology + "/knoxtoken/api/v1/" + path
-}
+func (e *env) gateway(topology, path string) string { return apitest.KnoxURL(e.base, topology, path) }
 
 // knox sends a Knox request with Basic (user != "") or Bearer (bearer != "").
 func (e *env) knox(method, rawURL, user, pass, bearer, body string) response {
 	e.t.Helper()
-	req, err := http.NewRequest(method, rawURL, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	return e.do(req)
+	return fromAPI(apitest.Knox(e.t, method, rawURL, user, pass, bearer, body))
 }
 
 // issuer is an external OIDC issuer served by a test HTTP server with its
@@ -242,41 +218,10 @@ func hs256(t *testing.T, key []byte, c map[string]any) string {
 	return signing + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (e *env) addUser(name, password string) store.User {
-	e.t.Helper()
-	u, err := e.svc.CreateUser(context.Background(), "demo", realms.NewUser{User: store.User{Username: name, Enabled: true}, Password: password})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return u
-}
-
-// grantRealmManagement gives a user a role of the realm-management client.
-func (e *env) grantRealmManagement(userID, role string) {
-	e.t.Helper()
-	ctx := context.Background()
-	realmID := mustRealmID(e.t, e)
-	rm, err := e.store.GetClientByClientID(ctx, realmID, realms.RealmManagementClientID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	r, err := e.store.GetRoleByName(ctx, realmID, rm.ID, role)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if err := e.svc.GrantRoles(ctx, "demo", userID, r.ID); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
 // issueKnox gets a Knox token at a Basic topology with a password.
 func (e *env) issueKnox(topology, user, password string) response {
 	e.t.Helper()
-	r := e.knox(http.MethodPost, e.gateway(topology, "token"), user, password, "", "")
-	if r.status != 200 {
-		e.t.Fatalf("issue at %s for %s: %d %s", topology, user, r.status, r.raw)
-	}
-	return r
+	return fromAPI(apitest.IssueKnox(e.t, e.base, topology, user, password))
 }
 
 func (e *env) introspectActive(token string) bool {
@@ -316,7 +261,7 @@ func TestKnoxTokenFollowsItsUserState(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, secret, _ := exchangeEnv(t)
-			dave := e.addUser("dave", "dave-Pass-1")
+			dave := apitest.AddUser(t, e.svc, "demo", "dave", "dave-Pass-1")
 			e.putTopology(store.Topology{Name: "authtkn", Realm: "demo", Authentication: "basic", TTL: "PT1H", Managed: true,
 				Audiences: []string{"exchanger"}})
 			e.putTopology(store.Topology{Name: "plain", Realm: "demo", Authentication: "basic", TTL: "PT1H", Audiences: []string{"exchanger"}})
@@ -390,7 +335,7 @@ func TestKnoxTokenOfNoUserNeverMapsToALaterUser(t *testing.T) {
 	e.putTopology(store.Topology{Name: "cdptkn", Realm: "demo", Authentication: "bearer", TTL: "PT1H", Audiences: []string{"exchanger"}})
 	for _, when := range []string{"before", "after"} {
 		if when == "after" {
-			e.addUser("carol", "carol-Pass-1")
+			apitest.AddUser(t, e.svc, "demo", "carol", "carol-Pass-1")
 		}
 		r := e.knox(http.MethodGet, e.gateway("cdptkn", "token"), "", "", ext.token(t, "carol", time.Minute), "")
 		if r.status != 401 || r.str("error_description") != "No user found" {

@@ -60,11 +60,11 @@ func (p *providers) newRealmProvider(st *realms.RealmState) *realmProvider {
 // get unsupported_grant_type before client authentication, as in Keycloak.
 var supportedGrantTypes = map[string]bool{
 	grantPassword: true, grantClientCredentials: true, grantRefreshToken: true, grantTokenExchange: true,
-	grantAuthorizationCode: true, grantDeviceCode: true,
+	grantAuthorizationCode: true, grantDeviceCode: true, grantUMATicket: true,
 }
 
 // grantTypesSupported is the discovery list, in a stable order.
-var grantTypesSupported = []string{grantAuthorizationCode, grantPassword, grantClientCredentials, grantRefreshToken, grantTokenExchange, grantDeviceCode}
+var grantTypesSupported = []string{grantAuthorizationCode, grantPassword, grantClientCredentials, grantRefreshToken, grantTokenExchange, grantDeviceCode, grantUMATicket}
 
 // providers caches one realmProvider per realm, rebuilt whenever the
 // realm service hands out a new realm snapshot.

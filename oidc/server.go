@@ -281,6 +281,7 @@ func (s *Server) routes() {
 	r.HandleFunc("/realms/{realm}/login-actions/device", s.realmHandler(s.deviceDecide)).Methods(http.MethodPost)
 	s.accountRoutes()
 	s.workloadRoutes()
+	s.protectionRoutes()
 }
 
 // SetLogFields records the realm and client of a request for the access log

@@ -28,6 +28,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rp *realmProvider
 	}
 	ctx := r.Context()
 	infoOf(ctx).grant = gt
+	if gt == grantUMATicket {
+		// The caller may authenticate with a bearer credential instead of
+		// client credentials, and the answer is not always a token: the
+		// grant runs outside fosite.
+		s.umaTicket(w, r, rp, f)
+		return
+	}
 	c, cerr := s.authenticateClient(ctx, rp, r, f)
 	if cerr != nil {
 		s.tokenEvent(rp, r, gt, infoOf(ctx).client, f, nil, cerr)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/realms"
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -202,7 +203,7 @@ func TestTrustProviderTokenMapsOnlyThroughExplicitMapping(t *testing.T) {
 		{"linked user disabled", setEnabled(e.alice.ID, false), cpToken, nil, "User disabled"},
 		{"linked user enabled again", setEnabled(e.alice.ID, true), cpToken, &e.alice, ""},
 		{"principal claim opt-in", setIDP("ext", realms.IDPPrincipalClaim, "preferred_username"), bobToken, &bob, ""},
-		{"mapped user holds admin rights", func() { e.grantRealmManagement(bob.ID, "view-users") }, bobToken, nil,
+		{"mapped user holds admin rights", func() { apitest.GrantRealmManagement(t, e.svc, e.store, "demo", bob.ID, "view-users") }, bobToken, nil,
 			"The identity provider may not act for a user with admin rights"},
 		{"provider allows admin mapping", setIDP("ext", realms.IDPAllowAdminMapping, "true"), bobToken, &bob, ""},
 		{"principal claim names a missing user", func() {}, ext.token(t, "nobody", time.Minute), nil, "No user found"},

@@ -119,8 +119,11 @@ func (s *Service) ResourceServer(ctx context.Context, realmID, serverID string) 
 }
 
 // DefaultAuthzSettings are a new resource server's settings (Keycloak's).
+// Keycloak turns remote resource management on when it enables
+// authorization services: the resource server may register its
+// resources through the protection API.
 func DefaultAuthzSettings() store.AuthzSettings {
-	return store.AuthzSettings{PolicyEnforcementMode: "ENFORCING", DecisionStrategy: "UNANIMOUS"}
+	return store.AuthzSettings{PolicyEnforcementMode: "ENFORCING", DecisionStrategy: "UNANIMOUS", AllowRemoteResourceManagement: true}
 }
 
 // ValidateAuthzSettings checks a resource server's settings.
@@ -359,7 +362,7 @@ func (s *Service) ownerHoldings(ctx context.Context, realmID, ownerID string) (*
 // resolveOwner turns an owner reference (user ID or username, client UUID
 // or clientId) into an owner ID.
 func (s *Service) resolveOwner(ctx context.Context, realmID, ref string) (string, error) {
-	if u, err := s.TokenUser(ctx, realmID, ref); err == nil {
+	if u, err := s.userByRef(ctx, realmID, ref); err == nil {
 		if u.ServiceAccountClientID != "" {
 			return u.ServiceAccountClientID, nil
 		}
@@ -367,25 +370,11 @@ func (s *Service) resolveOwner(ctx context.Context, realmID, ref string) (string
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
-	if u, err := s.store.GetUserByUsername(ctx, realmID, ref); err == nil {
-		if u.ServiceAccountClientID != "" {
-			return u.ServiceAccountClientID, nil
-		}
-		return u.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
+	c, err := s.clientByRef(ctx, realmID, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", invalid("owner", "owner %q is no user or client of the realm", ref)
 	}
-	if c, err := s.Client(ctx, realmID, ref); err == nil {
-		return c.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
-	}
-	if c, err := s.ClientByClientID(ctx, realmID, ref); err == nil {
-		return c.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
-	}
-	return "", invalid("owner", "owner %q is no user or client of the realm", ref)
+	return c.ID, err
 }
 
 // OwnerName is a resource owner's username, or clientId for a client

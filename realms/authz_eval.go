@@ -115,17 +115,13 @@ func (s *Service) Evaluate(ctx context.Context, realmID, serverID string, subjec
 			return nil, err
 		}
 		switch {
-		case req.AccessKey != "":
-			r, err := s.ResolveResourceByAccessKey(ctx, realmID, srv.ID, req.AccessKey)
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, ErrUnknownResource
+		case req.AccessKey != "" || req.Resource != "":
+			var r store.AuthzResource
+			if req.AccessKey != "" {
+				r, err = s.ResolveResourceByAccessKey(ctx, realmID, srv.ID, req.AccessKey)
+			} else {
+				r, err = s.resourceByRef(ctx, realmID, srv.ID, req.Resource)
 			}
-			if err != nil {
-				return nil, err
-			}
-			add(r, wanted)
-		case req.Resource != "":
-			r, err := s.resourceByRef(ctx, realmID, srv.ID, req.Resource)
 			if errors.Is(err, store.ErrNotFound) {
 				return nil, ErrUnknownResource
 			}

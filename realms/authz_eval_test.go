@@ -521,3 +521,33 @@ func TestPermissionsListFollowsResourceWrites(t *testing.T) {
 		})
 	}
 }
+
+// A policy naming a user, client, resource or scope that does not exist
+// (by ID or name) is refused with the field that names it, and nothing is
+// stored.
+func TestPolicyReferenceToNothingIsInvalid(t *testing.T) {
+	f := policyFixture(t)
+	admin := as(f.adam)
+	for _, tc := range []struct {
+		name  string
+		p     store.AuthzPolicy
+		field string
+	}{
+		{"user", store.AuthzPolicy{Type: PolicyUser, UserIDs: []string{"sam", "nobody"}}, "users"},
+		{"client", store.AuthzPolicy{Type: PolicyClient, ClientIDs: []string{"no-client"}}, "clients"},
+		{"resource", store.AuthzPolicy{Type: PermResource, ResourceIDs: []string{"doc", "no-doc"}}, "resources"},
+		{"scope", store.AuthzPolicy{Type: PermScope, ScopeIDs: []string{"read", "no-scope"}}, "scopes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.p.Name = "refers to nothing: " + tc.name
+			_, err := f.svc.CreatePolicy(f.ctx, f.realm.ID, f.server.ID, admin, tc.p)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Field != tc.field {
+				t.Fatalf("err = %v, want a ValidationError on %s", err, tc.field)
+			}
+			if ps, err := f.svc.ListPolicies(f.ctx, f.realm.ID, f.server.ID, admin, PolicyFilter{Name: tc.p.Name}); err != nil || len(ps) != 0 {
+				t.Fatalf("a refused policy was stored: %v %v", ps, err)
+			}
+		})
+	}
+}

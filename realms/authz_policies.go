@@ -215,6 +215,13 @@ func (s *Service) ListPolicies(ctx context.Context, realmID, serverID string, ca
 	}), f.Page), nil
 }
 
+// policyFields are the reference fields each policy type takes.
+var policyFields = map[string][]string{
+	PolicyRole: {"roles"}, PolicyGroup: {"groups"}, PolicyUser: {"users"}, PolicyClient: {"clients"},
+	PolicyAggregate: {"policies"}, PermResource: {"policies", "resources", "resourceType"},
+	PermScope: {"policies", "resources", "scopes"},
+}
+
 // CreatePolicy adds a policy or permission. References in p (roles,
 // groups, users, clients, policies, resources, scopes) may be given by ID
 // or by name (role names, "clientId/role" for client roles, group paths,
@@ -298,12 +305,7 @@ func (s *Service) normalizePolicy(ctx context.Context, realmID string, p store.A
 		"clients": len(p.ClientIDs) > 0, "policies": len(p.PolicyIDs) > 0, "resources": len(p.ResourceIDs) > 0,
 		"resourceType": p.ResourceType != "", "scopes": len(p.ScopeIDs) > 0,
 	}
-	allowed := map[string][]string{
-		PolicyRole: {"roles"}, PolicyGroup: {"groups"}, PolicyUser: {"users"}, PolicyClient: {"clients"},
-		PolicyAggregate: {"policies"}, PermResource: {"policies", "resources", "resourceType"},
-		PermScope: {"policies", "resources", "scopes"},
-	}
-	fields, ok := allowed[p.Type]
+	fields, ok := policyFields[p.Type]
 	if !ok {
 		return p, invalid("type", "type must be role, group, user, client, aggregate, resource or scope")
 	}
@@ -339,19 +341,15 @@ func (s *Service) normalizePolicy(ctx context.Context, realmID string, p store.A
 		if len(p.UserIDs) == 0 {
 			return p, invalid("users", "a user policy needs users")
 		}
-		for i := range p.UserIDs {
-			if p.UserIDs[i], err = s.userRef(ctx, realmID, p.UserIDs[i]); err != nil {
-				return p, err
-			}
+		if err := resolveRefs(p.UserIDs, func(ref string) (string, error) { return s.userRef(ctx, realmID, ref) }); err != nil {
+			return p, err
 		}
 	case PolicyClient:
 		if len(p.ClientIDs) == 0 {
 			return p, invalid("clients", "a client policy needs clients")
 		}
-		for i := range p.ClientIDs {
-			if p.ClientIDs[i], err = s.clientRef(ctx, realmID, p.ClientIDs[i]); err != nil {
-				return p, err
-			}
+		if err := resolveRefs(p.ClientIDs, func(ref string) (string, error) { return s.clientRef(ctx, realmID, ref) }); err != nil {
+			return p, err
 		}
 	case PolicyAggregate:
 		if len(p.PolicyIDs) == 0 {
@@ -369,19 +367,15 @@ func (s *Service) normalizePolicy(ctx context.Context, realmID string, p store.A
 			return p, invalid("scopes", "a scope permission needs scopes")
 		}
 	}
-	for i, ref := range p.ResourceIDs {
-		if p.ResourceIDs[i], err = s.resourceRef(ctx, realmID, p.ServerID, ref); errors.Is(err, store.ErrNotFound) {
-			return p, invalid("resources", "no resource %q on this resource server", ref)
-		} else if err != nil {
-			return p, err
-		}
+	if err := resolveRefs(p.ResourceIDs, onServer("resources", "resource", func(ref string) (string, error) {
+		return s.resourceRef(ctx, realmID, p.ServerID, ref)
+	})); err != nil {
+		return p, err
 	}
-	for i, ref := range p.ScopeIDs {
-		if p.ScopeIDs[i], err = s.scopeRef(ctx, realmID, p.ServerID, ref); errors.Is(err, store.ErrNotFound) {
-			return p, invalid("scopes", "no scope %q on this resource server", ref)
-		} else if err != nil {
-			return p, err
-		}
+	if err := resolveRefs(p.ScopeIDs, onServer("scopes", "scope", func(ref string) (string, error) {
+		return s.scopeRef(ctx, realmID, p.ServerID, ref)
+	})); err != nil {
+		return p, err
 	}
 	p.ResourceIDs, p.ScopeIDs = dedupe(p.ResourceIDs), dedupe(p.ScopeIDs)
 	if len(p.PolicyIDs) > 0 {
@@ -390,6 +384,31 @@ func (s *Service) normalizePolicy(ctx context.Context, realmID string, p store.A
 		}
 	}
 	return p, nil
+}
+
+// resolveRefs replaces every reference (ID or name) in refs by the ID
+// resolve finds for it.
+func resolveRefs(refs []string, resolve func(ref string) (string, error)) error {
+	for i, ref := range refs {
+		id, err := resolve(ref)
+		if err != nil {
+			return err
+		}
+		refs[i] = id
+	}
+	return nil
+}
+
+// onServer refuses, as an invalid field, a reference that find (a lookup
+// among a resource server's records) finds nothing for.
+func onServer(field, what string, find func(ref string) (string, error)) func(ref string) (string, error) {
+	return func(ref string) (string, error) {
+		id, err := find(ref)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", invalid(field, "no %s %q on this resource server", what, ref)
+		}
+		return id, err
+	}
 }
 
 // policyRefs resolves an aggregate's or permission's policies: policies
@@ -498,32 +517,38 @@ func (s *Service) groupRef(ctx context.Context, realmID, ref string) (string, er
 
 // userRef resolves a user by ID or username.
 func (s *Service) userRef(ctx context.Context, realmID, ref string) (string, error) {
-	if u, err := s.TokenUser(ctx, realmID, ref); err == nil {
-		return u.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
+	u, err := s.userByRef(ctx, realmID, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", invalid("users", "no user %q", ref)
 	}
-	if u, err := s.store.GetUserByUsername(ctx, realmID, ref); err == nil {
-		return u.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
+	return u.ID, err
+}
+
+// userByRef finds a user by ID, else by username (ErrNotFound when
+// neither names one).
+func (s *Service) userByRef(ctx context.Context, realmID, ref string) (store.User, error) {
+	if u, err := s.TokenUser(ctx, realmID, ref); err == nil || !errors.Is(err, store.ErrNotFound) {
+		return u, err
 	}
-	return "", invalid("users", "no user %q", ref)
+	return s.store.GetUserByUsername(ctx, realmID, ref)
 }
 
 // clientRef resolves a client by UUID or clientId.
 func (s *Service) clientRef(ctx context.Context, realmID, ref string) (string, error) {
-	if c, err := s.Client(ctx, realmID, ref); err == nil {
-		return c.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
+	c, err := s.clientByRef(ctx, realmID, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", invalid("clients", "no client %q", ref)
 	}
-	if c, err := s.ClientByClientID(ctx, realmID, ref); err == nil {
-		return c.ID, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
+	return c.ID, err
+}
+
+// clientByRef finds a client by UUID, else by clientId (ErrNotFound when
+// neither names one).
+func (s *Service) clientByRef(ctx context.Context, realmID, ref string) (store.Client, error) {
+	if c, err := s.Client(ctx, realmID, ref); err == nil || !errors.Is(err, store.ErrNotFound) {
+		return c, err
 	}
-	return "", invalid("clients", "no client %q", ref)
+	return s.ClientByClientID(ctx, realmID, ref)
 }
 
 // resourceRef resolves a resource of the server by ID or name.

@@ -3,6 +3,7 @@ package realms
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -28,7 +29,8 @@ type Bootstrap struct {
 
 // Bootstrap creates, on an empty store, realm master (with the default
 // clients, admin-cli among them) and an admin user holding the master
-// realm role admin. An empty password is replaced by a generated one. On a
+// realm role admin, all in one store transaction (a failure anywhere leaves
+// no master realm). An empty password is replaced by a generated one. On a
 // store that already has a master realm it changes nothing, and only checks
 // that a given password is the admin's (see PasswordIgnored).
 func (s *Service) Bootstrap(ctx context.Context, adminUser, adminPassword string) (Bootstrap, error) {
@@ -50,26 +52,34 @@ func (s *Service) Bootstrap(ctx context.Context, adminUser, adminPassword string
 		}
 		adminPassword, out.GeneratedPassword = p, p
 	}
-	// Keycloak's master realm keeps admin tokens short-lived.
-	if _, err := s.CreateRealm(ctx, store.Realm{Name: MasterRealm, DisplayName: "Keycloak", Enabled: true, AccessTokenLifespan: 60}); err != nil {
-		return Bootstrap{}, err
-	}
-	u, err := s.CreateUser(ctx, MasterRealm, NewUser{User: store.User{Username: adminUser, Enabled: true}, Password: adminPassword})
-	if err != nil {
-		return Bootstrap{}, err
-	}
-	st, err := s.Realm(ctx, MasterRealm)
-	if err != nil {
-		return Bootstrap{}, err
-	}
-	for _, name := range []string{AdminRole, CreateRealmRole} {
-		role, err := s.store.GetRoleByName(ctx, st.Realm.ID, "", name)
+	// The admin user, its password and its roles commit with the realm: a
+	// crash or a failed write never leaves a master realm nobody can
+	// administer, and a replica that loses the race to create master adds
+	// nothing (its create fails on the realm name as a whole).
+	addAdmin := func(r store.Realm, init *store.RealmContents) error {
+		u, err := s.newUserRecord(r, store.User{Username: adminUser, Enabled: true})
 		if err != nil {
-			return Bootstrap{}, err
+			return err
 		}
-		if err := s.GrantRoles(ctx, MasterRealm, u.ID, role.ID); err != nil {
-			return Bootstrap{}, err
+		cred, err := s.newPasswordCredential(adminPassword, false)
+		if err != nil {
+			return err
 		}
+		u.Credentials = []store.Credential{cred}
+		for _, name := range []string{AdminRole, CreateRealmRole} {
+			id := r.AdminRoleIDs[name]
+			if id == "" {
+				return fmt.Errorf("bootstrap: the new master realm has no %s role", name)
+			}
+			u.RoleIDs = appendOnce(u.RoleIDs, id)
+		}
+		init.Users = append(init.Users, u)
+		return nil
+	}
+	// Keycloak's master realm keeps admin tokens short-lived.
+	master := store.Realm{Name: MasterRealm, DisplayName: "Keycloak", Enabled: true, AccessTokenLifespan: 60}
+	if _, err := s.createRealmWith(ctx, master, addAdmin); err != nil {
+		return Bootstrap{}, err
 	}
 	return out, nil
 }

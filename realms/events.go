@@ -42,6 +42,7 @@ const (
 	EventClientLogin     = "CLIENT_LOGIN"
 	EventRefreshToken    = "REFRESH_TOKEN"
 	EventTokenExchange   = "TOKEN_EXCHANGE"
+	EventPermissionToken = "PERMISSION_TOKEN"
 	EventLogout          = "LOGOUT"
 	EventRevokeGrant     = "REVOKE_GRANT"
 	EventIntrospectToken = "INTROSPECT_TOKEN"

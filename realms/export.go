@@ -160,6 +160,12 @@ func (s *Service) ExportRealm(ctx context.Context, realmName string, opts Export
 					}
 				}
 			}
+			if c.Authorization != nil {
+				ic.AuthorizationServicesEnabled = true
+				if ic.AuthorizationSettings, err = s.exportAuthz(ctx, r.ID, c); err != nil {
+					return out, fmt.Errorf("client %s: %w", c.ClientID, err)
+				}
+			}
 			out.Clients = append(out.Clients, ic)
 			scopeMappings(c.ClientID, "", c.ScopeRoleIDs)
 		}
@@ -188,7 +194,9 @@ func (s *Service) ExportRealm(ctx context.Context, realmName string, opts Export
 		return out, nil
 	}
 	for p := (store.Page{Max: 1000}); ; p.First += p.Max {
-		users, err := s.store.ListUsers(ctx, r.ID, store.UserQuery{Page: p})
+		// Service accounts too: their roles are part of the realm (Keycloak
+		// exports them with serviceAccountClientId).
+		users, err := s.store.ListUsers(ctx, r.ID, store.UserQuery{Page: p, ServiceAccounts: true})
 		if err != nil {
 			return out, err
 		}

@@ -116,7 +116,9 @@ func TestTokenWritesAndTheWriteGeneration(t *testing.T) {
 	first := store.RefreshToken{Hash: "h1", SessionID: sess.ID, ClientID: c.ID, IssuedAt: now, ExpiresAt: exp}
 	next := first
 	next.Hash = "h2"
-	kt := store.KnoxToken{ID: NewID(), Username: "alice", CreatedBy: "alice", IssuedAt: now, ExpiresAt: exp, Enabled: true}
+	alice := store.User{ID: NewID(), Username: "alice"}
+	kt := store.KnoxToken{ID: NewID(), UserID: alice.ID, Username: "alice", CreatedByID: alice.ID, CreatedBy: "alice", IssuedAt: now, ExpiresAt: exp, Enabled: true}
+	owner := KnoxCaller{Principal: "alice", User: &alice}
 	sessions, knox := NewSessionService(svc), NewKnoxService(svc)
 	topo := store.Topology{Name: "sandbox", Realm: r.Name, Authentication: AuthBearer}
 	ApplyTopologyDefaults(&topo)
@@ -138,11 +140,8 @@ func TestTokenWritesAndTheWriteGeneration(t *testing.T) {
 			_, err := knox.IssueManaged(ctx, r.ID, topo, kt)
 			return err
 		}, false},
-		{"disable knox token", func() error {
-			_, err := knox.UpdateToken(ctx, r.ID, kt.ID, func(x *store.KnoxToken) error { x.Enabled = false; return nil })
-			return err
-		}, false},
-		{"delete knox token", func() error { return knox.DeleteToken(ctx, r.ID, kt.ID) }, false},
+		{"disable knox token", func() error { return knox.SetTokenEnabled(ctx, r, owner, kt.ID, false) }, false},
+		{"revoke knox token", func() error { return knox.RevokeToken(ctx, r.ID, topo, owner, kt.ID) }, false},
 		{"put topology", func() error {
 			_, err := knox.PutTopology(ctx, topo)
 			return err

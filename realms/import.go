@@ -148,6 +148,227 @@ func (imp RealmImport) withoutLegacy() RealmImport {
 	return imp
 }
 
+// WithoutUnsupported returns imp without the parts Gatehouse does not run
+// and, sorted, what it left out: client scopes of another protocol than
+// OpenID Connect (with the references to them) and protocol mappers of a
+// type or session note Gatehouse does not implement. Every Keycloak
+// export carries such parts among its built-in scopes (role_list,
+// service_account's client address notes), so a realm file imports with
+// them named in its report rather than being refused for them.
+func (imp RealmImport) WithoutUnsupported() (RealmImport, LeftOut) {
+	var left []string
+	mappers := func(field string, ms []store.ProtocolMapper) []store.ProtocolMapper {
+		return slices.DeleteFunc(slices.Clone(ms), func(m store.ProtocolMapper) bool {
+			var ve *ValidationError
+			if err := supportedMapper(m); errors.As(err, &ve) {
+				left = append(left, fmt.Sprintf("%s.protocolMappers[%s] (%s)", field, m.Name, ve.Message))
+				return true
+			}
+			return false
+		})
+	}
+	dropped := map[string]bool{}
+	scopes := make([]ImportClientScope, 0, len(imp.ClientScopes))
+	for _, cs := range imp.ClientScopes {
+		if cs.Protocol != "" && cs.Protocol != ProtocolOIDC {
+			dropped[cs.Name] = true
+			left = append(left, fmt.Sprintf("clientScopes[%s] (protocol %s)", cs.Name, cs.Protocol))
+			continue
+		}
+		cs.ProtocolMappers = mappers("clientScopes["+cs.Name+"]", cs.ProtocolMappers)
+		scopes = append(scopes, cs)
+	}
+	without := func(names []string) []string {
+		if names == nil {
+			return nil
+		}
+		return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return dropped[n] })
+	}
+	if imp.ClientScopes != nil {
+		imp.ClientScopes = scopes
+	}
+	imp.DefaultDefaultClientScopes = without(imp.DefaultDefaultClientScopes)
+	imp.DefaultOptionalClientScopes = without(imp.DefaultOptionalClientScopes)
+	out := LeftOut{clients: map[string]bool{}}
+	var clients []ImportClient
+	for _, c := range imp.Clients {
+		if c.Protocol != "" && c.Protocol != ProtocolOIDC {
+			out.clients[c.ClientID] = true
+			left = append(left, fmt.Sprintf("clients[%s] (protocol %s, with its roles and every grant and mapping of them)", c.ClientID, c.Protocol))
+			continue
+		}
+		c.ProtocolMappers = mappers("clients["+c.ClientID+"]", c.ProtocolMappers)
+		if c.AuthorizationSettings != nil {
+			f := "clients[" + c.ClientID + "].authorizationSettings"
+			if !c.AuthorizationServicesEnabled {
+				left = append(left, f+" (authorizationServicesEnabled is off)")
+				c.AuthorizationSettings = nil
+			} else {
+				st, l := authzLeftOut(f, *c.AuthorizationSettings)
+				c.AuthorizationSettings, left = &st, append(left, l...)
+			}
+		}
+		c.DefaultClientScopes = without(c.DefaultClientScopes)
+		c.OptionalClientScopes = without(c.OptionalClientScopes)
+		clients = append(clients, c)
+	}
+	if imp.Clients != nil {
+		imp.Clients = clients
+	}
+	imp = imp.withoutClients(out)
+	if imp.Roles != nil && imp.Roles.Client[RealmManagementClientID] != nil {
+		roles := *imp.Roles
+		roles.Client = maps.Clone(roles.Client)
+		rm := slices.Clone(roles.Client[RealmManagementClientID])
+		for i, r := range rm {
+			if r.Composites == nil {
+				continue
+			}
+			if extra := adminCompositesLeftOut(&rm[i]); len(extra) > 0 {
+				left = append(left, fmt.Sprintf("roles.client.%s[%s].composites (%s: the composites of built-in admin roles are fixed)",
+					RealmManagementClientID, r.Name, strings.Join(extra, ", ")))
+			}
+		}
+		roles.Client[RealmManagementClientID] = rm
+		imp.Roles = &roles
+	}
+	keep := func(ms []ImportScopeMapping) []ImportScopeMapping {
+		return slices.DeleteFunc(slices.Clone(ms), func(m ImportScopeMapping) bool { return dropped[m.ClientScope] })
+	}
+	imp.ScopeMappings = keep(imp.ScopeMappings)
+	if imp.ClientScopeMappings != nil {
+		csm := map[string][]ImportScopeMapping{}
+		for k, v := range imp.ClientScopeMappings {
+			csm[k] = keep(v)
+		}
+		imp.ClientScopeMappings = csm
+	}
+	slices.Sort(left)
+	out.Names = left
+	return imp, out
+}
+
+// LeftOut is what WithoutUnsupported left out of an import.
+type LeftOut struct {
+	// Names are the parts left out, sorted, e.g. "clientScopes[role_list]
+	// (protocol saml)".
+	Names []string
+	// clients are the clientIds of the clients left out.
+	clients map[string]bool
+}
+
+// User returns u without its roles of the clients left out, for users
+// that are imported apart from the rest (a realm file's, in batches);
+// false if u is the service account of such a client, left out with it.
+func (l LeftOut) User(u ImportUser) (ImportUser, bool) {
+	if l.clients[u.ServiceAccountClientID] {
+		return u, false
+	}
+	if u.ClientRoles != nil {
+		u.ClientRoles = maps.Clone(u.ClientRoles)
+		maps.DeleteFunc(u.ClientRoles, func(k string, _ []string) bool { return l.clients[k] })
+	}
+	return u, true
+}
+
+// withoutClients returns imp without the roles of the clients l left out
+// and every grant (to roles, groups, users, as composites) and scope
+// mapping of them or to them.
+func (imp RealmImport) withoutClients(l LeftOut) RealmImport {
+	if len(l.clients) == 0 {
+		return imp
+	}
+	roleList := func(rs []ImportRole) []ImportRole {
+		out := slices.Clone(rs)
+		for i, r := range out {
+			if r.Composites != nil {
+				c := *r.Composites
+				c.Client = maps.Clone(c.Client)
+				maps.DeleteFunc(c.Client, func(k string, _ []string) bool { return l.clients[k] })
+				out[i].Composites = &c
+			}
+		}
+		return out
+	}
+	if imp.Roles != nil {
+		roles := ImportRoles{Realm: roleList(imp.Roles.Realm), Application: imp.Roles.Application}
+		if imp.Roles.Client != nil {
+			roles.Client = map[string][]ImportRole{}
+			for k, v := range imp.Roles.Client {
+				if !l.clients[k] {
+					roles.Client[k] = roleList(v)
+				}
+			}
+		}
+		imp.Roles = &roles
+	}
+	var groups func([]ImportGroup) []ImportGroup
+	groups = func(gs []ImportGroup) []ImportGroup {
+		out := slices.Clone(gs)
+		for i, g := range out {
+			out[i].ClientRoles = maps.Clone(g.ClientRoles)
+			maps.DeleteFunc(out[i].ClientRoles, func(k string, _ []string) bool { return l.clients[k] })
+			out[i].SubGroups = groups(g.SubGroups)
+		}
+		return out
+	}
+	imp.Groups = groups(imp.Groups)
+	var users []ImportUser
+	for _, u := range imp.Users {
+		if u, ok := l.User(u); ok {
+			users = append(users, u)
+		}
+	}
+	if imp.Users != nil {
+		imp.Users = users
+	}
+	notTo := func(ms []ImportScopeMapping) []ImportScopeMapping {
+		return slices.DeleteFunc(slices.Clone(ms), func(m ImportScopeMapping) bool { return l.clients[m.Client] })
+	}
+	imp.ScopeMappings = notTo(imp.ScopeMappings)
+	if imp.ClientScopeMappings != nil {
+		csm := map[string][]ImportScopeMapping{}
+		for k, v := range imp.ClientScopeMappings {
+			if !l.clients[k] {
+				csm[k] = notTo(v)
+			}
+		}
+		imp.ClientScopeMappings = csm
+	}
+	return imp
+}
+
+// adminCompositesLeftOut takes out of a realm-management role the
+// composites a built-in admin role of that name does not have here (their
+// set is fixed, see fixedComposites: Keycloak's view-users, say, contains
+// query-users, Gatehouse's grants that right itself) and returns them as
+// client/role or role names, sorted.
+func adminCompositesLeftOut(r *ImportRole) []string {
+	if r.Name != RealmAdminRole && !slices.Contains(RealmManagementRoles, r.Name) {
+		return nil
+	}
+	var have []string
+	if r.Name == RealmAdminRole {
+		have = RealmManagementRoles
+	}
+	c := *r.Composites
+	extra := slices.Clone(c.Realm)
+	c.Realm = nil
+	c.Client = map[string][]string{}
+	for client, names := range r.Composites.Client {
+		for _, n := range names {
+			if client == RealmManagementClientID && slices.Contains(have, n) {
+				c.Client[client] = append(c.Client[client], n)
+			} else {
+				extra = append(extra, client+"/"+n)
+			}
+		}
+	}
+	r.Composites = &c
+	slices.Sort(extra)
+	return extra
+}
+
 // ImportClientScope is Keycloak's ClientScopeRepresentation.
 type ImportClientScope struct {
 	ID              string                 `json:"id,omitempty"`
@@ -233,6 +454,10 @@ type ImportClient struct {
 	DefaultClientScopes  []string               `json:"defaultClientScopes,omitempty"`
 	OptionalClientScopes []string               `json:"optionalClientScopes,omitempty"`
 	ProtocolMappers      []store.ProtocolMapper `json:"protocolMappers,omitempty"`
+	// A confidential client with authorization services is a resource
+	// server; its settings are read only then (as Keycloak reads them).
+	AuthorizationServicesEnabled bool                 `json:"authorizationServicesEnabled,omitempty"`
+	AuthorizationSettings        *ImportAuthzSettings `json:"authorizationSettings,omitempty"`
 }
 
 // ImportUser is Keycloak's UserRepresentation as an export writes it.
@@ -332,6 +557,14 @@ func (s *Service) planImport(imp RealmImport, known knownNames) (importPlan, err
 		}
 		if c.ClientAuthenticatorType != "" && c.ClientAuthenticatorType != "client-secret" {
 			return plan, invalid(field, "clientAuthenticatorType %q is not supported (only client-secret)", c.ClientAuthenticatorType)
+		}
+		if c.AuthorizationSettings != nil {
+			// What a realm file carries that Gatehouse does not run was
+			// left out and reported (WithoutUnsupported); a partial
+			// import refuses it instead.
+			if _, left := authzLeftOut(field+".authorizationSettings", *c.AuthorizationSettings); len(left) > 0 {
+				return plan, invalid(field+".authorizationSettings", "not supported: %s", strings.Join(left, ", "))
+			}
 		}
 		if clientIDs[c.ClientID] && !known.clientIDs[c.ClientID] {
 			return plan, invalid(field, "client %q appears twice", c.ClientID)
@@ -591,6 +824,12 @@ func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImpor
 		for j := range c.ProtocolMappers {
 			c.ProtocolMappers[j].ID = keepID(c.ProtocolMappers[j].ID)
 		}
+		if ic.AuthorizationServicesEnabled {
+			// Its settings, resources and policies come last (see
+			// writeAuthz): they name users.
+			st := DefaultAuthzSettings()
+			c.Authorization = &st
+		}
 		secret := ic.Secret
 		if secret == MaskedSecret {
 			// A partial export's mask is no secret: a fresh one is made.
@@ -715,7 +954,10 @@ func (s *Service) writeImport(ctx context.Context, r store.Realm, imp RealmImpor
 	if err := s.importScopeMappings(ctx, r, imp, ids, scopes); err != nil {
 		return err
 	}
-	return s.writeUsers(ctx, r, ids, 0, imp.Users, plan.creds)
+	if err := s.writeUsers(ctx, r, ids, 0, imp.Users, plan.creds); err != nil {
+		return err
+	}
+	return s.writeAuthz(ctx, r.ID, imp.Clients)
 }
 
 // ImportBatch is how many users an import writes in one store

@@ -11,6 +11,7 @@ import (
 	"hash"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	xargon2 "golang.org/x/crypto/argon2"
@@ -445,5 +446,142 @@ func TestImportUsersInBatches(t *testing.T) {
 		if err != nil || len(u.GroupIDs) != 1 || len(u.RoleIDs) != 2 {
 			t.Errorf("%s: %+v %v", name, u, err)
 		}
+	}
+}
+
+// A Keycloak export's parts that Gatehouse does not run are left out of
+// the import and named, with every reference to them; the rest imports.
+// Wrong settings of parts it does run are still refused.
+func TestImportLeavesOutAndNamesWhatGatehouseDoesNotRun(t *testing.T) {
+	note := func(name, n string) store.ProtocolMapper {
+		return store.ProtocolMapper{Name: name, Protocol: ProtocolOIDC, ProtocolMapper: MapperSessionNote,
+			Config: map[string]string{"user.session.note": n, "claim.name": name, cfgAccess: "true"}}
+	}
+	upn := store.ProtocolMapper{Name: "upn", Protocol: ProtocolOIDC, ProtocolMapper: MapperUserAttribute,
+		Config: map[string]string{"user.attribute": "username", "claim.name": "upn", cfgAccess: "true"}}
+	for _, tc := range []struct {
+		name string
+		imp  RealmImport
+		// left is what the import names; err, if set, the field that
+		// ImportRealm refuses.
+		left []string
+		err  string
+		// check inspects the imported realm.
+		check func(t *testing.T, svc *Service, r store.Realm)
+	}{
+		{name: "a SAML scope and every reference to it",
+			imp: RealmImport{
+				ClientScopes:               []ImportClientScope{{Name: "role_list", Protocol: "saml"}, {Name: "extra", Protocol: ProtocolOIDC}},
+				DefaultDefaultClientScopes: []string{"role_list", "profile", "extra"},
+				Clients:                    []ImportClient{{ClientID: "app", Secret: "s", DefaultClientScopes: []string{"role_list", "extra"}}},
+				Roles:                      &ImportRoles{Realm: []ImportRole{{Name: "r"}}},
+				ScopeMappings:              []ImportScopeMapping{{ClientScope: "role_list", Roles: []string{"r"}}, {ClientScope: "extra", Roles: []string{"r"}}},
+			},
+			left: []string{"clientScopes[role_list] (protocol saml)"},
+			check: func(t *testing.T, svc *Service, r store.Realm) {
+				scopes, err := svc.store.ListClientScopes(context.Background(), r.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if slices.ContainsFunc(scopes, func(cs store.ClientScope) bool { return cs.Name == "role_list" }) ||
+					!slices.ContainsFunc(scopes, func(cs store.ClientScope) bool { return cs.Name == "extra" && len(cs.ScopeRoleIDs) == 1 }) {
+					t.Errorf("scopes: %+v", scopes)
+				}
+			}},
+		{name: "mappers of a type or session note not run, in scopes and clients",
+			imp: RealmImport{
+				ClientScopes: []ImportClientScope{{Name: "service_account", ProtocolMappers: []store.ProtocolMapper{
+					note("Client Host", "clientHost"), note("Client ID", "client_id"), note("auth_time", "AUTH_TIME"), upn}}},
+				Clients: []ImportClient{{ClientID: "app", Secret: "s", ProtocolMappers: []store.ProtocolMapper{
+					{Name: "org", Protocol: ProtocolOIDC, ProtocolMapper: "oidc-organization-membership-mapper"}, upn}}},
+			},
+			left: []string{
+				`clientScopes[service_account].protocolMappers[Client Host] (Session note "clientHost" is not supported (only AUTH_TIME and client_id))`,
+				`clients[app].protocolMappers[org] (Unsupported protocol mapper type "oidc-organization-membership-mapper")`,
+			},
+			check: func(t *testing.T, svc *Service, r store.Realm) {
+				c, err := svc.ClientByClientID(context.Background(), r.ID, "app")
+				if err != nil || len(c.ProtocolMappers) != 1 || c.ProtocolMappers[0].Name != "upn" {
+					t.Errorf("client mappers: %+v %v", c.ProtocolMappers, err)
+				}
+				scopes, _ := svc.store.ListClientScopes(context.Background(), r.ID)
+				i := slices.IndexFunc(scopes, func(cs store.ClientScope) bool { return cs.Name == "service_account" })
+				if i < 0 || len(scopes[i].ProtocolMappers) != 3 {
+					t.Errorf("service_account scope: %+v", scopes)
+				}
+			}},
+		{name: "composites of built-in admin roles",
+			imp: RealmImport{Roles: &ImportRoles{Client: map[string][]ImportRole{RealmManagementClientID: {
+				{Name: "view-users", Composite: true, Composites: &ImportComposites{Client: map[string][]string{RealmManagementClientID: {"query-users", "query-groups"}}}},
+				{Name: "realm-admin", Composite: true, Composites: &ImportComposites{Client: map[string][]string{RealmManagementClientID: {"view-users", "impersonation"}}}},
+				{Name: "impersonation"},
+			}}}},
+			left: []string{
+				"roles.client.realm-management[realm-admin].composites (realm-management/impersonation: the composites of built-in admin roles are fixed)",
+				"roles.client.realm-management[view-users].composites (realm-management/query-groups, realm-management/query-users: the composites of built-in admin roles are fixed)",
+			},
+			check: func(t *testing.T, svc *Service, r store.Realm) {
+				rm, err := svc.ClientByClientID(context.Background(), r.ID, RealmManagementClientID)
+				if err == nil {
+					_, err = svc.RoleByName(context.Background(), r.ID, rm.ID, "impersonation")
+				}
+				if err != nil {
+					t.Errorf("the role itself is imported: %v", err)
+				}
+			}},
+		{name: "a SAML client with its roles, their grants and its scope mappings",
+			imp: RealmImport{
+				Clients: []ImportClient{{ClientID: "saml-app", Protocol: "saml"}, {ClientID: "app", Secret: "s"}},
+				Roles: &ImportRoles{
+					Realm:  []ImportRole{{Name: "r", Composite: true, Composites: &ImportComposites{Client: map[string][]string{"saml-app": {"x"}, "app": {"y"}}}}},
+					Client: map[string][]ImportRole{"saml-app": {{Name: "x"}}, "app": {{Name: "y"}}},
+				},
+				Groups: []ImportGroup{{Name: "g", SubGroups: []ImportGroup{{Name: "h", ClientRoles: map[string][]string{"saml-app": {"x"}, "app": {"y"}}}}}},
+				Users: []ImportUser{{Username: "u", RealmRoles: []string{"r"}, ClientRoles: map[string][]string{"saml-app": {"x"}}, Groups: []string{"/g/h"}},
+					{Username: "service-account-saml-app", ServiceAccountClientID: "saml-app"}},
+				ScopeMappings: []ImportScopeMapping{{Client: "saml-app", Roles: []string{"r"}}, {Client: "app", Roles: []string{"r"}}},
+				ClientScopeMappings: map[string][]ImportScopeMapping{"saml-app": {{Client: "app", Roles: []string{"x"}}},
+					"app": {{Client: "saml-app", Roles: []string{"y"}}}},
+			},
+			left: []string{"clients[saml-app] (protocol saml, with its roles and every grant and mapping of them)"},
+			check: func(t *testing.T, svc *Service, r store.Realm) {
+				ctx := context.Background()
+				if _, err := svc.ClientByClientID(ctx, r.ID, "saml-app"); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("the SAML client: %v", err)
+				}
+				u, err := svc.store.GetUserByUsername(ctx, r.ID, "u")
+				role, _ := svc.RoleByName(ctx, r.ID, "", "r")
+				if err != nil || !slices.Contains(u.RoleIDs, role.ID) || len(u.GroupIDs) != 1 {
+					t.Errorf("user u: %+v %v", u, err)
+				}
+				app, _ := svc.ClientByClientID(ctx, r.ID, "app")
+				if len(app.ScopeRoleIDs) != 1 {
+					t.Errorf("app's scope mappings: %v", app.ScopeRoleIDs)
+				}
+			}},
+		{name: "a mapper Gatehouse runs, set wrong, is refused",
+			imp: RealmImport{ClientScopes: []ImportClientScope{{Name: "extra", ProtocolMappers: []store.ProtocolMapper{
+				{Name: "bad", Protocol: ProtocolOIDC, ProtocolMapper: MapperUserAttribute, Config: map[string]string{"jsonType.label": "Bogus"}}}}}},
+			err: "clientScopes[0]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			imp, left := tc.imp.WithoutUnsupported()
+			if diff := cmp.Diff(tc.left, left.Names); diff != "" {
+				t.Errorf("left out (-want +got):\n%s", diff)
+			}
+			svc := newImportService(t)
+			r, err := svc.ImportRealm(context.Background(), store.Realm{Name: "kc", Enabled: true}, imp)
+			var ve *ValidationError
+			switch {
+			case tc.err != "":
+				if !errors.As(err, &ve) || !strings.HasPrefix(ve.Field, tc.err) {
+					t.Fatalf("err = %v, want a validation error at %s", err, tc.err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			default:
+				tc.check(t, svc, r)
+			}
+		})
 	}
 }

@@ -31,6 +31,11 @@ const (
 	MapperSessionNote     = "oidc-usersessionmodel-note-mapper"
 )
 
+// noteClientID is the session note Keycloak gives a service account's
+// session: the clientId of the client it belongs to (its built-in
+// service_account scope maps it to the client_id claim).
+const noteClientID = "client_id"
+
 // Targets of a mapper's claim.
 const (
 	cfgAccess        = "access.token.claim"
@@ -99,16 +104,13 @@ func ValidateMapper(m *store.ProtocolMapper) error {
 	if m.Protocol == "" {
 		m.Protocol = ProtocolOIDC
 	}
-	if m.Protocol != ProtocolOIDC {
-		return invalid("protocol", "Protocol %s is not supported", m.Protocol)
+	if err := supportedMapper(*m); err != nil {
+		return err
 	}
 	if err := printableName("name", m.Name, 255); err != nil {
 		return err
 	}
-	keys, ok := mapperKeys[m.ProtocolMapper]
-	if !ok {
-		return invalid("protocolMapper", "Unsupported protocol mapper type %q", m.ProtocolMapper)
-	}
+	keys := mapperKeys[m.ProtocolMapper]
 	for k, v := range m.Config {
 		if !slices.Contains(keys, k) {
 			return invalid("config", "Config key %q is not supported by %s", k, m.ProtocolMapper)
@@ -125,14 +127,27 @@ func ValidateMapper(m *store.ProtocolMapper) error {
 		if m.Config["role"] == "" {
 			return invalid("config", "%s needs config role", m.ProtocolMapper)
 		}
-	case MapperSessionNote:
-		if n := m.Config["user.session.note"]; n != "AUTH_TIME" {
-			return invalid("config", "Session note %q is not supported (only AUTH_TIME)", n)
-		}
 	case MapperHardcodedClaim:
 		if m.Config["jsonType.label"] == "JSON" && !json.Valid([]byte(m.Config["claim.value"])) {
 			return invalid("config", "claim.value is not valid JSON")
 		}
+	}
+	return nil
+}
+
+// supportedMapper refuses a mapper Gatehouse does not run, as opposed to
+// one it runs but whose settings are wrong: another protocol, a type it
+// does not implement, a session note it does not keep. A realm import
+// reports such a mapper as not imported instead of refusing the realm.
+func supportedMapper(m store.ProtocolMapper) error {
+	if m.Protocol != "" && m.Protocol != ProtocolOIDC {
+		return invalid("protocol", "Protocol %s is not supported", m.Protocol)
+	}
+	if _, ok := mapperKeys[m.ProtocolMapper]; !ok {
+		return invalid("protocolMapper", "Unsupported protocol mapper type %q", m.ProtocolMapper)
+	}
+	if n := m.Config["user.session.note"]; m.ProtocolMapper == MapperSessionNote && n != "AUTH_TIME" && n != noteClientID {
+		return invalid("config", "Session note %q is not supported (only AUTH_TIME and %s)", n, noteClientID)
 	}
 	return nil
 }
@@ -295,7 +310,11 @@ func runMappers(mappers []compiledMapper, in MapperInput, t Target) (*Claims, er
 		case MapperACR:
 			out.ACR = true
 		case MapperSessionNote:
-			out.AuthTime = true
+			if cfg["user.session.note"] != noteClientID {
+				out.AuthTime = true
+			} else if sa := in.User.ServiceAccountClientID; sa != "" && sa == in.Client.ID {
+				err = out.mapClaim1(m.path, m.jsonType, in.Client.ClientID, false)
+			}
 		case MapperAllowedOrigins:
 			out.AllowedOrigins = allowedOrigins(in.Client)
 		case MapperAudienceResolve:

@@ -240,3 +240,41 @@ func sprint(v any) string {
 }
 
 func sortStrings(s []string) { slices.Sort(s) }
+
+// Keycloak's service_account scope maps the client_id session note, which
+// only a service account's session has: the token of a client's own
+// service account carries its clientId, a user's token nothing.
+func TestClientIDSessionNoteMapsOnlyTheClientsServiceAccount(t *testing.T) {
+	note := store.ProtocolMapper{Name: "Client ID", Protocol: ProtocolOIDC, ProtocolMapper: MapperSessionNote,
+		Config: map[string]string{"user.session.note": "client_id", "claim.name": "client_id", "jsonType.label": "String", cfgAccess: "true"}}
+	if err := ValidateMapper(&note); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name          string
+		serviceAcctOf string
+		want          any
+	}{
+		{"the client's service account", "c1", "app"},
+		{"a user", "", nil},
+		{"another client's service account", "c2", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := testInput()
+			in.Client.ID = "c1"
+			in.User.ServiceAccountClientID = tc.serviceAcctOf
+			c, err := RunMappers([]store.ProtocolMapper{note}, in, AccessToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := c.Get("client_id"); got != tc.want || c.AuthTime {
+				t.Errorf("client_id = %v, auth_time %v; want %v and no auth_time", got, c.AuthTime, tc.want)
+			}
+		})
+	}
+	other := note
+	other.Config = map[string]string{"user.session.note": "clientAddress"}
+	if err := ValidateMapper(&other); err == nil {
+		t.Error("a session note Gatehouse does not keep was accepted")
+	}
+}

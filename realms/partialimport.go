@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -32,8 +34,8 @@ type PartialImportAction struct {
 	ID           string `json:"id"`
 }
 
-// PartialImport adds the clients, roles, identity providers, groups and
-// users of imp to an existing realm. ifExists decides about resources that
+// PartialImport adds the clients, roles, identity providers, groups,
+// users and scope mappings of imp to an existing realm. ifExists decides about resources that
 // exist already: FAIL refuses the whole import (a StateError with
 // Keycloak's message) before anything is written, SKIP leaves them as
 // they are, OVERWRITE replaces them (deleted and created again; a realm
@@ -58,10 +60,6 @@ func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string,
 	r := st.Realm
 	if imp.ClientScopes != nil || imp.DefaultDefaultClientScopes != nil || imp.DefaultOptionalClientScopes != nil {
 		return res, invalid("clientScopes", "a partial import carries no client scopes")
-	}
-	if imp.ScopeMappings != nil || imp.ClientScopeMappings != nil {
-		// Keycloak's PartialImportRepresentation has none either.
-		return res, invalid("scopeMappings", "a partial import carries no scope mappings")
 	}
 	// Decide per resource, before any write.
 	type undo func() error
@@ -224,6 +222,16 @@ func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string,
 		}
 		kept.Users = append(kept.Users, iu)
 	}
+	// Scope mappings are no resources of their own: each adds roles to
+	// what a client or client scope may put in its tokens, so a mapping
+	// that is there already is neither a conflict nor overwritten, and
+	// every mode adds the missing ones (those of a partial export post
+	// back). They are checked before any write, applied after the
+	// resources, and not listed in the results.
+	if err := s.checkPartialScopeMappings(ctx, r.ID, imp, byClientID); err != nil {
+		return res, err
+	}
+	kept.ScopeMappings, kept.ClientScopeMappings = imp.ScopeMappings, imp.ClientScopeMappings
 	p, err := s.planImport(kept, known)
 	if err != nil {
 		return res, err
@@ -277,6 +285,88 @@ func (s *Service) PartialImport(ctx context.Context, realmName, ifExists string,
 		added("USER", iu.Username, u.ID)
 	}
 	return res, nil
+}
+
+// checkPartialScopeMappings checks that the scope mappings of imp name a
+// client or client scope and roles that the realm has or imp brings.
+func (s *Service) checkPartialScopeMappings(ctx context.Context, realmID string, imp RealmImport, byClientID map[string]store.Client) error {
+	if len(imp.ScopeMappings) == 0 && len(imp.ClientScopeMappings) == 0 {
+		return nil
+	}
+	scopes, err := s.store.ListClientScopes(ctx, realmID)
+	if err != nil {
+		return err
+	}
+	owner := func(field string, m ImportScopeMapping) error {
+		switch {
+		case m.Client != "" && m.ClientScope == "":
+			if _, ok := byClientID[m.Client]; !ok && !slices.ContainsFunc(imp.Clients, func(c ImportClient) bool { return c.ClientID == m.Client }) {
+				return invalid(field+".client", "no client %q", m.Client)
+			}
+		case m.ClientScope != "" && m.Client == "":
+			if !slices.ContainsFunc(scopes, func(cs store.ClientScope) bool { return cs.Name == m.ClientScope }) {
+				return invalid(field+".clientScope", "no client scope %q", m.ClientScope)
+			}
+		default:
+			return invalid(field, "a scope mapping names either a client or a client scope")
+		}
+		return nil
+	}
+	// role reports whether the realm has, or imp brings, the role of
+	// client clientID ("" for a realm role).
+	role := func(clientID, name string) (bool, error) {
+		var brought []ImportRole
+		if imp.Roles != nil {
+			brought = imp.Roles.Realm
+			if clientID != "" {
+				brought = imp.Roles.Client[clientID]
+			}
+		}
+		if slices.ContainsFunc(brought, func(ir ImportRole) bool { return ir.Name == name }) {
+			return true, nil
+		}
+		containerID := ""
+		if clientID != "" {
+			c, ok := byClientID[clientID]
+			if !ok {
+				return false, nil
+			}
+			containerID = c.ID
+		}
+		_, err := s.RoleByName(ctx, realmID, containerID, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	check := func(field, clientID string, m ImportScopeMapping) error {
+		if err := owner(field, m); err != nil {
+			return err
+		}
+		for _, name := range m.Roles {
+			ok, err := role(clientID, name)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return invalid(field+".roles", "no role %q", strings.TrimPrefix(clientID+"/"+name, "/"))
+			}
+		}
+		return nil
+	}
+	for i, m := range imp.ScopeMappings {
+		if err := check(fmt.Sprintf("scopeMappings[%d]", i), "", m); err != nil {
+			return err
+		}
+	}
+	for _, clientID := range sortedKeys(imp.ClientScopeMappings) {
+		for i, m := range imp.ClientScopeMappings[clientID] {
+			if err := check(fmt.Sprintf("clientScopeMappings.%s[%d]", clientID, i), clientID, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func forgetSubtree(paths map[string]bool, root string) {

@@ -152,6 +152,13 @@ func ValidateRealm(r *store.Realm) error {
 // offline_access role and the default-roles-<realm> composite, all in one
 // store transaction.
 func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, error) {
+	return s.createRealmWith(ctx, r, nil)
+}
+
+// createRealmWith is CreateRealm whose extra, when set, adds records (users)
+// to the new realm's contents before the one store transaction: they
+// commit with the realm or not at all.
+func (s *Service) createRealmWith(ctx context.Context, r store.Realm, extra func(store.Realm, *store.RealmContents) error) (store.Realm, error) {
 	ApplyRealmDefaults(&r)
 	// Keycloak's new realms carry this listener; an admin may remove it.
 	if r.Events.Listeners == nil {
@@ -194,6 +201,11 @@ func (s *Service) CreateRealm(ctx context.Context, r store.Realm) (store.Realm, 
 		Roles:        append(append([]store.Role{offline, uma, def}, adminRoles...), clientRoles...),
 		ClientScopes: scopes,
 		Clients:      append([]store.Client{rm}, clients...),
+	}
+	if extra != nil {
+		if err := extra(r, &init); err != nil {
+			return store.Realm{}, err
+		}
 	}
 	// One transaction: a failed create leaves nothing half-made behind.
 	if err := s.store.CreateRealmWith(ctx, r, init); err != nil {

@@ -134,3 +134,61 @@ type AuthzResourceQuery struct {
 	OwnerID  string
 	ParentID string
 }
+
+// AccessKeyHash is the hash of r's access key, "" when it has none (the
+// access-key index holds only resources that have one).
+func (r AuthzResource) AccessKeyHash() string {
+	if r.AccessKey == nil {
+		return ""
+	}
+	return r.AccessKey.Hash
+}
+
+// maxResourceDepth bounds CheckParent's walk up the parent chain.
+const maxResourceDepth = 1024
+
+// CheckParent is the parent rule every backend applies in its write
+// transaction: r's parent must be a resource of r's server, and r may not
+// become its own ancestor (ErrInvalidParent). old is r's value before an
+// update (nil on create); an unchanged parent is not walked again. get
+// reads a resource by ID in the caller's transaction (ErrNotFound when
+// there is none).
+func (r AuthzResource) CheckParent(old *AuthzResource, get func(id string) (AuthzResource, error)) error {
+	if r.ParentID == "" || old != nil && old.ParentID == r.ParentID {
+		return nil
+	}
+	for p, n := r.ParentID, 0; p != ""; n++ {
+		if p == r.ID || n > maxResourceDepth {
+			return ErrInvalidParent
+		}
+		parent, err := get(p)
+		if err != nil {
+			return err
+		}
+		if parent.ServerID != r.ServerID {
+			return ErrNotFound
+		}
+		p = parent.ParentID
+	}
+	return nil
+}
+
+// UpdatedAuthzResource applies an update fn to a copy of old (its access
+// key copied too, so fn cannot reach the stored value) and keeps the rules
+// every backend enforces: the ID stays, and a resource never changes
+// server (ErrNotFound, as if it were not there).
+func UpdatedAuthzResource(old AuthzResource, fn func(*AuthzResource) error) (AuthzResource, error) {
+	r := old
+	if old.AccessKey != nil {
+		k := *old.AccessKey
+		r.AccessKey = &k
+	}
+	if err := fn(&r); err != nil {
+		return AuthzResource{}, err
+	}
+	r.ID = old.ID
+	if r.ServerID != old.ServerID {
+		return AuthzResource{}, ErrNotFound
+	}
+	return r, nil
+}

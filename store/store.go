@@ -56,8 +56,8 @@ type Store interface {
 	// Realms. Names are unique case-insensitively (two realms must not pass
 	// for one another); lookups by name are exact.
 	CreateRealm(ctx context.Context, r Realm) error
-	// CreateRealmWith creates a realm together with its initial keys, roles
-	// and clients in one transaction: all of them or nothing.
+	// CreateRealmWith creates a realm together with its initial keys, roles,
+	// clients and users in one transaction: all of them or nothing.
 	CreateRealmWith(ctx context.Context, r Realm, init RealmContents) error
 	GetRealm(ctx context.Context, name string) (Realm, error)
 	GetRealmByID(ctx context.Context, id string) (Realm, error)
@@ -339,6 +339,10 @@ type RealmContents struct {
 	Roles        []Role
 	ClientScopes []ClientScope
 	Clients      []Client
+	// Users are stored as given, with their credentials and role mappings
+	// (first start creates master's admin with the realm, so no crash can
+	// leave a master realm nobody can administer).
+	Users []User
 }
 
 // Page selects a window of an ordered list. Max <= 0 means the backend's

@@ -231,13 +231,6 @@ func resourceBuckets(rb *bbolt.Bucket) resBuckets {
 	return resBuckets{sub(rb, bAzResources), sub(rb, bAzResByName), sub(rb, bAzResByOwner), sub(rb, bAzResByParent), sub(rb, bAzResByKey)}
 }
 
-func resKeyHash(r store.AuthzResource) string {
-	if r.AccessKey == nil {
-		return ""
-	}
-	return r.AccessKey.Hash
-}
-
 // index writes (or, with del, removes) r's index entries.
 func (b resBuckets) index(r store.AuthzResource, del bool) error {
 	type entry struct {
@@ -249,7 +242,7 @@ func (b resBuckets) index(r store.AuthzResource, del bool) error {
 	if r.ParentID != "" {
 		es = append(es, entry{b.byParent, idx(r.ParentID, r.ID), nil})
 	}
-	if h := resKeyHash(r); h != "" {
+	if h := r.AccessKeyHash(); h != "" {
 		es = append(es, entry{b.byKey, []byte(h), []byte(r.ID)})
 	}
 	for _, e := range es {
@@ -272,28 +265,16 @@ func (b resBuckets) checkResource(r store.AuthzResource, old *store.AuthzResourc
 	if id := b.byName.Get(idx(r.ServerID, r.Name)); id != nil && string(id) != r.ID {
 		return &store.ConflictError{Kind: authzResourceCmp, Field: "name", Value: r.Name}
 	}
-	if h := resKeyHash(r); h != "" {
+	if h := r.AccessKeyHash(); h != "" {
 		if id := b.byKey.Get([]byte(h)); id != nil && string(id) != r.ID {
 			return &store.ConflictError{Kind: authzResourceCmp, Field: "accessKey", Value: "(hash)"}
 		}
 	}
-	if r.ParentID == "" || old != nil && old.ParentID == r.ParentID {
-		return nil
-	}
-	for p, n := r.ParentID, 0; p != ""; n++ {
-		if p == r.ID || n > 1024 {
-			return store.ErrInvalidParent
-		}
-		var pr store.AuthzResource
-		if err := getRow(b.rows, p, &pr); err != nil {
-			return err
-		}
-		if pr.ServerID != r.ServerID {
-			return store.ErrNotFound
-		}
-		p = pr.ParentID
-	}
-	return nil
+	return r.CheckParent(old, func(id string) (store.AuthzResource, error) {
+		var p store.AuthzResource
+		err := getRow(b.rows, id, &p)
+		return p, err
+	})
 }
 
 func (s *Store) CreateAuthzResource(ctx context.Context, realmID string, r store.AuthzResource) error {
@@ -409,14 +390,9 @@ func (s *Store) UpdateAuthzResource(ctx context.Context, realmID, id string, fn 
 		if err := getRow(b.rows, id, &old); err != nil {
 			return err
 		}
-		r := old
-		r.AccessKey = clonePtr(old.AccessKey)
-		if err := fn(&r); err != nil {
+		r, err := store.UpdatedAuthzResource(old, fn)
+		if err != nil {
 			return err
-		}
-		r.ID = id
-		if r.ServerID != old.ServerID {
-			return store.ErrNotFound // resources never change server
 		}
 		if err := b.checkResource(r, &old); err != nil {
 			return err
@@ -431,14 +407,6 @@ func (s *Store) UpdateAuthzResource(ctx context.Context, realmID, id string, fn 
 		return putRow(b.rows, id, r)
 	})
 	return out, err
-}
-
-func clonePtr[T any](p *T) *T {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }
 
 func (s *Store) DeleteAuthzResource(ctx context.Context, realmID, id string) error {

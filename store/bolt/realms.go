@@ -66,6 +66,11 @@ func (s *Store) CreateRealmWith(ctx context.Context, r store.Realm, init store.R
 				return err
 			}
 		}
+		for _, u := range init.Users {
+			if err := createUserTx(rb, u); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 }

@@ -148,50 +148,36 @@ func (r *realm) checkServer(serverID string) error {
 
 // Resources.
 
-func keyHash(x *store.AuthzResource) string {
-	if x.AccessKey == nil {
-		return ""
-	}
-	return x.AccessKey.Hash
-}
-
 // checkResource checks x's unique keys and parent against the realm's
 // other resources (old is its previous value on update, nil on create).
 func (r *realm) checkResource(x, old *store.AuthzResource) error {
 	if id, ok := r.azResByName[[2]string{x.ServerID, x.Name}]; ok && id != x.ID {
 		return &store.ConflictError{Kind: "resource", Field: "name", Value: x.Name}
 	}
-	if h := keyHash(x); h != "" {
+	if h := x.AccessKeyHash(); h != "" {
 		if id, ok := r.azResByKey[h]; ok && id != x.ID {
 			return &store.ConflictError{Kind: "resource", Field: "accessKey", Value: "(hash)"}
 		}
 	}
-	if x.ParentID == "" || old != nil && old.ParentID == x.ParentID {
-		return nil
-	}
-	for p, n := x.ParentID, 0; p != ""; n++ {
-		if p == x.ID || n > 1024 {
-			return store.ErrInvalidParent
+	return x.CheckParent(old, func(id string) (store.AuthzResource, error) {
+		p, err := lookup(r.azResources, id)
+		if err != nil {
+			return store.AuthzResource{}, err
 		}
-		parent := r.azResources[p]
-		if parent == nil || parent.ServerID != x.ServerID {
-			return store.ErrNotFound
-		}
-		p = parent.ParentID
-	}
-	return nil
+		return *p, nil
+	})
 }
 
 func (r *realm) indexResource(x *store.AuthzResource) {
 	r.azResByName[[2]string{x.ServerID, x.Name}] = x.ID
-	if h := keyHash(x); h != "" {
+	if h := x.AccessKeyHash(); h != "" {
 		r.azResByKey[h] = x.ID
 	}
 }
 
 func (r *realm) unindexResource(x *store.AuthzResource) {
 	delete(r.azResByName, [2]string{x.ServerID, x.Name})
-	if h := keyHash(x); h != "" {
+	if h := x.AccessKeyHash(); h != "" {
 		delete(r.azResByKey, h)
 	}
 }

@@ -50,6 +50,11 @@ func (s *Store) createRealm(r store.Realm, init store.RealmContents) error {
 			return err
 		}
 	}
+	for _, u := range init.Users {
+		if err := rm.createUser(u); err != nil {
+			return err
+		}
+	}
 	s.realms[r.ID] = rm
 	s.byName[r.Name] = r.ID
 	s.byFold[lower(r.Name)] = r.ID

@@ -181,11 +181,13 @@ func resourceConflicts(r store.AuthzResource) conflicts {
 	}
 }
 
+// resourceKeyHash is the access_key_hash column: NULL without a key, so
+// the unique constraint holds only among resources that have one.
 func resourceKeyHash(r store.AuthzResource) any {
-	if r.AccessKey == nil || r.AccessKey.Hash == "" {
-		return nil
+	if h := r.AccessKeyHash(); h != "" {
+		return h
 	}
-	return r.AccessKey.Hash
+	return nil
 }
 
 func (s *Store) CreateAuthzResource(ctx context.Context, realmID string, r store.AuthzResource) error {
@@ -270,25 +272,20 @@ func (s *Store) UpdateAuthzResource(ctx context.Context, realmID, id string, fn 
 		if err := getData(ctx, tx, &old, `SELECT data FROM authz_resources WHERE realm_id = $1 AND id = $2 FOR UPDATE`, realmID, id); err != nil {
 			return err
 		}
-		r := old
-		if old.AccessKey != nil {
-			k := *old.AccessKey
-			r.AccessKey = &k
-		}
-		if err := fn(&r); err != nil {
+		r, err := store.UpdatedAuthzResource(old, fn)
+		if err != nil {
 			return err
-		}
-		r.ID = id
-		if r.ServerID != old.ServerID {
-			return store.ErrNotFound // resources never change server
 		}
 		if !storable(r.Name, r.OwnerID, r.ParentID) {
 			return errUnstorable(r.Name, r.OwnerID, r.ParentID)
 		}
-		if r.ParentID != old.ParentID {
-			if err := checkResourceMove(ctx, tx, realmID, id, r.ParentID); err != nil {
-				return err
-			}
+		if err := r.CheckParent(&old, func(id string) (store.AuthzResource, error) {
+			var p store.AuthzResource
+			err := tx.QueryRow(ctx, `SELECT server_id, parent_id FROM authz_resources WHERE realm_id = $1 AND id = $2`,
+				realmID, id).Scan(&p.ServerID, &p.ParentID)
+			return p, err
+		}); err != nil {
+			return err
 		}
 		raw, err := encode(r)
 		if err != nil {
@@ -303,27 +300,6 @@ func (s *Store) UpdateAuthzResource(ctx context.Context, realmID, id string, fn 
 		return nil
 	})
 	return out, err
-}
-
-// checkResourceMove refuses to hang resource id under parent when parent
-// is id or one of its descendants.
-func checkResourceMove(ctx context.Context, tx pgx.Tx, realmID, id, parent string) error {
-	seen := map[string]bool{}
-	for p := parent; p != ""; {
-		if p == id {
-			return store.ErrInvalidParent
-		}
-		if seen[p] {
-			break
-		}
-		seen[p] = true
-		var next string
-		if err := tx.QueryRow(ctx, `SELECT parent_id FROM authz_resources WHERE realm_id = $1 AND id = $2`, realmID, p).Scan(&next); err != nil {
-			return err
-		}
-		p = next
-	}
-	return nil
 }
 
 func (s *Store) DeleteAuthzResource(ctx context.Context, realmID, id string) error {

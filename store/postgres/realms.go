@@ -82,6 +82,13 @@ func (s *Store) CreateRealmWith(ctx context.Context, r store.Realm, init store.R
 			return err
 		}
 	}
+	for _, u := range init.Users {
+		us, ucs, err := userInserts(r.ID, u)
+		if err != nil {
+			return err
+		}
+		stmts, cs = append(stmts, us...), append(cs, ucs...)
+	}
 	return s.pipelineConflicts(ctx, stmts, cs)
 }
 

@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -312,19 +311,9 @@ func testAuthzCascade(t *testing.T, s store.Store) {
 func testAuthzConcurrent(t *testing.T, s store.Store) {
 	r, models, _ := resourceServers(t, s)
 	const n = 8
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			errs[i] = s.CreateAuthzResource(ctx, r.ID, resource(models, "same", fmt.Sprint("owner-", i)))
-		}()
-	}
-	close(start)
-	wg.Wait()
+	errs := atOnce(n, func(i int) error {
+		return s.CreateAuthzResource(ctx, r.ID, resource(models, "same", fmt.Sprint("owner-", i)))
+	})
 	wins := 0
 	for _, err := range errs {
 		if err == nil {
@@ -339,20 +328,12 @@ func testAuthzConcurrent(t *testing.T, s store.Store) {
 
 	res, err := s.GetAuthzResourceByName(ctx, r.ID, models.ID, "same")
 	must(t, err)
-	start = make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			_, errs[i] = s.UpdateAuthzResource(ctx, r.ID, res.ID, func(x *store.AuthzResource) error {
-				x.AccessKey = &store.ResourceAccessKey{Hash: fmt.Sprint("key-", i), CreatedAt: clock()}
-				return nil
-			})
-		}()
-	}
-	close(start)
-	wg.Wait()
+	errs = atOnce(n, func(i int) error {
+		return errOf(s.UpdateAuthzResource(ctx, r.ID, res.ID, func(x *store.AuthzResource) error {
+			x.AccessKey = &store.ResourceAccessKey{Hash: fmt.Sprint("key-", i), CreatedAt: clock()}
+			return nil
+		}))
+	})
 	for _, err := range errs {
 		must(t, err)
 	}

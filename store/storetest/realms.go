@@ -15,6 +15,7 @@ var realmTests = []conformanceTest{
 	{"RealmRenameAndAbortedUpdate", testRealmRename},
 	{"RealmDeleteRemovesEverything", testRealmDelete},
 	{"RealmCreateWithContentsAllOrNothing", testRealmCreateWith},
+	{"RealmCreateWithUsersAllOrNothing", testRealmCreateWithUsers},
 	{"RealmUpdateRotatingKeyAllOrNothing", testRealmUpdateRotatingKey},
 }
 
@@ -83,6 +84,75 @@ func testRealmCreateWith(t *testing.T, s store.Store) {
 	})
 	// The name stays free.
 	must(t, s.CreateRealmWith(ctx, other, contents()))
+}
+
+// First start creates master with its admin user in the same transaction:
+// the user's credential and role mappings arrive with the realm, and a
+// conflict in the users part leaves no realm behind.
+func testRealmCreateWithUsers(t *testing.T, s store.Store) {
+	now := clock()
+	contents := func() store.RealmContents {
+		admin := store.Role{ID: id("r"), Name: "admin"}
+		return store.RealmContents{
+			Keys:    []store.SigningKey{{KID: id("k"), Algorithm: "RS256", Status: store.KeyActive, CreatedAt: now}},
+			Roles:   []store.Role{admin},
+			Clients: []store.Client{{ID: id("c"), ClientID: "admin-cli", Enabled: true, PublicClient: true, CreatedAt: now}},
+			Users: []store.User{{
+				ID: id("u"), Username: "root", Enabled: true, CreatedAt: now, RoleIDs: []string{admin.ID},
+				Credentials: []store.Credential{{ID: id("cred"), Type: "password", CreatedAt: now, Algorithm: "argon2", Salt: []byte("salt"), Hash: []byte("hash")}},
+			}},
+		}
+	}
+	r := store.Realm{ID: id("realm"), Name: "master", Enabled: true, CreatedAt: now}
+	init := contents()
+	must(t, s.CreateRealmWith(ctx, r, init))
+	wantEqual(t, "admin user", try(s.GetUserByUsername(ctx, r.ID, "root")).must(t), init.Users[0])
+	wantEqual(t, "admin user by id", try(s.GetUser(ctx, r.ID, init.Users[0].ID)).must(t), init.Users[0])
+	if n, err := s.CountUsers(ctx, r.ID, store.UserQuery{}); err != nil || n != 1 {
+		t.Fatalf("CountUsers = %d, %v; want 1", n, err)
+	}
+
+	// A second replica starting at the same moment loses on the realm
+	// name and adds no user anywhere.
+	late := contents()
+	wantConflict(t, s.CreateRealmWith(ctx, store.Realm{ID: id("realm"), Name: "master", Enabled: true, CreatedAt: now}, late), "realm", "name")
+	wantErr(t, errOf(s.GetUser(ctx, r.ID, late.Users[0].ID)), store.ErrNotFound)
+
+	// A conflict in the last part (two users with one username, after the
+	// realm, its keys, roles and clients) leaves nothing behind.
+	for name, users := range map[string]func(u store.User) []store.User{
+		"username": func(u store.User) []store.User {
+			dup := u
+			dup.ID, dup.Credentials = id("u"), nil
+			dup.Username = "ROOT"
+			return []store.User{u, dup}
+		},
+		"id": func(u store.User) []store.User {
+			dup := u
+			dup.Username = "other"
+			return []store.User{u, dup}
+		},
+	} {
+		bad := contents()
+		bad.Users = users(bad.Users[0])
+		other := store.Realm{ID: id("realm"), Name: "other", Enabled: true, CreatedAt: now}
+		wantConflict(t, s.CreateRealmWith(ctx, other, bad), "user", name)
+		wantGone(t, "create aborted by a user "+name+" conflict", map[string]error{
+			"realm by name": errOf(s.GetRealm(ctx, "other")),
+			"realm by id":   errOf(s.GetRealmByID(ctx, other.ID)),
+			"user":          errOf(s.GetUser(ctx, other.ID, bad.Users[0].ID)),
+			"user by name":  errOf(s.GetUserByUsername(ctx, other.ID, "root")),
+			"client":        errOf(s.GetClientByClientID(ctx, other.ID, "admin-cli")),
+		})
+		if keys, _ := s.ListKeys(ctx, other.ID); len(keys) != 0 {
+			t.Fatalf("aborted create kept keys %v", keys)
+		}
+	}
+	// The name and the IDs stay free.
+	other := store.Realm{ID: id("realm"), Name: "other", Enabled: true, CreatedAt: now}
+	good := contents()
+	must(t, s.CreateRealmWith(ctx, other, good))
+	wantEqual(t, "user after the aborted creates", try(s.GetUserByUsername(ctx, other.ID, "root")).must(t), good.Users[0])
 }
 
 func testRealmRename(t *testing.T, s store.Store) {

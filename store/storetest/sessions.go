@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -234,23 +233,13 @@ func testRotateReuse(t *testing.T, s store.Store) {
 func testConcurrentRotation(t *testing.T, s store.Store) {
 	r, sess, rt := chainWithSession(t, s)
 	const n = 8
-	errs := make([]error, n)
 	nexts := make([]store.RefreshToken, n)
 	for i := range nexts {
 		nexts[i] = refreshToken(sess, clock(), time.Hour)
 	}
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			_, errs[i] = s.RotateRefreshToken(ctx, r.ID, rt.Hash, nexts[i], store.RotationPolicy{}, time.Now())
-		}()
-	}
-	close(start)
-	wg.Wait()
+	errs := atOnce(n, func(i int) error {
+		return errOf(s.RotateRefreshToken(ctx, r.ID, rt.Hash, nexts[i], store.RotationPolicy{}, time.Now()))
+	})
 	wins := 0
 	for _, err := range errs {
 		switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -90,6 +91,25 @@ func mustRealm(t *testing.T, s store.Store, name string) store.Realm {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// atOnce runs fn(0) … fn(n-1) in goroutines released together (writers
+// racing, as replicas sharing a database do) and returns their errors.
+func atOnce(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = fn(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return errs
 }
 
 func must(t *testing.T, err error) {
