@@ -9,7 +9,9 @@ import (
 // Client.Authorization set is a resource server; it owns resources, scopes
 // and policies (permissions are policies of type "resource" or "scope", as
 // Keycloak stores them). ServerID is always the resource server's client
-// UUID, and names are unique per server and kind.
+// UUID (creating a record for any ID that is no client of the realm is
+// ErrNotFound, so none outlives DeleteClient), and names are unique per
+// server and kind.
 
 // ErrHasChildren: a record that still has children (a resource that is the
 // parent of other resources) cannot be deleted.

@@ -67,6 +67,9 @@ func azCreate[T named](s *Store, ctx context.Context, realmID string, k azKind[T
 		return err
 	}
 	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		if err := checkServer(rb, k.server(x)); err != nil {
+			return err
+		}
 		rows, byName := sub(rb, k.rows), sub(rb, k.byName)
 		if byName.Get(k.nameKey(x)) != nil {
 			return &store.ConflictError{Kind: k.kind, Field: "name", Value: k.name(x)}
@@ -210,6 +213,16 @@ func (s *Store) DeleteAuthzPolicy(ctx context.Context, realmID, id string) error
 	return azDelete(s, ctx, realmID, policyKind, id)
 }
 
+// checkServer refuses a record of a resource server that is not a client
+// of the realm (never created, or deleted meanwhile): DeleteClient would
+// never remove it.
+func checkServer(rb *bbolt.Bucket, serverID string) error {
+	if sub(rb, bClients).Get([]byte(serverID)) == nil {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 // Resources: rows, name index, children index and access-key index.
 
 type resBuckets struct{ rows, byName, byOwner, byParent, byKey *bbolt.Bucket }
@@ -269,6 +282,9 @@ func (s *Store) CreateAuthzResource(ctx context.Context, realmID string, r store
 		return err
 	}
 	return s.updateRealm(realmID, func(tx *bbolt.Tx, rb *bbolt.Bucket) error {
+		if err := checkServer(rb, r.ServerID); err != nil {
+			return err
+		}
 		b := resourceBuckets(rb)
 		if b.rows.Get([]byte(r.ID)) != nil {
 			return &store.ConflictError{Kind: authzResourceCmp, Field: "id", Value: r.ID}

@@ -36,6 +36,9 @@ var (
 
 func azCreate[T any](s *Store, ctx context.Context, realmID string, k azNamed[T], x T) error {
 	return s.write(ctx, realmID, func(r *realm) error {
+		if err := r.checkServer(k.key(&x)[0]); err != nil {
+			return err
+		}
 		if _, ok := k.byName(r)[k.key(&x)]; ok {
 			return &store.ConflictError{Kind: k.kind, Field: "name", Value: k.key(&x)[1]}
 		}
@@ -133,6 +136,16 @@ func (s *Store) DeleteAuthzPolicy(ctx context.Context, realmID, id string) error
 	return azDelete(s, ctx, realmID, policyKind, id)
 }
 
+// checkServer refuses a record of a resource server that is not a client
+// of the realm (never created, or deleted meanwhile): DeleteClient would
+// never remove it.
+func (r *realm) checkServer(serverID string) error {
+	if r.clients[serverID] == nil {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 // Resources.
 
 // checkResource checks x's unique keys and parent against the realm's
@@ -171,6 +184,9 @@ func (r *realm) unindexResource(x *store.AuthzResource) {
 
 func (s *Store) CreateAuthzResource(ctx context.Context, realmID string, x store.AuthzResource) error {
 	return s.write(ctx, realmID, func(r *realm) error {
+		if err := r.checkServer(x.ServerID); err != nil {
+			return err
+		}
 		if r.azResources[x.ID] != nil {
 			return &store.ConflictError{Kind: "resource", Field: "id", Value: x.ID}
 		}

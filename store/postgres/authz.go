@@ -197,6 +197,10 @@ func (s *Store) CreateAuthzResource(ctx context.Context, realmID string, r store
 	if !storable(realmID, r.ID, r.ServerID, r.Name, r.OwnerID, r.ParentID) {
 		return errUnstorable(realmID, r.ID, r.ServerID, r.Name, r.OwnerID, r.ParentID)
 	}
+	if r.ParentID != "" && r.ParentID == r.ID {
+		// The row's own reference would satisfy its foreign key.
+		return store.ErrInvalidParent
+	}
 	raw, err := encode(r)
 	if err != nil {
 		return err

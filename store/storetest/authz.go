@@ -19,6 +19,9 @@ var authzTests = []conformanceTest{
 	{"AuthzScopesAndPoliciesCRUD", testAuthzScopesPolicies},
 	{"AuthzGoneWithTheServerAndRealm", testAuthzCascade},
 	{"AuthzConcurrentNameClaimsAndKeyRotations", testAuthzConcurrent},
+	{"AuthzRecordsAreCopiesAndAbortedUpdatesChangeNothing", testAuthzCopies},
+	{"AuthzResourceMovesOnlyUnderItsServersResources", testAuthzResourceMoves},
+	{"AuthzRecordsNeedTheirServersClient", testAuthzNeedServer},
 }
 
 func resourceServers(t *testing.T, s store.Store) (store.Realm, store.Client, store.Client) {
@@ -350,4 +353,171 @@ func testAuthzConcurrent(t *testing.T, s store.Store) {
 	if found != 1 {
 		t.Fatalf("%d keys find the resource, want exactly the stored one", found)
 	}
+}
+
+// Authz records handed in or out are copies, and an update whose fn fails
+// (after mutating the record, its nested values and its unique keys) is
+// returned as is and leaves the record and every index as they were.
+func testAuthzCopies(t *testing.T, s store.Store) {
+	r, models, _ := resourceServers(t, s)
+	group := resource(models, "group", "carol")
+	must(t, s.CreateAuthzResource(ctx, r.ID, group))
+	// nested gives a record fresh nested values, so that want shares
+	// nothing with what is mutated.
+	created := clock()
+	nested := func(x *store.AuthzResource) {
+		x.URIs, x.ScopeIDs = []string{"/m"}, []string{"s1"}
+		x.Attributes = map[string][]string{"k": {"v"}}
+		x.BackendRoles = []store.BackendRole{{Type: store.BackendRoleRole, ID: "r1"}}
+		x.AccessKey = &store.ResourceAccessKey{Hash: "h1", CreatedAt: created}
+	}
+	res := resource(models, "model", "alice")
+	nested(&res)
+	want := res
+	nested(&want)
+	must(t, s.CreateAuthzResource(ctx, r.ID, res))
+	res.URIs[0], res.ScopeIDs[0], res.Attributes["k"][0], res.BackendRoles[0].ID = "x", "x", "x", "x"
+	res.AccessKey.Hash = "x"
+	sc := store.AuthzScope{ID: id("scope"), ServerID: models.ID, Name: "read"}
+	must(t, s.CreateAuthzScope(ctx, r.ID, sc))
+	polID := id("pol")
+	policy := func() store.AuthzPolicy {
+		return store.AuthzPolicy{ID: polID, ServerID: models.ID, Name: "p", Type: "role",
+			Roles: []store.AuthzRoleRef{{ID: "r1"}}, PolicyIDs: []string{"p0"}}
+	}
+	pol, wantPol := policy(), policy()
+	must(t, s.CreateAuthzPolicy(ctx, r.ID, pol))
+	pol.Roles[0].ID, pol.PolicyIDs[0] = "x", "x"
+
+	// Mutate everything the store hands out.
+	for _, got := range []func() (store.AuthzResource, error){
+		func() (store.AuthzResource, error) { return s.GetAuthzResource(ctx, r.ID, res.ID) },
+		func() (store.AuthzResource, error) { return s.GetAuthzResourceByName(ctx, r.ID, models.ID, "model") },
+		func() (store.AuthzResource, error) { return s.GetAuthzResourceByAccessKey(ctx, r.ID, "h1") },
+		func() (store.AuthzResource, error) {
+			return firstListed(s.ListAuthzResources(ctx, r.ID, models.ID, store.AuthzResourceQuery{OwnerID: "alice"}))
+		},
+		func() (store.AuthzResource, error) {
+			return s.UpdateAuthzResource(ctx, r.ID, res.ID, func(*store.AuthzResource) error { return nil })
+		},
+	} {
+		x, err := got()
+		must(t, err)
+		x.URIs[0], x.ScopeIDs[0], x.Attributes["k"][0], x.BackendRoles[0].ID = "x", "x", "x", "x"
+		x.AccessKey.Hash = "x"
+	}
+	for _, got := range []func() (store.AuthzPolicy, error){
+		func() (store.AuthzPolicy, error) { return s.GetAuthzPolicy(ctx, r.ID, pol.ID) },
+		func() (store.AuthzPolicy, error) { return firstListed(s.ListAuthzPolicies(ctx, r.ID, models.ID)) },
+		func() (store.AuthzPolicy, error) {
+			return s.UpdateAuthzPolicy(ctx, r.ID, pol.ID, func(*store.AuthzPolicy) error { return nil })
+		},
+	} {
+		x, err := got()
+		must(t, err)
+		x.Roles[0].ID, x.PolicyIDs[0] = "x", "x"
+	}
+
+	// Aborted updates: every change, unique keys included, is dropped.
+	boom := errors.New("boom")
+	_, err := s.UpdateAuthzResource(ctx, r.ID, res.ID, func(x *store.AuthzResource) error {
+		x.Name, x.OwnerID, x.ParentID = "renamed", "bob", group.ID
+		x.URIs[0], x.Attributes["k"][0], x.BackendRoles[0].ID = "x", "x", "x"
+		x.AccessKey.Hash = "h2"
+		return boom
+	})
+	if err != boom {
+		t.Fatalf("aborted resource update returned %v, want the fn's error as is", err)
+	}
+	_, err = s.UpdateAuthzScope(ctx, r.ID, sc.ID, func(x *store.AuthzScope) error { x.Name = "renamed"; return boom })
+	if err != boom {
+		t.Fatalf("aborted scope update returned %v, want the fn's error as is", err)
+	}
+	_, err = s.UpdateAuthzPolicy(ctx, r.ID, pol.ID, func(x *store.AuthzPolicy) error {
+		x.Name, x.Roles[0].ID = "renamed", "x"
+		return boom
+	})
+	if err != boom {
+		t.Fatalf("aborted policy update returned %v, want the fn's error as is", err)
+	}
+
+	wantEqual(t, "resource", try(s.GetAuthzResource(ctx, r.ID, res.ID)).must(t), want)
+	wantEqual(t, "resource by old name", try(s.GetAuthzResourceByName(ctx, r.ID, models.ID, "model")).must(t).ID, res.ID)
+	wantEqual(t, "resource by old key", try(s.GetAuthzResourceByAccessKey(ctx, r.ID, "h1")).must(t).ID, res.ID)
+	wantEqual(t, "scope", try(s.GetAuthzScope(ctx, r.ID, sc.ID)).must(t), sc)
+	wantEqual(t, "policy", try(s.GetAuthzPolicy(ctx, r.ID, pol.ID)).must(t), wantPol)
+	_, e1 := s.GetAuthzResourceByName(ctx, r.ID, models.ID, "renamed")
+	_, e2 := s.GetAuthzResourceByAccessKey(ctx, r.ID, "h2")
+	wantGone(t, "after aborted updates", map[string]error{"new name": e1, "new key": e2})
+	kids, err := s.ListAuthzResources(ctx, r.ID, models.ID, store.AuthzResourceQuery{ParentID: group.ID})
+	must(t, err)
+	bobs, err := s.ListAuthzResources(ctx, r.ID, models.ID, store.AuthzResourceQuery{OwnerID: "bob"})
+	must(t, err)
+	if len(kids) != 0 || len(bobs) != 0 {
+		t.Fatalf("aborted update listed under the new parent %v or owner %v", names(kids), names(bobs))
+	}
+	// The group has no child, so it goes.
+	must(t, s.DeleteAuthzResource(ctx, r.ID, group.ID))
+	wantErr(t, errOf(s.UpdateAuthzResource(ctx, r.ID, "missing", func(*store.AuthzResource) error { return nil })), store.ErrNotFound)
+	wantErr(t, errOf(s.UpdateAuthzScope(ctx, r.ID, "missing", func(*store.AuthzScope) error { return nil })), store.ErrNotFound)
+	wantErr(t, errOf(s.UpdateAuthzPolicy(ctx, r.ID, "missing", func(*store.AuthzPolicy) error { return nil })), store.ErrNotFound)
+}
+
+// A resource moved to a parent that does not exist, or that is another
+// server's, is refused like one created so (ErrNotFound), and stays where
+// it was; moving it to another parent of its server, or to none, moves it
+// between the children listings.
+func testAuthzResourceMoves(t *testing.T, s store.Store) {
+	r, models, jobs := resourceServers(t, s)
+	a, b := resource(models, "a", "alice"), resource(models, "b", "alice")
+	elsewhere := resource(jobs, "elsewhere", "alice")
+	for _, x := range []store.AuthzResource{a, b, elsewhere} {
+		must(t, s.CreateAuthzResource(ctx, r.ID, x))
+	}
+	child := resource(models, "child", "alice")
+	child.ParentID = a.ID
+	must(t, s.CreateAuthzResource(ctx, r.ID, child))
+	move := func(parent string) error {
+		return errOf(s.UpdateAuthzResource(ctx, r.ID, child.ID, func(x *store.AuthzResource) error { x.ParentID = parent; return nil }))
+	}
+	children := func(parent string) []string {
+		t.Helper()
+		return names(try(s.ListAuthzResources(ctx, r.ID, models.ID, store.AuthzResourceQuery{ParentID: parent})).must(t))
+	}
+	self := resource(models, "self", "alice")
+	self.ParentID = self.ID
+	wantErr(t, s.CreateAuthzResource(ctx, r.ID, self), store.ErrInvalidParent)
+	wantErr(t, move("no-such-resource"), store.ErrNotFound)
+	wantErr(t, move(elsewhere.ID), store.ErrNotFound)
+	wantEqual(t, "a's children after refused moves", children(a.ID), []string{"child"})
+
+	must(t, move(b.ID))
+	wantEqual(t, "a's children", children(a.ID), []string{})
+	wantEqual(t, "b's children", children(b.ID), []string{"child"})
+	must(t, s.DeleteAuthzResource(ctx, r.ID, a.ID))
+	wantErr(t, s.DeleteAuthzResource(ctx, r.ID, b.ID), store.ErrHasChildren)
+	must(t, move(""))
+	wantEqual(t, "b's children once the child is top-level", children(b.ID), []string{})
+	must(t, s.DeleteAuthzResource(ctx, r.ID, b.ID))
+}
+
+// A record of a resource server that is no client of the realm (never
+// created, another realm's, or deleted meanwhile) is refused: DeleteClient
+// would never remove it.
+func testAuthzNeedServer(t *testing.T, s store.Store) {
+	r, models, _ := resourceServers(t, s)
+	other := mustRealm(t, s, "other")
+	theirs := store.Client{ID: id("client"), ClientID: "theirs", Enabled: true, CreatedAt: clock()}
+	must(t, s.CreateClient(ctx, other.ID, theirs))
+	for _, server := range []store.Client{{ID: "no-such-client"}, theirs} {
+		wantErr(t, s.CreateAuthzResource(ctx, r.ID, resource(server, "x", "alice")), store.ErrNotFound)
+		wantErr(t, s.CreateAuthzScope(ctx, r.ID, store.AuthzScope{ID: id("scope"), ServerID: server.ID, Name: "x"}), store.ErrNotFound)
+		wantErr(t, s.CreateAuthzPolicy(ctx, r.ID, store.AuthzPolicy{ID: id("pol"), ServerID: server.ID, Name: "x", Type: "user"}), store.ErrNotFound)
+		wantEqual(t, "resources", names(try(s.ListAuthzResources(ctx, r.ID, server.ID, store.AuthzResourceQuery{})).must(t)), []string{})
+		wantEqual(t, "scopes", len(try(s.ListAuthzScopes(ctx, r.ID, server.ID)).must(t)), 0)
+		wantEqual(t, "policies", len(try(s.ListAuthzPolicies(ctx, r.ID, server.ID)).must(t)), 0)
+	}
+	must(t, s.DeleteClient(ctx, r.ID, models.ID))
+	wantErr(t, s.CreateAuthzResource(ctx, r.ID, resource(models, "late", "alice")), store.ErrNotFound)
+	wantErr(t, s.CreateAuthzScope(ctx, r.ID, store.AuthzScope{ID: id("scope"), ServerID: models.ID, Name: "late"}), store.ErrNotFound)
 }
