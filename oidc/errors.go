@@ -44,6 +44,7 @@ var (
 	errOfflineNotAllowed    = oauthErr(400, "not_allowed", "Offline tokens not allowed for the user or client")
 	errServerError          = oauthErr(500, "server_error", "Internal server error")
 	errUnavailable          = oauthErr(503, "temporarily_unavailable", "The server cannot store the new token state right now; try again later")
+	errCannotRead           = oauthErr(503, "temporarily_unavailable", "The server cannot read the token state right now; try again later")
 )
 
 func errSAUserDisabled(username string) *fosite.RFC6749Error {

@@ -126,14 +126,19 @@ func notFoundInactive(err error) error {
 	return err
 }
 
-// inactiveOrError answers {"active":false} for invalid tokens and 500 for
-// store failures (which must not be mistaken for a revoked token).
+// inactiveOrError answers {"active":false} for invalid tokens, and 503 for
+// a store that cannot answer right now (a database that went away) or 500
+// for other store failures: neither may be mistaken for a revoked token.
 func (s *Server) inactiveOrError(w http.ResponseWriter, rp *realmProvider, err error) {
 	if errors.Is(err, errInactive) {
 		writeJSON(w, http.StatusOK, inactive)
 		return
 	}
 	s.log.Error("introspection", "realm", rp.realm.Name, "err", err)
+	if errors.Is(err, store.ErrUnavailable) {
+		writeOAuthError(w, errCannotRead)
+		return
+	}
 	writeOAuthError(w, errServerError)
 }
 

@@ -99,3 +99,21 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A store that cannot answer (a database that went away) makes
+// introspection of a refresh token a 503 the caller may retry, never an
+// inactive answer a resource server would take for a revocation, nor a 500.
+func TestIntrospectionAnswers503WhenTheStoreIsUnavailable(t *testing.T) {
+	e := newEnv(t)
+	refresh := e.passwordLogin(nil).str("refresh_token")
+	if r := e.post("token/introspect", url.Values{"token": {refresh}}, "app", e.secret); r.status != 200 || r.body["active"] != true {
+		t.Fatalf("before: %d %s", r.status, r.raw)
+	}
+	if err := e.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := e.post("token/introspect", url.Values{"token": {refresh}}, "app", e.secret)
+	if r.status != 503 || r.str("error") != "temporarily_unavailable" {
+		t.Errorf("introspection with the store gone: %d %s", r.status, r.raw)
+	}
+}
