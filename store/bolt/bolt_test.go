@@ -54,26 +54,6 @@ func must(t testing.TB, err error) {
 	}
 }
 
-// seed creates realm r1 with client c1 (clientId "app") and user u1.
-func seed(t testing.TB, s store.Store) store.Realm {
-	t.Helper()
-	r := store.Realm{ID: "r1", Name: "demo", Enabled: true}
-	must(t, s.CreateRealm(ctx, r))
-	must(t, s.CreateClient(ctx, r.ID, store.Client{ID: "c1", ClientID: "app"}))
-	must(t, s.CreateUser(ctx, r.ID, store.User{ID: "u1", Username: "alice"}))
-	return r
-}
-
-// session starts a session sid in realm r1 ending at exp, with first token
-// sid+"-0".
-func session(t testing.TB, s store.Store, sid string, exp time.Time) store.RefreshToken {
-	t.Helper()
-	sess := store.Session{ID: sid, ClientID: "c1", UserID: "u1", ExpiresAt: exp}
-	rt := store.RefreshToken{Hash: sid + "-0", SessionID: sid, ClientID: "c1", UserID: "u1", ExpiresAt: exp}
-	must(t, s.CreateSession(ctx, "r1", sess, rt))
-	return rt
-}
-
 // Every kind of write, batched ones included, is on disk when it returns:
 // it survives Close and reopen, and an online Backup is a store that opens
 // with the same data.
@@ -81,15 +61,15 @@ func TestSurvivesReopenAndBackup(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "gatehouse.db")
 	s := open(t, path)
-	seed(t, s)
+	storetest.Seed(t, s)
 	now := time.Now()
-	rt0 := session(t, s, "s1", now.Add(time.Hour))
+	rt0 := storetest.StartSession(t, s, "s1", now.Add(time.Hour))
 	rt1 := store.RefreshToken{Hash: "s1-1", SessionID: "s1", ExpiresAt: now.Add(time.Hour)}
 	if _, err := s.RotateRefreshToken(ctx, "r1", rt0.Hash, rt1, store.RotationPolicy{}, now); err != nil {
 		t.Fatal(err)
 	}
 	must(t, s.RevokeAccessToken(ctx, "r1", "jti-1", now.Add(time.Hour)))
-	session(t, s, "s2", now.Add(time.Hour))
+	storetest.StartSession(t, s, "s2", now.Add(time.Hour))
 	must(t, s.DeleteSession(ctx, "r1", "s2"))
 
 	var buf bytes.Buffer
@@ -175,10 +155,10 @@ func TestOpenRejectsNonBoltFile(t *testing.T) {
 func TestCorruptRowIsAnError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
 	s := open(t, path)
-	seed(t, s)
+	storetest.Seed(t, s)
 	must(t, s.CreateRole(ctx, "r1", store.Role{ID: "role1", Name: "reader"}))
 	must(t, s.CreateKey(ctx, "r1", store.SigningKey{KID: "k1", Status: store.KeyActive}))
-	session(t, s, "s1", time.Now().Add(time.Hour))
+	storetest.StartSession(t, s, "s1", time.Now().Add(time.Hour))
 	must(t, s.Close())
 
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
@@ -260,8 +240,8 @@ func TestReadOnlyFileSystem(t *testing.T) {
 	fs := smallFS(t)
 	path := filepath.Join(fs, "gatehouse.db")
 	s := open(t, path)
-	seed(t, s)
-	rt := session(t, s, "s1", time.Now().Add(time.Hour))
+	storetest.Seed(t, s)
+	rt := storetest.StartSession(t, s, "s1", time.Now().Add(time.Hour))
 	must(t, s.Close())
 	foreign := filepath.Join(fs, "foreign.db")
 	db, err := bbolt.Open(foreign, 0o600, nil)
@@ -300,7 +280,7 @@ func TestReadOnlyFileSystem(t *testing.T) {
 // Re-using a realm ID would hand the new realm the old one's data.
 func TestCreateRealmDuplicateID(t *testing.T) {
 	s := newStore(t)
-	seed(t, s)
+	storetest.Seed(t, s)
 	err := s.CreateRealm(ctx, store.Realm{ID: "r1", Name: "other"})
 	var ce *store.ConflictError
 	if !errors.As(err, &ce) || ce.Kind != "realm" || ce.Field != "id" || !errors.Is(err, store.ErrAlreadyExists) {
@@ -319,10 +299,10 @@ func TestCreateRealmDuplicateID(t *testing.T) {
 // defeat reuse detection.
 func TestSessionAndTokenIDsAreNotOverwritten(t *testing.T) {
 	s := newStore(t)
-	seed(t, s)
+	storetest.Seed(t, s)
 	now := time.Now()
 	exp := now.Add(time.Hour)
-	rt0 := session(t, s, "s1", exp)
+	rt0 := storetest.StartSession(t, s, "s1", exp)
 	wantConflict := func(what string, err error, field string) {
 		t.Helper()
 		var ce *store.ConflictError
@@ -368,7 +348,7 @@ func TestRevokeKeepsLaterExpiry(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := newStore(t)
-			seed(t, s)
+			storetest.Seed(t, s)
 			for _, d := range exps {
 				must(t, s.RevokeAccessToken(ctx, "r1", "jti", now.Add(d)))
 			}
@@ -390,8 +370,8 @@ func TestRevokeKeepsLaterExpiry(t *testing.T) {
 // janitor, which drops them without error.
 func TestDeleteExpiredAfterRealmDeletion(t *testing.T) {
 	s := newStore(t)
-	r := seed(t, s)
-	session(t, s, "s1", time.Now().Add(time.Minute))
+	r := storetest.Seed(t, s)
+	storetest.StartSession(t, s, "s1", time.Now().Add(time.Minute))
 	must(t, s.DeleteRealm(ctx, r.ID))
 	n, err := s.DeleteExpired(ctx, time.Now().Add(time.Hour), 100)
 	if err != nil || n != 2 {
@@ -406,9 +386,9 @@ func TestDeleteExpiredAfterRealmDeletion(t *testing.T) {
 // index ties to the session any more, go when they expire.
 func TestEndedSessionTokensExpireWithTheJanitor(t *testing.T) {
 	s := newStore(t)
-	seed(t, s)
+	storetest.Seed(t, s)
 	exp := time.Now().Add(time.Minute)
-	rt := session(t, s, "s1", exp)
+	rt := storetest.StartSession(t, s, "s1", exp)
 	next := store.RefreshToken{Hash: "s1-1", ClientID: "c1", UserID: "u1", ExpiresAt: exp}
 	must(t, errOf(s.RotateRefreshToken(ctx, "r1", rt.Hash, next, store.RotationPolicy{}, time.Now())))
 	must(t, s.DeleteSession(ctx, "r1", "s1"))
@@ -428,8 +408,8 @@ func TestEndedSessionTokensExpireWithTheJanitor(t *testing.T) {
 // Writes to a closed store, batched or not, wrap store.ErrUnavailable.
 func TestClosedStoreIsUnavailable(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "gatehouse.db"))
-	seed(t, s)
-	rt := session(t, s, "s1", time.Now().Add(time.Hour))
+	storetest.Seed(t, s)
+	rt := storetest.StartSession(t, s, "s1", time.Now().Add(time.Hour))
 	must(t, s.Close())
 	now := time.Now()
 	for name, err := range map[string]error{
@@ -451,16 +431,16 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 // apply the rotations batched with it.
 func TestBatchedRotationsAreIsolated(t *testing.T) {
 	s := newStore(t)
-	seed(t, s)
+	storetest.Seed(t, s)
 	now := time.Now()
-	expired := session(t, s, "expired", now.Add(time.Millisecond))
+	expired := storetest.StartSession(t, s, "expired", now.Add(time.Millisecond))
 	later := now.Add(time.Second)
 
 	const chains, steps = 8, 15
 	var wg sync.WaitGroup
 	heads := make([]store.RefreshToken, chains)
 	for i := range chains {
-		heads[i] = session(t, s, fmt.Sprint("s", i), now.Add(time.Hour))
+		heads[i] = storetest.StartSession(t, s, fmt.Sprint("s", i), now.Add(time.Hour))
 		wg.Go(func() {
 			cur := heads[i]
 			for j := 1; j <= steps; j++ {
@@ -513,12 +493,12 @@ func TestBatchedRotationsAreIsolated(t *testing.T) {
 // BenchmarkRotateRefreshToken is the refresh hot path on this backend.
 func BenchmarkRotateRefreshToken(b *testing.B) {
 	s := newStore(b)
-	storetest.BenchRotateRefreshToken(b, s, seed(b, s).ID)
+	storetest.BenchRotateRefreshToken(b, s, storetest.Seed(b, s).ID)
 }
 
 func BenchmarkGetClientByClientID(b *testing.B) {
 	s := newStore(b)
-	storetest.BenchGetClientByClientID(b, s, seed(b, s).ID, "app")
+	storetest.BenchGetClientByClientID(b, s, storetest.Seed(b, s).ID, "app")
 }
 
 // Open accepts only files of this build's layout version: a store reopens,
@@ -528,7 +508,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 	dir := t.TempDir()
 	ours := filepath.Join(dir, "gatehouse.db")
 	s := open(t, ours)
-	seed(t, s)
+	storetest.Seed(t, s)
 	must(t, s.Close())
 	s = open(t, ours)
 	if _, err := s.GetClientByClientID(ctx, "r1", "app"); err != nil {
@@ -567,7 +547,7 @@ func TestOpenChecksSchemaVersion(t *testing.T) {
 func TestOpenUpgradesTopologiesToRealmIDs(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
 	s := open(t, path)
-	seed(t, s)
+	storetest.Seed(t, s)
 	must(t, s.Close())
 	db, err := bbolt.Open(path, 0o600, nil)
 	must(t, err)
@@ -603,7 +583,7 @@ func TestOpenUpgradesTopologiesToRealmIDs(t *testing.T) {
 func TestOpenAddsAuthzBucketsToOlderRealms(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
 	s := open(t, path)
-	seed(t, s)
+	storetest.Seed(t, s)
 	must(t, s.Close())
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
 	must(t, err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/bolt"
+	"github.com/gatehouse/gatehouse/store/storetest"
 )
 
 // bulkUsers covers every index CreateUser maintains: mixed-case username
@@ -195,7 +196,7 @@ func TestCreateUsersConflictsWriteNothing(t *testing.T) {
 
 func TestCreateUsersUnknownRealmAndCancel(t *testing.T) {
 	s := newStore(t)
-	seed(t, s)
+	storetest.Seed(t, s)
 	if err := s.CreateUsers(ctx, "nope", bulkUsers()); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown realm: %v", err)
 	}

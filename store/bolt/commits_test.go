@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/metrics"
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/bolt"
+	"github.com/gatehouse/gatehouse/store/storetest"
 )
 
 // commitLog records StoreCommit calls.
@@ -32,7 +33,7 @@ func TestStoreReportsCommitsWithTheirWriters(t *testing.T) {
 		Timeout: lockTimeout, MaxBatchDelay: 50 * time.Millisecond, Metrics: log})
 	must(t, err)
 	defer s.Close()
-	r := seed(t, s)
+	r := storetest.Seed(t, s)
 	log.mu.Lock()
 	seeded := len(log.commits)
 	log.commits = nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/bolt"
+	"github.com/gatehouse/gatehouse/store/storetest"
 )
 
 // rssFileKiB is this process's resident file-backed memory.
@@ -37,7 +38,7 @@ func rssFileKiB(t *testing.T) int64 {
 func TestOpenDoesNotKeepTheFileResident(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
 	s := open(t, path)
-	r := seed(t, s)
+	r := storetest.Seed(t, s)
 	pad := strings.Repeat("x", 4000)
 	for i := range 4000 {
 		u := store.User{ID: fmt.Sprint("user-", i), Username: fmt.Sprint("user", i), Attributes: map[string][]string{"pad": {pad}}}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/bolt"
+	"github.com/gatehouse/gatehouse/store/storetest"
 )
 
 // Verify accepts an online backup without changing a byte of it, counts its
@@ -17,7 +18,7 @@ import (
 func TestVerifyBackupReadOnly(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, filepath.Join(dir, "gatehouse.db"))
-	seed(t, s)
+	storetest.Seed(t, s)
 	must(t, s.CreateRealm(ctx, store.Realm{ID: "r2", Name: "other", Enabled: true}))
 	var buf bytes.Buffer
 	_, err := s.Backup(&buf)

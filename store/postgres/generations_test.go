@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/postgres/pgtest"
+	"github.com/gatehouse/gatehouse/store/storetest"
 )
 
 // A realm's generation starts at 0, each bump by any replica advances it,
@@ -30,7 +31,7 @@ func TestPostgresGenerationsAnnouncedAndMadeUpAfterReconnect(t *testing.T) {
 	if _, _, err := writer.RealmGeneration(ctx, "demo"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("generation of a missing realm: %v, want ErrNotFound", err)
 	}
-	seed(t, writer)
+	storetest.Seed(t, writer)
 	if id, gen, err := writer.RealmGeneration(ctx, "demo"); err != nil || id != "r1" || gen != 0 {
 		t.Fatalf("generation before any bump = %q %d %v, want r1 0", id, gen, err)
 	}
@@ -79,7 +80,7 @@ func TestPostgresGenerationsAnnouncedAndMadeUpAfterReconnect(t *testing.T) {
 func BenchmarkRealmGeneration(b *testing.B) {
 	s := open(b, pgtest.URL(b))
 	defer s.Close()
-	seed(b, s)
+	storetest.Seed(b, s)
 	must(b, s.BumpGeneration(ctx, "r1"))
 	for b.Loop() {
 		if _, _, err := s.RealmGeneration(ctx, "demo"); err != nil {

@@ -59,48 +59,21 @@ func must(t testing.TB, err error) {
 
 func errOf[T any](_ T, err error) error { return err }
 
-// seed creates realm r1 with client c1 (clientId "app") and user u1.
-func seed(t testing.TB, s store.Store) store.Realm {
-	t.Helper()
-	r := store.Realm{ID: "r1", Name: "demo", Enabled: true}
-	must(t, s.CreateRealm(ctx, r))
-	must(t, s.CreateClient(ctx, r.ID, store.Client{ID: "c1", ClientID: "app"}))
-	must(t, s.CreateUser(ctx, r.ID, store.User{ID: "u1", Username: "alice"}))
-	return r
-}
-
-// session starts a session sid in realm r1 ending at exp, with first token
-// sid+"-0".
-func session(t testing.TB, s store.Store, sid string, exp time.Time) store.RefreshToken {
-	t.Helper()
-	sess := store.Session{ID: sid, ClientID: "c1", UserID: "u1", ExpiresAt: exp}
-	rt := store.RefreshToken{Hash: sid + "-0", SessionID: sid, ClientID: "c1", UserID: "u1", ExpiresAt: exp}
-	must(t, s.CreateSession(ctx, "r1", sess, rt))
-	return rt
-}
-
 // Two replicas rotating one refresh token at once: exactly one wins, and
 // the losers' reuse detection revokes the whole family on both.
 func TestPostgresReplicasRotateOnce(t *testing.T) {
 	rs := replicas(t, 2)
-	seed(t, rs[0])
+	storetest.Seed(t, rs[0])
 	now := time.Now()
 	for round := range 5 {
 		sid := fmt.Sprint("s", round)
-		rt := session(t, rs[0], sid, now.Add(time.Hour))
+		rt := storetest.StartSession(t, rs[0], sid, now.Add(time.Hour))
 		const n = 8
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				next := store.RefreshToken{Hash: fmt.Sprintf("%s-next-%d", sid, i), ExpiresAt: now.Add(time.Hour)}
-				_, errs[i] = rs[i%2].RotateRefreshToken(ctx, "r1", rt.Hash, next, store.RotationPolicy{}, now)
-			})
-		}
-		close(start)
-		wg.Wait()
+		errs := race(rs, n, func(s *postgres.Store, i int) error {
+			next := store.RefreshToken{Hash: fmt.Sprintf("%s-next-%d", sid, i), ExpiresAt: now.Add(time.Hour)}
+			_, err := s.RotateRefreshToken(ctx, "r1", rt.Hash, next, store.RotationPolicy{}, now)
+			return err
+		})
 		wins := 0
 		for _, err := range errs {
 			switch {
@@ -130,7 +103,7 @@ func TestPostgresReplicasRotateOnce(t *testing.T) {
 // Brute-force counters incremented on two replicas at once lose nothing.
 func TestPostgresReplicasCountEveryFailure(t *testing.T) {
 	rs := replicas(t, 2)
-	seed(t, rs[0])
+	storetest.Seed(t, rs[0])
 	const n = 24
 	var wg sync.WaitGroup
 	for i := range n {
@@ -153,7 +126,7 @@ func TestPostgresReplicasCountEveryFailure(t *testing.T) {
 // once, for a user with no token yet (nothing to lock but the owner row).
 func TestPostgresReplicasKnoxLimit(t *testing.T) {
 	rs := replicas(t, 2)
-	seed(t, rs[0])
+	storetest.Seed(t, rs[0])
 	now := time.Now()
 	for _, tc := range []struct {
 		name         string
@@ -162,19 +135,11 @@ func TestPostgresReplicasKnoxLimit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			user := strings.ReplaceAll(tc.name, " ", "-")
 			const n = 8
-			errs := make([]error, n)
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for i := range n {
-				wg.Go(func() {
-					<-start
-					tok := store.KnoxToken{ID: fmt.Sprintf("%s-%d", user, i), UserID: user, Username: user, CreatedByID: user, CreatedBy: user,
-						IssuedAt: now.Add(time.Duration(i) * time.Millisecond), ExpiresAt: now.Add(time.Hour), Enabled: true}
-					errs[i] = rs[i%2].CreateKnoxToken(ctx, "r1", tok, store.KnoxTokenLimit{Max: 2, RemoveOldest: tc.removeOldest, Now: now})
-				})
-			}
-			close(start)
-			wg.Wait()
+			errs := race(rs, n, func(s *postgres.Store, i int) error {
+				tok := store.KnoxToken{ID: fmt.Sprintf("%s-%d", user, i), UserID: user, Username: user, CreatedByID: user, CreatedBy: user,
+					IssuedAt: now.Add(time.Duration(i) * time.Millisecond), ExpiresAt: now.Add(time.Hour), Enabled: true}
+				return s.CreateKnoxToken(ctx, "r1", tok, store.KnoxTokenLimit{Max: 2, RemoveOldest: tc.removeOldest, Now: now})
+			})
 			ok := 0
 			for _, err := range errs {
 				switch {
@@ -292,9 +257,9 @@ func connect(t testing.TB, u string) *pgx.Conn {
 // never reused, and sessions and tokens are never overwritten.
 func TestPostgresConflicts(t *testing.T) {
 	s := newStore(t)
-	seed(t, s)
+	storetest.Seed(t, s)
 	exp := time.Now().Add(time.Hour)
-	rt0 := session(t, s, "s1", exp)
+	rt0 := storetest.StartSession(t, s, "s1", exp)
 	for _, tc := range []struct {
 		name        string
 		err         error
@@ -367,8 +332,8 @@ func TestPostgresMasterKeyCheck(t *testing.T) {
 // Calls on a closed store wrap store.ErrUnavailable.
 func TestPostgresClosedStoreIsUnavailable(t *testing.T) {
 	s := open(t, pgtest.URL(t))
-	seed(t, s)
-	rt := session(t, s, "s1", time.Now().Add(time.Hour))
+	storetest.Seed(t, s)
+	rt := storetest.StartSession(t, s, "s1", time.Now().Add(time.Hour))
 	must(t, s.Close())
 	for name, err := range unavailableCalls(s, rt) {
 		if !errors.Is(err, store.ErrUnavailable) {
@@ -401,8 +366,8 @@ func TestPostgresUnreachableThenRecovers(t *testing.T) {
 	u.Host = p.Addr
 	s := open(t, u.String())
 	defer s.Close()
-	seed(t, s)
-	rt := session(t, s, "s1", time.Now().Add(time.Hour))
+	storetest.Seed(t, s)
+	rt := storetest.StartSession(t, s, "s1", time.Now().Add(time.Hour))
 
 	p.Stop()
 	for name, err := range unavailableCalls(s, rt) {
@@ -454,12 +419,12 @@ func TestPostgresUnreachableThenRecovers(t *testing.T) {
 // BenchmarkRotateRefreshToken is the refresh hot path on PostgreSQL.
 func BenchmarkRotateRefreshToken(b *testing.B) {
 	s := newStore(b)
-	storetest.BenchRotateRefreshToken(b, s, seed(b, s).ID)
+	storetest.BenchRotateRefreshToken(b, s, storetest.Seed(b, s).ID)
 }
 
 func BenchmarkGetClientByClientID(b *testing.B) {
 	s := newStore(b)
-	storetest.BenchGetClientByClientID(b, s, seed(b, s).ID, "app")
+	storetest.BenchGetClientByClientID(b, s, storetest.Seed(b, s).ID, "app")
 }
 
 // User search patterns become SQL LIKE patterns: the characters LIKE
@@ -467,7 +432,7 @@ func BenchmarkGetClientByClientID(b *testing.B) {
 // as they do in store.MatchSearch.
 func TestPostgresUserSearchLikeMetacharacters(t *testing.T) {
 	s := newStore(t)
-	seed(t, s)
+	storetest.Seed(t, s)
 	for _, u := range []store.User{
 		{ID: "u2", Username: "a_c"}, {ID: "u3", Username: "abc"},
 		{ID: "u4", Username: "50%off"}, {ID: "u5", Username: "50xoff"},
@@ -499,22 +464,16 @@ func TestPostgresUserSearchLikeMetacharacters(t *testing.T) {
 // the other is refused, and the tree never gets a cycle.
 func TestPostgresReplicasCrossingGroupMoves(t *testing.T) {
 	rs := replicas(t, 2)
-	seed(t, rs[0])
+	storetest.Seed(t, rs[0])
 	for round := range 10 {
 		a, b := fmt.Sprintf("a%d", round), fmt.Sprintf("b%d", round)
 		must(t, rs[0].CreateGroup(ctx, "r1", store.Group{ID: a, Name: a}))
 		must(t, rs[0].CreateGroup(ctx, "r1", store.Group{ID: b, Name: b}))
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		errs := make([]error, 2)
-		for i, move := range [][2]string{{a, b}, {b, a}} {
-			wg.Go(func() {
-				<-start
-				_, errs[i] = rs[i].UpdateGroup(ctx, "r1", move[0], func(g *store.Group) error { g.ParentID = move[1]; return nil })
-			})
-		}
-		close(start)
-		wg.Wait()
+		moves := [][2]string{{a, b}, {b, a}}
+		errs := race(rs, len(moves), func(s *postgres.Store, i int) error {
+			_, err := s.UpdateGroup(ctx, "r1", moves[i][0], func(g *store.Group) error { g.ParentID = moves[i][1]; return nil })
+			return err
+		})
 		refused := 0
 		for _, err := range errs {
 			switch {

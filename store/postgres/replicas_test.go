@@ -11,23 +11,13 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/postgres"
 	"github.com/gatehouse/gatehouse/store/postgres/pgtest"
+	"github.com/gatehouse/gatehouse/store/storetest"
 )
 
 // race runs n calls spread over the replicas at once and returns their
 // errors.
 func race(rs []*postgres.Store, n int, call func(s *postgres.Store, i int) error) []error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = call(rs[i%len(rs)], i)
-		})
-	}
-	close(start)
-	wg.Wait()
-	return errs
+	return storetest.AtOnce(n, func(i int) error { return call(rs[i%len(rs)], i) })
 }
 
 // Single-use values stay single-use when replicas race for them: one
@@ -36,7 +26,7 @@ func race(rs []*postgres.Store, n int, call func(s *postgres.Store, i int) error
 // claimed on both is accepted once.
 func TestPostgresReplicasSingleUseValues(t *testing.T) {
 	rs := replicas(t, 2)
-	seed(t, rs[0])
+	storetest.Seed(t, rs[0])
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	const n = 8
 	for round := range 3 {
@@ -193,7 +183,7 @@ func TestPostgresMigratesVersion1Data(t *testing.T) {
 // leave their users unlinked, and both replicas agree on the owner.
 func TestPostgresReplicasLinkAccountOnce(t *testing.T) {
 	rs := replicas(t, 2)
-	seed(t, rs[0])
+	storetest.Seed(t, rs[0])
 	must(t, rs[0].CreateIdentityProvider(ctx, "r1", store.IdentityProvider{Alias: "cp", ProviderID: "oidc"}))
 	const n = 8
 	for i := range n {

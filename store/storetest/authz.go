@@ -311,7 +311,7 @@ func testAuthzCascade(t *testing.T, s store.Store) {
 func testAuthzConcurrent(t *testing.T, s store.Store) {
 	r, models, _ := resourceServers(t, s)
 	const n = 8
-	errs := atOnce(n, func(i int) error {
+	errs := AtOnce(n, func(i int) error {
 		return s.CreateAuthzResource(ctx, r.ID, resource(models, "same", fmt.Sprint("owner-", i)))
 	})
 	wins := 0
@@ -328,7 +328,7 @@ func testAuthzConcurrent(t *testing.T, s store.Store) {
 
 	res, err := s.GetAuthzResourceByName(ctx, r.ID, models.ID, "same")
 	must(t, err)
-	errs = atOnce(n, func(i int) error {
+	errs = AtOnce(n, func(i int) error {
 		return errOf(s.UpdateAuthzResource(ctx, r.ID, res.ID, func(x *store.AuthzResource) error {
 			x.AccessKey = &store.ResourceAccessKey{Hash: fmt.Sprint("key-", i), CreatedAt: clock()}
 			return nil

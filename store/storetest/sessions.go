@@ -237,7 +237,7 @@ func testConcurrentRotation(t *testing.T, s store.Store) {
 	for i := range nexts {
 		nexts[i] = refreshToken(sess, clock(), time.Hour)
 	}
-	errs := atOnce(n, func(i int) error {
+	errs := AtOnce(n, func(i int) error {
 		return errOf(s.RotateRefreshToken(ctx, r.ID, rt.Hash, nexts[i], store.RotationPolicy{}, time.Now()))
 	})
 	wins := 0

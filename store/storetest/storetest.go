@@ -93,9 +93,9 @@ func mustRealm(t *testing.T, s store.Store, name string) store.Realm {
 	return r
 }
 
-// atOnce runs fn(0) … fn(n-1) in goroutines released together (writers
+// AtOnce runs fn(0) … fn(n-1) in goroutines released together (writers
 // racing, as replicas sharing a database do) and returns their errors.
-func atOnce(n int, fn func(i int) error) []error {
+func AtOnce(n int, fn func(i int) error) []error {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
